@@ -1,0 +1,142 @@
+//! The contact model shared by every source (internal store, imports, directories)
+//! and the rules that turn a contact into what phones see.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a telephone number, and the LDAP attribute it is served as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PhoneKind {
+    Work,
+    Mobile,
+    Home,
+    IpPhone,
+    Other,
+    Fax,
+    Pager,
+}
+
+impl PhoneKind {
+    pub const ALL: [PhoneKind; 7] = [
+        PhoneKind::Work,
+        PhoneKind::Mobile,
+        PhoneKind::Home,
+        PhoneKind::IpPhone,
+        PhoneKind::Other,
+        PhoneKind::Fax,
+        PhoneKind::Pager,
+    ];
+
+    /// The word used on the command line and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneKind::Work => "work",
+            PhoneKind::Mobile => "mobile",
+            PhoneKind::Home => "home",
+            PhoneKind::IpPhone => "ipPhone",
+            PhoneKind::Other => "other",
+            PhoneKind::Fax => "fax",
+            PhoneKind::Pager => "pager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PhoneKind> {
+        PhoneKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Phone {
+    pub kind: PhoneKind,
+    /// Exactly as the source gave it; matching rules normalise, serving never does.
+    pub number: String,
+}
+
+/// One contact. Empty strings mean "absent": they are neither stored as values nor served.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Contact {
+    /// Stable identifier within its source; the served DN is derived from it.
+    pub id: String,
+    pub given_name: String,
+    pub surname: String,
+    pub display_name: String,
+    pub company: String,
+    pub department: String,
+    pub title: String,
+    pub email: String,
+    pub phones: Vec<Phone>,
+}
+
+impl Contact {
+    /// The common name served as `cn`: the display name, else "given surname",
+    /// else the company, else the first number.
+    pub fn common_name(&self) -> String {
+        if !self.display_name.trim().is_empty() {
+            return self.display_name.trim().to_string();
+        }
+        let full = format!("{} {}", self.given_name.trim(), self.surname.trim());
+        let full = full.trim();
+        if !full.is_empty() {
+            return full.to_string();
+        }
+        if !self.company.trim().is_empty() {
+            return self.company.trim().to_string();
+        }
+        self.phones
+            .first()
+            .map(|p| p.number.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// A contact phones can show: it has a name or a number.
+    pub fn is_servable(&self) -> bool {
+        !self.common_name().is_empty()
+    }
+
+    pub fn numbers(&self, kind: PhoneKind) -> impl Iterator<Item = &str> {
+        self.phones
+            .iter()
+            .filter(move |p| p.kind == kind)
+            .map(|p| p.number.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_name_falls_back_in_order() {
+        let mut c = Contact {
+            given_name: "Ada".into(),
+            surname: "Lovelace".into(),
+            ..Contact::default()
+        };
+        assert_eq!(c.common_name(), "Ada Lovelace");
+        c.display_name = "Countess of Lovelace".into();
+        assert_eq!(c.common_name(), "Countess of Lovelace");
+        let only_company = Contact {
+            company: "ACME".into(),
+            ..Contact::default()
+        };
+        assert_eq!(only_company.common_name(), "ACME");
+        let only_number = Contact {
+            phones: vec![Phone {
+                kind: PhoneKind::Mobile,
+                number: "+49 170 1".into(),
+            }],
+            ..Contact::default()
+        };
+        assert_eq!(only_number.common_name(), "+49 170 1");
+        assert!(!Contact::default().is_servable());
+    }
+
+    #[test]
+    fn phone_kind_parses_case_insensitively() {
+        assert_eq!(PhoneKind::parse("IPPHONE"), Some(PhoneKind::IpPhone));
+        assert_eq!(PhoneKind::parse("fax"), Some(PhoneKind::Fax));
+        assert_eq!(PhoneKind::parse("telex"), None);
+    }
+}

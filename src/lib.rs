@@ -1,0 +1,7 @@
+//! `sop`: the admin shell and application server of a telephony node.
+//!
+//! A node serves its phone book to IP desk phones over LDAP. The library holds
+//! everything; `src/main.rs` only parses the command line and dispatches.
+
+pub mod contacts;
+pub mod directory;
