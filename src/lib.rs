@@ -5,3 +5,5 @@
 
 pub mod contacts;
 pub mod directory;
+pub mod sources;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Importers: each file reads one format into contacts.

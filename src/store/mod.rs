@@ -1,0 +1,1 @@
+//! The node's embedded store (SQLite): internal contacts and published generations.
