@@ -3,6 +3,8 @@
 
 pub mod merge;
 pub mod schema;
+pub mod served;
+pub use served::{Directory, EntryRef, Filter, FilterError, FilterLimits};
 
 pub use schema::Attr;
 

@@ -1,0 +1,485 @@
+//! The node's typed configuration.
+//!
+//! `config/sop.toml` is both the commented template a new node starts from and the
+//! list of defaults: a node's `config.toml` is laid over it key by key, so a key the
+//! admin removed takes the template's value, and a key the template does not know is
+//! a typo and is refused. Values are parsed into typed settings here, at the edge;
+//! every error names the key, the bad value and what would be accepted.
+
+use crate::directory::NumberRules;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The commented template, and the defaults.
+pub const TEMPLATE: &str = include_str!("../config/sop.toml");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub node: NodeConfig,
+    pub ldap: LdapConfig,
+    pub numbers: NumberRules,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeConfig {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LdapConfig {
+    pub listen: Vec<SocketAddr>,
+    /// As configured (the case and spacing the admin typed are kept for display).
+    pub base_dn: String,
+    pub size_limit: u32,
+    pub time_limit: Duration,
+    pub bind: BindPolicy,
+    pub bind_dn: String,
+    pub bind_password_file: PathBuf,
+    pub access_log: bool,
+    pub tls: TlsConfig,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindPolicy {
+    Anonymous,
+    Any,
+    Credentials,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsConfig {
+    pub ldaps_listen: Vec<SocketAddr>,
+    pub starttls: bool,
+    pub certificate: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub required: bool,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.starttls || !self.ldaps_listen.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub max_request_bytes: usize,
+    pub max_filter_depth: usize,
+    pub max_filter_terms: usize,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    pub max_paged_searches: usize,
+    pub paged_search_timeout: Duration,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {reason}")]
+    Read { file: String, reason: String },
+    #[error("{file}: not valid TOML: {reason}")]
+    Syntax { file: String, reason: String },
+    #[error("{file}: unknown key {key}; the keys of [{table}] are: {known}")]
+    UnknownKey {
+        file: String,
+        key: String,
+        table: String,
+        known: String,
+    },
+    #[error("{file}: {key} = {value} is not accepted: expected {accepted}")]
+    Value {
+        file: String,
+        key: String,
+        value: String,
+        accepted: String,
+    },
+}
+
+impl Config {
+    /// The defaults: the template itself.
+    pub fn defaults() -> Config {
+        match Config::parse(TEMPLATE, "config/sop.toml") {
+            Ok(config) => config,
+            // The template is part of the binary and checked by a test.
+            Err(e) => unreachable_template(&e),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        Config::parse(&text, &file)
+    }
+
+    /// Parses a config file's text laid over the template.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let mut merged = template_table();
+        let user: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                file: file.to_string(),
+                reason: e.to_string(),
+            })?;
+        overlay(&mut merged, user, "", file)?;
+        Reader {
+            file,
+            root: &merged,
+        }
+        .config()
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_template(e: &ConfigError) -> ! {
+    panic!("the built-in config template is invalid: {e}")
+}
+
+fn template_table() -> toml::Table {
+    TEMPLATE.parse().unwrap_or_default()
+}
+
+/// Lays `user` over `base`; keys unknown to the template are refused.
+fn overlay(
+    base: &mut toml::Table,
+    user: toml::Table,
+    path: &str,
+    file: &str,
+) -> Result<(), ConfigError> {
+    for (key, value) in user {
+        let full = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(u)) => overlay(b, u, &full, file)?,
+            (Some(slot), value) => *slot = value,
+            (None, _) => {
+                let known: Vec<&str> = base.keys().map(String::as_str).collect();
+                return Err(ConfigError::UnknownKey {
+                    file: file.to_string(),
+                    key: display_key(&full),
+                    table: path.to_string(),
+                    known: known.join(", "),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ldap.limits.idle_timeout` is shown as `[ldap.limits] idle_timeout`, as the admin sees it.
+fn display_key(full: &str) -> String {
+    match full.rsplit_once('.') {
+        Some((table, key)) => format!("[{table}] {key}"),
+        None => full.to_string(),
+    }
+}
+
+/// Typed access to the merged table; each getter reports the key it read.
+struct Reader<'a> {
+    file: &'a str,
+    root: &'a toml::Table,
+}
+
+impl Reader<'_> {
+    fn config(&self) -> Result<Config, ConfigError> {
+        let ldap = LdapConfig {
+            listen: self.addresses("ldap.listen", false)?,
+            base_dn: self.base_dn("ldap.base_dn")?,
+            size_limit: self.int("ldap.size_limit", 1, 1_000_000)? as u32,
+            time_limit: Duration::from_secs(self.int("ldap.time_limit", 1, 3600)?),
+            bind: self.bind_policy("ldap.bind")?,
+            bind_dn: self.string("ldap.bind_dn")?,
+            bind_password_file: PathBuf::from(self.string("ldap.bind_password_file")?),
+            access_log: self.boolean("ldap.access_log")?,
+            tls: TlsConfig {
+                ldaps_listen: self.addresses("ldap.tls.ldaps_listen", true)?,
+                starttls: self.boolean("ldap.tls.starttls")?,
+                certificate: self.optional_path("ldap.tls.certificate")?,
+                key: self.optional_path("ldap.tls.key")?,
+                required: self.boolean("ldap.tls.required")?,
+            },
+            limits: Limits {
+                max_request_bytes: self.int("ldap.limits.max_request_bytes", 1024, 16 << 20)?
+                    as usize,
+                max_filter_depth: self.int("ldap.limits.max_filter_depth", 1, 1000)? as usize,
+                max_filter_terms: self.int("ldap.limits.max_filter_terms", 1, 100_000)? as usize,
+                idle_timeout: Duration::from_secs(self.int(
+                    "ldap.limits.idle_timeout",
+                    1,
+                    86400,
+                )?),
+                max_connections: self.int("ldap.limits.max_connections", 1, 1_000_000)? as usize,
+                max_connections_per_client: self.int(
+                    "ldap.limits.max_connections_per_client",
+                    1,
+                    1_000_000,
+                )? as usize,
+                max_paged_searches: self.int("ldap.limits.max_paged_searches", 1, 1024)? as usize,
+                paged_search_timeout: Duration::from_secs(self.int(
+                    "ldap.limits.paged_search_timeout",
+                    1,
+                    86400,
+                )?),
+            },
+        };
+        self.check_bind(&ldap)?;
+        self.check_tls(&ldap.tls)?;
+        Ok(Config {
+            node: NodeConfig {
+                name: self.nonempty("node.name")?,
+            },
+            ldap,
+            numbers: NumberRules {
+                country_code: self.digits("numbers.country_code", 1, 3)?,
+                trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
+            },
+        })
+    }
+
+    fn value(&self, key: &str) -> Option<&toml::Value> {
+        let mut parts = key.split('.').peekable();
+        let mut table = self.root;
+        while let Some(part) = parts.next() {
+            let value = table.get(part)?;
+            if parts.peek().is_none() {
+                return Some(value);
+            }
+            table = value.as_table()?;
+        }
+        None
+    }
+
+    fn bad(&self, key: &str, value: impl fmt::Display, accepted: &str) -> ConfigError {
+        ConfigError::Value {
+            file: self.file.to_string(),
+            key: display_key(key),
+            value: value.to_string(),
+            accepted: accepted.to_string(),
+        }
+    }
+
+    fn shown(&self, key: &str) -> String {
+        self.value(key)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "(missing)".to_string())
+    }
+
+    fn string(&self, key: &str) -> Result<String, ConfigError> {
+        match self.value(key) {
+            Some(toml::Value::String(s)) => Ok(s.clone()),
+            _ => Err(self.bad(key, self.shown(key), "a string in double quotes")),
+        }
+    }
+
+    fn nonempty(&self, key: &str) -> Result<String, ConfigError> {
+        let s = self.string(key)?;
+        if s.trim().is_empty() {
+            return Err(self.bad(key, "\"\"", "a non-empty string"));
+        }
+        Ok(s)
+    }
+
+    fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.value(key) {
+            Some(toml::Value::Boolean(b)) => Ok(*b),
+            _ => Err(self.bad(key, self.shown(key), "true or false")),
+        }
+    }
+
+    fn int(&self, key: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+        let accepted = format!("a whole number from {min} to {max}");
+        match self.value(key) {
+            Some(toml::Value::Integer(n))
+                if *n >= 0 && (*n as u64) >= min && (*n as u64) <= max =>
+            {
+                Ok(*n as u64)
+            }
+            _ => Err(self.bad(key, self.shown(key), &accepted)),
+        }
+    }
+
+    fn optional_path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        let s = self.string(key)?;
+        Ok((!s.trim().is_empty()).then(|| PathBuf::from(s.trim())))
+    }
+
+    fn digits(&self, key: &str, min: usize, max: usize) -> Result<Option<String>, ConfigError> {
+        let s = self.string(key)?;
+        let t = s.trim().trim_start_matches('+');
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t.len() < min || t.len() > max || !t.bytes().all(|b| b.is_ascii_digit()) {
+            let accepted = format!("\"\" (off) or {min} to {max} digits, such as \"49\" or \"0\"");
+            return Err(self.bad(key, self.shown(key), &accepted));
+        }
+        Ok(Some(t.to_string()))
+    }
+
+    fn addresses(&self, key: &str, may_be_empty: bool) -> Result<Vec<SocketAddr>, ConfigError> {
+        let accepted = "a list of host:port addresses such as [\"0.0.0.0:389\", \"[::]:389\"]";
+        let Some(toml::Value::Array(items)) = self.value(key) else {
+            return Err(self.bad(key, self.shown(key), accepted));
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let parsed = item.as_str().and_then(|s| parse_address(s).ok());
+            match parsed {
+                Some(addr) if !out.contains(&addr) => out.push(addr),
+                Some(addr) => return Err(self.bad(key, addr, "each address once")),
+                None => return Err(self.bad(key, item, accepted)),
+            }
+        }
+        if out.is_empty() && !may_be_empty {
+            return Err(self.bad(key, "[]", "at least one address"));
+        }
+        Ok(out)
+    }
+
+    fn base_dn(&self, key: &str) -> Result<String, ConfigError> {
+        let s = self.string(key)?;
+        let ok = !s.trim().is_empty()
+            && s.split(',').all(|rdn| {
+                rdn.split_once('=')
+                    .is_some_and(|(a, v)| !a.trim().is_empty() && !v.trim().is_empty())
+            });
+        if !ok {
+            return Err(self.bad(
+                key,
+                self.shown(key),
+                "a DN such as \"dc=phonebook,dc=local\"",
+            ));
+        }
+        Ok(s.trim().to_string())
+    }
+
+    fn bind_policy(&self, key: &str) -> Result<BindPolicy, ConfigError> {
+        match self.string(key)?.as_str() {
+            "anonymous" => Ok(BindPolicy::Anonymous),
+            "any" => Ok(BindPolicy::Any),
+            "credentials" => Ok(BindPolicy::Credentials),
+            _ => Err(self.bad(
+                key,
+                self.shown(key),
+                "\"anonymous\", \"any\" or \"credentials\"",
+            )),
+        }
+    }
+
+    fn check_bind(&self, ldap: &LdapConfig) -> Result<(), ConfigError> {
+        if ldap.bind == BindPolicy::Credentials && ldap.bind_dn.trim().is_empty() {
+            return Err(self.bad(
+                "ldap.bind_dn",
+                "\"\"",
+                "the DN phones bind with, since bind = \"credentials\"",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_tls(&self, tls: &TlsConfig) -> Result<(), ConfigError> {
+        if tls.enabled() || tls.required {
+            let why = "a PEM file, since LDAPS, StartTLS or required TLS is configured";
+            if tls.certificate.is_none() {
+                return Err(self.bad("ldap.tls.certificate", "\"\"", why));
+            }
+            if tls.key.is_none() {
+                return Err(self.bad("ldap.tls.key", "\"\"", why));
+            }
+        }
+        if tls.required && !tls.enabled() {
+            return Err(self.bad(
+                "ldap.tls.required",
+                "true",
+                "false, or turn on starttls or ldaps_listen first (clients would have no way in)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `host:port`; `localhost` is accepted as 127.0.0.1.
+pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    match s.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}").parse(),
+        None => s.parse(),
+    }
+    .map_err(|e: std::net::AddrParseError| e.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_valid_and_is_the_defaults() {
+        let c = Config::defaults();
+        assert_eq!(c.ldap.size_limit, 500);
+        assert_eq!(c.ldap.bind, BindPolicy::Any);
+        assert_eq!(c.ldap.base_dn, "dc=phonebook,dc=local");
+        assert_eq!(c.ldap.listen, vec!["0.0.0.0:389".parse().unwrap()]);
+        assert_eq!(c.numbers, NumberRules::default());
+    }
+
+    #[test]
+    fn user_keys_override_and_missing_keys_default() {
+        let c = Config::parse(
+            "[ldap]\nsize_limit = 50\nlisten = [\"127.0.0.1:3389\", \"[::1]:3389\"]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.ldap.size_limit, 50);
+        assert_eq!(c.ldap.listen.len(), 2);
+        assert_eq!(c.ldap.time_limit, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn errors_name_key_value_and_accepted() {
+        let e = Config::parse("[ldap]\nsize_limit = 0\n", "config.toml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config.toml: [ldap] size_limit = 0 is not accepted: expected a whole number from 1 to 1000000"
+        );
+        let e = Config::parse("[ldap]\nsise_limit = 5\n", "config.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("unknown key [ldap] sise_limit"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("size_limit"), "{e}");
+        let e = Config::parse("[ldap]\nlisten = [\"nowhere\"]\n", "c").unwrap_err();
+        assert!(e.to_string().contains("[ldap] listen = \"nowhere\""), "{e}");
+        let e = Config::parse("[ldap]\nbind = \"maybe\"\n", "c").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("\"anonymous\", \"any\" or \"credentials\""),
+            "{e}"
+        );
+        let e = Config::parse("[ldap.tls]\nstarttls = true\n", "c").unwrap_err();
+        assert!(e.to_string().contains("[ldap.tls] certificate"), "{e}");
+        let e = Config::parse("[numbers]\ncountry_code = \"4x\"\n", "c").unwrap_err();
+        assert!(e.to_string().contains("[numbers] country_code"), "{e}");
+        let e = Config::parse("[ldap\n", "c").unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax { .. }));
+    }
+
+    #[test]
+    fn addresses_accept_localhost_and_ipv6() {
+        assert_eq!(
+            parse_address("localhost:389").unwrap(),
+            "127.0.0.1:389".parse().unwrap()
+        );
+        assert!(parse_address("[::]:636").is_ok());
+        assert!(parse_address("0.0.0.0").is_err());
+    }
+}

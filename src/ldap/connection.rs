@@ -1,0 +1,228 @@
+//! One client connection: framing, limits, TLS upgrade, and writing replies.
+//! What to answer is decided by `Session`; this file only moves bytes.
+
+use crate::directory::Directory;
+use crate::ldap::access::Record;
+use crate::ldap::frame::{self, Frame};
+use crate::ldap::policy::Policy;
+use crate::ldap::session::{self, After, Session};
+use bytes::BytesMut;
+use ldap3_proto::LdapCodec;
+use ldap3_proto::proto::{LdapMsg, LdapResultCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::codec::{Decoder, Encoder};
+use tokio_util::sync::CancellationToken;
+
+/// What every connection shares. Read-only: a new directory or policy arrives
+/// through the watch channels.
+pub struct Shared {
+    pub directory: watch::Receiver<Arc<Directory>>,
+    pub policy: watch::Receiver<Arc<Policy>>,
+    pub max_request_bytes: usize,
+    pub idle_timeout: Duration,
+    pub tls: Option<TlsAcceptor>,
+    /// Access log lines; `None` when the access log is off.
+    pub access: Option<mpsc::Sender<String>>,
+    pub cancel: CancellationToken,
+}
+
+/// How long a reply may take to reach a client that stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+enum End<S> {
+    Closed,
+    StartTls(S),
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let salt = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
+    let mut session = Session::new(ldaps, salt);
+    let client = peer.to_string();
+    let Some(acceptor) = shared.tls.clone() else {
+        run(stream, &mut session, &shared, &client).await;
+        return;
+    };
+    let stream = if ldaps {
+        stream
+    } else {
+        match run(stream, &mut session, &shared, &client).await {
+            End::Closed => return,
+            End::StartTls(stream) => stream,
+        }
+    };
+    match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            session.tls = true;
+            run(tls, &mut session, &shared, &client).await;
+        }
+        Ok(Err(e)) => tracing::debug!(%client, "TLS handshake failed: {e}"),
+        Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
+    }
+}
+
+async fn run<S>(mut stream: S, session: &mut Session, shared: &Shared, client: &str) -> End<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut buf = BytesMut::with_capacity(4096);
+    let mut codec = LdapCodec::new(Some(shared.max_request_bytes), None);
+    loop {
+        // Answer every whole request already read, in order.
+        loop {
+            match frame::frame(&buf, shared.max_request_bytes) {
+                Frame::Incomplete => break,
+                Frame::TooLarge(declared) => {
+                    let why = format!(
+                        "request of {declared} bytes exceeds max_request_bytes ({})",
+                        shared.max_request_bytes
+                    );
+                    log(
+                        shared,
+                        client,
+                        Record::simple(
+                            "invalid",
+                            &session.bind_dn,
+                            LdapResultCode::AdminLimitExceeded,
+                        ),
+                        Instant::now(),
+                    );
+                    let notice =
+                        session::notice_of_disconnection(LdapResultCode::AdminLimitExceeded, &why);
+                    let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                    return End::Closed;
+                }
+                Frame::Garbage => {
+                    let notice = session::notice_of_disconnection(
+                        LdapResultCode::ProtocolError,
+                        "not an LDAP message",
+                    );
+                    log(
+                        shared,
+                        client,
+                        Record::simple("invalid", &session.bind_dn, LdapResultCode::ProtocolError),
+                        Instant::now(),
+                    );
+                    let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                    return End::Closed;
+                }
+                Frame::Complete(len) => {
+                    let mut one = buf.split_to(len);
+                    let started = Instant::now();
+                    let raw = one.clone();
+                    let (msgs, after, record) = match codec.decode(&mut one) {
+                        Ok(Some(msg)) => {
+                            let dir = shared.directory.borrow().clone();
+                            let policy = shared.policy.borrow().clone();
+                            let reply = session.handle(msg, &dir, &policy, started);
+                            (reply.msgs, reply.after, reply.record)
+                        }
+                        Ok(None) | Err(_) => malformed(&raw, &session.bind_dn),
+                    };
+                    if let Some(record) = record {
+                        log(shared, client, record, started);
+                    }
+                    if write(&mut stream, &mut codec, msgs).await.is_err() {
+                        return End::Closed;
+                    }
+                    match after {
+                        After::Continue => {}
+                        After::Close => return End::Closed,
+                        After::StartTls if buf.is_empty() => return End::StartTls(stream),
+                        // Bytes sent after StartTLS but before the handshake are not allowed.
+                        After::StartTls => return End::Closed,
+                    }
+                }
+            }
+        }
+        let read = tokio::select! {
+            () = shared.cancel.cancelled() => {
+                let notice = session::notice_of_disconnection(
+                    LdapResultCode::Unavailable,
+                    "the server is shutting down",
+                );
+                let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                return End::Closed;
+            }
+            r = tokio::time::timeout(shared.idle_timeout, stream.read_buf(&mut buf)) => r,
+        };
+        match read {
+            Ok(Ok(0)) | Ok(Err(_)) => return End::Closed,
+            Ok(Ok(_)) => {}
+            Err(_) => {
+                let notice = session::notice_of_disconnection(
+                    LdapResultCode::Unavailable,
+                    "idle connection closed (idle_timeout)",
+                );
+                let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                return End::Closed;
+            }
+        }
+    }
+}
+
+/// The answer to a whole message that does not decode.
+fn malformed(raw: &[u8], bind_dn: &str) -> (Vec<LdapMsg>, After, Option<Record>) {
+    let record = Some(Record::simple(
+        "invalid",
+        bind_dn,
+        LdapResultCode::ProtocolError,
+    ));
+    let why = "malformed request";
+    match frame::peek_id_and_op(raw).and_then(|(id, op)| session::malformed(id, op, why)) {
+        Some(reply) => (vec![reply], After::Continue, record),
+        None => (
+            vec![session::notice_of_disconnection(
+                LdapResultCode::ProtocolError,
+                why,
+            )],
+            After::Close,
+            record,
+        ),
+    }
+}
+
+fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
+    if let Some(tx) = &shared.access {
+        // A full queue drops the line rather than slowing answers down.
+        let _ = tx.try_send(record.line(client, started.elapsed().as_micros()));
+    }
+}
+
+async fn write<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    codec: &mut LdapCodec,
+    msgs: Vec<LdapMsg>,
+) -> std::io::Result<()> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let mut out = BytesMut::new();
+    for msg in msgs {
+        codec.encode(msg, &mut out)?;
+    }
+    match tokio::time::timeout(WRITE_TIMEOUT, async {
+        stream.write_all(&out).await?;
+        stream.flush().await
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "client stopped reading",
+        )),
+    }
+}

@@ -1,0 +1,132 @@
+//! Distinguished names as far as a flat phone book needs them.
+
+/// Normalises a DN for comparison: attribute names and values case-folded, spaces
+/// around separators dropped (`UID=a, DC=x` equals `uid=a,dc=x`). Escaped commas
+/// stay inside their value.
+pub fn normalize(dn: &str) -> String {
+    split_rdns(dn)
+        .iter()
+        .map(|rdn| match rdn.split_once('=') {
+            Some((a, v)) => format!("{}={}", a.trim().to_lowercase(), v.trim().to_lowercase()),
+            None => rdn.trim().to_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Splits a DN at unescaped commas.
+fn split_rdns(dn: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in dn.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            ',' => {
+                out.push(&dn[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !dn.trim().is_empty() {
+        out.push(&dn[start..]);
+    }
+    out
+}
+
+/// Where a normalised DN sits relative to the normalised base.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Place<'a> {
+    Base,
+    /// A direct child `uid=<value>` (the value still escaped as in the DN).
+    Child(&'a str),
+    /// Under the base, but not an entry a phone book has.
+    Under,
+    Outside,
+}
+
+pub fn place<'a>(norm: &'a str, base_norm: &str) -> Place<'a> {
+    if norm == base_norm {
+        return Place::Base;
+    }
+    let Some(rdn) = norm
+        .strip_suffix(base_norm)
+        .and_then(|head| head.strip_suffix(','))
+    else {
+        return Place::Outside;
+    };
+    match rdn.strip_prefix("uid=") {
+        Some(uid) if split_rdns(rdn).len() == 1 => Place::Child(uid),
+        _ => Place::Under,
+    }
+}
+
+/// Undoes RFC 4514 escapes in an attribute value (`\,` and `\2C` both give `,`).
+pub fn unescape(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(b) => {
+                    out.push(b);
+                    i += 3;
+                }
+                None => {
+                    out.push(bytes[i + 1]);
+                    i += 2;
+                }
+            }
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_case_and_spaces() {
+        assert_eq!(
+            normalize("UID=Ab, DC=Phonebook ,dc=local"),
+            "uid=ab,dc=phonebook,dc=local"
+        );
+        assert_eq!(normalize(""), "");
+        assert_eq!(normalize("cn=a\\,b,dc=x"), "cn=a\\,b,dc=x");
+    }
+
+    #[test]
+    fn places_dns_relative_to_base() {
+        let base = "dc=phonebook,dc=local";
+        assert_eq!(place(base, base), Place::Base);
+        assert_eq!(
+            place("uid=int-1,dc=phonebook,dc=local", base),
+            Place::Child("int-1")
+        );
+        assert_eq!(place("cn=x,dc=phonebook,dc=local", base), Place::Under);
+        assert_eq!(
+            place("uid=a,ou=b,dc=phonebook,dc=local", base),
+            Place::Under
+        );
+        assert_eq!(place("dc=local", base), Place::Outside);
+        assert_eq!(place("dc=otherphonebook,dc=local", base), Place::Outside);
+    }
+
+    #[test]
+    fn unescapes_values() {
+        assert_eq!(unescape("a\\,b"), "a,b");
+        assert_eq!(unescape("a\\2Cb"), "a,b");
+        assert_eq!(unescape("plain"), "plain");
+    }
+}

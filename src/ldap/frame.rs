@@ -1,0 +1,142 @@
+//! Request framing ahead of decoding.
+//!
+//! An LDAP message is a BER SEQUENCE whose header declares its length. Reading that
+//! header first lets the server refuse an oversized request from the declared length,
+//! before buffering it, and find the message id and operation of a request that then
+//! fails to decode, so the client gets a result code for it rather than a hang-up.
+
+/// What the start of the read buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// Not enough bytes yet to know.
+    Incomplete,
+    /// A whole message of this many bytes (header included) is at the start of the buffer.
+    Complete(usize),
+    /// The header declares a message larger than the limit.
+    TooLarge(u64),
+    /// Not an LDAP message: the first byte is not a SEQUENCE, or the length is malformed.
+    Garbage,
+}
+
+/// Reads the header of the message at the start of `buf`.
+pub fn frame(buf: &[u8], max_bytes: usize) -> Frame {
+    let Some(&tag) = buf.first() else {
+        return Frame::Incomplete;
+    };
+    if tag != 0x30 {
+        return Frame::Garbage;
+    }
+    let (header, len) = match length(&buf[1..]) {
+        Length::Incomplete => return Frame::Incomplete,
+        Length::Invalid => return Frame::Garbage,
+        Length::Definite { header, len } => (1 + header, len),
+    };
+    let total = header as u64 + len;
+    if total > max_bytes as u64 {
+        return Frame::TooLarge(total);
+    }
+    let total = total as usize;
+    if buf.len() < total {
+        Frame::Incomplete
+    } else {
+        Frame::Complete(total)
+    }
+}
+
+enum Length {
+    Incomplete,
+    Invalid,
+    /// `header` bytes of length encoding, declaring `len` bytes of content.
+    Definite {
+        header: usize,
+        len: u64,
+    },
+}
+
+fn length(buf: &[u8]) -> Length {
+    let Some(&first) = buf.first() else {
+        return Length::Incomplete;
+    };
+    if first < 0x80 {
+        return Length::Definite {
+            header: 1,
+            len: u64::from(first),
+        };
+    }
+    let n = usize::from(first & 0x7f);
+    // 0x80 is the indefinite form, which LDAP forbids; more than 8 bytes cannot be a length.
+    if n == 0 || n > 8 {
+        return Length::Invalid;
+    }
+    let Some(bytes) = buf.get(1..=n) else {
+        return Length::Incomplete;
+    };
+    let len = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    Length::Definite { header: 1 + n, len }
+}
+
+/// The message id and operation tag of a whole message, read without decoding the
+/// rest, for answering a request that does not decode. Returns `None` when even those
+/// cannot be found.
+pub fn peek_id_and_op(msg: &[u8]) -> Option<(i32, u8)> {
+    let Length::Definite { header, .. } = length(msg.get(1..)?) else {
+        return None;
+    };
+    let rest = msg.get(1 + header..)?;
+    if *rest.first()? != 0x02 {
+        return None;
+    }
+    let Length::Definite { header: h, len } = length(rest.get(1..)?) else {
+        return None;
+    };
+    if len == 0 || len > 4 {
+        return None;
+    }
+    let start = 1 + h;
+    let bytes = rest.get(start..start + len as usize)?;
+    let id = bytes.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
+    let op = *rest.get(start + len as usize)?;
+    Some((i32::try_from(id).ok()?, op))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_lengths() {
+        assert_eq!(frame(&[], 100), Frame::Incomplete);
+        assert_eq!(frame(&[0x30], 100), Frame::Incomplete);
+        assert_eq!(frame(&[0x30, 0x02, 0x01], 100), Frame::Incomplete);
+        assert_eq!(
+            frame(&[0x30, 0x02, 0x01, 0x02, 0xff], 100),
+            Frame::Complete(4)
+        );
+        assert_eq!(frame(&[0x30, 0x81, 0x01, 0x00], 100), Frame::Complete(4));
+        assert_eq!(frame(&[0x30, 0x82, 0x01], 100), Frame::Incomplete);
+    }
+
+    #[test]
+    fn oversized_is_refused_from_the_header_alone() {
+        // 1 GiB declared, nothing else sent.
+        assert_eq!(
+            frame(&[0x30, 0x84, 0x40, 0x00, 0x00, 0x00], 65536),
+            Frame::TooLarge(6 + (1 << 30))
+        );
+    }
+
+    #[test]
+    fn garbage_is_recognised() {
+        assert_eq!(frame(&[0x04, 0x00], 100), Frame::Garbage);
+        assert_eq!(frame(&[0x30, 0x80], 100), Frame::Garbage);
+        assert_eq!(frame(&[0x30, 0x89], 100), Frame::Garbage);
+    }
+
+    #[test]
+    fn peeks_message_id_and_operation() {
+        // SEQUENCE { INTEGER 7, [APPLICATION 3] ... }
+        let msg = [0x30, 0x05, 0x02, 0x01, 0x07, 0x63, 0x00];
+        assert_eq!(peek_id_and_op(&msg), Some((7, 0x63)));
+        assert_eq!(peek_id_and_op(&[0x30, 0x02, 0x04, 0x00]), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! The LDAP phone book server: read-only LDAP v3 (tolerant of v2 binds).
+//!
+//! Transport (`listener`, `connection`, `tls`, `frame`) moves bytes and enforces
+//! limits; handling (`session`, `search`, `rootdse`, `paging`) decides answers as
+//! plain functions over an immutable directory snapshot.
+
+pub mod access;
+pub mod connection;
+pub mod dn;
+pub mod frame;
+pub mod listener;
+pub mod paging;
+pub mod policy;
+pub mod rootdse;
+pub mod search;
+pub mod session;
+pub mod tls;

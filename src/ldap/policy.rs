@@ -1,0 +1,65 @@
+//! What the configuration says about serving LDAP, in the form the handler uses.
+
+use crate::config::{BindPolicy, Config};
+use crate::directory::FilterLimits;
+use crate::ldap::dn;
+use std::fmt;
+use std::time::Duration;
+
+pub struct Policy {
+    pub base_dn: String,
+    /// `base_dn` normalised for comparisons.
+    pub base_norm: String,
+    pub size_limit: u32,
+    pub time_limit: Duration,
+    pub bind: BindPolicy,
+    pub bind_dn_norm: String,
+    /// Only for `BindPolicy::Credentials`; never printed.
+    pub bind_password: Option<String>,
+    pub starttls: bool,
+    pub tls_required: bool,
+    pub filter_limits: FilterLimits,
+    pub max_paged_searches: usize,
+    pub paged_search_timeout: Duration,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("base_dn", &self.base_dn)
+            .field("size_limit", &self.size_limit)
+            .field("bind", &self.bind)
+            .field("bind_dn", &self.bind_dn_norm)
+            .field(
+                "bind_password",
+                &self.bind_password.as_ref().map(|_| "********"),
+            )
+            .field("starttls", &self.starttls)
+            .field("tls_required", &self.tls_required)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Policy {
+    /// `bind_password` is read by the caller from the file the config names.
+    pub fn new(config: &Config, bind_password: Option<String>) -> Policy {
+        let ldap = &config.ldap;
+        Policy {
+            base_dn: ldap.base_dn.clone(),
+            base_norm: dn::normalize(&ldap.base_dn),
+            size_limit: ldap.size_limit,
+            time_limit: ldap.time_limit,
+            bind: ldap.bind,
+            bind_dn_norm: dn::normalize(&ldap.bind_dn),
+            bind_password,
+            starttls: ldap.tls.starttls,
+            tls_required: ldap.tls.required,
+            filter_limits: FilterLimits {
+                max_depth: ldap.limits.max_filter_depth,
+                max_terms: ldap.limits.max_filter_terms,
+            },
+            max_paged_searches: ldap.limits.max_paged_searches,
+            paged_search_timeout: ldap.limits.paged_search_timeout,
+        }
+    }
+}

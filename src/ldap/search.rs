@@ -1,0 +1,448 @@
+//! Answering a search: scope and base, filter, size and time limits, attribute
+//! selection, paged results (RFC 2696) and server-side sorting (RFC 2891).
+
+use crate::directory::{Attr, Directory, Filter, FilterError};
+use crate::ldap::dn::{self, Place};
+use crate::ldap::paging::{PagedSearch, Paging, Position};
+use crate::ldap::policy::Policy;
+use crate::ldap::rootdse;
+use ldap3_proto::control::{LdapControl, ServerSortRequet, ServerSortResult};
+use ldap3_proto::proto::{
+    LdapPartialAttribute, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope,
+};
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const PAGED_RESULTS_OID: &str = "1.2.840.113556.1.4.319";
+pub const SORT_REQUEST_OID: &str = "1.2.840.113556.1.4.473";
+
+/// What a search produced: entries, then a result code and the response controls.
+pub struct Answer {
+    pub entries: Vec<LdapSearchResultEntry>,
+    pub code: LdapResultCode,
+    pub matched_dn: String,
+    pub message: String,
+    pub controls: Vec<LdapControl>,
+}
+
+impl Answer {
+    fn error(code: LdapResultCode, message: impl Into<String>) -> Answer {
+        Answer {
+            entries: Vec::new(),
+            code,
+            matched_dn: String::new(),
+            message: message.into(),
+            controls: Vec::new(),
+        }
+    }
+}
+
+/// Which attributes to return.
+pub struct Selection {
+    all: bool,
+    named: Vec<Attr>,
+    types_only: bool,
+}
+
+impl Selection {
+    pub fn new(attrs: &[String], types_only: bool) -> Selection {
+        let all = attrs.is_empty() || attrs.iter().any(|a| a == "*");
+        let named = attrs.iter().filter_map(|a| Attr::from_name(a)).collect();
+        Selection {
+            all,
+            named,
+            types_only,
+        }
+    }
+
+    pub fn wants_all(&self) -> bool {
+        self.all
+    }
+
+    pub fn wants(&self, attr: Attr) -> bool {
+        self.all || self.named.contains(&attr)
+    }
+
+    /// Builds one result entry from attribute names and their values.
+    pub fn entry<'v>(
+        &self,
+        dn: String,
+        attrs: impl Iterator<Item = (&'static str, Vec<&'v str>)>,
+    ) -> LdapSearchResultEntry {
+        let attributes = attrs
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(name, values)| LdapPartialAttribute {
+                atype: name.to_string(),
+                vals: if self.types_only {
+                    Vec::new()
+                } else {
+                    values.iter().map(|v| v.as_bytes().to_vec()).collect()
+                },
+            })
+            .collect();
+        LdapSearchResultEntry { dn, attributes }
+    }
+}
+
+/// The request's paged-results and sort controls.
+struct Controls<'a> {
+    paged: Option<(usize, &'a [u8])>,
+    sort: Option<&'a [ServerSortRequet]>,
+}
+
+fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, Answer> {
+    let mut out = Controls {
+        paged: None,
+        sort: None,
+    };
+    for c in controls {
+        match c {
+            LdapControl::SimplePagedResults { size, cookie } => {
+                out.paged = Some((usize::try_from(*size).unwrap_or(0), cookie.as_slice()));
+            }
+            LdapControl::ServerSort { sort_requests } => out.sort = Some(sort_requests),
+            LdapControl::Unknown {
+                oid,
+                criticality: true,
+                ..
+            } => {
+                return Err(Answer::error(
+                    LdapResultCode::UnavailableCriticalExtension,
+                    format!("control {oid} is not supported"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Answers one search request.
+pub fn search(
+    req: &LdapSearchRequest,
+    controls: &[LdapControl],
+    dir: &Arc<Directory>,
+    policy: &Policy,
+    paging: &mut Paging,
+    now: Instant,
+) -> Answer {
+    let selection = Selection::new(&req.attrs, req.typesonly);
+    if req.base.trim().is_empty() && req.scope == LdapSearchScope::Base {
+        return rootdse::answer(req, dir, policy, &selection);
+    }
+    let ctrls = match read_controls(controls) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let filter = match Filter::compile(&req.filter, &policy.filter_limits) {
+        Ok(f) => f,
+        Err(e) => {
+            return Answer::error(LdapResultCode::AdminLimitExceeded, filter_error(&e, policy));
+        }
+    };
+    if let Some((size, cookie)) = ctrls.paged {
+        return paged(
+            req, &ctrls, size, cookie, filter, dir, policy, paging, &selection, now,
+        );
+    }
+
+    // The client's limits, capped by the server's.
+    let client_limit = usize::try_from(req.sizelimit).unwrap_or(0);
+    let limit = match client_limit {
+        0 => policy.size_limit as usize,
+        n => n.min(policy.size_limit as usize),
+    };
+    let deadline = now + time_limit(req.timelimit, policy.time_limit);
+
+    let base_norm = if req.base.trim().is_empty() {
+        policy.base_norm.clone()
+    } else {
+        dn::normalize(&req.base)
+    };
+    let mut answer = Answer::error(LdapResultCode::Success, "");
+    match dn::place(&base_norm, &policy.base_norm) {
+        Place::Base => {
+            if matches!(req.scope, LdapSearchScope::Base | LdapSearchScope::Subtree)
+                && rootdse::base_entry_matches(&filter, policy)
+            {
+                answer.entries.push(rootdse::base_entry(policy, &selection));
+            }
+            if req.scope == LdapSearchScope::Base {
+                return answer;
+            }
+            let room = limit.saturating_sub(answer.entries.len());
+            if let Some(sort) = ctrls.sort {
+                let (ids, result) = sorted_ids(dir, &filter, sort);
+                answer.controls.push(sort_control(result));
+                collect(
+                    &mut answer,
+                    dir,
+                    ids.into_iter(),
+                    room,
+                    &selection,
+                    deadline,
+                );
+            } else {
+                collect(
+                    &mut answer,
+                    dir,
+                    dir.search(&filter),
+                    room,
+                    &selection,
+                    deadline,
+                );
+            }
+        }
+        Place::Child(escaped) => match dir.find_uid(&dn::unescape(escaped)) {
+            Some(id) => {
+                let in_scope =
+                    matches!(req.scope, LdapSearchScope::Base | LdapSearchScope::Subtree);
+                if in_scope && dir.matches(&filter, id) {
+                    answer.entries.push(entry(dir, id, &selection));
+                }
+            }
+            None => return no_such_object(&policy.base_dn),
+        },
+        Place::Under => return no_such_object(&policy.base_dn),
+        Place::Outside => return no_such_object(""),
+    }
+    answer
+}
+
+fn filter_error(e: &FilterError, policy: &Policy) -> String {
+    match e {
+        FilterError::TooDeep => format!(
+            "filter nested deeper than {} levels (max_filter_depth)",
+            policy.filter_limits.max_depth
+        ),
+        FilterError::TooManyTerms => format!(
+            "filter has more than {} terms (max_filter_terms)",
+            policy.filter_limits.max_terms
+        ),
+    }
+}
+
+fn time_limit(client_secs: i32, server: Duration) -> Duration {
+    match u64::try_from(client_secs) {
+        Ok(0) | Err(_) => server,
+        Ok(s) => Duration::from_secs(s).min(server),
+    }
+}
+
+fn no_such_object(matched: &str) -> Answer {
+    let mut a = Answer::error(LdapResultCode::NoSuchObject, "no such entry");
+    a.matched_dn = matched.to_string();
+    a
+}
+
+pub fn entry(dir: &Directory, id: u32, selection: &Selection) -> LdapSearchResultEntry {
+    let e = dir.entry(id);
+    selection.entry(
+        e.dn(),
+        e.attrs()
+            .filter(|(attr, _)| selection.wants(*attr))
+            .map(|(attr, values)| (attr.name(), values.into_iter().collect())),
+    )
+}
+
+/// Takes up to `room` entries; one more match means sizeLimitExceeded.
+fn collect(
+    answer: &mut Answer,
+    dir: &Directory,
+    ids: impl Iterator<Item = u32>,
+    room: usize,
+    selection: &Selection,
+    deadline: Instant,
+) {
+    for (n, id) in ids.enumerate() {
+        if n >= room {
+            answer.code = LdapResultCode::SizeLimitExceeded;
+            return;
+        }
+        if n % 64 == 63 && Instant::now() > deadline {
+            answer.code = LdapResultCode::TimeLimitExceeded;
+            return;
+        }
+        answer.entries.push(entry(dir, id, selection));
+    }
+}
+
+/// Every match, in the order the sort keys give. Unknown sort attributes leave the
+/// order as served and are reported in the sort result.
+fn sorted_ids(
+    dir: &Directory,
+    filter: &Filter,
+    keys: &[ServerSortRequet],
+) -> (Vec<u32>, LdapResultCode) {
+    let mut ids: Vec<u32> = dir.search(filter).collect();
+    let attrs: Option<Vec<(Attr, bool)>> = keys
+        .iter()
+        .map(|k| Attr::from_name(&k.attribute_name).map(|a| (a, k.reverse_order)))
+        .collect();
+    let Some(attrs) = attrs else {
+        return (ids, LdapResultCode::NoSuchAttribute);
+    };
+    ids.sort_by(|a, b| {
+        attrs
+            .iter()
+            .map(|(attr, reverse)| {
+                let o = dir.cmp_for_sort(*attr, *a, *b);
+                if *reverse { o.reverse() } else { o }
+            })
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    });
+    (ids, LdapResultCode::Success)
+}
+
+fn sort_control(code: LdapResultCode) -> LdapControl {
+    LdapControl::ServerSortResult {
+        sort_result: ServerSortResult {
+            result_code: code,
+            attribute_type: None,
+        },
+    }
+}
+
+fn fingerprint(req: &LdapSearchRequest) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{}",
+        dn::normalize(&req.base),
+        req.scope,
+        req.filter,
+        req.attrs,
+        req.typesonly
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn paged(
+    req: &LdapSearchRequest,
+    ctrls: &Controls<'_>,
+    size: usize,
+    cookie: &[u8],
+    filter: Filter,
+    dir: &Arc<Directory>,
+    policy: &Policy,
+    paging: &mut Paging,
+    selection: &Selection,
+    now: Instant,
+) -> Answer {
+    let ttl = policy.paged_search_timeout;
+    let mut search = if cookie.is_empty() {
+        let base_norm = if req.base.trim().is_empty() {
+            policy.base_norm.clone()
+        } else {
+            dn::normalize(&req.base)
+        };
+        if dn::place(&base_norm, &policy.base_norm) != Place::Base
+            || req.scope == LdapSearchScope::Base
+        {
+            // Paging only matters for the phone book itself; anything else is small.
+            let plain = req.clone();
+            return search(&plain, &[], dir, policy, paging, now);
+        }
+        let mut answer_controls = Vec::new();
+        let position = match ctrls.sort {
+            Some(keys) => {
+                let (ids, code) = sorted_ids(dir, &filter, keys);
+                answer_controls.push(sort_control(code));
+                Position::Sorted { ids, sent: 0 }
+            }
+            None => Position::After(None),
+        };
+        let remaining = usize::try_from(req.sizelimit).ok().filter(|n| *n > 0);
+        let s = PagedSearch::new(
+            dir.clone(),
+            filter,
+            position,
+            remaining,
+            fingerprint(req),
+            now,
+        );
+        let mut answer = page(s, size, paging, policy, selection, now);
+        answer.controls.extend(answer_controls);
+        return answer;
+    } else {
+        match paging.take(cookie, ttl, now) {
+            Some(s) if s.fingerprint == fingerprint(req) => s,
+            Some(_) => {
+                return Answer::error(
+                    LdapResultCode::UnwillingToPerform,
+                    "paged results cookie was issued for a different search",
+                );
+            }
+            None => {
+                return Answer::error(
+                    LdapResultCode::UnwillingToPerform,
+                    "paged results cookie is unknown on this connection or has expired",
+                );
+            }
+        }
+    };
+    if size == 0 {
+        // RFC 2696: a page size of zero abandons the paged search.
+        search.remaining = Some(0);
+        return paged_done(Answer::error(LdapResultCode::Success, ""), Vec::new());
+    }
+    page(search, size, paging, policy, selection, now)
+}
+
+fn page(
+    mut s: PagedSearch,
+    size: usize,
+    paging: &mut Paging,
+    policy: &Policy,
+    selection: &Selection,
+    now: Instant,
+) -> Answer {
+    let mut answer = Answer::error(LdapResultCode::Success, "");
+    let want = match s.remaining {
+        Some(r) => size.max(1).min(r),
+        None => size.max(1),
+    };
+    let dir = s.directory.clone();
+    let mut more = match &mut s.position {
+        Position::After(after) => {
+            let mut it = dir.search_from(&s.filter, *after);
+            for id in it.by_ref().take(want) {
+                answer.entries.push(entry(&dir, id, selection));
+                *after = Some(id);
+            }
+            it.next().is_some()
+        }
+        Position::Sorted { ids, sent } => {
+            for id in ids.iter().skip(*sent).take(want) {
+                answer.entries.push(entry(&dir, *id, selection));
+            }
+            *sent += want.min(ids.len().saturating_sub(*sent));
+            *sent < ids.len()
+        }
+    };
+    if let Some(r) = s.remaining.as_mut() {
+        *r -= answer.entries.len().min(*r);
+        if *r == 0 && more {
+            answer.code = LdapResultCode::SizeLimitExceeded;
+            more = false;
+        }
+    }
+    let cookie = if more {
+        paging.park(
+            s,
+            policy.max_paged_searches,
+            policy.paged_search_timeout,
+            now,
+        )
+    } else {
+        Vec::new()
+    };
+    paged_done(answer, cookie)
+}
+
+fn paged_done(mut answer: Answer, cookie: Vec<u8>) -> Answer {
+    answer
+        .controls
+        .push(LdapControl::SimplePagedResults { size: 0, cookie });
+    answer
+}

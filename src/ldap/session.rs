@@ -1,0 +1,402 @@
+//! One client connection's protocol state and what it answers to each request.
+//! Pure: the transport feeds it decoded messages and writes out what it returns.
+
+use crate::config::BindPolicy;
+use crate::directory::{Attr, Directory, Filter};
+use crate::ldap::access::Record;
+use crate::ldap::dn::{self, Place};
+use crate::ldap::paging::Paging;
+use crate::ldap::policy::Policy;
+use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
+use crate::ldap::search;
+use ldap3_proto::proto::{
+    LdapBindCred, LdapBindResponse, LdapExtendedResponse, LdapFilter, LdapMsg, LdapOp, LdapResult,
+    LdapResultCode,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const DISCONNECTION_OID: &str = "1.3.6.1.4.1.1466.20036";
+
+/// What the transport does after writing the replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    Close,
+    /// Switch the connection to TLS before reading anything else.
+    StartTls,
+}
+
+pub struct Reply {
+    pub msgs: Vec<LdapMsg>,
+    pub after: After,
+    pub record: Option<Record>,
+}
+
+pub struct Session {
+    /// The DN of the last successful bind ("" when anonymous).
+    pub bind_dn: String,
+    /// For `BindPolicy::Credentials`: the configured DN bound successfully.
+    authorized: bool,
+    pub tls: bool,
+    paging: Paging,
+}
+
+fn result(code: LdapResultCode, message: impl Into<String>) -> LdapResult {
+    LdapResult {
+        code,
+        matcheddn: String::new(),
+        message: message.into(),
+        referral: Vec::new(),
+    }
+}
+
+/// The unsolicited notice sent before closing a connection the server cannot go on with.
+pub fn notice_of_disconnection(code: LdapResultCode, message: &str) -> LdapMsg {
+    LdapMsg::new(
+        0,
+        LdapOp::ExtendedResponse(LdapExtendedResponse {
+            res: result(code, message),
+            name: Some(DISCONNECTION_OID.to_string()),
+            value: None,
+        }),
+    )
+}
+
+/// The response to a request that did not decode, from its peeked id and operation
+/// tag; `None` when no response type fits (the caller then disconnects).
+pub fn malformed(msgid: i32, op_tag: u8, why: &str) -> Option<LdapMsg> {
+    let res = result(LdapResultCode::ProtocolError, why);
+    let op = match op_tag {
+        0x60 => LdapOp::BindResponse(LdapBindResponse {
+            res,
+            saslcreds: None,
+        }),
+        0x63 => LdapOp::SearchResultDone(res),
+        0x66 => LdapOp::ModifyResponse(res),
+        0x68 => LdapOp::AddResponse(res),
+        0x4a => LdapOp::DelResponse(res),
+        0x6c => LdapOp::ModifyDNResponse(res),
+        0x6e => LdapOp::CompareResult(res),
+        0x77 => LdapOp::ExtendedResponse(LdapExtendedResponse {
+            res,
+            name: None,
+            value: None,
+        }),
+        _ => return None,
+    };
+    Some(LdapMsg::new(msgid, op))
+}
+
+impl Session {
+    pub fn new(tls: bool, salt: u64) -> Session {
+        Session {
+            bind_dn: String::new(),
+            authorized: false,
+            tls,
+            paging: Paging::new(salt),
+        }
+    }
+
+    pub fn paged_searches(&self) -> usize {
+        self.paging.len()
+    }
+
+    pub fn handle(
+        &mut self,
+        msg: LdapMsg,
+        dir: &Arc<Directory>,
+        policy: &Policy,
+        now: Instant,
+    ) -> Reply {
+        let id = msg.msgid;
+        let reply = |op: LdapOp, record: Record| Reply {
+            msgs: vec![LdapMsg::new(id, op)],
+            after: After::Continue,
+            record: Some(record),
+        };
+        let read_only = "this phone book is read-only";
+        match msg.op {
+            LdapOp::BindRequest(bind) => {
+                let (res, record) = self.bind(bind.version, &bind.dn, &bind.cred, policy);
+                reply(
+                    LdapOp::BindResponse(LdapBindResponse {
+                        res,
+                        saslcreds: None,
+                    }),
+                    record,
+                )
+            }
+            LdapOp::SearchRequest(req) => {
+                let mut record = Record::search(&self.bind_dn, &req);
+                let rootdse = req.base.trim().is_empty()
+                    && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
+                if let Some(refusal) = self.refuse_search(policy, rootdse) {
+                    record.code = refusal.code.clone();
+                    return reply(LdapOp::SearchResultDone(refusal), record);
+                }
+                let answer = search::search(&req, &msg.ctrl, dir, policy, &mut self.paging, now);
+                record.entries = answer.entries.len();
+                record.code = answer.code.clone();
+                let mut msgs: Vec<LdapMsg> = answer
+                    .entries
+                    .into_iter()
+                    .map(|e| LdapMsg::new(id, LdapOp::SearchResultEntry(e)))
+                    .collect();
+                let mut done = result(answer.code, answer.message);
+                done.matcheddn = answer.matched_dn;
+                msgs.push(LdapMsg::new_with_ctrls(
+                    id,
+                    LdapOp::SearchResultDone(done),
+                    answer.controls,
+                ));
+                Reply {
+                    msgs,
+                    after: After::Continue,
+                    record: Some(record),
+                }
+            }
+            LdapOp::UnbindRequest => Reply {
+                msgs: Vec::new(),
+                after: After::Close,
+                record: Some(Record::simple(
+                    "unbind",
+                    &self.bind_dn,
+                    LdapResultCode::Success,
+                )),
+            },
+            LdapOp::AbandonRequest(_) => Reply {
+                // Searches finish before the next request is read: nothing is left to abandon.
+                msgs: Vec::new(),
+                after: After::Continue,
+                record: None,
+            },
+            LdapOp::ExtendedRequest(ext) => self.extended(id, &ext.name, policy),
+            LdapOp::CompareRequest(cmp) => {
+                let (code, message) = compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy);
+                let record = Record::simple("compare", &self.bind_dn, code.clone());
+                reply(LdapOp::CompareResult(result(code, message)), record)
+            }
+            LdapOp::AddRequest(_) => reply(
+                LdapOp::AddResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
+                Record::simple("add", &self.bind_dn, LdapResultCode::UnwillingToPerform),
+            ),
+            LdapOp::ModifyRequest(_) => reply(
+                LdapOp::ModifyResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
+                Record::simple("modify", &self.bind_dn, LdapResultCode::UnwillingToPerform),
+            ),
+            LdapOp::DelRequest(_) => reply(
+                LdapOp::DelResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
+                Record::simple("delete", &self.bind_dn, LdapResultCode::UnwillingToPerform),
+            ),
+            LdapOp::ModifyDNRequest(_) => reply(
+                LdapOp::ModifyDNResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
+                Record::simple("modrdn", &self.bind_dn, LdapResultCode::UnwillingToPerform),
+            ),
+            // A client sending responses is not speaking LDAP to a server.
+            _ => Reply {
+                msgs: vec![notice_of_disconnection(
+                    LdapResultCode::ProtocolError,
+                    "unexpected operation from a client",
+                )],
+                after: After::Close,
+                record: Some(Record::simple(
+                    "invalid",
+                    &self.bind_dn,
+                    LdapResultCode::ProtocolError,
+                )),
+            },
+        }
+    }
+
+    fn bind(
+        &mut self,
+        version: i64,
+        bind_dn: &str,
+        cred: &LdapBindCred,
+        policy: &Policy,
+    ) -> (LdapResult, Record) {
+        let (res, dn_used) = self.check_bind(version, bind_dn, cred, policy);
+        let mut record = Record::simple("bind", dn_used, res.code.clone());
+        record.base = bind_dn.to_string();
+        (res, record)
+    }
+
+    fn check_bind<'a>(
+        &mut self,
+        version: i64,
+        bind_dn: &'a str,
+        cred: &LdapBindCred,
+        policy: &Policy,
+    ) -> (LdapResult, &'a str) {
+        use LdapResultCode as C;
+        // A failed bind leaves the connection anonymous (RFC 4511 4.2.1).
+        self.bind_dn.clear();
+        self.authorized = false;
+        if version != 2 && version != 3 {
+            return (
+                result(C::ProtocolError, "LDAP version 3 (or 2) only"),
+                bind_dn,
+            );
+        }
+        let LdapBindCred::Simple(password) = cred else {
+            return (
+                result(C::AuthMethodNotSupported, "only simple binds are supported"),
+                bind_dn,
+            );
+        };
+        let anonymous = bind_dn.trim().is_empty() && password.is_empty();
+        if policy.tls_required && !self.tls && !anonymous {
+            return (
+                result(
+                    C::ConfidentialityRequired,
+                    "use LDAPS or StartTLS before binding",
+                ),
+                bind_dn,
+            );
+        }
+        let ok = match policy.bind {
+            BindPolicy::Any => true,
+            BindPolicy::Anonymous => anonymous,
+            BindPolicy::Credentials => {
+                let matches = dn::normalize(bind_dn) == policy.bind_dn_norm
+                    && policy
+                        .bind_password
+                        .as_deref()
+                        .is_some_and(|p| constant_time_eq(p.as_bytes(), password.as_bytes()));
+                self.authorized = matches;
+                anonymous || matches
+            }
+        };
+        if !ok {
+            let message = match policy.bind {
+                BindPolicy::Anonymous => "this phone book accepts anonymous binds only",
+                _ => "invalid DN or password",
+            };
+            return (result(C::InvalidCredentials, message), bind_dn);
+        }
+        self.bind_dn = bind_dn.to_string();
+        (result(C::Success, ""), bind_dn)
+    }
+
+    fn refuse_search(&self, policy: &Policy, rootdse: bool) -> Option<LdapResult> {
+        if rootdse {
+            return None;
+        }
+        if policy.tls_required && !self.tls {
+            return Some(result(
+                LdapResultCode::ConfidentialityRequired,
+                "use LDAPS or StartTLS before searching",
+            ));
+        }
+        if policy.bind == BindPolicy::Credentials && !self.authorized {
+            return Some(result(
+                LdapResultCode::InsufficentAccessRights,
+                "bind with the phone book's DN and password first",
+            ));
+        }
+        None
+    }
+
+    fn extended(&mut self, id: i32, name: &str, policy: &Policy) -> Reply {
+        let respond = |res: LdapResult, oid: Option<&str>, value: Option<Vec<u8>>, after| Reply {
+            msgs: vec![LdapMsg::new(
+                id,
+                LdapOp::ExtendedResponse(LdapExtendedResponse {
+                    res,
+                    name: oid.map(str::to_string),
+                    value,
+                }),
+            )],
+            after,
+            record: None,
+        };
+        let mut out = match name {
+            STARTTLS_OID if !policy.starttls => respond(
+                result(
+                    LdapResultCode::ProtocolError,
+                    "StartTLS is not enabled on this server",
+                ),
+                None,
+                None,
+                After::Continue,
+            ),
+            STARTTLS_OID if self.tls => respond(
+                result(LdapResultCode::OperationsError, "TLS is already active"),
+                None,
+                None,
+                After::Continue,
+            ),
+            STARTTLS_OID => respond(
+                result(LdapResultCode::Success, ""),
+                Some(STARTTLS_OID),
+                None,
+                After::StartTls,
+            ),
+            WHOAMI_OID => {
+                let authz = if self.bind_dn.is_empty() {
+                    String::new()
+                } else {
+                    format!("dn:{}", self.bind_dn)
+                };
+                respond(
+                    result(LdapResultCode::Success, ""),
+                    None,
+                    Some(authz.into_bytes()),
+                    After::Continue,
+                )
+            }
+            other => respond(
+                result(
+                    LdapResultCode::ProtocolError,
+                    format!("extended operation {other} is not supported"),
+                ),
+                None,
+                None,
+                After::Continue,
+            ),
+        };
+        let code = match out.msgs.first().map(|m| &m.op) {
+            Some(LdapOp::ExtendedResponse(r)) => r.res.code.clone(),
+            _ => LdapResultCode::Other,
+        };
+        let mut record = Record::simple("extended", &self.bind_dn, code);
+        record.base = name.to_string();
+        out.record = Some(record);
+        out
+    }
+}
+
+fn compare(
+    entry_dn: &str,
+    attr: &str,
+    value: &[u8],
+    dir: &Directory,
+    policy: &Policy,
+) -> (LdapResultCode, String) {
+    let norm = dn::normalize(entry_dn);
+    let Place::Child(uid) = dn::place(&norm, &policy.base_norm) else {
+        return (LdapResultCode::NoSuchObject, "no such entry".to_string());
+    };
+    let Some(id) = dir.find_uid(&dn::unescape(uid)) else {
+        return (LdapResultCode::NoSuchObject, "no such entry".to_string());
+    };
+    if Attr::from_name(attr).is_none() {
+        return (
+            LdapResultCode::UndefinedAttributeType,
+            format!("unknown attribute {attr}"),
+        );
+    }
+    let assertion = LdapFilter::Equality(attr.to_string(), String::from_utf8_lossy(value).into());
+    match Filter::compile(&assertion, &policy.filter_limits) {
+        Ok(f) if dir.matches(&f, id) => (LdapResultCode::CompareTrue, String::new()),
+        _ => (LdapResultCode::CompareFalse, String::new()),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
