@@ -3,10 +3,13 @@
 //! A node serves its phone book to IP desk phones over LDAP. The library holds
 //! everything; `src/main.rs` only parses the command line and dispatches.
 
+pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod directory;
 pub mod home;
 pub mod ldap;
+pub mod node;
+pub mod server;
 pub mod sources;
 pub mod store;

@@ -1,0 +1,85 @@
+//! The command line: every menu action of the shell has a verb here, so that
+//! everything can be scripted and tested.
+
+mod config;
+mod server;
+
+use crate::home::Home;
+use clap::{Parser, Subcommand};
+use color_eyre::eyre::Result;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sop",
+    version,
+    about = "Admin shell and application server of a telephony node"
+)]
+pub struct Cli {
+    /// The node's home: config, data, control socket and logs
+    /// [default: /var/lib/sop when installed, else the per-user data directory]
+    #[arg(long, global = true, env = "SOP_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the node's home: config.toml from the template, the store, the sample phone book
+    Init,
+    /// Check or locate the configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Run, start, stop the application server, or ask its status
+    #[command(subcommand)]
+    Server(ServerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate config.toml without starting anything
+    Check,
+    /// Print the path of config.toml
+    Path,
+    /// Print the commented template (the defaults)
+    Template,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Run in the foreground (for systemd); stops on SIGTERM or Ctrl-C
+    Run,
+    /// Start detached; returns once the LDAP listener answers
+    Start,
+    /// Stop gracefully
+    Stop,
+    /// Say whether it runs, its pid, uptime, listeners, generation and contacts
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs one command line. Returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let home = Home::resolve(cli.home)?;
+    let Some(command) = cli.command else {
+        eprintln!("sop: the shell is not available yet; see `sop --help` for the commands");
+        return Ok(2);
+    };
+    match command {
+        Command::Init => config::init(&home),
+        Command::Config(c) => config::run(&home, c),
+        Command::Server(c) => server::run(&home, c),
+    }
+}
+
+/// A Tokio runtime for one command.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,93 @@
+//! `sop server run|start|stop|status`.
+
+use super::{ServerCommand, runtime};
+use crate::home::Home;
+use crate::server::control::Status;
+use crate::server::daemon::{self, Stopped};
+use color_eyre::eyre::Result;
+
+pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
+    let rt = runtime()?;
+    match command {
+        ServerCommand::Run => {
+            crate::node::prepare(home)?;
+            init_logging();
+            rt.block_on(crate::server::run(home.clone()))?;
+        }
+        ServerCommand::Start => {
+            crate::node::prepare(home)?;
+            let s = rt.block_on(daemon::start(home))?;
+            println!(
+                "application server started (pid {}); LDAP on {}; serving generation {} with {} contacts",
+                s.pid,
+                listeners(&s),
+                s.generation,
+                s.contacts
+            );
+        }
+        ServerCommand::Stop => match rt.block_on(daemon::stop(home))? {
+            Stopped::Stopped { pid } => println!("application server stopped (pid {pid})"),
+            Stopped::NotRunning => println!("the application server is not running"),
+        },
+        ServerCommand::Status { json } => {
+            let status = rt.block_on(daemon::status(home))?;
+            if json {
+                let value = match &status {
+                    Some(s) => serde_json::json!({ "running": true, "status": s }),
+                    None => serde_json::json!({ "running": false }),
+                };
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                match &status {
+                    Some(s) => print_status(s),
+                    None => println!("application server: stopped"),
+                }
+            }
+            // As init scripts do: 3 means "not running".
+            return Ok(if status.is_some() { 0 } else { 3 });
+        }
+    }
+    Ok(0)
+}
+
+fn listeners(s: &Status) -> String {
+    let mut all: Vec<String> = s.listen.iter().map(|a| format!("ldap://{a}")).collect();
+    all.extend(s.ldaps_listen.iter().map(|a| format!("ldaps://{a}")));
+    all.join(", ")
+}
+
+fn print_status(s: &Status) {
+    println!("application server: running");
+    println!("  node        {}", s.node);
+    println!("  pid         {}", s.pid);
+    println!("  uptime      {}", uptime(s.uptime_secs));
+    println!("  listening   {}", listeners(s));
+    println!("  base DN     {}", s.base_dn);
+    println!("  generation  {}", s.generation);
+    println!("  contacts    {}", s.contacts);
+    println!("  connections {}", s.connections);
+    println!("  version     {}", s.version);
+}
+
+fn uptime(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m")
+    } else if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else {
+        format!("{m}m {s}s")
+    }
+}
+
+/// The server logs to stderr: the journal under systemd, log/server.log when started
+/// with `sop server start`. `RUST_LOG` tunes it (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}

@@ -1,0 +1,13 @@
+//! A node's first use: the home, its config and store, and the sample phone book
+//! served until the admin imports contacts.
+
+use crate::home::Home;
+use color_eyre::eyre::{Result, WrapErr};
+
+/// Makes the home usable. Returns true when it was created now.
+pub fn prepare(home: &Home) -> Result<bool> {
+    let created = home
+        .ensure()
+        .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
+    Ok(created)
+}

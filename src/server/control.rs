@@ -1,0 +1,109 @@
+//! The control socket: one JSON request per line, one JSON reply per line, over a
+//! Unix socket in the node's home (mode 0600). The CLI verbs and the shell use it.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    Status,
+    /// Serve the generation the store now points to.
+    Reload,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    Status(Status),
+    Reloaded { generation: u64, contacts: usize },
+    Ok,
+    Error { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub node: String,
+    pub version: String,
+    pub pid: u32,
+    /// Seconds since the Unix epoch.
+    pub started: u64,
+    pub uptime_secs: u64,
+    pub listen: Vec<String>,
+    pub ldaps_listen: Vec<String>,
+    pub base_dn: String,
+    pub generation: u64,
+    pub contacts: usize,
+    pub connections: usize,
+}
+
+/// Why the server could not be asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("the application server is not running (no control socket at {0})")]
+    NotRunning(String),
+    #[error("the application server does not answer on {0} within {1} s (hung?)")]
+    Timeout(String, u64),
+    #[error("control socket {0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("control socket {0}: unreadable reply: {1}")]
+    BadReply(String, String),
+}
+
+/// Sends one request and waits for its reply.
+pub async fn call(socket: &Path, request: &Request, timeout: Duration) -> Result<Reply, CallError> {
+    let shown = socket.display().to_string();
+    let exchange = async {
+        let stream = UnixStream::connect(socket)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                    CallError::NotRunning(shown.clone())
+                }
+                _ => CallError::Io(shown.clone(), e),
+            })?;
+        let (read, mut write) = stream.into_split();
+        let mut line = serde_json::to_string(request)
+            .map_err(|e| CallError::BadReply(shown.clone(), e.to_string()))?;
+        line.push('\n');
+        write
+            .write_all(line.as_bytes())
+            .await
+            .map_err(|e| CallError::Io(shown.clone(), e))?;
+        let mut reply = String::new();
+        BufReader::new(read)
+            .read_line(&mut reply)
+            .await
+            .map_err(|e| CallError::Io(shown.clone(), e))?;
+        serde_json::from_str(&reply).map_err(|e| CallError::BadReply(shown.clone(), e.to_string()))
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(r) => r,
+        Err(_) => Err(CallError::Timeout(shown, timeout.as_secs())),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format_is_one_tagged_json_object() {
+        assert_eq!(
+            serde_json::to_string(&Request::Status).unwrap(),
+            r#"{"request":"status"}"#
+        );
+        let r: Reply = serde_json::from_str(r#"{"reply":"error","message":"x"}"#).unwrap();
+        assert_eq!(
+            r,
+            Reply::Error {
+                message: "x".into()
+            }
+        );
+    }
+}
