@@ -3,6 +3,7 @@
 //! A node serves its phone book to IP desk phones over LDAP. The library holds
 //! everything; `src/main.rs` only parses the command line and dispatches.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod contacts;

@@ -1,6 +1,7 @@
 //! The command line: every menu action of the shell has a verb here, so that
 //! everything can be scripted and tested.
 
+mod bench;
 mod config;
 mod server;
 
@@ -35,6 +36,50 @@ pub enum Command {
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Generate a test phone book, or load a server like phones do
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Print a generated phone book with international names and numbers (CSV, or LDIF)
+    Phonebook {
+        /// How many contacts
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// The same seed gives the same phone book
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print LDIF for another LDAP server, with entries under this base DN
+        #[arg(long, value_name = "BASE_DN")]
+        ldif: Option<String>,
+    },
+    /// Search a server like phones do (2-4 typed characters, prefix and contains, on
+    /// names and numbers) and print searches per second and latencies
+    Load {
+        /// The LDAP server, host:port
+        #[arg(long, default_value = "127.0.0.1:389")]
+        addr: String,
+        #[arg(long, default_value = "dc=phonebook,dc=local")]
+        base_dn: String,
+        /// Connections searching at once
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// The size limit phones send
+        #[arg(long, default_value_t = 50)]
+        size_limit: i32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also report this server process's CPU time per search and resident memory
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +119,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Init => config::init(&home),
         Command::Config(c) => config::run(&home, c),
         Command::Server(c) => server::run(&home, c),
+        Command::Bench(c) => bench::run(c),
     }
 }
 

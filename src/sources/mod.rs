@@ -1,1 +1,2 @@
 //! Importers: each file reads one format into contacts.
+pub mod csv;

@@ -1,0 +1,197 @@
+//! A load client that types like phones: several connections, each sending prefix
+//! and contains searches of 2 to 4 characters on names and numbers, one after the
+//! other, and timing each search until its last result arrives.
+
+use crate::bench::phonebook;
+use futures::{SinkExt, StreamExt};
+use ldap3_proto::LdapCodec;
+use ldap3_proto::proto::{
+    LdapBindCred, LdapBindRequest, LdapDerefAliases, LdapFilter, LdapMsg, LdapOp, LdapResultCode,
+    LdapSearchRequest, LdapSearchScope, LdapSubstringFilter,
+};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub addr: SocketAddr,
+    pub base_dn: String,
+    pub connections: usize,
+    pub duration: Duration,
+    pub size_limit: i32,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub connections: usize,
+    pub searches: u64,
+    pub failed: u64,
+    pub entries: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+/// One of the phone mix's filters for what was typed.
+pub fn phone_filter(typed: &str, number: bool, contains: bool) -> LdapFilter {
+    let sub = |attr: &str| {
+        LdapFilter::Substring(
+            attr.to_string(),
+            if contains {
+                LdapSubstringFilter {
+                    initial: None,
+                    any: vec![typed.to_string()],
+                    final_: None,
+                }
+            } else {
+                LdapSubstringFilter {
+                    initial: Some(typed.to_string()),
+                    any: Vec::new(),
+                    final_: None,
+                }
+            },
+        )
+    };
+    let attrs: &[&str] = if number {
+        &["telephoneNumber", "mobile", "homePhone"]
+    } else {
+        &["cn", "sn", "givenName"]
+    };
+    LdapFilter::Or(attrs.iter().map(|a| sub(a)).collect())
+}
+
+fn search(msgid: i32, opts: &LoadOptions, filter: LdapFilter) -> LdapMsg {
+    LdapMsg::new(
+        msgid,
+        LdapOp::SearchRequest(LdapSearchRequest {
+            base: opts.base_dn.clone(),
+            scope: LdapSearchScope::Subtree,
+            aliases: LdapDerefAliases::Never,
+            sizelimit: opts.size_limit,
+            timelimit: 0,
+            typesonly: false,
+            filter,
+            attrs: vec![
+                "cn".to_string(),
+                "telephoneNumber".to_string(),
+                "mobile".to_string(),
+            ],
+        }),
+    )
+}
+
+type Conn = Framed<TcpStream, LdapCodec>;
+
+async fn connect(opts: &LoadOptions) -> std::io::Result<Conn> {
+    let stream = TcpStream::connect(opts.addr).await?;
+    stream.set_nodelay(true)?;
+    let mut conn = Framed::new(stream, LdapCodec::new(Some(4 << 20), None));
+    conn.send(LdapMsg::new(
+        1,
+        LdapOp::BindRequest(LdapBindRequest {
+            version: 3,
+            dn: String::new(),
+            cred: LdapBindCred::Simple(String::new()),
+        }),
+    ))
+    .await?;
+    match conn.next().await {
+        Some(Ok(LdapMsg {
+            op: LdapOp::BindResponse(r),
+            ..
+        })) if r.res.code == LdapResultCode::Success => Ok(conn),
+        other => Err(std::io::Error::other(format!("bind failed: {other:?}"))),
+    }
+}
+
+struct Tally {
+    latencies: Vec<u32>,
+    failed: u64,
+    entries: u64,
+}
+
+async fn worker(opts: LoadOptions, n: usize, deadline: Instant) -> std::io::Result<Tally> {
+    let mut conn = connect(&opts).await?;
+    let mut rng = fastrand::Rng::with_seed(opts.seed.wrapping_add(n as u64));
+    let mut tally = Tally {
+        latencies: Vec::new(),
+        failed: 0,
+        entries: 0,
+    };
+    let mut msgid = 1;
+    while Instant::now() < deadline {
+        msgid += 1;
+        let (typed, number) = phonebook::typed(&mut rng);
+        let filter = phone_filter(&typed, number, rng.bool());
+        let started = Instant::now();
+        conn.send(search(msgid, &opts, filter)).await?;
+        loop {
+            match conn.next().await {
+                Some(Ok(LdapMsg {
+                    op: LdapOp::SearchResultEntry(_),
+                    ..
+                })) => tally.entries += 1,
+                Some(Ok(LdapMsg {
+                    op: LdapOp::SearchResultDone(r),
+                    ..
+                })) => {
+                    if !matches!(
+                        r.code,
+                        LdapResultCode::Success | LdapResultCode::SizeLimitExceeded
+                    ) {
+                        tally.failed += 1;
+                    }
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Err(std::io::Error::other("server closed the connection")),
+            }
+        }
+        let us = started.elapsed().as_micros();
+        tally.latencies.push(u32::try_from(us).unwrap_or(u32::MAX));
+    }
+    Ok(tally)
+}
+
+/// Runs the load and summarises it.
+pub async fn run(opts: LoadOptions) -> std::io::Result<LoadReport> {
+    let started = Instant::now();
+    let deadline = started + opts.duration;
+    let tasks: Vec<_> = (0..opts.connections.max(1))
+        .map(|n| tokio::spawn(worker(opts.clone(), n, deadline)))
+        .collect();
+    let mut latencies = Vec::new();
+    let (mut failed, mut entries) = (0, 0);
+    for t in tasks {
+        let tally = t.await.map_err(std::io::Error::other)??;
+        latencies.extend(tally.latencies);
+        failed += tally.failed;
+        entries += tally.entries;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as u64
+    };
+    Ok(LoadReport {
+        connections: opts.connections,
+        searches: latencies.len() as u64,
+        failed,
+        entries,
+        seconds,
+        per_second: latencies.len() as f64 / seconds,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        max_us: latencies.last().copied().unwrap_or(0) as u64,
+    })
+}

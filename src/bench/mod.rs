@@ -1,0 +1,7 @@
+//! Measuring a node: a generated phone book and a load client that searches like
+//! phones do (`sop bench phonebook`, `sop bench load`).
+
+pub mod ldif;
+pub mod load;
+pub mod phonebook;
+pub mod process;

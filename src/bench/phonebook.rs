@@ -1,0 +1,375 @@
+//! A generated phone book with realistic international names and numbers, the same
+//! for every run with the same seed: the data the benchmarks load into `sop` and
+//! into `slapd`.
+
+use crate::contacts::{Contact, Phone, PhoneKind};
+
+/// A country: its calling code, trunk prefix, and names as people write them.
+struct Country {
+    code: &'static str,
+    given: &'static [&'static str],
+    family: &'static [&'static str],
+}
+
+const COUNTRIES: &[Country] = &[
+    Country {
+        code: "49",
+        given: &[
+            "Jürgen",
+            "Anna",
+            "Lukas",
+            "Sophie",
+            "Maximilian",
+            "Marie",
+            "Jörg",
+            "Käthe",
+            "Felix",
+            "Lena",
+        ],
+        family: &[
+            "Müller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schäfer",
+            "Groß",
+        ],
+    },
+    Country {
+        code: "33",
+        given: &[
+            "Jean",
+            "Marie",
+            "Élodie",
+            "François",
+            "Camille",
+            "Hélène",
+            "Louis",
+            "Chloé",
+            "Benoît",
+            "Inès",
+        ],
+        family: &[
+            "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
+            "Lefèvre", "Moreau",
+        ],
+    },
+    Country {
+        code: "34",
+        given: &[
+            "José",
+            "María",
+            "Sofía",
+            "Alejandro",
+            "Lucía",
+            "Martín",
+            "Begoña",
+            "Íñigo",
+            "Paula",
+            "Álvaro",
+        ],
+        family: &[
+            "García",
+            "Fernández",
+            "González",
+            "Rodríguez",
+            "López",
+            "Martínez",
+            "Sánchez",
+            "Pérez",
+            "Gómez",
+            "Muñoz",
+        ],
+    },
+    Country {
+        code: "48",
+        given: &[
+            "Łukasz",
+            "Agnieszka",
+            "Paweł",
+            "Małgorzata",
+            "Krzysztof",
+            "Zofia",
+            "Wojciech",
+            "Joanna",
+            "Michał",
+            "Ewa",
+        ],
+        family: &[
+            "Nowak",
+            "Kowalski",
+            "Wiśniewski",
+            "Wójcik",
+            "Kowalczyk",
+            "Kamiński",
+            "Lewandowski",
+            "Zieliński",
+            "Szymański",
+            "Woźniak",
+        ],
+    },
+    Country {
+        code: "46",
+        given: &[
+            "Åsa", "Björn", "Linnéa", "Oskar", "Märta", "Erik", "Ingrid", "Nils", "Saga", "Göran",
+        ],
+        family: &[
+            "Andersson",
+            "Johansson",
+            "Karlsson",
+            "Nilsson",
+            "Eriksson",
+            "Larsson",
+            "Olsson",
+            "Persson",
+            "Svensson",
+            "Gustafsson",
+        ],
+    },
+    Country {
+        code: "39",
+        given: &[
+            "Giuseppe",
+            "Giulia",
+            "Francesco",
+            "Chiara",
+            "Alessandro",
+            "Martina",
+            "Niccolò",
+            "Sara",
+            "Matteo",
+            "Aurora",
+        ],
+        family: &[
+            "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
+            "Marino", "Greco",
+        ],
+    },
+    Country {
+        code: "44",
+        given: &[
+            "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily", "Noah", "Grace",
+        ],
+        family: &[
+            "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
+            "O'Brien", "Evans",
+        ],
+    },
+    Country {
+        code: "90",
+        given: &[
+            "Mehmet", "Ayşe", "Mustafa", "Fatma", "Ahmet", "Emine", "Çağrı", "Zeynep", "Gökhan",
+            "Elif",
+        ],
+        family: &[
+            "Yılmaz",
+            "Kaya",
+            "Demir",
+            "Şahin",
+            "Çelik",
+            "Yıldız",
+            "Yıldırım",
+            "Öztürk",
+            "Aydın",
+            "Özdemir",
+        ],
+    },
+    Country {
+        code: "81",
+        given: &[
+            "Haruto", "Yui", "Sota", "Hina", "Yuto", "Aoi", "Riku", "Sakura", "Takumi", "Yūko",
+        ],
+        family: &[
+            "Satō",
+            "Suzuki",
+            "Takahashi",
+            "Tanaka",
+            "Watanabe",
+            "Itō",
+            "Yamamoto",
+            "Nakamura",
+            "Kobayashi",
+            "Katō",
+        ],
+    },
+    Country {
+        code: "31",
+        given: &[
+            "Daan", "Emma", "Sem", "Julia", "Lucas", "Mila", "Bram", "Tess", "Thijs", "Fenna",
+        ],
+        family: &[
+            "de Jong",
+            "Jansen",
+            "de Vries",
+            "van den Berg",
+            "van Dijk",
+            "Bakker",
+            "Janssen",
+            "Visser",
+            "Smit",
+            "Meijer",
+        ],
+    },
+];
+
+const COMPANIES: &[&str] = &[
+    "Nordwind Logistik GmbH",
+    "Société Générale d'Optique",
+    "Hispano Telecom S.A.",
+    "Polska Energia",
+    "Skandia Bygg AB",
+    "Ferrovia Italiana",
+    "Thames Data Ltd",
+    "Anadolu Lojistik",
+    "Sakura Denki",
+    "Rijnmond Haven BV",
+    "Example Corp",
+    "ACME Widgets",
+];
+const DEPARTMENTS: &[&str] = &[
+    "Sales",
+    "Support",
+    "Accounting",
+    "IT",
+    "Logistics",
+    "Management",
+    "R&D",
+];
+const TITLES: &[&str] = &[
+    "Manager",
+    "Engineer",
+    "Assistant",
+    "Director",
+    "Technician",
+    "Consultant",
+];
+
+/// Number formats seen in real phone books, for `+CC`, `00CC` and national forms.
+fn number(rng: &mut fastrand::Rng, code: &str) -> String {
+    let area = rng.u32(20..999);
+    let line = rng.u32(100_000..9_999_999);
+    match rng.u8(0..5) {
+        0 => format!("+{code} {area} {line}"),
+        1 => format!("+{code}{area}{line}"),
+        2 => format!("00{code} {area} {line}"),
+        3 => format!("0{area}-{line}"),
+        _ => format!("0{area} {line}"),
+    }
+}
+
+fn ascii_mail(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() {
+                Some(c)
+            } else {
+                match c {
+                    'ä' | 'à' | 'á' | 'å' => Some('a'),
+                    'ö' | 'ó' | 'ø' | 'ō' => Some('o'),
+                    'ü' | 'ú' | 'ū' => Some('u'),
+                    'é' | 'è' | 'ê' => Some('e'),
+                    'í' | 'ı' => Some('i'),
+                    'ç' | 'ć' => Some('c'),
+                    'ñ' | 'ń' => Some('n'),
+                    'ł' => Some('l'),
+                    'ś' | 'ş' | 'ß' => Some('s'),
+                    'ż' | 'ź' => Some('z'),
+                    'ğ' => Some('g'),
+                    _ => None,
+                }
+            }
+        })
+        .collect()
+}
+
+/// `count` contacts, deterministic for a seed. Ids are `1..=count`.
+pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (1..=count)
+        .map(|n| {
+            let country = &COUNTRIES[rng.usize(0..COUNTRIES.len())];
+            let given = country.given[rng.usize(0..country.given.len())];
+            let family = country.family[rng.usize(0..country.family.len())];
+            let company = COMPANIES[rng.usize(0..COMPANIES.len())];
+            let mut phones = vec![Phone {
+                kind: PhoneKind::Work,
+                number: number(&mut rng, country.code),
+            }];
+            if rng.bool() {
+                phones.push(Phone {
+                    kind: PhoneKind::Mobile,
+                    number: number(&mut rng, country.code),
+                });
+            }
+            if rng.u8(0..4) == 0 {
+                phones.push(Phone {
+                    kind: PhoneKind::Home,
+                    number: number(&mut rng, country.code),
+                });
+            }
+            Contact {
+                id: n.to_string(),
+                given_name: given.to_string(),
+                surname: family.to_string(),
+                display_name: format!("{given} {family}"),
+                company: company.to_string(),
+                department: DEPARTMENTS[rng.usize(0..DEPARTMENTS.len())].to_string(),
+                title: TITLES[rng.usize(0..TITLES.len())].to_string(),
+                email: format!(
+                    "{}.{}{}@example.com",
+                    ascii_mail(given),
+                    ascii_mail(family),
+                    n
+                ),
+                phones,
+            }
+        })
+        .collect()
+}
+
+/// What people type on a phone's keypad: 2 to 4 characters of a name or a number
+/// as they appear in the generated book, at the start or inside.
+pub fn typed(rng: &mut fastrand::Rng) -> (String, bool) {
+    let country = &COUNTRIES[rng.usize(0..COUNTRIES.len())];
+    let len = rng.usize(2..=4);
+    if rng.bool() {
+        let pool = if rng.bool() {
+            country.given
+        } else {
+            country.family
+        };
+        let name: Vec<char> = pool[rng.usize(0..pool.len())].chars().collect();
+        let len = len.min(name.len());
+        let start = if rng.bool() {
+            0
+        } else {
+            rng.usize(0..=name.len() - len)
+        };
+        (name[start..start + len].iter().collect(), false)
+    } else {
+        let digits: String = (0..len).map(|_| char::from(b'0' + rng.u8(0..10))).collect();
+        (digits, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic_and_servable() {
+        let a = generate(200, 7);
+        assert_eq!(a, generate(200, 7));
+        assert_ne!(a, generate(200, 8));
+        assert!(a.iter().all(|c| c.is_servable() && !c.phones.is_empty()));
+        assert!(
+            a.iter()
+                .any(|c| c.display_name.chars().any(|ch| !ch.is_ascii()))
+        );
+    }
+}

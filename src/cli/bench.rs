@@ -1,0 +1,84 @@
+//! `sop bench phonebook|load`: how many phones can a node take?
+
+use super::{BenchCommand, runtime};
+use crate::bench::load::{self, LoadOptions};
+use crate::bench::{phonebook, process};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::io::Write;
+use std::time::Duration;
+
+pub fn run(command: BenchCommand) -> Result<i32> {
+    match command {
+        BenchCommand::Phonebook { count, seed, ldif } => {
+            let contacts = phonebook::generate(count, seed);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            if let Some(base) = ldif {
+                crate::bench::ldif::write(&mut out, &contacts, &base)?;
+            } else {
+                crate::sources::csv::export_csv(&contacts, &mut out)
+                    .map_err(|e| eyre!("writing CSV: {e}"))?;
+            }
+            out.flush()?;
+        }
+        BenchCommand::Load {
+            addr,
+            base_dn,
+            connections,
+            seconds,
+            size_limit,
+            seed,
+            server_pid,
+            json,
+        } => {
+            let addr = crate::config::parse_address(&addr)
+                .map_err(|e| eyre!("--addr {addr}: {e}; expected host:port"))?;
+            let opts = LoadOptions {
+                addr,
+                base_dn,
+                connections,
+                duration: Duration::from_secs_f64(seconds),
+                size_limit,
+                seed,
+            };
+            let before = server_pid.map(process::sample).transpose()?;
+            let report = runtime()?
+                .block_on(load::run(opts))
+                .wrap_err_with(|| format!("load against {addr} failed"))?;
+            let after = server_pid.map(process::sample).transpose()?;
+            let cpu_per_search = match (before, after) {
+                (Some(b), Some(a)) if report.searches > 0 => {
+                    Some((a.cpu_us - b.cpu_us) as f64 / report.searches as f64)
+                }
+                _ => None,
+            };
+            let rss = after.map(|a| a.rss_kib);
+            if json {
+                let mut v = serde_json::to_value(&report)?;
+                v["server_cpu_us_per_search"] = serde_json::json!(cpu_per_search);
+                v["server_rss_kib"] = serde_json::json!(rss);
+                println!("{v}");
+            } else {
+                println!(
+                    "{} searches in {:.1} s over {} connections: {:.0}/s, p50 {} us, p99 {} us, max {} us, {} failed, {:.1} entries/search",
+                    report.searches,
+                    report.seconds,
+                    report.connections,
+                    report.per_second,
+                    report.p50_us,
+                    report.p99_us,
+                    report.max_us,
+                    report.failed,
+                    report.entries as f64 / report.searches.max(1) as f64
+                );
+                if let Some(cpu) = cpu_per_search {
+                    println!("server CPU {cpu:.1} us/search");
+                }
+                if let Some(rss) = rss {
+                    println!("server resident memory {} MiB", rss / 1024);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
