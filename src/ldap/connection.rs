@@ -5,7 +5,7 @@ use crate::directory::Directory;
 use crate::ldap::access::Record;
 use crate::ldap::frame::{self, Frame};
 use crate::ldap::policy::Policy;
-use crate::ldap::session::{self, After, Session};
+use crate::ldap::session::{self, After, Reply, Session};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::{LdapMsg, LdapResultCode};
@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::{Decoder, Encoder};
+use tokio_util::codec::Encoder;
 use tokio_util::sync::CancellationToken;
 
 /// What every connection shares. Read-only: a new directory or policy arrives
@@ -119,18 +119,15 @@ where
                     return End::Closed;
                 }
                 Frame::Complete(len) => {
-                    let mut one = buf.split_to(len);
+                    let one = buf.split_to(len);
                     let started = Instant::now();
-                    let raw = one.clone();
-                    let (msgs, after, record) = match codec.decode(&mut one) {
-                        Ok(Some(msg)) => {
-                            let dir = shared.directory.borrow().clone();
-                            let policy = shared.policy.borrow().clone();
-                            let reply = session.handle(msg, &dir, &policy, started);
-                            (reply.msgs, reply.after, reply.record)
-                        }
-                        Ok(None) | Err(_) => malformed(&raw, &session.bind_dn),
-                    };
+                    let dir = shared.directory.borrow().clone();
+                    let policy = shared.policy.borrow().clone();
+                    let Reply {
+                        msgs,
+                        after,
+                        record,
+                    } = session::respond(session, &one, &mut codec, &dir, &policy, started);
                     if let Some(record) = record {
                         log(shared, client, record, started);
                     }
@@ -170,27 +167,6 @@ where
                 return End::Closed;
             }
         }
-    }
-}
-
-/// The answer to a whole message that does not decode.
-fn malformed(raw: &[u8], bind_dn: &str) -> (Vec<LdapMsg>, After, Option<Record>) {
-    let record = Some(Record::simple(
-        "invalid",
-        bind_dn,
-        LdapResultCode::ProtocolError,
-    ));
-    let why = "malformed request";
-    match frame::peek_id_and_op(raw).and_then(|(id, op)| session::malformed(id, op, why)) {
-        Some(reply) => (vec![reply], After::Continue, record),
-        None => (
-            vec![session::notice_of_disconnection(
-                LdapResultCode::ProtocolError,
-                why,
-            )],
-            After::Close,
-            record,
-        ),
     }
 }
 

@@ -5,16 +5,20 @@ use crate::config::BindPolicy;
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::access::Record;
 use crate::ldap::dn::{self, Place};
+use crate::ldap::frame;
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
 use crate::ldap::search;
+use bytes::BytesMut;
+use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::{
     LdapBindCred, LdapBindResponse, LdapExtendedResponse, LdapFilter, LdapMsg, LdapOp, LdapResult,
     LdapResultCode,
 };
 use std::sync::Arc;
 use std::time::Instant;
+use tokio_util::codec::Decoder;
 
 pub const DISCONNECTION_OID: &str = "1.3.6.1.4.1.1466.20036";
 
@@ -86,6 +90,41 @@ pub fn malformed(msgid: i32, op_tag: u8, why: &str) -> Option<LdapMsg> {
         _ => return None,
     };
     Some(LdapMsg::new(msgid, op))
+}
+
+/// Answers one whole message (as framed by `frame::frame`), decoded or not.
+pub fn respond(
+    session: &mut Session,
+    frame: &[u8],
+    codec: &mut LdapCodec,
+    dir: &Arc<Directory>,
+    policy: &Policy,
+    now: Instant,
+) -> Reply {
+    let mut bytes = BytesMut::from(frame);
+    match codec.decode(&mut bytes) {
+        Ok(Some(msg)) => session.handle(msg, dir, policy, now),
+        Ok(None) | Err(_) => {
+            let record = Some(Record::simple(
+                "invalid",
+                &session.bind_dn,
+                LdapResultCode::ProtocolError,
+            ));
+            let why = "malformed request";
+            match frame::peek_id_and_op(frame).and_then(|(id, op)| malformed(id, op, why)) {
+                Some(reply) => Reply {
+                    msgs: vec![reply],
+                    after: After::Continue,
+                    record,
+                },
+                None => Reply {
+                    msgs: vec![notice_of_disconnection(LdapResultCode::ProtocolError, why)],
+                    after: After::Close,
+                    record,
+                },
+            }
+        }
+    }
 }
 
 impl Session {

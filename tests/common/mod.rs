@@ -1,0 +1,177 @@
+//! A node for process tests: a temporary home, free ports, the real `sop` binary.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BASE: &str = "dc=phonebook,dc=local";
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Node {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl Node {
+    /// A new home listening on a free loopback port, with `extra` TOML appended
+    /// to the `[ldap]` table.
+    pub fn new(extra_ldap: &str) -> Node {
+        let dir = tempfile::Builder::new().prefix("sop-").tempdir().unwrap();
+        let node = Node {
+            dir,
+            port: free_port(),
+        };
+        node.sop(&["init"]).success();
+        let config = std::fs::read_to_string(node.config()).unwrap();
+        let config = config.replacen(
+            "listen = [\"0.0.0.0:389\"]",
+            &format!("listen = [\"127.0.0.1:{}\"]\n{extra_ldap}", node.port),
+            1,
+        );
+        std::fs::write(node.config(), config).unwrap();
+        node
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.home().join("config.toml")
+    }
+
+    pub fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `sop --home HOME args...`.
+    pub fn sop(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            args: args.join(" "),
+            out,
+        }
+    }
+
+    pub fn start(&self) {
+        self.sop(&["server", "start"]).success();
+    }
+
+    /// Writes a CSV file in the home and imports it with `--replace`, then merges.
+    pub fn publish_csv(&self, csv: &str) {
+        let path = self.home().join("import.csv");
+        std::fs::write(&path, csv).unwrap();
+        self.sop(&["contacts", "import", path.to_str().unwrap(), "--replace"])
+            .success();
+        self.sop(&["ucm", "merge"]).success();
+    }
+
+    /// `ldapsearch -x -LLL` against this node; returns stdout and the exit code.
+    pub fn ldapsearch(&self, args: &[&str]) -> (String, i32) {
+        let out = Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H", &self.url()])
+            .args(args)
+            .output()
+            .expect("ldapsearch (package ldap-utils) must be installed");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(self.home())
+            .args(["server", "stop"])
+            .output();
+    }
+}
+
+pub struct Run {
+    pub args: String,
+    pub out: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn success(self) -> Run {
+        assert!(
+            self.out.status.success(),
+            "sop {} failed ({}):\n{}\n{}",
+            self.args,
+            self.out.status,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    pub fn failure(self) -> Run {
+        assert!(
+            !self.out.status.success(),
+            "sop {} should have failed:\n{}\n{}",
+            self.args,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+}
+
+/// Values of `attr` in ldapsearch LDIF output (base64 values decoded).
+pub fn values(ldif: &str, attr: &str) -> Vec<String> {
+    let plain = format!("{attr}: ");
+    let coded = format!("{attr}:: ");
+    ldif.lines()
+        .filter_map(|l| {
+            if let Some(v) = l.strip_prefix(&plain) {
+                Some(v.to_string())
+            } else {
+                l.strip_prefix(&coded).map(decode64)
+            }
+        })
+        .collect()
+}
+
+fn decode64(s: &str) -> String {
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let Some(v) = table.iter().position(|t| *t == c) else {
+            continue;
+        };
+        bits = (bits << 6) | v as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,119 @@
+//! The application server as an admin drives it: start, status, stop, and what goes wrong.
+
+mod common;
+
+use common::{BASE, Node, values};
+
+const PEOPLE: &str = "givenName,sn,telephoneNumber,mobile,o\n\
+Ada,Lovelace,+44 20 7946 0001,,Analytical Engines\n\
+Alan,Turing,+44 20 7946 0002,+44 7700 900002,Bletchley Park\n";
+
+#[test]
+fn fresh_home_serves_the_sample_at_once() {
+    let node = Node::new("");
+    let out = node.sop(&["server", "start"]).success().stdout();
+    assert!(out.contains("started"), "{out}");
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "(objectClass=inetOrgPerson)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert!(
+        values(&ldif, "cn").len() >= 10,
+        "the sample phone book is served:\n{ldif}"
+    );
+}
+
+#[test]
+fn status_reports_pid_listeners_generation_and_contacts() {
+    let node = Node::new("");
+    let stopped = node.sop(&["server", "status"]);
+    assert_eq!(stopped.code(), 3);
+    assert!(stopped.stdout().contains("stopped"));
+    node.start();
+    node.publish_csv(PEOPLE);
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["running"], true);
+    assert_eq!(v["status"]["contacts"], 2);
+    assert_eq!(v["status"]["listen"][0], format!("127.0.0.1:{}", node.port));
+    assert!(v["status"]["pid"].as_u64().unwrap() > 0);
+    assert!(v["status"]["generation"].as_u64().unwrap() >= 2);
+    let text = node.sop(&["server", "status"]).success().stdout();
+    assert!(
+        text.contains("running") && text.contains("contacts    2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_second_start_is_refused_and_stop_is_graceful() {
+    let node = Node::new("");
+    node.start();
+    let again = node.sop(&["server", "start"]).failure();
+    assert!(
+        again.stderr().contains("already running"),
+        "{}",
+        again.stderr()
+    );
+    let stop = node.sop(&["server", "stop"]).success().stdout();
+    assert!(stop.contains("stopped"), "{stop}");
+    assert!(!node.home().join("run/sop.sock").exists());
+    assert!(!node.home().join("run/sop.pid").exists());
+    let again = node.sop(&["server", "stop"]).success().stdout();
+    assert!(again.contains("not running"), "{again}");
+}
+
+#[test]
+fn a_port_in_use_is_named_with_the_log_path() {
+    let node = Node::new("");
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", node.port)).unwrap();
+    let err = node.sop(&["server", "start"]).failure().stderr();
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{}", node.port)),
+        "{err}"
+    );
+    assert!(
+        err.contains("Address already in use") || err.contains("in use"),
+        "{err}"
+    );
+    assert!(err.contains("server.log"), "{err}");
+}
+
+#[test]
+fn a_stale_pid_file_does_not_block_a_start() {
+    let node = Node::new("");
+    std::fs::write(node.home().join("run/sop.pid"), "999999\n").unwrap();
+    std::fs::write(node.home().join("run/sop.sock"), "").unwrap();
+    node.start();
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "-s", "base", "(objectClass=*)", "dn"]);
+    assert_eq!(code, 0, "{ldif}");
+    let log = std::fs::read_to_string(node.home().join("log/server.log")).unwrap();
+    assert!(log.contains("stale pid file"), "{log}");
+}
+
+#[test]
+fn a_bad_config_is_refused_before_starting_with_key_and_value() {
+    let node = Node::new("size_limit = -3");
+    let check = node.sop(&["config", "check"]).failure();
+    assert!(
+        check.stderr().contains("[ldap] size_limit = -3"),
+        "{}",
+        check.stderr()
+    );
+    let start = node.sop(&["server", "start"]).failure();
+    assert!(
+        start.stderr().contains("[ldap] size_limit = -3"),
+        "{}",
+        start.stderr()
+    );
+}
+
+#[test]
+fn control_socket_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let node = Node::new("");
+    node.start();
+    let mode = std::fs::metadata(node.home().join("run/sop.sock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
