@@ -3,12 +3,13 @@
 
 use crate::directory::Directory;
 use crate::ldap::access::Record;
+use crate::ldap::encode;
 use crate::ldap::frame::{self, Frame};
 use crate::ldap::policy::Policy;
 use crate::ldap::session::{self, After, Reply, Session};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
-use ldap3_proto::proto::{LdapMsg, LdapResultCode};
+use ldap3_proto::proto::LdapResultCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::Encoder;
 use tokio_util::sync::CancellationToken;
 
 /// What every connection shares. Read-only: a new directory or policy arrives
@@ -99,23 +99,19 @@ where
                         ),
                         Instant::now(),
                     );
-                    let notice =
-                        session::notice_of_disconnection(LdapResultCode::AdminLimitExceeded, &why);
-                    let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                    let notice = notice(LdapResultCode::AdminLimitExceeded, &why);
+                    let _ = send(&mut stream, &notice).await;
                     return End::Closed;
                 }
                 Frame::Garbage => {
-                    let notice = session::notice_of_disconnection(
-                        LdapResultCode::ProtocolError,
-                        "not an LDAP message",
-                    );
+                    let notice = notice(LdapResultCode::ProtocolError, "not an LDAP message");
                     log(
                         shared,
                         client,
                         Record::simple("invalid", &session.bind_dn, LdapResultCode::ProtocolError),
                         Instant::now(),
                     );
-                    let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                    let _ = send(&mut stream, &notice).await;
                     return End::Closed;
                 }
                 Frame::Complete(len) => {
@@ -123,15 +119,12 @@ where
                     let started = Instant::now();
                     let dir = shared.directory.borrow().clone();
                     let policy = shared.policy.borrow().clone();
-                    let Reply {
-                        msgs,
-                        after,
-                        record,
-                    } = session::respond(session, &one, &mut codec, &dir, &policy, started);
+                    let Reply { out, after, record } =
+                        session::respond(session, &one, &mut codec, &dir, &policy, started);
                     if let Some(record) = record {
                         log(shared, client, record, started);
                     }
-                    if write(&mut stream, &mut codec, msgs).await.is_err() {
+                    if send(&mut stream, &out).await.is_err() {
                         return End::Closed;
                     }
                     match after {
@@ -146,11 +139,11 @@ where
         }
         let read = tokio::select! {
             () = shared.cancel.cancelled() => {
-                let notice = session::notice_of_disconnection(
+                let notice = notice(
                     LdapResultCode::Unavailable,
                     "the server is shutting down",
                 );
-                let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
             r = tokio::time::timeout(shared.idle_timeout, stream.read_buf(&mut buf)) => r,
@@ -159,11 +152,11 @@ where
             Ok(Ok(0)) | Ok(Err(_)) => return End::Closed,
             Ok(Ok(_)) => {}
             Err(_) => {
-                let notice = session::notice_of_disconnection(
+                let notice = notice(
                     LdapResultCode::Unavailable,
                     "idle connection closed (idle_timeout)",
                 );
-                let _ = write(&mut stream, &mut codec, vec![notice]).await;
+                let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
         }
@@ -177,20 +170,19 @@ fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
     }
 }
 
-async fn write<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    codec: &mut LdapCodec,
-    msgs: Vec<LdapMsg>,
-) -> std::io::Result<()> {
-    if msgs.is_empty() {
+/// An encoded notice of disconnection.
+fn notice(code: LdapResultCode, message: &str) -> BytesMut {
+    let mut out = BytesMut::new();
+    encode::message(&mut out, session::notice_of_disconnection(code, message));
+    out
+}
+
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, out: &[u8]) -> std::io::Result<()> {
+    if out.is_empty() {
         return Ok(());
     }
-    let mut out = BytesMut::new();
-    for msg in msgs {
-        codec.encode(msg, &mut out)?;
-    }
     match tokio::time::timeout(WRITE_TIMEOUT, async {
-        stream.write_all(&out).await?;
+        stream.write_all(out).await?;
         stream.flush().await
     })
     .await

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod connection;
 pub mod dn;
+pub mod encode;
 pub mod frame;
 pub mod listener;
 pub mod paging;

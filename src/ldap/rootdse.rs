@@ -3,8 +3,8 @@
 
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::policy::Policy;
-use crate::ldap::search::{Answer, PAGED_RESULTS_OID, SORT_REQUEST_OID, Selection};
-use ldap3_proto::proto::{LdapResultCode, LdapSearchRequest, LdapSearchResultEntry};
+use crate::ldap::search::{PAGED_RESULTS_OID, SORT_REQUEST_OID, Selection};
+use ldap3_proto::proto::{LdapSearchRequest, LdapSearchResultEntry};
 
 pub const STARTTLS_OID: &str = "1.3.6.1.4.1.1466.20037";
 pub const WHOAMI_OID: &str = "1.3.6.1.4.1.4203.1.11.3";
@@ -15,14 +15,7 @@ pub fn answer(
     dir: &Directory,
     policy: &Policy,
     selection: &Selection,
-) -> Answer {
-    let mut answer = Answer {
-        entries: Vec::new(),
-        code: LdapResultCode::Success,
-        matched_dn: String::new(),
-        message: String::new(),
-        controls: Vec::new(),
-    };
+) -> Vec<LdapSearchResultEntry> {
     let top = ["top"];
     let matches = Filter::compile(&req.filter, &policy.filter_limits).is_ok_and(|f| {
         f.matches_values(&|attr| match attr {
@@ -31,7 +24,7 @@ pub fn answer(
         })
     });
     if !matches {
-        return answer;
+        return Vec::new();
     }
     let mut extensions = vec![WHOAMI_OID];
     if policy.starttls {
@@ -64,8 +57,7 @@ pub fn answer(
         ("servedGeneration", vec![generation.as_str()]),
     ];
     let attrs = attrs.into_iter().filter(|(name, _)| wanted(name));
-    answer.entries.push(selection.entry(String::new(), attrs));
-    answer
+    vec![selection.entry(String::new(), attrs)]
 }
 
 /// The first RDN's value of the base DN (`phonebook` for `dc=phonebook,dc=local`).

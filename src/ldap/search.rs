@@ -18,8 +18,14 @@ pub const PAGED_RESULTS_OID: &str = "1.2.840.113556.1.4.319";
 pub const SORT_REQUEST_OID: &str = "1.2.840.113556.1.4.473";
 
 /// What a search produced: entries, then a result code and the response controls.
+/// Contacts are named by id and written straight from `directory` by the caller.
 pub struct Answer {
-    pub entries: Vec<LdapSearchResultEntry>,
+    /// Entries that are not contacts (the root DSE, the base entry), sent first.
+    pub built: Vec<LdapSearchResultEntry>,
+    /// The snapshot `ids` refer to.
+    pub directory: Option<Arc<Directory>>,
+    pub ids: Vec<u32>,
+    pub selection: Selection,
     pub code: LdapResultCode,
     pub matched_dn: String,
     pub message: String,
@@ -27,14 +33,29 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn error(code: LdapResultCode, message: impl Into<String>) -> Answer {
+    pub fn error(code: LdapResultCode, message: impl Into<String>) -> Answer {
         Answer {
-            entries: Vec::new(),
+            built: Vec::new(),
+            directory: None,
+            ids: Vec::new(),
+            selection: Selection::new(&[], false),
             code,
             matched_dn: String::new(),
             message: message.into(),
             controls: Vec::new(),
         }
+    }
+
+    fn with(dir: &Arc<Directory>, selection: Selection) -> Answer {
+        Answer {
+            directory: Some(dir.clone()),
+            selection,
+            ..Answer::error(LdapResultCode::Success, "")
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.built.len() + self.ids.len()
     }
 }
 
@@ -62,6 +83,10 @@ impl Selection {
 
     pub fn wants(&self, attr: Attr) -> bool {
         self.all || self.named.contains(&attr)
+    }
+
+    pub fn types_only(&self) -> bool {
+        self.types_only
     }
 
     /// Builds one result entry from attribute names and their values.
@@ -129,7 +154,9 @@ pub fn search(
 ) -> Answer {
     let selection = Selection::new(&req.attrs, req.typesonly);
     if req.base.trim().is_empty() && req.scope == LdapSearchScope::Base {
-        return rootdse::answer(req, dir, policy, &selection);
+        let mut answer = Answer::error(LdapResultCode::Success, "");
+        answer.built = rootdse::answer(req, dir, policy, &selection);
+        return answer;
     }
     let ctrls = match read_controls(controls) {
         Ok(c) => c,
@@ -143,7 +170,7 @@ pub fn search(
     };
     if let Some((size, cookie)) = ctrls.paged {
         return paged(
-            req, &ctrls, size, cookie, filter, dir, policy, paging, &selection, now,
+            req, &ctrls, size, cookie, filter, dir, policy, paging, selection, now,
         );
     }
 
@@ -160,38 +187,26 @@ pub fn search(
     } else {
         dn::normalize(&req.base)
     };
-    let mut answer = Answer::error(LdapResultCode::Success, "");
+    let mut answer = Answer::with(dir, selection);
     match dn::place(&base_norm, &policy.base_norm) {
         Place::Base => {
             if matches!(req.scope, LdapSearchScope::Base | LdapSearchScope::Subtree)
                 && rootdse::base_entry_matches(&filter, policy)
             {
-                answer.entries.push(rootdse::base_entry(policy, &selection));
+                answer
+                    .built
+                    .push(rootdse::base_entry(policy, &answer.selection));
             }
             if req.scope == LdapSearchScope::Base {
                 return answer;
             }
-            let room = limit.saturating_sub(answer.entries.len());
+            let room = limit.saturating_sub(answer.built.len());
             if let Some(sort) = ctrls.sort {
                 let (ids, result) = sorted_ids(dir, &filter, sort);
                 answer.controls.push(sort_control(result));
-                collect(
-                    &mut answer,
-                    dir,
-                    ids.into_iter(),
-                    room,
-                    &selection,
-                    deadline,
-                );
+                collect(&mut answer, ids.into_iter(), room, deadline);
             } else {
-                collect(
-                    &mut answer,
-                    dir,
-                    dir.search(&filter),
-                    room,
-                    &selection,
-                    deadline,
-                );
+                collect(&mut answer, dir.search(&filter), room, deadline);
             }
         }
         Place::Child(escaped) => match dir.find_uid(&dn::unescape(escaped)) {
@@ -199,7 +214,7 @@ pub fn search(
                 let in_scope =
                     matches!(req.scope, LdapSearchScope::Base | LdapSearchScope::Subtree);
                 if in_scope && dir.matches(&filter, id) {
-                    answer.entries.push(entry(dir, id, &selection));
+                    answer.ids.push(id);
                 }
             }
             None => return no_such_object(&policy.base_dn),
@@ -236,25 +251,8 @@ fn no_such_object(matched: &str) -> Answer {
     a
 }
 
-pub fn entry(dir: &Directory, id: u32, selection: &Selection) -> LdapSearchResultEntry {
-    let e = dir.entry(id);
-    selection.entry(
-        e.dn(),
-        e.attrs()
-            .filter(|(attr, _)| selection.wants(*attr))
-            .map(|(attr, values)| (attr.name(), values.into_iter().collect())),
-    )
-}
-
 /// Takes up to `room` entries; one more match means sizeLimitExceeded.
-fn collect(
-    answer: &mut Answer,
-    dir: &Directory,
-    ids: impl Iterator<Item = u32>,
-    room: usize,
-    selection: &Selection,
-    deadline: Instant,
-) {
+fn collect(answer: &mut Answer, ids: impl Iterator<Item = u32>, room: usize, deadline: Instant) {
     for (n, id) in ids.enumerate() {
         if n >= room {
             answer.code = LdapResultCode::SizeLimitExceeded;
@@ -264,7 +262,7 @@ fn collect(
             answer.code = LdapResultCode::TimeLimitExceeded;
             return;
         }
-        answer.entries.push(entry(dir, id, selection));
+        answer.ids.push(id);
     }
 }
 
@@ -326,7 +324,7 @@ fn paged(
     dir: &Arc<Directory>,
     policy: &Policy,
     paging: &mut Paging,
-    selection: &Selection,
+    selection: Selection,
     now: Instant,
 ) -> Answer {
     let ttl = policy.paged_search_timeout;
@@ -394,10 +392,10 @@ fn page(
     size: usize,
     paging: &mut Paging,
     policy: &Policy,
-    selection: &Selection,
+    selection: Selection,
     now: Instant,
 ) -> Answer {
-    let mut answer = Answer::error(LdapResultCode::Success, "");
+    let mut answer = Answer::with(&s.directory, selection);
     let want = match s.remaining {
         Some(r) => size.max(1).min(r),
         None => size.max(1),
@@ -407,21 +405,19 @@ fn page(
         Position::After(after) => {
             let mut it = dir.search_from(&s.filter, *after);
             for id in it.by_ref().take(want) {
-                answer.entries.push(entry(&dir, id, selection));
+                answer.ids.push(id);
                 *after = Some(id);
             }
             it.next().is_some()
         }
         Position::Sorted { ids, sent } => {
-            for id in ids.iter().skip(*sent).take(want) {
-                answer.entries.push(entry(&dir, *id, selection));
-            }
+            answer.ids.extend(ids.iter().skip(*sent).take(want));
             *sent += want.min(ids.len().saturating_sub(*sent));
             *sent < ids.len()
         }
     };
     if let Some(r) = s.remaining.as_mut() {
-        *r -= answer.entries.len().min(*r);
+        *r -= answer.ids.len().min(*r);
         if *r == 0 && more {
             answer.code = LdapResultCode::SizeLimitExceeded;
             more = false;

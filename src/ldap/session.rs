@@ -5,11 +5,11 @@ use crate::config::BindPolicy;
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::access::Record;
 use crate::ldap::dn::{self, Place};
-use crate::ldap::frame;
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
 use crate::ldap::search;
+use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::{
@@ -31,10 +31,48 @@ pub enum After {
     StartTls,
 }
 
+/// The encoded answer to one request.
 pub struct Reply {
-    pub msgs: Vec<LdapMsg>,
+    pub out: BytesMut,
     pub after: After,
     pub record: Option<Record>,
+}
+
+impl Reply {
+    fn new(msgs: Vec<LdapMsg>, after: After, record: Option<Record>) -> Reply {
+        let mut out = BytesMut::new();
+        for msg in msgs {
+            encode::message(&mut out, msg);
+        }
+        Reply { out, after, record }
+    }
+}
+
+/// Writes a search answer: entries straight from the directory, then the result.
+fn write_answer(msgid: i32, answer: search::Answer) -> BytesMut {
+    let mut out = BytesMut::new();
+    for e in answer.built {
+        encode::message(&mut out, LdapMsg::new(msgid, LdapOp::SearchResultEntry(e)));
+    }
+    if let Some(dir) = &answer.directory {
+        let selection = &answer.selection;
+        for id in &answer.ids {
+            let e = dir.entry(*id);
+            let attrs: Vec<(&str, Vec<&str>)> = e
+                .attrs()
+                .filter(|(attr, _)| selection.wants(*attr))
+                .map(|(attr, values)| (attr.name(), values.into_iter().collect()))
+                .collect();
+            encode::search_entry(&mut out, msgid, &e.dn(), &attrs, selection.types_only());
+        }
+    }
+    let mut done = result(answer.code, answer.message);
+    done.matcheddn = answer.matched_dn;
+    encode::message(
+        &mut out,
+        LdapMsg::new_with_ctrls(msgid, LdapOp::SearchResultDone(done), answer.controls),
+    );
+    out
 }
 
 pub struct Session {
@@ -112,16 +150,12 @@ pub fn respond(
             ));
             let why = "malformed request";
             match frame::peek_id_and_op(frame).and_then(|(id, op)| malformed(id, op, why)) {
-                Some(reply) => Reply {
-                    msgs: vec![reply],
-                    after: After::Continue,
+                Some(reply) => Reply::new(vec![reply], After::Continue, record),
+                None => Reply::new(
+                    vec![notice_of_disconnection(LdapResultCode::ProtocolError, why)],
+                    After::Close,
                     record,
-                },
-                None => Reply {
-                    msgs: vec![notice_of_disconnection(LdapResultCode::ProtocolError, why)],
-                    after: After::Close,
-                    record,
-                },
+                ),
             }
         }
     }
@@ -149,10 +183,8 @@ impl Session {
         now: Instant,
     ) -> Reply {
         let id = msg.msgid;
-        let reply = |op: LdapOp, record: Record| Reply {
-            msgs: vec![LdapMsg::new(id, op)],
-            after: After::Continue,
-            record: Some(record),
+        let reply = |op: LdapOp, record: Record| {
+            Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
         };
         let read_only = "this phone book is read-only";
         match msg.op {
@@ -175,41 +207,25 @@ impl Session {
                     return reply(LdapOp::SearchResultDone(refusal), record);
                 }
                 let answer = search::search(&req, &msg.ctrl, dir, policy, &mut self.paging, now);
-                record.entries = answer.entries.len();
+                record.entries = answer.count();
                 record.code = answer.code.clone();
-                let mut msgs: Vec<LdapMsg> = answer
-                    .entries
-                    .into_iter()
-                    .map(|e| LdapMsg::new(id, LdapOp::SearchResultEntry(e)))
-                    .collect();
-                let mut done = result(answer.code, answer.message);
-                done.matcheddn = answer.matched_dn;
-                msgs.push(LdapMsg::new_with_ctrls(
-                    id,
-                    LdapOp::SearchResultDone(done),
-                    answer.controls,
-                ));
                 Reply {
-                    msgs,
+                    out: write_answer(id, answer),
                     after: After::Continue,
                     record: Some(record),
                 }
             }
-            LdapOp::UnbindRequest => Reply {
-                msgs: Vec::new(),
-                after: After::Close,
-                record: Some(Record::simple(
+            LdapOp::UnbindRequest => Reply::new(
+                Vec::new(),
+                After::Close,
+                Some(Record::simple(
                     "unbind",
                     &self.bind_dn,
                     LdapResultCode::Success,
                 )),
-            },
-            LdapOp::AbandonRequest(_) => Reply {
-                // Searches finish before the next request is read: nothing is left to abandon.
-                msgs: Vec::new(),
-                after: After::Continue,
-                record: None,
-            },
+            ),
+            // Searches finish before the next request is read: nothing is left to abandon.
+            LdapOp::AbandonRequest(_) => Reply::new(Vec::new(), After::Continue, None),
             LdapOp::ExtendedRequest(ext) => self.extended(id, &ext.name, policy),
             LdapOp::CompareRequest(cmp) => {
                 let (code, message) = compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy);
@@ -233,18 +249,18 @@ impl Session {
                 Record::simple("modrdn", &self.bind_dn, LdapResultCode::UnwillingToPerform),
             ),
             // A client sending responses is not speaking LDAP to a server.
-            _ => Reply {
-                msgs: vec![notice_of_disconnection(
+            _ => Reply::new(
+                vec![notice_of_disconnection(
                     LdapResultCode::ProtocolError,
                     "unexpected operation from a client",
                 )],
-                after: After::Close,
-                record: Some(Record::simple(
+                After::Close,
+                Some(Record::simple(
                     "invalid",
                     &self.bind_dn,
                     LdapResultCode::ProtocolError,
                 )),
-            },
+            ),
         }
     }
 
@@ -338,36 +354,22 @@ impl Session {
     }
 
     fn extended(&mut self, id: i32, name: &str, policy: &Policy) -> Reply {
-        let respond = |res: LdapResult, oid: Option<&str>, value: Option<Vec<u8>>, after| Reply {
-            msgs: vec![LdapMsg::new(
-                id,
-                LdapOp::ExtendedResponse(LdapExtendedResponse {
-                    res,
-                    name: oid.map(str::to_string),
-                    value,
-                }),
-            )],
-            after,
-            record: None,
-        };
-        let mut out = match name {
-            STARTTLS_OID if !policy.starttls => respond(
-                result(
-                    LdapResultCode::ProtocolError,
-                    "StartTLS is not enabled on this server",
-                ),
+        use LdapResultCode as C;
+        let (res, oid, value, after) = match name {
+            STARTTLS_OID if !policy.starttls => (
+                result(C::ProtocolError, "StartTLS is not enabled on this server"),
                 None,
                 None,
                 After::Continue,
             ),
-            STARTTLS_OID if self.tls => respond(
-                result(LdapResultCode::OperationsError, "TLS is already active"),
+            STARTTLS_OID if self.tls => (
+                result(C::OperationsError, "TLS is already active"),
                 None,
                 None,
                 After::Continue,
             ),
-            STARTTLS_OID => respond(
-                result(LdapResultCode::Success, ""),
+            STARTTLS_OID => (
+                result(C::Success, ""),
                 Some(STARTTLS_OID),
                 None,
                 After::StartTls,
@@ -378,16 +380,16 @@ impl Session {
                 } else {
                     format!("dn:{}", self.bind_dn)
                 };
-                respond(
-                    result(LdapResultCode::Success, ""),
+                (
+                    result(C::Success, ""),
                     None,
                     Some(authz.into_bytes()),
                     After::Continue,
                 )
             }
-            other => respond(
+            other => (
                 result(
-                    LdapResultCode::ProtocolError,
+                    C::ProtocolError,
                     format!("extended operation {other} is not supported"),
                 ),
                 None,
@@ -395,14 +397,14 @@ impl Session {
                 After::Continue,
             ),
         };
-        let code = match out.msgs.first().map(|m| &m.op) {
-            Some(LdapOp::ExtendedResponse(r)) => r.res.code.clone(),
-            _ => LdapResultCode::Other,
-        };
-        let mut record = Record::simple("extended", &self.bind_dn, code);
+        let mut record = Record::simple("extended", &self.bind_dn, res.code.clone());
         record.base = name.to_string();
-        out.record = Some(record);
-        out
+        let op = LdapOp::ExtendedResponse(LdapExtendedResponse {
+            res,
+            name: oid.map(str::to_string),
+            value,
+        });
+        Reply::new(vec![LdapMsg::new(id, op)], after, Some(record))
     }
 }
 

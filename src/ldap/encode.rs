@@ -1,0 +1,171 @@
+//! Writing responses. Search result entries, the bulk of every answer, are written
+//! straight from the directory into the output buffer as BER: no intermediate
+//! message tree, no copies of values. Everything else goes through `ldap3_proto`.
+
+use bytes::{BufMut, BytesMut};
+use ldap3_proto::LdapCodec;
+use ldap3_proto::proto::LdapMsg;
+use tokio_util::codec::Encoder;
+
+/// Appends one message encoded by `ldap3_proto`.
+pub fn message(out: &mut BytesMut, msg: LdapMsg) {
+    // Encoding into memory cannot fail for messages the server builds.
+    let _ = LdapCodec::default().encode(msg, out);
+}
+
+/// Bytes taken by a BER length.
+fn len_len(n: usize) -> usize {
+    match n {
+        0..=0x7f => 1,
+        0x80..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xff_ffff => 4,
+        _ => 5,
+    }
+}
+
+/// Bytes taken by a whole TLV whose content is `n` bytes.
+fn tlv(n: usize) -> usize {
+    1 + len_len(n) + n
+}
+
+fn put_len(out: &mut BytesMut, n: usize) {
+    match len_len(n) {
+        1 => out.put_u8(n as u8),
+        k => {
+            out.put_u8(0x80 | (k as u8 - 1));
+            for i in (0..k - 1).rev() {
+                out.put_u8((n >> (8 * i)) as u8);
+            }
+        }
+    }
+}
+
+fn put_octets(out: &mut BytesMut, bytes: &[u8]) {
+    out.put_u8(0x04);
+    put_len(out, bytes.len());
+    out.put_slice(bytes);
+}
+
+/// The minimal two's complement bytes of a message id (0..2^31-1).
+fn msgid_bytes(id: i32) -> ([u8; 5], usize) {
+    let be = i64::from(id).to_be_bytes();
+    // Keep one leading zero byte when the next byte's top bit is set.
+    let mut start = 3;
+    while start < 7 && be[start] == 0 && be[start + 1] & 0x80 == 0 {
+        start += 1;
+    }
+    let mut buf = [0u8; 5];
+    let n = 8 - start;
+    buf[..n].copy_from_slice(&be[start..]);
+    (buf, n)
+}
+
+/// Appends a SearchResultEntry. `attrs` are (name, values); attributes without
+/// values are skipped. With `types_only`, value sets are empty.
+pub fn search_entry(
+    out: &mut BytesMut,
+    msgid: i32,
+    dn: &str,
+    attrs: &[(&str, Vec<&str>)],
+    types_only: bool,
+) {
+    let attrs = attrs.iter().filter(|(_, v)| !v.is_empty());
+    let vals_len = |vals: &Vec<&str>| -> usize {
+        if types_only {
+            0
+        } else {
+            vals.iter().map(|v| tlv(v.len())).sum()
+        }
+    };
+    let pa_len = |name: &str, vals: &Vec<&str>| tlv(name.len()) + tlv(vals_len(vals));
+    let attrs_content: usize = attrs.clone().map(|(n, v)| tlv(pa_len(n, v))).sum();
+    let entry_content = tlv(dn.len()) + tlv(attrs_content);
+    let (id, id_len) = msgid_bytes(msgid);
+    let msg_content = tlv(id_len) + tlv(entry_content);
+    out.reserve(tlv(msg_content));
+
+    out.put_u8(0x30);
+    put_len(out, msg_content);
+    out.put_u8(0x02);
+    put_len(out, id_len);
+    out.put_slice(&id[..id_len]);
+    out.put_u8(0x64);
+    put_len(out, entry_content);
+    put_octets(out, dn.as_bytes());
+    out.put_u8(0x30);
+    put_len(out, attrs_content);
+    for (name, vals) in attrs {
+        out.put_u8(0x30);
+        put_len(out, pa_len(name, vals));
+        put_octets(out, name.as_bytes());
+        out.put_u8(0x31);
+        put_len(out, vals_len(vals));
+        if !types_only {
+            for v in vals {
+                put_octets(out, v.as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ldap3_proto::proto::{LdapOp, LdapPartialAttribute, LdapSearchResultEntry};
+    use tokio_util::codec::Decoder;
+
+    fn decode(out: &mut BytesMut) -> LdapMsg {
+        LdapCodec::new(Some(1 << 24), None)
+            .decode(out)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn entries_decode_as_ldap3_proto_expects() {
+        let long = "x".repeat(70_000);
+        for (msgid, dn, types_only) in [
+            (1, "uid=a,dc=x", false),
+            (127, "uid=b,dc=x", false),
+            (128, "uid=ü,dc=x", true),
+            (65_535, &*format!("uid={},dc=x", "y".repeat(300)), false),
+            (i32::MAX, "uid=c", false),
+        ] {
+            let attrs = vec![
+                ("cn", vec!["Jürgen Müller", long.as_str()]),
+                ("mail", vec![]),
+                ("telephoneNumber", vec!["+49 30 1", "+49 30 2"]),
+            ];
+            let mut out = BytesMut::new();
+            search_entry(&mut out, msgid, dn, &attrs, types_only);
+            let msg = decode(&mut out);
+            assert!(out.is_empty());
+            let value = |s: &str| {
+                if types_only {
+                    vec![]
+                } else {
+                    vec![s.as_bytes().to_vec()]
+                }
+            };
+            let expected = LdapMsg::new(
+                msgid,
+                LdapOp::SearchResultEntry(LdapSearchResultEntry {
+                    dn: dn.to_string(),
+                    attributes: vec![
+                        LdapPartialAttribute {
+                            atype: "cn".into(),
+                            vals: [value("Jürgen Müller"), value(&long)].concat(),
+                        },
+                        LdapPartialAttribute {
+                            atype: "telephoneNumber".into(),
+                            vals: [value("+49 30 1"), value("+49 30 2")].concat(),
+                        },
+                    ],
+                }),
+            );
+            assert_eq!(msg, expected, "msgid {msgid}");
+        }
+    }
+}
