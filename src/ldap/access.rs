@@ -171,7 +171,6 @@ mod tests {
         for text in [
             "(|(cn=*ab*)(telephoneNumber=12*))",
             "(&(objectClass=person)(!(mail=*)))",
-            "(cn=a\\2ab)",
             "(sn>=M)",
             "(cn~=smith)",
             "(cn=*x)",
@@ -179,5 +178,7 @@ mod tests {
             let f = ldap3_proto::parse_ldap_filter_str(text).unwrap();
             assert_eq!(filter_text(&f), text);
         }
+        let typed = LdapFilter::Equality("cn".into(), "a*(b)\\".into());
+        assert_eq!(filter_text(&typed), "(cn=a\\2a\\28b\\29\\5c)");
     }
 }
