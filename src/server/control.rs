@@ -37,6 +37,8 @@ pub struct Status {
     pub ldaps_listen: Vec<String>,
     pub base_dn: String,
     pub generation: u64,
+    /// How long building the served generation took.
+    pub generation_load_ms: u64,
     pub contacts: usize,
     pub connections: usize,
 }

@@ -16,6 +16,7 @@ use control::{Reply, Request, Status};
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UnixListener, UnixStream};
@@ -37,6 +38,8 @@ pub struct Server {
     limiter: Arc<Limiter>,
     /// Serialises reloads: two merges finishing together publish in order.
     reloading: Mutex<()>,
+    /// How long building the served generation took, in milliseconds.
+    load_ms: AtomicU64,
     cancel: CancellationToken,
 }
 
@@ -76,10 +79,13 @@ pub async fn run(home: Home) -> Result<()> {
     let password = read_bind_password(&home, &config)?;
     let policy = Arc::new(Policy::new(&config, password));
 
+    let load_started = Instant::now();
     let loaded = load_directory(&home, &config).await?;
+    let load_ms = load_started.elapsed().as_millis() as u64;
     tracing::info!(
         generation = loaded.generation(),
         contacts = loaded.len(),
+        load_ms,
         "serving the phone book"
     );
     let (directory, directory_rx) = watch::channel(Arc::new(loaded));
@@ -129,6 +135,7 @@ pub async fn run(home: Home) -> Result<()> {
         directory,
         limiter,
         reloading: Mutex::new(()),
+        load_ms: AtomicU64::new(load_ms),
         cancel: cancel.clone(),
     });
     let control = bind_control(&home)?;
@@ -340,8 +347,11 @@ impl Server {
             }
             Request::Reload => {
                 let _one_at_a_time = self.reloading.lock().await;
+                let started = Instant::now();
                 match load_directory(&self.home, &self.config).await {
                     Ok(dir) => {
+                        let ms = started.elapsed().as_millis() as u64;
+                        self.load_ms.store(ms, Ordering::Relaxed);
                         let (generation, contacts) = (dir.generation(), dir.len());
                         // Connections pick up the new snapshot at their next request;
                         // searches under way finish on the one they started with.
@@ -381,6 +391,7 @@ impl Server {
             ldaps_listen: self.ldaps_listen.iter().map(ToString::to_string).collect(),
             base_dn: self.config.ldap.base_dn.clone(),
             generation: dir.generation(),
+            generation_load_ms: self.load_ms.load(Ordering::Relaxed),
             contacts: dir.len(),
             connections: self.limiter.open(),
         }
