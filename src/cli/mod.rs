@@ -33,6 +33,12 @@ pub enum Command {
     /// Check or locate the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The node's internal contacts
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+    /// Unified Communication Model: merge the sources into the served directory
+    #[command(subcommand)]
+    Ucm(UcmCommand),
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
@@ -83,6 +89,81 @@ pub enum BenchCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Import contacts from a CSV file (header row of LDAP attribute names or aliases)
+    Import {
+        file: PathBuf,
+        /// Replace all internal contacts instead of adding to them
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Add one contact
+    Add(NewContact),
+    /// List internal contacts
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find contacts whose names, company or numbers contain TEXT
+    Search {
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print how many internal contacts there are
+    Count,
+    /// Remove contacts by id
+    Remove {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Write internal contacts as CSV (to FILE, or standard output)
+    Export { file: Option<PathBuf> },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewContact {
+    #[arg(long)]
+    pub given: Option<String>,
+    #[arg(long)]
+    pub surname: Option<String>,
+    /// Display name [default: "given surname"]
+    #[arg(long)]
+    pub display: Option<String>,
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Work number (repeatable)
+    #[arg(long)]
+    pub work: Vec<String>,
+    #[arg(long)]
+    pub mobile: Vec<String>,
+    #[arg(long = "home-phone")]
+    pub home_phone: Vec<String>,
+    #[arg(long = "ip-phone")]
+    pub ip_phone: Vec<String>,
+    #[arg(long)]
+    pub other: Vec<String>,
+    #[arg(long)]
+    pub fax: Vec<String>,
+    #[arg(long)]
+    pub pager: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UcmCommand {
+    /// Merge every source into a new generation and publish it (a running server
+    /// merges and swaps to it without dropping a connection)
+    Merge,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate config.toml without starting anything
     Check,
@@ -120,6 +201,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Config(c) => config::run(&home, c),
         Command::Server(c) => server::run(&home, c),
         Command::Bench(c) => bench::run(c),
+        Command::Contacts(_) | Command::Ucm(_) => {
+            eprintln!("sop: not available yet");
+            Ok(2)
+        }
     }
 }
 

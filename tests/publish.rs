@@ -1,0 +1,109 @@
+//! Merging and publishing generations while phones are searching.
+
+mod common;
+
+use common::{BASE, Node, values};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn book(n: usize, tag: &str) -> String {
+    let mut csv = String::from("givenName,sn,telephoneNumber\n");
+    for i in 0..n {
+        csv.push_str(&format!("{tag}{i},Family{i},+49 30 {i:07}\n"));
+    }
+    csv
+}
+
+fn served(node: &Node) -> u64 {
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["status"]["contacts"].as_u64().unwrap()
+}
+
+#[test]
+fn a_merge_swaps_generations_without_dropping_a_connection_or_failing_a_query() {
+    let node = Node::new("");
+    node.start();
+    node.publish_csv(&book(200, "Old"));
+    // One persistent connection searching all the time, as a busy phone would.
+    let url = node.url();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let searcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut ldap = ldap3::LdapConn::new(&url).unwrap();
+            let (mut ok, mut saw_new) = (0, false);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (entries, res) = ldap
+                    .search(BASE, ldap3::Scope::Subtree, "(sn=family1*)", vec!["cn"])
+                    .unwrap()
+                    .success()
+                    .unwrap_or_else(|e| panic!("a search failed during the swap: {e}"));
+                assert_eq!(res.rc, 0);
+                let names: Vec<String> = entries
+                    .into_iter()
+                    .map(|e| ldap3::SearchEntry::construct(e).attrs["cn"][0].clone())
+                    .collect();
+                assert!(!names.is_empty());
+                // Every answer comes whole from one generation.
+                let old = names.iter().filter(|n| n.starts_with("Old")).count();
+                assert!(old == 0 || old == names.len(), "mixed generations: {names:?}");
+                saw_new |= old == 0;
+                ok += 1;
+            }
+            (ok, saw_new)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    for round in 0..3 {
+        node.publish_csv(&book(200 + round, "New"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, saw_new) = searcher.join().unwrap();
+    assert!(ok > 10, "the connection kept searching ({ok} searches)");
+    assert!(saw_new, "the same connection sees the new generation");
+    assert_eq!(served(&node), 202);
+}
+
+#[test]
+fn sigkill_during_a_merge_loses_nothing() {
+    let node = Node::new("");
+    node.start();
+    node.publish_csv(&book(1000, "Kept"));
+    let path = node.home().join("big.csv");
+    std::fs::write(&path, book(60_000, "Big")).unwrap();
+    node.sop(&["contacts", "import", path.to_str().unwrap(), "--replace"])
+        .success();
+    let pid = {
+        let json = node.sop(&["server", "status", "--json"]).success().stdout();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["status"]["pid"].as_u64().unwrap() as i32
+    };
+    // Start a merge through the server, and kill the server while it runs.
+    let mut merge = Command::new(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(["ucm", "merge"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    let _ = merge.wait();
+
+    node.start();
+    let count = served(&node);
+    assert!(count == 1000 || count == 60_000, "a whole generation serves, got {count}");
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=family999)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn").len(), 1);
+    // The store is intact: a new merge publishes everything.
+    node.sop(&["ucm", "merge"]).success();
+    let started = Instant::now();
+    while served(&node) != 60_000 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(served(&node), 60_000);
+}
