@@ -47,7 +47,10 @@ fn a_merge_swaps_generations_without_dropping_a_connection_or_failing_a_query() 
                 assert!(!names.is_empty());
                 // Every answer comes whole from one generation.
                 let old = names.iter().filter(|n| n.starts_with("Old")).count();
-                assert!(old == 0 || old == names.len(), "mixed generations: {names:?}");
+                assert!(
+                    old == 0 || old == names.len(),
+                    "mixed generations: {names:?}"
+                );
                 saw_new |= old == 0;
                 ok += 1;
             }
@@ -90,12 +93,18 @@ fn sigkill_during_a_merge_loses_nothing() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(150));
-    Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
     let _ = merge.wait();
 
     node.start();
     let count = served(&node);
-    assert!(count == 1000 || count == 60_000, "a whole generation serves, got {count}");
+    assert!(
+        count == 1000 || count == 60_000,
+        "a whole generation serves, got {count}"
+    );
     let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=family999)", "cn"]);
     assert_eq!(code, 0, "{ldif}");
     assert_eq!(values(&ldif, "cn").len(), 1);

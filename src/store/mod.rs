@@ -1,1 +1,421 @@
-//! The node's embedded store (SQLite): internal contacts and published generations.
+//! The node's embedded store (SQLite): internal contacts and the job history.
+//! Published generations of the served directory live beside it, in `generations`.
+
+pub mod generations;
+
+use crate::contacts::{Contact, Phone, PhoneKind};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(
+        "store {path} has schema version {found}, newer than this sop knows ({known}); upgrade sop"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("no contact with id {0}")]
+    NoSuchContact(String),
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    given_name TEXT NOT NULL DEFAULT '',
+    surname TEXT NOT NULL DEFAULT '',
+    display_name TEXT NOT NULL DEFAULT '',
+    company TEXT NOT NULL DEFAULT '',
+    department TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE numbers (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    number TEXT NOT NULL,
+    PRIMARY KEY (contact_id, position)
+) WITHOUT ROWID;
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    message TEXT NOT NULL DEFAULT ''
+);
+";
+
+/// One finished job, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    /// Seconds since the Unix epoch.
+    pub started: i64,
+    pub finished: i64,
+    pub status: String,
+    /// JSON object of counts (`{"contacts": 10, "added": 2, ...}`).
+    pub counts: String,
+    pub message: String,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens the store, creating or migrating it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(open_err)?;
+        }
+        Ok(Store { conn })
+    }
+
+    /// Adds a contact; returns its new id. The contact's own `id` is ignored.
+    pub fn add(&mut self, contact: &Contact) -> Result<String, StoreError> {
+        let tx = self.conn.transaction()?;
+        let id = insert(&tx, contact)?;
+        tx.commit()?;
+        Ok(id.to_string())
+    }
+
+    /// Adds contacts (`replace`: instead of all current ones), in one transaction:
+    /// either all of it happens or none. Returns (added, removed).
+    pub fn import(
+        &mut self,
+        contacts: &[Contact],
+        replace: bool,
+    ) -> Result<(usize, usize), StoreError> {
+        let tx = self.conn.transaction()?;
+        let removed = if replace {
+            tx.execute("DELETE FROM numbers", [])?;
+            tx.execute("DELETE FROM contacts", [])?
+        } else {
+            0
+        };
+        for c in contacts {
+            insert(&tx, c)?;
+        }
+        tx.commit()?;
+        Ok((contacts.len(), removed))
+    }
+
+    pub fn remove(&mut self, id: &str) -> Result<bool, StoreError> {
+        let Ok(n) = id.trim().parse::<i64>() else {
+            return Ok(false);
+        };
+        Ok(self
+            .conn
+            .execute("DELETE FROM contacts WHERE id = ?1", [n])?
+            > 0)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Contact>, StoreError> {
+        let Ok(n) = id.trim().parse::<i64>() else {
+            return Ok(None);
+        };
+        let contact = self
+            .conn
+            .query_row(&format!("{SELECT} WHERE id = ?1"), [n], row_to_contact)
+            .optional()?;
+        match contact {
+            Some(mut c) => {
+                c.phones = self.numbers_of(n)?;
+                Ok(Some(c))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn count(&self) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// Every internal contact, by id.
+    pub fn all(&self) -> Result<Vec<Contact>, StoreError> {
+        let mut contacts = Vec::new();
+        let mut stmt = self.conn.prepare(&format!("{SELECT} ORDER BY id"))?;
+        let rows = stmt.query_map([], row_to_contact)?;
+        for row in rows {
+            contacts.push(row?);
+        }
+        // Numbers in one ordered pass, matched to contacts by id.
+        let mut stmt = self.conn.prepare(
+            "SELECT contact_id, kind, number FROM numbers ORDER BY contact_id, position",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut i = 0;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let key = id.to_string();
+            while i < contacts.len() && contacts[i].id != key {
+                i += 1;
+            }
+            if let (Some(c), Some(kind)) = (
+                contacts.get_mut(i),
+                PhoneKind::parse(&row.get::<_, String>(1)?),
+            ) {
+                c.phones.push(Phone {
+                    kind,
+                    number: row.get(2)?,
+                });
+            }
+        }
+        Ok(contacts)
+    }
+
+    /// Contacts whose names, company or numbers contain `text` (case-insensitive;
+    /// spaces and hyphens in numbers ignored).
+    pub fn search(&self, text: &str) -> Result<Vec<Contact>, StoreError> {
+        let needle = text.trim().to_lowercase();
+        let digits: String = needle.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        Ok(self
+            .all()?
+            .into_iter()
+            .filter(|c| {
+                [
+                    &c.given_name,
+                    &c.surname,
+                    &c.display_name,
+                    &c.company,
+                    &c.email,
+                ]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&needle))
+                    || (!digits.is_empty()
+                        && c.phones.iter().any(|p| {
+                            p.number
+                                .chars()
+                                .filter(|c| !matches!(c, ' ' | '-'))
+                                .collect::<String>()
+                                .contains(&digits)
+                        }))
+            })
+            .collect())
+    }
+
+    pub fn record_job(&mut self, job: &Job) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO jobs (kind, started, finished, status, counts, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![job.kind, job.started, job.finished, job.status, job.counts, job.message],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The most recent jobs first.
+    pub fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, kind, started, finished, status, counts, message FROM jobs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(Job {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                started: r.get(2)?,
+                finished: r.get(3)?,
+                status: r.get(4)?,
+                counts: r.get(5)?,
+                message: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn numbers_of(&self, id: i64) -> Result<Vec<Phone>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, number FROM numbers WHERE contact_id = ?1 ORDER BY position")?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut phones = Vec::new();
+        for row in rows {
+            let (kind, number) = row?;
+            if let Some(kind) = PhoneKind::parse(&kind) {
+                phones.push(Phone { kind, number });
+            }
+        }
+        Ok(phones)
+    }
+}
+
+const SELECT: &str =
+    "SELECT id, given_name, surname, display_name, company, department, title, email FROM contacts";
+
+fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get::<_, i64>(0)?.to_string(),
+        given_name: r.get(1)?,
+        surname: r.get(2)?,
+        display_name: r.get(3)?,
+        company: r.get(4)?,
+        department: r.get(5)?,
+        title: r.get(6)?,
+        email: r.get(7)?,
+        phones: Vec::new(),
+    })
+}
+
+fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    stmt.execute(params![
+        c.given_name,
+        c.surname,
+        c.display_name,
+        c.company,
+        c.department,
+        c.title,
+        c.email
+    ])?;
+    let id = tx.last_insert_rowid();
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO numbers (contact_id, position, kind, number) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, phone) in c.phones.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            position as i64,
+            phone.kind.as_str(),
+            phone.number
+        ])?;
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ada() -> Contact {
+        Contact {
+            given_name: "Ada".into(),
+            surname: "Lovelace".into(),
+            company: "Analytical Engines".into(),
+            phones: vec![
+                Phone {
+                    kind: PhoneKind::Work,
+                    number: "+44 20 7946-0001".into(),
+                },
+                Phone {
+                    kind: PhoneKind::Mobile,
+                    number: "+44 7700 900001".into(),
+                },
+            ],
+            ..Contact::default()
+        }
+    }
+
+    #[test]
+    fn contacts_round_trip_with_stable_ids_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
+        let a = store.add(&ada()).unwrap();
+        let b = store.add(&ada()).unwrap();
+        assert_ne!(a, b);
+        let got = store.get(&a).unwrap().unwrap();
+        assert_eq!(got.phones, ada().phones);
+        assert_eq!(store.count().unwrap(), 2);
+        assert!(store.remove(&b).unwrap());
+        assert!(!store.remove(&b).unwrap());
+        let c = store.add(&ada()).unwrap();
+        assert!(
+            c.parse::<i64>().unwrap() > b.parse::<i64>().unwrap(),
+            "ids are not reused"
+        );
+        let all = store.all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|c| c.phones.len() == 2));
+        drop(store);
+        let store = Store::open(&dir.path().join("sop.db")).unwrap();
+        assert_eq!(store.count().unwrap(), 2, "survives a reopen");
+    }
+
+    #[test]
+    fn search_ignores_case_spaces_and_hyphens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
+        store.add(&ada()).unwrap();
+        assert_eq!(store.search("LOVE").unwrap().len(), 1);
+        assert_eq!(store.search("79460001").unwrap().len(), 1);
+        assert_eq!(store.search("nobody").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn replace_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
+        store.import(&[ada(), ada()], false).unwrap();
+        assert_eq!(store.import(&[ada()], true).unwrap(), (1, 2));
+        assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn jobs_are_recorded_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
+        for kind in ["merge", "import"] {
+            store
+                .record_job(&Job {
+                    id: 0,
+                    kind: kind.into(),
+                    started: 1,
+                    finished: 2,
+                    status: "ok".into(),
+                    counts: "{}".into(),
+                    message: String::new(),
+                })
+                .unwrap();
+        }
+        let jobs = store.jobs(10).unwrap();
+        assert_eq!(jobs[0].kind, "import");
+        assert_eq!(jobs.len(), 2);
+    }
+}

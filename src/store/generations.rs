@@ -1,0 +1,463 @@
+//! Published generations of the served directory, one file each, and the `current`
+//! pointer to the one that serves.
+//!
+//! Publishing is atomic: generation N is written to a temporary file, synced and
+//! renamed to `gen-N.bin`; only then is `current` replaced (written aside, synced,
+//! renamed). A crash at any point leaves `current` naming a complete generation.
+//! Each file ends with a CRC-32 of its content, so a damaged file is detected, reported
+//! and the previous complete generation is used instead.
+//!
+//! File format (little-endian): `SOPGEN1\n`, number u64, created u64, count u64, then
+//! per contact its strings (u32 length + UTF-8) uid, source, id, given name, surname,
+//! display name, company, department, title, email, a u8 count of numbers, each a u8
+//! kind and a string; then the CRC-32 (u32) of everything before it.
+
+use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::directory::{Generation, ServedContact};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"SOPGEN1\n";
+/// Generations kept for rollback besides the current one.
+const KEEP: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerationError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{path}: damaged generation file: {reason}")]
+    Damaged { path: String, reason: String },
+    #[error("no earlier complete generation to roll back to")]
+    NothingToRollBack,
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> GenerationError + '_ {
+    move |source| GenerationError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn file_of(dir: &Path, number: u64) -> PathBuf {
+    dir.join(format!("gen-{number:08}.bin"))
+}
+
+/// Holds the publish lock of a generations folder: one publish at a time, across
+/// processes.
+pub struct PublishLock {
+    _lock: Flock<File>,
+}
+
+pub fn lock(dir: &Path) -> Result<PublishLock, GenerationError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("publish.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    let lock =
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| GenerationError::Io {
+            path: path.display().to_string(),
+            source: io::Error::from(e),
+        })?;
+    Ok(PublishLock { _lock: lock })
+}
+
+/// The numbers of the complete-looking generation files, oldest first.
+pub fn list(dir: &Path) -> Result<Vec<u64>, GenerationError> {
+    let mut numbers = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(numbers),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if let Some(n) = name
+            .strip_prefix("gen-")
+            .and_then(|s| s.strip_suffix(".bin"))
+            .and_then(|s| s.parse().ok())
+        {
+            numbers.push(n);
+        }
+    }
+    numbers.sort_unstable();
+    Ok(numbers)
+}
+
+/// The number `current` names, if any.
+pub fn current_number(dir: &Path) -> Option<u64> {
+    fs::read_to_string(dir.join("current"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Writes the next generation and makes it current. The caller holds `lock`.
+pub fn publish(
+    dir: &Path,
+    _lock: &PublishLock,
+    contacts: Vec<ServedContact>,
+    created: u64,
+) -> Result<Generation, GenerationError> {
+    let last = list(dir)?.last().copied().unwrap_or(0);
+    let number = last.max(current_number(dir).unwrap_or(0)) + 1;
+    let generation = Generation {
+        number,
+        created,
+        contacts,
+    };
+    let path = file_of(dir, number);
+    let tmp = dir.join(format!("gen-{number:08}.tmp"));
+    let file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
+    write_generation(&mut out, &generation).map_err(io_err(&tmp))?;
+    let crc = out.crc.clone().finalize();
+    let mut inner = out.inner;
+    inner.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
+    let file = inner
+        .into_inner()
+        .map_err(|e| io_err(&tmp)(e.into_error()))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    sync_dir(dir)?;
+    point_current(dir, number)?;
+    prune(dir, number);
+    Ok(generation)
+}
+
+fn point_current(dir: &Path, number: u64) -> Result<(), GenerationError> {
+    let tmp = dir.join("current.tmp");
+    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+    writeln!(f, "{number}").map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    let current = dir.join("current");
+    fs::rename(&tmp, &current).map_err(io_err(&current))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), GenerationError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// Removes leftovers of interrupted publishes and generations beyond the few kept.
+fn prune(dir: &Path, current: u64) {
+    if let Ok(numbers) = list(dir) {
+        let older: Vec<u64> = numbers.into_iter().filter(|n| *n < current).collect();
+        for n in &older[..older.len().saturating_sub(KEEP)] {
+            let _ = fs::remove_file(file_of(dir, *n));
+        }
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// What loading found: the generation and, when the newest could not be used, why.
+pub struct Loaded {
+    pub generation: Generation,
+    pub problems: Vec<String>,
+}
+
+/// Loads the current generation, or the newest complete one before it when the
+/// current one is damaged or missing. `None` when there is no generation at all.
+pub fn load_current(dir: &Path) -> Result<Option<Loaded>, GenerationError> {
+    let mut candidates = list(dir)?;
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let current = current_number(dir);
+    // Try the current one first, then older ones, newest first. Never a newer one:
+    // a file newer than `current` was not published (or was rolled back).
+    candidates.retain(|n| current.is_none_or(|c| *n <= c));
+    let mut problems = Vec::new();
+    if let Some(c) = current {
+        if !candidates.contains(&c) {
+            problems.push(format!("current generation {c} is missing"));
+        }
+    }
+    for n in candidates.into_iter().rev() {
+        match read(&file_of(dir, n)) {
+            Ok(generation) => {
+                return Ok(Some(Loaded {
+                    generation,
+                    problems,
+                }));
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    Err(GenerationError::Damaged {
+        path: dir.display().to_string(),
+        reason: format!("no complete generation: {}", problems.join("; ")),
+    })
+}
+
+/// Points `current` to the complete generation before it. Returns its number.
+pub fn rollback(dir: &Path, lock: &PublishLock) -> Result<u64, GenerationError> {
+    let _ = lock;
+    let current = current_number(dir).unwrap_or(u64::MAX);
+    for n in list(dir)?.into_iter().rev().filter(|n| *n < current) {
+        if read(&file_of(dir, n)).is_ok() {
+            point_current(dir, n)?;
+            return Ok(n);
+        }
+    }
+    Err(GenerationError::NothingToRollBack)
+}
+
+/// Reads and checks one generation file.
+pub fn read(path: &Path) -> Result<Generation, GenerationError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    let damaged = |reason: &str| GenerationError::Damaged {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    if bytes.len() < MAGIC.len() + 28 || &bytes[..8] != MAGIC {
+        return Err(damaged("not a generation file (bad header)"));
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if crc32fast::hash(body) != stored {
+        return Err(damaged("checksum mismatch (truncated or corrupted)"));
+    }
+    let mut r = Reader { buf: &body[8..] };
+    let parsed = (|| -> Option<Generation> {
+        let number = r.u64()?;
+        let created = r.u64()?;
+        let count = r.u64()? as usize;
+        let mut contacts = Vec::with_capacity(count.min(body.len() / 16));
+        for _ in 0..count {
+            let uid = r.string()?;
+            let source = r.string()?;
+            let mut c = Contact {
+                id: r.string()?,
+                given_name: r.string()?,
+                surname: r.string()?,
+                display_name: r.string()?,
+                company: r.string()?,
+                department: r.string()?,
+                title: r.string()?,
+                email: r.string()?,
+                phones: Vec::new(),
+            };
+            let phones = r.u8()?;
+            for _ in 0..phones {
+                let kind = *PhoneKind::ALL.get(usize::from(r.u8()?))?;
+                c.phones.push(Phone {
+                    kind,
+                    number: r.string()?,
+                });
+            }
+            contacts.push(ServedContact {
+                uid,
+                source,
+                contact: c,
+            });
+        }
+        r.buf.is_empty().then_some(Generation {
+            number,
+            created,
+            contacts,
+        })
+    })();
+    parsed.ok_or_else(|| damaged("inconsistent content"))
+}
+
+fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
+    out.write_all(MAGIC)?;
+    out.write_all(&g.number.to_le_bytes())?;
+    out.write_all(&g.created.to_le_bytes())?;
+    out.write_all(&(g.contacts.len() as u64).to_le_bytes())?;
+    for s in &g.contacts {
+        let c = &s.contact;
+        for field in [
+            &s.uid,
+            &s.source,
+            &c.id,
+            &c.given_name,
+            &c.surname,
+            &c.display_name,
+            &c.company,
+            &c.department,
+            &c.title,
+            &c.email,
+        ] {
+            write_str(out, field)?;
+        }
+        let phones = &c.phones[..c.phones.len().min(255)];
+        out.write_all(&[phones.len() as u8])?;
+        for p in phones {
+            let kind = PhoneKind::ALL
+                .iter()
+                .position(|k| *k == p.kind)
+                .unwrap_or(0);
+            out.write_all(&[kind as u8])?;
+            write_str(out, &p.number)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+    out.write_all(&(s.len() as u32).to_le_bytes())?;
+    out.write_all(s.as_bytes())
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.buf.len() < n {
+            return None;
+        }
+        let (head, rest) = self.buf.split_at(n);
+        self.buf = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)?.try_into().ok().map(u32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)?.try_into().ok().map(u64::from_le_bytes)
+    }
+    fn string(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.take(n)?).ok().map(str::to_string)
+    }
+}
+
+/// Computes the CRC of everything written through it.
+struct Crc32Writer<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Crc32Writer<W> {
+    fn new(inner: W) -> Self {
+        Crc32Writer {
+            inner,
+            crc: crc32fast::Hasher::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Crc32Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Reads a whole file (used by tests to damage generations).
+pub fn raw(path: &Path) -> io::Result<Vec<u8>> {
+    let mut v = Vec::new();
+    File::open(path)?.read_to_end(&mut v)?;
+    Ok(v)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn served(n: usize) -> Vec<ServedContact> {
+        crate::bench::phonebook::generate(n, 3)
+            .into_iter()
+            .map(|c| ServedContact {
+                uid: format!("int-{}", c.id),
+                source: "internal".into(),
+                contact: c,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn publish_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path()).unwrap();
+        let g1 = publish(dir.path(), &lock, served(50), 10).unwrap();
+        assert_eq!(g1.number, 1);
+        let g2 = publish(dir.path(), &lock, served(60), 20).unwrap();
+        assert_eq!(g2.number, 2);
+        let loaded = load_current(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.generation, g2);
+        assert!(loaded.problems.is_empty());
+        assert_eq!(rollback(dir.path(), &lock).unwrap(), 1);
+        assert_eq!(load_current(dir.path()).unwrap().unwrap().generation, g1);
+    }
+
+    #[test]
+    fn an_interrupted_publish_leaves_the_previous_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path()).unwrap();
+        let g1 = publish(dir.path(), &lock, served(30), 10).unwrap();
+        // Killed while writing: a temp file, never renamed.
+        fs::write(dir.path().join("gen-00000002.tmp"), b"SOPGEN1\npartial").unwrap();
+        // Killed after the rename, before `current` moved: a complete but unpublished file.
+        let g2 = Generation {
+            number: 2,
+            created: 11,
+            contacts: served(31),
+        };
+        let mut bytes = Vec::new();
+        let mut w = Crc32Writer::new(&mut bytes);
+        write_generation(&mut w, &g2).unwrap();
+        let crc = w.crc.clone().finalize();
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        fs::write(file_of(dir.path(), 2), &bytes).unwrap();
+        fs::write(dir.path().join("current.tmp"), b"2").unwrap();
+        assert_eq!(load_current(dir.path()).unwrap().unwrap().generation, g1);
+        // The next publish goes past the leftovers and cleans them.
+        let g3 = publish(dir.path(), &lock, served(32), 12).unwrap();
+        assert_eq!(g3.number, 3);
+        assert!(!dir.path().join("gen-00000002.tmp").exists());
+    }
+
+    #[test]
+    fn a_damaged_current_generation_falls_back_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path()).unwrap();
+        let g1 = publish(dir.path(), &lock, served(30), 10).unwrap();
+        publish(dir.path(), &lock, served(40), 11).unwrap();
+        let path = file_of(dir.path(), 2);
+        let bytes = raw(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let loaded = load_current(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.generation, g1);
+        assert!(
+            loaded.problems[0].contains("checksum mismatch"),
+            "{:?}",
+            loaded.problems
+        );
+        // A pointer to a missing file also falls back.
+        fs::write(dir.path().join("current"), "9\n").unwrap();
+        let loaded = load_current(dir.path()).unwrap().unwrap();
+        assert!(
+            loaded.problems[0].contains("missing"),
+            "{:?}",
+            loaded.problems
+        );
+    }
+}
