@@ -9,5 +9,8 @@ pub fn prepare(home: &Home) -> Result<bool> {
     let created = home
         .ensure()
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
+    if created {
+        crate::ucm::seed_sample(home).wrap_err("cannot set up the sample phone book")?;
+    }
     Ok(created)
 }

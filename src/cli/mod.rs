@@ -3,6 +3,7 @@
 
 mod bench;
 mod config;
+mod contacts;
 mod server;
 
 use crate::home::Home;
@@ -201,10 +202,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Config(c) => config::run(&home, c),
         Command::Server(c) => server::run(&home, c),
         Command::Bench(c) => bench::run(c),
-        Command::Contacts(_) | Command::Ucm(_) => {
-            eprintln!("sop: not available yet");
-            Ok(2)
-        }
+        Command::Contacts(c) => contacts::run(&home, c),
+        Command::Ucm(c) => contacts::ucm(&home, c),
     }
 }
 

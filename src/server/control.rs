@@ -13,6 +13,8 @@ pub enum Request {
     Status,
     /// Serve the generation the store now points to.
     Reload,
+    /// Merge every source into a new generation, publish it and serve it.
+    Merge,
     Shutdown,
 }
 
@@ -21,6 +23,7 @@ pub enum Request {
 pub enum Reply {
     Status(Status),
     Reloaded { generation: u64, contacts: usize },
+    Merged(crate::ucm::MergeReport),
     Ok,
     Error { message: String },
 }

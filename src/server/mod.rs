@@ -217,12 +217,14 @@ pub async fn load_directory(home: &Home, config: &Config) -> Result<Directory> {
     let home = home.clone();
     let base_dn = config.ldap.base_dn.clone();
     let rules = config.numbers.clone();
-    tokio::task::spawn_blocking(move || {
-        let _ = (&home, &rules);
-        Ok(Directory::empty(&base_dn))
-    })
-    .await
-    .map_err(|e| eyre!("loading the directory failed: {e}"))?
+    let (dir, problems) =
+        tokio::task::spawn_blocking(move || crate::ucm::load_directory(&home, &base_dn, &rules))
+            .await
+            .map_err(|e| eyre!("loading the directory failed: {e}"))??;
+    for p in problems {
+        tracing::warn!("{p}; serving the newest complete generation instead");
+    }
+    Ok(dir)
 }
 
 fn bind_control(home: &Home) -> Result<UnixListener> {
@@ -347,32 +349,71 @@ impl Server {
             }
             Request::Reload => {
                 let _one_at_a_time = self.reloading.lock().await;
-                let started = Instant::now();
-                match load_directory(&self.home, &self.config).await {
-                    Ok(dir) => {
-                        let ms = started.elapsed().as_millis() as u64;
-                        self.load_ms.store(ms, Ordering::Relaxed);
-                        let (generation, contacts) = (dir.generation(), dir.len());
-                        // Connections pick up the new snapshot at their next request;
-                        // searches under way finish on the one they started with.
-                        self.directory.send_replace(Arc::new(dir));
-                        tracing::info!(generation, contacts, "now serving a new generation");
-                        Reply::Reloaded {
-                            generation,
-                            contacts,
-                        }
-                    }
+                match self.swap().await {
+                    Ok((generation, contacts)) => Reply::Reloaded {
+                        generation,
+                        contacts,
+                    },
+                    Err(e) => Reply::Error {
+                        message: format!("{e:#}; the previous generation keeps serving"),
+                    },
+                }
+            }
+            Request::Merge => {
+                let _one_at_a_time = self.reloading.lock().await;
+                let home = self.home.clone();
+                let merged = tokio::task::spawn_blocking(move || crate::ucm::merge(&home))
+                    .await
+                    .map_err(|e| eyre!("the merge stopped: {e}"))
+                    .and_then(|r| r);
+                let report = match merged {
+                    Ok(report) => report,
                     Err(e) => {
                         tracing::error!(
-                            "reload failed, the previous generation keeps serving: {e:#}"
+                            "merge failed, the previous generation keeps serving: {e:#}"
                         );
-                        Reply::Error {
+                        return Reply::Error {
                             message: format!("{e:#}; the previous generation keeps serving"),
-                        }
+                        };
                     }
+                };
+                tracing::info!(
+                    generation = report.generation,
+                    contacts = report.contacts,
+                    added = report.changes.added,
+                    updated = report.changes.updated,
+                    removed = report.changes.removed,
+                    "merged"
+                );
+                match self.swap().await {
+                    Ok(_) => Reply::Merged(report),
+                    Err(e) => Reply::Error {
+                        message: format!(
+                            "generation {} was published but cannot be served: {e:#}",
+                            report.generation
+                        ),
+                    },
                 }
             }
         }
+    }
+
+    /// Builds the directory from the current generation and serves it. Connections
+    /// pick it up at their next request; searches under way finish on the one they
+    /// started with, and paged searches keep theirs to the last page.
+    async fn swap(&self) -> Result<(u64, usize)> {
+        let started = Instant::now();
+        let dir = load_directory(&self.home, &self.config)
+            .await
+            .inspect_err(|e| {
+                tracing::error!("reload failed, the previous generation keeps serving: {e:#}");
+            })?;
+        self.load_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let (generation, contacts) = (dir.generation(), dir.len());
+        self.directory.send_replace(Arc::new(dir));
+        tracing::info!(generation, contacts, "now serving a new generation");
+        Ok((generation, contacts))
     }
 
     fn status(&self) -> Status {

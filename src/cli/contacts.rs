@@ -1,0 +1,192 @@
+//! `sop contacts ...` and `sop ucm merge`.
+
+use super::{ContactsCommand, NewContact, UcmCommand, runtime};
+use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::home::Home;
+use crate::server::control::{self, CallError, Reply, Request};
+use crate::ucm::{self, MergeReport};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::io::Write;
+use std::time::Duration;
+
+/// A merge of a million contacts takes seconds; this is for a hung server.
+const MERGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
+    crate::node::prepare(home)?;
+    let mut store = ucm::open_store(home)?;
+    match command {
+        ContactsCommand::Import { file, replace } => {
+            let input = std::fs::File::open(&file)
+                .wrap_err_with(|| format!("cannot open {}", file.display()))?;
+            let parsed =
+                crate::sources::csv::import(input).map_err(|e| eyre!("{}: {e}", file.display()))?;
+            for w in &parsed.warnings {
+                eprintln!("{}: {w}", file.display());
+            }
+            for s in &parsed.skipped {
+                eprintln!("{}:{}: skipped: {}", file.display(), s.line, s.reason);
+            }
+            if parsed.contacts.is_empty() {
+                return Err(eyre!(
+                    "{}: no contact to import ({} rows skipped); nothing was changed",
+                    file.display(),
+                    parsed.skipped.len()
+                ));
+            }
+            let (added, removed) = store.import(&parsed.contacts, replace)?;
+            print!("imported {added} contacts");
+            if replace {
+                print!(" (replacing {removed})");
+            }
+            println!(", skipped {} rows", parsed.skipped.len());
+            println!("run `sop ucm merge` to serve them");
+        }
+        ContactsCommand::Add(new) => {
+            let contact = contact_from(new)?;
+            let id = store.add(&contact)?;
+            println!("added contact {id}: {}", contact.common_name());
+            println!("run `sop ucm merge` to serve it");
+        }
+        ContactsCommand::List { json } => print_contacts(&store.all()?, json)?,
+        ContactsCommand::Search { text, json } => print_contacts(&store.search(&text)?, json)?,
+        ContactsCommand::Count => println!("{}", store.count()?),
+        ContactsCommand::Remove { ids } => {
+            let mut missing = Vec::new();
+            for id in &ids {
+                if store.remove(id)? {
+                    println!("removed contact {id}");
+                } else {
+                    missing.push(id.as_str());
+                }
+            }
+            if !missing.is_empty() {
+                return Err(eyre!("no contact with id {}", missing.join(", ")));
+            }
+        }
+        ContactsCommand::Export { file } => {
+            let contacts = store.all()?;
+            match file {
+                Some(path) => {
+                    let mut out = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .wrap_err_with(|| format!("cannot create {}", path.display()))?,
+                    );
+                    crate::sources::csv::export_csv(&contacts, &mut out)?;
+                    out.flush()?;
+                    eprintln!("exported {} contacts to {}", contacts.len(), path.display());
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    crate::sources::csv::export_csv(&contacts, &mut out)?;
+                    out.flush()?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn contact_from(new: NewContact) -> Result<Contact> {
+    let mut phones = Vec::new();
+    for (kind, numbers) in [
+        (PhoneKind::Work, new.work),
+        (PhoneKind::Mobile, new.mobile),
+        (PhoneKind::Home, new.home_phone),
+        (PhoneKind::IpPhone, new.ip_phone),
+        (PhoneKind::Other, new.other),
+        (PhoneKind::Fax, new.fax),
+        (PhoneKind::Pager, new.pager),
+    ] {
+        for number in numbers {
+            if !number.chars().any(|c| c.is_ascii_digit()) {
+                return Err(eyre!(
+                    "--{} {number:?}: a number needs digits",
+                    kind.as_str()
+                ));
+            }
+            phones.push(Phone {
+                kind,
+                number: number.trim().to_string(),
+            });
+        }
+    }
+    let text = |v: Option<String>| v.map(|s| s.trim().to_string()).unwrap_or_default();
+    let contact = Contact {
+        id: String::new(),
+        given_name: text(new.given),
+        surname: text(new.surname),
+        display_name: text(new.display),
+        company: text(new.company),
+        department: text(new.department),
+        title: text(new.title),
+        email: text(new.email),
+        phones,
+    };
+    if !contact.is_servable() {
+        return Err(eyre!(
+            "a contact needs a name (--given, --surname, --display or --company) or a number"
+        ));
+    }
+    Ok(contact)
+}
+
+fn print_contacts(contacts: &[Contact], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(contacts)?);
+        return Ok(());
+    }
+    for c in contacts {
+        let numbers: Vec<String> = c
+            .phones
+            .iter()
+            .map(|p| format!("{} {}", p.kind.as_str(), p.number))
+            .collect();
+        println!(
+            "{:>6}  {:<32} {:<28} {}",
+            c.id,
+            c.common_name(),
+            c.company,
+            numbers.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub fn ucm(home: &Home, command: UcmCommand) -> Result<i32> {
+    crate::node::prepare(home)?;
+    match command {
+        UcmCommand::Merge => {
+            let rt = runtime()?;
+            let (report, served) = match rt.block_on(control::call(
+                &home.socket(),
+                &Request::Merge,
+                MERGE_TIMEOUT,
+            )) {
+                Ok(Reply::Merged(report)) => (report, true),
+                Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
+                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
+                Err(CallError::NotRunning(_)) => (ucm::merge(home)?, false),
+                Err(e) => return Err(e.into()),
+            };
+            print_merge(&report, served);
+        }
+    }
+    Ok(0)
+}
+
+fn print_merge(r: &MergeReport, served: bool) {
+    for p in &r.problems {
+        eprintln!("warning: {p}");
+    }
+    println!(
+        "generation {} published: {} contacts (+{} added ~{} updated -{} removed) in {} ms",
+        r.generation, r.contacts, r.changes.added, r.changes.updated, r.changes.removed, r.millis
+    );
+    if served {
+        println!("the application server serves it now");
+    } else {
+        println!("the application server is stopped; it serves this generation when started");
+    }
+}
