@@ -116,7 +116,10 @@ fn still_serving(port: u16) {
 }
 
 fn node() -> Node {
-    let node = Node::new("[ldap.limits]\nidle_timeout = 3\nmax_connections_per_client = 100\n");
+    let node = Node::new(&[
+        ("ldap.limits.idle_timeout", "3"),
+        ("ldap.limits.max_connections_per_client", "100"),
+    ]);
     node.start();
     node
 }
@@ -219,13 +222,22 @@ fn a_300_kb_request_is_refused() {
 fn deep_and_wide_filters_get_result_codes() {
     let node = node();
     let mut c = Raw::connect(node.port);
-    let mut deep = eq("cn", "x");
-    for _ in 0..1000 {
-        deep = LdapFilter::And(vec![deep]);
-    }
-    let mut out = BytesMut::new();
-    LdapCodec::new(Some(1 << 20), Some(10_000))
-        .encode(search_msg(2, deep, 0), &mut out)
+    // Encoding 1,000 levels recurses deeply: give the encoder a large stack.
+    let out = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            let mut deep = eq("cn", "x");
+            for _ in 0..1000 {
+                deep = LdapFilter::And(vec![deep]);
+            }
+            let mut out = BytesMut::new();
+            LdapCodec::new(Some(1 << 20), Some(10_000))
+                .encode(search_msg(2, deep, 0), &mut out)
+                .unwrap();
+            out
+        })
+        .unwrap()
+        .join()
         .unwrap();
     c.stream.write_all(&out).unwrap();
     let (_, res, _) = c.search_all();
@@ -350,7 +362,10 @@ fn connect_from(rt: &tokio::runtime::Runtime, source: [u8; 4], to: SocketAddr) -
 
 #[test]
 fn a_client_that_stops_reading_does_not_hold_up_others() {
-    let node = Node::new("size_limit = 100000\n[ldap.limits]\nidle_timeout = 3\n");
+    let node = Node::new(&[
+        ("ldap.size_limit", "100000"),
+        ("ldap.limits.idle_timeout", "3"),
+    ]);
     node.start();
     let mut csv = String::from("givenName,sn,telephoneNumber\n");
     for i in 0..3000 {

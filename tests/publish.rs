@@ -22,7 +22,7 @@ fn served(node: &Node) -> u64 {
 
 #[test]
 fn a_merge_swaps_generations_without_dropping_a_connection_or_failing_a_query() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     node.start();
     node.publish_csv(&book(200, "Old"));
     // One persistent connection searching all the time, as a busy phone would.
@@ -71,7 +71,7 @@ fn a_merge_swaps_generations_without_dropping_a_connection_or_failing_a_query() 
 
 #[test]
 fn sigkill_during_a_merge_loses_nothing() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     node.start();
     node.publish_csv(&book(1000, "Kept"));
     let path = node.home().join("big.csv");

@@ -10,7 +10,7 @@ Alan,Turing,+44 20 7946 0002,+44 7700 900002,Bletchley Park\n";
 
 #[test]
 fn fresh_home_serves_the_sample_at_once() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     let out = node.sop(&["server", "start"]).success().stdout();
     assert!(out.contains("started"), "{out}");
     let (ldif, code) = node.ldapsearch(&["-b", BASE, "(objectClass=inetOrgPerson)", "cn"]);
@@ -23,7 +23,7 @@ fn fresh_home_serves_the_sample_at_once() {
 
 #[test]
 fn status_reports_pid_listeners_generation_and_contacts() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     let stopped = node.sop(&["server", "status"]);
     assert_eq!(stopped.code(), 3);
     assert!(stopped.stdout().contains("stopped"));
@@ -45,7 +45,7 @@ fn status_reports_pid_listeners_generation_and_contacts() {
 
 #[test]
 fn a_second_start_is_refused_and_stop_is_graceful() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     node.start();
     let again = node.sop(&["server", "start"]).failure();
     assert!(
@@ -63,7 +63,7 @@ fn a_second_start_is_refused_and_stop_is_graceful() {
 
 #[test]
 fn a_port_in_use_is_named_with_the_log_path() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     let _taken = std::net::TcpListener::bind(("127.0.0.1", node.port)).unwrap();
     let err = node.sop(&["server", "start"]).failure().stderr();
     assert!(
@@ -79,7 +79,7 @@ fn a_port_in_use_is_named_with_the_log_path() {
 
 #[test]
 fn a_stale_pid_file_does_not_block_a_start() {
-    let node = Node::new("");
+    let node = Node::new(&[]);
     std::fs::write(node.home().join("run/sop.pid"), "999999\n").unwrap();
     std::fs::write(node.home().join("run/sop.sock"), "").unwrap();
     node.start();
@@ -91,7 +91,7 @@ fn a_stale_pid_file_does_not_block_a_start() {
 
 #[test]
 fn a_bad_config_is_refused_before_starting_with_key_and_value() {
-    let node = Node::new("size_limit = -3");
+    let node = Node::new(&[("ldap.size_limit", "-3")]);
     let check = node.sop(&["config", "check"]).failure();
     assert!(
         check.stderr().contains("[ldap] size_limit = -3"),
@@ -109,7 +109,7 @@ fn a_bad_config_is_refused_before_starting_with_key_and_value() {
 #[test]
 fn control_socket_is_private() {
     use std::os::unix::fs::PermissionsExt;
-    let node = Node::new("");
+    let node = Node::new(&[]);
     node.start();
     let mode = std::fs::metadata(node.home().join("run/sop.sock"))
         .unwrap()

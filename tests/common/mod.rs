@@ -1,6 +1,8 @@
 //! A node for process tests: a temporary home, free ports, the real `sop` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
+pub mod tls;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,23 +23,41 @@ pub struct Node {
 }
 
 impl Node {
-    /// A new home listening on a free loopback port, with `extra` TOML appended
-    /// to the `[ldap]` table.
-    pub fn new(extra_ldap: &str) -> Node {
+    /// A new home listening on a free loopback port, with config keys set:
+    /// `("ldap.size_limit", "3")` (values are TOML).
+    pub fn new(settings: &[(&str, &str)]) -> Node {
         let dir = tempfile::Builder::new().prefix("sop-").tempdir().unwrap();
         let node = Node {
             dir,
             port: free_port(),
         };
         node.sop(&["init"]).success();
-        let config = std::fs::read_to_string(node.config()).unwrap();
-        let config = config.replacen(
-            "listen = [\"0.0.0.0:389\"]",
-            &format!("listen = [\"127.0.0.1:{}\"]\n{extra_ldap}", node.port),
-            1,
-        );
-        std::fs::write(node.config(), config).unwrap();
+        let listen = format!("[\"127.0.0.1:{}\"]", node.port);
+        let mut all = vec![("ldap.listen", listen.as_str())];
+        all.extend_from_slice(settings);
+        node.set(&all);
         node
+    }
+
+    /// Sets config keys in config.toml, keeping its comments.
+    pub fn set(&self, settings: &[(&str, &str)]) {
+        let text = std::fs::read_to_string(self.config()).unwrap();
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        for (key, value) in settings {
+            let parts: Vec<&str> = key.split('.').collect();
+            let (last, tables) = parts.split_last().unwrap();
+            let mut table = doc.as_table_mut();
+            for t in tables {
+                table = table
+                    .entry(t)
+                    .or_insert(toml_edit::table())
+                    .as_table_mut()
+                    .unwrap();
+            }
+            let value: toml_edit::Value = value.parse().unwrap();
+            table[*last] = toml_edit::value(value);
+        }
+        std::fs::write(self.config(), doc.to_string()).unwrap();
     }
 
     pub fn home(&self) -> &Path {
