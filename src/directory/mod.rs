@@ -1,10 +1,15 @@
 //! The served directory: contacts merged from every source into a numbered generation,
 //! and the immutable, indexed snapshot the LDAP server answers from. Everything here is pure.
 
+pub mod filter;
+pub mod index;
+pub mod matching;
 pub mod merge;
 pub mod schema;
 pub mod served;
-pub use served::{Directory, EntryRef, Filter, FilterError, FilterLimits};
+
+pub use filter::{Filter, FilterError, FilterLimits};
+pub use served::{Builder, Directory, EntryRef};
 
 pub use schema::Attr;
 

@@ -1,4 +1,6 @@
-//! Attribute names, aliases and matching rules of the served schema (inetOrgPerson).
+//! Attribute names, aliases and matching rules of the served schema: inetOrgPerson
+//! as OpenLDAP defines it (core, cosine and inetorgperson schemas), plus the Active
+//! Directory number attributes phones ask for (`ipPhone`, `otherTelephone`).
 
 /// An attribute the directory serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,30 +24,71 @@ pub enum Attr {
     Pager,
 }
 
+/// How an attribute's values compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// caseIgnoreMatch / caseIgnoreSubstringsMatch (directoryString).
+    CaseIgnore,
+    /// caseIgnoreIA5Match / caseIgnoreIA5SubstringsMatch (mail).
+    CaseIgnoreIa5,
+    /// telephoneNumberMatch / telephoneNumberSubstringsMatch: spaces and hyphens ignored.
+    Telephone,
+    /// objectIdentifierMatch: object class names, case-insensitive; no substrings.
+    ObjectIdentifier,
+    /// No equality rule at all (facsimileTelephoneNumber in OpenLDAP's core schema):
+    /// every assertion is Undefined; only presence works.
+    None,
+}
+
 impl Attr {
+    pub const ALL: [Attr; 17] = [
+        Attr::ObjectClass,
+        Attr::Uid,
+        Attr::Cn,
+        Attr::Sn,
+        Attr::GivenName,
+        Attr::DisplayName,
+        Attr::O,
+        Attr::Ou,
+        Attr::Title,
+        Attr::Mail,
+        Attr::TelephoneNumber,
+        Attr::Mobile,
+        Attr::HomePhone,
+        Attr::IpPhone,
+        Attr::OtherTelephone,
+        Attr::FacsimileTelephoneNumber,
+        Attr::Pager,
+    ];
+
+    /// Resolves a name, alias or OID, case-insensitively.
     pub fn from_name(name: &str) -> Option<Attr> {
-        let n = name.to_ascii_lowercase();
-        Some(match n.as_str() {
-            "objectclass" => Attr::ObjectClass,
-            "uid" => Attr::Uid,
-            "cn" => Attr::Cn,
-            "sn" => Attr::Sn,
-            "givenname" | "gn" => Attr::GivenName,
-            "displayname" => Attr::DisplayName,
-            "o" => Attr::O,
-            "ou" => Attr::Ou,
-            "title" => Attr::Title,
-            "mail" => Attr::Mail,
-            "telephonenumber" => Attr::TelephoneNumber,
-            "mobile" => Attr::Mobile,
-            "homephone" => Attr::HomePhone,
-            "ipphone" => Attr::IpPhone,
-            "othertelephone" => Attr::OtherTelephone,
-            "facsimiletelephonenumber" => Attr::FacsimileTelephoneNumber,
-            "pager" => Attr::Pager,
+        let n = name.trim().to_ascii_lowercase();
+        // Attribute options (`cn;lang-en`) name the same attribute.
+        let n = n.split(';').next().unwrap_or_default();
+        Some(match n {
+            "objectclass" | "2.5.4.0" => Attr::ObjectClass,
+            "uid" | "userid" | "0.9.2342.19200300.100.1.1" => Attr::Uid,
+            "cn" | "commonname" | "2.5.4.3" => Attr::Cn,
+            "sn" | "surname" | "2.5.4.4" => Attr::Sn,
+            "givenname" | "gn" | "2.5.4.42" => Attr::GivenName,
+            "displayname" | "2.16.840.1.113730.3.1.241" => Attr::DisplayName,
+            "o" | "organizationname" | "2.5.4.10" => Attr::O,
+            "ou" | "organizationalunitname" | "2.5.4.11" => Attr::Ou,
+            "title" | "2.5.4.12" => Attr::Title,
+            "mail" | "rfc822mailbox" | "email" | "0.9.2342.19200300.100.1.3" => Attr::Mail,
+            "telephonenumber" | "2.5.4.20" => Attr::TelephoneNumber,
+            "mobile" | "mobiletelephonenumber" | "0.9.2342.19200300.100.1.41" => Attr::Mobile,
+            "homephone" | "hometelephonenumber" | "0.9.2342.19200300.100.1.20" => Attr::HomePhone,
+            "ipphone" | "1.2.840.113556.1.4.721" => Attr::IpPhone,
+            "othertelephone" | "1.2.840.113556.1.2.18" => Attr::OtherTelephone,
+            "facsimiletelephonenumber" | "fax" | "2.5.4.23" => Attr::FacsimileTelephoneNumber,
+            "pager" | "pagertelephonenumber" | "0.9.2342.19200300.100.1.42" => Attr::Pager,
             _ => return None,
         })
     }
+
+    /// The name values are returned under.
     pub fn name(self) -> &'static str {
         match self {
             Attr::ObjectClass => "objectClass",
@@ -65,6 +108,52 @@ impl Attr {
             Attr::OtherTelephone => "otherTelephone",
             Attr::FacsimileTelephoneNumber => "facsimileTelephoneNumber",
             Attr::Pager => "pager",
+        }
+    }
+
+    pub fn rule(self) -> Rule {
+        match self {
+            Attr::ObjectClass => Rule::ObjectIdentifier,
+            Attr::Mail => Rule::CaseIgnoreIa5,
+            Attr::TelephoneNumber
+            | Attr::Mobile
+            | Attr::HomePhone
+            | Attr::IpPhone
+            | Attr::OtherTelephone
+            | Attr::Pager => Rule::Telephone,
+            Attr::FacsimileTelephoneNumber => Rule::None,
+            _ => Rule::CaseIgnore,
+        }
+    }
+
+    /// Is this one of the number attributes (for reverse lookup)?
+    pub fn is_number(self) -> bool {
+        self.rule() == Rule::Telephone
+    }
+
+    /// Is it in the n-gram index (what phones search by: names and numbers)?
+    pub fn is_indexed(self) -> bool {
+        matches!(
+            self,
+            Attr::Cn | Attr::Sn | Attr::GivenName | Attr::DisplayName
+        ) || self.is_number()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_aliases_and_oids_resolve() {
+        assert_eq!(Attr::from_name("GN"), Some(Attr::GivenName));
+        assert_eq!(Attr::from_name("surname"), Some(Attr::Sn));
+        assert_eq!(Attr::from_name("2.5.4.3"), Some(Attr::Cn));
+        assert_eq!(Attr::from_name("mobileTelephoneNumber"), Some(Attr::Mobile));
+        assert_eq!(Attr::from_name("cn;lang-de"), Some(Attr::Cn));
+        assert_eq!(Attr::from_name("shoeSize"), None);
+        for a in Attr::ALL {
+            assert_eq!(Attr::from_name(a.name()), Some(a));
         }
     }
 }

@@ -1,181 +1,486 @@
-//! Temporary linear-scan directory (replaced by the indexed one).
-#![allow(dead_code, clippy::all)]
-use super::{Attr, Generation, NumberRules};
-use ldap3_proto::proto::LdapFilter;
+//! The served directory: an immutable snapshot of one generation, compact in memory,
+//! with an n-gram index on names and numbers.
+//!
+//! Every string lives in one arena; an entry is a run of values, each naming its
+//! attribute and spans of the arena for its raw text (what is served), its
+//! normalised text (what is matched) and, for numbers, its reverse-lookup form.
+//! Entry ids are positions in served order.
+
+use super::filter::{Filter, Truth, Values};
+use super::index::{Cursor, GramIndex};
+use super::matching;
+use super::schema::Attr;
+use super::{Generation, NumberRules, ServedContact};
+use crate::contacts::PhoneKind;
 use std::cmp::Ordering;
 
-pub struct FilterLimits {
-    pub max_depth: usize,
-    pub max_terms: usize,
+/// Every contact is one of these.
+pub const OBJECT_CLASSES: [&str; 4] = ["top", "person", "organizationalPerson", "inetOrgPerson"];
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    len: u32,
 }
-#[derive(Debug)]
-pub enum FilterError {
-    TooDeep,
-    TooManyTerms,
-}
-pub struct Filter(LdapFilter);
-impl Filter {
-    pub fn compile(f: &LdapFilter, _l: &FilterLimits) -> Result<Filter, FilterError> {
-        Ok(Filter(f.clone()))
-    }
-    pub fn matches_values<'a>(&self, get: &dyn Fn(Attr) -> Vec<&'a str>) -> bool {
-        eval(&self.0, get)
-    }
-}
-fn eval<'a>(f: &LdapFilter, get: &dyn Fn(Attr) -> Vec<&'a str>) -> bool {
-    let vals = |a: &str| Attr::from_name(a).map(|a| get(a)).unwrap_or_default();
-    match f {
-        LdapFilter::And(v) => v.iter().all(|f| eval(f, get)),
-        LdapFilter::Or(v) => v.iter().any(|f| eval(f, get)),
-        LdapFilter::Not(f) => !eval(f, get),
-        LdapFilter::Equality(a, v) => vals(a).iter().any(|x| x.eq_ignore_ascii_case(v)),
-        LdapFilter::Present(a) => a.eq_ignore_ascii_case("objectclass") || !vals(a).is_empty(),
-        LdapFilter::Substring(a, s) => vals(a).iter().any(|x| {
-            let x = x.to_lowercase();
-            let i = s
-                .initial
-                .as_deref()
-                .map(|i| x.starts_with(&i.to_lowercase()))
-                .unwrap_or(true);
-            let f = s
-                .final_
-                .as_deref()
-                .map(|i| x.ends_with(&i.to_lowercase()))
-                .unwrap_or(true);
-            let a = s.any.iter().all(|p| x.contains(&p.to_lowercase()));
-            i && f && a
-        }),
-        _ => false,
-    }
+
+#[derive(Debug, Clone, Copy)]
+struct Value {
+    attr: Attr,
+    raw: Span,
+    norm: Span,
+    /// Empty when there is no reverse-lookup form.
+    canonical: Span,
 }
 
 pub struct Directory {
     generation: u64,
     base_dn: String,
-    entries: Vec<(String, Vec<(Attr, Vec<String>)>)>,
+    /// `,<base_dn>`: what follows `uid=<uid>` in every DN.
+    dn_suffix: String,
+    rules: NumberRules,
+    text: String,
+    values: Vec<Value>,
+    /// Entry i's values are `values[starts[i]..starts[i + 1]]`; the first is its uid.
+    starts: Vec<u32>,
+    /// Entry ids ordered by case-folded uid, for reads by DN.
+    by_uid: Vec<u32>,
+    index: GramIndex,
 }
-pub struct EntryRef<'a> {
-    d: &'a Directory,
-    id: u32,
+
+/// Collects entries one by one, so that a generation never needs to be held whole
+/// in memory beside the directory it becomes.
+pub struct Builder {
+    generation: u64,
+    base_dn: String,
+    rules: NumberRules,
+    text: String,
+    values: Vec<Value>,
+    starts: Vec<u32>,
 }
-impl<'a> EntryRef<'a> {
-    pub fn dn(&self) -> String {
-        format!("uid={},{}", self.uid(), self.d.base_dn)
-    }
-    pub fn uid(&self) -> &'a str {
-        &self.d.entries[self.id as usize].0
-    }
-    pub fn values(&self, attr: Attr) -> impl Iterator<Item = &'a str> + 'a {
-        self.d.entries[self.id as usize]
-            .1
-            .iter()
-            .filter(move |(a, _)| *a == attr)
-            .flat_map(|(_, v)| v.iter().map(|s| s.as_str()))
-    }
-    pub fn attrs(&self) -> impl Iterator<Item = (Attr, Vec<&'a str>)> + 'a {
-        self.d.entries[self.id as usize]
-            .1
-            .iter()
-            .map(|(a, v)| (*a, v.iter().map(|s| s.as_str()).collect()))
-    }
-}
-impl Directory {
-    pub fn build(g: &Generation, base_dn: &str, _r: &NumberRules) -> Directory {
-        let entries = g
-            .contacts
-            .iter()
-            .map(|c| {
-                let k = &c.contact;
-                let mut v = vec![
-                    (
-                        Attr::ObjectClass,
-                        vec![
-                            "top".into(),
-                            "person".into(),
-                            "organizationalPerson".into(),
-                            "inetOrgPerson".into(),
-                        ],
-                    ),
-                    (Attr::Uid, vec![c.uid.clone()]),
-                    (Attr::Cn, vec![k.common_name()]),
-                ];
-                if !k.surname.is_empty() {
-                    v.push((Attr::Sn, vec![k.surname.clone()]));
-                }
-                if !k.given_name.is_empty() {
-                    v.push((Attr::GivenName, vec![k.given_name.clone()]));
-                }
-                let work: Vec<String> = k
-                    .numbers(crate::contacts::PhoneKind::Work)
-                    .map(String::from)
-                    .collect();
-                if !work.is_empty() {
-                    v.push((Attr::TelephoneNumber, work));
-                }
-                let m: Vec<String> = k
-                    .numbers(crate::contacts::PhoneKind::Mobile)
-                    .map(String::from)
-                    .collect();
-                if !m.is_empty() {
-                    v.push((Attr::Mobile, m));
-                }
-                (c.uid.clone(), v)
-            })
-            .collect();
-        Directory {
-            generation: g.number,
+
+impl Builder {
+    pub fn new(generation: u64, base_dn: &str, rules: &NumberRules) -> Builder {
+        Builder {
+            generation,
             base_dn: base_dn.to_string(),
-            entries,
+            rules: rules.clone(),
+            text: String::new(),
+            values: Vec::new(),
+            starts: vec![0],
         }
     }
+
+    fn span(&mut self, s: &str) -> Span {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Span {
+            start,
+            len: s.len() as u32,
+        }
+    }
+
+    fn push_value(&mut self, attr: Attr, raw: &str) {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return;
+        }
+        let raw_span = self.span(raw);
+        let norm = matching::normalize(attr.rule(), raw);
+        let norm_span = if norm == raw {
+            raw_span
+        } else {
+            self.span(&norm)
+        };
+        let canonical = if attr.is_number() {
+            matching::canonical_number(raw, &self.rules)
+                .map(|c| self.span(&c))
+                .unwrap_or_default()
+        } else {
+            Span::default()
+        };
+        self.values.push(Value {
+            attr,
+            raw: raw_span,
+            norm: norm_span,
+            canonical,
+        });
+    }
+
+    pub fn push(&mut self, s: &ServedContact) {
+        let c = &s.contact;
+        self.push_value(Attr::Uid, &s.uid);
+        let cn = c.common_name();
+        self.push_value(Attr::Cn, &cn);
+        // person requires sn: a contact without a surname is served with its cn.
+        let sn = if c.surname.trim().is_empty() {
+            &cn
+        } else {
+            &c.surname
+        };
+        self.push_value(Attr::Sn, sn);
+        self.push_value(Attr::GivenName, &c.given_name);
+        self.push_value(Attr::DisplayName, &c.display_name);
+        self.push_value(Attr::O, &c.company);
+        self.push_value(Attr::Ou, &c.department);
+        self.push_value(Attr::Title, &c.title);
+        self.push_value(Attr::Mail, &c.email);
+        for (attr, kind) in [
+            (Attr::TelephoneNumber, PhoneKind::Work),
+            (Attr::Mobile, PhoneKind::Mobile),
+            (Attr::HomePhone, PhoneKind::Home),
+            (Attr::IpPhone, PhoneKind::IpPhone),
+            (Attr::OtherTelephone, PhoneKind::Other),
+            (Attr::FacsimileTelephoneNumber, PhoneKind::Fax),
+            (Attr::Pager, PhoneKind::Pager),
+        ] {
+            for n in c.numbers(kind) {
+                self.push_value(attr, n);
+            }
+        }
+        self.starts.push(self.values.len() as u32);
+    }
+
+    pub fn finish(mut self) -> Directory {
+        self.text.shrink_to_fit();
+        self.values.shrink_to_fit();
+        let entries = self.starts.len() - 1;
+        let mut dir = Directory {
+            generation: self.generation,
+            dn_suffix: format!(",{}", self.base_dn),
+            base_dn: self.base_dn,
+            rules: self.rules,
+            text: self.text,
+            values: self.values,
+            starts: self.starts,
+            by_uid: Vec::new(),
+            index: GramIndex::build(0, |_, _, _| {}),
+        };
+        let mut by_uid: Vec<u32> = (0..entries as u32).collect();
+        by_uid.sort_unstable_by(|a, b| dir.entry(*a).uid_norm().cmp(dir.entry(*b).uid_norm()));
+        dir.by_uid = by_uid;
+        dir.index = GramIndex::build(entries, |id, chars, add| {
+            for v in dir.entry_values(id) {
+                if !v.attr.is_indexed() {
+                    continue;
+                }
+                for span in [v.norm, v.canonical] {
+                    if span.len > 0 {
+                        chars.clear();
+                        chars.extend(dir.str(span).chars());
+                        add(chars);
+                    }
+                }
+            }
+        });
+        dir
+    }
+}
+
+/// One entry of the directory.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    dir: &'a Directory,
+    values: &'a [Value],
+}
+
+impl<'a> EntryRef<'a> {
+    pub fn uid(&self) -> &'a str {
+        self.values
+            .first()
+            .map(|v| self.dir.str(v.raw))
+            .unwrap_or_default()
+    }
+
+    fn uid_norm(&self) -> &'a str {
+        self.values
+            .first()
+            .map(|v| self.dir.str(v.norm))
+            .unwrap_or_default()
+    }
+
+    /// `uid=<uid>,<base_dn>`.
+    pub fn dn(&self) -> String {
+        let [a, b, c] = self.dn_parts();
+        format!("{a}{b}{c}")
+    }
+
+    /// The DN in pieces, for writing without building it (uids are DN-safe by
+    /// construction, see `merge::uid`).
+    pub fn dn_parts(&self) -> [&'a str; 3] {
+        ["uid=", self.uid(), self.dir.dn_suffix.as_str()]
+    }
+
+    /// Raw values of one attribute.
+    pub fn values(&self, attr: Attr) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        let dir = self.dir;
+        let classes: &'static [&'static str] = if attr == Attr::ObjectClass {
+            &OBJECT_CLASSES
+        } else {
+            &[]
+        };
+        classes.iter().copied().chain(
+            self.values
+                .iter()
+                .filter(move |v| v.attr == attr)
+                .map(move |v| dir.str(v.raw)),
+        )
+    }
+
+    /// Every attribute with its raw values, objectClass first, in a stable order.
+    pub fn attrs(&self) -> impl Iterator<Item = (Attr, AttrValues<'a>)> + Clone + 'a {
+        let dir = self.dir;
+        let values = self.values;
+        let classes = std::iter::once((
+            Attr::ObjectClass,
+            AttrValues(Run::Classes(OBJECT_CLASSES.iter())),
+        ));
+        // Values are stored grouped by attribute: yield each run once.
+        let runs = (0..values.len())
+            .filter(move |i| *i == 0 || values[*i - 1].attr != values[*i].attr)
+            .map(move |i| {
+                let attr = values[i].attr;
+                let len = values[i..].iter().take_while(|v| v.attr == attr).count();
+                (
+                    attr,
+                    AttrValues(Run::Stored {
+                        dir,
+                        values: values[i..i + len].iter(),
+                    }),
+                )
+            });
+        classes.chain(runs)
+    }
+}
+
+/// The raw values of one attribute of an entry.
+#[derive(Clone)]
+pub struct AttrValues<'a>(Run<'a>);
+
+#[derive(Clone)]
+enum Run<'a> {
+    Classes(std::slice::Iter<'static, &'static str>),
+    Stored {
+        dir: &'a Directory,
+        values: std::slice::Iter<'a, Value>,
+    },
+}
+
+impl<'a> Iterator for AttrValues<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match &mut self.0 {
+            Run::Classes(it) => it.next().copied(),
+            Run::Stored { dir, values } => values.next().map(|v| dir.str(v.raw)),
+        }
+    }
+}
+
+impl Values for EntryRef<'_> {
+    fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+        if attr == Attr::ObjectClass {
+            return ["top", "person", "organizationalperson", "inetorgperson"]
+                .iter()
+                .any(|c| f(c, None));
+        }
+        self.values.iter().filter(|v| v.attr == attr).any(|v| {
+            let canonical = (v.canonical.len > 0).then(|| self.dir.str(v.canonical));
+            f(self.dir.str(v.norm), canonical)
+        })
+    }
+}
+
+impl Directory {
+    /// Builds the directory of a generation held in memory.
+    pub fn build(generation: &Generation, base_dn: &str, rules: &NumberRules) -> Directory {
+        let mut b = Builder::new(generation.number, base_dn, rules);
+        for c in &generation.contacts {
+            b.push(c);
+        }
+        b.finish()
+    }
+
     pub fn empty(base_dn: &str) -> Directory {
-        Directory {
-            generation: 0,
-            base_dn: base_dn.into(),
-            entries: vec![],
-        }
+        Builder::new(0, base_dn, &NumberRules::default()).finish()
     }
+
     pub fn generation(&self) -> u64 {
         self.generation
     }
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.starts.len() - 1
     }
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
     pub fn base_dn(&self) -> &str {
         &self.base_dn
     }
+    pub fn rules(&self) -> &NumberRules {
+        &self.rules
+    }
+
+    /// Bytes held by the directory's own structures (arena, values, index).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.values.capacity() * std::mem::size_of::<Value>()
+            + (self.starts.capacity() + self.by_uid.capacity()) * 4
+            + self.index.bytes()
+    }
+
+    fn str(&self, s: Span) -> &str {
+        self.text
+            .get(s.start as usize..(s.start + s.len) as usize)
+            .unwrap_or_default()
+    }
+
+    fn entry_values(&self, id: u32) -> &[Value] {
+        let i = id as usize;
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(a), Some(b)) => &self.values[*a as usize..*b as usize],
+            _ => &[],
+        }
+    }
+
     pub fn entry(&self, id: u32) -> EntryRef<'_> {
-        EntryRef { d: self, id }
+        EntryRef {
+            dir: self,
+            values: self.entry_values(id),
+        }
     }
+
+    /// The entry with this uid (case-insensitive).
     pub fn find_uid(&self, uid: &str) -> Option<u32> {
-        self.entries
-            .iter()
-            .position(|e| e.0.eq_ignore_ascii_case(uid))
-            .map(|p| p as u32)
+        let key = matching::normalize(Attr::Uid.rule(), uid);
+        let at = self
+            .by_uid
+            .partition_point(|id| self.entry(*id).uid_norm() < key.as_str());
+        self.by_uid
+            .get(at)
+            .copied()
+            .filter(|id| self.entry(*id).uid_norm() == key)
     }
-    pub fn matches(&self, f: &Filter, id: u32) -> bool {
-        let e = self.entry(id);
-        f.matches_values(&|a| e.values(a).collect())
+
+    pub fn matches(&self, filter: &Filter, id: u32) -> bool {
+        filter.eval(&self.entry(id)) == Truth::True
     }
+
+    /// Ids of matching entries, ascending, lazily.
+    pub fn search<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = u32> + 'a {
+        self.search_from(filter, None)
+    }
+
+    /// Ids of matching entries after `after`, ascending, lazily.
     pub fn search_from<'a>(
         &'a self,
-        f: &'a Filter,
+        filter: &'a Filter,
         after: Option<u32>,
     ) -> impl Iterator<Item = u32> + 'a {
-        let start = after.map(|a| a + 1).unwrap_or(0);
-        (start..self.entries.len() as u32).filter(move |id| self.matches(f, *id))
+        let mut cursor = self.plan(filter);
+        let mut at = after.map_or(0, |a| a.saturating_add(1));
+        let end = self.len() as u32;
+        std::iter::from_fn(move || {
+            while at < end {
+                let id = cursor.seek(at)?;
+                at = id + 1;
+                if self.matches(filter, id) {
+                    return Some(id);
+                }
+            }
+            None
+        })
     }
-    pub fn search<'a>(&'a self, f: &'a Filter) -> impl Iterator<Item = u32> + 'a {
-        self.search_from(f, None)
+
+    /// Candidates for a filter: a superset of its matches.
+    fn plan<'a>(&'a self, f: &Filter) -> Cursor<'a> {
+        let all = || Cursor::All {
+            next: 0,
+            end: self.len() as u32,
+        };
+        let none = || Cursor::List { ids: &[], pos: 0 };
+        let grams = |s: &str| -> Option<Vec<Cursor<'a>>> {
+            let mut lists = self.index.lists(s)?;
+            // The shortest lists narrow the most; a few are enough.
+            lists.sort_by_key(|l| l.len());
+            lists.truncate(3);
+            Some(
+                lists
+                    .into_iter()
+                    .map(|ids| Cursor::List { ids, pos: 0 })
+                    .collect(),
+            )
+        };
+        match f {
+            Filter::Equal {
+                attr,
+                value,
+                canonical,
+            } if attr.is_indexed() => {
+                let by_value = grams(value).map(Cursor::And);
+                match (
+                    by_value,
+                    canonical.as_deref().map(|c| grams(c).map(Cursor::And)),
+                ) {
+                    (Some(v), None) => v,
+                    (Some(v), Some(Some(c))) => Cursor::Or(vec![(v, None), (c, None)]),
+                    _ => all(),
+                }
+            }
+            Filter::Substring { attr, parts } if attr.is_indexed() => {
+                let mut lists = Vec::new();
+                for part in parts.parts() {
+                    if let Some(l) = grams(part) {
+                        lists.extend(l);
+                    }
+                }
+                if lists.is_empty() {
+                    all()
+                } else {
+                    lists.sort_by_key(|c| match c {
+                        Cursor::List { ids, .. } => ids.len(),
+                        _ => usize::MAX,
+                    });
+                    lists.truncate(3);
+                    Cursor::And(lists)
+                }
+            }
+            Filter::And(items) => {
+                let narrowing: Vec<Cursor<'a>> = items
+                    .iter()
+                    .map(|f| self.plan(f))
+                    .filter(|c| !matches!(c, Cursor::All { .. }))
+                    .collect();
+                if narrowing.is_empty() {
+                    all()
+                } else {
+                    Cursor::And(narrowing)
+                }
+            }
+            Filter::Or(items) => {
+                let mut parts = Vec::new();
+                for item in items {
+                    match self.plan(item) {
+                        Cursor::All { .. } => return all(),
+                        c => parts.push((c, None)),
+                    }
+                }
+                Cursor::Or(parts)
+            }
+            Filter::Undefined => none(),
+            _ => all(),
+        }
     }
+
+    /// Orders two entries by an attribute for server-side sorting: the first value,
+    /// case-folded; entries without the attribute sort last.
     pub fn cmp_for_sort(&self, attr: Attr, a: u32, b: u32) -> Ordering {
-        let x = self.entry(a).values(attr).next().map(|s| s.to_lowercase());
-        let y = self.entry(b).values(attr).next().map(|s| s.to_lowercase());
-        match (x, y) {
-            (Some(x), Some(y)) => x.cmp(&y),
+        let first = |id: u32| {
+            self.entry_values(id)
+                .iter()
+                .find(|v| v.attr == attr)
+                .map(|v| self.str(v.norm))
+        };
+        match (first(a), first(b)) {
+            (Some(x), Some(y)) => x.cmp(y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,

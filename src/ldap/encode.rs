@@ -61,26 +61,32 @@ fn msgid_bytes(id: i32) -> ([u8; 5], usize) {
     (buf, n)
 }
 
-/// Appends a SearchResultEntry. `attrs` are (name, values); attributes without
-/// values are skipped. With `types_only`, value sets are empty.
-pub fn search_entry(
+/// Appends a SearchResultEntry. `dn` is given in pieces that are written one after
+/// the other; `attrs` are (name, values), attributes without values are skipped. With
+/// `types_only`, value sets are empty. The iterators are walked twice: once to
+/// measure, once to write.
+pub fn search_entry<'a, A, V>(
     out: &mut BytesMut,
     msgid: i32,
-    dn: &str,
-    attrs: &[(&str, Vec<&str>)],
+    dn: &[&str],
+    attrs: A,
     types_only: bool,
-) {
-    let attrs = attrs.iter().filter(|(_, v)| !v.is_empty());
-    let vals_len = |vals: &Vec<&str>| -> usize {
+) where
+    A: Iterator<Item = (&'a str, V)> + Clone,
+    V: Iterator<Item = &'a str> + Clone,
+{
+    let vals_len = |vals: &V| -> usize {
         if types_only {
             0
         } else {
-            vals.iter().map(|v| tlv(v.len())).sum()
+            vals.clone().map(|v| tlv(v.len())).sum()
         }
     };
-    let pa_len = |name: &str, vals: &Vec<&str>| tlv(name.len()) + tlv(vals_len(vals));
-    let attrs_content: usize = attrs.clone().map(|(n, v)| tlv(pa_len(n, v))).sum();
-    let entry_content = tlv(dn.len()) + tlv(attrs_content);
+    let present = attrs.filter(|(_, v)| v.clone().next().is_some());
+    let pa_len = |name: &str, vals: &V| tlv(name.len()) + tlv(vals_len(vals));
+    let attrs_content: usize = present.clone().map(|(n, v)| tlv(pa_len(n, &v))).sum();
+    let dn_len: usize = dn.iter().map(|p| p.len()).sum();
+    let entry_content = tlv(dn_len) + tlv(attrs_content);
     let (id, id_len) = msgid_bytes(msgid);
     let msg_content = tlv(id_len) + tlv(entry_content);
     out.reserve(tlv(msg_content));
@@ -92,15 +98,19 @@ pub fn search_entry(
     out.put_slice(&id[..id_len]);
     out.put_u8(0x64);
     put_len(out, entry_content);
-    put_octets(out, dn.as_bytes());
+    out.put_u8(0x04);
+    put_len(out, dn_len);
+    for part in dn {
+        out.put_slice(part.as_bytes());
+    }
     out.put_u8(0x30);
     put_len(out, attrs_content);
-    for (name, vals) in attrs {
+    for (name, vals) in present {
         out.put_u8(0x30);
-        put_len(out, pa_len(name, vals));
+        put_len(out, pa_len(name, &vals));
         put_octets(out, name.as_bytes());
         out.put_u8(0x31);
-        put_len(out, vals_len(vals));
+        put_len(out, vals_len(&vals));
         if !types_only {
             for v in vals {
                 put_octets(out, v.as_bytes());
@@ -139,7 +149,8 @@ mod tests {
                 ("telephoneNumber", vec!["+49 30 1", "+49 30 2"]),
             ];
             let mut out = BytesMut::new();
-            search_entry(&mut out, msgid, dn, &attrs, types_only);
+            let attrs = attrs.iter().map(|(n, v)| (*n, v.iter().copied()));
+            search_entry(&mut out, msgid, &["", dn], attrs, types_only);
             let msg = decode(&mut out);
             assert!(out.is_empty());
             let value = |s: &str| {

@@ -17,7 +17,7 @@ pub fn answer(
     selection: &Selection,
 ) -> Vec<LdapSearchResultEntry> {
     let top = ["top"];
-    let matches = Filter::compile(&req.filter, &policy.filter_limits).is_ok_and(|f| {
+    let matches = Filter::compile(&req.filter, &policy.filter_limits, dir.rules()).is_ok_and(|f| {
         f.matches_values(&|attr| match attr {
             Attr::ObjectClass => top.to_vec(),
             _ => Vec::new(),

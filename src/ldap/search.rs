@@ -162,7 +162,7 @@ pub fn search(
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let filter = match Filter::compile(&req.filter, &policy.filter_limits) {
+    let filter = match Filter::compile(&req.filter, &policy.filter_limits, dir.rules()) {
         Ok(f) => f,
         Err(e) => {
             return Answer::error(LdapResultCode::AdminLimitExceeded, filter_error(&e, policy));

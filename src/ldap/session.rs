@@ -58,12 +58,17 @@ fn write_answer(msgid: i32, answer: search::Answer) -> BytesMut {
         let selection = &answer.selection;
         for id in &answer.ids {
             let e = dir.entry(*id);
-            let attrs: Vec<(&str, Vec<&str>)> = e
+            let attrs = e
                 .attrs()
                 .filter(|(attr, _)| selection.wants(*attr))
-                .map(|(attr, values)| (attr.name(), values.into_iter().collect()))
-                .collect();
-            encode::search_entry(&mut out, msgid, &e.dn(), &attrs, selection.types_only());
+                .map(|(attr, values)| (attr.name(), values));
+            encode::search_entry(
+                &mut out,
+                msgid,
+                &e.dn_parts(),
+                attrs,
+                selection.types_only(),
+            );
         }
     }
     let mut done = result(answer.code, answer.message);
@@ -429,7 +434,7 @@ fn compare(
         );
     }
     let assertion = LdapFilter::Equality(attr.to_string(), String::from_utf8_lossy(value).into());
-    match Filter::compile(&assertion, &policy.filter_limits) {
+    match Filter::compile(&assertion, &policy.filter_limits, dir.rules()) {
         Ok(f) if dir.matches(&f, id) => (LdapResultCode::CompareTrue, String::new()),
         _ => (LdapResultCode::CompareFalse, String::new()),
     }

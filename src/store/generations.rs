@@ -16,7 +16,7 @@ use crate::contacts::{Contact, Phone, PhoneKind};
 use crate::directory::{Generation, ServedContact};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SOPGEN1\n";
@@ -166,21 +166,39 @@ fn prune(dir: &Path, current: u64) {
 }
 
 /// What loading found: the generation and, when the newest could not be used, why.
-pub struct Loaded {
-    pub generation: Generation,
+pub struct Loaded<T = Generation> {
+    pub generation: T,
     pub problems: Vec<String>,
 }
 
 /// Loads the current generation, or the newest complete one before it when the
 /// current one is damaged or missing. `None` when there is no generation at all.
 pub fn load_current(dir: &Path) -> Result<Option<Loaded>, GenerationError> {
+    load_current_with(
+        dir,
+        |number, created| Generation {
+            number,
+            created,
+            contacts: Vec::new(),
+        },
+        |g: &mut Generation, c| g.contacts.push(c),
+    )
+}
+
+/// Like `load_current`, but hands the contacts one by one to `push` on the value
+/// `start(number, created)` made, so that they need not be held all at once.
+pub fn load_current_with<T>(
+    dir: &Path,
+    mut start: impl FnMut(u64, u64) -> T,
+    mut push: impl FnMut(&mut T, ServedContact),
+) -> Result<Option<Loaded<T>>, GenerationError> {
     let mut candidates = list(dir)?;
     if candidates.is_empty() {
         return Ok(None);
     }
     let current = current_number(dir);
-    // Try the current one first, then older ones, newest first. Never a newer one:
-    // a file newer than `current` was not published (or was rolled back).
+    // The current one first, then older ones, newest first. Never a newer one: a
+    // file newer than `current` was not published (or was rolled back).
     candidates.retain(|n| current.is_none_or(|c| *n <= c));
     let mut problems = Vec::new();
     if let Some(c) = current {
@@ -189,7 +207,7 @@ pub fn load_current(dir: &Path) -> Result<Option<Loaded>, GenerationError> {
         }
     }
     for n in candidates.into_iter().rev() {
-        match read(&file_of(dir, n)) {
+        match read_with(&file_of(dir, n), &mut start, &mut push) {
             Ok(generation) => {
                 return Ok(Some(Loaded {
                     generation,
@@ -220,6 +238,22 @@ pub fn rollback(dir: &Path, lock: &PublishLock) -> Result<u64, GenerationError> 
 
 /// Reads and checks one generation file.
 pub fn read(path: &Path) -> Result<Generation, GenerationError> {
+    read_with(
+        path,
+        &mut |number, created| Generation {
+            number,
+            created,
+            contacts: Vec::new(),
+        },
+        &mut |g: &mut Generation, c| g.contacts.push(c),
+    )
+}
+
+fn read_with<T>(
+    path: &Path,
+    start: &mut impl FnMut(u64, u64) -> T,
+    push: &mut impl FnMut(&mut T, ServedContact),
+) -> Result<T, GenerationError> {
     let bytes = fs::read(path).map_err(io_err(path))?;
     let damaged = |reason: &str| GenerationError::Damaged {
         path: path.display().to_string(),
@@ -234,11 +268,11 @@ pub fn read(path: &Path) -> Result<Generation, GenerationError> {
         return Err(damaged("checksum mismatch (truncated or corrupted)"));
     }
     let mut r = Reader { buf: &body[8..] };
-    let parsed = (|| -> Option<Generation> {
+    let parsed = (|| -> Option<T> {
         let number = r.u64()?;
         let created = r.u64()?;
-        let count = r.u64()? as usize;
-        let mut contacts = Vec::with_capacity(count.min(body.len() / 16));
+        let count = r.u64()?;
+        let mut out = start(number, created);
         for _ in 0..count {
             let uid = r.string()?;
             let source = r.string()?;
@@ -261,17 +295,16 @@ pub fn read(path: &Path) -> Result<Generation, GenerationError> {
                     number: r.string()?,
                 });
             }
-            contacts.push(ServedContact {
-                uid,
-                source,
-                contact: c,
-            });
+            push(
+                &mut out,
+                ServedContact {
+                    uid,
+                    source,
+                    contact: c,
+                },
+            );
         }
-        r.buf.is_empty().then_some(Generation {
-            number,
-            created,
-            contacts,
-        })
+        r.buf.is_empty().then_some(out)
     })();
     parsed.ok_or_else(|| damaged("inconsistent content"))
 }
@@ -370,13 +403,6 @@ impl<W: Write> Write for Crc32Writer<W> {
     }
 }
 
-/// Reads a whole file (used by tests to damage generations).
-pub fn raw(path: &Path) -> io::Result<Vec<u8>> {
-    let mut v = Vec::new();
-    File::open(path)?.read_to_end(&mut v)?;
-    Ok(v)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -442,7 +468,7 @@ mod tests {
         let g1 = publish(dir.path(), &lock, served(30), 10).unwrap();
         publish(dir.path(), &lock, served(40), 11).unwrap();
         let path = file_of(dir.path(), 2);
-        let bytes = raw(&path).unwrap();
+        let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let loaded = load_current(dir.path()).unwrap().unwrap();
         assert_eq!(loaded.generation, g1);

@@ -2,7 +2,7 @@
 //! served directory. Today the one source is the node's internal contacts.
 
 use crate::directory::merge::{self, Changes, Source};
-use crate::directory::{Directory, NumberRules};
+use crate::directory::{Builder, Directory, NumberRules};
 use crate::home::Home;
 use crate::store::generations::{self, Loaded};
 use crate::store::{Job, Store};
@@ -93,11 +93,16 @@ pub fn load_directory(
     base_dn: &str,
     rules: &NumberRules,
 ) -> Result<(Directory, Vec<String>)> {
-    match generations::load_current(&home.generations_dir())? {
+    let loaded = generations::load_current_with(
+        &home.generations_dir(),
+        |number, _| Builder::new(number, base_dn, rules),
+        |b, c| b.push(&c),
+    )?;
+    match loaded {
         Some(Loaded {
             generation,
             problems,
-        }) => Ok((Directory::build(&generation, base_dn, rules), problems)),
+        }) => Ok((generation.finish(), problems)),
         None => Ok((Directory::empty(base_dn), Vec::new())),
     }
 }

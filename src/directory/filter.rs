@@ -1,0 +1,339 @@
+//! Search filters (RFC 4515), compiled against the schema and evaluated with
+//! three-valued logic (RFC 4511 4.5.1.7): an item naming an unknown attribute, or
+//! using a matching rule the attribute lacks, is Undefined; it never fails a search.
+
+use super::NumberRules;
+use super::matching::{self, Substrings};
+use super::schema::{Attr, Rule};
+use ldap3_proto::proto::LdapFilter;
+
+/// Bounds on what a client may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterLimits {
+    pub max_depth: usize,
+    pub max_terms: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("filter nested too deep")]
+    TooDeep,
+    #[error("filter has too many terms")]
+    TooManyTerms,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Undefined,
+}
+
+/// A compiled filter: attributes resolved, assertions normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Box<Filter>),
+    Equal {
+        attr: Attr,
+        value: String,
+        /// The reverse-lookup form of a number assertion, when configured.
+        canonical: Option<String>,
+    },
+    Substring {
+        attr: Attr,
+        parts: Substrings,
+    },
+    Present(Attr),
+    Approx {
+        attr: Attr,
+        value: String,
+    },
+    /// Always true: `(objectClass=*)`.
+    True,
+    Undefined,
+}
+
+/// What evaluation needs from an entry: its normalised values.
+pub trait Values {
+    /// Calls `f` on each normalised value of `attr` (and its reverse-lookup form for
+    /// numbers) until it returns true; says whether it did.
+    fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool;
+}
+
+impl Filter {
+    pub fn compile(
+        f: &LdapFilter,
+        limits: &FilterLimits,
+        rules: &NumberRules,
+    ) -> Result<Filter, FilterError> {
+        let mut terms = 0;
+        compile(f, limits, rules, 0, &mut terms)
+    }
+
+    pub fn eval(&self, e: &impl Values) -> Truth {
+        match self {
+            Filter::And(items) => {
+                let mut out = Truth::True;
+                for f in items {
+                    match f.eval(e) {
+                        Truth::False => return Truth::False,
+                        Truth::Undefined => out = Truth::Undefined,
+                        Truth::True => {}
+                    }
+                }
+                out
+            }
+            Filter::Or(items) => {
+                let mut out = Truth::False;
+                for f in items {
+                    match f.eval(e) {
+                        Truth::True => return Truth::True,
+                        Truth::Undefined => out = Truth::Undefined,
+                        Truth::False => {}
+                    }
+                }
+                out
+            }
+            Filter::Not(f) => match f.eval(e) {
+                Truth::True => Truth::False,
+                Truth::False => Truth::True,
+                Truth::Undefined => Truth::Undefined,
+            },
+            Filter::Equal {
+                attr,
+                value,
+                canonical,
+            } => truth(e.any(*attr, &mut |v, c| {
+                v == value || (canonical.is_some() && c.is_some() && c == canonical.as_deref())
+            })),
+            Filter::Substring { attr, parts } => truth(e.any(*attr, &mut |v, _| parts.matches(v))),
+            Filter::Present(attr) => truth(e.any(*attr, &mut |_, _| true)),
+            Filter::Approx { attr, value } => {
+                truth(e.any(*attr, &mut |v, _| matching::approx_matches(v, value)))
+            }
+            Filter::True => Truth::True,
+            Filter::Undefined => Truth::Undefined,
+        }
+    }
+
+    /// Evaluates against raw values (for the few entries that are not contacts).
+    pub fn matches_values<'a>(&self, get: &dyn Fn(Attr) -> Vec<&'a str>) -> bool {
+        struct Raw<'f, 'a>(&'f dyn Fn(Attr) -> Vec<&'a str>);
+        impl Values for Raw<'_, '_> {
+            fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+                (self.0)(attr)
+                    .into_iter()
+                    .any(|v| f(&matching::normalize(attr.rule(), v), None))
+            }
+        }
+        self.eval(&Raw(get)) == Truth::True
+    }
+}
+
+fn truth(b: bool) -> Truth {
+    if b { Truth::True } else { Truth::False }
+}
+
+fn compile(
+    f: &LdapFilter,
+    limits: &FilterLimits,
+    rules: &NumberRules,
+    depth: usize,
+    terms: &mut usize,
+) -> Result<Filter, FilterError> {
+    *terms += 1;
+    if *terms > limits.max_terms {
+        return Err(FilterError::TooManyTerms);
+    }
+    if depth > limits.max_depth {
+        return Err(FilterError::TooDeep);
+    }
+    let all = |items: &[LdapFilter], terms: &mut usize| {
+        items
+            .iter()
+            .map(|f| compile(f, limits, rules, depth + 1, terms))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(match f {
+        LdapFilter::And(items) => Filter::And(all(items, terms)?),
+        LdapFilter::Or(items) => Filter::Or(all(items, terms)?),
+        LdapFilter::Not(inner) => {
+            Filter::Not(Box::new(compile(inner, limits, rules, depth + 1, terms)?))
+        }
+        LdapFilter::Present(name) => match Attr::from_name(name) {
+            Some(Attr::ObjectClass) => Filter::True,
+            Some(attr) => Filter::Present(attr),
+            None => Filter::Undefined,
+        },
+        LdapFilter::Equality(name, value) => equal(name, value, rules),
+        LdapFilter::Substring(name, sub) => match Attr::from_name(name) {
+            Some(attr)
+                if matches!(
+                    attr.rule(),
+                    Rule::CaseIgnore | Rule::CaseIgnoreIa5 | Rule::Telephone
+                ) =>
+            {
+                Filter::Substring {
+                    attr,
+                    parts: Substrings::normalize(
+                        attr.rule(),
+                        sub.initial.as_deref(),
+                        &sub.any,
+                        sub.final_.as_deref(),
+                    ),
+                }
+            }
+            _ => Filter::Undefined,
+        },
+        LdapFilter::Approx(name, value) => match Attr::from_name(name) {
+            // Names and mail have an approximate rule; the others fall back to equality.
+            Some(attr) if matches!(attr.rule(), Rule::CaseIgnore | Rule::CaseIgnoreIa5) => {
+                Filter::Approx {
+                    attr,
+                    value: value.clone(),
+                }
+            }
+            _ => equal(name, value, rules),
+        },
+        // No attribute of the phone book has an ordering rule in OpenLDAP's schema.
+        LdapFilter::GreaterOrEqual(..) | LdapFilter::LessOrEqual(..) => Filter::Undefined,
+        LdapFilter::Extensible(_) => Filter::Undefined,
+    })
+}
+
+fn equal(name: &str, value: &str, rules: &NumberRules) -> Filter {
+    match Attr::from_name(name) {
+        Some(attr) if attr.rule() != Rule::None => Filter::Equal {
+            attr,
+            value: matching::normalize(attr.rule(), value),
+            canonical: if attr.is_number() {
+                matching::canonical_number(value, rules)
+            } else {
+                None
+            },
+        },
+        _ => Filter::Undefined,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Entry(HashMap<Attr, Vec<&'static str>>);
+    impl Values for Entry {
+        fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+            let rules = NumberRules {
+                country_code: Some("49".into()),
+                trunk_prefix: Some("0".into()),
+            };
+            self.0.get(&attr).into_iter().flatten().any(|v| {
+                let c = matching::canonical_number(v, &rules);
+                f(&matching::normalize(attr.rule(), v), c.as_deref())
+            })
+        }
+    }
+
+    fn entry() -> Entry {
+        Entry(HashMap::from([
+            (Attr::ObjectClass, vec!["top", "person", "inetOrgPerson"]),
+            (Attr::Cn, vec!["Jürgen Müller"]),
+            (Attr::Sn, vec!["Müller"]),
+            (Attr::TelephoneNumber, vec!["+49 30 1234567"]),
+        ]))
+    }
+
+    fn eval_filter(f: &LdapFilter) -> Truth {
+        let limits = FilterLimits {
+            max_depth: 32,
+            max_terms: 100,
+        };
+        let rules = NumberRules {
+            country_code: Some("49".into()),
+            trunk_prefix: Some("0".into()),
+        };
+        Filter::compile(f, &limits, &rules).unwrap().eval(&entry())
+    }
+
+    fn eval(text: &str) -> Truth {
+        // ldap3_proto's text parser takes no spaces in values: write them as \20.
+        let f = ldap3_proto::parse_ldap_filter_str(&text.replace(' ', "\\20")).unwrap();
+        eval_filter(&unescape(f))
+    }
+
+    fn unescape(f: LdapFilter) -> LdapFilter {
+        let u = |s: String| s.replace("\\20", " ");
+        match f {
+            LdapFilter::And(v) => LdapFilter::And(v.into_iter().map(unescape).collect()),
+            LdapFilter::Or(v) => LdapFilter::Or(v.into_iter().map(unescape).collect()),
+            LdapFilter::Not(f) => LdapFilter::Not(Box::new(unescape(*f))),
+            LdapFilter::Equality(a, v) => LdapFilter::Equality(a, u(v)),
+            LdapFilter::Substring(a, mut s) => {
+                s.initial = s.initial.map(u);
+                s.any = s.any.into_iter().map(u).collect();
+                s.final_ = s.final_.map(u);
+                LdapFilter::Substring(a, s)
+            }
+            other => other,
+        }
+    }
+
+    #[test]
+    fn every_filter_form() {
+        use Truth::*;
+        assert_eq!(eval("(cn=jürgen müller)"), True);
+        assert_eq!(eval("(CN=JÜRGEN  MÜLLER)"), True);
+        assert_eq!(eval("(sn=mül*)"), True);
+        assert_eq!(eval("(sn=*ller)"), True);
+        assert_eq!(eval("(cn=*gen*mül*)"), True);
+        assert_eq!(eval("(telephoneNumber=*1234-567*)"), True);
+        assert_eq!(eval("(telephoneNumber=+49301234567)"), True);
+        assert_eq!(
+            eval("(telephoneNumber=030 1234567)"),
+            True,
+            "reverse lookup"
+        );
+        assert_eq!(
+            eval("(telephoneNumber=0049301234567)"),
+            True,
+            "reverse lookup"
+        );
+        assert_eq!(eval("(mobile=*)"), False);
+        assert_eq!(eval("(objectClass=*)"), True);
+        assert_eq!(eval("(objectClass=PERSON)"), True);
+        assert_eq!(eval("(objectClass=2.5.6.6)"), True);
+        assert_eq!(eval("(cn~=jurgen)"), True);
+        assert_eq!(eval("(sn>=a)"), Undefined);
+        assert_eq!(eval("(shoeSize=42)"), Undefined);
+        assert_eq!(eval("(|(shoeSize=42)(sn=müller))"), True);
+        assert_eq!(eval("(|(shoeSize=42)(sn=x))"), Undefined);
+        assert_eq!(eval("(&(shoeSize=42)(sn=x))"), False);
+        assert_eq!(eval("(!(shoeSize=42))"), Undefined);
+        assert_eq!(eval("(!(sn=x))"), True);
+        assert_eq!(eval_filter(&LdapFilter::And(vec![])), True);
+        assert_eq!(eval_filter(&LdapFilter::Or(vec![])), False);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = FilterLimits {
+            max_depth: 3,
+            max_terms: 5,
+        };
+        let rules = NumberRules::default();
+        let deep = ldap3_proto::parse_ldap_filter_str("(&(&(&(&(&(cn=a))))))").unwrap();
+        assert_eq!(
+            Filter::compile(&deep, &limits, &rules),
+            Err(FilterError::TooDeep)
+        );
+        let wide = ldap3_proto::parse_ldap_filter_str("(|(cn=a)(cn=b)(cn=c)(cn=d)(cn=e))").unwrap();
+        assert_eq!(
+            Filter::compile(&wide, &limits, &rules),
+            Err(FilterError::TooManyTerms)
+        );
+    }
+}
