@@ -1,5 +1,6 @@
 //! Hostile and broken clients: each gets a result code or a closed connection within
 //! bounded time, and every other client keeps being served.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

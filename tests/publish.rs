@@ -1,4 +1,5 @@
 //! Merging and publishing generations while phones are searching.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

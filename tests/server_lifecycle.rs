@@ -1,4 +1,5 @@
 //! The application server as an admin drives it: start, status, stop, and what goes wrong.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -28,6 +28,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Create the node's home: config.toml from the template, the store, the sample phone book
     Init,
@@ -90,6 +91,7 @@ pub enum BenchCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum ContactsCommand {
     /// Import contacts from a CSV file (header row of LDAP attribute names or aliases)
     Import {

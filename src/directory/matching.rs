@@ -171,7 +171,7 @@ impl Substrings {
 pub fn approx_matches(value: &str, assertion: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
         approx_fold(s)
-            .split(|c: char| c == ' ' || c == '.' || c == '_')
+            .split([' ', '.', '_'])
             .filter(|w| !w.is_empty())
             .map(soundex)
             .collect()

@@ -143,7 +143,7 @@ mod tests {
             (65_535, &*format!("uid={},dc=x", "y".repeat(300)), false),
             (i32::MAX, "uid=c", false),
         ] {
-            let attrs = vec![
+            let attrs = [
                 ("cn", vec!["Jürgen Müller", long.as_str()]),
                 ("mail", vec![]),
                 ("telephoneNumber", vec!["+49 30 1", "+49 30 2"]),

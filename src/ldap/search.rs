@@ -116,7 +116,7 @@ struct Controls<'a> {
     sort: Option<&'a [ServerSortRequet]>,
 }
 
-fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, Answer> {
+fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, (LdapResultCode, String)> {
     let mut out = Controls {
         paged: None,
         sort: None,
@@ -132,7 +132,7 @@ fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, Answer> {
                 criticality: true,
                 ..
             } => {
-                return Err(Answer::error(
+                return Err((
                     LdapResultCode::UnavailableCriticalExtension,
                     format!("control {oid} is not supported"),
                 ));
@@ -160,7 +160,7 @@ pub fn search(
     }
     let ctrls = match read_controls(controls) {
         Ok(c) => c,
-        Err(answer) => return answer,
+        Err((code, message)) => return Answer::error(code, message),
     };
     let filter = match Filter::compile(&req.filter, &policy.filter_limits, dir.rules()) {
         Ok(f) => f,
