@@ -255,11 +255,9 @@ fn metaphone(word: &str) -> String {
         }
         let mut skip = 0;
         match c {
-            'B' => {
-                if !(prev == 'M' && next == '\0') {
-                    out.push('B');
-                }
-            }
+            // B is silent in a final MB.
+            'B' if prev == 'M' && next == '\0' => {}
+            'B' => out.push('B'),
             'C' => {
                 if frontv(next) && next != '\0' {
                     if next == 'I' && after == 'A' {

@@ -31,7 +31,8 @@ pub fn frame(buf: &[u8], max_bytes: usize) -> Frame {
         Length::Invalid => return Frame::Garbage,
         Length::Definite { header, len } => (1 + header, len),
     };
-    let total = header as u64 + len;
+    // Saturating: an 8-byte length near u64::MAX must not wrap to a small size.
+    let total = (header as u64).saturating_add(len);
     if total > max_bytes as u64 {
         return Frame::TooLarge(total);
     }
@@ -123,6 +124,13 @@ mod tests {
             frame(&[0x30, 0x84, 0x40, 0x00, 0x00, 0x00], 65536),
             Frame::TooLarge(6 + (1 << 30))
         );
+    }
+
+    #[test]
+    fn the_largest_lengths_do_not_wrap() {
+        let mut msg = vec![0x30, 0x88];
+        msg.extend([0xff; 8]);
+        assert_eq!(frame(&msg, 65536), Frame::TooLarge(u64::MAX));
     }
 
     #[test]
