@@ -300,16 +300,8 @@ fn metaphone(word: &str) -> String {
                     out.push('K');
                 }
             }
-            'H' => {
-                if vowel(next) && !varson(prev) {
-                    out.push('H');
-                }
-            }
-            'K' => {
-                if prev != 'C' {
-                    out.push('K');
-                }
-            }
+            'H' if vowel(next) && !varson(prev) => out.push('H'),
+            'K' if prev != 'C' => out.push('K'),
             'P' => out.push(if next == 'H' { 'F' } else { 'P' }),
             'Q' => out.push('K'),
             'S' => {
@@ -333,11 +325,7 @@ fn metaphone(word: &str) -> String {
                 }
             }
             'V' => out.push('F'),
-            'W' | 'Y' => {
-                if vowel(next) {
-                    out.push(c);
-                }
-            }
+            'W' | 'Y' if vowel(next) => out.push(c),
             'X' => {
                 out.push('K');
                 out.push('S');
