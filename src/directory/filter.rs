@@ -59,7 +59,7 @@ pub enum Filter {
 pub trait Values {
     /// Calls `f` on each normalised value of `attr` (and its reverse-lookup form for
     /// numbers) until it returns true; says whether it did.
-    fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool;
+    fn any(&self, attr: Attr, f: impl FnMut(&str, Option<&str>) -> bool) -> bool;
 }
 
 impl Filter {
@@ -105,13 +105,13 @@ impl Filter {
                 attr,
                 value,
                 canonical,
-            } => truth(e.any(*attr, &mut |v, c| {
+            } => truth(e.any(*attr, |v, c| {
                 v == value || (canonical.is_some() && c.is_some() && c == canonical.as_deref())
             })),
-            Filter::Substring { attr, parts } => truth(e.any(*attr, &mut |v, _| parts.matches(v))),
-            Filter::Present(attr) => truth(e.any(*attr, &mut |_, _| true)),
+            Filter::Substring { attr, parts } => truth(e.any(*attr, |v, _| parts.matches(v))),
+            Filter::Present(attr) => truth(e.any(*attr, |_, _| true)),
             Filter::Approx { attr, value } => {
-                truth(e.any(*attr, &mut |v, _| matching::approx_matches(v, value)))
+                truth(e.any(*attr, |v, _| matching::approx_matches(v, value)))
             }
             Filter::True => Truth::True,
             Filter::Undefined => Truth::Undefined,
@@ -122,7 +122,7 @@ impl Filter {
     pub fn matches_values<'a>(&self, get: &dyn Fn(Attr) -> Vec<&'a str>) -> bool {
         struct Raw<'f, 'a>(&'f dyn Fn(Attr) -> Vec<&'a str>);
         impl Values for Raw<'_, '_> {
-            fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+            fn any(&self, attr: Attr, mut f: impl FnMut(&str, Option<&str>) -> bool) -> bool {
                 (self.0)(attr)
                     .into_iter()
                     .any(|v| f(&matching::normalize(attr.rule(), v), None))
@@ -226,7 +226,7 @@ mod tests {
 
     struct Entry(HashMap<Attr, Vec<&'static str>>);
     impl Values for Entry {
-        fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+        fn any(&self, attr: Attr, mut f: impl FnMut(&str, Option<&str>) -> bool) -> bool {
             let rules = NumberRules {
                 country_code: Some("49".into()),
                 trunk_prefix: Some("0".into()),

@@ -1,5 +1,7 @@
 //! The n-gram index: for each bigram and trigram of the normalised names and numbers,
-//! the ascending ids of the entries holding it.
+//! the ascending ids of the entries holding it; and, for what phones send most, the
+//! first two and three characters of each value as grams of their own, so that a
+//! prefix search does not have to check every entry that merely contains its letters.
 //!
 //! Grams are hashed into a fixed number of buckets (so the index needs no hash map,
 //! and is built with two counting passes rather than a sort); two grams sharing a
@@ -89,6 +91,11 @@ impl GramIndex {
             for w in s.windows(3) {
                 buckets.push(self.bucket(w) as u32);
             }
+            for n in [2, 3] {
+                if let Some(head) = s.get(..n) {
+                    buckets.push(self.bucket(&anchored(head)) as u32);
+                }
+            }
         };
         strings_of(id, chars, &mut add);
         buckets.sort_unstable();
@@ -114,9 +121,29 @@ impl GramIndex {
         )
     }
 
+    /// Like `lists`, plus the list of values starting with `s` (its first two or
+    /// three characters), which narrows prefix searches the most.
+    pub fn prefix_lists(&self, s: &str) -> Option<Vec<&[u32]>> {
+        let mut lists = self.lists(s)?;
+        let chars: Vec<char> = s.chars().take(3).collect();
+        let b = self.bucket(&anchored(&chars));
+        lists.push(&self.ids[self.offsets[b] as usize..self.offsets[b + 1] as usize]);
+        Some(lists)
+    }
+
     pub fn bytes(&self) -> usize {
         (self.offsets.len() + self.ids.len()) * 4
     }
+}
+
+/// Marks the start of a value: no normalised text holds this character.
+const START: char = '\u{1}';
+
+fn anchored(head: &[char]) -> Vec<char> {
+    let mut v = Vec::with_capacity(head.len() + 1);
+    v.push(START);
+    v.extend_from_slice(head);
+    v
 }
 
 /// A lazy, ascending sequence of candidate ids that can skip ahead.
@@ -128,6 +155,19 @@ pub enum Cursor<'a> {
 }
 
 impl Cursor<'_> {
+    /// Do two unstarted cursors walk the very same lists?
+    pub fn same_lists(&self, other: &Cursor<'_>) -> bool {
+        match (self, other) {
+            (Cursor::List { ids: a, pos: 0 }, Cursor::List { ids: b, pos: 0 }) => {
+                std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+            }
+            (Cursor::And(a), Cursor::And(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_lists(y))
+            }
+            _ => false,
+        }
+    }
+
     /// The smallest id >= `min`, if any.
     pub fn seek(&mut self, min: u32) -> Option<u32> {
         match self {

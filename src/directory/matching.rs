@@ -145,7 +145,7 @@ impl Substrings {
             pos = i.len();
         }
         for a in &self.any {
-            match value[pos..].find(a.as_str()) {
+            match find(&value.as_bytes()[pos..], a.as_bytes()) {
                 Some(at) => pos += at + a.len(),
                 None => return false,
             }
@@ -164,6 +164,23 @@ impl Substrings {
             .chain(&self.final_)
             .map(String::as_str)
     }
+}
+
+/// Where `needle` starts in `hay`. What phones type is a few characters, for which a
+/// scan for the first byte beats setting up a general string search.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let last_start = hay.len().checked_sub(needle.len())?;
+    let mut at = 0;
+    while at <= last_start {
+        let offset = hay[at..=last_start].iter().position(|b| *b == first)?;
+        at += offset;
+        if hay[at + 1..at + needle.len()] == *rest {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
 }
 
 /// approxMatch as OpenLDAP implements it for directory strings: every word of the

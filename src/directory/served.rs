@@ -226,57 +226,36 @@ impl<'a> EntryRef<'a> {
         )
     }
 
-    /// Every attribute with its raw values, objectClass first, in a stable order.
-    pub fn attrs(&self) -> impl Iterator<Item = (Attr, AttrValues<'a>)> + Clone + 'a {
-        let dir = self.dir;
-        let values = self.values;
-        let classes = std::iter::once((
-            Attr::ObjectClass,
-            AttrValues(Run::Classes(OBJECT_CLASSES.iter())),
-        ));
-        // Values are stored grouped by attribute: yield each run once.
-        let runs = (0..values.len())
-            .filter(move |i| *i == 0 || values[*i - 1].attr != values[*i].attr)
-            .map(move |i| {
-                let attr = values[i].attr;
-                let len = values[i..].iter().take_while(|v| v.attr == attr).count();
-                (
-                    attr,
-                    AttrValues(Run::Stored {
-                        dir,
-                        values: values[i..i + len].iter(),
-                    }),
-                )
-            });
-        classes.chain(runs)
-    }
-}
-
-/// The raw values of one attribute of an entry.
-#[derive(Clone)]
-pub struct AttrValues<'a>(Run<'a>);
-
-#[derive(Clone)]
-enum Run<'a> {
-    Classes(std::slice::Iter<'static, &'static str>),
-    Stored {
-        dir: &'a Directory,
-        values: std::slice::Iter<'a, Value>,
-    },
-}
-
-impl<'a> Iterator for AttrValues<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        match &mut self.0 {
-            Run::Classes(it) => it.next().copied(),
-            Run::Stored { dir, values } => values.next().map(|v| dir.str(v.raw)),
+    /// Appends the wanted attributes' raw values to `values`, and one run per
+    /// attribute (its name and the range of its values) to `runs`: the flat form the
+    /// encoder writes from, built without allocating once the vectors have grown.
+    pub fn flatten(
+        &self,
+        wants: impl Fn(Attr) -> bool,
+        runs: &mut Vec<(&'static str, std::ops::Range<usize>)>,
+        values: &mut Vec<&'a str>,
+    ) {
+        if wants(Attr::ObjectClass) {
+            let start = values.len();
+            values.extend(OBJECT_CLASSES);
+            runs.push((Attr::ObjectClass.name(), start..values.len()));
+        }
+        let mut i = 0;
+        while i < self.values.len() {
+            let attr = self.values[i].attr;
+            let len = self.values[i..].iter().take_while(|v| v.attr == attr).count();
+            if wants(attr) {
+                let start = values.len();
+                values.extend(self.values[i..i + len].iter().map(|v| self.dir.str(v.raw)));
+                runs.push((attr.name(), start..values.len()));
+            }
+            i += len;
         }
     }
 }
 
 impl Values for EntryRef<'_> {
-    fn any(&self, attr: Attr, f: &mut dyn FnMut(&str, Option<&str>) -> bool) -> bool {
+    fn any(&self, attr: Attr, mut f: impl FnMut(&str, Option<&str>) -> bool) -> bool {
         if attr == Attr::ObjectClass {
             return ["top", "person", "organizationalperson", "inetorgperson"]
                 .iter()
@@ -397,8 +376,12 @@ impl Directory {
             end: self.len() as u32,
         };
         let none = || Cursor::List { ids: &[], pos: 0 };
-        let grams = |s: &str| -> Option<Vec<Cursor<'a>>> {
-            let mut lists = self.index.lists(s)?;
+        let grams = |s: &str, prefix: bool| -> Option<Vec<Cursor<'a>>> {
+            let mut lists = if prefix {
+                self.index.prefix_lists(s)?
+            } else {
+                self.index.lists(s)?
+            };
             // The shortest lists narrow the most; a few are enough.
             lists.sort_by_key(|l| l.len());
             lists.truncate(3);
@@ -415,10 +398,10 @@ impl Directory {
                 value,
                 canonical,
             } if attr.is_indexed() => {
-                let by_value = grams(value).map(Cursor::And);
+                let by_value = grams(value, true).map(Cursor::And);
                 match (
                     by_value,
-                    canonical.as_deref().map(|c| grams(c).map(Cursor::And)),
+                    canonical.as_deref().map(|c| grams(c, false).map(Cursor::And)),
                 ) {
                     (Some(v), None) => v,
                     (Some(v), Some(Some(c))) => Cursor::Or(vec![(v, None), (c, None)]),
@@ -427,8 +410,11 @@ impl Directory {
             }
             Filter::Substring { attr, parts } if attr.is_indexed() => {
                 let mut lists = Vec::new();
-                for part in parts.parts() {
-                    if let Some(l) = grams(part) {
+                if let Some(l) = parts.initial.as_deref().and_then(|i| grams(i, true)) {
+                    lists.extend(l);
+                }
+                for part in parts.any.iter().chain(&parts.final_) {
+                    if let Some(l) = grams(part, false) {
                         lists.extend(l);
                     }
                 }
@@ -456,10 +442,13 @@ impl Directory {
                 }
             }
             Filter::Or(items) => {
-                let mut parts = Vec::new();
+                let mut parts: Vec<(Cursor<'a>, Option<u32>)> = Vec::new();
                 for item in items {
                     match self.plan(item) {
                         Cursor::All { .. } => return all(),
+                        // `(|(cn=*ab*)(sn=*ab*))`: names share the index, so both
+                        // branches have the same candidates; walk them once.
+                        c if parts.iter().any(|(p, _)| p.same_lists(&c)) => {}
                         c => parts.push((c, None)),
                     }
                 }

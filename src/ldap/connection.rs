@@ -171,8 +171,8 @@ fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
 }
 
 /// An encoded notice of disconnection.
-fn notice(code: LdapResultCode, message: &str) -> BytesMut {
-    let mut out = BytesMut::new();
+fn notice(code: LdapResultCode, message: &str) -> Vec<u8> {
+    let mut out = Vec::new();
     encode::message(&mut out, session::notice_of_disconnection(code, message));
     out
 }

@@ -2,18 +2,22 @@
 //! straight from the directory into the output buffer as BER: no intermediate
 //! message tree, no copies of values. Everything else goes through `ldap3_proto`.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::LdapMsg;
+use std::ops::Range;
 use tokio_util::codec::Encoder;
 
 /// Appends one message encoded by `ldap3_proto`.
-pub fn message(out: &mut BytesMut, msg: LdapMsg) {
+pub fn message(out: &mut Vec<u8>, msg: LdapMsg) {
+    let mut buf = BytesMut::new();
     // Encoding into memory cannot fail for messages the server builds.
-    let _ = LdapCodec::default().encode(msg, out);
+    let _ = LdapCodec::default().encode(msg, &mut buf);
+    out.extend_from_slice(&buf);
 }
 
 /// Bytes taken by a BER length.
+#[inline]
 fn len_len(n: usize) -> usize {
     match n {
         0..=0x7f => 1,
@@ -25,26 +29,29 @@ fn len_len(n: usize) -> usize {
 }
 
 /// Bytes taken by a whole TLV whose content is `n` bytes.
+#[inline]
 fn tlv(n: usize) -> usize {
     1 + len_len(n) + n
 }
 
-fn put_len(out: &mut BytesMut, n: usize) {
+#[inline]
+fn put_len(out: &mut Vec<u8>, n: usize) {
     match len_len(n) {
-        1 => out.put_u8(n as u8),
+        1 => out.push(n as u8),
         k => {
-            out.put_u8(0x80 | (k as u8 - 1));
+            out.push(0x80 | (k as u8 - 1));
             for i in (0..k - 1).rev() {
-                out.put_u8((n >> (8 * i)) as u8);
+                out.push((n >> (8 * i)) as u8);
             }
         }
     }
 }
 
-fn put_octets(out: &mut BytesMut, bytes: &[u8]) {
-    out.put_u8(0x04);
+#[inline]
+fn put_octets(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(0x04);
     put_len(out, bytes.len());
-    out.put_slice(bytes);
+    out.extend_from_slice(bytes);
 }
 
 /// The minimal two's complement bytes of a message id (0..2^31-1).
@@ -61,58 +68,58 @@ fn msgid_bytes(id: i32) -> ([u8; 5], usize) {
     (buf, n)
 }
 
-/// Appends a SearchResultEntry. `dn` is given in pieces that are written one after
-/// the other; `attrs` are (name, values), attributes without values are skipped. With
-/// `types_only`, value sets are empty. The iterators are walked twice: once to
-/// measure, once to write.
-pub fn search_entry<'a, A, V>(
-    out: &mut BytesMut,
+/// Appends a SearchResultEntry. `dn` is given in pieces written one after the
+/// other; each run names an attribute and the range of its values in `values`. With
+/// `types_only`, value sets are empty.
+pub fn search_entry(
+    out: &mut Vec<u8>,
     msgid: i32,
     dn: &[&str],
-    attrs: A,
+    runs: &[(&str, Range<usize>)],
+    values: &[&str],
     types_only: bool,
-) where
-    A: Iterator<Item = (&'a str, V)> + Clone,
-    V: Iterator<Item = &'a str> + Clone,
-{
-    let vals_len = |vals: &V| -> usize {
+) {
+    let vals_len = |r: &Range<usize>| -> usize {
         if types_only {
             0
         } else {
-            vals.clone().map(|v| tlv(v.len())).sum()
+            values[r.clone()].iter().map(|v| tlv(v.len())).sum()
         }
     };
-    let present = attrs.filter(|(_, v)| v.clone().next().is_some());
-    let pa_len = |name: &str, vals: &V| tlv(name.len()) + tlv(vals_len(vals));
-    let attrs_content: usize = present.clone().map(|(n, v)| tlv(pa_len(n, &v))).sum();
+    let pa_len = |name: &str, r: &Range<usize>| tlv(name.len()) + tlv(vals_len(r));
+    let attrs_content: usize = runs
+        .iter()
+        .filter(|(_, r)| !r.is_empty())
+        .map(|(n, r)| tlv(pa_len(n, r)))
+        .sum();
     let dn_len: usize = dn.iter().map(|p| p.len()).sum();
     let entry_content = tlv(dn_len) + tlv(attrs_content);
     let (id, id_len) = msgid_bytes(msgid);
     let msg_content = tlv(id_len) + tlv(entry_content);
     out.reserve(tlv(msg_content));
 
-    out.put_u8(0x30);
+    out.push(0x30);
     put_len(out, msg_content);
-    out.put_u8(0x02);
+    out.push(0x02);
     put_len(out, id_len);
-    out.put_slice(&id[..id_len]);
-    out.put_u8(0x64);
+    out.extend_from_slice(&id[..id_len]);
+    out.push(0x64);
     put_len(out, entry_content);
-    out.put_u8(0x04);
+    out.push(0x04);
     put_len(out, dn_len);
     for part in dn {
-        out.put_slice(part.as_bytes());
+        out.extend_from_slice(part.as_bytes());
     }
-    out.put_u8(0x30);
+    out.push(0x30);
     put_len(out, attrs_content);
-    for (name, vals) in present {
-        out.put_u8(0x30);
-        put_len(out, pa_len(name, &vals));
+    for (name, r) in runs.iter().filter(|(_, r)| !r.is_empty()) {
+        out.push(0x30);
+        put_len(out, pa_len(name, r));
         put_octets(out, name.as_bytes());
-        out.put_u8(0x31);
-        put_len(out, vals_len(&vals));
+        out.push(0x31);
+        put_len(out, vals_len(r));
         if !types_only {
-            for v in vals {
+            for v in &values[r.clone()] {
                 put_octets(out, v.as_bytes());
             }
         }
@@ -148,9 +155,16 @@ mod tests {
                 ("mail", vec![]),
                 ("telephoneNumber", vec!["+49 30 1", "+49 30 2"]),
             ];
-            let mut out = BytesMut::new();
-            let attrs = attrs.iter().map(|(n, v)| (*n, v.iter().copied()));
-            search_entry(&mut out, msgid, &["", dn], attrs, types_only);
+            let mut out = Vec::new();
+            let mut runs = Vec::new();
+            let mut values = Vec::new();
+            for (name, vals) in &attrs {
+                let start = values.len();
+                values.extend(vals.iter().copied());
+                runs.push((*name, start..values.len()));
+            }
+            search_entry(&mut out, msgid, &["", dn], &runs, &values, types_only);
+            let mut out = BytesMut::from(out.as_slice());
             let msg = decode(&mut out);
             assert!(out.is_empty());
             let value = |s: &str| {

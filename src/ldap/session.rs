@@ -33,14 +33,14 @@ pub enum After {
 
 /// The encoded answer to one request.
 pub struct Reply {
-    pub out: BytesMut,
+    pub out: Vec<u8>,
     pub after: After,
     pub record: Option<Record>,
 }
 
 impl Reply {
     fn new(msgs: Vec<LdapMsg>, after: After, record: Option<Record>) -> Reply {
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         for msg in msgs {
             encode::message(&mut out, msg);
         }
@@ -49,24 +49,28 @@ impl Reply {
 }
 
 /// Writes a search answer: entries straight from the directory, then the result.
-fn write_answer(msgid: i32, answer: search::Answer) -> BytesMut {
-    let mut out = BytesMut::new();
+fn write_answer(msgid: i32, answer: search::Answer) -> Vec<u8> {
+    let mut out = Vec::new();
     for e in answer.built {
         encode::message(&mut out, LdapMsg::new(msgid, LdapOp::SearchResultEntry(e)));
     }
     if let Some(dir) = &answer.directory {
         let selection = &answer.selection;
+        // Reused from entry to entry: no allocation per entry.
+        let mut runs = Vec::new();
+        let mut values = Vec::new();
+        out.reserve(answer.ids.len() * 160);
         for id in &answer.ids {
             let e = dir.entry(*id);
-            let attrs = e
-                .attrs()
-                .filter(|(attr, _)| selection.wants(*attr))
-                .map(|(attr, values)| (attr.name(), values));
+            runs.clear();
+            values.clear();
+            e.flatten(|a| selection.wants(a), &mut runs, &mut values);
             encode::search_entry(
                 &mut out,
                 msgid,
                 &e.dn_parts(),
-                attrs,
+                &runs,
+                &values,
                 selection.types_only(),
             );
         }
