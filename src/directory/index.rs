@@ -16,134 +16,183 @@ pub struct GramIndex {
     ids: Vec<u32>,
 }
 
-fn hash(chars: &[char]) -> u32 {
-    // Multiply-xorshift of the code points; the length tells bigrams from trigrams.
-    let mut h = 0x9e37_79b9u32.wrapping_mul(chars.len() as u32 + 1);
-    for c in chars {
-        h = (h ^ *c as u32).wrapping_mul(0x85eb_ca6b);
-        h ^= h >> 13;
+/// A gram of up to three bytes of normalised UTF-8 (grams are taken on bytes: a
+/// substring of a value is a substring of its bytes too), with its length and
+/// whether it is anchored at the start of a value.
+#[inline]
+fn key(gram: &[u8], anchored: bool) -> u32 {
+    let mut k = (gram.len() as u32) << 24 | u32::from(anchored) << 27;
+    for (i, b) in gram.iter().enumerate() {
+        k |= u32::from(*b) << (8 * i);
     }
-    h.wrapping_mul(0xc2b2_ae35)
+    k
+}
+
+#[inline]
+fn bucket(bits: u32, key: u32) -> usize {
+    (key.wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
+}
+
+/// Calls `f` with the bucket of every gram of an entry (repeats included).
+fn each_bucket(
+    bits: u32,
+    id: u32,
+    strings_of: &impl Fn(u32, &mut dyn FnMut(&[u8], bool)),
+    mut f: impl FnMut(usize),
+) {
+    let mut add = |s: &[u8], start_only: bool| {
+        if !start_only {
+            for w in s.windows(2) {
+                f(bucket(bits, key(w, false)));
+            }
+            for w in s.windows(3) {
+                f(bucket(bits, key(w, false)));
+            }
+        }
+        for n in [2, 3] {
+            if let Some(head) = s.get(..n) {
+                f(bucket(bits, key(head, true)));
+            }
+        }
+    };
+    strings_of(id, &mut add);
+}
+
+/// For each bucket, how many entries of `range` have a gram in it.
+fn count(
+    bits: u32,
+    range: std::ops::Range<u32>,
+    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
+) -> Vec<u32> {
+    let mut counts = vec![0u32; 1usize << bits];
+    // Which entry last had each bucket: an entry counts once per bucket.
+    let mut seen = vec![u32::MAX; 1usize << bits];
+    for id in range {
+        each_bucket(bits, id, strings_of, |b| {
+            if seen[b] != id {
+                seen[b] = id;
+                counts[b] += 1;
+            }
+        });
+    }
+    counts
+}
+
+/// Writes the lists of the buckets in `range` into `ids`, the part of the id array
+/// that starts at `offsets[range.start]`. Ids come in ascending order: lists are sorted.
+fn fill(
+    bits: u32,
+    entries: u32,
+    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
+    range: std::ops::Range<usize>,
+    offsets: &[u32],
+    ids: &mut [u32],
+) {
+    let base = offsets[range.start];
+    let mut next: Vec<u32> = offsets[range.clone()].iter().map(|o| o - base).collect();
+    let mut seen = vec![u32::MAX; range.len()];
+    for id in 0..entries {
+        each_bucket(bits, id, strings_of, |b| {
+            if let Some(i) = b.checked_sub(range.start).filter(|i| *i < range.len()) {
+                if seen[i] != id {
+                    seen[i] = id;
+                    ids[next[i] as usize] = id;
+                    next[i] += 1;
+                }
+            }
+        });
+    }
 }
 
 impl GramIndex {
-    /// Buckets for `entries` entries: about 16 per entry, between 2^12 and 2^22.
+    /// Buckets for `entries` entries: two per entry, between 2^12 and 2^20. The
+    /// number of distinct grams is bounded by the names and digits people use, not
+    /// by the number of entries (a few tens of thousands), so 2^20 buckets keep
+    /// collisions rare while the bucket tables stay small enough for the caches.
     fn bits_for(entries: usize) -> u32 {
-        let want = (entries.max(1) * 16).next_power_of_two().trailing_zeros();
-        want.clamp(12, 22)
+        let want = (entries.max(1) * 2).next_power_of_two().trailing_zeros();
+        want.clamp(12, 20)
     }
 
-    fn bucket(&self, chars: &[char]) -> usize {
-        (hash(chars) >> (32 - self.bits)) as usize
+    #[inline]
+    fn bucket(&self, key: u32) -> usize {
+        bucket(self.bits, key)
     }
 
-    /// Builds the index of `entries` entries; `grams(id, strings)` pushes the
-    /// normalised strings of an entry to index.
+    fn list(&self, bucket: usize) -> &[u32] {
+        &self.ids[self.offsets[bucket] as usize..self.offsets[bucket + 1] as usize]
+    }
+
+    /// Builds the index of `entries` entries; `strings_of(id, add)` calls `add` with
+    /// each normalised string of the entry to index (and whether only its start is
+    /// new, its grams being those of a string already added for the entry).
+    ///
+    /// Two passes over the entries, each on two threads: counting (each thread
+    /// takes half of the entries), then filling (each thread takes half of the
+    /// buckets, and so its own part of the lists). No temporary copy of the grams.
     pub fn build(
         entries: usize,
-        mut strings_of: impl FnMut(u32, &mut Vec<char>, &mut dyn FnMut(&[char])),
+        strings_of: impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync,
     ) -> GramIndex {
         let bits = Self::bits_for(entries);
-        let mut index = GramIndex {
-            bits,
-            offsets: vec![0; (1usize << bits) + 1],
-            ids: Vec::new(),
-        };
-        let mut buckets: Vec<u32> = Vec::with_capacity(256);
-        let mut chars: Vec<char> = Vec::with_capacity(64);
-        // Pass 1: count each entry once per bucket.
-        for id in 0..entries as u32 {
-            index.entry_buckets(id, &mut strings_of, &mut chars, &mut buckets);
-            for b in &buckets {
-                index.offsets[*b as usize + 1] += 1;
-            }
+        let buckets = 1usize << bits;
+        let mid = (entries / 2) as u32;
+        let end = entries as u32;
+        let (low, high) = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| count(bits, 0..mid, &strings_of));
+            let high = count(bits, mid..end, &strings_of);
+            let low = worker
+                .join()
+                .unwrap_or_else(|_| count(bits, 0..mid, &strings_of));
+            (low, high)
+        });
+        let mut offsets = Vec::with_capacity(buckets + 1);
+        let mut total = 0u32;
+        for (a, b) in low.iter().zip(&high) {
+            offsets.push(total);
+            total += a + b;
         }
-        for b in 1..index.offsets.len() {
-            index.offsets[b] += index.offsets[b - 1];
-        }
-        let total = index.offsets[index.offsets.len() - 1] as usize;
-        index.ids = vec![0; total];
-        // Pass 2: fill; ids come in ascending order, so every list is sorted.
-        let mut next: Vec<u32> = index.offsets[..index.offsets.len() - 1].to_vec();
-        for id in 0..entries as u32 {
-            index.entry_buckets(id, &mut strings_of, &mut chars, &mut buckets);
-            for b in &buckets {
-                let slot = &mut next[*b as usize];
-                index.ids[*slot as usize] = id;
-                *slot += 1;
-            }
-        }
-        index
-    }
-
-    fn entry_buckets(
-        &self,
-        id: u32,
-        strings_of: &mut impl FnMut(u32, &mut Vec<char>, &mut dyn FnMut(&[char])),
-        chars: &mut Vec<char>,
-        buckets: &mut Vec<u32>,
-    ) {
-        buckets.clear();
-        let mut add = |s: &[char]| {
-            for w in s.windows(2) {
-                buckets.push(self.bucket(w) as u32);
-            }
-            for w in s.windows(3) {
-                buckets.push(self.bucket(w) as u32);
-            }
-            for n in [2, 3] {
-                if let Some(head) = s.get(..n) {
-                    buckets.push(self.bucket(&anchored(head)) as u32);
-                }
-            }
-        };
-        strings_of(id, chars, &mut add);
-        buckets.sort_unstable();
-        buckets.dedup();
+        offsets.push(total);
+        let half = buckets / 2;
+        let mut ids = vec![0u32; total as usize];
+        let (ids_low, ids_high) = ids.split_at_mut(offsets[half] as usize);
+        std::thread::scope(|scope| {
+            let (offsets, strings_of) = (&offsets, &strings_of);
+            scope.spawn(move || fill(bits, end, strings_of, 0..half, offsets, ids_low));
+            fill(bits, end, strings_of, half..buckets, offsets, ids_high);
+        });
+        GramIndex { bits, offsets, ids }
     }
 
     /// The candidate lists for an assertion string: one per trigram (per bigram for a
-    /// two-character string). `None` when the string is too short to narrow anything.
+    /// two-byte string). `None` when the string is too short to narrow anything.
     pub fn lists(&self, s: &str) -> Option<Vec<&[u32]>> {
-        let chars: Vec<char> = s.chars().collect();
-        let n = if chars.len() >= 3 { 3 } else { 2 };
-        if chars.len() < n {
+        let bytes = s.as_bytes();
+        let n = if bytes.len() >= 3 { 3 } else { 2 };
+        if bytes.len() < n {
             return None;
         }
         Some(
-            chars
+            bytes
                 .windows(n)
-                .map(|w| {
-                    let b = self.bucket(w);
-                    &self.ids[self.offsets[b] as usize..self.offsets[b + 1] as usize]
-                })
+                .map(|w| self.list(self.bucket(key(w, false))))
                 .collect(),
         )
     }
 
     /// Like `lists`, plus the list of values starting with `s` (its first two or
-    /// three characters), which narrows prefix searches the most.
+    /// three bytes), which narrows prefix searches the most.
     pub fn prefix_lists(&self, s: &str) -> Option<Vec<&[u32]>> {
         let mut lists = self.lists(s)?;
-        let chars: Vec<char> = s.chars().take(3).collect();
-        let b = self.bucket(&anchored(&chars));
-        lists.push(&self.ids[self.offsets[b] as usize..self.offsets[b + 1] as usize]);
+        let bytes = s.as_bytes();
+        let head = &bytes[..bytes.len().min(3)];
+        lists.push(self.list(self.bucket(key(head, true))));
         Some(lists)
     }
 
     pub fn bytes(&self) -> usize {
         (self.offsets.len() + self.ids.len()) * 4
     }
-}
-
-/// Marks the start of a value: no normalised text holds this character.
-const START: char = '\u{1}';
-
-fn anchored(head: &[char]) -> Vec<char> {
-    let mut v = Vec::with_capacity(head.len() + 1);
-    v.push(START);
-    v.extend_from_slice(head);
-    v
 }
 
 /// A lazy, ascending sequence of candidate ids that can skip ahead.
@@ -250,10 +299,8 @@ mod tests {
     #[test]
     fn index_finds_entries_by_gram() {
         let names = ["alan turing", "ada lovelace", "grace hopper"];
-        let index = GramIndex::build(names.len(), |id, chars, add| {
-            chars.clear();
-            chars.extend(names[id as usize].chars());
-            add(chars);
+        let index = GramIndex::build(names.len(), |id, add| {
+            add(names[id as usize].as_bytes(), false)
         });
         let lists = index.lists("lov").unwrap();
         assert!(lists.iter().all(|l| l.contains(&1)));

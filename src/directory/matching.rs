@@ -10,11 +10,40 @@ use unicode_normalization::char::is_combining_mark;
 
 /// Normalises a value or an assertion for equality under `rule`.
 pub fn normalize(rule: Rule, s: &str) -> String {
+    let mut out = String::new();
+    normalize_into(rule, s, &mut out);
+    out
+}
+
+/// `normalize` into a buffer the caller reuses.
+pub fn normalize_into(rule: Rule, s: &str, out: &mut String) {
+    out.clear();
     match rule {
-        Rule::CaseIgnore | Rule::None => case_ignore(s, true, true),
-        Rule::CaseIgnoreIa5 => collapse_spaces(&s.to_ascii_lowercase(), true, true),
-        Rule::Telephone => telephone(s),
-        Rule::ObjectIdentifier => object_class(s),
+        Rule::CaseIgnore | Rule::None if s.is_ascii() => ascii_fold_into(s, out),
+        Rule::CaseIgnoreIa5 => ascii_fold_into(s, out),
+        Rule::CaseIgnore | Rule::None => out.push_str(&case_ignore(s, true, true)),
+        Rule::Telephone => out.extend(
+            s.chars()
+                .filter(|c| !matches!(c, ' ' | '-'))
+                .flat_map(char::to_lowercase),
+        ),
+        Rule::ObjectIdentifier => out.push_str(&object_class(s)),
+    }
+}
+
+/// ASCII lowercase with insignificant spaces removed, in one pass.
+fn ascii_fold_into(s: &str, out: &mut String) {
+    let mut space = false;
+    for b in s.bytes() {
+        if b == b' ' {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(char::from(b.to_ascii_lowercase()));
     }
 }
 
@@ -23,6 +52,10 @@ pub fn normalize(rule: Rule, s: &str) -> String {
 pub fn case_ignore(s: &str, trim_start: bool, trim_end: bool) -> String {
     let folded = if s.is_ascii() {
         s.to_ascii_lowercase()
+    } else if unicode_normalization::is_nfc_quick(s.chars())
+        == unicode_normalization::IsNormalized::Yes
+    {
+        s.chars().flat_map(char::to_lowercase).collect()
     } else {
         s.nfc().flat_map(char::to_lowercase).collect()
     };

@@ -42,8 +42,8 @@ pub struct Directory {
     values: Vec<Value>,
     /// Entry i's values are `values[starts[i]..starts[i + 1]]`; the first is its uid.
     starts: Vec<u32>,
-    /// Entry ids ordered by case-folded uid, for reads by DN.
-    by_uid: Vec<u32>,
+    /// (hash of the case-folded uid, entry id), sorted: reads by DN.
+    by_uid: Vec<(u64, u32)>,
     index: GramIndex,
 }
 
@@ -56,6 +56,8 @@ pub struct Builder {
     text: String,
     values: Vec<Value>,
     starts: Vec<u32>,
+    /// Reused for normalising, so that building allocates per contact, not per value.
+    scratch: String,
 }
 
 impl Builder {
@@ -67,6 +69,7 @@ impl Builder {
             text: String::new(),
             values: Vec::new(),
             starts: vec![0],
+            scratch: String::new(),
         }
     }
 
@@ -85,12 +88,14 @@ impl Builder {
             return;
         }
         let raw_span = self.span(raw);
-        let norm = matching::normalize(attr.rule(), raw);
+        let mut norm = std::mem::take(&mut self.scratch);
+        matching::normalize_into(attr.rule(), raw, &mut norm);
         let norm_span = if norm == raw {
             raw_span
         } else {
             self.span(&norm)
         };
+        self.scratch = norm;
         let canonical = if attr.is_number() {
             matching::canonical_number(raw, &self.rules)
                 .map(|c| self.span(&c))
@@ -153,27 +158,39 @@ impl Builder {
             values: self.values,
             starts: self.starts,
             by_uid: Vec::new(),
-            index: GramIndex::build(0, |_, _, _| {}),
+            index: GramIndex::build(0, |_, _| {}),
         };
-        let mut by_uid: Vec<u32> = (0..entries as u32).collect();
-        by_uid.sort_unstable_by(|a, b| dir.entry(*a).uid_norm().cmp(dir.entry(*b).uid_norm()));
+        let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
+            .map(|id| (uid_hash(dir.entry(id).uid_norm()), id))
+            .collect();
+        by_uid.sort_unstable();
         dir.by_uid = by_uid;
-        dir.index = GramIndex::build(entries, |id, chars, add| {
-            for v in dir.entry_values(id) {
+        dir.index = GramIndex::build(entries, |id, add| {
+            let values = dir.entry_values(id);
+            for (i, v) in values.iter().enumerate() {
                 if !v.attr.is_indexed() {
                     continue;
                 }
-                for span in [v.norm, v.canonical] {
-                    if span.len > 0 {
-                        chars.clear();
-                        chars.extend(dir.str(span).chars());
-                        add(chars);
-                    }
+                let norm = dir.str(v.norm);
+                // A surname inside the common name has no gram of its own but its start.
+                let inside = values[..i]
+                    .iter()
+                    .any(|w| w.attr.is_indexed() && dir.str(w.norm).contains(norm));
+                add(norm.as_bytes(), inside);
+                if v.canonical.len > 0 {
+                    add(dir.str(v.canonical).as_bytes(), false);
                 }
             }
         });
         dir
     }
+}
+
+/// FNV-1a: a stable 64-bit hash of a uid.
+fn uid_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// One entry of the directory.
@@ -243,7 +260,10 @@ impl<'a> EntryRef<'a> {
         let mut i = 0;
         while i < self.values.len() {
             let attr = self.values[i].attr;
-            let len = self.values[i..].iter().take_while(|v| v.attr == attr).count();
+            let len = self.values[i..]
+                .iter()
+                .take_while(|v| v.attr == attr)
+                .count();
             if wants(attr) {
                 let start = values.len();
                 values.extend(self.values[i..i + len].iter().map(|v| self.dir.str(v.raw)));
@@ -302,7 +322,8 @@ impl Directory {
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity()
             + self.values.capacity() * std::mem::size_of::<Value>()
-            + (self.starts.capacity() + self.by_uid.capacity()) * 4
+            + self.starts.capacity() * 4
+            + self.by_uid.capacity() * std::mem::size_of::<(u64, u32)>()
             + self.index.bytes()
     }
 
@@ -330,13 +351,13 @@ impl Directory {
     /// The entry with this uid (case-insensitive).
     pub fn find_uid(&self, uid: &str) -> Option<u32> {
         let key = matching::normalize(Attr::Uid.rule(), uid);
-        let at = self
-            .by_uid
-            .partition_point(|id| self.entry(*id).uid_norm() < key.as_str());
-        self.by_uid
-            .get(at)
-            .copied()
-            .filter(|id| self.entry(*id).uid_norm() == key)
+        let hash = uid_hash(&key);
+        let at = self.by_uid.partition_point(|(h, _)| *h < hash);
+        self.by_uid[at..]
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .map(|(_, id)| *id)
+            .find(|id| self.entry(*id).uid_norm() == key)
     }
 
     pub fn matches(&self, filter: &Filter, id: u32) -> bool {
@@ -401,7 +422,9 @@ impl Directory {
                 let by_value = grams(value, true).map(Cursor::And);
                 match (
                     by_value,
-                    canonical.as_deref().map(|c| grams(c, false).map(Cursor::And)),
+                    canonical
+                        .as_deref()
+                        .map(|c| grams(c, false).map(Cursor::And)),
                 ) {
                     (Some(v), None) => v,
                     (Some(v), Some(Some(c))) => Cursor::Or(vec![(v, None), (c, None)]),
