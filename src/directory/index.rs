@@ -105,12 +105,13 @@ fn fill(
 }
 
 impl GramIndex {
-    /// Buckets for `entries` entries: two per entry, between 2^12 and 2^20. The
-    /// number of distinct grams is bounded by the names and digits people use, not
-    /// by the number of entries (a few tens of thousands), so 2^20 buckets keep
-    /// collisions rare while the bucket tables stay small enough for the caches.
+    /// Buckets for `entries` entries: sixteen per entry, between 2^12 and 2^20.
+    /// The number of distinct grams is bounded by the names and digits people use
+    /// (some tens of thousands), not by the number of entries: 2^20 buckets keep
+    /// collisions rare (a rare gram sharing a bucket with a common one would make
+    /// its searches check many entries) while the tables stay a few megabytes.
     fn bits_for(entries: usize) -> u32 {
-        let want = (entries.max(1) * 2).next_power_of_two().trailing_zeros();
+        let want = (entries.max(1) * 16).next_power_of_two().trailing_zeros();
         want.clamp(12, 20)
     }
 

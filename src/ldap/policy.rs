@@ -21,6 +21,8 @@ pub struct Policy {
     pub filter_limits: FilterLimits,
     pub max_paged_searches: usize,
     pub paged_search_timeout: Duration,
+    /// Whether operations are written to the access log.
+    pub access_log: bool,
 }
 
 impl fmt::Debug for Policy {
@@ -60,6 +62,7 @@ impl Policy {
             },
             max_paged_searches: ldap.limits.max_paged_searches,
             paged_search_timeout: ldap.limits.paged_search_timeout,
+            access_log: ldap.access_log,
         }
     }
 }

@@ -208,7 +208,11 @@ impl Session {
                 )
             }
             LdapOp::SearchRequest(req) => {
-                let mut record = Record::search(&self.bind_dn, &req);
+                let mut record = if policy.access_log {
+                    Record::search(&self.bind_dn, &req)
+                } else {
+                    Record::simple("search", &self.bind_dn, LdapResultCode::Success)
+                };
                 let rootdse = req.base.trim().is_empty()
                     && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
                 if let Some(refusal) = self.refuse_search(policy, rootdse) {
@@ -221,7 +225,8 @@ impl Session {
                 Reply {
                     out: write_answer(id, answer),
                     after: After::Continue,
-                    record: Some(record),
+                    // Only a log line needs the record; building it formats the filter.
+                    record: policy.access_log.then_some(record),
                 }
             }
             LdapOp::UnbindRequest => Reply::new(
