@@ -335,3 +335,37 @@ fn starttls_ldaps_and_tls_required() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(values(&out, "cn"), vec!["Ada Lovelace"]);
 }
+
+#[test]
+fn phones_that_bind_with_ldap_v2_are_served() {
+    let node = node_with_book(&[]);
+    let (ldif, code) = node.ldapsearch(&["-P", "2", "-b", BASE, "(sn=turing)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn"), vec!["Alan Turing"]);
+}
+
+#[test]
+fn reverse_lookup_finds_a_number_in_any_form_once_configured() {
+    // Stored as "030 1234567" (work) and "+49 30 7654321" (home).
+    let incoming = [
+        "(telephoneNumber=+49301234567)",
+        "(homePhone=00493076543 21)",
+        "(homePhone=030 7654321)",
+    ];
+    let plain = node_with_book(&[]);
+    for f in incoming {
+        let (ldif, _) = plain.ldapsearch(&["-b", BASE, f, "cn"]);
+        assert!(
+            values(&ldif, "cn").is_empty(),
+            "unconfigured, {f} matches as OpenLDAP: {ldif}"
+        );
+    }
+    let node = node_with_book(&[
+        ("numbers.country_code", "\"49\""),
+        ("numbers.trunk_prefix", "\"0\""),
+    ]);
+    for f in incoming {
+        let (ldif, _) = node.ldapsearch(&["-b", BASE, f, "cn"]);
+        assert_eq!(values(&ldif, "cn"), vec!["Jürgen Müller"], "{f}");
+    }
+}
