@@ -42,6 +42,9 @@ pub struct Directory {
     values: Vec<Value>,
     /// Entry i's values are `values[starts[i]..starts[i + 1]]`; the first is its uid.
     starts: Vec<u32>,
+    /// Entry i's attributes, one bit each (`1 << attr as u32`): an assertion on an
+    /// attribute the entry lacks is answered without looking at its values.
+    present: Vec<u32>,
     /// (hash of the case-folded uid, entry id), sorted: reads by DN.
     by_uid: Vec<(u64, u32)>,
     index: GramIndex,
@@ -56,6 +59,7 @@ pub struct Builder {
     text: String,
     values: Vec<Value>,
     starts: Vec<u32>,
+    present: Vec<u32>,
     /// Reused for normalising, so that building allocates per contact, not per value.
     scratch: String,
 }
@@ -69,6 +73,7 @@ impl Builder {
             text: String::new(),
             values: Vec::new(),
             starts: vec![0],
+            present: Vec::new(),
             scratch: String::new(),
         }
     }
@@ -142,6 +147,13 @@ impl Builder {
                 self.push_value(attr, n);
             }
         }
+        let first = self.starts[self.starts.len() - 1] as usize;
+        let mask = self.values[first..]
+            .iter()
+            .fold(1u32 << Attr::ObjectClass as u32, |m, v| {
+                m | 1 << v.attr as u32
+            });
+        self.present.push(mask);
         self.starts.push(self.values.len() as u32);
     }
 
@@ -157,6 +169,7 @@ impl Builder {
             text: self.text,
             values: self.values,
             starts: self.starts,
+            present: self.present,
             by_uid: Vec::new(),
             index: GramIndex::build(0, |_, _| {}),
         };
@@ -198,6 +211,7 @@ fn uid_hash(s: &str) -> u64 {
 pub struct EntryRef<'a> {
     dir: &'a Directory,
     values: &'a [Value],
+    present: u32,
 }
 
 impl<'a> EntryRef<'a> {
@@ -276,6 +290,9 @@ impl<'a> EntryRef<'a> {
 
 impl Values for EntryRef<'_> {
     fn any(&self, attr: Attr, mut f: impl FnMut(&str, Option<&str>) -> bool) -> bool {
+        if self.present & (1 << attr as u32) == 0 {
+            return false;
+        }
         if attr == Attr::ObjectClass {
             return ["top", "person", "organizationalperson", "inetorgperson"]
                 .iter()
@@ -322,7 +339,7 @@ impl Directory {
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity()
             + self.values.capacity() * std::mem::size_of::<Value>()
-            + self.starts.capacity() * 4
+            + (self.starts.capacity() + self.present.capacity()) * 4
             + self.by_uid.capacity() * std::mem::size_of::<(u64, u32)>()
             + self.index.bytes()
     }
@@ -345,6 +362,7 @@ impl Directory {
         EntryRef {
             dir: self,
             values: self.entry_values(id),
+            present: self.present.get(id as usize).copied().unwrap_or(0),
         }
     }
 

@@ -32,6 +32,9 @@ pub struct Shared {
     pub cancel: CancellationToken,
 }
 
+/// How late the idle timer may fire (it is moved at most this often).
+const IDLE_SLACK: Duration = Duration::from_secs(1);
+
 /// How long a reply may take to reach a client that stopped reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -78,6 +81,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = BytesMut::with_capacity(4096);
+    let idle = tokio::time::sleep(shared.idle_timeout);
+    tokio::pin!(idle);
     let mut codec = LdapCodec::new(Some(shared.max_request_bytes), None);
     loop {
         // Answer every whole request already read, in order.
@@ -137,6 +142,12 @@ where
                 }
             }
         }
+        // The idle timer is moved at most once a second: re-arming it on every
+        // request costs more than the search a phone sends.
+        let now = tokio::time::Instant::now();
+        if idle.deadline() + IDLE_SLACK < now + shared.idle_timeout {
+            idle.as_mut().reset(now + shared.idle_timeout);
+        }
         let read = tokio::select! {
             () = shared.cancel.cancelled() => {
                 let notice = notice(
@@ -146,12 +157,7 @@ where
                 let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
-            r = tokio::time::timeout(shared.idle_timeout, stream.read_buf(&mut buf)) => r,
-        };
-        match read {
-            Ok(Ok(0)) | Ok(Err(_)) => return End::Closed,
-            Ok(Ok(_)) => {}
-            Err(_) => {
+            () = &mut idle => {
                 let notice = notice(
                     LdapResultCode::Unavailable,
                     "idle connection closed (idle_timeout)",
@@ -159,6 +165,11 @@ where
                 let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
+            r = stream.read_buf(&mut buf) => r,
+        };
+        match read {
+            Ok(0) | Err(_) => return End::Closed,
+            Ok(_) => {}
         }
     }
 }
