@@ -305,3 +305,565 @@ fn phone_filters_return_what_openldap_returns() {
         "most filters find something ({nonempty})"
     );
 }
+
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<Phone>,
+);
+
+fn phone(kind: PhoneKind, number: &str) -> Phone {
+    Phone {
+        kind,
+        number: number.to_string(),
+    }
+}
+
+/// Contacts chosen for the corners of the matching rules: compatibility forms, combining
+/// marks, Greek, Cyrillic, Chinese, spaces, hyphens, parentheses, several numbers.
+fn edge_book() -> Vec<Contact> {
+    use PhoneKind::*;
+    let rows: Vec<Row> = vec![
+        (
+            "u01",
+            "Anna",
+            "Schmidt",
+            "",
+            "ACME GmbH",
+            "Sales",
+            "Manager",
+            "anna.schmidt@acme.de",
+            vec![
+                phone(Work, "+49 30 1234567"),
+                phone(Mobile, "+49 170 1111111"),
+            ],
+        ),
+        (
+            "u02",
+            "Émile",
+            "Zola",
+            "",
+            "Éditions Charpentier",
+            "",
+            "Écrivain",
+            "emile@zola.fr",
+            vec![phone(Work, "+33 1 23 45 67 89")],
+        ),
+        (
+            "u03",
+            "Jürgen",
+            "Müller",
+            "",
+            "Müller & Söhne",
+            "Einkauf",
+            "",
+            "j.mueller@example.de",
+            vec![phone(Work, "030-9876543"), phone(Home, "030 555 12 34")],
+        ),
+        (
+            "u04",
+            "Hans",
+            "Straße",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Mobile, "0171 2222222")],
+        ),
+        (
+            "u05",
+            "Peter",
+            "STRASSE",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "0049 89 7654321")],
+        ),
+        (
+            "u06",
+            "Anne-Marie",
+            "Dupont-Durand",
+            "",
+            "La Poste",
+            "",
+            "",
+            "am.dupont@laposte.fr",
+            vec![
+                phone(Work, "+33 (0)1 44 55 66 77"),
+                phone(Fax, "+33 1 44 55 66 78"),
+            ],
+        ),
+        (
+            "u07",
+            "John",
+            "Smith",
+            "",
+            "Smith & Co",
+            "",
+            "CEO",
+            "john@smith.example",
+            vec![phone(Work, "+1 212 555 0100"), phone(Pager, "555-0199")],
+        ),
+        (
+            "u08",
+            "Jon",
+            "Smyth",
+            "",
+            "",
+            "",
+            "",
+            "JON@SMYTH.EXAMPLE",
+            vec![phone(Mobile, "+44 7700 900123")],
+        ),
+        (
+            "u09",
+            "",
+            "",
+            "Reception",
+            "ACME GmbH",
+            "",
+            "",
+            "",
+            vec![phone(Work, "4711")],
+        ),
+        (
+            "u10",
+            "",
+            "",
+            "",
+            "Pizza Roma",
+            "",
+            "",
+            "",
+            vec![phone(Work, "(030) 44 33 22")],
+        ),
+        (
+            "u11",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Mobile, "+49 171 3333333")],
+        ),
+        (
+            "u12",
+            "Anna  Maria",
+            "von  Berg",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+49 40 123-456-0")],
+        ),
+        (
+            "u13",
+            "Çağla",
+            "Yılmaz",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Mobile, "+90 532 123 45 67")],
+        ),
+        (
+            "u14",
+            "Δημήτρης",
+            "Παπαδόπουλος",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+30 21 0123 4567")],
+        ),
+        (
+            "u15",
+            "Дмитрий",
+            "Иванов",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+7 495 123-45-67")],
+        ),
+        (
+            "u16",
+            "Zoë",
+            "Ångström",
+            "",
+            "Nordic AB",
+            "",
+            "",
+            "",
+            vec![
+                phone(Work, "+46 8 123 456 78"),
+                phone(Mobile, "+46 70 123 45 67"),
+                phone(Mobile, "+46 70 765 43 21"),
+            ],
+        ),
+        (
+            "u17",
+            "Marc",
+            "O'Brien",
+            "",
+            "",
+            "",
+            "",
+            "marc.obrien@example.ie",
+            vec![phone(Work, "+353 1 234 5678")],
+        ),
+        (
+            "u18",
+            "Li",
+            "Wang",
+            "王力",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+86 10 1234 5678")],
+        ),
+        (
+            "u19",
+            "Sophie",
+            "Meyer",
+            "",
+            "Meyer AG",
+            "IT",
+            "Admin",
+            "",
+            vec![phone(Work, "+49 30 1234568"), phone(Home, "+49 30 9999999")],
+        ),
+        (
+            "u20",
+            "Sofie",
+            "Maier",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+49 89 1112223")],
+        ),
+        (
+            "u21",
+            "Ｆｕｌｌ",
+            "Ｗｉｄｔｈ",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "0221 123456")],
+        ),
+        (
+            "u22",
+            "Ella",
+            "ﬁscher",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+49 221 654321")],
+        ),
+        (
+            "u23",
+            "André",
+            "Andre\u{301}as",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![phone(Work, "+49 69 1234567")],
+        ),
+        (
+            "u24",
+            "Tom",
+            "Smith",
+            "Tom Smith (Support)",
+            "Smith & Co",
+            "",
+            "",
+            "support@smith.example",
+            vec![phone(Work, "+1 212 555 0101")],
+        ),
+        (
+            "u25",
+            "Ivan",
+            "Petrov",
+            "",
+            "",
+            "",
+            "",
+            "",
+            vec![
+                phone(Other, "+7 812 000 00 00"),
+                phone(Work, "+7 812 000 00 01"),
+            ],
+        ),
+    ];
+    rows.into_iter()
+        .map(
+            |(id, given, surname, display, company, department, title, email, phones)| Contact {
+                id: id.to_string(),
+                given_name: given.to_string(),
+                surname: surname.to_string(),
+                display_name: display.to_string(),
+                company: company.to_string(),
+                department: department.to_string(),
+                title: title.to_string(),
+                email: email.to_string(),
+                phones,
+            },
+        )
+        .collect()
+}
+
+const EDGE_FILTERS: &[&str] = &[
+    // Yealink
+    "(|(cn=*an*)(telephoneNumber=*an*)(mobile=*an*))",
+    "(|(cn=*30*)(telephoneNumber=*30*)(mobile=*30*))",
+    "(|(cn=an*)(sn=an*)(telephoneNumber=03*))",
+    "(|(cn=sm*)(sn=sm*)(telephoneNumber=+1*))",
+    // Snom
+    "(|(cn=*mü*)(sn=*mü*)(givenName=*mü*))",
+    "(|(cn=*MÜ*)(sn=*MÜ*)(givenName=*MÜ*))",
+    "(telephoneNumber=*123*)",
+    "(telephoneNumber=*12 34*)",
+    "(telephoneNumber=*12-34*)",
+    // Gigaset
+    "(&(objectClass=person)(|(cn=an*)(sn=an*)))",
+    "(&(objectClass=inetOrgPerson)(|(cn=z*)(sn=z*)))",
+    // Reverse lookup
+    "(|(telephoneNumber=+49301234567)(mobile=+49301234567)(homePhone=+49301234567))",
+    "(|(telephoneNumber=+49 30 123 4567)(mobile=+49 30 123 4567))",
+    "(telephoneNumber=+49-30-1234567)",
+    "(telephoneNumber=0301234567)",
+    "(telephoneNumber=004989 7654321)",
+    "(homePhone=030-555-1234)",
+    "(mobile=+46707654321)",
+    "(telephoneNumber=4711)",
+    "(telephoneNumber=\\28030\\29 443322)",
+    "(telephoneNumber=\\28030\\29*)",
+    "(pager=5550199)",
+    // Case, accents, compatibility forms, spaces
+    "(cn=émile zola)",
+    "(cn=ÉMILE ZOLA)",
+    "(cn=Emile Zola)",
+    "(sn=STRASSE)",
+    "(sn=straße)",
+    "(sn=STRAẞE)",
+    "(sn=strasse)",
+    "(givenName=full)",
+    "(sn=fischer)",
+    "(sn=andréas)",
+    "(sn=andre\\cc\\81as)",
+    "(givenName=çağla)",
+    "(sn=yilmaz)",
+    "(sn=παπαδόπουλος)",
+    "(sn=ΠΑΠΑΔΌΠΟΥΛΟΣ)",
+    "(cn=дмитрий*)",
+    "(sn=ångström)",
+    "(cn=anna maria von berg)",
+    "(cn=  Anna   Maria  von Berg )",
+    "(cn=anna maria *)",
+    "(cn=anna *)",
+    "(cn=* berg)",
+    "(cn=*a m*)",
+    "(cn=* maria*)",
+    "(cn=*maria *)",
+    "(cn=anna*berg)",
+    "(cn=a*a*a*)",
+    "(cn=*n*n*n*)",
+    "(sn=dupont-durand)",
+    "(sn=dupont*)",
+    "(sn=*-*)",
+    "(cn=*\\28support\\29*)",
+    "(cn=tom smith \\28support\\29)",
+    "(displayName=*)",
+    "(displayName=王*)",
+    "(cn=王力)",
+    "(o=acme gmbh)",
+    "(o=*&*)",
+    "(ou=sales)",
+    "(title=écrivain)",
+    "(mail=JON@smyth.example)",
+    "(mail=*@smith.example)",
+    "(mail=*SMITH*)",
+    // Presence, NOT, absent attributes, unknown attributes
+    "(givenName=*)",
+    "(!(givenName=*))",
+    "(!(mobile=*))",
+    "(!(mail=*smith*))",
+    "(!(title=ceo))",
+    "(facsimileTelephoneNumber=*)",
+    "(nickname=x)",
+    "(!(nickname=x))",
+    "(|(nickname=x)(sn=zola))",
+    "(&(nickname=x)(sn=zola))",
+    "(!(&(nickname=x)(sn=zola)))",
+    "(!(|(nickname=x)(sn=hugo)))",
+    "(nickname=*)",
+    "(&)",
+    "(|)",
+    "(!(&))",
+    // objectClass
+    "(objectClass=*)",
+    "(objectClass=PERSON)",
+    "(objectClass=organizationalPerson)",
+    "(objectClass=2.5.6.6)",
+    "(objectClass=groupOfNames)",
+    "(!(objectClass=groupOfNames))",
+    "(objectClass=nonexistentclass)",
+    "(!(objectClass=nonexistentclass))",
+    "(objectClass=1.2.3.4)",
+    "(!(objectClass=1.2.3.4))",
+    "(!(objectClass=account))",
+    "(!(objectClass=extensibleObject))",
+    "(!(objectClass=2.5.6.9))",
+    "(objectClass=*person*)",
+    "(!(objectClass=*person*))",
+    // Ordering: no ORDERING rule anywhere
+    "(cn>=m)",
+    "(cn<=m)",
+    "(!(cn>=m))",
+    "(sn>=a)",
+    "(telephoneNumber>=+4)",
+    "(!(telephoneNumber<=+4))",
+    "(mail>=a)",
+    // Approx
+    "(cn~=jon smyth)",
+    "(sn~=smith)",
+    "(sn~=smyth)",
+    "(sn~=mayer)",
+    "(sn~=meyer)",
+    "(sn~=muller)",
+    "(sn~=mueller)",
+    "(givenName~=sofie)",
+    "(cn~=zola)",
+    "(cn~=anna berg)",
+    "(cn~=berg anna)",
+    "(sn~=Иванов)",
+    "(mail~=john@smith.example)",
+    "(telephoneNumber~=+49 30 1234567)",
+    "(objectClass~=person)",
+    // Invalid assertions, no matching rule
+    "(telephoneNumber=#4711)",
+    "(!(telephoneNumber=#4711))",
+    "(telephoneNumber=*ä*)",
+    "(mail=jürgen@example.de)",
+    "(!(mail=jürgen@example.de))",
+    "(facsimileTelephoneNumber=+33 1 44 55 66 78)",
+    "(!(facsimileTelephoneNumber=+33 1 44 55 66 78))",
+    "(facsimileTelephoneNumber=*44*)",
+    // Supertype and aliases
+    "(name=smith)",
+    "(name=acme*)",
+    "(surname=smith)",
+    "(gn=john)",
+    "(commonName=*smith*)",
+    "(mobileTelephoneNumber=+44*)",
+    "(2.5.4.4=zola)",
+    "(organizationName=la poste)",
+    // Extensible
+    "(sn:=zola)",
+    "(sn:caseIgnoreMatch:=ZOLA)",
+    "(sn:2.5.13.2:=ZOLA)",
+];
+
+/// What identifies an entry on both servers: its cn, sn and numbers.
+fn found_entries(port: u16, filter: &str) -> Result<Vec<String>, String> {
+    let out = Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0"])
+        .args([
+            "-H",
+            &format!("ldap://127.0.0.1:{port}"),
+            "-b",
+            BASE,
+            "-s",
+            "one",
+        ])
+        .arg(filter)
+        .args([
+            "cn",
+            "sn",
+            "telephoneNumber",
+            "mobile",
+            "homePhone",
+            "pager",
+        ])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut entries: Vec<String> = text
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let mut v: Vec<String> = [
+                "cn",
+                "sn",
+                "telephoneNumber",
+                "mobile",
+                "homePhone",
+                "pager",
+            ]
+            .iter()
+            .flat_map(|a| values(e, a))
+            .collect();
+            v.sort();
+            v.join("|")
+        })
+        .collect();
+    entries.sort();
+    Ok(entries)
+}
+
+#[test]
+fn edge_cases_return_what_openldap_returns() {
+    let book = edge_book();
+    let mut ldif = Vec::new();
+    sop::bench::ldif::write(&mut ldif, &book, BASE).unwrap();
+    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
+    let node = Node::new(&[("ldap.size_limit", "100000")]);
+    node.start();
+    let mut csv = Vec::new();
+    sop::sources::csv::export_csv(&book, &mut csv).unwrap();
+    node.publish_csv(&String::from_utf8(csv).unwrap());
+    let mut mismatches = Vec::new();
+    for filter in EDGE_FILTERS {
+        let reference = found_entries(slapd.port, filter);
+        let ours = found_entries(node.port, filter);
+        if reference != ours {
+            mismatches.push(format!(
+                "{filter}\n  slapd: {reference:?}\n  sop:   {ours:?}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} filters disagree:\n{}",
+        mismatches.len(),
+        EDGE_FILTERS.len(),
+        mismatches.join("\n")
+    );
+}

@@ -52,6 +52,8 @@ pub enum Filter {
     },
     /// Always true: `(objectClass=*)`.
     True,
+    /// Always false: an object class no entry has.
+    False,
     Undefined,
 }
 
@@ -114,6 +116,7 @@ impl Filter {
                 truth(e.any(*attr, |v, _| matching::approx_matches(v, value)))
             }
             Filter::True => Truth::True,
+            Filter::False => Truth::False,
             Filter::Undefined => Truth::Undefined,
         }
     }
@@ -168,12 +171,27 @@ fn compile(
             None => Filter::Undefined,
         },
         LdapFilter::Equality(name, value) => equal(name, value, rules),
+        // `name` is the supertype of cn, sn, givenName, o, ou and title: an assertion
+        // on it holds when it holds on any of them.
+        LdapFilter::Substring(name, _) | LdapFilter::Approx(name, _) if is_name(name) => {
+            Filter::Or(
+                NAME_SUBTYPES
+                    .iter()
+                    .map(|a| compile(&with_attr(f, a.name()), limits, rules, depth + 1, terms))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
         LdapFilter::Substring(name, sub) => match Attr::from_name(name) {
             Some(attr)
                 if matches!(
                     attr.rule(),
                     Rule::CaseIgnore | Rule::CaseIgnoreIa5 | Rule::Telephone
-                ) =>
+                ) && sub
+                    .initial
+                    .iter()
+                    .chain(&sub.any)
+                    .chain(&sub.final_)
+                    .all(|p| valid_assertion(attr.rule(), p)) =>
             {
                 Filter::Substring {
                     attr,
@@ -199,12 +217,88 @@ fn compile(
         },
         // No attribute of the phone book has an ordering rule in OpenLDAP's schema.
         LdapFilter::GreaterOrEqual(..) | LdapFilter::LessOrEqual(..) => Filter::Undefined,
+        // `(sn:=x)` and `(sn:caseIgnoreMatch:=x)`: equality by the attribute's own rule.
+        LdapFilter::Extensible(m) if !m.dn_attributes => match (&m.type_, &m.matching_rule) {
+            (Some(name), None) => equal(name, &m.match_value, rules),
+            (Some(name), Some(rule)) => match Attr::from_name(name) {
+                Some(attr) if own_equality_rule(attr.rule(), rule) => {
+                    equal(name, &m.match_value, rules)
+                }
+                _ => Filter::Undefined,
+            },
+            _ => Filter::Undefined,
+        },
         LdapFilter::Extensible(_) => Filter::Undefined,
     })
 }
 
+/// The attributes whose supertype is `name`.
+const NAME_SUBTYPES: [Attr; 6] = [
+    Attr::Cn,
+    Attr::Sn,
+    Attr::GivenName,
+    Attr::O,
+    Attr::Ou,
+    Attr::Title,
+];
+
+fn is_name(attr: &str) -> bool {
+    attr.eq_ignore_ascii_case("name") || attr == "2.5.4.41"
+}
+
+/// The same assertion on another attribute.
+fn with_attr(f: &LdapFilter, attr: &str) -> LdapFilter {
+    match f {
+        LdapFilter::Equality(_, v) => LdapFilter::Equality(attr.to_string(), v.clone()),
+        LdapFilter::Substring(_, s) => LdapFilter::Substring(attr.to_string(), s.clone()),
+        LdapFilter::Approx(_, v) => LdapFilter::Approx(attr.to_string(), v.clone()),
+        other => other.clone(),
+    }
+}
+
+/// Is `rule` (a name or OID) the equality rule of attributes matched by `r`?
+fn own_equality_rule(r: Rule, rule: &str) -> bool {
+    let rule = rule.to_ascii_lowercase();
+    match r {
+        Rule::CaseIgnore => rule == "caseignorematch" || rule == "2.5.13.2",
+        Rule::CaseIgnoreIa5 => rule == "caseignoreia5match" || rule == "1.3.6.1.4.1.1466.109.114.2",
+        Rule::Telephone => rule == "telephonenumbermatch" || rule == "2.5.13.20",
+        Rule::ObjectIdentifier => rule == "objectidentifiermatch" || rule == "2.5.13.0",
+        Rule::None => false,
+    }
+}
+
+/// Is an assertion value valid for the attribute's syntax? slapd answers Undefined
+/// for one that is not: a number with characters outside PrintableString, a mail
+/// address that is not IA5 (ASCII).
+fn valid_assertion(rule: Rule, value: &str) -> bool {
+    match rule {
+        Rule::Telephone => value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:?=".contains(c)),
+        Rule::CaseIgnoreIa5 => value.is_ascii(),
+        _ => true,
+    }
+}
+
 fn equal(name: &str, value: &str, rules: &NumberRules) -> Filter {
+    if is_name(name) {
+        return Filter::Or(
+            NAME_SUBTYPES
+                .iter()
+                .map(|a| equal(a.name(), value, rules))
+                .collect(),
+        );
+    }
     match Attr::from_name(name) {
+        Some(Attr::ObjectClass) => {
+            match super::object_classes::object_class_assertion(value.trim()) {
+                Some(true) => Filter::True,
+                Some(false) => Filter::False,
+                None => Filter::Undefined,
+            }
+        }
+        Some(attr) if !valid_assertion(attr.rule(), value) => Filter::Undefined,
         Some(attr) if attr.rule() != Rule::None => Filter::Equal {
             attr,
             value: matching::normalize(attr.rule(), value),

@@ -52,12 +52,19 @@ fn ascii_fold_into(s: &str, out: &mut String) {
 pub fn case_ignore(s: &str, trim_start: bool, trim_end: bool) -> String {
     let folded = if s.is_ascii() {
         s.to_ascii_lowercase()
-    } else if unicode_normalization::is_nfc_quick(s.chars())
-        == unicode_normalization::IsNormalized::Yes
-    {
-        s.chars().flat_map(char::to_lowercase).collect()
     } else {
-        s.nfc().flat_map(char::to_lowercase).collect()
+        // As slapd: lowercase, then compatibility composition (full-width letters and
+        // ligatures match their plain forms). Capital sharp s stays as it is: slapd's
+        // Unicode tables predate it.
+        let lower: String = s
+            .chars()
+            .flat_map(|c| {
+                let keep = (c == '\u{1e9e}').then_some(c);
+                keep.into_iter()
+                    .chain(c.to_lowercase().filter(move |_| keep.is_none()))
+            })
+            .collect();
+        lower.nfkc().collect()
     };
     collapse_spaces(&folded, trim_start, trim_end)
 }
@@ -228,6 +235,10 @@ pub fn approx_matches(value: &str, assertion: &str) -> bool {
     };
     let value = words(value);
     let wanted = words(assertion);
+    // A word with no Latin letter has no phonetic code: slapd matches nothing for it.
+    if wanted.iter().any(String::is_empty) {
+        return false;
+    }
     if wanted.is_empty() {
         return false;
     }

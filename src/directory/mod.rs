@@ -5,6 +5,7 @@ pub mod filter;
 pub mod index;
 pub mod matching;
 pub mod merge;
+pub mod object_classes;
 pub mod schema;
 pub mod served;
 

@@ -495,7 +495,7 @@ impl Directory {
                 }
                 Cursor::Or(parts)
             }
-            Filter::Undefined => none(),
+            Filter::Undefined | Filter::False => none(),
             _ => all(),
         }
     }
