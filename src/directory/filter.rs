@@ -52,8 +52,6 @@ pub enum Filter {
     },
     /// Always true: `(objectClass=*)`.
     True,
-    /// Always false: an object class no entry has.
-    False,
     Undefined,
 }
 
@@ -116,7 +114,6 @@ impl Filter {
                 truth(e.any(*attr, |v, _| matching::approx_matches(v, value)))
             }
             Filter::True => Truth::True,
-            Filter::False => Truth::False,
             Filter::Undefined => Truth::Undefined,
         }
     }
@@ -291,12 +288,12 @@ fn equal(name: &str, value: &str, rules: &NumberRules) -> Filter {
         );
     }
     match Attr::from_name(name) {
-        Some(Attr::ObjectClass) => {
-            match super::object_classes::object_class_assertion(value.trim()) {
-                Some(true) => Filter::True,
-                Some(false) => Filter::False,
-                None => Filter::Undefined,
-            }
+        // A class slapd does not know is Undefined; any other is compared with the
+        // entry's classes (contacts and the base entry have different ones).
+        Some(Attr::ObjectClass)
+            if super::object_classes::object_class_assertion(value.trim()).is_none() =>
+        {
+            Filter::Undefined
         }
         Some(attr) if !valid_assertion(attr.rule(), value) => Filter::Undefined,
         Some(attr) if attr.rule() != Rule::None => Filter::Equal {

@@ -495,7 +495,7 @@ impl Directory {
                 }
                 Cursor::Or(parts)
             }
-            Filter::Undefined | Filter::False => none(),
+            Filter::Undefined => none(),
             _ => all(),
         }
     }
