@@ -117,3 +117,34 @@ fn sigkill_during_a_merge_loses_nothing() {
     }
     assert_eq!(served(&node), 60_000);
 }
+
+#[test]
+fn an_exported_book_imported_back_with_replace_keeps_every_dn() {
+    let node = Node::new(&[]);
+    node.start();
+    node.publish_csv(&book(20, "Kept"));
+    let dns = |node: &Node| {
+        let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=family*)", "1.1"]);
+        let mut v = values(&ldif, "dn");
+        v.sort();
+        v
+    };
+    let before = dns(&node);
+    assert_eq!(before.len(), 20);
+    let exported = node.sop(&["contacts", "export"]).success().stdout();
+    // An admin edits a number and drops one contact in a spreadsheet.
+    let edited: String = exported
+        .lines()
+        .filter(|l| !l.contains("Kept7,"))
+        .map(|l| l.replace("+49 30 0000003", "+49 30 9999999") + "\n")
+        .collect();
+    node.publish_csv(&edited);
+    let after = dns(&node);
+    assert_eq!(after.len(), 19);
+    assert!(
+        after.iter().all(|dn| before.contains(dn)),
+        "{after:?} vs {before:?}"
+    );
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(telephoneNumber=+49309999999)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), vec!["Kept3 Family3"]);
+}

@@ -34,12 +34,16 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
                     parsed.skipped.len()
                 ));
             }
-            let (added, removed) = store.import(&parsed.contacts, replace)?;
-            print!("imported {added} contacts");
+            let done = store.import(&parsed.contacts, replace)?;
+            print!(
+                "imported {} contacts: {} added",
+                parsed.contacts.len(),
+                done.added
+            );
             if replace {
-                print!(" (replacing {removed})");
+                print!(", {} updated, {} removed", done.updated, done.removed);
             }
-            println!(", skipped {} rows", parsed.skipped.len());
+            println!("; skipped {} rows", parsed.skipped.len());
             println!("run `sop ucm merge` to serve them");
         }
         ContactsCommand::Add(new) => {

@@ -120,6 +120,14 @@ pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text);
+    // Line numbers are counted here from byte offsets: the csv crate's own count
+    // drifts after CRLF line ends.
+    let newlines: Vec<u64> = text
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i as u64)
+        .collect();
     let mut records = reader.byte_records();
     let header = match records.next() {
         Some(Ok(h)) => h,
@@ -151,7 +159,9 @@ pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map_or(0, |p| line_of(text, &newlines, p.byte()));
                 out.skipped.push(Skipped {
                     line,
                     reason: format!("unreadable row: {e}"),
@@ -159,7 +169,9 @@ pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map_or(0, |p| line_of(text, &newlines, p.byte()));
         if record
             .iter()
             .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
@@ -172,6 +184,15 @@ pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
         }
     }
     Ok(out)
+}
+
+/// The physical line (from 1) a record starting at `offset` is on. After a CRLF the
+/// reported start can be the `\n` itself: line ends before the record are skipped.
+fn line_of(text: &[u8], newlines: &[u64], mut offset: u64) -> u64 {
+    while matches!(text.get(offset as usize), Some(b'\r' | b'\n')) {
+        offset += 1;
+    }
+    newlines.partition_point(|nl| *nl < offset) as u64 + 1
 }
 
 fn row(record: &csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, String> {
@@ -331,6 +352,16 @@ mod tests {
         assert!(skipped[0].1.contains("4 fields where the header has 3"));
         assert_eq!(skipped[1].0, 8);
         assert!(skipped[1].1.contains("no digit"));
+    }
+
+    #[test]
+    fn line_numbers_hold_with_crlf_line_ends() {
+        let csv =
+            "cn,telephoneNumber\r\nGood,1\r\nBad,1,2\r\n\"Multi\r\nLine\",3\r\nNoDigit,abc\r\n";
+        let out = import(csv.as_bytes()).unwrap();
+        let lines: Vec<u64> = out.skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, vec![3, 6]);
+        assert_eq!(out.contacts.len(), 2);
     }
 
     #[test]

@@ -59,6 +59,14 @@ CREATE TABLE jobs (
 );
 ";
 
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+}
+
 /// One finished job, as the history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Job {
@@ -121,25 +129,42 @@ impl Store {
         Ok(id.to_string())
     }
 
-    /// Adds contacts (`replace`: instead of all current ones), in one transaction:
-    /// either all of it happens or none. Returns (added, removed).
-    pub fn import(
-        &mut self,
-        contacts: &[Contact],
-        replace: bool,
-    ) -> Result<(usize, usize), StoreError> {
+    /// Adds contacts, in one transaction: either all of it happens or none.
+    ///
+    /// With `replace`, the contacts become the whole set: a contact whose id names a
+    /// current one updates it in place and keeps its id (so an export, edited and
+    /// imported back, keeps every DN); the others are added; current contacts not
+    /// named are removed. Without it, ids are ignored and every contact is added.
+    pub fn import(&mut self, contacts: &[Contact], replace: bool) -> Result<Imported, StoreError> {
         let tx = self.conn.transaction()?;
-        let removed = if replace {
-            tx.execute("DELETE FROM numbers", [])?;
-            tx.execute("DELETE FROM contacts", [])?
+        let mut done = Imported::default();
+        let mut kept = std::collections::HashSet::new();
+        let existing: Vec<i64> = if replace {
+            contact_ids(&tx)?
         } else {
-            0
+            Vec::new()
         };
+        let existing_set: std::collections::HashSet<i64> = existing.iter().copied().collect();
         for c in contacts {
-            insert(&tx, c)?;
+            let id = c.id.trim().parse::<i64>().ok();
+            match id.filter(|id| replace && existing_set.contains(id) && !kept.contains(id)) {
+                Some(id) => {
+                    update(&tx, id, c)?;
+                    kept.insert(id);
+                    done.updated += 1;
+                }
+                None => {
+                    insert(&tx, c)?;
+                    done.added += 1;
+                }
+            }
+        }
+        for id in existing.into_iter().filter(|id| !kept.contains(id)) {
+            tx.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
+            done.removed += 1;
         }
         tx.commit()?;
-        Ok((contacts.len(), removed))
+        Ok(done)
     }
 
     pub fn remove(&mut self, id: &str) -> Result<bool, StoreError> {
@@ -301,6 +326,49 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     })
 }
 
+fn contact_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = tx.prepare("SELECT id FROM contacts")?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Rewrites a contact in place, numbers included.
+fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        c.given_name,
+        c.surname,
+        c.display_name,
+        c.company,
+        c.department,
+        c.title,
+        c.email
+    ])?;
+    tx.prepare_cached("DELETE FROM numbers WHERE contact_id = ?1")?
+        .execute([id])?;
+    insert_numbers(tx, id, c)
+}
+
+fn insert_numbers(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO numbers (contact_id, position, kind, number) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, phone) in c.phones.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            position as i64,
+            phone.kind.as_str(),
+            phone.number
+        ])?;
+    }
+    Ok(())
+}
+
 fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -393,8 +461,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
         store.import(&[ada(), ada()], false).unwrap();
-        assert_eq!(store.import(&[ada()], true).unwrap(), (1, 2));
+        let done = store.import(&[ada()], true).unwrap();
+        assert_eq!((done.added, done.updated, done.removed), (1, 0, 2));
         assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn replace_keeps_the_ids_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
+        store.import(&[ada(), ada(), ada()], false).unwrap();
+        let mut all = store.all().unwrap();
+        all[0].surname = "Byron".into();
+        all.remove(1);
+        all.push(ada());
+        let done = store.import(&all, true).unwrap();
+        assert_eq!((done.added, done.updated, done.removed), (1, 2, 1));
+        let first = store.get(&all[0].id).unwrap().unwrap();
+        assert_eq!(first.surname, "Byron");
+        assert_eq!(first.phones, ada().phones);
+        assert_eq!(store.count().unwrap(), 3);
     }
 
     #[test]
