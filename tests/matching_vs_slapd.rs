@@ -243,48 +243,62 @@ const FILTERS: &[&str] = &[
     "(&(|(cn=*a*)(sn=*a*))(mobile=+*))",
 ];
 
-/// The `mail` values (unique per contact) a filter returns, sorted.
-fn found(port: u16, filter: &str) -> Result<Vec<String>, String> {
+/// `slapd` and `sop`, each serving the same contacts.
+struct Servers {
+    slapd: Slapd,
+    node: Node,
+}
+
+fn serve(book: &[Contact]) -> Servers {
+    let mut ldif = Vec::new();
+    sop::bench::ldif::write(&mut ldif, book, BASE).unwrap();
+    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
+    let node = Node::new(&[("ldap.size_limit", "100000")]);
+    node.start();
+    let mut csv = Vec::new();
+    sop::sources::csv::export_csv(book, &mut csv).unwrap();
+    node.publish_csv(&String::from_utf8(csv).unwrap());
+    Servers { slapd, node }
+}
+
+/// The LDIF `ldapsearch` prints for a one-level search, or its error.
+fn ldapsearch(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
     let out = Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0"])
         .args([
-            "-H",
-            &format!("ldap://127.0.0.1:{port}"),
-            "-b",
-            BASE,
+            "-x",
+            "-LLL",
+            "-o",
+            "ldif-wrap=no",
+            "-z",
+            "0",
             "-s",
             "one",
+            "-b",
+            BASE,
         ])
+        .args(["-H", &format!("ldap://127.0.0.1:{port}")])
         .arg(filter)
-        .arg("mail")
+        .args(attrs)
         .output()
         .unwrap();
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let mut mails = values(&String::from_utf8_lossy(&out.stdout), "mail");
-    mails.sort();
-    Ok(mails)
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-#[test]
-fn phone_filters_return_what_openldap_returns() {
-    let book = book();
-    let mut ldif = Vec::new();
-    sop::bench::ldif::write(&mut ldif, &book, BASE).unwrap();
-    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
-
-    let node = Node::new(&[("ldap.size_limit", "100000")]);
-    node.start();
-    let mut csv = Vec::new();
-    sop::sources::csv::export_csv(&book, &mut csv).unwrap();
-    node.publish_csv(&String::from_utf8(csv).unwrap());
-
+/// The filters whose results differ between the two servers, described, and how
+/// many found something on slapd. `found` names the entries a search returned.
+fn disagreements(
+    servers: &Servers,
+    filters: &[&str],
+    found: fn(u16, &str) -> Result<Vec<String>, String>,
+) -> (Vec<String>, usize) {
     let mut mismatches = Vec::new();
     let mut nonempty = 0;
-    for filter in FILTERS {
-        let reference = found(slapd.port, filter);
-        let ours = found(node.port, filter);
+    for filter in filters {
+        let reference = found(servers.slapd.port, filter);
+        let ours = found(servers.node.port, filter);
         if reference.as_ref().is_ok_and(|r| !r.is_empty()) {
             nonempty += 1;
         }
@@ -294,6 +308,20 @@ fn phone_filters_return_what_openldap_returns() {
             ));
         }
     }
+    (mismatches, nonempty)
+}
+
+/// The `mail` values (unique per contact) a filter returns, sorted.
+fn mails(port: u16, filter: &str) -> Result<Vec<String>, String> {
+    let mut mails = values(&ldapsearch(port, filter, &["mail"])?, "mail");
+    mails.sort();
+    Ok(mails)
+}
+
+#[test]
+fn phone_filters_return_what_openldap_returns() {
+    let servers = serve(&book());
+    let (mismatches, nonempty) = disagreements(&servers, FILTERS, mails);
     assert!(
         mismatches.is_empty(),
         "{} filters disagree:\n{}",
@@ -789,47 +817,21 @@ const EDGE_FILTERS: &[&str] = &[
 ];
 
 /// What identifies an entry on both servers: its cn, sn and numbers.
-fn found_entries(port: u16, filter: &str) -> Result<Vec<String>, String> {
-    let out = Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0"])
-        .args([
-            "-H",
-            &format!("ldap://127.0.0.1:{port}"),
-            "-b",
-            BASE,
-            "-s",
-            "one",
-        ])
-        .arg(filter)
-        .args([
-            "cn",
-            "sn",
-            "telephoneNumber",
-            "mobile",
-            "homePhone",
-            "pager",
-        ])
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut entries: Vec<String> = text
+fn entries(port: u16, filter: &str) -> Result<Vec<String>, String> {
+    const ATTRS: [&str; 6] = [
+        "cn",
+        "sn",
+        "telephoneNumber",
+        "mobile",
+        "homePhone",
+        "pager",
+    ];
+    let ldif = ldapsearch(port, filter, &ATTRS)?;
+    let mut entries: Vec<String> = ldif
         .split("\n\n")
         .filter(|e| !e.trim().is_empty())
         .map(|e| {
-            let mut v: Vec<String> = [
-                "cn",
-                "sn",
-                "telephoneNumber",
-                "mobile",
-                "homePhone",
-                "pager",
-            ]
-            .iter()
-            .flat_map(|a| values(e, a))
-            .collect();
+            let mut v: Vec<String> = ATTRS.iter().flat_map(|a| values(e, a)).collect();
             v.sort();
             v.join("|")
         })
@@ -840,25 +842,8 @@ fn found_entries(port: u16, filter: &str) -> Result<Vec<String>, String> {
 
 #[test]
 fn edge_cases_return_what_openldap_returns() {
-    let book = edge_book();
-    let mut ldif = Vec::new();
-    sop::bench::ldif::write(&mut ldif, &book, BASE).unwrap();
-    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
-    let node = Node::new(&[("ldap.size_limit", "100000")]);
-    node.start();
-    let mut csv = Vec::new();
-    sop::sources::csv::export_csv(&book, &mut csv).unwrap();
-    node.publish_csv(&String::from_utf8(csv).unwrap());
-    let mut mismatches = Vec::new();
-    for filter in EDGE_FILTERS {
-        let reference = found_entries(slapd.port, filter);
-        let ours = found_entries(node.port, filter);
-        if reference != ours {
-            mismatches.push(format!(
-                "{filter}\n  slapd: {reference:?}\n  sop:   {ours:?}"
-            ));
-        }
-    }
+    let servers = serve(&edge_book());
+    let (mismatches, _) = disagreements(&servers, EDGE_FILTERS, entries);
     assert!(
         mismatches.is_empty(),
         "{} of {} filters disagree:\n{}",

@@ -90,6 +90,21 @@ impl Contact {
             .unwrap_or_default()
     }
 
+    /// The text fields in a fixed order (id, given name, surname, display name,
+    /// company, department, title, email): the column order of exports and files.
+    pub fn text_fields(&self) -> [&str; 8] {
+        [
+            &self.id,
+            &self.given_name,
+            &self.surname,
+            &self.display_name,
+            &self.company,
+            &self.department,
+            &self.title,
+            &self.email,
+        ]
+    }
+
     /// A contact phones can show: it has a name or a number.
     pub fn is_servable(&self) -> bool {
         !self.common_name().is_empty()

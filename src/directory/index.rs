@@ -190,10 +190,6 @@ impl GramIndex {
         lists.push(self.list(self.bucket(key(head, true))));
         Some(lists)
     }
-
-    pub fn bytes(&self) -> usize {
-        (self.offsets.len() + self.ids.len()) * 4
-    }
 }
 
 /// A lazy, ascending sequence of candidate ids that can skip ahead.

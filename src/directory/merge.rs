@@ -39,10 +39,7 @@ pub fn uid(source: &str, id: &str) -> String {
     if safe {
         format!("{source}-{id}")
     } else {
-        // FNV-1a: stable across releases and machines, unlike std's hasher.
-        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash = super::stable_hash(id);
         format!("{source}-h{hash:016x}")
     }
 }

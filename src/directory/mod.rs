@@ -36,6 +36,14 @@ pub struct Generation {
     pub contacts: Vec<ServedContact>,
 }
 
+/// FNV-1a of a string: stable across releases and machines, unlike std's hasher,
+/// so it can name things that outlive a process (uids) as well as key lookups.
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// How telephone numbers match. Unconfigured (the default), exactly OpenLDAP's
 /// telephoneNumberMatch: spaces and hyphens are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -174,7 +174,7 @@ impl Builder {
             index: GramIndex::build(0, |_, _| {}),
         };
         let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
-            .map(|id| (uid_hash(dir.entry(id).uid_norm()), id))
+            .map(|id| (super::stable_hash(dir.entry(id).uid_norm()), id))
             .collect();
         by_uid.sort_unstable();
         dir.by_uid = by_uid;
@@ -197,13 +197,6 @@ impl Builder {
         });
         dir
     }
-}
-
-/// FNV-1a: a stable 64-bit hash of a uid.
-fn uid_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// One entry of the directory.
@@ -335,15 +328,6 @@ impl Directory {
         &self.rules
     }
 
-    /// Bytes held by the directory's own structures (arena, values, index).
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity()
-            + self.values.capacity() * std::mem::size_of::<Value>()
-            + (self.starts.capacity() + self.present.capacity()) * 4
-            + self.by_uid.capacity() * std::mem::size_of::<(u64, u32)>()
-            + self.index.bytes()
-    }
-
     fn str(&self, s: Span) -> &str {
         self.text
             .get(s.start as usize..(s.start + s.len) as usize)
@@ -369,7 +353,7 @@ impl Directory {
     /// The entry with this uid (case-insensitive).
     pub fn find_uid(&self, uid: &str) -> Option<u32> {
         let key = matching::normalize(Attr::Uid.rule(), uid);
-        let hash = uid_hash(&key);
+        let hash = super::stable_hash(&key);
         let at = self.by_uid.partition_point(|(h, _)| *h < hash);
         self.by_uid[at..]
             .iter()

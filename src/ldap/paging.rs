@@ -102,14 +102,6 @@ impl Paging {
             .remove(&(u64::from_be_bytes(bytes) ^ self.salt))
     }
 
-    pub fn len(&self) -> usize {
-        self.searches.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.searches.is_empty()
-    }
-
     fn expire(&mut self, ttl: Duration, now: Instant) {
         self.searches
             .retain(|_, s| now.saturating_duration_since(s.created) < ttl);

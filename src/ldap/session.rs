@@ -180,10 +180,6 @@ impl Session {
         }
     }
 
-    pub fn paged_searches(&self) -> usize {
-        self.paging.len()
-    }
-
     pub fn handle(
         &mut self,
         msg: LdapMsg,

@@ -279,19 +279,7 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
     header.extend(kinds.iter().map(|(name, _)| *name));
     w.write_record(&header)?;
     for c in contacts {
-        let mut record: Vec<String> = [
-            &c.id,
-            &c.given_name,
-            &c.surname,
-            &c.display_name,
-            &c.company,
-            &c.department,
-            &c.title,
-            &c.email,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut record: Vec<String> = c.text_fields().map(str::to_string).to_vec();
         record.extend(
             kinds
                 .iter()

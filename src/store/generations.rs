@@ -316,18 +316,10 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
     out.write_all(&(g.contacts.len() as u64).to_le_bytes())?;
     for s in &g.contacts {
         let c = &s.contact;
-        for field in [
-            &s.uid,
-            &s.source,
-            &c.id,
-            &c.given_name,
-            &c.surname,
-            &c.display_name,
-            &c.company,
-            &c.department,
-            &c.title,
-            &c.email,
-        ] {
+        for field in [s.uid.as_str(), &s.source]
+            .into_iter()
+            .chain(c.text_fields())
+        {
             write_str(out, field)?;
         }
         let phones = &c.phones[..c.phones.len().min(255)];
