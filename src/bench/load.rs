@@ -70,7 +70,7 @@ pub fn phone_filter(typed: &str, number: bool, contains: bool) -> LdapFilter {
     LdapFilter::Or(attrs.iter().map(|a| sub(a)).collect())
 }
 
-fn search(msgid: i32, opts: &LoadOptions, filter: LdapFilter) -> LdapMsg {
+pub fn search(msgid: i32, opts: &LoadOptions, filter: LdapFilter) -> LdapMsg {
     LdapMsg::new(
         msgid,
         LdapOp::SearchRequest(LdapSearchRequest {

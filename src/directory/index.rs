@@ -181,13 +181,19 @@ impl GramIndex {
         )
     }
 
-    /// Like `lists`, plus the list of values starting with `s` (its first two or
-    /// three bytes), which narrows prefix searches the most.
+    /// The candidate lists for values starting with `s`: the list of values whose
+    /// first two or three bytes are those of `s` and, when `s` is longer, the lists
+    /// of its trigrams.
     pub fn prefix_lists(&self, s: &str) -> Option<Vec<&[u32]>> {
-        let mut lists = self.lists(s)?;
         let bytes = s.as_bytes();
+        if bytes.len() < 2 {
+            return None;
+        }
         let head = &bytes[..bytes.len().min(3)];
-        lists.push(self.list(self.bucket(key(head, true))));
+        let mut lists = vec![self.list(self.bucket(key(head, true)))];
+        if bytes.len() > 3 {
+            lists.extend(self.lists(s)?);
+        }
         Some(lists)
     }
 }

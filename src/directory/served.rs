@@ -14,6 +14,9 @@ use super::{Generation, NumberRules, ServedContact};
 use crate::contacts::PhoneKind;
 use std::cmp::Ordering;
 
+/// How many candidates are brought into cache together (see `Directory::warm`).
+const WARM_BATCH: usize = 16;
+
 /// Every contact is one of these.
 pub const OBJECT_CLASSES: [&str; 4] = ["top", "person", "organizationalPerson", "inetOrgPerson"];
 
@@ -116,6 +119,7 @@ impl Builder {
         });
     }
 
+    /// Values are pushed in `Attr` order, which lookups rely on.
     pub fn push(&mut self, s: &ServedContact) {
         let c = &s.contact;
         self.push_value(Attr::Uid, &s.uid);
@@ -148,6 +152,7 @@ impl Builder {
             }
         }
         let first = self.starts[self.starts.len() - 1] as usize;
+        debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
         let mask = self.values[first..]
             .iter()
             .fold(1u32 << Attr::ObjectClass as u32, |m, v| {
@@ -250,34 +255,61 @@ impl<'a> EntryRef<'a> {
         )
     }
 
-    /// Appends the wanted attributes' raw values to `values`, and one run per
-    /// attribute (its name and the range of its values) to `runs`: the flat form the
-    /// encoder writes from, built without allocating once the vectors have grown.
-    pub fn flatten(
-        &self,
-        wants: impl Fn(Attr) -> bool,
-        runs: &mut Vec<(&'static str, std::ops::Range<usize>)>,
-        values: &mut Vec<&'a str>,
-    ) {
-        if wants(Attr::ObjectClass) {
-            let start = values.len();
-            values.extend(OBJECT_CLASSES);
-            runs.push((Attr::ObjectClass.name(), start..values.len()));
-        }
-        let mut i = 0;
-        while i < self.values.len() {
-            let attr = self.values[i].attr;
-            let len = self.values[i..]
-                .iter()
-                .take_while(|v| v.attr == attr)
-                .count();
-            if wants(attr) {
-                let start = values.len();
-                values.extend(self.values[i..i + len].iter().map(|v| self.dir.str(v.raw)));
-                runs.push((attr.name(), start..values.len()));
-            }
-            i += len;
-        }
+    /// The entry's attributes in order, each with its values: what the encoder
+    /// writes from. Lengths are known without reading the text.
+    pub fn groups(&self) -> impl Iterator<Item = Group<'a>> + 'a {
+        let dir = self.dir;
+        let mut rest = self.values;
+        let classes = Group {
+            attr: Attr::ObjectClass,
+            dir,
+            values: &[],
+        };
+        std::iter::once(classes).chain(std::iter::from_fn(move || {
+            let attr = rest.first()?.attr;
+            let len = rest.iter().take_while(|v| v.attr == attr).count();
+            let (values, tail) = rest.split_at(len);
+            rest = tail;
+            Some(Group { attr, dir, values })
+        }))
+    }
+}
+
+/// One attribute of an entry and its raw values.
+#[derive(Clone, Copy)]
+pub struct Group<'a> {
+    pub attr: Attr,
+    dir: &'a Directory,
+    /// Empty for `objectClass`, whose values are `OBJECT_CLASSES`.
+    values: &'a [Value],
+}
+
+impl<'a> Group<'a> {
+    /// Byte lengths of the raw values.
+    pub fn lens(&self) -> impl Iterator<Item = usize> + 'a {
+        let classes: &'static [&'static str] = if self.attr == Attr::ObjectClass {
+            &OBJECT_CLASSES
+        } else {
+            &[]
+        };
+        classes
+            .iter()
+            .map(|c| c.len())
+            .chain(self.values.iter().map(|v| v.raw.len as usize))
+    }
+
+    /// The raw values as bytes.
+    pub fn raws(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let classes: &'static [&'static str] = if self.attr == Attr::ObjectClass {
+            &OBJECT_CLASSES
+        } else {
+            &[]
+        };
+        let dir = self.dir;
+        classes
+            .iter()
+            .map(|c| c.as_bytes())
+            .chain(self.values.iter().map(move |v| dir.bytes(v.raw)))
     }
 }
 
@@ -291,10 +323,15 @@ impl Values for EntryRef<'_> {
                 .iter()
                 .any(|c| f(c, None));
         }
-        self.values.iter().filter(|v| v.attr == attr).any(|v| {
-            let canonical = (v.canonical.len > 0).then(|| self.dir.str(v.canonical));
-            f(self.dir.str(v.norm), canonical)
-        })
+        // Values are in attribute order (see `Builder::push`): stop past `attr`.
+        let from = self.values.partition_point(|v| v.attr < attr);
+        self.values[from..]
+            .iter()
+            .take_while(|v| v.attr == attr)
+            .any(|v| {
+                let canonical = (v.canonical.len > 0).then(|| self.dir.str(v.canonical));
+                f(self.dir.str(v.norm), canonical)
+            })
     }
 }
 
@@ -326,6 +363,13 @@ impl Directory {
     }
     pub fn rules(&self) -> &NumberRules {
         &self.rules
+    }
+
+    fn bytes(&self, s: Span) -> &[u8] {
+        self.text
+            .as_bytes()
+            .get(s.start as usize..(s.start + s.len) as usize)
+            .unwrap_or_default()
     }
 
     fn str(&self, s: Span) -> &str {
@@ -380,16 +424,88 @@ impl Directory {
         let mut cursor = self.plan(filter);
         let mut at = after.map_or(0, |a| a.saturating_add(1));
         let end = self.len() as u32;
+        let mut batch = [0u32; WARM_BATCH];
+        let (mut len, mut pos) = (0, 0);
         std::iter::from_fn(move || {
-            while at < end {
-                let id = cursor.seek(at)?;
-                at = id + 1;
+            loop {
+                if pos == len {
+                    (len, pos) = (0, 0);
+                    while len < WARM_BATCH && at < end {
+                        let Some(id) = cursor.seek(at) else {
+                            at = end;
+                            break;
+                        };
+                        batch[len] = id;
+                        len += 1;
+                        at = id + 1;
+                    }
+                    if len == 0 {
+                        return None;
+                    }
+                    self.warm(&batch[..len]);
+                }
+                let id = batch[pos];
+                pos += 1;
                 if self.matches(filter, id) {
                     return Some(id);
                 }
             }
-            None
         })
+    }
+
+    /// Reads a word of every cache line that checking and writing these entries
+    /// will read: their misses then overlap, instead of following one another
+    /// entry after entry. Returns nothing useful; only the reads matter.
+    fn warm(&self, ids: &[u32]) {
+        let mut sum = 0u32;
+        let mut bounds = [(0usize, 0usize); WARM_BATCH];
+        for (b, id) in bounds.iter_mut().zip(ids) {
+            let i = *id as usize;
+            *b = (
+                self.starts.get(i).map_or(0, |s| *s as usize),
+                self.starts.get(i + 1).map_or(0, |s| *s as usize),
+            );
+            sum = sum.wrapping_add(self.present.get(i).copied().unwrap_or(0));
+        }
+        let mut texts = [(0usize, 0usize); WARM_BATCH];
+        for (t, (a, b)) in texts.iter_mut().zip(&bounds[..ids.len()]) {
+            let values = self.values.get(*a..*b).unwrap_or_default();
+            for v in values.iter().step_by(64 / std::mem::size_of::<Value>()) {
+                sum = sum.wrapping_add(v.raw.start);
+            }
+            if let (Some(first), Some(last)) = (values.first(), values.last()) {
+                let end = |s: Span| (s.start + s.len) as usize;
+                *t = (
+                    first.raw.start as usize,
+                    end(last.raw).max(end(last.norm)).max(end(last.canonical)),
+                );
+            }
+        }
+        let text = self.text.as_bytes();
+        for (a, b) in &texts[..ids.len()] {
+            for at in (*a..*b).step_by(64) {
+                sum = sum.wrapping_add(u32::from(text.get(at).copied().unwrap_or(0)));
+            }
+        }
+        std::hint::black_box(sum);
+    }
+
+    /// How many candidates the index gives and how many of them match, until
+    /// `limit` matched: how exact the index is for a filter (for benchmarks).
+    pub fn precision(&self, filter: &Filter, limit: usize) -> (usize, usize) {
+        let mut cursor = self.plan(filter);
+        let (mut at, mut candidates, mut matched) = (0u32, 0, 0);
+        while let Some(id) = cursor.seek(at) {
+            at = id + 1;
+            candidates += 1;
+            if self.matches(filter, id) {
+                matched += 1;
+                if matched == limit {
+                    break;
+                }
+            }
+        }
+        (candidates, matched)
     }
 
     /// Candidates for a filter: a superset of its matches.

@@ -2,10 +2,10 @@
 //! straight from the directory into the output buffer as BER: no intermediate
 //! message tree, no copies of values. Everything else goes through `ldap3_proto`.
 
+use crate::directory::served::Group;
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::LdapMsg;
-use std::ops::Range;
 use tokio_util::codec::Encoder;
 
 /// Appends one message encoded by `ldap3_proto`.
@@ -68,29 +68,49 @@ fn msgid_bytes(id: i32) -> ([u8; 5], usize) {
     (buf, n)
 }
 
+/// An attribute as the encoder sees it: its name and its values, whose lengths
+/// are known before the values are read.
+pub trait Attribute {
+    fn name(&self) -> &str;
+    fn lens(&self) -> impl Iterator<Item = usize>;
+    fn values(&self) -> impl Iterator<Item = &[u8]>;
+}
+
+impl Attribute for Group<'_> {
+    fn name(&self) -> &str {
+        self.attr.name()
+    }
+    fn lens(&self) -> impl Iterator<Item = usize> {
+        Group::lens(self)
+    }
+    fn values(&self) -> impl Iterator<Item = &[u8]> {
+        self.raws()
+    }
+}
+
 /// Appends a SearchResultEntry. `dn` is given in pieces written one after the
-/// other; each run names an attribute and the range of its values in `values`. With
-/// `types_only`, value sets are empty.
-pub fn search_entry(
+/// other. With `types_only`, value sets are empty; attributes without values are
+/// left out.
+pub fn search_entry<A: Attribute>(
     out: &mut Vec<u8>,
     msgid: i32,
     dn: &[&str],
-    runs: &[(&str, Range<usize>)],
-    values: &[&str],
+    attrs: &[A],
     types_only: bool,
 ) {
-    let vals_len = |r: &Range<usize>| -> usize {
-        if types_only {
+    // The content lengths of an attribute's value set and of the whole attribute.
+    let sizes = |a: &A| -> (usize, usize) {
+        let vals = if types_only {
             0
         } else {
-            values[r.clone()].iter().map(|v| tlv(v.len())).sum()
-        }
+            a.lens().map(tlv).sum()
+        };
+        (vals, tlv(a.name().len()) + tlv(vals))
     };
-    let pa_len = |name: &str, r: &Range<usize>| tlv(name.len()) + tlv(vals_len(r));
-    let attrs_content: usize = runs
+    let attrs_content: usize = attrs
         .iter()
-        .filter(|(_, r)| !r.is_empty())
-        .map(|(n, r)| tlv(pa_len(n, r)))
+        .filter(|a| a.lens().next().is_some())
+        .map(|a| tlv(sizes(a).1))
         .sum();
     let dn_len: usize = dn.iter().map(|p| p.len()).sum();
     let entry_content = tlv(dn_len) + tlv(attrs_content);
@@ -112,15 +132,16 @@ pub fn search_entry(
     }
     out.push(0x30);
     put_len(out, attrs_content);
-    for (name, r) in runs.iter().filter(|(_, r)| !r.is_empty()) {
+    for a in attrs.iter().filter(|a| a.lens().next().is_some()) {
+        let (vals, pa) = sizes(a);
         out.push(0x30);
-        put_len(out, pa_len(name, r));
-        put_octets(out, name.as_bytes());
+        put_len(out, pa);
+        put_octets(out, a.name().as_bytes());
         out.push(0x31);
-        put_len(out, vals_len(r));
+        put_len(out, vals);
         if !types_only {
-            for v in &values[r.clone()] {
-                put_octets(out, v.as_bytes());
+            for v in a.values() {
+                put_octets(out, v);
             }
         }
     }
@@ -132,6 +153,18 @@ mod tests {
     use super::*;
     use ldap3_proto::proto::{LdapOp, LdapPartialAttribute, LdapSearchResultEntry};
     use tokio_util::codec::Decoder;
+
+    impl Attribute for (&str, Vec<&str>) {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn lens(&self) -> impl Iterator<Item = usize> {
+            self.1.iter().map(|v| v.len())
+        }
+        fn values(&self) -> impl Iterator<Item = &[u8]> {
+            self.1.iter().map(|v| v.as_bytes())
+        }
+    }
 
     fn decode(out: &mut BytesMut) -> LdapMsg {
         LdapCodec::new(Some(1 << 24), None)
@@ -156,14 +189,7 @@ mod tests {
                 ("telephoneNumber", vec!["+49 30 1", "+49 30 2"]),
             ];
             let mut out = Vec::new();
-            let mut runs = Vec::new();
-            let mut values = Vec::new();
-            for (name, vals) in &attrs {
-                let start = values.len();
-                values.extend(vals.iter().copied());
-                runs.push((*name, start..values.len()));
-            }
-            search_entry(&mut out, msgid, &["", dn], &runs, &values, types_only);
+            search_entry(&mut out, msgid, &["", dn], &attrs, types_only);
             let mut out = BytesMut::from(out.as_slice());
             let msg = decode(&mut out);
             assert!(out.is_empty());

@@ -62,14 +62,18 @@ impl Answer {
 /// Which attributes to return.
 pub struct Selection {
     all: bool,
-    named: Vec<Attr>,
+    /// One bit per named attribute (`1 << attr as u32`).
+    named: u32,
     types_only: bool,
 }
 
 impl Selection {
     pub fn new(attrs: &[String], types_only: bool) -> Selection {
         let all = attrs.is_empty() || attrs.iter().any(|a| a == "*");
-        let named = attrs.iter().filter_map(|a| Attr::from_name(a)).collect();
+        let named = attrs
+            .iter()
+            .filter_map(|a| Attr::from_name(a))
+            .fold(0, |m, a| m | 1 << a as u32);
         Selection {
             all,
             named,
@@ -82,7 +86,7 @@ impl Selection {
     }
 
     pub fn wants(&self, attr: Attr) -> bool {
-        self.all || self.named.contains(&attr)
+        self.all || self.named & 1 << attr as u32 != 0
     }
 
     pub fn types_only(&self) -> bool {

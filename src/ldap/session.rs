@@ -57,20 +57,17 @@ fn write_answer(msgid: i32, answer: search::Answer) -> Vec<u8> {
     if let Some(dir) = &answer.directory {
         let selection = &answer.selection;
         // Reused from entry to entry: no allocation per entry.
-        let mut runs = Vec::new();
-        let mut values = Vec::new();
+        let mut groups = Vec::new();
         out.reserve(answer.ids.len() * 160);
         for id in &answer.ids {
             let e = dir.entry(*id);
-            runs.clear();
-            values.clear();
-            e.flatten(|a| selection.wants(a), &mut runs, &mut values);
+            groups.clear();
+            groups.extend(e.groups().filter(|g| selection.wants(g.attr)));
             encode::search_entry(
                 &mut out,
                 msgid,
                 &e.dn_parts(),
-                &runs,
-                &values,
+                &groups,
                 selection.types_only(),
             );
         }
