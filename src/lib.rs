@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod directory;
 pub mod home;
 pub mod ldap;
+pub mod modules;
 pub mod node;
 pub mod server;
 pub mod sources;

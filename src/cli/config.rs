@@ -5,9 +5,14 @@ use crate::config::{Config, TEMPLATE};
 use crate::home::Home;
 use color_eyre::eyre::Result;
 
-pub fn init(home: &Home) -> Result<i32> {
-    let created = crate::node::prepare(home)?;
-    if created {
+pub fn init(home: &Home, bare: bool) -> Result<i32> {
+    let created = crate::node::prepare_with(home, bare)?;
+    if created && bare {
+        println!(
+            "created the node's home in {} with no module installed (sop module list)",
+            home.root().display()
+        );
+    } else if created {
         println!("created the node's home in {}", home.root().display());
     } else {
         println!(

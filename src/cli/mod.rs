@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod contacts;
+mod modules;
 mod server;
 
 use crate::home::Home;
@@ -31,7 +32,14 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Create the node's home: config.toml from the template, the store, the sample phone book
-    Init,
+    Init {
+        /// Install no module (the recommended profile installs UCM and LDAP Server)
+        #[arg(long)]
+        bare: bool,
+    },
+    /// List, install or remove modules (Advanced > Module Configuration)
+    #[command(subcommand)]
+    Module(ModuleCommand),
     /// Check or locate the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -47,6 +55,26 @@ pub enum Command {
     /// Generate a test phone book, or load a server like phones do
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModuleCommand {
+    /// The catalog: version, state, dependencies, baseline
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One module in full, with its release notes
+    Info { name: String },
+    /// Install a module and, first, the modules it depends on
+    Install { name: String },
+    /// Remove a module (refused while an installed module depends on it)
+    Remove {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +212,9 @@ pub enum ServerCommand {
     Start,
     /// Stop gracefully
     Stop,
+    /// Sync bundles: start the bundles of newly installed modules, stop removed
+    /// ones and apply changed settings, without a restart or dropping LDAP clients
+    Sync,
     /// Say whether it runs, its pid, uptime, listeners, generation and contacts
     Status {
         /// Print JSON
@@ -200,7 +231,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         return Ok(2);
     };
     match command {
-        Command::Init => config::init(&home),
+        Command::Init { bare } => config::init(&home, bare),
+        Command::Module(c) => modules::run(&home, c),
         Command::Config(c) => config::run(&home, c),
         Command::Server(c) => server::run(&home, c),
         Command::Bench(c) => bench::run(c),

@@ -1,4 +1,4 @@
-//! `sop server run|start|stop|status`.
+//! `sop server run|start|stop|status|sync`.
 
 use super::{ServerCommand, runtime};
 use crate::home::Home;
@@ -25,6 +25,21 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
                 s.contacts
             );
         }
+        ServerCommand::Sync => match rt.block_on(daemon::sync(home)) {
+            Ok(changes) if changes.is_empty() => {
+                println!("bundles in sync: nothing to change");
+            }
+            Ok(changes) => {
+                println!("bundles synced:");
+                for c in changes {
+                    println!("  {c}");
+                }
+            }
+            Err(e) => {
+                eprintln!("sync failed: {e:#}");
+                return Ok(1);
+            }
+        },
         ServerCommand::Stop => match rt.block_on(daemon::stop(home))? {
             Stopped::Stopped { pid } => println!("application server stopped (pid {pid})"),
             Stopped::NotRunning => println!("the application server is not running"),
@@ -53,6 +68,9 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
 fn listeners(s: &Status) -> String {
     let mut all: Vec<String> = s.listen.iter().map(|a| format!("ldap://{a}")).collect();
     all.extend(s.ldaps_listen.iter().map(|a| format!("ldaps://{a}")));
+    if all.is_empty() {
+        return "nothing (the LDAP Server module is not installed)".to_string();
+    }
     all.join(", ")
 }
 
@@ -67,6 +85,10 @@ fn print_status(s: &Status) {
     println!("  contacts    {}", s.contacts);
     println!("  connections {}", s.connections);
     println!("  version     {}", s.version);
+    println!("  bundles");
+    for b in &s.bundles {
+        println!("    {:<20} {:<18} {}", b.name, b.module, b.state);
+    }
 }
 
 fn uptime(secs: u64) -> String {

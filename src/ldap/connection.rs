@@ -19,14 +19,13 @@ use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-/// What every connection shares. Read-only: a new directory or policy arrives
-/// through the watch channels.
+/// What every connection shares. Read-only: a new directory, policy or certificate
+/// arrives through the watch channels, and applies from the next request on (the
+/// certificate: from the next handshake).
 pub struct Shared {
     pub directory: watch::Receiver<Arc<Directory>>,
     pub policy: watch::Receiver<Arc<Policy>>,
-    pub max_request_bytes: usize,
-    pub idle_timeout: Duration,
-    pub tls: Option<TlsAcceptor>,
+    pub tls: watch::Receiver<Option<TlsAcceptor>>,
     /// Access log lines; `None` when the access log is off.
     pub access: Option<mpsc::Sender<String>>,
     pub cancel: CancellationToken,
@@ -54,7 +53,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc
     };
     let mut session = Session::new(ldaps, salt);
     let client = peer.to_string();
-    let Some(acceptor) = shared.tls.clone() else {
+    let Some(acceptor) = shared.tls.borrow().clone() else {
         run(stream, &mut session, &shared, &client).await;
         return;
     };
@@ -66,7 +65,8 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc
             End::StartTls(stream) => stream,
         }
     };
-    match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
+    let idle_timeout = shared.policy.borrow().idle_timeout;
+    match tokio::time::timeout(idle_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => {
             session.tls = true;
             run(tls, &mut session, &shared, &client).await;
@@ -81,18 +81,20 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = BytesMut::with_capacity(4096);
-    let idle = tokio::time::sleep(shared.idle_timeout);
+    let mut policy = shared.policy.borrow().clone();
+    let idle = tokio::time::sleep(policy.idle_timeout);
     tokio::pin!(idle);
-    let mut codec = LdapCodec::new(Some(shared.max_request_bytes), None);
+    let mut codec = LdapCodec::new(Some(policy.max_request_bytes), None);
     loop {
         // Answer every whole request already read, in order.
         loop {
-            match frame::frame(&buf, shared.max_request_bytes) {
+            policy = shared.policy.borrow().clone();
+            match frame::frame(&buf, policy.max_request_bytes) {
                 Frame::Incomplete => break,
                 Frame::TooLarge(declared) => {
                     let why = format!(
                         "request of {declared} bytes exceeds max_request_bytes ({})",
-                        shared.max_request_bytes
+                        policy.max_request_bytes
                     );
                     log(
                         shared,
@@ -123,7 +125,6 @@ where
                     let one = buf.split_to(len);
                     let started = Instant::now();
                     let dir = shared.directory.borrow().clone();
-                    let policy = shared.policy.borrow().clone();
                     let Reply { out, after, record } =
                         session::respond(session, &one, &mut codec, &dir, &policy, started);
                     if let Some(record) = record {
@@ -145,8 +146,8 @@ where
         // The idle timer is moved at most once a second: re-arming it on every
         // request costs more than the search a phone sends.
         let now = tokio::time::Instant::now();
-        if idle.deadline() + IDLE_SLACK < now + shared.idle_timeout {
-            idle.as_mut().reset(now + shared.idle_timeout);
+        if idle.deadline() + IDLE_SLACK < now + policy.idle_timeout {
+            idle.as_mut().reset(now + policy.idle_timeout);
         }
         let read = tokio::select! {
             () = shared.cancel.cancelled() => {
@@ -175,6 +176,9 @@ where
 }
 
 fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
+    if !shared.policy.borrow().access_log {
+        return;
+    }
     if let Some(tx) = &shared.access {
         // A full queue drops the line rather than slowing answers down.
         let _ = tx.try_send(record.line(client, started.elapsed().as_micros()));

@@ -7,6 +7,7 @@ use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::LdapResultCode;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -15,8 +16,8 @@ use tokio_util::task::TaskTracker;
 
 /// Counts open connections, in total and per client address.
 pub struct Limiter {
-    max_total: usize,
-    max_per_client: usize,
+    max_total: AtomicUsize,
+    max_per_client: AtomicUsize,
     open: Mutex<(usize, HashMap<IpAddr, usize>)>,
 }
 
@@ -29,8 +30,8 @@ pub struct Slot {
 impl Limiter {
     pub fn new(max_total: usize, max_per_client: usize) -> Arc<Limiter> {
         Arc::new(Limiter {
-            max_total,
-            max_per_client,
+            max_total: AtomicUsize::new(max_total),
+            max_per_client: AtomicUsize::new(max_per_client),
             open: Mutex::new((0, HashMap::new())),
         })
     }
@@ -38,11 +39,11 @@ impl Limiter {
     /// A slot, or the reason there is none.
     pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, &'static str> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if open.0 >= self.max_total {
+        if open.0 >= self.max_total.load(Ordering::Relaxed) {
             return Err("too many connections (max_connections)");
         }
         let mine = open.1.entry(ip).or_insert(0);
-        if *mine >= self.max_per_client {
+        if *mine >= self.max_per_client.load(Ordering::Relaxed) {
             return Err("too many connections from this address (max_connections_per_client)");
         }
         *mine += 1;
@@ -51,6 +52,12 @@ impl Limiter {
             limiter: self.clone(),
             ip,
         })
+    }
+
+    /// New limits apply to the next connections; open ones stay.
+    pub fn set_limits(&self, max_total: usize, max_per_client: usize) {
+        self.max_total.store(max_total, Ordering::Relaxed);
+        self.max_per_client.store(max_per_client, Ordering::Relaxed);
     }
 
     pub fn open(&self) -> usize {
@@ -71,17 +78,19 @@ impl Drop for Slot {
     }
 }
 
-/// Accepts on one listener until cancelled.
+/// Accepts on one listener until `stop` (or the whole bundle) is cancelled.
 pub async fn accept_loop(
     listener: TcpListener,
     ldaps: bool,
     shared: Arc<Shared>,
     limiter: Arc<Limiter>,
     tracker: TaskTracker,
+    stop: tokio_util::sync::CancellationToken,
 ) {
     loop {
         let accepted = tokio::select! {
             () = shared.cancel.cancelled() => return,
+            () = stop.cancelled() => return,
             a = listener.accept() => a,
         };
         let (stream, peer) = match accepted {

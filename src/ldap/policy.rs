@@ -23,6 +23,9 @@ pub struct Policy {
     pub paged_search_timeout: Duration,
     /// Whether operations are written to the access log.
     pub access_log: bool,
+    /// Largest request accepted, in bytes.
+    pub max_request_bytes: usize,
+    pub idle_timeout: Duration,
 }
 
 impl fmt::Debug for Policy {
@@ -63,6 +66,8 @@ impl Policy {
             max_paged_searches: ldap.limits.max_paged_searches,
             paged_search_timeout: ldap.limits.paged_search_timeout,
             access_log: ldap.access_log,
+            max_request_bytes: ldap.limits.max_request_bytes,
+            idle_timeout: ldap.limits.idle_timeout,
         }
     }
 }

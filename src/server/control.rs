@@ -15,6 +15,8 @@ pub enum Request {
     Reload,
     /// Merge every source into a new generation, publish it and serve it.
     Merge,
+    /// Sync bundles: apply config.toml's modules and settings without a restart.
+    Sync,
     Shutdown,
 }
 
@@ -24,6 +26,7 @@ pub enum Reply {
     Status(Status),
     Reloaded { generation: u64, contacts: usize },
     Merged(crate::ucm::MergeReport),
+    Synced { changes: Vec<String> },
     Ok,
     Error { message: String },
 }
@@ -44,6 +47,16 @@ pub struct Status {
     pub generation_load_ms: u64,
     pub contacts: usize,
     pub connections: usize,
+    /// Every bundle of the catalog's modules, and its state.
+    pub bundles: Vec<BundleStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleStatus {
+    pub name: String,
+    pub module: String,
+    /// "running", "stopped" or "not installed".
+    pub state: String,
 }
 
 /// Why the server could not be asked.

@@ -72,7 +72,8 @@ pub async fn start(home: &Home) -> Result<Status> {
             ));
         }
         if let Ok(Some(s)) = status(home).await {
-            if ldap_answers(&config, &s).await {
+            // Without the LDAP Server module there is no listener to wait for.
+            if !config.modules.contains("ldap-server") || ldap_answers(&config, &s).await {
                 return Ok(s);
             }
         }
@@ -87,6 +88,20 @@ pub async fn start(home: &Home) -> Result<Status> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Sync bundles on the running server; returns what changed.
+pub async fn sync(home: &Home) -> Result<Vec<String>> {
+    // Refuse a bad config here, with its message.
+    Config::load(&home.config_file())?;
+    match control::call(&home.socket(), &Request::Sync, SYNC_TIMEOUT).await? {
+        Reply::Synced { changes } => Ok(changes),
+        Reply::Error { message } => Err(eyre!(message)),
+        other => Err(eyre!("unexpected reply {other:?}")),
+    }
+}
+
+/// Sync may rebuild the served generation.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Does a TCP connection to the first LDAP listener succeed?
 async fn ldap_answers(config: &Config, status: &Status) -> bool {

@@ -3,23 +3,21 @@
 
 pub mod control;
 pub mod daemon;
+mod ldap_bundle;
 pub mod pidfile;
 
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::home::Home;
-use crate::ldap::connection::Shared;
-use crate::ldap::listener::{self, Limiter};
-use crate::ldap::policy::Policy;
+use crate::modules::Catalog;
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use control::{Reply, Request, Status};
-use std::net::SocketAddr;
+use control::{BundleStatus, Reply, Request, Status};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -29,18 +27,25 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 pub struct Server {
     home: Home,
-    config: Config,
     started: SystemTime,
     started_at: Instant,
-    listen: Vec<SocketAddr>,
-    ldaps_listen: Vec<SocketAddr>,
     directory: watch::Sender<Arc<Directory>>,
-    limiter: Arc<Limiter>,
+    /// The config in force and the running bundles; changed by `sync`.
+    state: Mutex<State>,
+    /// Access log lines, written by one task.
+    access: mpsc::Sender<String>,
     /// Serialises reloads: two merges finishing together publish in order.
     reloading: Mutex<()>,
     /// How long building the served generation took, in milliseconds.
     load_ms: AtomicU64,
+    tracker: TaskTracker,
     cancel: CancellationToken,
+}
+
+struct State {
+    config: Config,
+    /// Running when the LDAP Server module is installed.
+    ldap: Option<ldap_bundle::LdapBundle>,
 }
 
 /// Runs the application server in the foreground until SIGTERM, SIGINT or a
@@ -54,31 +59,6 @@ pub async fn run(home: Home) -> Result<()> {
         tracing::warn!("replaced a stale pid file left by pid {old}");
     }
 
-    // Bind everything first, so that a port in use is reported before any work.
-    let mut plain = Vec::new();
-    for addr in &config.ldap.listen {
-        plain.push(bind(*addr).await?);
-    }
-    let mut secure = Vec::new();
-    for addr in &config.ldap.tls.ldaps_listen {
-        secure.push(bind(*addr).await?);
-    }
-    let tls = if config.ldap.tls.enabled() {
-        let (Some(cert), Some(key)) = (&config.ldap.tls.certificate, &config.ldap.tls.key) else {
-            return Err(eyre!(
-                "TLS is on but [ldap.tls] certificate or key is empty"
-            ));
-        };
-        Some(crate::ldap::tls::acceptor(
-            &home.path(cert),
-            &home.path(key),
-        )?)
-    } else {
-        None
-    };
-    let password = read_bind_password(&home, &config)?;
-    let policy = Arc::new(Policy::new(&config, password));
-
     let load_started = Instant::now();
     let loaded = load_directory(&home, &config).await?;
     let load_ms = load_started.elapsed().as_millis() as u64;
@@ -88,65 +68,52 @@ pub async fn run(home: Home) -> Result<()> {
         load_ms,
         "serving the phone book"
     );
-    let (directory, directory_rx) = watch::channel(Arc::new(loaded));
-    let (_policy_tx, policy_rx) = watch::channel(policy);
+    let (directory, _) = watch::channel(Arc::new(loaded));
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let access = if config.ldap.access_log {
-        Some(access_log_writer(&home, &tracker, cancel.clone()).await?)
+    let access = access_log_writer(&home, &tracker, cancel.clone()).await?;
+    // Bind first, so that a port in use is reported before anything runs.
+    let ldap = if config.modules.contains(LDAP_MODULE) {
+        Some(
+            ldap_bundle::LdapBundle::start(
+                &home,
+                &config,
+                directory.subscribe(),
+                access.clone(),
+                &cancel,
+                tracker.clone(),
+            )
+            .await?,
+        )
     } else {
         None
     };
-    let limits = &config.ldap.limits;
-    let shared = Arc::new(Shared {
-        directory: directory_rx,
-        policy: policy_rx,
-        max_request_bytes: limits.max_request_bytes,
-        idle_timeout: limits.idle_timeout,
-        tls,
-        access,
-        cancel: cancel.clone(),
-    });
-    let limiter = Limiter::new(limits.max_connections, limits.max_connections_per_client);
-    let listen = local_addrs(&plain);
-    let ldaps_listen = local_addrs(&secure);
-    for (listener, ldaps) in plain
-        .into_iter()
-        .map(|l| (l, false))
-        .chain(secure.into_iter().map(|l| (l, true)))
-    {
-        tracker.spawn(listener::accept_loop(
-            listener,
-            ldaps,
-            shared.clone(),
-            limiter.clone(),
-            tracker.clone(),
-        ));
-    }
 
     let server = Arc::new(Server {
         home: home.clone(),
-        config,
         started: SystemTime::now(),
         started_at: Instant::now(),
-        listen,
-        ldaps_listen,
         directory,
-        limiter,
+        state: Mutex::new(State { config, ldap }),
+        access,
         reloading: Mutex::new(()),
         load_ms: AtomicU64::new(load_ms),
+        tracker: tracker.clone(),
         cancel: cancel.clone(),
     });
     let control = bind_control(&home)?;
     tracker.spawn(control_loop(control, server.clone()));
     tracker.spawn(signals(server.clone()));
-    tracing::info!(
-        listen = ?server.listen,
-        ldaps = ?server.ldaps_listen,
-        pid = std::process::id(),
-        "application server started"
-    );
+    {
+        let state = server.state.lock().await;
+        tracing::info!(
+            modules = ?state.config.modules,
+            listen = ?state.ldap.as_ref().map(|l| l.addresses(false)),
+            pid = std::process::id(),
+            "application server started"
+        );
+    }
 
     cancel.cancelled().await;
     tracing::info!("stopping");
@@ -162,55 +129,8 @@ pub async fn run(home: Home) -> Result<()> {
     Ok(())
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| {
-        let hint = match e.kind() {
-            std::io::ErrorKind::AddrInUse => format!(
-                "another program already listens there (see: ss -ltnp 'sport = :{}'); \
-                 stop it or change [ldap] listen",
-                addr.port()
-            ),
-            std::io::ErrorKind::PermissionDenied if addr.port() < 1024 => {
-                "ports below 1024 need CAP_NET_BIND_SERVICE (the systemd unit from install.sh \
-                 grants it), or choose a port above 1023 in [ldap] listen"
-                    .to_string()
-            }
-            std::io::ErrorKind::AddrNotAvailable => {
-                "this machine has no such address; check [ldap] listen".to_string()
-            }
-            _ => "check [ldap] listen".to_string(),
-        };
-        eyre!("cannot listen on {addr}: {e}; {hint}")
-    })
-}
-
-fn local_addrs(listeners: &[TcpListener]) -> Vec<SocketAddr> {
-    listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect()
-}
-
-fn read_bind_password(home: &Home, config: &Config) -> Result<Option<String>> {
-    if config.ldap.bind != crate::config::BindPolicy::Credentials {
-        return Ok(None);
-    }
-    let path = home.path(&config.ldap.bind_password_file);
-    let text = std::fs::read_to_string(&path).wrap_err_with(|| {
-        format!(
-            "bind = \"credentials\" needs the password in {} ([ldap] bind_password_file)",
-            path.display()
-        )
-    })?;
-    let password = text.trim_end_matches(['\r', '\n']).to_string();
-    if password.is_empty() {
-        return Err(eyre!(
-            "{} is empty ([ldap] bind_password_file)",
-            path.display()
-        ));
-    }
-    Ok(Some(password))
-}
+/// The module whose bundle is the LDAP listeners.
+const LDAP_MODULE: &str = "ldap-server";
 
 /// Builds the directory from the generation the store points to.
 pub async fn load_directory(home: &Home, config: &Config) -> Result<Directory> {
@@ -342,7 +262,13 @@ async fn access_log_writer(
 impl Server {
     async fn handle(&self, request: Request) -> Reply {
         match request {
-            Request::Status => Reply::Status(self.status()),
+            Request::Status => Reply::Status(self.status().await),
+            Request::Sync => match self.sync().await {
+                Ok(changes) => Reply::Synced { changes },
+                Err(e) => Reply::Error {
+                    message: format!("{e:#}; nothing was changed"),
+                },
+            },
             Request::Shutdown => {
                 self.cancel.cancel();
                 Reply::Ok
@@ -402,12 +328,15 @@ impl Server {
     /// pick it up at their next request; searches under way finish on the one they
     /// started with, and paged searches keep theirs to the last page.
     async fn swap(&self) -> Result<(u64, usize)> {
+        let config = self.state.lock().await.config.clone();
+        self.swap_with(&config).await
+    }
+
+    async fn swap_with(&self, config: &Config) -> Result<(u64, usize)> {
         let started = Instant::now();
-        let dir = load_directory(&self.home, &self.config)
-            .await
-            .inspect_err(|e| {
-                tracing::error!("reload failed, the previous generation keeps serving: {e:#}");
-            })?;
+        let dir = load_directory(&self.home, config).await.inspect_err(|e| {
+            tracing::error!("reload failed, the previous generation keeps serving: {e:#}");
+        })?;
         self.load_ms
             .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let (generation, contacts) = (dir.generation(), dir.len());
@@ -416,10 +345,99 @@ impl Server {
         Ok((generation, contacts))
     }
 
-    fn status(&self) -> Status {
+    /// Sync bundles: reads config.toml again, starts the bundles of newly
+    /// installed modules, stops those of removed ones and applies changed settings,
+    /// without a restart and without dropping the LDAP clients that stay. A config
+    /// that does not load, or a listener that cannot be bound, changes nothing.
+    async fn sync(&self) -> Result<Vec<String>> {
+        let new = Config::load(&self.home.config_file())?;
+        let mut guard = self.state.lock().await;
+        let state = &mut *guard;
+        let mut changes = Vec::new();
+        let catalog = Catalog::builtin();
+        let name = |id: &str| catalog.find(id).map_or(id.to_string(), |m| m.name.clone());
+        for id in new.modules.difference(&state.config.modules) {
+            changes.push(format!("{} installed", name(id)));
+        }
+        for id in state.config.modules.difference(&new.modules) {
+            changes.push(format!("{} removed", name(id)));
+        }
+        let rebuild =
+            new.ldap.base_dn != state.config.ldap.base_dn || new.numbers != state.config.numbers;
+        let wants_ldap = new.modules.contains(LDAP_MODULE);
+        match (state.ldap.as_mut(), wants_ldap) {
+            (Some(bundle), true) => {
+                changes.extend(bundle.apply(&self.home, &state.config, &new).await?)
+            }
+            (Some(bundle), false) => {
+                bundle.stop();
+                state.ldap = None;
+                changes.push("LDAP listeners stopped".to_string());
+            }
+            (None, true) => {
+                let bundle = ldap_bundle::LdapBundle::start(
+                    &self.home,
+                    &new,
+                    self.directory.subscribe(),
+                    self.access.clone(),
+                    &self.cancel,
+                    self.tracker.clone(),
+                )
+                .await?;
+                let listening: Vec<String> = bundle
+                    .addresses(false)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                changes.push(format!("LDAP listening on {}", listening.join(", ")));
+                state.ldap = Some(bundle);
+            }
+            (None, false) => {}
+        }
+        if new.node != state.config.node {
+            changes.push("node settings applied".to_string());
+        }
+        state.config = new.clone();
+        drop(guard);
+        if rebuild {
+            let _one_at_a_time = self.reloading.lock().await;
+            let (generation, contacts) = self.swap_with(&new).await?;
+            changes.push(format!(
+                "generation {generation} rebuilt for the new base DN or number rules ({contacts} contacts)"
+            ));
+        }
+        tracing::info!(?changes, "bundles synced");
+        Ok(changes)
+    }
+
+    async fn status(&self) -> Status {
         let dir = self.directory.borrow().clone();
+        let state = self.state.lock().await;
+        let ldap = state.ldap.as_ref();
+        let addresses = |ldaps| -> Vec<String> {
+            ldap.map(|l| l.addresses(ldaps).iter().map(ToString::to_string).collect())
+                .unwrap_or_default()
+        };
+        let catalog = Catalog::builtin();
+        let bundles = catalog
+            .modules()
+            .iter()
+            .flat_map(|m| {
+                let installed = state.config.modules.contains(&m.id);
+                m.bundles.iter().map(move |b| BundleStatus {
+                    name: b.clone(),
+                    module: m.id.clone(),
+                    state: match (installed, b.as_str()) {
+                        (false, _) => "not installed",
+                        (true, "ldap") if ldap.is_none() => "stopped",
+                        (true, _) => "running",
+                    }
+                    .to_string(),
+                })
+            })
+            .collect();
         Status {
-            node: self.config.node.name.clone(),
+            node: state.config.node.name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             pid: std::process::id(),
             started: self
@@ -428,13 +446,14 @@ impl Server {
                 .map(|d| d.as_secs())
                 .unwrap_or_default(),
             uptime_secs: self.started_at.elapsed().as_secs(),
-            listen: self.listen.iter().map(ToString::to_string).collect(),
-            ldaps_listen: self.ldaps_listen.iter().map(ToString::to_string).collect(),
-            base_dn: self.config.ldap.base_dn.clone(),
+            listen: addresses(false),
+            ldaps_listen: addresses(true),
+            base_dn: state.config.ldap.base_dn.clone(),
             generation: dir.generation(),
             generation_load_ms: self.load_ms.load(Ordering::Relaxed),
             contacts: dir.len(),
-            connections: self.limiter.open(),
+            connections: ldap.map(|l| l.connections()).unwrap_or_default(),
+            bundles,
         }
     }
 }

@@ -26,12 +26,21 @@ impl Node {
     /// A new home listening on a free loopback port, with config keys set:
     /// `("ldap.size_limit", "3")` (values are TOML).
     pub fn new(settings: &[(&str, &str)]) -> Node {
+        Node::init(&["init"], settings)
+    }
+
+    /// A node made with `sop init --bare`: no module installed.
+    pub fn bare(settings: &[(&str, &str)]) -> Node {
+        Node::init(&["init", "--bare"], settings)
+    }
+
+    fn init(init: &[&str], settings: &[(&str, &str)]) -> Node {
         let dir = tempfile::Builder::new().prefix("sop-").tempdir().unwrap();
         let node = Node {
             dir,
             port: free_port(),
         };
-        node.sop(&["init"]).success();
+        node.sop(init).success();
         let listen = format!("[\"127.0.0.1:{}\"]", node.port);
         let mut all = vec![("ldap.listen", listen.as_str())];
         all.extend_from_slice(settings);

@@ -6,18 +6,26 @@
 //! a typo and is refused. Values are parsed into typed settings here, at the edge;
 //! every error names the key, the bad value and what would be accepted.
 
+mod edit;
+
+pub use edit::{edit, set};
+
 use crate::directory::NumberRules;
+use crate::modules::Catalog;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The commented template, and the defaults.
-pub const TEMPLATE: &str = include_str!("../config/sop.toml");
+pub const TEMPLATE: &str = include_str!("../../config/sop.toml");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub node: NodeConfig,
+    /// Ids of the installed modules.
+    pub modules: BTreeSet<String>,
     pub ldap: LdapConfig,
     pub numbers: NumberRules,
 }
@@ -25,6 +33,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     pub name: String,
+    pub baseline: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +99,8 @@ pub enum ConfigError {
         table: String,
         known: String,
     },
+    #[error("{file}: cannot write: {reason}; nothing was changed")]
+    Write { file: String, reason: String },
     #[error("{file}: {key} = {value} is not accepted: expected {accepted}")]
     Value {
         file: String,
@@ -233,10 +244,13 @@ impl Reader<'_> {
         };
         self.check_bind(&ldap)?;
         self.check_tls(&ldap.tls)?;
+        let node = NodeConfig {
+            name: self.nonempty("node.name")?,
+            baseline: self.int("node.baseline", 1, 99)? as u32,
+        };
         Ok(Config {
-            node: NodeConfig {
-                name: self.nonempty("node.name")?,
-            },
+            modules: self.modules("modules.installed", node.baseline)?,
+            node,
             ldap,
             numbers: NumberRules {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
@@ -341,6 +355,24 @@ impl Reader<'_> {
         }
         if out.is_empty() && !may_be_empty {
             return Err(self.bad(key, "[]", "at least one address"));
+        }
+        Ok(out)
+    }
+
+    fn modules(&self, key: &str, baseline: u32) -> Result<BTreeSet<String>, ConfigError> {
+        let accepted = "a list of module ids such as [\"ucm\", \"ldap-server\"] (sop module list)";
+        let Some(toml::Value::Array(items)) = self.value(key) else {
+            return Err(self.bad(key, self.shown(key), accepted));
+        };
+        let mut out = BTreeSet::new();
+        for item in items {
+            match item.as_str() {
+                Some(id) => out.insert(id.trim().to_string()),
+                None => return Err(self.bad(key, item, accepted)),
+            };
+        }
+        if let Err(why) = Catalog::builtin().check_installed(&out, baseline) {
+            return Err(self.bad(key, self.shown(key), &format!("installable modules: {why}")));
         }
         Ok(out)
     }
