@@ -12,7 +12,7 @@
 //! display name, company, department, title, email, a u8 count of numbers, each a u8
 //! kind and a string; then the CRC-32 (u32) of everything before it.
 
-use crate::contacts::{Contact, Phone, PhoneKind};
+use super::codec::{Crc32Writer, Reader, checked_body, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
@@ -118,8 +118,7 @@ pub fn publish(
     let file = File::create(&tmp).map_err(io_err(&tmp))?;
     let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
     write_generation(&mut out, &generation).map_err(io_err(&tmp))?;
-    let crc = out.crc.clone().finalize();
-    let mut inner = out.inner;
+    let (mut inner, crc) = out.finish();
     inner.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
     let file = inner
         .into_inner()
@@ -262,12 +261,10 @@ fn read_with<T>(
     if bytes.len() < MAGIC.len() + 28 || &bytes[..8] != MAGIC {
         return Err(damaged("not a generation file (bad header)"));
     }
-    let (body, tail) = bytes.split_at(bytes.len() - 4);
-    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-    if crc32fast::hash(body) != stored {
+    let Some(body) = checked_body(&bytes) else {
         return Err(damaged("checksum mismatch (truncated or corrupted)"));
-    }
-    let mut r = Reader { buf: &body[8..] };
+    };
+    let mut r = Reader::new(&body[8..]);
     let parsed = (|| -> Option<T> {
         let number = r.u64()?;
         let created = r.u64()?;
@@ -276,25 +273,7 @@ fn read_with<T>(
         for _ in 0..count {
             let uid = r.string()?;
             let source = r.string()?;
-            let mut c = Contact {
-                id: r.string()?,
-                given_name: r.string()?,
-                surname: r.string()?,
-                display_name: r.string()?,
-                company: r.string()?,
-                department: r.string()?,
-                title: r.string()?,
-                email: r.string()?,
-                phones: Vec::new(),
-            };
-            let phones = r.u8()?;
-            for _ in 0..phones {
-                let kind = *PhoneKind::ALL.get(usize::from(r.u8()?))?;
-                c.phones.push(Phone {
-                    kind,
-                    number: r.string()?,
-                });
-            }
+            let c = r.contact()?;
             push(
                 &mut out,
                 ServedContact {
@@ -315,84 +294,11 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
     out.write_all(&g.created.to_le_bytes())?;
     out.write_all(&(g.contacts.len() as u64).to_le_bytes())?;
     for s in &g.contacts {
-        let c = &s.contact;
-        for field in [s.uid.as_str(), &s.source]
-            .into_iter()
-            .chain(c.text_fields())
-        {
-            write_str(out, field)?;
-        }
-        let phones = &c.phones[..c.phones.len().min(255)];
-        out.write_all(&[phones.len() as u8])?;
-        for p in phones {
-            let kind = PhoneKind::ALL
-                .iter()
-                .position(|k| *k == p.kind)
-                .unwrap_or(0);
-            out.write_all(&[kind as u8])?;
-            write_str(out, &p.number)?;
-        }
+        write_str(out, &s.uid)?;
+        write_str(out, &s.source)?;
+        write_contact(out, &s.contact)?;
     }
     Ok(())
-}
-
-fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
-    out.write_all(&(s.len() as u32).to_le_bytes())?;
-    out.write_all(s.as_bytes())
-}
-
-struct Reader<'a> {
-    buf: &'a [u8],
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.buf.len() < n {
-            return None;
-        }
-        let (head, rest) = self.buf.split_at(n);
-        self.buf = rest;
-        Some(head)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)?.try_into().ok().map(u32::from_le_bytes)
-    }
-    fn u64(&mut self) -> Option<u64> {
-        self.take(8)?.try_into().ok().map(u64::from_le_bytes)
-    }
-    fn string(&mut self) -> Option<String> {
-        let n = self.u32()? as usize;
-        std::str::from_utf8(self.take(n)?).ok().map(str::to_string)
-    }
-}
-
-/// Computes the CRC of everything written through it.
-struct Crc32Writer<W> {
-    inner: W,
-    crc: crc32fast::Hasher,
-}
-
-impl<W: Write> Crc32Writer<W> {
-    fn new(inner: W) -> Self {
-        Crc32Writer {
-            inner,
-            crc: crc32fast::Hasher::new(),
-        }
-    }
-}
-
-impl<W: Write> Write for Crc32Writer<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.crc.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]
@@ -442,7 +348,7 @@ mod tests {
         let mut bytes = Vec::new();
         let mut w = Crc32Writer::new(&mut bytes);
         write_generation(&mut w, &g2).unwrap();
-        let crc = w.crc.clone().finalize();
+        let (_, crc) = w.finish();
         bytes.extend_from_slice(&crc.to_le_bytes());
         fs::write(file_of(dir.path(), 2), &bytes).unwrap();
         fs::write(dir.path().join("current.tmp"), b"2").unwrap();

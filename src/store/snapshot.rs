@@ -1,0 +1,184 @@
+//! The contacts a source last imported (the UCM's external contacts, a directory
+//! source, a snapshot pushed by another node of the cluster): one file per source,
+//! replaced atomically (written aside, synced, renamed), with a CRC-32 and a
+//! SHA-256 of its contacts that names the snapshot across nodes.
+//!
+//! File format: `SOPSNAP1\n`, a u32 length and the JSON of `SnapshotMeta`, a u64
+//! count and the contacts (see `codec`), then the CRC-32 of everything before it.
+
+use super::codec::{Crc32Writer, Reader, checked_body, write_contact};
+use crate::contacts::Contact;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 9] = b"SOPSNAP1\n";
+
+/// What is known of a snapshot besides its contacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    /// The source's name (`external`, a directory source's name).
+    pub source: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    /// The node that imported it.
+    pub origin: String,
+    /// Where it came from (without credentials).
+    pub url: String,
+    pub count: u64,
+    /// SHA-256 of the contacts, hex: equal on two nodes means the same contacts.
+    pub hash: String,
+    /// HTTP validators of the fetched document, for conditional requests.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{path} is damaged ({reason}); import again to replace it")]
+    Damaged { path: String, reason: String },
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> SnapshotError + '_ {
+    move |source| SnapshotError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The SHA-256 (hex) of contacts as a snapshot stores them.
+pub fn content_hash(contacts: &[Contact]) -> String {
+    struct HashWriter(Sha256);
+    impl Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = HashWriter(Sha256::new());
+    for c in contacts {
+        // Writing into a hasher cannot fail.
+        let _ = write_contact(&mut h, c);
+    }
+    h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Replaces the snapshot at `path`; `meta`'s count and hash are filled in.
+pub fn write(
+    path: &Path,
+    mut meta: SnapshotMeta,
+    contacts: &[Contact],
+) -> Result<SnapshotMeta, SnapshotError> {
+    meta.count = contacts.len() as u64;
+    meta.hash = content_hash(contacts);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let tmp = path.with_extension("tmp");
+    let written = (|| -> io::Result<()> {
+        let file = File::create(&tmp)?;
+        let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
+        out.write_all(MAGIC)?;
+        let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
+        out.write_all(&(json.len() as u32).to_le_bytes())?;
+        out.write_all(&json)?;
+        out.write_all(&meta.count.to_le_bytes())?;
+        for c in contacts {
+            write_contact(&mut out, c)?;
+        }
+        let (mut inner, crc) = out.finish();
+        inner.write_all(&crc.to_le_bytes())?;
+        let file = inner.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(&tmp)(e));
+    }
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))?;
+    Ok(meta)
+}
+
+/// Reads a snapshot; `None` when there is none yet.
+pub fn read(path: &Path) -> Result<Option<(SnapshotMeta, Vec<Contact>)>, SnapshotError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    let damaged = |reason: &str| SnapshotError::Damaged {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    if !bytes.starts_with(MAGIC) {
+        return Err(damaged("not a snapshot file"));
+    }
+    let body = checked_body(&bytes).ok_or_else(|| damaged("checksum mismatch"))?;
+    let mut r = Reader::new(&body[MAGIC.len()..]);
+    let meta = (|| {
+        let n = r.u32()? as usize;
+        serde_json::from_slice::<SnapshotMeta>(r.take(n)?).ok()
+    })()
+    .ok_or_else(|| damaged("unreadable header"))?;
+    let count = r.u64().ok_or_else(|| damaged("no count"))?;
+    let mut contacts = Vec::with_capacity(count.min(10_000_000) as usize);
+    for _ in 0..count {
+        contacts.push(r.contact().ok_or_else(|| damaged("inconsistent content"))?);
+    }
+    if !r.buf.is_empty() {
+        return Err(damaged("trailing bytes"));
+    }
+    Ok(Some((meta, contacts)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::contacts::{Phone, PhoneKind};
+
+    #[test]
+    fn round_trip_and_damage_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("external.snap");
+        assert!(read(&path).unwrap().is_none());
+        let contacts = vec![Contact {
+            id: "u-1".into(),
+            given_name: "Zoë".into(),
+            surname: "Ångström".into(),
+            phones: vec![Phone {
+                kind: PhoneKind::Mobile,
+                number: "+46 70 123 45 67".into(),
+            }],
+            ..Contact::default()
+        }];
+        let meta = SnapshotMeta {
+            source: "external".into(),
+            origin: "node-a".into(),
+            ..SnapshotMeta::default()
+        };
+        let written = write(&path, meta, &contacts).unwrap();
+        assert_eq!(written.count, 1);
+        assert_eq!(written.hash.len(), 64);
+        let (m, c) = read(&path).unwrap().unwrap();
+        assert_eq!((m, c), (written.clone(), contacts.clone()));
+        let mut other = contacts.clone();
+        other[0].surname = "Angstrom".into();
+        assert_ne!(content_hash(&other), written.hash);
+
+        let mut bytes = fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n / 2] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(read(&path), Err(SnapshotError::Damaged { .. })));
+    }
+}
