@@ -61,6 +61,10 @@ impl Home {
     pub fn generations_dir(&self) -> PathBuf {
         self.data_dir().join("generations")
     }
+    /// Snapshots of imported sources (external contacts, directory sources).
+    pub fn sources_dir(&self) -> PathBuf {
+        self.data_dir().join("sources")
+    }
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")
     }

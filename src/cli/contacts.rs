@@ -1,16 +1,11 @@
 //! `sop contacts ...` and `sop ucm merge`.
 
-use super::{ContactsCommand, NewContact, UcmCommand, runtime};
+use super::{ContactsCommand, NewContact};
 use crate::contacts::{Contact, Phone, PhoneKind};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request};
-use crate::ucm::{self, MergeReport};
+use crate::ucm;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
-use std::time::Duration;
-
-/// A merge of a million contacts takes seconds; this is for a hung server.
-const MERGE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
     crate::node::prepare(home)?;
@@ -156,41 +151,4 @@ fn print_contacts(contacts: &[Contact], json: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-pub fn ucm(home: &Home, command: UcmCommand) -> Result<i32> {
-    crate::node::prepare(home)?;
-    match command {
-        UcmCommand::Merge => {
-            let rt = runtime()?;
-            let (report, served) = match rt.block_on(control::call(
-                &home.socket(),
-                &Request::Merge,
-                MERGE_TIMEOUT,
-            )) {
-                Ok(Reply::Merged(report)) => (report, true),
-                Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
-                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-                Err(CallError::NotRunning(_)) => (ucm::merge(home)?, false),
-                Err(e) => return Err(e.into()),
-            };
-            print_merge(&report, served);
-        }
-    }
-    Ok(0)
-}
-
-fn print_merge(r: &MergeReport, served: bool) {
-    for p in &r.problems {
-        eprintln!("warning: {p}");
-    }
-    println!(
-        "generation {} published: {} contacts (+{} added ~{} updated -{} removed) in {} ms",
-        r.generation, r.contacts, r.changes.added, r.changes.updated, r.changes.removed, r.millis
-    );
-    if served {
-        println!("the application server serves it now");
-    } else {
-        println!("the application server is stopped; it serves this generation when started");
-    }
 }

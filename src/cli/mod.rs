@@ -4,8 +4,10 @@
 mod bench;
 mod config;
 mod contacts;
+mod jobs;
 mod modules;
 mod server;
+mod ucm;
 
 use crate::home::Home;
 use clap::{Parser, Subcommand};
@@ -46,9 +48,12 @@ pub enum Command {
     /// The node's internal contacts
     #[command(subcommand)]
     Contacts(ContactsCommand),
-    /// Unified Communication Model: merge the sources into the served directory
+    /// Unified Communication Model: external contacts, imports, merges, rollback
     #[command(subcommand)]
     Ucm(UcmCommand),
+    /// Job history: imports, merges, rollbacks
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
@@ -189,9 +194,72 @@ pub struct NewContact {
 
 #[derive(Debug, Subcommand)]
 pub enum UcmCommand {
+    /// The settings (URL, crons, priority), their next runs, the last import and merge
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change settings; each value is checked and nothing is written if one is refused
+    Set {
+        /// URL of the external contacts ("" for none)
+        #[arg(long)]
+        url: Option<String>,
+        /// When to import them, e.g. "0 23 ? * *" ("" for on demand only)
+        #[arg(long)]
+        cron: Option<String>,
+        /// Priority of external contacts against internal ones (lower wins)
+        #[arg(long)]
+        priority: Option<u32>,
+        /// When to merge, e.g. "30 23 ? * *"
+        #[arg(long)]
+        merge_cron: Option<String>,
+        /// CA certificate (PEM) to trust for the URL ("" for the system's only)
+        #[arg(long)]
+        ca_file: Option<String>,
+        /// A file holding user:password for the URL; copied to the node's secrets (0600)
+        #[arg(long, conflicts_with = "no_credentials")]
+        credentials_file: Option<PathBuf>,
+        /// Forget the URL's credentials
+        #[arg(long)]
+        no_credentials: bool,
+    },
+    /// Import the external contacts now
+    Import {
+        /// Show what would change; apply nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply even an import the guards hold (mass removal, no contact)
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Merge every source into a new generation and publish it (a running server
     /// merges and swaps to it without dropping a connection)
-    Merge,
+    Merge {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the previous generation again
+    Rollback,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Imports, merges and rollbacks, newest first, with their counts
+    List {
+        /// How many
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One job with the entries it skipped
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,7 +305,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Server(c) => server::run(&home, c),
         Command::Bench(c) => bench::run(c),
         Command::Contacts(c) => contacts::run(&home, c),
-        Command::Ucm(c) => contacts::ucm(&home, c),
+        Command::Ucm(c) => ucm::run(&home, c),
+        Command::Jobs(c) => jobs::run(&home, c),
     }
 }
 

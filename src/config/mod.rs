@@ -26,8 +26,26 @@ pub struct Config {
     pub node: NodeConfig,
     /// Ids of the installed modules.
     pub modules: BTreeSet<String>,
+    pub ucm: UcmConfig,
     pub ldap: LdapConfig,
     pub numbers: NumberRules,
+}
+
+/// `[ucm]`: where external contacts come from, when they are imported and merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UcmConfig {
+    /// Empty: no external contacts.
+    pub url: String,
+    /// Empty: imported only on demand.
+    pub cron: String,
+    pub priority: i32,
+    pub internal_priority: i32,
+    pub merge_cron: String,
+    pub ca_file: Option<PathBuf>,
+    pub credentials_file: PathBuf,
+    pub max_removal_percent: u32,
+    pub max_size_bytes: u64,
+    pub fetch_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -248,8 +266,22 @@ impl Reader<'_> {
             name: self.nonempty("node.name")?,
             baseline: self.int("node.baseline", 1, 99)? as u32,
         };
+        let modules = self.modules("modules.installed", node.baseline)?;
+        let ucm = UcmConfig {
+            url: self.url("ucm.url")?,
+            cron: self.cron("ucm.cron", true)?,
+            priority: self.int("ucm.priority", 0, 1000)? as i32,
+            internal_priority: self.int("ucm.internal_priority", 0, 1000)? as i32,
+            merge_cron: self.cron("ucm.merge_cron", !modules.contains("ucm"))?,
+            ca_file: self.optional_path("ucm.ca_file")?,
+            credentials_file: PathBuf::from(self.string("ucm.credentials_file")?),
+            max_removal_percent: self.int("ucm.max_removal_percent", 0, 100)? as u32,
+            max_size_bytes: self.int("ucm.max_size_mib", 1, 65536)? << 20,
+            fetch_timeout: Duration::from_secs(self.int("ucm.fetch_timeout", 1, 86400)?),
+        };
         Ok(Config {
-            modules: self.modules("modules.installed", node.baseline)?,
+            ucm,
+            modules,
             node,
             ldap,
             numbers: NumberRules {
@@ -375,6 +407,41 @@ impl Reader<'_> {
             return Err(self.bad(key, self.shown(key), &format!("installable modules: {why}")));
         }
         Ok(out)
+    }
+
+    fn url(&self, key: &str) -> Result<String, ConfigError> {
+        let s = self.string(key)?.trim().to_string();
+        if let Err(why) = crate::ucm::check_url(&s) {
+            // A password typed into the URL is not repeated in the message.
+            let shown = match s.split_once("://") {
+                Some((scheme, rest)) if rest.split('/').next().unwrap_or("").contains('@') => {
+                    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+                    format!("\"{scheme}://***@{host}\"")
+                }
+                _ => self.shown(key),
+            };
+            return Err(self.bad(key, shown, &why));
+        }
+        Ok(s)
+    }
+
+    /// A cron spec; empty only when `may_be_empty`.
+    fn cron(&self, key: &str, may_be_empty: bool) -> Result<String, ConfigError> {
+        let s = self.string(key)?.trim().to_string();
+        if s.is_empty() {
+            if may_be_empty {
+                return Ok(s);
+            }
+            return Err(self.bad(
+                key,
+                "\"\"",
+                "a cron spec such as \"30 23 ? * *\" (required while UCM is installed)",
+            ));
+        }
+        if let Err(why) = crate::ucm::check_cron(&s) {
+            return Err(self.bad(key, self.shown(key), &why));
+        }
+        Ok(s)
     }
 
     fn base_dn(&self, key: &str) -> Result<String, ConfigError> {

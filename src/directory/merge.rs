@@ -3,13 +3,22 @@
 //! - Each contact's `uid` (and so its DN) is derived from its source and its id in that
 //!   source, so it stays the same from one generation to the next.
 //! - Within a source nothing is merged: two contacts with the same name are two entries.
-//! - The same person coming from two sources (same e-mail address, or same name and a
-//!   shared number) is served once, from the source with the lower priority number.
+//! - The same person coming from several sources is served once. Two contacts of two
+//!   sources are the same person when they have the same global id (a vCard UID or
+//!   directory GUID: 8 characters or more), else a number in common, else the same
+//!   e-mail address. A number several contacts of one source share (a switchboard)
+//!   and a short extension never identify anyone.
+//! - For each field, the source with the lower priority number wins; fields it
+//!   leaves empty are filled from the others, kind of number by kind of number. Two
+//!   different non-empty values are a conflict, counted in the report.
 //! - Served order is alphabetical by common name (case-insensitive), then uid, so a
 //!   phone that stops at its size limit shows the first names in order.
 
+use super::NumberRules;
+use super::matching::canonical_number;
 use crate::contacts::Contact;
 use crate::directory::ServedContact;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The contacts of one source.
@@ -22,12 +31,36 @@ pub struct Source {
 }
 
 /// What changed from the previous generation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changes {
     pub added: usize,
     pub updated: usize,
     pub removed: usize,
 }
+
+/// What the merge did with each source, and with duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeStats {
+    pub sources: Vec<SourceCount>,
+    /// Contacts folded into a contact of a preferred source.
+    pub duplicates: usize,
+    /// Fields where folded contacts disagreed (the preferred source's value is served).
+    pub conflicts: usize,
+    /// The first few conflicts, for the report.
+    pub conflict_examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCount {
+    pub name: String,
+    pub priority: i32,
+    /// Contacts the source gave.
+    pub contacts: usize,
+    /// Entries it is served as (the others were folded or had no name nor number).
+    pub served: usize,
+}
+
+const CONFLICT_EXAMPLES: usize = 20;
 
 /// A DN-safe uid for a contact id of a source.
 pub fn uid(source: &str, id: &str) -> String {
@@ -44,56 +77,218 @@ pub fn uid(source: &str, id: &str) -> String {
     }
 }
 
-fn same_person_keys(c: &Contact) -> Vec<String> {
-    let mut keys = Vec::new();
-    let email = c.email.trim().to_lowercase();
-    if !email.is_empty() {
-        keys.push(format!("mail:{email}"));
+/// A number as a key: its reverse-lookup form, else its digits (with `+`); `None`
+/// for extensions and the like (fewer than 6 digits).
+fn number_key(number: &str, rules: &NumberRules) -> Option<String> {
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    if digits < 6 {
+        return None;
     }
-    let name = c.common_name().to_lowercase();
-    for p in &c.phones {
-        let digits: String = p.number.chars().filter(char::is_ascii_digit).collect();
-        if !digits.is_empty() {
-            keys.push(format!("name:{name}|{digits}"));
-        }
-    }
-    keys
+    canonical_number(number, rules).or_else(|| {
+        let plus = if number.trim_start().starts_with('+') {
+            "+"
+        } else {
+            ""
+        };
+        Some(format!(
+            "{plus}{}",
+            number
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        ))
+    })
 }
 
-/// Merges sources into served contacts, in served order.
-pub fn merge(mut sources: Vec<Source>) -> Vec<ServedContact> {
+/// The keys a contact may be recognised by, strongest first.
+struct Keys {
+    id: Option<String>,
+    numbers: Vec<String>,
+    mail: Option<String>,
+}
+
+fn keys(c: &Contact, rules: &NumberRules, shared: &HashMap<String, usize>) -> Keys {
+    let id = c.id.trim();
+    let mail = c.email.trim().to_lowercase();
+    Keys {
+        id: (id.chars().count() >= 8).then(|| id.to_string()),
+        numbers: c
+            .phones
+            .iter()
+            .filter_map(|p| number_key(&p.number, rules))
+            .filter(|k| shared.get(k).copied().unwrap_or(0) <= 1)
+            .collect(),
+        mail: (!mail.is_empty()).then_some(mail),
+    }
+}
+
+struct Entry {
+    served: ServedContact,
+    /// Ranks of the sources folded into it.
+    ranks: Vec<usize>,
+}
+
+#[derive(Default)]
+struct Index {
+    ids: HashMap<String, usize>,
+    numbers: HashMap<String, usize>,
+    mails: HashMap<String, usize>,
+}
+
+impl Index {
+    /// The entry of another source this contact is the same person as.
+    fn find(&self, k: &Keys, entries: &[Entry], rank: usize) -> Option<usize> {
+        let free = |at: &usize| !entries[*at].ranks.contains(&rank);
+        if let Some(at) =
+            k.id.as_ref()
+                .and_then(|id| self.ids.get(id))
+                .filter(|a| free(a))
+        {
+            return Some(*at);
+        }
+        if let Some(at) = k
+            .numbers
+            .iter()
+            .filter_map(|n| self.numbers.get(n))
+            .find(|a| free(a))
+        {
+            return Some(*at);
+        }
+        k.mail
+            .as_ref()
+            .and_then(|m| self.mails.get(m))
+            .filter(|a| free(a))
+            .copied()
+    }
+
+    fn add(&mut self, k: Keys, at: usize) {
+        if let Some(id) = k.id {
+            self.ids.entry(id).or_insert(at);
+        }
+        for n in k.numbers {
+            self.numbers.entry(n).or_insert(at);
+        }
+        if let Some(m) = k.mail {
+            self.mails.entry(m).or_insert(at);
+        }
+    }
+}
+
+/// Fills `into`'s empty fields from `from`; returns the fields that disagree.
+fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static str> {
+    let mut conflicts = Vec::new();
+    let fields: [(&'static str, &mut String, &String); 7] = [
+        ("given name", &mut into.given_name, &from.given_name),
+        ("surname", &mut into.surname, &from.surname),
+        ("display name", &mut into.display_name, &from.display_name),
+        ("company", &mut into.company, &from.company),
+        ("department", &mut into.department, &from.department),
+        ("title", &mut into.title, &from.title),
+        ("e-mail", &mut into.email, &from.email),
+    ];
+    for (name, mine, theirs) in fields {
+        if mine.trim().is_empty() {
+            mine.clone_from(theirs);
+        } else if !theirs.trim().is_empty() && !mine.trim().eq_ignore_ascii_case(theirs.trim()) {
+            conflicts.push(name);
+        }
+    }
+    for kind in crate::contacts::PhoneKind::ALL {
+        let theirs: Vec<_> = from
+            .phones
+            .iter()
+            .filter(|p| p.kind == kind)
+            .cloned()
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        let mine: Vec<Option<String>> = into
+            .phones
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| number_key(&p.number, rules))
+            .collect();
+        if mine.is_empty() {
+            into.phones.extend(theirs);
+        } else if theirs
+            .iter()
+            .any(|p| !mine.contains(&number_key(&p.number, rules)))
+        {
+            conflicts.push(kind.as_str());
+        }
+    }
+    conflicts
+}
+
+/// Merges sources into served contacts, in served order, and says what it did.
+pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContact>, MergeStats) {
     sources.sort_by_key(|s| s.priority);
-    // Which source first claimed each "same person" key.
-    let mut claimed: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
+    let mut stats = MergeStats::default();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut index = Index::default();
     for (rank, source) in sources.into_iter().enumerate() {
+        // Numbers several contacts of this source share identify none of them.
+        let mut shared: HashMap<String, usize> = HashMap::new();
+        for c in &source.contacts {
+            for p in &c.phones {
+                if let Some(k) = number_key(&p.number, rules) {
+                    *shared.entry(k).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut count = SourceCount {
+            name: source.name.clone(),
+            priority: source.priority,
+            contacts: source.contacts.len(),
+            served: 0,
+        };
         for contact in source.contacts {
             if !contact.is_servable() {
                 continue;
             }
-            let keys = same_person_keys(&contact);
-            if keys
-                .iter()
-                .any(|k| claimed.get(k).is_some_and(|r| *r < rank))
-            {
-                continue;
+            let k = keys(&contact, rules, &shared);
+            match index.find(&k, &entries, rank) {
+                Some(at) => {
+                    let entry = &mut entries[at];
+                    let differ = fill(&mut entry.served.contact, &contact, rules);
+                    entry.ranks.push(rank);
+                    stats.duplicates += 1;
+                    stats.conflicts += differ.len();
+                    if !differ.is_empty() && stats.conflict_examples.len() < CONFLICT_EXAMPLES {
+                        stats.conflict_examples.push(format!(
+                            "{} ({}): {} from {} kept over {}",
+                            entry.served.contact.common_name(),
+                            entry.served.uid,
+                            differ.join(", "),
+                            entry.served.source,
+                            source.name
+                        ));
+                    }
+                    index.add(k, at);
+                }
+                None => {
+                    count.served += 1;
+                    index.add(k, entries.len());
+                    entries.push(Entry {
+                        served: ServedContact {
+                            uid: uid(&source.name, &contact.id),
+                            source: source.name.clone(),
+                            contact,
+                        },
+                        ranks: vec![rank],
+                    });
+                }
             }
-            for k in keys {
-                claimed.entry(k).or_insert(rank);
-            }
-            out.push(ServedContact {
-                uid: uid(&source.name, &contact.id),
-                source: source.name.clone(),
-                contact,
-            });
         }
+        stats.sources.push(count);
     }
-    let mut keyed: Vec<(String, ServedContact)> = out
+    let mut keyed: Vec<(String, ServedContact)> = entries
         .into_iter()
-        .map(|s| (s.contact.common_name().to_lowercase(), s))
+        .map(|e| (e.served.contact.common_name().to_lowercase(), e.served))
         .collect();
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.uid.cmp(&b.1.uid)));
-    keyed.into_iter().map(|(_, s)| s).collect()
+    (keyed.into_iter().map(|(_, s)| s).collect(), stats)
 }
 
 /// Counts what a new generation adds, changes and removes compared with the previous one.
@@ -148,19 +343,22 @@ mod tests {
 
     #[test]
     fn same_names_stay_two_entries_and_order_is_alphabetical() {
-        let served = merge(vec![Source {
-            name: "int".into(),
-            priority: 0,
-            contacts: vec![
-                person("2", "John", "Smith", "1", ""),
-                person("1", "ada", "Lovelace", "2", ""),
-                person("3", "John", "Smith", "3", ""),
-                Contact {
-                    id: "4".into(),
-                    ..Contact::default()
-                },
-            ],
-        }]);
+        let (served, _) = merge(
+            vec![Source {
+                name: "int".into(),
+                priority: 0,
+                contacts: vec![
+                    person("2", "John", "Smith", "1", ""),
+                    person("1", "ada", "Lovelace", "2", ""),
+                    person("3", "John", "Smith", "3", ""),
+                    Contact {
+                        id: "4".into(),
+                        ..Contact::default()
+                    },
+                ],
+            }],
+            &NumberRules::default(),
+        );
         let names: Vec<(String, String)> = served
             .iter()
             .map(|s| (s.contact.common_name(), s.uid.clone()))
@@ -176,48 +374,109 @@ mod tests {
     }
 
     #[test]
-    fn the_same_person_from_two_sources_is_served_once_from_the_preferred() {
-        let served = merge(vec![
-            Source {
-                name: "ext".into(),
-                priority: 10,
-                contacts: vec![
-                    person("a", "Ada", "Lovelace", "+44 1", "ada@example.org"),
-                    person("b", "Alan", "Turing", "+44 2", ""),
-                    person("c", "Grace", "Hopper", "+1 3", ""),
-                ],
-            },
-            Source {
-                name: "int".into(),
-                priority: 0,
-                contacts: vec![
-                    person("1", "Ada", "L.", "999", "ADA@example.org"),
-                    person("2", "Alan", "Turing", "+44-2", ""),
-                ],
-            },
-        ]);
+    fn the_same_person_from_two_sources_is_one_entry_filled_from_both() {
+        let mut ada_ext = person(
+            "a",
+            "Ada",
+            "Lovelace",
+            "+44 20 7946 0001",
+            "ada@example.org",
+        );
+        ada_ext.company = "Analytical Engines".into();
+        ada_ext.title = "Countess".into();
+        let mut ada_int = person("1", "Ada", "King", "+44 20 7946 0099", "ADA@example.org");
+        ada_int.title = "Programmer".into();
+        let (served, stats) = merge(
+            vec![
+                Source {
+                    name: "ext".into(),
+                    priority: 10,
+                    contacts: vec![
+                        ada_ext,
+                        person("b", "Alan", "Turing", "+44 20 7946 0002", ""),
+                        person("c", "Grace", "Hopper", "+1 202 555 0103", ""),
+                        // A switchboard number shared within the source identifies no one.
+                        person("d", "Reception", "ACME", "+49 30 1234567", ""),
+                        person("e", "Sales", "ACME", "+49 30 1234567", ""),
+                    ],
+                },
+                Source {
+                    name: "int".into(),
+                    priority: 0,
+                    contacts: vec![
+                        ada_int,
+                        person("2", "Alan", "Turing", "+44-20-7946-0002", ""),
+                        person("3", "Bob", "Builder", "+49 30 1234567", ""),
+                    ],
+                },
+            ],
+            &NumberRules::default(),
+        );
         let uids: Vec<&str> = served.iter().map(|s| s.uid.as_str()).collect();
-        assert_eq!(uids, vec!["int-1", "int-2", "ext-c"]);
+        assert_eq!(uids, ["int-1", "int-2", "int-3", "ext-c", "ext-d", "ext-e"]);
+        let ada = &served[0].contact;
+        assert_eq!(ada.surname, "King", "the preferred source wins");
+        assert_eq!(ada.company, "Analytical Engines", "gaps are filled");
+        assert_eq!(ada.title, "Programmer");
+        assert_eq!(ada.phones.len(), 1);
+        assert_eq!(stats.duplicates, 2);
+        assert_eq!(stats.conflicts, 3, "surname, title, work number: {stats:?}");
+        assert_eq!(stats.sources[0].name, "int");
+        assert_eq!((stats.sources[1].contacts, stats.sources[1].served), (5, 3));
+        assert!(stats.conflict_examples[0].contains("from int kept over ext"));
+    }
+
+    #[test]
+    fn global_ids_match_before_numbers_and_mail() {
+        let uuid = "urn:uuid:6f1c7c7e-0001";
+        let mut a = person(uuid, "Ada", "Lovelace", "1", "");
+        a.company = "A".into();
+        let b = person(uuid, "Augusta", "King", "2", "other@example.org");
+        let (served, stats) = merge(
+            vec![
+                Source {
+                    name: "ext".into(),
+                    priority: 1,
+                    contacts: vec![a],
+                },
+                Source {
+                    name: "dir".into(),
+                    priority: 2,
+                    contacts: vec![b],
+                },
+            ],
+            &NumberRules::default(),
+        );
+        assert_eq!(served.len(), 1);
+        assert_eq!(stats.duplicates, 1);
+        assert_eq!(served[0].contact.email, "other@example.org");
     }
 
     #[test]
     fn changes_count_added_updated_removed() {
-        let a = merge(vec![Source {
-            name: "int".into(),
-            priority: 0,
-            contacts: vec![
-                person("1", "A", "A", "1", ""),
-                person("2", "B", "B", "2", ""),
-            ],
-        }]);
-        let b = merge(vec![Source {
-            name: "int".into(),
-            priority: 0,
-            contacts: vec![
-                person("2", "B", "Bee", "2", ""),
-                person("3", "C", "C", "3", ""),
-            ],
-        }]);
+        let rules = NumberRules::default();
+        let (a, _) = merge(
+            vec![Source {
+                name: "int".into(),
+                priority: 0,
+                contacts: vec![
+                    person("1", "A", "A", "1", ""),
+                    person("2", "B", "B", "2", ""),
+                ],
+            }],
+            &rules,
+        );
+        let (b, _) = merge(
+            vec![Source {
+                name: "int".into(),
+                priority: 0,
+                contacts: vec![
+                    person("2", "B", "Bee", "2", ""),
+                    person("3", "C", "C", "3", ""),
+                ],
+            }],
+            &rules,
+        );
         assert_eq!(
             changes(&a, &b),
             Changes {

@@ -288,7 +288,8 @@ impl Server {
             Request::Merge => {
                 let _one_at_a_time = self.reloading.lock().await;
                 let home = self.home.clone();
-                let merged = tokio::task::spawn_blocking(move || crate::ucm::merge(&home))
+                let config = self.state.lock().await.config.clone();
+                let merged = tokio::task::spawn_blocking(move || crate::ucm::merge(&home, &config))
                     .await
                     .map_err(|e| eyre!("the merge stopped: {e}"))
                     .and_then(|r| r);

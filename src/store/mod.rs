@@ -30,7 +30,20 @@ pub enum StoreError {
     NoSuchContact(String),
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: the entries a job skipped, with their reasons.
+const JOB_ERRORS: &str = "
+CREATE TABLE job_errors (
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    position TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX job_errors_by_job ON job_errors(job_id);
+";
+
+/// Jobs kept in the history; older ones (and their errors) are removed.
+pub const JOBS_KEPT: i64 = 1000;
 
 const SCHEMA: &str = "
 CREATE TABLE contacts (
@@ -114,9 +127,14 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
-        if version == 0 {
+        let migration = match version {
+            0 => format!("{SCHEMA} {JOB_ERRORS}"),
+            1 => JOB_ERRORS.to_string(),
+            _ => String::new(),
+        };
+        if !migration.is_empty() {
             conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN; {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
             .map_err(open_err)?;
         }
@@ -267,11 +285,52 @@ impl Store {
     }
 
     pub fn record_job(&mut self, job: &Job) -> Result<i64, StoreError> {
-        self.conn.execute(
+        self.record_job_with_errors(job, &[])
+    }
+
+    /// Records a finished job and the entries it skipped (position, reason); keeps
+    /// the last `JOBS_KEPT` jobs.
+    pub fn record_job_with_errors(
+        &mut self,
+        job: &Job,
+        errors: &[(String, String)],
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "INSERT INTO jobs (kind, started, finished, status, counts, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![job.kind, job.started, job.finished, job.status, job.counts, job.message],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO job_errors (job_id, position, reason) VALUES (?1, ?2, ?3)")?;
+            for (position, reason) in errors {
+                insert.execute(params![id, position, reason])?;
+            }
+        }
+        tx.execute("DELETE FROM jobs WHERE id <= ?1", [id - JOBS_KEPT])?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn job(&self, id: i64) -> Result<Option<Job>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, kind, started, finished, status, counts, message FROM jobs WHERE id = ?1",
+                [id],
+                job_from_row,
+            )
+            .optional()?)
+    }
+
+    /// The entries a job skipped: (position, reason).
+    pub fn job_errors(&self, id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT position, reason FROM job_errors WHERE job_id = ?1 ORDER BY rowid")?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The most recent jobs first.
@@ -279,17 +338,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, kind, started, finished, status, counts, message FROM jobs ORDER BY id DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(Job {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                started: r.get(2)?,
-                finished: r.get(3)?,
-                status: r.get(4)?,
-                counts: r.get(5)?,
-                message: r.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map([limit as i64], job_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -309,6 +358,18 @@ impl Store {
         }
         Ok(phones)
     }
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    Ok(Job {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        started: r.get(2)?,
+        finished: r.get(3)?,
+        status: r.get(4)?,
+        counts: r.get(5)?,
+        message: r.get(6)?,
+    })
 }
 
 const SELECT: &str =

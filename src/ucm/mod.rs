@@ -1,14 +1,61 @@
-//! Unified Communication Model: the sources of contacts and their merge into the
-//! served directory. Today the one source is the node's internal contacts.
+//! Unified Communication Model: the sources of contacts (the node's internal
+//! contacts, the external contacts imported from a URL) and their merge into the
+//! served directory.
 
-use crate::directory::merge::{self, Changes, Source};
+pub mod import;
+
+use crate::config::Config;
+use crate::directory::merge::{self, Changes, MergeStats, Source};
 use crate::directory::{Builder, Directory, NumberRules};
 use crate::home::Home;
 use crate::store::generations::{self, Loaded};
+use crate::store::snapshot;
 use crate::store::{Job, Store};
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Whether the import can fetch from this URL (empty: no URL); says what is
+/// accepted otherwise.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let accepted = "\"\" (none), or an https://, http:// or file:// URL, or an absolute path";
+    if url.is_empty() || url.starts_with('/') {
+        return Ok(());
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(accepted.to_string());
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(
+            "a URL without user:password@; keep credentials apart with sop ucm set --credentials-file FILE"
+                .to_string(),
+        );
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
+        "file" if rest.starts_with('/') => Ok(()),
+        _ => Err(accepted.to_string()),
+    }
+}
+
+/// Whether a cron spec is valid; says why not.
+pub fn check_cron(spec: &str) -> Result<(), String> {
+    use std::str::FromStr;
+    let fields = spec.split_whitespace().count();
+    let full = match fields {
+        5 => format!("0 {spec}"),
+        6 | 7 => spec.to_string(),
+        n => {
+            return Err(format!(
+                "a cron spec of 5 fields (minute hour day month weekday, e.g. \"0 23 ? * *\"), or 6-7 with seconds first; got {n} fields"
+            ));
+        }
+    };
+    cron::Schedule::from_str(&full)
+        .map(|_| ())
+        .map_err(|e| format!("a valid cron spec such as \"0 23 ? * *\" ({e})"))
+}
 
 /// The sample phone book a new node serves.
 pub const SAMPLE: &str = include_str!("../../assets/sample-phonebook.csv");
@@ -19,12 +66,60 @@ pub struct MergeReport {
     pub generation: u64,
     pub contacts: usize,
     pub changes: Changes,
+    /// Per-source counts, duplicates folded and conflicts.
+    pub stats: MergeStats,
     pub millis: u64,
-    /// Problems met while reading the previous generation (it still merged).
+    /// Problems met while reading the previous generation or a source (it still merged).
     pub problems: Vec<String>,
 }
 
-fn now() -> u64 {
+/// Where a long job is, for `sop server status` and the shell.
+#[derive(Debug, Default)]
+pub struct Progress {
+    state: std::sync::Mutex<ProgressState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressState {
+    pub stage: String,
+    pub done: u64,
+    /// 0 when unknown.
+    pub total: u64,
+}
+
+impl Progress {
+    pub fn set(&self, stage: &str, done: u64, total: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = ProgressState {
+                stage: stage.to_string(),
+                done,
+                total,
+            };
+        }
+    }
+
+    pub fn get(&self) -> ProgressState {
+        self.state.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// Holds the lock of the sources folder: one import at a time, across processes.
+pub fn lock_sources(home: &Home) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let dir = home.sources_dir();
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .wrap_err_with(|| format!("cannot open {}", path.display()))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .wrap_err_with(|| format!("cannot lock {}", path.display()))
+}
+
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -36,14 +131,30 @@ pub fn open_store(home: &Home) -> Result<Store> {
 }
 
 /// Merges every source into a new generation and publishes it. Blocking.
-pub fn merge(home: &Home) -> Result<MergeReport> {
+pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
     let started = Instant::now();
     let started_at = now();
     let dir = home.generations_dir();
     let lock = generations::lock(&dir)?;
     let mut store = open_store(home)?;
     let internal = store.all()?;
-    let (previous, problems) = match generations::load_current(&dir) {
+    let mut sources = vec![Source {
+        name: "int".to_string(),
+        priority: config.ucm.internal_priority,
+        contacts: internal,
+    }];
+    let mut source_problems = Vec::new();
+    match snapshot::read(&import::snapshot_path(home)) {
+        Ok(Some((_, contacts))) => sources.push(Source {
+            name: import::EXTERNAL.to_string(),
+            priority: config.ucm.priority,
+            contacts,
+        }),
+        Ok(None) => {}
+        // A damaged snapshot must not empty the directory: stop here.
+        Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
+    }
+    let (previous, mut problems) = match generations::load_current(&dir) {
         Ok(Some(Loaded {
             generation,
             problems,
@@ -51,11 +162,8 @@ pub fn merge(home: &Home) -> Result<MergeReport> {
         Ok(None) => (Vec::new(), Vec::new()),
         Err(e) => (Vec::new(), vec![e.to_string()]),
     };
-    let served = merge::merge(vec![Source {
-        name: "int".to_string(),
-        priority: 0,
-        contacts: internal,
-    }]);
+    problems.append(&mut source_problems);
+    let (served, stats) = merge::merge(sources, &config.numbers);
     let changes = merge::changes(&previous, &served);
     drop(previous);
     let generation = generations::publish(&dir, &lock, served, started_at)
@@ -64,6 +172,7 @@ pub fn merge(home: &Home) -> Result<MergeReport> {
         generation: generation.number,
         contacts: generation.contacts.len(),
         changes,
+        stats,
         millis: started.elapsed().as_millis() as u64,
         problems,
     };
@@ -73,6 +182,9 @@ pub fn merge(home: &Home) -> Result<MergeReport> {
         "added": changes.added,
         "updated": changes.updated,
         "removed": changes.removed,
+        "duplicates": report.stats.duplicates,
+        "conflicts": report.stats.conflicts,
+        "sources": report.stats.sources,
     });
     store.record_job(&Job {
         id: 0,
@@ -84,6 +196,41 @@ pub fn merge(home: &Home) -> Result<MergeReport> {
         message: report.problems.join("; "),
     })?;
     Ok(report)
+}
+
+/// Serves the generation before the current one again. Returns its number.
+pub fn rollback(home: &Home) -> Result<u64> {
+    let dir = home.generations_dir();
+    let lock = generations::lock(&dir)?;
+    let started = now();
+    let number = generations::rollback(&dir, &lock)?;
+    open_store(home)?.record_job(&Job {
+        id: 0,
+        kind: "rollback".to_string(),
+        started: started as i64,
+        finished: now() as i64,
+        status: "ok".to_string(),
+        counts: serde_json::json!({ "generation": number }).to_string(),
+        message: String::new(),
+    })?;
+    Ok(number)
+}
+
+/// The next `n` times a cron spec fires after `after`, in local time.
+pub fn next_runs(
+    spec: &str,
+    after: chrono::DateTime<chrono::Local>,
+    n: usize,
+) -> Vec<chrono::DateTime<chrono::Local>> {
+    use std::str::FromStr;
+    let full = if spec.split_whitespace().count() == 5 {
+        format!("0 {spec}")
+    } else {
+        spec.to_string()
+    };
+    cron::Schedule::from_str(&full)
+        .map(|s| s.after(&after).take(n).collect())
+        .unwrap_or_default()
 }
 
 /// Builds the directory from the current generation (an empty one when there is
@@ -116,6 +263,7 @@ pub fn seed_sample(home: &Home) -> Result<()> {
     let sample = crate::sources::csv::import(SAMPLE.as_bytes())?;
     store.import(&sample.contacts, false)?;
     drop(store);
-    merge(home)?;
+    let config = Config::load(&home.config_file()).unwrap_or_else(|_| Config::defaults());
+    merge(home, &config)?;
     Ok(())
 }

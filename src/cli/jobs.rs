@@ -1,0 +1,114 @@
+//! `sop jobs list|show`: the job history.
+
+use super::JobsCommand;
+use crate::home::Home;
+use crate::store::Job;
+use color_eyre::eyre::Result;
+
+pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
+    crate::node::prepare(home)?;
+    let store = crate::ucm::open_store(home)?;
+    match command {
+        JobsCommand::List { limit, json } => {
+            let jobs = store.jobs(limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+                return Ok(0);
+            }
+            if jobs.is_empty() {
+                println!("no job yet");
+            }
+            println!(
+                "{:>5}  {:<9} {:<16} {:>6}  {:<10} SUMMARY",
+                "ID", "KIND", "STARTED", "SECS", "STATUS"
+            );
+            for j in jobs {
+                println!(
+                    "{:>5}  {:<9} {:<16} {:>6}  {:<10} {}",
+                    j.id,
+                    j.kind,
+                    time(j.started),
+                    j.finished - j.started,
+                    j.status,
+                    summary(&j)
+                );
+            }
+        }
+        JobsCommand::Show { id, json } => {
+            let Some(job) = store.job(id)? else {
+                eprintln!("no job {id} (sop jobs list shows the last ones)");
+                return Ok(1);
+            };
+            let errors = store.job_errors(id)?;
+            if json {
+                let value = serde_json::json!({
+                    "job": job,
+                    "counts": serde_json::from_str::<serde_json::Value>(&job.counts).unwrap_or_default(),
+                    "errors": errors.iter().map(|(p, r)| serde_json::json!({"position": p, "reason": r})).collect::<Vec<_>>(),
+                });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(0);
+            }
+            println!("job {} ({})", job.id, job.kind);
+            println!("status    {}", job.status);
+            println!("started   {}", time(job.started));
+            println!("finished  {}", time(job.finished));
+            if !job.message.is_empty() {
+                println!("message   {}", job.message);
+            }
+            if let Ok(serde_json::Value::Object(counts)) = serde_json::from_str(&job.counts) {
+                for (k, v) in counts {
+                    println!("{:<9} {v}", k);
+                }
+            }
+            if !errors.is_empty() {
+                println!("{} entries skipped:", errors.len());
+                for (position, reason) in errors {
+                    println!("  {position}: {reason}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn time(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// One line of counts: "+3 ~1 -0, 120 contacts".
+fn summary(j: &Job) -> String {
+    let v: serde_json::Value = serde_json::from_str(&j.counts).unwrap_or_default();
+    let n = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let mut out = match j.kind.as_str() {
+        "import" => format!(
+            "+{} ~{} -{}, {} read, {} skipped",
+            n("added"),
+            n("updated"),
+            n("removed"),
+            n("parsed"),
+            n("skipped")
+        ),
+        "merge" => format!(
+            "generation {}: {} contacts, +{} ~{} -{}",
+            n("generation"),
+            n("contacts"),
+            n("added"),
+            n("updated"),
+            n("removed")
+        ),
+        "rollback" => format!("generation {} serves again", n("generation")),
+        _ => String::new(),
+    };
+    if !j.message.is_empty() {
+        out.push_str(" | ");
+        out.push_str(&j.message);
+    }
+    out
+}

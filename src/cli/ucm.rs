@@ -1,0 +1,365 @@
+//! `sop ucm show|set|import|merge|rollback`: Edit Unified Communication Model.
+
+use super::{UcmCommand, runtime};
+use crate::config::{self, Config};
+use crate::home::Home;
+use crate::server::control::{self, CallError, Reply, Request};
+use crate::ucm::import::{self, ImportOptions, ImportReport};
+use crate::ucm::{self, MergeReport, Progress};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
+
+/// A merge of a million contacts takes seconds; this is for a hung server.
+const MERGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
+    crate::node::prepare(home)?;
+    let config = match Config::load(&home.config_file()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
+        }
+    };
+    if !config.modules.contains("ucm") {
+        eprintln!("the Unified Communication Model is not installed: sop module install ucm");
+        return Ok(1);
+    }
+    match command {
+        UcmCommand::Show { json } => show(home, &config, json)?,
+        UcmCommand::Set {
+            url,
+            cron,
+            priority,
+            merge_cron,
+            ca_file,
+            credentials_file,
+            no_credentials,
+        } => {
+            return set(
+                home,
+                Settings {
+                    url,
+                    cron,
+                    priority,
+                    merge_cron,
+                    ca_file,
+                },
+                credentials_file,
+                no_credentials,
+            );
+        }
+        UcmCommand::Import {
+            dry_run,
+            force,
+            json,
+        } => {
+            let (id, report) = import::run_job(
+                home,
+                &config,
+                ImportOptions { dry_run, force },
+                &Progress::default(),
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_import(id, &report);
+            }
+            return Ok(if report.held.is_some() { 2 } else { 0 });
+        }
+        UcmCommand::Merge { json } => {
+            let rt = runtime()?;
+            let (report, served) = match rt.block_on(control::call(
+                &home.socket(),
+                &Request::Merge,
+                MERGE_TIMEOUT,
+            )) {
+                Ok(Reply::Merged(report)) => (report, true),
+                Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
+                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
+                Err(CallError::NotRunning(_)) => (ucm::merge(home, &config)?, false),
+                Err(e) => return Err(e.into()),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_merge(&report, served);
+            }
+        }
+        UcmCommand::Rollback => {
+            let number = ucm::rollback(home)?;
+            println!("generation {number} is current again");
+            let rt = runtime()?;
+            match rt.block_on(control::call(
+                &home.socket(),
+                &Request::Reload,
+                MERGE_TIMEOUT,
+            )) {
+                Ok(Reply::Reloaded { contacts, .. }) => {
+                    println!("the application server serves it now ({contacts} contacts)");
+                }
+                Ok(Reply::Error { message }) => return Err(eyre!(message)),
+                Ok(_) | Err(CallError::NotRunning(_)) => {
+                    println!("the application server is stopped; it serves it when started");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(0)
+}
+
+struct Settings {
+    url: Option<String>,
+    cron: Option<String>,
+    priority: Option<u32>,
+    merge_cron: Option<String>,
+    ca_file: Option<String>,
+}
+
+fn set(
+    home: &Home,
+    s: Settings,
+    credentials: Option<std::path::PathBuf>,
+    forget: bool,
+) -> Result<i32> {
+    // Check the credentials file before anything is written.
+    let secret = match &credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+            let line = text.lines().next().unwrap_or_default().trim().to_string();
+            if !line.contains(':') {
+                eprintln!(
+                    "{}: expected one line user:password; nothing was changed",
+                    path.display()
+                );
+                return Ok(1);
+            }
+            Some(line)
+        }
+        None => None,
+    };
+    let edited = config::edit(&home.config_file(), |doc| {
+        if let Some(v) = &s.url {
+            config::set(doc, "ucm.url", v.trim());
+        }
+        if let Some(v) = &s.cron {
+            config::set(doc, "ucm.cron", v.trim());
+        }
+        if let Some(v) = s.priority {
+            config::set(doc, "ucm.priority", i64::from(v));
+        }
+        if let Some(v) = &s.merge_cron {
+            config::set(doc, "ucm.merge_cron", v.trim());
+        }
+        if let Some(v) = &s.ca_file {
+            config::set(doc, "ucm.ca_file", v.trim());
+        }
+    });
+    let new = match edited {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}; nothing was changed");
+            return Ok(1);
+        }
+    };
+    let secrets = home.path(&new.ucm.credentials_file);
+    if let Some(line) = secret {
+        write_secret(&secrets, &line)?;
+        println!("credentials saved in {} (mode 0600)", secrets.display());
+    } else if forget {
+        match std::fs::remove_file(&secrets) {
+            Ok(()) => println!("credentials forgotten"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).wrap_err_with(|| format!("cannot remove {}", secrets.display()));
+            }
+        }
+    }
+    println!("saved in {}", home.config_file().display());
+    show(home, &new, false)?;
+    let rt = runtime()?;
+    if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
+        println!("the application server applies it at: sop server sync");
+    }
+    Ok(0)
+}
+
+fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(line.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn when(spec: &str) -> String {
+    if spec.is_empty() {
+        return "on demand only".to_string();
+    }
+    let next: Vec<String> = ucm::next_runs(spec, chrono::Local::now(), 3)
+        .iter()
+        .map(|t| t.format("%a %Y-%m-%d %H:%M").to_string())
+        .collect();
+    format!("{spec:<16} next: {}", next.join(", "))
+}
+
+fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
+    let u = &config.ucm;
+    let store = ucm::open_store(home)?;
+    let jobs = store.jobs(200)?;
+    let last = |kind: &str| jobs.iter().find(|j| j.kind == kind).cloned();
+    let has_credentials = home.path(&u.credentials_file).exists();
+    let external = crate::store::snapshot::read(&import::snapshot_path(home))
+        .ok()
+        .flatten()
+        .map(|(m, _)| m);
+    if json {
+        let value = serde_json::json!({
+            "url": u.url,
+            "cron": u.cron,
+            "priority": u.priority,
+            "internal_priority": u.internal_priority,
+            "merge_cron": u.merge_cron,
+            "credentials": has_credentials,
+            "next_import": ucm::next_runs(&u.cron, chrono::Local::now(), 3).iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>(),
+            "next_merge": ucm::next_runs(&u.merge_cron, chrono::Local::now(), 3).iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>(),
+            "external": external,
+            "last_import": last("import"),
+            "last_merge": last("merge"),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "URL         {}{}",
+        if u.url.is_empty() { "(none)" } else { &u.url },
+        if has_credentials {
+            "  (with credentials)"
+        } else {
+            ""
+        }
+    );
+    if u.url.is_empty() && !u.cron.is_empty() {
+        println!("Cron        {} (no URL: nothing to import)", u.cron);
+    } else {
+        println!("Cron        {}", when(&u.cron));
+    }
+    println!(
+        "Priority    {} (internal contacts: {}; the lower wins)",
+        u.priority, u.internal_priority
+    );
+    println!("Merge cron  {}", when(&u.merge_cron));
+    match &external {
+        Some(m) => println!(
+            "External    {} contacts, imported {}",
+            m.count,
+            ago(m.created as i64)
+        ),
+        None => println!("External    never imported"),
+    }
+    for (label, kind) in [("Last import", "import"), ("Last merge", "merge")] {
+        match last(kind) {
+            Some(j) => println!(
+                "{label:<11} {} {}, job {}{}",
+                j.status,
+                ago(j.finished),
+                j.id,
+                if j.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", j.message)
+                }
+            ),
+            None => println!("{label:<11} never"),
+        }
+    }
+    Ok(())
+}
+
+fn ago(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn print_import(id: i64, r: &ImportReport) {
+    let verb = if r.dry_run { "would be" } else { "was" };
+    if r.unchanged {
+        println!(
+            "the list has not changed since the last import: nothing to do ({} contacts)",
+            r.imported
+        );
+        return;
+    }
+    println!(
+        "{}: {} bytes, {}: {} contacts read, {} skipped",
+        r.url, r.fetched_bytes, r.format, r.parsed, r.skipped
+    );
+    for e in r.errors.iter().take(10) {
+        println!("  skipped {}: {}", e.position, e.reason);
+    }
+    if r.errors.len() > 10 {
+        println!("  ... (sop jobs show {id})");
+    }
+    println!(
+        "change: +{} added ~{} updated -{} removed",
+        r.changes.added, r.changes.updated, r.changes.removed
+    );
+    match &r.held {
+        Some(why) => println!("held, not applied: {why}"),
+        None if r.dry_run => println!("dry run: nothing {verb} applied"),
+        None => println!(
+            "imported {} external contacts in {} ms (job {id}); they are served after the next merge (sop ucm merge)",
+            r.imported, r.millis
+        ),
+    }
+}
+
+fn print_merge(r: &MergeReport, served: bool) {
+    for p in &r.problems {
+        eprintln!("warning: {p}");
+    }
+    println!(
+        "generation {} published: {} contacts (+{} added ~{} updated -{} removed) in {} ms",
+        r.generation, r.contacts, r.changes.added, r.changes.updated, r.changes.removed, r.millis
+    );
+    for s in &r.stats.sources {
+        println!(
+            "  {:<10} priority {:<4} {} contacts, {} served",
+            s.name, s.priority, s.contacts, s.served
+        );
+    }
+    if r.stats.duplicates > 0 {
+        println!(
+            "  {} duplicates folded, {} conflicting fields",
+            r.stats.duplicates, r.stats.conflicts
+        );
+        for e in r.stats.conflict_examples.iter().take(5) {
+            println!("    {e}");
+        }
+    }
+    if served {
+        println!("the application server serves it now");
+    } else {
+        println!("the application server is stopped; it serves this generation when started");
+    }
+}

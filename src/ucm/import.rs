@@ -1,0 +1,411 @@
+//! Importing the external contacts: fetch the list, read it, check it is safe to
+//! apply, and replace the external snapshot. An import that is not a contact list,
+//! that yields no contact, or that would remove too many contacts is held with its
+//! reason and the previous contacts stay; `force` applies it anyway.
+
+use super::{Progress, now};
+use crate::config::Config;
+use crate::contacts::Contact;
+use crate::directory::merge::Changes;
+use crate::home::Home;
+use crate::store::snapshot::{self, SnapshotMeta};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+/// The source name of the UCM's external contacts (and their uid prefix).
+pub const EXTERNAL: &str = "ext";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Report what would change; apply nothing.
+    pub dry_run: bool,
+    /// Apply even what the guards would hold.
+    pub force: bool,
+}
+
+/// An entry of the list that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryError {
+    /// Where it is: "line 12", "entry 3 (line 40)".
+    pub position: String,
+    pub reason: String,
+}
+
+/// What an import did (or, held or dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub url: String,
+    pub format: String,
+    pub fetched_bytes: u64,
+    /// Contacts read from the list.
+    pub parsed: usize,
+    /// Contacts in the new snapshot.
+    pub imported: usize,
+    pub skipped: usize,
+    pub changes: Changes,
+    /// The list had not changed since the last import: nothing was done.
+    pub unchanged: bool,
+    /// Why the import was not applied, when it was held.
+    pub held: Option<String>,
+    pub dry_run: bool,
+    pub millis: u64,
+    /// The first entries that were skipped, with their reasons.
+    pub errors: Vec<EntryError>,
+}
+
+/// How many entry errors a report and a job keep.
+const MAX_ERRORS: usize = 1000;
+
+pub fn snapshot_path(home: &Home) -> std::path::PathBuf {
+    home.sources_dir().join(format!("{EXTERNAL}.snap"))
+}
+
+/// What was fetched: the bytes and what names them.
+struct Fetched {
+    bytes: Vec<u8>,
+    name: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// Reads the list from a local file (`file://` or an absolute path).
+fn fetch(config: &Config, previous: Option<&SnapshotMeta>) -> Result<Option<Fetched>> {
+    let url = &config.ucm.url;
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    if !path.starts_with('/') {
+        return Err(eyre!("fetching {url} is not supported; use a file:// URL"));
+    }
+    let meta = std::fs::metadata(path).wrap_err_with(|| format!("cannot read {path}"))?;
+    if meta.len() > config.ucm.max_size_bytes {
+        return Err(eyre!(
+            "{path} is {} bytes, over [ucm] max_size_mib ({} MiB)",
+            meta.len(),
+            config.ucm.max_size_bytes >> 20
+        ));
+    }
+    let stamp = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| format!("{}.{:09}-{}", d.as_secs(), d.subsec_nanos(), meta.len()));
+    if stamp.is_some() && previous.and_then(|p| p.last_modified.as_ref()) == stamp.as_ref() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).wrap_err_with(|| format!("cannot read {path}"))?;
+    Ok(Some(Fetched {
+        bytes,
+        name: path.rsplit('/').next().unwrap_or(path).to_string(),
+        etag: None,
+        last_modified: stamp,
+    }))
+}
+
+/// Reads the fetched list into contacts and entry errors, or says why it is not a
+/// contact list.
+fn parse(f: &Fetched) -> std::result::Result<(String, Vec<Contact>, Vec<EntryError>), String> {
+    let text = String::from_utf8_lossy(&f.bytes);
+    let head = text.trim_start().get(..512).unwrap_or(text.trim_start());
+    if text.trim().is_empty() {
+        return Err("the list is empty".to_string());
+    }
+    let html_name = f.name.ends_with(".html") || f.name.ends_with(".htm");
+    if html_name
+        || head.to_ascii_lowercase().starts_with("<!doctype html")
+        || head.contains("<html")
+    {
+        return Err("the URL answered an HTML page, not a contact list".to_string());
+    }
+    let read = crate::sources::csv::import(f.bytes.as_slice()).map_err(|e| e.to_string())?;
+    let errors = read
+        .skipped
+        .into_iter()
+        .map(|s| EntryError {
+            position: format!("line {}", s.line),
+            reason: s.reason,
+        })
+        .collect();
+    Ok(("CSV".to_string(), read.contacts, errors))
+}
+
+/// Gives every contact without an id one derived from its name and first number,
+/// so that it keeps its id (and DN) from one import to the next; a second contact
+/// with the same name and number gets `-2`, and so on.
+pub fn derive_ids(contacts: &mut [Contact]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut taken: HashSet<String> = contacts
+        .iter()
+        .filter(|c| !c.id.trim().is_empty())
+        .map(|c| c.id.trim().to_string())
+        .collect();
+    for c in contacts.iter_mut() {
+        if !c.id.trim().is_empty() {
+            c.id = c.id.trim().to_string();
+            continue;
+        }
+        let first = c.phones.first().map(|p| p.number.as_str()).unwrap_or("");
+        let digits: String = first.chars().filter(char::is_ascii_digit).collect();
+        let key = format!("{}|{digits}", c.common_name().to_lowercase());
+        let base = format!("h{:016x}", crate::directory::stable_hash(&key));
+        let n = seen.entry(base.clone()).or_insert(0);
+        loop {
+            *n += 1;
+            let id = if *n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            if taken.insert(id.clone()) {
+                c.id = id;
+                break;
+            }
+        }
+    }
+}
+
+/// What replacing `old` by `new` (by id) adds, updates and removes.
+pub fn changes(old: &[Contact], new: &[Contact]) -> Changes {
+    let before: HashMap<&str, &Contact> = old.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut out = Changes::default();
+    let mut kept = 0;
+    for c in new {
+        match before.get(c.id.as_str()) {
+            None => out.added += 1,
+            Some(o) => {
+                kept += 1;
+                if *o != c {
+                    out.updated += 1;
+                }
+            }
+        }
+    }
+    out.removed = before.len().saturating_sub(kept);
+    out
+}
+
+/// The guards: why this import should not be applied, if it should not.
+fn hold_reason(
+    config: &Config,
+    old: &[Contact],
+    parsed: usize,
+    changes: &Changes,
+) -> Option<String> {
+    if parsed == 0 {
+        return Some("the list has no contact; the previous contacts stay".to_string());
+    }
+    let share = changes.removed * 100 / old.len().max(1);
+    if !old.is_empty() && share > config.ucm.max_removal_percent as usize {
+        return Some(format!(
+            "it would remove {} of the {} external contacts ({share}%, over [ucm] max_removal_percent = {}); check the list, or apply it with --force",
+            changes.removed,
+            old.len(),
+            config.ucm.max_removal_percent
+        ));
+    }
+    None
+}
+
+/// Imports the external contacts now. Blocking.
+pub fn import(
+    home: &Home,
+    config: &Config,
+    options: ImportOptions,
+    progress: &Progress,
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    if config.ucm.url.is_empty() {
+        return Err(eyre!(
+            "no URL to import from: set one with sop ucm set --url URL ([ucm] url)"
+        ));
+    }
+    let path = snapshot_path(home);
+    let _lock = super::lock_sources(home)?;
+    let previous = snapshot::read(&path)?;
+    let (old_meta, old) = match previous {
+        Some((m, c)) => (Some(m), c),
+        None => (None, Vec::new()),
+    };
+    progress.set("fetching", 0, 0);
+    let mut report = ImportReport {
+        url: config.ucm.url.clone(),
+        dry_run: options.dry_run,
+        ..ImportReport::default()
+    };
+    let fetched = match fetch(
+        config,
+        if options.force {
+            None
+        } else {
+            old_meta.as_ref()
+        },
+    )? {
+        Some(f) => f,
+        None => {
+            report.unchanged = true;
+            report.imported = old.len();
+            report.millis = started.elapsed().as_millis() as u64;
+            return Ok(report);
+        }
+    };
+    report.fetched_bytes = fetched.bytes.len() as u64;
+    progress.set("reading", 0, 0);
+    let (format, mut contacts, errors) = match parse(&fetched) {
+        Ok(p) => p,
+        Err(why) => {
+            report.held = Some(format!("{why}; the previous contacts stay"));
+            report.millis = started.elapsed().as_millis() as u64;
+            return Ok(report);
+        }
+    };
+    report.format = format;
+    report.parsed = contacts.len();
+    report.skipped = errors.len();
+    report.errors = errors.into_iter().take(MAX_ERRORS).collect();
+    derive_ids(&mut contacts);
+    report.changes = changes(&old, &contacts);
+    report.imported = contacts.len();
+    if !options.force {
+        report.held = hold_reason(config, &old, report.parsed, &report.changes);
+    }
+    if report.held.is_some() || options.dry_run {
+        report.millis = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    }
+    progress.set("saving", 0, 0);
+    snapshot::write(
+        &path,
+        SnapshotMeta {
+            source: EXTERNAL.to_string(),
+            created: now(),
+            origin: config.node.name.clone(),
+            url: config.ucm.url.clone(),
+            etag: fetched.etag,
+            last_modified: fetched.last_modified,
+            ..SnapshotMeta::default()
+        },
+        &contacts,
+    )
+    .wrap_err("saving the imported contacts failed; the previous contacts stay")?;
+    report.millis = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// Runs an import as a job: recorded in the history with its counts and entry
+/// errors (a dry run is not recorded). Returns the job id (0 for a dry run).
+pub fn run_job(
+    home: &Home,
+    config: &Config,
+    options: ImportOptions,
+    progress: &Progress,
+) -> Result<(i64, ImportReport)> {
+    let started = now();
+    let result = import(home, config, options, progress);
+    if options.dry_run {
+        return result.map(|r| (0, r));
+    }
+    let (status, counts, message, errors) = match &result {
+        Ok(r) => (
+            if r.held.is_some() {
+                "held"
+            } else if r.unchanged {
+                "unchanged"
+            } else {
+                "ok"
+            },
+            serde_json::json!({
+                "fetched_bytes": r.fetched_bytes,
+                "parsed": r.parsed,
+                "imported": r.imported,
+                "skipped": r.skipped,
+                "added": r.changes.added,
+                "updated": r.changes.updated,
+                "removed": r.changes.removed,
+                "millis": r.millis,
+                "format": r.format,
+            }),
+            r.held.clone().unwrap_or_default(),
+            r.errors
+                .iter()
+                .map(|e| (e.position.clone(), e.reason.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Err(e) => (
+            "failed",
+            serde_json::json!({}),
+            format!("{e:#}; the previous contacts stay"),
+            Vec::new(),
+        ),
+    };
+    let mut store = super::open_store(home)?;
+    let id = store.record_job_with_errors(
+        &crate::store::Job {
+            id: 0,
+            kind: "import".to_string(),
+            started: started as i64,
+            finished: now() as i64,
+            status: status.to_string(),
+            counts: counts.to_string(),
+            message,
+        },
+        &errors,
+    )?;
+    result.map(|r| (id, r))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::contacts::{Phone, PhoneKind};
+
+    fn c(id: &str, name: &str, number: &str) -> Contact {
+        Contact {
+            id: id.into(),
+            display_name: name.into(),
+            phones: vec![Phone {
+                kind: PhoneKind::Work,
+                number: number.into(),
+            }],
+            ..Contact::default()
+        }
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_unique() {
+        let mut a = vec![
+            c("", "Ada", "+44 1"),
+            c("", "Ada", "+44 1"),
+            c("x1", "Bob", "2"),
+        ];
+        let mut b = vec![
+            c("x1", "Bob", "2"),
+            c("", "Ada", "+44-1"),
+            c("", "Ada", "+441"),
+        ];
+        derive_ids(&mut a);
+        derive_ids(&mut b);
+        assert_eq!(a[0].id, b[1].id);
+        assert_eq!(a[1].id, b[2].id);
+        assert_ne!(a[0].id, a[1].id);
+        assert_eq!(a[2].id, "x1");
+    }
+
+    #[test]
+    fn guards_hold_empty_lists_and_mass_removals() {
+        let config = Config::defaults();
+        let old: Vec<Contact> = (0..10).map(|i| c(&i.to_string(), "A", "1")).collect();
+        let new: Vec<Contact> = (0..4).map(|i| c(&i.to_string(), "A", "1")).collect();
+        let ch = changes(&old, &new);
+        assert_eq!(ch.removed, 6);
+        let why = hold_reason(&config, &old, new.len(), &ch).unwrap();
+        assert!(
+            why.contains("remove 6 of the 10 external contacts (60%"),
+            "{why}"
+        );
+        assert!(hold_reason(&config, &old, 0, &Changes::default()).is_some());
+        let fine: Vec<Contact> = (0..6).map(|i| c(&i.to_string(), "A", "1")).collect();
+        assert!(hold_reason(&config, &old, 6, &changes(&old, &fine)).is_none());
+        assert!(hold_reason(&config, &[], 3, &changes(&[], &fine)).is_none());
+    }
+}

@@ -1,0 +1,225 @@
+//! Edit Unified Communication Model: settings, imports with their guards, merges
+//! of internal and external contacts, rollback and the job history.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::{BASE, Node, values};
+
+fn external(node: &Node, rows: &[&str]) -> String {
+    let path = node.home().join("external.csv");
+    let mut text = String::from("First Name,Last Name,Company,Business Phone,E-mail Address\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    format!("file://{}", path.display())
+}
+
+fn json(run: common::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout()).unwrap()
+}
+
+#[test]
+fn settings_are_checked_and_saved_keeping_comments() {
+    let node = Node::new(&[]);
+    let e = node
+        .sop(&["ucm", "set", "--merge-cron", "30 25 * * *"])
+        .failure()
+        .stderr();
+    assert!(e.contains("[ucm] merge_cron"), "{e}");
+    assert!(e.contains("nothing was changed"), "{e}");
+    let e = node
+        .sop(&["ucm", "set", "--url", "ftp://example.org/list.csv"])
+        .failure()
+        .stderr();
+    assert!(e.contains("[ucm] url"), "{e}");
+    let e = node
+        .sop(&[
+            "ucm",
+            "set",
+            "--url",
+            "https://bob:secret@example.org/a.csv",
+        ])
+        .failure()
+        .stderr();
+    assert!(e.contains("credentials"), "{e}");
+    assert!(!e.contains("secret@"), "the password is never printed: {e}");
+
+    let creds = node.home().join("creds.txt");
+    std::fs::write(&creds, "bob:s3cret\n").unwrap();
+    let out = node
+        .sop(&[
+            "ucm",
+            "set",
+            "--url",
+            "https://example.org/contacts.csv",
+            "--cron",
+            "0 23 ? * *",
+            "--priority",
+            "5",
+            "--credentials-file",
+            creds.to_str().unwrap(),
+        ])
+        .success()
+        .stdout();
+    assert!(out.contains("next: "), "{out}");
+    assert!(!out.contains("s3cret"), "{out}");
+    let saved = node.home().join("secrets/ucm-url-credentials");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let config = std::fs::read_to_string(node.config()).unwrap();
+    assert!(config.contains("url = \"https://example.org/contacts.csv\""));
+    assert!(config.contains("# When to merge internal and external contacts"));
+    assert!(!config.contains("s3cret"));
+    let show = json(node.sop(&["ucm", "show", "--json"]).success());
+    assert_eq!(show["priority"], 5);
+    assert_eq!(show["credentials"], true);
+    assert_eq!(show["next_import"].as_array().unwrap().len(), 3);
+    assert!(show["last_import"].is_null(), "never imported: {show}");
+}
+
+#[test]
+fn import_then_merge_serves_external_contacts_folded_with_internal_ones() {
+    let node = Node::new(&[]);
+    node.start();
+    let url = external(
+        &node,
+        &[
+            // Also in the sample phone book, with a company it lacks there.
+            "Ada,Lovelace,Analytical Engines,+44 20 7946 0001,",
+            "Hedy,Lamarr,MGM,+1 310 555 0142,hedy@example.org",
+            "Katherine,Johnson,NASA,+1 757 555 0199,",
+            ",,,,",
+        ],
+    );
+    node.sop(&["ucm", "set", "--url", &url]).success();
+    let dry = json(
+        node.sop(&["ucm", "import", "--dry-run", "--json"])
+            .success(),
+    );
+    assert_eq!(dry["changes"]["added"], 3, "{dry}");
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Lamarr)", "cn"]);
+    assert!(values(&ldif, "cn").is_empty(), "a dry run applies nothing");
+
+    let report = json(node.sop(&["ucm", "import", "--json"]).success());
+    assert_eq!(report["imported"], 3, "{report}");
+    let merged = json(node.sop(&["ucm", "merge", "--json"]).success());
+    assert!(
+        merged["stats"]["duplicates"].as_u64().unwrap() >= 1,
+        "{merged}"
+    );
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=Lamarr)", "cn", "mail"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn"), ["Hedy Lamarr"]);
+    assert_eq!(values(&ldif, "mail"), ["hedy@example.org"]);
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Lovelace)", "cn", "o"]);
+    assert_eq!(values(&ldif, "cn").len(), 1, "one entry for Ada: {ldif}");
+
+    // The same list again: nothing to do.
+    let again = json(node.sop(&["ucm", "import", "--json"]).success());
+    assert_eq!(again["unchanged"], true, "{again}");
+
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let kinds: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(&kinds[..3], ["import", "merge", "import"], "{jobs}");
+}
+
+#[test]
+fn guards_hold_bad_imports_and_the_previous_contacts_stay() {
+    let node = Node::new(&[]);
+    let many: Vec<String> = (0..10)
+        .map(|i| format!("Person{i},Family{i},ACME,+49 30 555 010{i},"))
+        .collect();
+    let rows: Vec<&str> = many.iter().map(String::as_str).collect();
+    let url = external(&node, &rows);
+    node.sop(&["ucm", "set", "--url", &url]).success();
+    node.sop(&["ucm", "import"]).success();
+
+    // Most contacts gone: held.
+    external(&node, &rows[..3]);
+    let held = node.sop(&["ucm", "import"]);
+    assert_eq!(held.code(), 2);
+    assert!(
+        held.stdout().contains("held, not applied"),
+        "{}",
+        held.stdout()
+    );
+    assert!(
+        held.stdout().contains("remove 7 of the 10"),
+        "{}",
+        held.stdout()
+    );
+    node.sop(&["ucm", "merge"]).success();
+    node.start();
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Person9 Family9"], "kept: {ldif}");
+
+    // An HTML error page: held.
+    let page = node.home().join("external.csv");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+    )
+    .unwrap();
+    let held = node.sop(&["ucm", "import"]);
+    assert_eq!(held.code(), 2);
+    assert!(held.stdout().contains("HTML page"), "{}", held.stdout());
+
+    // --force applies what the guard held.
+    external(&node, &rows[..3]);
+    node.sop(&["ucm", "import", "--force"]).success();
+    node.sop(&["ucm", "merge"]).success();
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "cn"]);
+    assert!(values(&ldif, "cn").is_empty(), "{ldif}");
+
+    // And rollback serves the previous generation again.
+    let out = node.sop(&["ucm", "rollback"]).success().stdout();
+    assert!(out.contains("serves it now"), "{out}");
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Person9 Family9"], "{ldif}");
+
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let held_job = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["status"] == "held")
+        .unwrap();
+    let id = held_job["id"].to_string();
+    let shown = node.sop(&["jobs", "show", &id]).success().stdout();
+    assert!(shown.contains("status    held"), "{shown}");
+}
+
+#[test]
+fn skipped_rows_are_listed_in_the_job() {
+    let node = Node::new(&[]);
+    let path = node.home().join("external.csv");
+    std::fs::write(
+        &path,
+        "givenName,sn,telephoneNumber\nAda,Lovelace,+44 1\nBad,\"Row,+44 2\n",
+    )
+    .unwrap();
+    node.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    let report = json(node.sop(&["ucm", "import", "--json"]).success());
+    assert_eq!(report["imported"], 1, "{report}");
+    assert!(report["skipped"].as_u64().unwrap() >= 1, "{report}");
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let id = jobs[0]["id"].to_string();
+    let shown = json(node.sop(&["jobs", "show", &id, "--json"]).success());
+    assert_eq!(
+        shown["errors"].as_array().unwrap().len() as u64,
+        report["skipped"].as_u64().unwrap(),
+        "{shown}"
+    );
+}
