@@ -1,5 +1,9 @@
 use clap::Parser;
 
+/// Many small strings (a million contacts) are made and freed fast.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let hooks = color_eyre::config::HookBuilder::default()
         .display_location_section(false)

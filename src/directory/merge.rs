@@ -14,12 +14,11 @@
 //! - Served order is alphabetical by common name (case-insensitive), then uid, so a
 //!   phone that stops at its size limit shows the first names in order.
 
-use super::NumberRules;
 use super::matching::canonical_number;
+use super::{FNV_START, HashKeyed, NumberRules, contact_hash, hash_more, quick_hash};
 use crate::contacts::Contact;
 use crate::directory::ServedContact;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The contacts of one source.
 pub struct Source {
@@ -77,68 +76,96 @@ pub fn uid(source: &str, id: &str) -> String {
     }
 }
 
-/// A number as a key: its reverse-lookup form, else its digits (with `+`); `None`
-/// for extensions and the like (fewer than 6 digits).
-fn number_key(number: &str, rules: &NumberRules) -> Option<String> {
-    let digits = number.chars().filter(char::is_ascii_digit).count();
+/// A number as a key: the hash of its reverse-lookup form, else of its digits
+/// (with `+`); `None` for extensions and the like (fewer than 6 digits).
+fn number_key(number: &str, rules: &NumberRules) -> Option<u64> {
+    let digits = number.bytes().filter(u8::is_ascii_digit).count();
     if digits < 6 {
         return None;
     }
-    canonical_number(number, rules).or_else(|| {
-        let plus = if number.trim_start().starts_with('+') {
-            "+"
-        } else {
-            ""
-        };
-        Some(format!(
-            "{plus}{}",
-            number
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
-        ))
+    let h = hash_more(FNV_START, *b"tel:");
+    Some(match canonical_number(number, rules) {
+        Some(c) => hash_more(h, c.bytes()),
+        None => {
+            let plus = number.trim_start().starts_with('+').then_some(b'+');
+            hash_more(
+                h,
+                plus.into_iter()
+                    .chain(number.bytes().filter(u8::is_ascii_digit)),
+            )
+        }
     })
 }
 
-/// The keys a contact may be recognised by, strongest first.
+/// Numbers a contact may be recognised by (the first few).
+const KEY_NUMBERS: usize = 4;
+
+/// The keys a contact may be recognised by, strongest first, as hashes.
 struct Keys {
-    id: Option<String>,
-    numbers: Vec<String>,
-    mail: Option<String>,
+    id: Option<u64>,
+    numbers: [u64; KEY_NUMBERS],
+    n_numbers: usize,
+    mail: Option<u64>,
 }
 
-fn keys(c: &Contact, rules: &NumberRules, shared: &HashMap<String, usize>) -> Keys {
-    let id = c.id.trim();
-    let mail = c.email.trim().to_lowercase();
-    Keys {
-        id: (id.chars().count() >= 8).then(|| id.to_string()),
-        numbers: c
-            .phones
-            .iter()
-            .filter_map(|p| number_key(&p.number, rules))
-            .filter(|k| shared.get(k).copied().unwrap_or(0) <= 1)
-            .collect(),
-        mail: (!mail.is_empty()).then_some(mail),
+impl Keys {
+    fn numbers(&self) -> &[u64] {
+        &self.numbers[..self.n_numbers]
     }
+}
+
+fn keys(c: &Contact, rules: &NumberRules, shared: &HashKeyed<u32>) -> Keys {
+    let id = c.id.trim();
+    let mail = c.email.trim();
+    let mut k = Keys {
+        id: (id.chars().count() >= 8).then(|| hash_more(hash_more(FNV_START, *b"id:"), id.bytes())),
+        numbers: [0; KEY_NUMBERS],
+        n_numbers: 0,
+        mail: (!mail.is_empty()).then(|| {
+            let h = hash_more(FNV_START, *b"mail:");
+            if mail.is_ascii() {
+                hash_more(h, mail.bytes().map(|b| b.to_ascii_lowercase()))
+            } else {
+                hash_more(h, mail.to_lowercase().bytes())
+            }
+        }),
+    };
+    for p in &c.phones {
+        if k.n_numbers == KEY_NUMBERS {
+            break;
+        }
+        if let Some(h) = number_key(&p.number, rules) {
+            if shared.get(&h).copied().unwrap_or(0) <= 1 {
+                k.numbers[k.n_numbers] = h;
+                k.n_numbers += 1;
+            }
+        }
+    }
+    k
 }
 
 struct Entry {
     served: ServedContact,
-    /// Ranks of the sources folded into it.
-    ranks: Vec<usize>,
+    /// Ranks of the sources folded into it, one bit each (the 64th and later
+    /// sources share the last bit).
+    ranks: u64,
+}
+
+fn rank_bit(rank: usize) -> u64 {
+    1 << rank.min(63)
 }
 
 #[derive(Default)]
 struct Index {
-    ids: HashMap<String, usize>,
-    numbers: HashMap<String, usize>,
-    mails: HashMap<String, usize>,
+    ids: HashKeyed<usize>,
+    numbers: HashKeyed<usize>,
+    mails: HashKeyed<usize>,
 }
 
 impl Index {
     /// The entry of another source this contact is the same person as.
     fn find(&self, k: &Keys, entries: &[Entry], rank: usize) -> Option<usize> {
-        let free = |at: &usize| !entries[*at].ranks.contains(&rank);
+        let free = |at: &usize| entries[*at].ranks & rank_bit(rank) == 0;
         if let Some(at) =
             k.id.as_ref()
                 .and_then(|id| self.ids.get(id))
@@ -165,8 +192,8 @@ impl Index {
         if let Some(id) = k.id {
             self.ids.entry(id).or_insert(at);
         }
-        for n in k.numbers {
-            self.numbers.entry(n).or_insert(at);
+        for n in k.numbers() {
+            self.numbers.entry(*n).or_insert(at);
         }
         if let Some(m) = k.mail {
             self.mails.entry(m).or_insert(at);
@@ -203,7 +230,7 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
         if theirs.is_empty() {
             continue;
         }
-        let mine: Vec<Option<String>> = into
+        let mine: Vec<Option<u64>> = into
             .phones
             .iter()
             .filter(|p| p.kind == kind)
@@ -224,12 +251,17 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
 /// Merges sources into served contacts, in served order, and says what it did.
 pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContact>, MergeStats) {
     sources.sort_by_key(|s| s.priority);
+    let total: usize = sources.iter().map(|s| s.contacts.len()).sum();
     let mut stats = MergeStats::default();
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut entries: Vec<Entry> = Vec::with_capacity(total);
     let mut index = Index::default();
+    index.ids.reserve(total);
+    index.numbers.reserve(total * 2);
+    index.mails.reserve(total);
     for (rank, source) in sources.into_iter().enumerate() {
         // Numbers several contacts of this source share identify none of them.
-        let mut shared: HashMap<String, usize> = HashMap::new();
+        let mut shared: HashKeyed<u32> = HashKeyed::default();
+        shared.reserve(source.contacts.len() * 2);
         for c in &source.contacts {
             for p in &c.phones {
                 if let Some(k) = number_key(&p.number, rules) {
@@ -252,7 +284,7 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                 Some(at) => {
                     let entry = &mut entries[at];
                     let differ = fill(&mut entry.served.contact, &contact, rules);
-                    entry.ranks.push(rank);
+                    entry.ranks |= rank_bit(rank);
                     stats.duplicates += 1;
                     stats.conflicts += differ.len();
                     if !differ.is_empty() && stats.conflict_examples.len() < CONFLICT_EXAMPLES {
@@ -276,41 +308,64 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                             source: source.name.clone(),
                             contact,
                         },
-                        ranks: vec![rank],
+                        ranks: rank_bit(rank),
                     });
                 }
             }
         }
         stats.sources.push(count);
     }
-    let mut keyed: Vec<(String, ServedContact)> = entries
-        .into_iter()
-        .map(|e| (e.served.contact.common_name().to_lowercase(), e.served))
+    // Sort small (name, position) pairs, not the contacts themselves.
+    let mut order: Vec<(String, &str, usize)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                e.served.contact.common_name().to_lowercase(),
+                e.served.uid.as_str(),
+                i,
+            )
+        })
         .collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.uid.cmp(&b.1.uid)));
-    (keyed.into_iter().map(|(_, s)| s).collect(), stats)
+    order.sort_unstable();
+    let positions: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    let mut slots: Vec<Option<ServedContact>> =
+        entries.into_iter().map(|e| Some(e.served)).collect();
+    let served = positions
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect();
+    (served, stats)
+}
+
+/// What a generation served, as hashes: uid -> contact. Enough to count changes
+/// without holding the previous generation's contacts.
+pub type Fingerprints = HashKeyed<u64>;
+
+pub fn fingerprint(s: &ServedContact) -> (u64, u64) {
+    (
+        quick_hash(FNV_START, s.uid.as_bytes()),
+        contact_hash(&s.contact),
+    )
 }
 
 /// Counts what a new generation adds, changes and removes compared with the previous one.
-pub fn changes(previous: &[ServedContact], next: &[ServedContact]) -> Changes {
-    let before: HashMap<&str, &Contact> = previous
-        .iter()
-        .map(|s| (s.uid.as_str(), &s.contact))
-        .collect();
+pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> Changes {
     let mut changes = Changes::default();
     let mut seen = 0;
     for s in next {
-        match before.get(s.uid.as_str()) {
+        let (uid, content) = fingerprint(s);
+        match previous.get(&uid) {
             None => changes.added += 1,
             Some(old) => {
                 seen += 1;
-                if **old != s.contact {
+                if *old != content {
                     changes.updated += 1;
                 }
             }
         }
     }
-    changes.removed = before.len() - seen;
+    changes.removed = previous.len().saturating_sub(seen);
     changes
 }
 
@@ -477,8 +532,9 @@ mod tests {
             }],
             &rules,
         );
+        let before: Fingerprints = a.iter().map(fingerprint).collect();
         assert_eq!(
-            changes(&a, &b),
+            changes(&before, &b),
             Changes {
                 added: 1,
                 updated: 1,

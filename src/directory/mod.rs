@@ -39,9 +39,66 @@ pub struct Generation {
 /// FNV-1a of a string: stable across releases and machines, unlike std's hasher,
 /// so it can name things that outlive a process (uids) as well as key lookups.
 pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    hash_more(FNV_START, s.bytes())
+}
+
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Continues an FNV-1a hash with more bytes.
+pub fn hash_more(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A map keyed by 64-bit hashes: the keys are used as they are, not hashed again.
+pub type HashKeyed<V> =
+    std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<PassThrough>>;
+
+#[derive(Default)]
+pub struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_more(self.0, bytes.iter().copied());
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        // Spread the bits the table uses for buckets and for its control bytes.
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26)
+    }
+}
+
+/// A fast hash of bytes, eight at a time, for comparisons within one process
+/// (it may change between releases, unlike `stable_hash`).
+pub fn quick_hash(h: u64, bytes: &[u8]) -> u64 {
+    let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut h = mix(h, bytes.len() as u64);
+    for c in &mut chunks {
+        h = mix(
+            h,
+            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        );
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    mix(h, u64::from_le_bytes(tail))
+}
+
+/// A hash of everything a contact serves, to tell whether it changed.
+pub fn contact_hash(c: &crate::contacts::Contact) -> u64 {
+    let mut h = FNV_START;
+    for f in c.text_fields() {
+        h = quick_hash(h, f.as_bytes());
+    }
+    for p in &c.phones {
+        h = quick_hash(h, &[p.kind as u8]);
+        h = quick_hash(h, p.number.as_bytes());
+    }
+    h
 }
 
 /// How telephone numbers match. Unconfigured (the default), exactly OpenLDAP's

@@ -154,13 +154,20 @@ pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
-    let (previous, mut problems) = match generations::load_current(&dir) {
+    let (previous, mut problems) = match generations::load_current_with(
+        &dir,
+        |_, _| merge::Fingerprints::default(),
+        |f, c| {
+            let (uid, content) = merge::fingerprint(&c);
+            f.insert(uid, content);
+        },
+    ) {
         Ok(Some(Loaded {
             generation,
             problems,
-        })) => (generation.contacts, problems),
-        Ok(None) => (Vec::new(), Vec::new()),
-        Err(e) => (Vec::new(), vec![e.to_string()]),
+        })) => (generation, problems),
+        Ok(None) => (merge::Fingerprints::default(), Vec::new()),
+        Err(e) => (merge::Fingerprints::default(), vec![e.to_string()]),
     };
     problems.append(&mut source_problems);
     let (served, stats) = merge::merge(sources, &config.numbers);
