@@ -289,12 +289,14 @@ impl Server {
                 let _one_at_a_time = self.reloading.lock().await;
                 let home = self.home.clone();
                 let config = self.state.lock().await.config.clone();
-                let merged = tokio::task::spawn_blocking(move || crate::ucm::merge(&home, &config))
-                    .await
-                    .map_err(|e| eyre!("the merge stopped: {e}"))
-                    .and_then(|r| r);
-                let report = match merged {
-                    Ok(report) => report,
+                let merged = tokio::task::spawn_blocking(move || {
+                    crate::ucm::merge_and_build(&home, &config)
+                })
+                .await
+                .map_err(|e| eyre!("the merge stopped: {e}"))
+                .and_then(|r| r);
+                let (report, dir) = match merged {
+                    Ok(done) => done,
                     Err(e) => {
                         tracing::error!(
                             "merge failed, the previous generation keeps serving: {e:#}"
@@ -312,15 +314,9 @@ impl Server {
                     removed = report.changes.removed,
                     "merged"
                 );
-                match self.swap().await {
-                    Ok(_) => Reply::Merged(report),
-                    Err(e) => Reply::Error {
-                        message: format!(
-                            "generation {} was published but cannot be served: {e:#}",
-                            report.generation
-                        ),
-                    },
-                }
+                self.directory.send_replace(Arc::new(dir));
+                tracing::info!(generation = report.generation, "now serving a new generation");
+                Reply::Merged(report)
             }
         }
     }

@@ -132,6 +132,25 @@ pub fn open_store(home: &Home) -> Result<Store> {
 
 /// Merges every source into a new generation and publishes it. Blocking.
 pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
+    merge_then(home, config, |_| ())
+}
+
+/// Merges and publishes, then builds the directory to serve from the generation
+/// in memory, rather than reading back the file just written.
+pub fn merge_and_build(home: &Home, config: &Config) -> Result<(MergeReport, Directory)> {
+    let mut built = None;
+    let report = merge_then(home, config, |g| {
+        built = Some(Directory::build(g, &config.ldap.base_dn, &config.numbers));
+    })?;
+    let dir = built.ok_or_else(|| eyre!("the merge built no directory"))?;
+    Ok((report, dir))
+}
+
+fn merge_then(
+    home: &Home,
+    config: &Config,
+    then: impl FnOnce(&crate::directory::Generation),
+) -> Result<MergeReport> {
     let started = Instant::now();
     let started_at = now();
     let dir = home.generations_dir();
@@ -202,6 +221,7 @@ pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
         counts: counts.to_string(),
         message: report.problems.join("; "),
     })?;
+    then(&generation);
     Ok(report)
 }
 
