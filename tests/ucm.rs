@@ -223,3 +223,53 @@ fn skipped_rows_are_listed_in_the_job() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_crons_import_and_merge_in_the_running_server() {
+    let node = Node::new(&[]);
+    let url = external(&node, &["Hedy,Lamarr,MGM,+1 310 555 0142,hedy@example.org"]);
+    // 6 fields, seconds first: every second.
+    node.sop(&[
+        "ucm",
+        "set",
+        "--url",
+        &url,
+        "--cron",
+        "* * * * * *",
+        "--merge-cron",
+        "*/2 * * * * *",
+    ])
+    .success();
+    node.start();
+    let status = node.sop(&["server", "status"]).success().stdout();
+    assert!(status.contains("last import  never"), "{status}");
+    let mut served = Vec::new();
+    for _ in 0..100 {
+        let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Lamarr)", "cn"]);
+        served = values(&ldif, "cn");
+        if !served.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(served, ["Hedy Lamarr"], "imported and merged by the crons");
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let kinds: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"import") && kinds.contains(&"merge"),
+        "{jobs}"
+    );
+    let status = json(node.sop(&["server", "status", "--json"]).success());
+    let crons: Vec<&str> = status["status"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["cron"].as_str().unwrap())
+        .collect();
+    assert_eq!(crons, ["* * * * * *", "*/2 * * * * *"]);
+}

@@ -54,7 +54,10 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 match &status {
-                    Some(s) => print_status(s),
+                    Some(s) => {
+                        print_status(s);
+                        print_last_jobs(home);
+                    }
                     None => println!("application server: stopped"),
                 }
             }
@@ -89,6 +92,24 @@ fn print_status(s: &Status) {
     for b in &s.bundles {
         println!("    {:<20} {:<18} {}", b.name, b.module, b.state);
     }
+    println!("  jobs");
+    for j in &s.jobs {
+        let next = match (&j.next, j.cron.is_empty()) {
+            (Some(n), _) => chrono::DateTime::parse_from_rfc3339(n)
+                .map(|t| format!("next {}", t.format("%a %Y-%m-%d %H:%M")))
+                .unwrap_or_default(),
+            (None, true) => "no cron (or no URL)".to_string(),
+            (None, false) => "no next run".to_string(),
+        };
+        let state = if j.running {
+            format!("running ({})", s.progress.stage)
+        } else if j.queued {
+            "waiting for the running job".to_string()
+        } else {
+            String::new()
+        };
+        println!("    {:<8} {:<16} {next} {state}", j.kind.as_str(), j.cron);
+    }
 }
 
 fn uptime(secs: u64) -> String {
@@ -112,4 +133,30 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+}
+
+/// The last import and merge, from the job history ("never" until the first).
+fn print_last_jobs(home: &Home) {
+    let Ok(store) = crate::ucm::open_store(home) else {
+        return;
+    };
+    let jobs = store.jobs(200).unwrap_or_default();
+    for kind in ["import", "merge"] {
+        match jobs.iter().find(|j| j.kind == kind) {
+            Some(j) => {
+                let when = chrono::DateTime::from_timestamp(j.finished, 0)
+                    .map(|t| {
+                        t.with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                println!(
+                    "  last {kind:<7} {} at {when} (sop jobs show {})",
+                    j.status, j.id
+                );
+            }
+            None => println!("  last {kind:<7} never"),
+        }
+    }
 }

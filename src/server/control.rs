@@ -17,6 +17,11 @@ pub enum Request {
     Merge,
     /// Sync bundles: apply config.toml's modules and settings without a restart.
     Sync,
+    /// Import the external contacts (after any running job).
+    Import {
+        dry_run: bool,
+        force: bool,
+    },
     Shutdown,
 }
 
@@ -24,11 +29,22 @@ pub enum Request {
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     Status(Status),
-    Reloaded { generation: u64, contacts: usize },
+    Reloaded {
+        generation: u64,
+        contacts: usize,
+    },
     Merged(crate::ucm::MergeReport),
-    Synced { changes: Vec<String> },
+    Synced {
+        changes: Vec<String>,
+    },
+    Imported {
+        job: i64,
+        report: crate::ucm::import::ImportReport,
+    },
     Ok,
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +65,10 @@ pub struct Status {
     pub connections: usize,
     /// Every bundle of the catalog's modules, and its state.
     pub bundles: Vec<BundleStatus>,
+    /// The UCM's import and merge: crons, next runs, running or waiting.
+    pub jobs: Vec<crate::server::scheduler::JobView>,
+    /// Where the running job is.
+    pub progress: crate::ucm::ProgressState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,13 +5,17 @@ pub mod control;
 pub mod daemon;
 mod ldap_bundle;
 pub mod pidfile;
+pub mod scheduler;
 
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::home::Home;
 use crate::modules::Catalog;
+use crate::ucm::MergeReport;
+use crate::ucm::import::{ImportOptions, ImportReport};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use control::{BundleStatus, Reply, Request, Status};
+use scheduler::{JobKind, Scheduler};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +40,11 @@ pub struct Server {
     access: mpsc::Sender<String>,
     /// Serialises reloads: two merges finishing together publish in order.
     reloading: Mutex<()>,
+    /// Held while an import or a merge runs: they never overlap.
+    job: Mutex<()>,
+    scheduler: std::sync::Mutex<Scheduler>,
+    /// Where the running job is.
+    progress: Arc<crate::ucm::Progress>,
     /// How long building the served generation took, in milliseconds.
     load_ms: AtomicU64,
     tracker: TaskTracker,
@@ -90,6 +99,7 @@ pub async fn run(home: Home) -> Result<()> {
         None
     };
 
+    let scheduler = Scheduler::new(&schedule_specs(&config), chrono::Local::now(), next_after);
     let server = Arc::new(Server {
         home: home.clone(),
         started: SystemTime::now(),
@@ -98,12 +108,16 @@ pub async fn run(home: Home) -> Result<()> {
         state: Mutex::new(State { config, ldap }),
         access,
         reloading: Mutex::new(()),
+        job: Mutex::new(()),
+        scheduler: std::sync::Mutex::new(scheduler),
+        progress: Arc::default(),
         load_ms: AtomicU64::new(load_ms),
         tracker: tracker.clone(),
         cancel: cancel.clone(),
     });
     let control = bind_control(&home)?;
     tracker.spawn(control_loop(control, server.clone()));
+    tracker.spawn(schedule_loop(server.clone()));
     tracker.spawn(signals(server.clone()));
     {
         let state = server.state.lock().await;
@@ -131,6 +145,77 @@ pub async fn run(home: Home) -> Result<()> {
 
 /// The module whose bundle is the LDAP listeners.
 const LDAP_MODULE: &str = "ldap-server";
+/// The module whose bundle runs the import and merge crons.
+const UCM_MODULE: &str = "ucm";
+
+/// The crons the scheduler follows: none without UCM, no import without a URL.
+fn schedule_specs(config: &Config) -> Vec<(JobKind, String)> {
+    if !config.modules.contains(UCM_MODULE) {
+        return vec![
+            (JobKind::Import, String::new()),
+            (JobKind::Merge, String::new()),
+        ];
+    }
+    let import = if config.ucm.url.is_empty() {
+        String::new()
+    } else {
+        config.ucm.cron.clone()
+    };
+    vec![
+        (JobKind::Import, import),
+        (JobKind::Merge, config.ucm.merge_cron.clone()),
+    ]
+}
+
+fn next_after(
+    spec: &str,
+    t: chrono::DateTime<chrono::Local>,
+) -> Option<chrono::DateTime<chrono::Local>> {
+    crate::ucm::next_runs(spec, t, 1).into_iter().next()
+}
+
+/// Looks at the crons every second and starts what is due, one job at a time.
+async fn schedule_loop(server: Arc<Server>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = server.cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let due = server
+            .scheduler
+            .lock()
+            .ok()
+            .and_then(|mut s| s.tick(chrono::Local::now()));
+        if let Some(kind) = due {
+            tokio::spawn(run_scheduled(server.clone(), kind));
+        }
+    }
+}
+
+/// Runs a job the scheduler started, then whatever waited behind it.
+async fn run_scheduled(server: Arc<Server>, first: JobKind) {
+    let mut kind = Some(first);
+    while let Some(k) = kind {
+        tracing::info!(job = k.as_str(), "scheduled job starts");
+        let outcome = match k {
+            JobKind::Import => server
+                .import(ImportOptions::default())
+                .await
+                .map(|(_, r)| format!("{r:?}")),
+            JobKind::Merge => server
+                .merge()
+                .await
+                .map(|r| format!("generation {}", r.generation)),
+        };
+        match outcome {
+            Ok(_) => tracing::info!(job = k.as_str(), "scheduled job done"),
+            Err(e) => tracing::error!(job = k.as_str(), "scheduled job failed: {e:#}"),
+        }
+        kind = server.scheduler.lock().ok().and_then(|mut s| s.finished(k));
+    }
+}
 
 /// Builds the directory from the generation the store points to.
 pub async fn load_directory(home: &Home, config: &Config) -> Result<Directory> {
@@ -285,40 +370,76 @@ impl Server {
                     },
                 }
             }
-            Request::Merge => {
-                let _one_at_a_time = self.reloading.lock().await;
-                let home = self.home.clone();
-                let config = self.state.lock().await.config.clone();
-                let merged = tokio::task::spawn_blocking(move || {
-                    crate::ucm::merge_and_build(&home, &config)
-                })
+            Request::Merge => match self.merge().await {
+                Ok(report) => Reply::Merged(report),
+                Err(e) => Reply::Error {
+                    message: format!("{e:#}; the previous generation keeps serving"),
+                },
+            },
+            Request::Import { dry_run, force } => {
+                match self.import(ImportOptions { dry_run, force }).await {
+                    Ok((job, report)) => Reply::Imported { job, report },
+                    Err(e) => Reply::Error {
+                        message: format!("{e:#}"),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Imports the external contacts (after any job running now).
+    async fn import(&self, options: ImportOptions) -> Result<(i64, ImportReport)> {
+        let _one_job = self.job.lock().await;
+        let home = self.home.clone();
+        let config = self.state.lock().await.config.clone();
+        let progress = self.progress.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            crate::ucm::import::run_job(&home, &config, options, &progress)
+        })
+        .await
+        .map_err(|e| eyre!("the import stopped: {e}"))
+        .and_then(|r| r);
+        self.progress.set("", 0, 0);
+        if let Ok((_, r)) = &done {
+            tracing::info!(
+                parsed = r.parsed,
+                added = r.changes.added,
+                updated = r.changes.updated,
+                removed = r.changes.removed,
+                held = ?r.held,
+                "imported"
+            );
+        }
+        done
+    }
+
+    /// Merges every source, publishes and serves the new generation (after any
+    /// job running now).
+    async fn merge(&self) -> Result<MergeReport> {
+        let _one_job = self.job.lock().await;
+        let _one_at_a_time = self.reloading.lock().await;
+        let home = self.home.clone();
+        let config = self.state.lock().await.config.clone();
+        self.progress.set("merging", 0, 0);
+        let merged =
+            tokio::task::spawn_blocking(move || crate::ucm::merge_and_build(&home, &config))
                 .await
                 .map_err(|e| eyre!("the merge stopped: {e}"))
                 .and_then(|r| r);
-                let (report, dir) = match merged {
-                    Ok(done) => done,
-                    Err(e) => {
-                        tracing::error!(
-                            "merge failed, the previous generation keeps serving: {e:#}"
-                        );
-                        return Reply::Error {
-                            message: format!("{e:#}; the previous generation keeps serving"),
-                        };
-                    }
-                };
-                tracing::info!(
-                    generation = report.generation,
-                    contacts = report.contacts,
-                    added = report.changes.added,
-                    updated = report.changes.updated,
-                    removed = report.changes.removed,
-                    "merged"
-                );
-                self.directory.send_replace(Arc::new(dir));
-                tracing::info!(generation = report.generation, "now serving a new generation");
-                Reply::Merged(report)
-            }
-        }
+        self.progress.set("", 0, 0);
+        let (report, dir) = merged.inspect_err(|e| {
+            tracing::error!("merge failed, the previous generation keeps serving: {e:#}");
+        })?;
+        tracing::info!(
+            generation = report.generation,
+            contacts = report.contacts,
+            added = report.changes.added,
+            updated = report.changes.updated,
+            removed = report.changes.removed,
+            "merged"
+        );
+        self.directory.send_replace(Arc::new(dir));
+        Ok(report)
     }
 
     /// Builds the directory from the current generation and serves it. Connections
@@ -394,6 +515,9 @@ impl Server {
         if new.node != state.config.node {
             changes.push("node settings applied".to_string());
         }
+        if let Ok(mut s) = self.scheduler.lock() {
+            s.reschedule(&schedule_specs(&new), chrono::Local::now());
+        }
         state.config = new.clone();
         drop(guard);
         if rebuild {
@@ -451,6 +575,8 @@ impl Server {
             contacts: dir.len(),
             connections: ldap.map(|l| l.connections()).unwrap_or_default(),
             bundles,
+            jobs: self.scheduler.lock().map(|s| s.view()).unwrap_or_default(),
+            progress: self.progress.get(),
         }
     }
 }
