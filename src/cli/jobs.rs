@@ -7,6 +7,29 @@ use color_eyre::eyre::Result;
 
 pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
     crate::node::prepare(home)?;
+    if let JobsCommand::Cancel = command {
+        use crate::server::control::{self, Reply, Request};
+        let rt = super::runtime()?;
+        let reply = rt.block_on(control::call(
+            &home.socket(),
+            &Request::Cancel,
+            crate::server::daemon::CONTROL_TIMEOUT,
+        ))?;
+        return Ok(match reply {
+            Reply::Ok => {
+                println!("the running job stops at its next step; nothing it did is applied");
+                0
+            }
+            Reply::Error { message } => {
+                eprintln!("{message}");
+                1
+            }
+            other => {
+                eprintln!("unexpected reply {other:?}");
+                1
+            }
+        });
+    }
     let store = crate::ucm::open_store(home)?;
     match command {
         JobsCommand::List { limit, json } => {
@@ -34,6 +57,7 @@ pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
                 );
             }
         }
+        JobsCommand::Cancel => {}
         JobsCommand::Show { id, json } => {
             let Some(job) = store.job(id)? else {
                 eprintln!("no job {id} (sop jobs list shows the last ones)");

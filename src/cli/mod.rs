@@ -254,6 +254,8 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Stop the running import (nothing it did is applied)
+    Cancel,
     /// One job with the entries it skipped
     Show {
         id: i64,

@@ -93,6 +93,12 @@ fn print_status(s: &Status) {
         println!("    {:<20} {:<18} {}", b.name, b.module, b.state);
     }
     println!("  jobs");
+    if !s.progress.stage.is_empty() {
+        println!(
+            "    a job is running: {} (sop jobs cancel stops it)",
+            s.progress.stage
+        );
+    }
     for j in &s.jobs {
         let next = match (&j.next, j.cron.is_empty()) {
             (Some(n), _) => chrono::DateTime::parse_from_rfc3339(n)

@@ -55,12 +55,24 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
             force,
             json,
         } => {
-            let (id, report) = import::run_job(
-                home,
-                &config,
-                ImportOptions { dry_run, force },
-                &Progress::default(),
-            )?;
+            // A running server runs it, after any job it is running.
+            let rt = runtime()?;
+            let (id, report) = match rt.block_on(control::call(
+                &home.socket(),
+                &Request::Import { dry_run, force },
+                MERGE_TIMEOUT,
+            )) {
+                Ok(Reply::Imported { job, report }) => (job, report),
+                Ok(Reply::Error { message }) => return Err(eyre!("import failed: {message}")),
+                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
+                Err(CallError::NotRunning(_)) => import::run_job(
+                    home,
+                    &config,
+                    ImportOptions { dry_run, force },
+                    &Progress::default(),
+                )?,
+                Err(e) => return Err(e.into()),
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -22,6 +22,8 @@ pub enum Request {
         dry_run: bool,
         force: bool,
     },
+    /// Stop the running import at its next step.
+    Cancel,
     Shutdown,
 }
 

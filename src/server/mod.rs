@@ -376,6 +376,16 @@ impl Server {
                     message: format!("{e:#}; the previous generation keeps serving"),
                 },
             },
+            Request::Cancel => {
+                if self.progress.get().stage.is_empty() {
+                    Reply::Error {
+                        message: "no job is running".to_string(),
+                    }
+                } else {
+                    self.progress.cancel();
+                    Reply::Ok
+                }
+            }
             Request::Import { dry_run, force } => {
                 match self.import(ImportOptions { dry_run, force }).await {
                     Ok((job, report)) => Reply::Imported { job, report },
@@ -390,6 +400,7 @@ impl Server {
     /// Imports the external contacts (after any job running now).
     async fn import(&self, options: ImportOptions) -> Result<(i64, ImportReport)> {
         let _one_job = self.job.lock().await;
+        self.progress.reset();
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         let progress = self.progress.clone();
@@ -417,6 +428,7 @@ impl Server {
     /// job running now).
     async fn merge(&self) -> Result<MergeReport> {
         let _one_job = self.job.lock().await;
+        self.progress.reset();
         let _one_at_a_time = self.reloading.lock().await;
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();

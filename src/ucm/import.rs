@@ -249,6 +249,7 @@ pub fn import(
         }
     };
     report.fetched_bytes = fetched.bytes.len() as u64;
+    progress.check()?;
     progress.set("reading", 0, 0);
     let (format, mut contacts, errors) = match parse(&fetched) {
         Ok(p) => p,
@@ -272,6 +273,7 @@ pub fn import(
         report.millis = started.elapsed().as_millis() as u64;
         return Ok(report);
     }
+    progress.check()?;
     progress.set("saving", 0, 0);
     snapshot::write(
         &path,
