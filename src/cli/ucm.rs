@@ -192,9 +192,13 @@ fn set(
     }
     println!("saved in {}", home.config_file().display());
     show(home, &new, false)?;
+    // Tell a running server, so that its crons and imports use the new settings.
     let rt = runtime()?;
     if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
-        println!("the application server applies it at: sop server sync");
+        match rt.block_on(crate::server::daemon::sync(home)) {
+            Ok(_) => println!("the application server uses the new settings"),
+            Err(e) => eprintln!("the application server could not apply them: {e:#}"),
+        }
     }
     Ok(0)
 }
