@@ -148,3 +148,47 @@ fn an_exported_book_imported_back_with_replace_keeps_every_dn() {
     let (ldif, _) = node.ldapsearch(&["-b", BASE, "(telephoneNumber=+49309999999)", "cn"]);
     assert_eq!(values(&ldif, "cn"), vec!["Kept3 Family3"]);
 }
+
+#[test]
+fn sigkill_during_an_import_loses_nothing() {
+    let node = Node::new(&[]);
+    let path = node.home().join("external.csv");
+    std::fs::write(&path, book(1000, "Old")).unwrap();
+    node.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    node.sop(&["ucm", "import"]).success();
+    node.start();
+    node.sop(&["ucm", "merge"]).success();
+    std::fs::write(&path, book(200_000, "New")).unwrap();
+    let pid = {
+        let json = node.sop(&["server", "status", "--json"]).success().stdout();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["status"]["pid"].as_u64().unwrap() as i32
+    };
+    let mut import = Command::new(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(["ucm", "import", "--force"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let _ = import.wait();
+
+    node.start();
+    // What was served is served again, and the external contacts are whole: the
+    // old list or the new one, never a part.
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=family999)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Old999 Family999"], "{ldif}");
+    node.sop(&["ucm", "merge"]).success();
+    let count = served(&node);
+    assert!(
+        count == 1000 + 25 || count == 200_000 + 25,
+        "the sample and a whole list, got {count}"
+    );
+}
