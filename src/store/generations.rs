@@ -102,22 +102,37 @@ pub fn current_number(dir: &Path) -> Option<u64> {
 /// Writes the next generation and makes it current. The caller holds `lock`.
 pub fn publish(
     dir: &Path,
-    _lock: &PublishLock,
+    lock: &PublishLock,
     contacts: Vec<ServedContact>,
     created: u64,
 ) -> Result<Generation, GenerationError> {
-    let last = list(dir)?.last().copied().unwrap_or(0);
-    let number = last.max(current_number(dir).unwrap_or(0)) + 1;
     let generation = Generation {
-        number,
+        number: next_number(dir, lock)?,
         created,
         contacts,
     };
+    write(dir, lock, &generation)?;
+    Ok(generation)
+}
+
+/// The number the next published generation takes.
+pub fn next_number(dir: &Path, _lock: &PublishLock) -> Result<u64, GenerationError> {
+    let last = list(dir)?.last().copied().unwrap_or(0);
+    Ok(last.max(current_number(dir).unwrap_or(0)) + 1)
+}
+
+/// Writes a generation numbered by `next_number` and makes it current.
+pub fn write(
+    dir: &Path,
+    _lock: &PublishLock,
+    generation: &Generation,
+) -> Result<(), GenerationError> {
+    let number = generation.number;
     let path = file_of(dir, number);
     let tmp = dir.join(format!("gen-{number:08}.tmp"));
     let file = File::create(&tmp).map_err(io_err(&tmp))?;
     let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
-    write_generation(&mut out, &generation).map_err(io_err(&tmp))?;
+    write_generation(&mut out, generation).map_err(io_err(&tmp))?;
     let (mut inner, crc) = out.finish();
     inner.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
     let file = inner
@@ -128,7 +143,7 @@ pub fn publish(
     sync_dir(dir)?;
     point_current(dir, number)?;
     prune(dir, number);
-    Ok(generation)
+    Ok(())
 }
 
 fn point_current(dir: &Path, number: u64) -> Result<(), GenerationError> {

@@ -154,25 +154,23 @@ pub fn open_store(home: &Home) -> Result<Store> {
 
 /// Merges every source into a new generation and publishes it. Blocking.
 pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
-    merge_then(home, config, |_| ())
+    merge_then(home, config, |_| ()).map(|(report, ())| report)
 }
 
 /// Merges and publishes, then builds the directory to serve from the generation
 /// in memory, rather than reading back the file just written.
 pub fn merge_and_build(home: &Home, config: &Config) -> Result<(MergeReport, Directory)> {
-    let mut built = None;
-    let report = merge_then(home, config, |g| {
-        built = Some(Directory::build(g, &config.ldap.base_dn, &config.numbers));
-    })?;
-    let dir = built.ok_or_else(|| eyre!("the merge built no directory"))?;
-    Ok((report, dir))
+    merge_then(home, config, |g| {
+        Directory::build(g, &config.ldap.base_dn, &config.numbers)
+    })
 }
 
-fn merge_then(
+/// Merges and publishes; `beside` runs on the new generation while it is written.
+fn merge_then<T: Send>(
     home: &Home,
     config: &Config,
-    then: impl FnOnce(&crate::directory::Generation),
-) -> Result<MergeReport> {
+    beside: impl FnOnce(&crate::directory::Generation) -> T + Send,
+) -> Result<(MergeReport, T)> {
     let started = Instant::now();
     let started_at = now();
     let dir = home.generations_dir();
@@ -214,8 +212,18 @@ fn merge_then(
     let (served, stats) = merge::merge(sources, &config.numbers);
     let changes = merge::changes(&previous, &served);
     drop(previous);
-    let generation = generations::publish(&dir, &lock, served, started_at)
-        .wrap_err("publishing the new generation failed; the previous one keeps serving")?;
+    let generation = crate::directory::Generation {
+        number: generations::next_number(&dir, &lock)?,
+        created: started_at,
+        contacts: served,
+    };
+    let (written, extra) = std::thread::scope(|scope| {
+        let built = scope.spawn(|| beside(&generation));
+        let written = generations::write(&dir, &lock, &generation);
+        (written, built.join())
+    });
+    written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
+    let extra = extra.map_err(|_| eyre!("building the new directory failed"))?;
     let report = MergeReport {
         generation: generation.number,
         contacts: generation.contacts.len(),
@@ -243,8 +251,7 @@ fn merge_then(
         counts: counts.to_string(),
         message: report.problems.join("; "),
     })?;
-    then(&generation);
-    Ok(report)
+    Ok((report, extra))
 }
 
 /// Serves the generation before the current one again. Returns its number.
