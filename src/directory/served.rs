@@ -426,11 +426,13 @@ impl Directory {
         let end = self.len() as u32;
         let mut batch = [0u32; WARM_BATCH];
         let (mut len, mut pos) = (0, 0);
+        // Small at first: a search that stops after a few entries warms few.
+        let mut want = 4;
         std::iter::from_fn(move || {
             loop {
                 if pos == len {
                     (len, pos) = (0, 0);
-                    while len < WARM_BATCH && at < end {
+                    while len < want && at < end {
                         let Some(id) = cursor.seek(at) else {
                             at = end;
                             break;
@@ -443,6 +445,7 @@ impl Directory {
                         return None;
                     }
                     self.warm(&batch[..len]);
+                    want = (want * 2).min(WARM_BATCH);
                 }
                 let id = batch[pos];
                 pos += 1;

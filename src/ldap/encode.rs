@@ -68,6 +68,28 @@ fn msgid_bytes(id: i32) -> ([u8; 5], usize) {
     (buf, n)
 }
 
+/// Appends a SearchResultDone without controls (those with controls go through
+/// `message`).
+pub fn search_done(out: &mut Vec<u8>, msgid: i32, code: i32, matched_dn: &str, message: &str) {
+    let (id, id_len) = msgid_bytes(msgid);
+    let (code, code_len) = msgid_bytes(code);
+    let result_content = tlv(code_len) + tlv(matched_dn.len()) + tlv(message.len());
+    let msg_content = tlv(id_len) + tlv(result_content);
+    out.reserve(tlv(msg_content));
+    out.push(0x30);
+    put_len(out, msg_content);
+    out.push(0x02);
+    put_len(out, id_len);
+    out.extend_from_slice(&id[..id_len]);
+    out.push(0x65);
+    put_len(out, result_content);
+    out.push(0x0a);
+    put_len(out, code_len);
+    out.extend_from_slice(&code[..code_len]);
+    put_octets(out, matched_dn.as_bytes());
+    put_octets(out, message.as_bytes());
+}
+
 /// An attribute as the encoder sees it: its name and its values, whose lengths
 /// are known before the values are read.
 pub trait Attribute {
@@ -171,6 +193,31 @@ mod tests {
             .decode(out)
             .unwrap()
             .unwrap()
+    }
+
+    #[test]
+    fn search_done_decodes_as_ldap3_proto_expects() {
+        use ldap3_proto::proto::{LdapResult, LdapResultCode};
+        for (msgid, code, matched, message) in [
+            (2, LdapResultCode::Success, "", ""),
+            (300, LdapResultCode::SizeLimitExceeded, "dc=x", "more"),
+            (i32::MAX, LdapResultCode::Canceled, "", &*"m".repeat(200)),
+        ] {
+            let mut out = Vec::new();
+            search_done(&mut out, msgid, code.clone() as i32, matched, message);
+            let mut bytes = BytesMut::from(out.as_slice());
+            let expected = LdapMsg::new(
+                msgid,
+                LdapOp::SearchResultDone(LdapResult {
+                    code,
+                    matcheddn: matched.to_string(),
+                    message: message.to_string(),
+                    referral: Vec::new(),
+                }),
+            );
+            assert_eq!(decode(&mut bytes), expected);
+            assert!(bytes.is_empty());
+        }
     }
 
     #[test]

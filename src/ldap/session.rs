@@ -72,6 +72,11 @@ fn write_answer(msgid: i32, answer: search::Answer) -> Vec<u8> {
             );
         }
     }
+    if answer.controls.is_empty() {
+        let code = answer.code as i32;
+        encode::search_done(&mut out, msgid, code, &answer.matched_dn, &answer.message);
+        return out;
+    }
     let mut done = result(answer.code, answer.message);
     done.matcheddn = answer.matched_dn;
     encode::message(
