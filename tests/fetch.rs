@@ -234,6 +234,9 @@ fn respond(req: &Seen, out: &mut impl Write, raw: &TcpStream, addr: SocketAddr) 
             format!("http://{addr}/dir/r3"),
         ),
         "/dir/r3" => redirect(out, "307 Temporary Redirect", "../contacts.csv".to_string()),
+        path if path.starts_with("/go?to=") => {
+            redirect(out, "302 Found", path["/go?to=".len()..].to_string());
+        }
         "/loop-a" => redirect(out, "302 Found", "/loop-b".to_string()),
         "/loop-b" => redirect(out, "302 Found", "/loop-a".to_string()),
         "/drip" => {
@@ -608,6 +611,27 @@ fn basic_auth_is_sent_and_the_password_never_shown() {
     let e = error(&url, &quick());
     assert!(!e.to_string().contains(PASSWORD), "{e}");
     assert!(e.to_string().contains(&server.url("/missing.csv")), "{e}");
+}
+
+#[test]
+fn credentials_are_not_sent_to_another_server_on_redirect() {
+    let first = Server::http();
+    let other = Server::http();
+    let opts = FetchOptions {
+        credentials: Some(Credentials {
+            user: USER.to_string(),
+            password: PASSWORD.to_string(),
+        }),
+        ..quick()
+    };
+    // Same server: the credentials follow the redirect.
+    let same = format!("/go?to={}", first.url("/private.csv"));
+    assert_eq!(document(&first.url(&same), &opts).body, LIST.as_bytes());
+    // Another server (another port): they do not.
+    let elsewhere = format!("/go?to={}", other.url("/private.csv"));
+    let e = error(&first.url(&elsewhere), &opts);
+    assert!(matches!(e, FetchError::Status { code: 401, .. }), "{e:?}");
+    assert_eq!(other.seen("/private.csv")[0].header("Authorization"), None);
 }
 
 #[test]

@@ -91,7 +91,12 @@ pub type Values = Option<BTreeSet<u32>>;
 pub fn parse(unit: Unit, text: &str) -> Result<Values, CronError> {
     if text == "*" || text == "?" {
         if text == "?" && !unit.allows_any() {
-            return Err(invalid(unit, text));
+            return Err(CronError::Field {
+                unit,
+                value: text.to_string(),
+                problem: "`?` (no specific value) is allowed only in day of month and day of week"
+                    .to_string(),
+            });
         }
         return Ok(None);
     }

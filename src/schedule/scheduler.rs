@@ -140,10 +140,12 @@ impl<Z: TimeZone> Scheduler<Z> {
             .map(|r| self.jobs[r.job].name.as_str())
     }
 
-    /// Takes every tick at or before `now` and says what to do about it. Each
-    /// tick is handed out once: asking again, or with a clock that went back,
-    /// gives nothing new. Several ticks of one job that passed unseen give one
-    /// run.
+    /// Takes every tick at or before `now` and says what to do about it:
+    /// skipped ticks first, then the job to start, then the jobs that wait for
+    /// it. Each tick is handed out once: asking again gives nothing new, and
+    /// after the clock went back a job waits for its next tick as planned
+    /// (never an earlier one again). Several ticks of one job that passed
+    /// unseen give one run.
     pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
         let mut decisions = Vec::new();
         let mut newly_queued = Vec::new();
@@ -175,7 +177,7 @@ impl<Z: TimeZone> Scheduler<Z> {
                 newly_queued.push(index);
             }
         }
-        let started = self.start_next(now);
+        decisions.extend(self.start_next(now));
         if let Some(running) = &self.running {
             let behind = self.jobs[running.job].name.clone();
             for waiting in self.queue.iter().filter(|w| newly_queued.contains(&w.job)) {
@@ -186,7 +188,6 @@ impl<Z: TimeZone> Scheduler<Z> {
                 });
             }
         }
-        decisions.extend(started);
         decisions
     }
 

@@ -143,12 +143,12 @@ fn jobs_never_overlap_a_tick_waits_once_for_the_running_job() {
     assert_eq!(
         s.due(clock.now()),
         [
+            start("import", "2026-11-22 23:00:00", 0),
             Decision::Queued {
                 job: "merge".to_string(),
                 behind: "import".to_string(),
                 tick: Some(local("2026-11-22 23:00:00")),
             },
-            start("import", "2026-11-22 23:00:00", 0),
         ]
     );
     assert_eq!(s.status()[1].state, JobState::Queued);

@@ -125,6 +125,12 @@ pub fn fetch(
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<Fetched, FetchError> {
     let text = url.trim();
+    if text.is_empty() {
+        return Err(FetchError::InvalidUrl {
+            url: String::new(),
+            reason: "no address given".to_string(),
+        });
+    }
     if text.starts_with('/') {
         return file::fetch(&PathBuf::from(text), opts, progress);
     }

@@ -300,17 +300,34 @@ fn io_error(e: &io::Error, url: &Url, opts: &FetchOptions, received: u64) -> Fet
 }
 
 fn tls_error(e: &rustls::Error, url: String) -> FetchError {
-    let untrusted = matches!(
-        e,
+    use rustls::CertificateError as C;
+    let (detail, untrusted) = match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            (e.to_string(), true)
+        }
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => (
+            format!("the server's certificate has expired ({e}); it must be renewed on the server"),
+            false,
+        ),
+        rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => (
+            format!(
+                "the server's certificate is not valid yet ({e}); check the clocks of the node and the server"
+            ),
+            false,
+        ),
         rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer
-                | rustls::CertificateError::BadSignature
-                | rustls::CertificateError::UnhandledCriticalExtension
-        )
-    );
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => (
+            format!(
+                "the server's certificate is for another host name ({e}); use the name the certificate is for"
+            ),
+            false,
+        ),
+        _ => (e.to_string(), false),
+    };
     FetchError::Tls {
         url,
-        detail: e.to_string(),
+        detail,
         untrusted,
     }
 }
@@ -362,6 +379,7 @@ fn url_file_name(url: &Url) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 
@@ -385,6 +403,46 @@ mod tests {
             Some("x.csv")
         );
         assert_eq!(name("inline").as_deref(), None);
+    }
+
+    #[test]
+    fn client_errors_become_errors_an_admin_acts_on() {
+        let url = Url::parse("https://ucm:s3cret@directory.example.com:8443/export.csv").ok();
+        let Some(url) = url else {
+            panic!("test URL does not parse")
+        };
+        let opts = FetchOptions::default();
+        let dns = classify(ureq::Error::HostNotFound, &url, &opts, 0);
+        assert_eq!(
+            dns.to_string(),
+            "cannot resolve host `directory.example.com` of https://directory.example.com:8443/export.csv; check the name and the node's DNS settings"
+        );
+        let expired = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let io = io::Error::new(io::ErrorKind::InvalidData, expired);
+        let tls = classify(ureq::Error::Io(io), &url, &opts, 0);
+        assert!(
+            matches!(
+                tls,
+                FetchError::Tls {
+                    untrusted: false,
+                    ..
+                }
+            ),
+            "{tls:?}"
+        );
+        assert!(
+            tls.to_string()
+                .contains("the server's certificate has expired"),
+            "{tls}"
+        );
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            classify(ureq::Error::Io(reset), &url, &opts, 42),
+            FetchError::Reset {
+                url: "https://directory.example.com:8443/export.csv".to_string(),
+                received: 42
+            }
+        );
     }
 
     #[test]
