@@ -658,6 +658,33 @@ fn https_with_the_ca_file_works_and_without_it_names_the_fix() {
     );
     assert!(e.to_string().contains("certificate is not trusted"), "{e}");
     assert!(e.to_string().contains("set the CA file"), "{e}");
+
+    // Another CA's file: the message names the file.
+    let other = tempfile::tempdir().unwrap();
+    tls::write_ca_and_server_cert(other.path());
+    let wrong = other.path().join("ca.pem");
+    let opts = FetchOptions {
+        ca_file: Some(wrong.clone()),
+        ..quick()
+    };
+    let e = error(&server.url("/contacts.csv"), &opts);
+    assert!(
+        matches!(
+            e,
+            FetchError::Tls {
+                untrusted: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains(&format!(
+            "not signed by a CA in the CA file {}",
+            wrong.display()
+        )),
+        "{e}"
+    );
 }
 
 #[test]

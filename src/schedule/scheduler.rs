@@ -128,6 +128,17 @@ impl<Z: TimeZone> Scheduler<Z> {
             .map(|next| next.with_timezone(&Utc))
     }
 
+    /// Gives `job` a new spec (the config changed): its next tick is the first
+    /// one of the new spec strictly after `now`. False when no job has that name.
+    pub fn reschedule(&mut self, job: &str, spec: CronSpec, now: DateTime<Utc>) -> bool {
+        let Some(index) = self.jobs.iter().position(|j| j.name == job) else {
+            return false;
+        };
+        self.jobs[index].next = self.tick_after(&spec, now);
+        self.jobs[index].spec = spec;
+        true
+    }
+
     /// The earliest coming tick of any job: when to ask [`Scheduler::due`] next.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         self.jobs.iter().filter_map(|j| j.next).min()

@@ -321,6 +321,17 @@ fn a_day_of_ticks_with_a_fake_clock() {
 }
 
 #[test]
+fn reschedule_takes_the_new_spec_from_now() {
+    let clock = FakeClock::at("2026-11-22 10:01:00");
+    let mut s = scheduler(&clock);
+    assert!(s.reschedule("import", "0 6 * * *".parse().unwrap(), clock.now()));
+    assert!(!s.reschedule("backup", "0 6 * * *".parse().unwrap(), clock.now()));
+    let status = s.status();
+    assert_eq!(status[0].spec, "0 6 * * *");
+    assert_eq!(status[0].next_text(), "2026-11-23 06:00 +01:00");
+}
+
+#[test]
 fn the_system_clock_is_a_clock() {
     let before = Utc::now();
     assert!(SystemClock.now() >= before);

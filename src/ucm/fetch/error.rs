@@ -2,7 +2,7 @@
 //! credentials.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,12 +49,14 @@ pub enum FetchError {
     Reset { url: String, received: u64 },
     #[error("cannot resolve host `{host}` of {url}; check the name and the node's DNS settings")]
     Dns { host: String, url: String },
-    #[error("{}", tls_message(url, detail, *untrusted))]
+    #[error("{}", tls_message(url, detail, *untrusted, ca_file.as_deref()))]
     Tls {
         url: String,
         detail: String,
         /// The server's certificate is not signed by a trusted CA.
         untrusted: bool,
+        /// The CA file that was used, if any.
+        ca_file: Option<PathBuf>,
     },
     #[error("cannot use the CA file {}: {detail}", path.display())]
     CaFile { path: PathBuf, detail: String },
@@ -108,13 +110,16 @@ fn status_hint(code: u16) -> &'static str {
     }
 }
 
-fn tls_message(url: &str, detail: &str, untrusted: bool) -> String {
-    if untrusted {
-        format!(
+fn tls_message(url: &str, detail: &str, untrusted: bool, ca_file: Option<&Path>) -> String {
+    match (untrusted, ca_file) {
+        (true, None) => format!(
             "TLS with {url} failed: the server's certificate is not trusted ({detail}); if it is signed by your own CA, set the CA file to that CA's PEM certificate"
-        )
-    } else {
-        format!("TLS with {url} failed: {detail}")
+        ),
+        (true, Some(path)) => format!(
+            "TLS with {url} failed: the server's certificate is not signed by a CA in the CA file {} ({detail}); set the CA file to the PEM certificate of the CA that signed it",
+            path.display()
+        ),
+        (false, _) => format!("TLS with {url} failed: {detail}"),
     }
 }
 

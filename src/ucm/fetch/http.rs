@@ -249,7 +249,7 @@ fn classify(e: ureq::Error, url: &Url, opts: &FetchOptions, received: u64) -> Fe
         other => find_source::<rustls::Error>(other),
     };
     if let Some(tls) = tls {
-        return tls_error(tls, shown);
+        return tls_error(tls, shown, opts);
     }
     match e {
         ureq::Error::Timeout(ureq::Timeout::Connect) => FetchError::ConnectTimeout {
@@ -261,11 +261,12 @@ fn classify(e: ureq::Error, url: &Url, opts: &FetchOptions, received: u64) -> Fe
             host: url.host_str().unwrap_or_default().to_string(),
             url: shown,
         },
-        ureq::Error::Rustls(tls) => tls_error(&tls, shown),
+        ureq::Error::Rustls(tls) => tls_error(&tls, shown, opts),
         ureq::Error::Tls(detail) => FetchError::Tls {
             url: shown,
             detail: detail.to_string(),
             untrusted: false,
+            ca_file: opts.ca_file.clone(),
         },
         ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge {
             url: shown,
@@ -299,7 +300,7 @@ fn io_error(e: &io::Error, url: &Url, opts: &FetchOptions, received: u64) -> Fet
     }
 }
 
-fn tls_error(e: &rustls::Error, url: String) -> FetchError {
+fn tls_error(e: &rustls::Error, url: String, opts: &FetchOptions) -> FetchError {
     use rustls::CertificateError as C;
     let (detail, untrusted) = match e {
         rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
@@ -329,6 +330,7 @@ fn tls_error(e: &rustls::Error, url: String) -> FetchError {
         url,
         detail,
         untrusted,
+        ca_file: opts.ca_file.clone(),
     }
 }
 
