@@ -4,6 +4,13 @@
 //! is plain data: given the time, it says which job to start, which tick to
 //! skip and which to queue, so that jobs never overlap. The caller owns the
 //! clock and the running jobs; nothing here sleeps or spawns.
+//!
+//! A runner drives it in one loop: sleep until [`Scheduler::next_wake`] (or a
+//! message), then carry out what [`Scheduler::due`] returns: start the job of a
+//! [`Decision::Start`], log the others. When a job ends, [`Scheduler::finished`]
+//! may start the job that waited for it. [`Scheduler::run_now`] and
+//! [`Scheduler::cancel`] answer an admin's request; [`Scheduler::status`] is
+//! what the shell shows.
 
 mod field;
 mod scheduler;

@@ -27,85 +27,120 @@ pub(super) fn fetch(
     let mut current = without_credentials(url);
     let mut seen = vec![current.clone()];
     loop {
-        let remaining = opts
-            .deadline
-            .checked_sub(started.elapsed())
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| deadline(&current, opts, 0))?;
-        let mut request = agent
-            .get(current.as_str())
-            .config()
-            .timeout_global(Some(remaining))
-            .build()
-            .header("Accept", "*/*");
-        if let Some(previous) = &opts.previous {
-            if let Some(etag) = &previous.etag {
-                request = request.header("If-None-Match", etag);
-            }
-            if let Some(date) = &previous.last_modified {
-                request = request.header("If-Modified-Since", date);
-            }
-        }
-        if let Some(value) = authorization
-            .as_ref()
-            .filter(|_| current.origin() == origin)
-        {
-            request = request.header("Authorization", value);
-        }
-        let response = request.call().map_err(|e| classify(e, &current, opts, 0))?;
+        // Credentials go to the first server only, never to one it redirects to.
+        let auth = authorization
+            .as_deref()
+            .filter(|_| current.origin() == origin);
+        let response = send(&agent, &current, opts, started, auth)?;
         let status = response.status();
-        if status.is_redirection() && status.as_u16() != 304 {
-            let next = location(&response, &current)?;
-            if seen.contains(&next) {
-                return Err(FetchError::RedirectLoop {
-                    url: redact(&seen[0]),
-                    again: redact(&next),
+        match status.as_u16() {
+            304 => return Ok(Fetched::Unchanged),
+            300..=399 => current = follow(&response, &current, &mut seen, opts)?,
+            200..=299 => {
+                return document(response, &current, opts, started, progress)
+                    .map(Fetched::Document);
+            }
+            code => {
+                return Err(FetchError::Status {
+                    url: redact(&current),
+                    code,
+                    reason: status.canonical_reason().unwrap_or("").to_string(),
                 });
             }
-            if seen.len() > opts.max_redirects as usize {
-                return Err(FetchError::TooManyRedirects {
-                    url: redact(&seen[0]),
-                    max: opts.max_redirects,
-                });
-            }
-            seen.push(next.clone());
-            current = next;
-            continue;
         }
-        if status.as_u16() == 304 {
-            return Ok(Fetched::Unchanged);
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: redact(&current),
-                code: status.as_u16(),
-                reason: status.canonical_reason().unwrap_or("").to_string(),
-            });
-        }
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let validators = Validators {
-            etag: header("etag"),
-            last_modified: header("last-modified"),
-        };
-        let content_type = header("content-type");
-        let file_name = header("content-disposition")
-            .and_then(|d| disposition_file_name(&d))
-            .or_else(|| url_file_name(&current));
-        let body = read_body(response.into_body(), &current, opts, started, progress)?;
-        return Ok(Fetched::Document(Document {
-            body,
-            file_name,
-            content_type,
-            validators,
-            url: redact(&current),
-        }));
     }
+}
+
+/// One GET within what is left of the deadline, conditional when there are
+/// previous validators.
+fn send(
+    agent: &Agent,
+    url: &Url,
+    opts: &FetchOptions,
+    started: Instant,
+    authorization: Option<&str>,
+) -> Result<ureq::http::Response<Body>, FetchError> {
+    let remaining = opts
+        .deadline
+        .checked_sub(started.elapsed())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| deadline(url, opts, 0))?;
+    let mut request = agent
+        .get(url.as_str())
+        .config()
+        .timeout_global(Some(remaining))
+        .build()
+        .header("Accept", "*/*");
+    if let Some(previous) = &opts.previous {
+        if let Some(etag) = &previous.etag {
+            request = request.header("If-None-Match", etag);
+        }
+        if let Some(date) = &previous.last_modified {
+            request = request.header("If-Modified-Since", date);
+        }
+    }
+    if let Some(value) = authorization {
+        request = request.header("Authorization", value);
+    }
+    request.call().map_err(|e| classify(e, url, opts, 0))
+}
+
+/// Where a redirect leads, unless it loops or goes one step too far.
+fn follow(
+    response: &ureq::http::Response<Body>,
+    current: &Url,
+    seen: &mut Vec<Url>,
+    opts: &FetchOptions,
+) -> Result<Url, FetchError> {
+    let next = location(response, current)?;
+    let first = seen.first().unwrap_or(current);
+    if seen.contains(&next) {
+        return Err(FetchError::RedirectLoop {
+            url: redact(first),
+            again: redact(&next),
+        });
+    }
+    if seen.len() > opts.max_redirects as usize {
+        return Err(FetchError::TooManyRedirects {
+            url: redact(first),
+            max: opts.max_redirects,
+        });
+    }
+    seen.push(next.clone());
+    Ok(next)
+}
+
+/// The body of a 2xx answer, with what names it.
+fn document(
+    response: ureq::http::Response<Body>,
+    url: &Url,
+    opts: &FetchOptions,
+    started: Instant,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Document, FetchError> {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let validators = Validators {
+        etag: header("etag"),
+        last_modified: header("last-modified"),
+    };
+    let content_type = header("content-type");
+    let file_name = header("content-disposition")
+        .and_then(|d| disposition_file_name(&d))
+        .or_else(|| url_file_name(url));
+    let body = read_body(response.into_body(), url, opts, started, progress)?;
+    Ok(Document {
+        body,
+        file_name,
+        content_type,
+        validators,
+        url: redact(url),
+    })
 }
 
 fn agent(opts: &FetchOptions) -> Result<Agent, FetchError> {
