@@ -77,3 +77,5 @@ impl Clock for SystemClock {
 mod scheduler_tests;
 #[cfg(test)]
 mod spec_tests;
+#[cfg(test)]
+mod test_zone;

@@ -332,6 +332,35 @@ fn reschedule_takes_the_new_spec_from_now() {
 }
 
 #[test]
+fn a_daily_import_in_the_hour_skipped_in_spring_runs_once_that_day() {
+    use super::test_zone::Berlin2026;
+    let at = |text: &str| {
+        let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+        Berlin2026
+            .from_local_datetime(&naive)
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let jobs = vec![("import".to_string(), "30 2 * * *".parse().unwrap())];
+    let mut s = Scheduler::new(Berlin2026, jobs, at("2026-03-28 12:00:00"));
+    // 02:30 does not exist on 29 March: the import runs at 03:00 instead.
+    assert_eq!(s.next_wake(), Some(at("2026-03-29 03:00:00")));
+    assert_eq!(s.status()[0].next_text(), "2026-03-29 03:00 +02:00");
+    let now = at("2026-03-29 03:00:00");
+    assert_eq!(
+        s.due(now),
+        [Decision::Start {
+            job: "import".to_string(),
+            tick: Some(now),
+            missed: 0
+        }]
+    );
+    s.finished("import", ok(), now);
+    assert_eq!(s.next_wake(), Some(at("2026-03-30 02:30:00")));
+}
+
+#[test]
 fn the_system_clock_is_a_clock() {
     let before = Utc::now();
     assert!(SystemClock.now() >= before);
