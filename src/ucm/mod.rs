@@ -2,6 +2,7 @@
 //! contacts, the external contacts imported from a URL) and their merge into the
 //! served directory.
 
+pub mod fetch;
 pub mod import;
 
 use crate::config::Config;
