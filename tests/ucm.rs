@@ -273,3 +273,87 @@ fn the_crons_import_and_merge_in_the_running_server() {
         .collect();
     assert_eq!(crons, ["* * * * * *", "*/2 * * * * *"]);
 }
+
+/// A web server on 127.0.0.1 that answers every request with what `answer` holds.
+fn web(answer: std::sync::Arc<std::sync::Mutex<String>>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let reply = answer.lock().unwrap().clone();
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+fn http(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn failures_of_the_url_are_failed_jobs_and_the_previous_contacts_stay() {
+    let node = Node::new(&[]);
+    let list = "First Name,Last Name,Business Phone\nHedy,Lamarr,+1 310 555 0142\n";
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(http("200 OK", "text/csv", list)));
+    let port = web(answer.clone());
+    node.start();
+    node.sop(&[
+        "ucm",
+        "set",
+        "--url",
+        &format!("http://127.0.0.1:{port}/contacts.csv"),
+    ])
+    .success();
+    node.sop(&["ucm", "import"]).success();
+    node.sop(&["ucm", "merge"]).success();
+
+    *answer.lock().unwrap() = http("404 Not Found", "text/plain", "no");
+    let e = node.sop(&["ucm", "import"]).failure().stderr();
+    assert!(e.contains("404"), "{e}");
+    *answer.lock().unwrap() = http("500 Internal Server Error", "text/plain", "oops");
+    let e = node.sop(&["ucm", "import"]).failure().stderr();
+    assert!(e.contains("500"), "{e}");
+    *answer.lock().unwrap() = http(
+        "200 OK",
+        "text/html",
+        "<html><body>Please log in</body></html>",
+    );
+    let held = node.sop(&["ucm", "import"]);
+    assert_eq!(held.code(), 2, "{}", held.stdout());
+    assert!(held.stdout().contains("HTML page"), "{}", held.stdout());
+
+    node.sop(&["ucm", "merge"]).success();
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Lamarr)", "cn"]);
+    assert_eq!(
+        values(&ldif, "cn"),
+        ["Hedy Lamarr"],
+        "the previous contacts stay"
+    );
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let statuses: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "import")
+        .map(|j| j["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["held", "failed", "failed", "ok"], "{jobs}");
+    let failed = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["status"] == "failed")
+        .unwrap();
+    assert!(
+        failed["message"].as_str().unwrap().contains("500"),
+        "{failed}"
+    );
+}

@@ -1,28 +1,17 @@
 //! Cron schedules and the scheduler that decides when the node's jobs run.
 //!
 //! [`CronSpec`] is a schedule read from the text an admin types. [`Scheduler`]
-//! is plain data: given the time, it says which job to start, which tick to
-//! skip and which to queue, so that jobs never overlap. The caller owns the
-//! clock and the running jobs; nothing here sleeps or spawns.
-//!
-//! A runner drives it in one loop: sleep until [`Scheduler::next_wake`] (or a
-//! message), then carry out what [`Scheduler::due`] returns: start the job of a
-//! [`Decision::Start`], log the others. When a job ends, [`Scheduler::finished`]
-//! may start the job that waited for it. [`Scheduler::run_now`] and
-//! [`Scheduler::cancel`] answer an admin's request; [`Scheduler::status`] is
-//! what the shell shows.
+//! is plain data: given the time, it says which job to start, so that the
+//! UCM's import and merge never overlap and run once per tick. The server owns
+//! the clock and the running jobs; nothing here sleeps or spawns.
 
 mod field;
-mod scheduler;
+pub mod scheduler;
 mod spec;
-mod status;
 
 pub use field::Unit;
-pub use scheduler::{Cancel, Decision, Outcome, Scheduler, SkipReason};
+pub use scheduler::{JobKind, JobView, Scheduler};
 pub use spec::CronSpec;
-pub use status::{JobState, JobStatus, LastRun};
-
-use chrono::{DateTime, Utc};
 
 /// Why a cron spec was refused. Each message names the field, the value and
 /// what would be accepted.
@@ -59,22 +48,6 @@ pub enum CronError {
 
 /// Where the scheduler gets the time. The server uses [`SystemClock`]; tests
 /// use a clock they move by hand.
-pub trait Clock {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-#[cfg(test)]
-mod scheduler_tests;
 #[cfg(test)]
 mod spec_tests;
 #[cfg(test)]

@@ -1,341 +1,287 @@
-//! The scheduler core: timers for named jobs, one job at a time. Plain data;
-//! the caller passes the time in and carries out the decisions.
+//! When the UCM's import and merge run: each on its cron, never both at once, never
+//! twice for one tick, and not at start-up for ticks missed while the server was
+//! stopped (the first run is the first tick after start, as the product's guide
+//! says). Plain data driven by the time it is given, so tests never sleep.
 
-use super::CronSpec;
-use super::status::{JobState, JobStatus, LastRun};
-use chrono::{DateTime, TimeZone, Utc};
-use std::collections::VecDeque;
+use chrono::{DateTime, Local};
+use serde::{Deserialize, Serialize};
 
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// It did its work; a short summary such as "1204 contacts".
-    Ok(String),
-    /// It failed; the message says why.
-    Failed(String),
-    /// It was cancelled before it ended.
-    Cancelled,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Import,
+    Merge,
 }
 
-/// Why a tick did not start its job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// The job was still running its previous tick.
-    StillRunning,
-    /// The job was already waiting for another job to end; it runs once.
-    AlreadyQueued,
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Import => "import",
+            JobKind::Merge => "merge",
+        }
+    }
 }
 
-/// What the caller must do (or report) after asking the scheduler.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Start the job now, then call [`Scheduler::finished`] when it ends.
-    /// `tick` is the tick it runs for (`None` when run by hand); `missed`
-    /// counts earlier ticks folded into this run because they passed unseen.
-    Start {
-        job: String,
-        tick: Option<DateTime<Utc>>,
-        missed: u32,
-    },
-    /// The job's tick came while `behind` runs: it starts when that one ends.
-    Queued {
-        job: String,
-        behind: String,
-        tick: Option<DateTime<Utc>>,
-    },
-    /// The tick was dropped, for the reason given.
-    Skipped {
-        job: String,
-        tick: Option<DateTime<Utc>>,
-        reason: SkipReason,
-    },
-}
+/// The next time a cron spec fires after a time.
+pub type NextAfter = fn(&str, DateTime<Local>) -> Option<DateTime<Local>>;
 
-/// The answer to [`Scheduler::cancel`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cancel {
-    /// The job is running: stop it, then call [`Scheduler::finished`] with
-    /// [`Outcome::Cancelled`] (or however it ended).
-    Stop { job: String },
-    /// The job was waiting for its turn; it no longer will run for that tick.
-    Dequeued { job: String },
-    /// The job was neither running nor waiting.
-    NotRunning { job: String },
+/// `NextAfter` for cron specs as admins type them.
+pub fn next_after(spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
+    spec.parse::<super::CronSpec>().ok()?.next_after(&t)
 }
 
 #[derive(Debug, Clone)]
-struct Job {
-    name: String,
-    spec: CronSpec,
-    next: Option<DateTime<Utc>>,
-    last: Option<LastRun>,
+struct Timer {
+    kind: JobKind,
+    spec: String,
+    next: Option<DateTime<Local>>,
+}
+
+/// What the scheduler knows of one job, for status displays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub kind: JobKind,
+    /// Empty: on demand only.
+    pub cron: String,
+    pub next: Option<String>,
+    pub running: bool,
+    pub queued: bool,
+    /// Ticks that came while this job was already running (and were not run again).
+    pub skipped_ticks: u64,
 }
 
 #[derive(Debug, Clone)]
-struct Running {
-    job: usize,
-    tick: Option<DateTime<Utc>>,
-    started: DateTime<Utc>,
-    cancelling: bool,
+pub struct Scheduler {
+    timers: Vec<Timer>,
+    next_after: NextAfter,
+    running: Option<JobKind>,
+    queue: Vec<JobKind>,
+    skipped: Vec<(JobKind, u64)>,
 }
 
-#[derive(Debug, Clone)]
-struct Waiting {
-    job: usize,
-    tick: Option<DateTime<Utc>>,
-    missed: u32,
-}
-
-/// Timers for named jobs, in the time zone `Z` the cron specs are read in.
-/// At most one job runs at a time; a tick that comes while another job runs
-/// waits for it (once); a tick that comes while its own job runs is skipped.
-#[derive(Debug, Clone)]
-pub struct Scheduler<Z: TimeZone> {
-    tz: Z,
-    jobs: Vec<Job>,
-    running: Option<Running>,
-    queue: VecDeque<Waiting>,
-}
-
-/// Counting missed ticks stops here (a per-second spec after a long stop).
-const MAX_COUNTED: u32 = 10_000;
-
-impl<Z: TimeZone> Scheduler<Z> {
-    /// Timers for `jobs` (name and spec; when several are due together they
-    /// start in this order). Each first tick is strictly after `now`: ticks that
-    /// passed while the node was stopped are not run.
-    pub fn new(tz: Z, jobs: Vec<(String, CronSpec)>, now: DateTime<Utc>) -> Self {
-        let mut scheduler = Scheduler {
-            tz,
-            jobs: Vec::new(),
+impl Scheduler {
+    /// Timers for `(job, cron spec)`; an empty spec never fires. Their first runs
+    /// are strictly after `now`.
+    pub fn new(
+        specs: &[(JobKind, String)],
+        now: DateTime<Local>,
+        next_after: NextAfter,
+    ) -> Scheduler {
+        let mut s = Scheduler {
+            timers: Vec::new(),
+            next_after,
             running: None,
-            queue: VecDeque::new(),
+            queue: Vec::new(),
+            skipped: Vec::new(),
         };
-        for (name, spec) in jobs {
-            let next = scheduler.tick_after(&spec, now);
-            scheduler.jobs.push(Job {
-                name,
-                spec,
-                next,
-                last: None,
+        s.reschedule(specs, now);
+        s
+    }
+
+    /// New specs (after a config change): timers whose spec changed restart from `now`.
+    pub fn reschedule(&mut self, specs: &[(JobKind, String)], now: DateTime<Local>) {
+        let old = std::mem::take(&mut self.timers);
+        for (kind, spec) in specs {
+            let kept = old.iter().find(|t| t.kind == *kind && t.spec == *spec);
+            self.timers.push(match kept {
+                Some(t) => t.clone(),
+                None => Timer {
+                    kind: *kind,
+                    spec: spec.clone(),
+                    next: self.first_after(spec, now),
+                },
             });
         }
-        scheduler
     }
 
-    fn tick_after(&self, spec: &CronSpec, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        spec.next_after(&t.with_timezone(&self.tz))
-            .map(|next| next.with_timezone(&Utc))
+    fn first_after(&self, spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
+        if spec.trim().is_empty() {
+            None
+        } else {
+            (self.next_after)(spec, t)
+        }
     }
 
-    /// Gives `job` a new spec (the config changed): its next tick is the first
-    /// one of the new spec strictly after `now`. False when no job has that name.
-    pub fn reschedule(&mut self, job: &str, spec: CronSpec, now: DateTime<Utc>) -> bool {
-        let Some(index) = self.jobs.iter().position(|j| j.name == job) else {
-            return false;
-        };
-        self.jobs[index].next = self.tick_after(&spec, now);
-        self.jobs[index].spec = spec;
-        true
-    }
-
-    /// The earliest coming tick of any job: when to ask [`Scheduler::due`] next.
-    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        self.jobs.iter().filter_map(|j| j.next).min()
-    }
-
-    /// The job running now, if any.
-    pub fn running(&self) -> Option<&str> {
-        self.running
-            .as_ref()
-            .map(|r| self.jobs[r.job].name.as_str())
-    }
-
-    /// Takes every tick at or before `now` and says what to do about it:
-    /// skipped ticks first, then the job to start, then the jobs that wait for
-    /// it. Each tick is handed out once: asking again gives nothing new, and
-    /// after the clock went back a job waits for its next tick as planned
-    /// (never an earlier one again). Several ticks of one job that passed
-    /// unseen give one run.
-    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Decision> {
-        let mut decisions = Vec::new();
-        let mut newly_queued = Vec::new();
-        for index in 0..self.jobs.len() {
-            let Some((tick, missed)) = self.take_ticks(index, now) else {
+    /// Called with the current time: queues the jobs whose tick came (once, however
+    /// many ticks were missed) and returns the job to start now, if any. A clock
+    /// that goes back fires nothing twice: a timer only moves forward.
+    pub fn tick(&mut self, now: DateTime<Local>) -> Option<JobKind> {
+        let next_after = self.next_after;
+        let mut due = Vec::new();
+        for t in &mut self.timers {
+            let Some(next) = t.next else { continue };
+            if next > now {
                 continue;
-            };
-            let job = self.jobs[index].name.clone();
-            let tick = Some(tick);
-            if self.running.as_ref().is_some_and(|r| r.job == index) {
-                decisions.push(Decision::Skipped {
-                    job,
-                    tick,
-                    reason: SkipReason::StillRunning,
-                });
-            } else if let Some(waiting) = self.queue.iter_mut().find(|w| w.job == index) {
-                waiting.missed = waiting.missed.saturating_add(missed + 1);
-                decisions.push(Decision::Skipped {
-                    job,
-                    tick,
-                    reason: SkipReason::AlreadyQueued,
-                });
-            } else {
-                self.queue.push_back(Waiting {
-                    job: index,
-                    tick,
-                    missed,
-                });
-                newly_queued.push(index);
             }
+            // Past every tick up to now: missed ticks coalesce into this one.
+            t.next = next_after(&t.spec, now.max(next));
+            due.push(t.kind);
         }
-        decisions.extend(self.start_next(now));
-        if let Some(running) = &self.running {
-            let behind = self.jobs[running.job].name.clone();
-            for waiting in self.queue.iter().filter(|w| newly_queued.contains(&w.job)) {
-                decisions.push(Decision::Queued {
-                    job: self.jobs[waiting.job].name.clone(),
-                    behind: behind.clone(),
-                    tick: waiting.tick,
-                });
-            }
-        }
-        decisions
-    }
-
-    /// Consumes the job's ticks at or before `now`: the latest of them and how
-    /// many earlier ones it stands for.
-    fn take_ticks(&mut self, index: usize, now: DateTime<Utc>) -> Option<(DateTime<Utc>, u32)> {
-        let first = self.jobs[index].next.filter(|t| *t <= now)?;
-        let spec = self.jobs[index].spec.clone();
-        let (mut tick, mut missed) = (first, 0);
-        let next = loop {
-            match self.tick_after(&spec, tick) {
-                Some(t) if t <= now && missed < MAX_COUNTED => {
-                    tick = t;
-                    missed += 1;
+        for kind in due {
+            if self.running == Some(kind) {
+                match self.skipped.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, n)) => *n += 1,
+                    None => self.skipped.push((kind, 1)),
                 }
-                Some(t) if t <= now => break self.tick_after(&spec, now),
-                other => break other,
+            } else if !self.queue.contains(&kind) {
+                self.queue.push(kind);
             }
-        };
-        self.jobs[index].next = next;
-        Some((tick, missed))
+        }
+        self.start_next()
     }
 
-    /// Starts the first waiting job when none runs.
-    fn start_next(&mut self, now: DateTime<Utc>) -> Option<Decision> {
-        if self.running.is_some() {
+    fn start_next(&mut self) -> Option<JobKind> {
+        if self.running.is_some() || self.queue.is_empty() {
             return None;
         }
-        let waiting = self.queue.pop_front()?;
-        self.running = Some(Running {
-            job: waiting.job,
-            tick: waiting.tick,
-            started: now,
-            cancelling: false,
-        });
-        Some(Decision::Start {
-            job: self.jobs[waiting.job].name.clone(),
-            tick: waiting.tick,
-            missed: waiting.missed,
-        })
+        let kind = self.queue.remove(0);
+        self.running = Some(kind);
+        Some(kind)
     }
 
-    /// Runs `job` now, outside its schedule (its timer is unchanged): it starts,
-    /// or waits for the running job, or is skipped if it runs already. `None`
-    /// when no job has that name.
-    pub fn run_now(&mut self, job: &str, now: DateTime<Utc>) -> Option<Decision> {
-        let index = self.jobs.iter().position(|j| j.name == job)?;
-        let name = job.to_string();
-        if self.running.as_ref().is_some_and(|r| r.job == index) {
-            return Some(Decision::Skipped {
-                job: name,
-                tick: None,
-                reason: SkipReason::StillRunning,
-            });
+    /// Asks to run a job now (`sop ucm import` on a running server): queued behind
+    /// the running one. Returns it when it can start at once.
+    pub fn request(&mut self, kind: JobKind) -> Option<JobKind> {
+        if self.running != Some(kind) && !self.queue.contains(&kind) {
+            self.queue.push(kind);
         }
-        if self.queue.iter().any(|w| w.job == index) {
-            return Some(Decision::Skipped {
-                job: name,
-                tick: None,
-                reason: SkipReason::AlreadyQueued,
-            });
-        }
-        self.queue.push_back(Waiting {
-            job: index,
-            tick: None,
-            missed: 0,
-        });
-        if let Some(start) = self.start_next(now) {
-            return Some(start);
-        }
-        let behind = self.running().unwrap_or_default().to_string();
-        Some(Decision::Queued {
-            job: name,
-            behind,
-            tick: None,
-        })
+        self.start_next()
     }
 
-    /// Asks to cancel `job`: stop it if it runs, drop it if it waits.
-    pub fn cancel(&mut self, job: &str) -> Cancel {
-        let name = job.to_string();
-        if let Some(running) = self.running.as_mut() {
-            if self.jobs[running.job].name == job {
-                running.cancelling = true;
-                return Cancel::Stop { job: name };
-            }
+    /// The running job ended; returns the queued job to start next, if any.
+    pub fn finished(&mut self, kind: JobKind) -> Option<JobKind> {
+        if self.running == Some(kind) {
+            self.running = None;
         }
-        let before = self.queue.len();
-        self.queue.retain(|w| self.jobs[w.job].name != job);
-        if self.queue.len() < before {
-            Cancel::Dequeued { job: name }
-        } else {
-            Cancel::NotRunning { job: name }
-        }
+        self.start_next()
     }
 
-    /// Records that the running `job` ended, and starts the next waiting job,
-    /// if any. Returns nothing if `job` was not the running job.
-    pub fn finished(&mut self, job: &str, outcome: Outcome, now: DateTime<Utc>) -> Vec<Decision> {
-        let Some(running) = self.running.take_if(|r| self.jobs[r.job].name == job) else {
-            return Vec::new();
-        };
-        self.jobs[running.job].last = Some(LastRun {
-            tick: running.tick,
-            started: running.started,
-            finished: now,
-            outcome,
-        });
-        self.start_next(now).into_iter().collect()
+    pub fn running(&self) -> Option<JobKind> {
+        self.running
     }
 
-    /// What each job is doing, for display, in the scheduler's time zone.
-    pub fn status(&self) -> Vec<JobStatus> {
-        self.jobs
+    pub fn view(&self) -> Vec<JobView> {
+        self.timers
             .iter()
-            .enumerate()
-            .map(|(index, job)| {
-                let state = match &self.running {
-                    Some(r) if r.job == index => JobState::Running {
-                        since: r.started,
-                        cancelling: r.cancelling,
-                    },
-                    _ if self.queue.iter().any(|w| w.job == index) => JobState::Queued,
-                    _ => JobState::Idle,
-                };
-                JobStatus {
-                    name: job.name.clone(),
-                    spec: job.spec.to_string(),
-                    state,
-                    next: job.next.map(|t| t.with_timezone(&self.tz).fixed_offset()),
-                    last: job.last.clone(),
-                    last_finished: job
-                        .last
-                        .as_ref()
-                        .map(|l| l.finished.with_timezone(&self.tz).fixed_offset()),
-                }
+            .map(|t| JobView {
+                kind: t.kind,
+                cron: t.spec.clone(),
+                next: t.next.map(|n| n.to_rfc3339()),
+                running: self.running == Some(t.kind),
+                queued: self.queue.contains(&t.kind),
+                skipped_ticks: self
+                    .skipped
+                    .iter()
+                    .find(|(k, _)| *k == t.kind)
+                    .map_or(0, |(_, n)| *n),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Timelike};
+
+    /// Fires on every full hour at `minute` (the spec is the minute).
+    fn hourly(spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
+        let minute: u32 = spec.parse().ok()?;
+        let base = t.with_second(0)?.with_nanosecond(0)?;
+        let candidate = base.with_minute(minute)?;
+        Some(if candidate > t {
+            candidate
+        } else {
+            candidate + Duration::hours(1)
+        })
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 3, 10, h, m, 0).unwrap()
+    }
+
+    fn specs() -> Vec<(JobKind, String)> {
+        vec![(JobKind::Import, "0".into()), (JobKind::Merge, "30".into())]
+    }
+
+    #[test]
+    fn ticks_missed_before_start_are_not_run() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        assert_eq!(s.tick(at(10, 45)), None);
+        let v = s.view();
+        assert_eq!(v[0].next.as_deref(), Some(at(11, 0).to_rfc3339().as_str()));
+        assert_eq!(s.tick(at(11, 0)), Some(JobKind::Import));
+    }
+
+    #[test]
+    fn each_tick_runs_once_even_if_asked_again_or_the_clock_goes_back() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        assert_eq!(s.tick(at(11, 0)), Some(JobKind::Import));
+        assert_eq!(s.finished(JobKind::Import), None);
+        assert_eq!(s.tick(at(11, 0)), None);
+        assert_eq!(s.tick(at(10, 50)), None, "clock went back");
+        assert_eq!(s.tick(at(11, 1)), None);
+    }
+
+    #[test]
+    fn jobs_never_overlap_and_a_waiting_one_runs_after() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        assert_eq!(s.tick(at(11, 0)), Some(JobKind::Import));
+        // The import is still running at the merge's tick: the merge waits.
+        assert_eq!(s.tick(at(11, 30)), None);
+        assert!(s.view()[1].queued);
+        assert_eq!(s.finished(JobKind::Import), Some(JobKind::Merge));
+        assert_eq!(s.running(), Some(JobKind::Merge));
+    }
+
+    #[test]
+    fn a_tick_of_a_running_job_is_skipped_and_counted() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        assert_eq!(s.tick(at(11, 0)), Some(JobKind::Import));
+        assert_eq!(s.tick(at(12, 0)), None);
+        assert_eq!(s.view()[0].skipped_ticks, 1);
+        assert_eq!(s.finished(JobKind::Import), Some(JobKind::Merge));
+    }
+
+    #[test]
+    fn many_missed_ticks_run_once() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        // The machine slept for hours.
+        assert_eq!(s.tick(at(15, 10)), Some(JobKind::Import));
+        assert_eq!(s.finished(JobKind::Import), Some(JobKind::Merge));
+        assert_eq!(s.finished(JobKind::Merge), None);
+        assert_eq!(
+            s.view()[0].next.as_deref(),
+            Some(at(16, 0).to_rfc3339().as_str())
+        );
+    }
+
+    #[test]
+    fn requests_queue_behind_the_running_job_and_empty_specs_never_fire() {
+        let mut s = Scheduler::new(
+            &[
+                (JobKind::Import, String::new()),
+                (JobKind::Merge, "30".into()),
+            ],
+            at(10, 45),
+            hourly,
+        );
+        assert_eq!(s.tick(at(23, 0)), Some(JobKind::Merge));
+        assert_eq!(s.request(JobKind::Import), None);
+        assert_eq!(s.finished(JobKind::Merge), Some(JobKind::Import));
+        assert!(s.view()[0].next.is_none());
+    }
+
+    #[test]
+    fn a_changed_spec_restarts_from_now_and_an_unchanged_one_keeps_its_time() {
+        let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
+        s.reschedule(
+            &[(JobKind::Import, "0".into()), (JobKind::Merge, "50".into())],
+            at(10, 46),
+        );
+        let v = s.view();
+        assert_eq!(v[0].next.as_deref(), Some(at(11, 0).to_rfc3339().as_str()));
+        assert_eq!(v[1].next.as_deref(), Some(at(10, 50).to_rfc3339().as_str()));
     }
 }

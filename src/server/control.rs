@@ -68,7 +68,7 @@ pub struct Status {
     /// Every bundle of the catalog's modules, and its state.
     pub bundles: Vec<BundleStatus>,
     /// The UCM's import and merge: crons, next runs, running or waiting.
-    pub jobs: Vec<crate::server::scheduler::JobView>,
+    pub jobs: Vec<crate::schedule::JobView>,
     /// Where the running job is.
     pub progress: crate::ucm::ProgressState,
 }

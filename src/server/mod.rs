@@ -5,17 +5,17 @@ pub mod control;
 pub mod daemon;
 mod ldap_bundle;
 pub mod pidfile;
-pub mod scheduler;
 
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::home::Home;
 use crate::modules::Catalog;
+use crate::schedule::scheduler::next_after;
+use crate::schedule::{JobKind, Scheduler};
 use crate::ucm::MergeReport;
 use crate::ucm::import::{ImportOptions, ImportReport};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use control::{BundleStatus, Reply, Request, Status};
-use scheduler::{JobKind, Scheduler};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,13 +165,6 @@ fn schedule_specs(config: &Config) -> Vec<(JobKind, String)> {
         (JobKind::Import, import),
         (JobKind::Merge, config.ucm.merge_cron.clone()),
     ]
-}
-
-fn next_after(
-    spec: &str,
-    t: chrono::DateTime<chrono::Local>,
-) -> Option<chrono::DateTime<chrono::Local>> {
-    crate::ucm::next_runs(spec, t, 1).into_iter().next()
 }
 
 /// Looks at the crons every second and starts what is due, one job at a time.

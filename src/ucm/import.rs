@@ -3,7 +3,7 @@
 //! that yields no contact, or that would remove too many contacts is held with its
 //! reason and the previous contacts stay; `force` applies it anyway.
 
-use super::{Progress, now};
+use super::{Progress, fetch, now};
 use crate::config::Config;
 use crate::contacts::Contact;
 use crate::directory::merge::Changes;
@@ -66,40 +66,63 @@ pub fn snapshot_path(home: &Home) -> std::path::PathBuf {
 struct Fetched {
     bytes: Vec<u8>,
     name: String,
+    content_type: Option<String>,
     etag: Option<String>,
     last_modified: Option<String>,
 }
 
-/// Reads the list from a local file (`file://` or an absolute path).
-fn fetch(config: &Config, previous: Option<&SnapshotMeta>) -> Result<Option<Fetched>> {
-    let url = &config.ucm.url;
-    let path = url.strip_prefix("file://").unwrap_or(url);
-    if !path.starts_with('/') {
-        return Err(eyre!("fetching {url} is not supported; use a file:// URL"));
-    }
-    let meta = std::fs::metadata(path).wrap_err_with(|| format!("cannot read {path}"))?;
-    if meta.len() > config.ucm.max_size_bytes {
+/// The URL's credentials from `[ucm] credentials_file` (`user:password`), if any.
+fn credentials(home: &Home, config: &Config) -> Result<Option<fetch::Credentials>> {
+    let path = home.path(&config.ucm.credentials_file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).wrap_err_with(|| format!("cannot read {}", path.display())),
+    };
+    let line = text.lines().next().unwrap_or_default();
+    let Some((user, password)) = line.split_once(':') else {
         return Err(eyre!(
-            "{path} is {} bytes, over [ucm] max_size_mib ({} MiB)",
-            meta.len(),
-            config.ucm.max_size_bytes >> 20
+            "{} must hold one line user:password ([ucm] credentials_file)",
+            path.display()
         ));
-    }
-    let stamp = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| format!("{}.{:09}-{}", d.as_secs(), d.subsec_nanos(), meta.len()));
-    if stamp.is_some() && previous.and_then(|p| p.last_modified.as_ref()) == stamp.as_ref() {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(path).wrap_err_with(|| format!("cannot read {path}"))?;
-    Ok(Some(Fetched {
-        bytes,
-        name: path.rsplit('/').next().unwrap_or(path).to_string(),
-        etag: None,
-        last_modified: stamp,
+    };
+    Ok(Some(fetch::Credentials {
+        user: user.to_string(),
+        password: password.to_string(),
     }))
+}
+
+/// Fetches the list; `None` when it has not changed since `previous`.
+fn fetch_list(
+    home: &Home,
+    config: &Config,
+    previous: Option<&SnapshotMeta>,
+    progress: &Progress,
+) -> Result<Option<Fetched>> {
+    let options = fetch::FetchOptions {
+        deadline: config.ucm.fetch_timeout,
+        max_bytes: config.ucm.max_size_bytes,
+        ca_file: config.ucm.ca_file.as_ref().map(|f| home.path(f)),
+        credentials: credentials(home, config)?,
+        previous: previous.map(|m| fetch::Validators {
+            etag: m.etag.clone(),
+            last_modified: m.last_modified.clone(),
+        }),
+        ..fetch::FetchOptions::default()
+    };
+    let mut report = |done: u64, total: Option<u64>| {
+        progress.set("fetching", done, total.unwrap_or(0));
+    };
+    match fetch::fetch(&config.ucm.url, &options, &mut report)? {
+        fetch::Fetched::Unchanged => Ok(None),
+        fetch::Fetched::Document(d) => Ok(Some(Fetched {
+            bytes: d.body,
+            name: d.file_name.unwrap_or_default(),
+            content_type: d.content_type,
+            etag: d.validators.etag,
+            last_modified: d.validators.last_modified,
+        })),
+    }
 }
 
 /// Reads the fetched list into contacts and entry errors, or says why it is not a
@@ -110,7 +133,11 @@ fn parse(f: &Fetched) -> std::result::Result<(String, Vec<Contact>, Vec<EntryErr
     if text.trim().is_empty() {
         return Err("the list is empty".to_string());
     }
-    let html_name = f.name.ends_with(".html") || f.name.ends_with(".htm");
+    let html_name = f.name.ends_with(".html")
+        || f.name.ends_with(".htm")
+        || f.content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("text/html"));
     if html_name
         || head.to_ascii_lowercase().starts_with("<!doctype html")
         || head.contains("<html")
@@ -232,14 +259,12 @@ pub fn import(
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
-    let fetched = match fetch(
-        config,
-        if options.force {
-            None
-        } else {
-            old_meta.as_ref()
-        },
-    )? {
+    let previous = if options.force {
+        None
+    } else {
+        old_meta.as_ref()
+    };
+    let fetched = match fetch_list(home, config, previous, progress)? {
         Some(f) => f,
         None => {
             report.unchanged = true;

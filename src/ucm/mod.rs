@@ -42,20 +42,9 @@ pub fn check_url(url: &str) -> Result<(), String> {
 
 /// Whether a cron spec is valid; says why not.
 pub fn check_cron(spec: &str) -> Result<(), String> {
-    use std::str::FromStr;
-    let fields = spec.split_whitespace().count();
-    let full = match fields {
-        5 => format!("0 {spec}"),
-        6 | 7 => spec.to_string(),
-        n => {
-            return Err(format!(
-                "a cron spec of 5 fields (minute hour day month weekday, e.g. \"0 23 ? * *\"), or 6-7 with seconds first; got {n} fields"
-            ));
-        }
-    };
-    cron::Schedule::from_str(&full)
+    spec.parse::<crate::schedule::CronSpec>()
         .map(|_| ())
-        .map_err(|e| format!("a valid cron spec such as \"0 23 ? * *\" ({e})"))
+        .map_err(|e| format!("a cron spec such as \"0 23 ? * *\" ({e})"))
 }
 
 /// The sample phone book a new node serves.
@@ -279,14 +268,8 @@ pub fn next_runs(
     after: chrono::DateTime<chrono::Local>,
     n: usize,
 ) -> Vec<chrono::DateTime<chrono::Local>> {
-    use std::str::FromStr;
-    let full = if spec.split_whitespace().count() == 5 {
-        format!("0 {spec}")
-    } else {
-        spec.to_string()
-    };
-    cron::Schedule::from_str(&full)
-        .map(|s| s.after(&after).take(n).collect())
+    spec.parse::<crate::schedule::CronSpec>()
+        .map(|s| s.upcoming(&after, n))
         .unwrap_or_default()
 }
 
