@@ -26,13 +26,66 @@ struct Span {
     len: u32,
 }
 
+/// One value of an entry, in 12 bytes so that an entry's values share few cache
+/// lines: its raw text (what is served) starts at `start`; its normalised text
+/// (what is matched) is the raw text, or follows it when it differs; its
+/// reverse-lookup form, if any, comes next. Values are at most 65535 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Value {
+    start: u32,
+    raw_len: u16,
+    norm_len: u16,
+    /// 0 when there is no reverse-lookup form.
+    canonical_len: u8,
     attr: Attr,
-    raw: Span,
-    norm: Span,
-    /// Empty when there is no reverse-lookup form.
-    canonical: Span,
+    norm_apart: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 12);
+
+impl Value {
+    fn raw(&self) -> Span {
+        Span {
+            start: self.start,
+            len: u32::from(self.raw_len),
+        }
+    }
+
+    fn norm(&self) -> Span {
+        if self.norm_apart {
+            Span {
+                start: self.start + u32::from(self.raw_len),
+                len: u32::from(self.norm_len),
+            }
+        } else {
+            self.raw()
+        }
+    }
+
+    fn canonical(&self) -> Span {
+        let norm = self.norm();
+        let after = if self.norm_apart {
+            norm.start + norm.len
+        } else {
+            self.start + u32::from(self.raw_len)
+        };
+        Span {
+            start: after,
+            len: u32::from(self.canonical_len),
+        }
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character.
+fn clamp(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 pub struct Directory {
@@ -91,31 +144,33 @@ impl Builder {
     }
 
     fn push_value(&mut self, attr: Attr, raw: &str) {
-        let raw = raw.trim();
+        let raw = clamp(raw.trim(), u16::MAX as usize);
         if raw.is_empty() {
             return;
         }
-        let raw_span = self.span(raw);
+        let start = self.span(raw).start;
         let mut norm = std::mem::take(&mut self.scratch);
         matching::normalize_into(attr.rule(), raw, &mut norm);
-        let norm_span = if norm == raw {
-            raw_span
+        let norm_apart = norm != raw;
+        let norm_len = if norm_apart {
+            self.span(clamp(&norm, u16::MAX as usize)).len
         } else {
-            self.span(&norm)
+            raw.len() as u32
         };
         self.scratch = norm;
-        let canonical = if attr.is_number() {
-            matching::canonical_number(raw, &self.rules)
-                .map(|c| self.span(&c))
-                .unwrap_or_default()
-        } else {
-            Span::default()
+        let canonical_len = match attr.is_number() {
+            true => matching::canonical_number(raw, &self.rules)
+                .filter(|c| c.len() <= usize::from(u8::MAX))
+                .map_or(0, |c| self.span(&c).len),
+            false => 0,
         };
         self.values.push(Value {
+            start,
+            raw_len: raw.len() as u16,
+            norm_len: norm_len as u16,
+            canonical_len: canonical_len as u8,
             attr,
-            raw: raw_span,
-            norm: norm_span,
-            canonical,
+            norm_apart,
         });
     }
 
@@ -189,14 +244,14 @@ impl Builder {
                 if !v.attr.is_indexed() {
                     continue;
                 }
-                let norm = dir.str(v.norm);
+                let norm = dir.str(v.norm());
                 // A surname inside the common name has no gram of its own but its start.
                 let inside = values[..i]
                     .iter()
-                    .any(|w| w.attr.is_indexed() && dir.str(w.norm).contains(norm));
+                    .any(|w| w.attr.is_indexed() && dir.str(w.norm()).contains(norm));
                 add(norm.as_bytes(), inside);
-                if v.canonical.len > 0 {
-                    add(dir.str(v.canonical).as_bytes(), false);
+                if v.canonical_len > 0 {
+                    add(dir.str(v.canonical()).as_bytes(), false);
                 }
             }
         });
@@ -216,14 +271,14 @@ impl<'a> EntryRef<'a> {
     pub fn uid(&self) -> &'a str {
         self.values
             .first()
-            .map(|v| self.dir.str(v.raw))
+            .map(|v| self.dir.str(v.raw()))
             .unwrap_or_default()
     }
 
     fn uid_norm(&self) -> &'a str {
         self.values
             .first()
-            .map(|v| self.dir.str(v.norm))
+            .map(|v| self.dir.str(v.norm()))
             .unwrap_or_default()
     }
 
@@ -251,7 +306,7 @@ impl<'a> EntryRef<'a> {
             self.values
                 .iter()
                 .filter(move |v| v.attr == attr)
-                .map(move |v| dir.str(v.raw)),
+                .map(move |v| dir.str(v.raw())),
         )
     }
 
@@ -295,7 +350,7 @@ impl<'a> Group<'a> {
         classes
             .iter()
             .map(|c| c.len())
-            .chain(self.values.iter().map(|v| v.raw.len as usize))
+            .chain(self.values.iter().map(|v| usize::from(v.raw_len)))
     }
 
     /// The raw values as bytes.
@@ -309,7 +364,7 @@ impl<'a> Group<'a> {
         classes
             .iter()
             .map(|c| c.as_bytes())
-            .chain(self.values.iter().map(move |v| dir.bytes(v.raw)))
+            .chain(self.values.iter().map(move |v| dir.bytes(v.raw())))
     }
 }
 
@@ -329,8 +384,8 @@ impl Values for EntryRef<'_> {
             .iter()
             .take_while(|v| v.attr == attr)
             .any(|v| {
-                let canonical = (v.canonical.len > 0).then(|| self.dir.str(v.canonical));
-                f(self.dir.str(v.norm), canonical)
+                let canonical = (v.canonical_len > 0).then(|| self.dir.str(v.canonical()));
+                f(self.dir.str(v.norm()), canonical)
             })
     }
 }
@@ -474,14 +529,11 @@ impl Directory {
         for (t, (a, b)) in texts.iter_mut().zip(&bounds[..ids.len()]) {
             let values = self.values.get(*a..*b).unwrap_or_default();
             for v in values.iter().step_by(64 / std::mem::size_of::<Value>()) {
-                sum = sum.wrapping_add(v.raw.start);
+                sum = sum.wrapping_add(v.start);
             }
             if let (Some(first), Some(last)) = (values.first(), values.last()) {
                 let end = |s: Span| (s.start + s.len) as usize;
-                *t = (
-                    first.raw.start as usize,
-                    end(last.raw).max(end(last.norm)).max(end(last.canonical)),
-                );
+                *t = (first.start as usize, end(last.canonical()));
             }
         }
         let text = self.text.as_bytes();
@@ -610,7 +662,7 @@ impl Directory {
             self.entry_values(id)
                 .iter()
                 .find(|v| v.attr == attr)
-                .map(|v| self.str(v.norm))
+                .map(|v| self.str(v.norm()))
         };
         match (first(a), first(b)) {
             (Some(x), Some(y)) => x.cmp(y),
