@@ -96,11 +96,12 @@ pub struct Directory {
     rules: NumberRules,
     text: String,
     values: Vec<Value>,
-    /// Entry i's values are `values[starts[i]..starts[i + 1]]`; the first is its uid.
-    starts: Vec<u32>,
-    /// Entry i's attributes, one bit each (`1 << attr as u32`): an assertion on an
-    /// attribute the entry lacks is answered without looking at its values.
-    present: Vec<u32>,
+    /// Per entry, side by side so that one read brings both: where its values
+    /// start (entry i's values are `values[heads[i].0..heads[i + 1].0]`, the
+    /// first is its uid), and its attributes, one bit each (`1 << attr as u32`),
+    /// so that an assertion on an attribute it lacks is answered without looking
+    /// at its values. The last head only ends the values.
+    heads: Vec<(u32, u32)>,
     /// (hash of the case-folded uid, entry id), sorted: reads by DN.
     by_uid: Vec<(u64, u32)>,
     index: GramIndex,
@@ -114,8 +115,7 @@ pub struct Builder {
     rules: NumberRules,
     text: String,
     values: Vec<Value>,
-    starts: Vec<u32>,
-    present: Vec<u32>,
+    heads: Vec<(u32, u32)>,
     /// Reused for normalising, so that building allocates per contact, not per value.
     scratch: String,
 }
@@ -128,8 +128,7 @@ impl Builder {
             rules: rules.clone(),
             text: String::new(),
             values: Vec::new(),
-            starts: vec![0],
-            present: Vec::new(),
+            heads: vec![(0, 0)],
             scratch: String::new(),
         }
     }
@@ -206,21 +205,23 @@ impl Builder {
                 self.push_value(attr, n);
             }
         }
-        let first = self.starts[self.starts.len() - 1] as usize;
+        let first = self.heads.last().map_or(0, |h| h.0 as usize);
         debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
         let mask = self.values[first..]
             .iter()
             .fold(1u32 << Attr::ObjectClass as u32, |m, v| {
                 m | 1 << v.attr as u32
             });
-        self.present.push(mask);
-        self.starts.push(self.values.len() as u32);
+        if let Some(head) = self.heads.last_mut() {
+            head.1 = mask;
+        }
+        self.heads.push((self.values.len() as u32, 0));
     }
 
     pub fn finish(mut self) -> Directory {
         self.text.shrink_to_fit();
         self.values.shrink_to_fit();
-        let entries = self.starts.len() - 1;
+        let entries = self.heads.len() - 1;
         let mut dir = Directory {
             generation: self.generation,
             dn_suffix: format!(",{}", self.base_dn),
@@ -228,8 +229,7 @@ impl Builder {
             rules: self.rules,
             text: self.text,
             values: self.values,
-            starts: self.starts,
-            present: self.present,
+            heads: self.heads,
             by_uid: Vec::new(),
             index: GramIndex::build(0, |_, _| {}),
         };
@@ -408,7 +408,7 @@ impl Directory {
         self.generation
     }
     pub fn len(&self) -> usize {
-        self.starts.len() - 1
+        self.heads.len() - 1
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -435,8 +435,8 @@ impl Directory {
 
     fn entry_values(&self, id: u32) -> &[Value] {
         let i = id as usize;
-        match (self.starts.get(i), self.starts.get(i + 1)) {
-            (Some(a), Some(b)) => &self.values[*a as usize..*b as usize],
+        match (self.heads.get(i), self.heads.get(i + 1)) {
+            (Some(a), Some(b)) => &self.values[a.0 as usize..b.0 as usize],
             _ => &[],
         }
     }
@@ -445,7 +445,7 @@ impl Directory {
         EntryRef {
             dir: self,
             values: self.entry_values(id),
-            present: self.present.get(id as usize).copied().unwrap_or(0),
+            present: self.heads.get(id as usize).map_or(0, |h| h.1),
         }
     }
 
@@ -520,10 +520,9 @@ impl Directory {
         for (b, id) in bounds.iter_mut().zip(ids) {
             let i = *id as usize;
             *b = (
-                self.starts.get(i).map_or(0, |s| *s as usize),
-                self.starts.get(i + 1).map_or(0, |s| *s as usize),
+                self.heads.get(i).map_or(0, |h| h.0 as usize),
+                self.heads.get(i + 1).map_or(0, |h| h.0 as usize),
             );
-            sum = sum.wrapping_add(self.present.get(i).copied().unwrap_or(0));
         }
         let mut texts = [(0usize, 0usize); WARM_BATCH];
         for (t, (a, b)) in texts.iter_mut().zip(&bounds[..ids.len()]) {
