@@ -172,8 +172,27 @@ fn merge_then<T: Send>(
         priority: config.ucm.internal_priority,
         contacts: internal,
     }];
-    let mut source_problems = Vec::new();
-    match snapshot::read(&import::snapshot_path(home)) {
+    // The external contacts and what the current generation serves are read at once.
+    let (external, (previous, problems)) = std::thread::scope(|scope| {
+        let external = scope.spawn(|| snapshot::read(&import::snapshot_path(home)));
+        let previous = match generations::load_current_with(
+            &dir,
+            |_, _| merge::Fingerprints::default(),
+            |f, c| {
+                let (uid, content) = merge::fingerprint(&c);
+                f.insert(uid, content);
+            },
+        ) {
+            Ok(Some(Loaded {
+                generation,
+                problems,
+            })) => (generation, problems),
+            Ok(None) => (merge::Fingerprints::default(), Vec::new()),
+            Err(e) => (merge::Fingerprints::default(), vec![e.to_string()]),
+        };
+        (external.join(), previous)
+    });
+    match external.map_err(|_| eyre!("reading the external contacts failed"))? {
         Ok(Some((_, contacts))) => sources.push(Source {
             name: import::EXTERNAL.to_string(),
             priority: config.ucm.priority,
@@ -183,22 +202,6 @@ fn merge_then<T: Send>(
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
-    let (previous, mut problems) = match generations::load_current_with(
-        &dir,
-        |_, _| merge::Fingerprints::default(),
-        |f, c| {
-            let (uid, content) = merge::fingerprint(&c);
-            f.insert(uid, content);
-        },
-    ) {
-        Ok(Some(Loaded {
-            generation,
-            problems,
-        })) => (generation, problems),
-        Ok(None) => (merge::Fingerprints::default(), Vec::new()),
-        Err(e) => (merge::Fingerprints::default(), vec![e.to_string()]),
-    };
-    problems.append(&mut source_problems);
     let (served, stats) = merge::merge(sources, &config.numbers);
     let changes = merge::changes(&previous, &served);
     drop(previous);
