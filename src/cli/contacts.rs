@@ -11,22 +11,37 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
     crate::node::prepare(home)?;
     let mut store = ucm::open_store(home)?;
     match command {
-        ContactsCommand::Import { file, replace } => {
-            let input = std::fs::File::open(&file)
-                .wrap_err_with(|| format!("cannot open {}", file.display()))?;
-            let parsed =
-                crate::sources::csv::import(input).map_err(|e| eyre!("{}: {e}", file.display()))?;
+        ContactsCommand::Import {
+            file,
+            replace,
+            format,
+        } => {
+            let bytes =
+                std::fs::read(&file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
+            let name = file.to_string_lossy();
+            let parsed = match format {
+                Some(f) => crate::sources::read_as(f, &bytes),
+                None => crate::sources::read(&name, None, &bytes),
+            }
+            .map_err(|e| eyre!("{}: {e}; nothing was changed", file.display()))?;
             for w in &parsed.warnings {
                 eprintln!("{}: {w}", file.display());
             }
             for s in &parsed.skipped {
-                eprintln!("{}:{}: skipped: {}", file.display(), s.line, s.reason);
+                eprintln!("{}: {}: skipped: {}", file.display(), s.position, s.reason);
+            }
+            if parsed.skipped_count > parsed.skipped.len() {
+                eprintln!(
+                    "{}: and {} more skipped",
+                    file.display(),
+                    parsed.skipped_count - parsed.skipped.len()
+                );
             }
             if parsed.contacts.is_empty() {
                 return Err(eyre!(
-                    "{}: no contact to import ({} rows skipped); nothing was changed",
+                    "{}: no contact to import ({} entries skipped); nothing was changed",
                     file.display(),
-                    parsed.skipped.len()
+                    parsed.skipped_count
                 ));
             }
             let done = store.import(&parsed.contacts, replace)?;
@@ -38,7 +53,11 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
             if replace {
                 print!(", {} updated, {} removed", done.updated, done.removed);
             }
-            println!("; skipped {} rows", parsed.skipped.len());
+            println!(
+                " from {}; skipped {} entries",
+                parsed.describe(),
+                parsed.skipped_count
+            );
             println!("run `sop ucm merge` to serve them");
         }
         ContactsCommand::Add(new) => {

@@ -126,12 +126,16 @@ pub enum BenchCommand {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)]
 pub enum ContactsCommand {
-    /// Import contacts from a CSV file (header row of LDAP attribute names or aliases)
+    /// Import contacts from a file: CSV (header row of LDAP attribute names or
+    /// aliases), vCard, LDIF, JSON or a phone book XML; the format is detected
     Import {
         file: PathBuf,
         /// Replace all internal contacts instead of adding to them
         #[arg(long)]
         replace: bool,
+        /// The file's format, when its content and name do not say
+        #[arg(long, value_parser = parse_format)]
+        format: Option<crate::sources::Format>,
     },
     /// Add one contact
     Add(NewContact),
@@ -317,4 +321,11 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+fn parse_format(s: &str) -> Result<crate::sources::Format, String> {
+    crate::sources::Format::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("{s:?} is not a format; accepted: csv, vcard, ldif, json, xml"))
 }

@@ -1,18 +1,20 @@
 //! Contacts as CSV: a header row naming the columns, one contact per row.
 //!
 //! Column names are LDAP attribute names (`cn`, `sn`, `givenName`, `telephoneNumber`,
-//! ...) or the everyday names address books export ("First Name", "Company", "Mobile
-//! Phone"...), case-insensitive. UTF-8 with or without BOM; `,` `;` or tab, detected
-//! from the header line. A cell may hold several numbers separated by ` ::: ` (as
-//! Google exports them) or by newlines. Export writes LDAP attribute names, one
-//! column per number kind, several numbers of a kind joined by ` ::: `; import
-//! reads that back.
+//! ...) or the names address books export, case-insensitive: Outlook ("First Name",
+//! "Business Phone 2", "E-mail Address", "Job Title"), Google Contacts ("Given
+//! Name", "Phone 1 - Type" + "Phone 1 - Value", "Organization 1 - Name"), 3CX
+//! ("FirstName", "Mobile2", "Business", "BusinessFax") and Yeastar ("Business
+//! Number", "Mobile Number 2"). The separator (`,` `;` `|` or tab) is taken from the
+//! header line; quoted cells may hold separators and line ends. A cell may hold
+//! several numbers separated by ` ::: ` (as Google exports them) or by line ends.
+//! Export writes LDAP attribute names, one column per number kind, several
+//! numbers of a kind joined by ` ::: `; reading reads that back.
 
+use super::{Entries, NotAList, Position, ReadList};
 use crate::contacts::{Contact, Phone, PhoneKind};
-use std::io::{Read, Write};
+use std::io::Write;
 
-/// Longest cell accepted; longer ones are a broken file, not a name.
-const MAX_CELL: usize = 1024;
 /// How several values of one kind are written in one cell.
 pub const MULTI_SEPARATOR: &str = " ::: ";
 
@@ -29,69 +31,124 @@ enum Field {
     Title,
     Email,
     Number(PhoneKind),
+    /// Google's "Phone N - Value": its kind is in "Phone N - Type".
+    TypedNumber(u16),
+    /// Google's "Phone N - Type" (or "- Label").
+    NumberType(u16),
 }
 
-/// Recognised column names (lowercase, spaces, dashes and underscores removed).
-fn field_of(header: &str) -> Option<Field> {
-    let key: String = header
+/// A column name as compared: lowercase, without spaces, dashes, underscores, dots.
+fn key_of(header: &str) -> String {
+    header
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
         .flat_map(char::to_lowercase)
-        .collect();
+        .collect()
+}
+
+/// Recognised column names. `job_title` says the file also has a "Job Title"
+/// column, so that "Title" is Outlook's honorific (Mr., Dr.) and is ignored.
+fn field_of(header: &str, job_title: bool) -> Option<Field> {
+    let key = key_of(header);
+    if let Some(field) = google_phone(&key) {
+        return Some(field);
+    }
+    if job_title && key == "title" {
+        return None;
+    }
+    // "Business Phone 2", "Mobile2", "E-mail 2 Address": the digit only counts columns.
+    let key: String = key.chars().filter(|c| !c.is_ascii_digit()).collect();
     Some(match key.as_str() {
-        "uid" | "id" => Field::Id,
+        "uid" | "id" | "entryuuid" => Field::Id,
         "cn" | "commonname" | "name" | "fullname" => Field::CommonName,
         "givenname" | "gn" | "firstname" | "first" | "forename" => Field::Given,
         "sn" | "surname" | "lastname" | "last" | "familyname" => Field::Surname,
-        "displayname" | "display" => Field::Display,
-        "o" | "company" | "organization" | "organisation" | "organizationname" => Field::Company,
-        "ou" | "department" | "organizationalunit" => Field::Department,
-        "title" | "jobtitle" | "position" => Field::Title,
-        "mail" | "email" | "emailaddress" | "e-mail" | "email1" => Field::Email,
+        "displayname" | "display" | "fileas" => Field::Display,
+        "o"
+        | "company"
+        | "organization"
+        | "organisation"
+        | "organizationname"
+        | "organizationname(company)" => Field::Company,
+        "ou" | "department" | "organizationalunit" | "organizationdepartment" => Field::Department,
+        "title" | "jobtitle" | "position" | "organizationtitle" => Field::Title,
+        "mail" | "email" | "emailaddress" | "e-mail" | "emailvalue" => Field::Email,
         "telephonenumber" | "phone" | "telephone" | "businessphone" | "workphone" | "office"
-        | "officephone" | "work" => Field::Number(PhoneKind::Work),
-        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" => {
+        | "officephone" | "work" | "business" | "businessnumber" | "companymainphone"
+        | "primaryphone" | "phonenumber" | "number" => Field::Number(PhoneKind::Work),
+        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" | "mobilenumber" => {
             Field::Number(PhoneKind::Mobile)
         }
-        "homephone" | "home" | "privatephone" => Field::Number(PhoneKind::Home),
+        "homephone" | "home" | "privatephone" | "homenumber" => Field::Number(PhoneKind::Home),
         "ipphone" | "extension" | "ext" => Field::Number(PhoneKind::IpPhone),
-        "othertelephone" | "otherphone" | "other" => Field::Number(PhoneKind::Other),
-        "facsimiletelephonenumber" | "fax" | "businessfax" | "faxnumber" => {
-            Field::Number(PhoneKind::Fax)
+        "othertelephone" | "otherphone" | "other" | "othernumber" => {
+            Field::Number(PhoneKind::Other)
         }
+        "facsimiletelephonenumber"
+        | "fax"
+        | "businessfax"
+        | "faxnumber"
+        | "homefax"
+        | "otherfax" => Field::Number(PhoneKind::Fax),
         "pager" => Field::Number(PhoneKind::Pager),
         _ => return None,
     })
 }
 
-/// A row that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// The line of the file the row starts on (the header is line 1).
-    pub line: u64,
-    pub reason: String,
+/// Google's "Phone 1 - Value" / "Phone 1 - Type" / "Phone 1 - Label" columns.
+fn google_phone(key: &str) -> Option<Field> {
+    let rest = key.strip_prefix("phone")?;
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let n: u16 = rest.get(..digits)?.parse().ok()?;
+    match &rest[digits..] {
+        "value" => Some(Field::TypedNumber(n)),
+        "type" | "label" => Some(Field::NumberType(n)),
+        _ => None,
+    }
 }
 
-#[derive(Debug, Default)]
-pub struct CsvImport {
-    pub contacts: Vec<Contact>,
-    pub skipped: Vec<Skipped>,
-    pub warnings: Vec<String>,
+/// The kind a Google phone type names: "Mobile", "Work Fax", "* Home"...
+fn kind_of_label(label: &str) -> PhoneKind {
+    let label = label.trim_start_matches(['*', ' ']).to_ascii_lowercase();
+    if label.contains("fax") {
+        PhoneKind::Fax
+    } else if label.contains("mobile") || label.contains("cell") {
+        PhoneKind::Mobile
+    } else if label.contains("home") {
+        PhoneKind::Home
+    } else if label.contains("pager") {
+        PhoneKind::Pager
+    } else if label.contains("other") {
+        PhoneKind::Other
+    } else {
+        PhoneKind::Work
+    }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CsvError {
-    #[error("cannot read the file: {0}")]
-    Read(#[from] std::io::Error),
-    #[error("the file is empty")]
-    Empty,
-    #[error(
-        "no column is a contact field; found: {found}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid) or names such as First Name, Last Name, Company, Phone, Mobile, E-mail"
-    )]
-    NoKnownColumn { found: String },
+/// The dialect a header row is from, when it says.
+fn variant_of(keys: &[String]) -> Option<&'static str> {
+    let has = |k: &str| keys.iter().any(|h| h == k);
+    if has("phone1value") || has("givenname") && has("familyname") {
+        Some("Google Contacts")
+    } else if has("emailaddress") && (has("businessphone") || has("jobtitle")) {
+        Some("Outlook")
+    } else if has("businessnumber") || has("mobilenumber") {
+        Some("Yeastar")
+    } else if has("firstname") && (has("mobile2") || has("business2") || has("businessfax")) {
+        Some("3CX")
+    } else {
+        None
+    }
 }
 
-fn delimiter(header_line: &str) -> u8 {
+/// Whether `line` reads as a CSV header naming at least one contact field.
+pub fn looks_like_header(line: &str) -> bool {
+    let sep = separator(line) as char;
+    line.split(sep)
+        .any(|h| field_of(h.trim().trim_matches('"'), false).is_some())
+}
+
+fn separator(header_line: &str) -> u8 {
     let count = |c: char| header_line.matches(c).count();
     [
         (b',', count(',')),
@@ -106,44 +163,51 @@ fn delimiter(header_line: &str) -> u8 {
     .unwrap_or(b',')
 }
 
-/// Reads a CSV file of contacts; bad rows are skipped and listed, the rest imported.
-pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes)?;
-    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    if text.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(CsvError::Empty);
+/// Reads a CSV document of contacts; bad rows are skipped and listed, the rest read.
+pub fn read(text: &str) -> Result<ReadList, NotAList> {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Err(NotAList::Empty);
     }
-    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(&String::from_utf8_lossy(first_line)))
+    let first_line = text.lines().next().unwrap_or_default();
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(separator(first_line))
         .has_headers(false)
         .flexible(true)
-        .from_reader(text);
-    // Line numbers are counted here from byte offsets: the csv crate's own count
+        .from_reader(text.as_bytes());
+    // Line numbers are counted from byte offsets: the csv crate's own count
     // drifts after CRLF line ends.
-    let newlines: Vec<u64> = text
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i as u64)
-        .collect();
+    let newlines = super::newlines(text);
     let mut records = reader.byte_records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(CsvError::Read(std::io::Error::other(e.to_string()))),
-        None => return Err(CsvError::Empty),
+        Some(Err(e)) => {
+            return Err(NotAList::Broken {
+                format: super::Format::Csv,
+                reason: format!("the header row: {e}"),
+            });
+        }
+        None => return Err(NotAList::Empty),
     };
     let names: Vec<String> = header
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
-    let fields: Vec<Option<Field>> = names.iter().map(|n| field_of(n)).collect();
-    let mut out = CsvImport::default();
+    let keys: Vec<String> = names.iter().map(|n| key_of(n)).collect();
+    let job_title = keys.iter().any(|k| k == "jobtitle");
+    let fields: Vec<Option<Field>> = names.iter().map(|n| field_of(n, job_title)).collect();
     if fields.iter().all(Option::is_none) {
-        return Err(CsvError::NoKnownColumn {
-            found: names.join(", "),
+        return Err(NotAList::Broken {
+            format: super::Format::Csv,
+            reason: format!(
+                "no column is a contact field; found: {}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid) or names such as First Name, Last Name, Company, Phone, Mobile, E-mail (Outlook, Google Contacts, 3CX and Yeastar exports)",
+                names.join(", ")
+            ),
         });
+    }
+    let mut out = Entries::new();
+    if let Some(v) = variant_of(&keys) {
+        out.set_variant(v);
     }
     let unknown: Vec<&str> = names
         .iter()
@@ -152,51 +216,67 @@ pub fn import(mut input: impl Read) -> Result<CsvImport, CsvError> {
         .map(|(n, _)| n.as_str())
         .collect();
     if !unknown.is_empty() {
-        out.warnings
-            .push(format!("ignored columns: {}", unknown.join(", ")));
+        let shown = unknown
+            .iter()
+            .take(8)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = unknown.len().saturating_sub(8);
+        out.warn(if more > 0 {
+            format!("ignored columns: {shown} and {more} more")
+        } else {
+            format!("ignored columns: {shown}")
+        });
     }
+    let mut entry = 0;
+    let mut last_short = false;
     for record in records {
+        entry += 1;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e
                     .position()
                     .map_or(0, |p| line_of(text, &newlines, p.byte()));
-                out.skipped.push(Skipped {
-                    line,
-                    reason: format!("unreadable row: {e}"),
-                });
+                out.skip(Position { entry, line }, format!("unreadable row: {e}"));
                 continue;
             }
         };
         let line = record
             .position()
             .map_or(0, |p| line_of(text, &newlines, p.byte()));
+        last_short = record.len() < fields.len();
         if record
             .iter()
             .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
         {
+            entry -= 1;
             continue;
         }
-        match row(&record, &fields) {
-            Ok(c) => out.contacts.push(c),
-            Err(reason) => out.skipped.push(Skipped { line, reason }),
-        }
+        out.entry(Position { entry, line }, row(&record, &fields));
     }
-    Ok(out)
+    if last_short && !text.ends_with('\n') {
+        return Err(NotAList::Truncated {
+            format: super::Format::Csv,
+            reason: "the last row is short and has no line end".to_string(),
+        });
+    }
+    Ok(out.finish())
 }
 
 /// The physical line (from 1) a record starting at `offset` is on. After a CRLF the
 /// reported start can be the `\n` itself: line ends before the record are skipped.
-fn line_of(text: &[u8], newlines: &[u64], mut offset: u64) -> u64 {
-    while matches!(text.get(offset as usize), Some(b'\r' | b'\n')) {
+fn line_of(text: &str, newlines: &[usize], offset: u64) -> u64 {
+    let mut offset = offset as usize;
+    while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
         offset += 1;
     }
-    newlines.partition_point(|nl| *nl < offset) as u64 + 1
+    super::line_at(newlines, offset)
 }
 
-fn row(record: &csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, String> {
-    if record.len() != fields.len() {
+fn row(record: &::csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, String> {
+    if record.len() > fields.len() {
         return Err(format!(
             "{} fields where the header has {}",
             record.len(),
@@ -204,20 +284,24 @@ fn row(record: &csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, St
         ));
     }
     let mut c = Contact::default();
-    let mut common_name = String::new();
+    let mut common_name = "";
+    let mut labels: Vec<(u16, &str)> = Vec::new();
+    let mut typed: Vec<(u16, &str)> = Vec::new();
     for (cell, field) in record.iter().zip(fields) {
         let Some(field) = field else { continue };
-        let cell = std::str::from_utf8(cell).map_err(|_| "not valid UTF-8".to_string())?;
-        let value = cell.trim();
-        if value.len() > MAX_CELL {
-            return Err(format!("a cell is longer than {MAX_CELL} characters"));
-        }
+        // The document is text already: a cell is valid UTF-8.
+        let value = std::str::from_utf8(cell).unwrap_or_default().trim();
         if value.is_empty() {
             continue;
         }
         let slot = match field {
             Field::Id => &mut c.id,
-            Field::CommonName => &mut common_name,
+            Field::CommonName => {
+                if common_name.is_empty() {
+                    common_name = value;
+                }
+                continue;
+            }
             Field::Given => &mut c.given_name,
             Field::Surname => &mut c.surname,
             Field::Display => &mut c.display_name,
@@ -226,32 +310,46 @@ fn row(record: &csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, St
             Field::Title => &mut c.title,
             Field::Email => &mut c.email,
             Field::Number(kind) => {
-                for number in value
-                    .split(MULTI_SEPARATOR)
-                    .flat_map(|v| v.split('\n'))
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                {
-                    if !number.chars().any(|ch| ch.is_ascii_digit()) {
-                        return Err(format!("number {number:?} has no digit"));
-                    }
-                    c.phones.push(Phone {
-                        kind: *kind,
-                        number: number.to_string(),
-                    });
-                }
+                push_numbers(&mut c, *kind, value);
+                continue;
+            }
+            Field::TypedNumber(n) => {
+                typed.push((*n, value));
+                continue;
+            }
+            Field::NumberType(n) => {
+                labels.push((*n, value));
                 continue;
             }
         };
-        *slot = value.to_string();
+        // Several columns for one field ("E-mail 2 Address"): the first one wins.
+        if slot.is_empty() {
+            *slot = value.to_string();
+        }
+    }
+    for (n, value) in typed {
+        let label = labels.iter().find(|(m, _)| *m == n).map_or("", |(_, l)| l);
+        push_numbers(&mut c, kind_of_label(label), value);
     }
     if c.display_name.is_empty() && !common_name.is_empty() {
-        c.display_name = common_name;
-    }
-    if !c.is_servable() {
-        return Err("neither a name nor a number".to_string());
+        c.display_name = common_name.to_string();
     }
     Ok(c)
+}
+
+/// Adds the numbers of one cell: one, or several separated by ` ::: ` or line ends.
+fn push_numbers(c: &mut Contact, kind: PhoneKind, value: &str) {
+    for number in value
+        .split(MULTI_SEPARATOR)
+        .flat_map(|v| v.split('\n'))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        c.phones.push(Phone {
+            kind,
+            number: number.to_string(),
+        });
+    }
 }
 
 /// Writes contacts as CSV with LDAP attribute names; `import` reads it back.
@@ -295,11 +393,18 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
 mod tests {
     use super::*;
 
+    fn lines(list: &ReadList) -> Vec<(u64, &str)> {
+        list.skipped
+            .iter()
+            .map(|s| (s.position.line, s.reason.as_str()))
+            .collect()
+    }
+
     #[test]
     fn ldap_headers_bom_and_aliases() {
         let csv = "\u{feff}First Name;Last Name;Company;Business Phone;Mobile Phone;E-mail\n\
                    Jürgen;Müller;Nordwind;030 123;0170 1 ::: 0171 2;j@example.com\n";
-        let out = import(csv.as_bytes()).unwrap();
+        let out = read(csv).unwrap();
         assert!(out.skipped.is_empty(), "{:?}", out.skipped);
         let c = &out.contacts[0];
         assert_eq!(
@@ -324,39 +429,86 @@ mod tests {
                    ,,\n\
                    No Digits,abc,C\n\
                    Last Good,789,D\n";
-        let out = import(csv.as_bytes()).unwrap();
+        let out = read(csv).unwrap();
         let names: Vec<String> = out.contacts.iter().map(Contact::common_name).collect();
         assert_eq!(
             names,
             vec!["Good One", "Multi\nLine", "Only Company", "Last Good"]
         );
-        let skipped: Vec<(u64, &str)> = out
-            .skipped
-            .iter()
-            .map(|s| (s.line, s.reason.as_str()))
-            .collect();
+        let skipped = lines(&out);
         assert_eq!(skipped.len(), 2, "{skipped:?}");
         assert_eq!(skipped[0].0, 5);
         assert!(skipped[0].1.contains("4 fields where the header has 3"));
         assert_eq!(skipped[1].0, 8);
         assert!(skipped[1].1.contains("no digit"));
+        assert_eq!(out.skipped[1].position.entry, 5);
     }
 
     #[test]
     fn line_numbers_hold_with_crlf_line_ends() {
         let csv =
             "cn,telephoneNumber\r\nGood,1\r\nBad,1,2\r\n\"Multi\r\nLine\",3\r\nNoDigit,abc\r\n";
-        let out = import(csv.as_bytes()).unwrap();
-        let lines: Vec<u64> = out.skipped.iter().map(|s| s.line).collect();
+        let out = read(csv).unwrap();
+        let lines: Vec<u64> = out.skipped.iter().map(|s| s.position.line).collect();
         assert_eq!(lines, vec![3, 6]);
         assert_eq!(out.contacts.len(), 2);
     }
 
     #[test]
     fn a_file_without_known_columns_is_refused() {
-        let err = import("foo,bar\n1,2\n".as_bytes()).unwrap_err();
+        let err = read("foo,bar\n1,2\n").unwrap_err();
         assert!(err.to_string().contains("found: foo, bar"), "{err}");
-        assert!(matches!(import("".as_bytes()), Err(CsvError::Empty)));
+        assert_eq!(read("").unwrap_err(), NotAList::Empty);
+    }
+
+    #[test]
+    fn a_truncated_file_is_refused() {
+        let err = read("cn,telephoneNumber,mail\nAda,1,a@x\n\"Bob,2").unwrap_err();
+        assert!(matches!(err, NotAList::Truncated { .. }), "{err}");
+        // A last row without a line end but complete is fine.
+        assert_eq!(read("cn,telephoneNumber\nAda,1").unwrap().contacts.len(), 1);
+    }
+
+    #[test]
+    fn address_book_exports() {
+        let outlook = "First Name,Middle Name,Last Name,Title,Company,Department,Job Title,Business Phone,Business Phone 2,Home Phone,Mobile Phone,Business Fax,E-mail Address,E-mail 2 Address\n\
+                       Ada,,Lovelace,Dr.,Analytical,R&D,Engineer,+44 20 1,+44 20 2,,+44 77 3,+44 20 9,ada@x.org,ada@y.org\n";
+        let out = read(outlook).unwrap();
+        assert_eq!(out.variant, Some("Outlook"));
+        let c = &out.contacts[0];
+        assert_eq!(c.title, "Engineer");
+        assert_eq!(c.department, "R&D");
+        assert_eq!(c.email, "ada@x.org");
+        assert_eq!(c.numbers(PhoneKind::Work).count(), 2);
+        assert_eq!(c.numbers(PhoneKind::Fax).collect::<Vec<_>>(), ["+44 20 9"]);
+
+        let google = "Name,Given Name,Family Name,Organization 1 - Name,Organization 1 - Title,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value\n\
+                      Grace Hopper,Grace,Hopper,Navy,Admiral,* Work,grace@navy.mil,Mobile,+1 555 1 ::: +1 555 2,Work Fax,+1 555 9\n";
+        let out = read(google).unwrap();
+        assert_eq!(out.variant, Some("Google Contacts"));
+        let c = &out.contacts[0];
+        assert_eq!(c.display_name, "Grace Hopper");
+        assert_eq!(c.company, "Navy");
+        assert_eq!(
+            c.numbers(PhoneKind::Mobile).collect::<Vec<_>>(),
+            ["+1 555 1", "+1 555 2"]
+        );
+        assert_eq!(c.numbers(PhoneKind::Fax).collect::<Vec<_>>(), ["+1 555 9"]);
+
+        let three_cx = "FirstName,LastName,Company,Mobile,Mobile2,Home,Home2,Business,Business2,Email,Other,BusinessFax,HomeFax,Pager\n\
+                        Linus,T,Kernel,+1 1,+1 2,,,+1 3,,l@k.org,,+1 9,,\n";
+        let out = read(three_cx).unwrap();
+        assert_eq!(out.variant, Some("3CX"));
+        assert_eq!(out.contacts[0].numbers(PhoneKind::Mobile).count(), 2);
+
+        let yeastar = "First Name|Last Name|Company|Email|Business Number|Business Number 2|Mobile Number|Home Number|Business Fax|Other Number|Remark\n\
+                       Ken|Thompson|Bell|ken@bell|+1 908 1|+1 908 2|+1 908 3||+1 908 9||unix\n";
+        let out = read(yeastar).unwrap();
+        assert_eq!(out.variant, Some("Yeastar"));
+        let c = &out.contacts[0];
+        assert_eq!(c.numbers(PhoneKind::Work).count(), 2);
+        assert_eq!(c.numbers(PhoneKind::Mobile).count(), 1);
+        assert!(out.warnings[0].contains("Remark"));
     }
 
     #[test]
@@ -364,7 +516,7 @@ mod tests {
         let contacts = crate::bench::phonebook::generate(50, 9);
         let mut out = Vec::new();
         export_csv(&contacts, &mut out).unwrap();
-        let back = import(out.as_slice()).unwrap();
+        let back = read(std::str::from_utf8(&out).unwrap()).unwrap();
         assert!(back.skipped.is_empty());
         assert_eq!(back.contacts, contacts);
     }

@@ -127,33 +127,21 @@ fn fetch_list(
 
 /// Reads the fetched list into contacts and entry errors, or says why it is not a
 /// contact list.
-fn parse(f: &Fetched) -> std::result::Result<(String, Vec<Contact>, Vec<EntryError>), String> {
-    let text = String::from_utf8_lossy(&f.bytes);
-    let head = text.trim_start().get(..512).unwrap_or(text.trim_start());
-    if text.trim().is_empty() {
-        return Err("the list is empty".to_string());
-    }
-    let html_name = f.name.ends_with(".html")
-        || f.name.ends_with(".htm")
-        || f.content_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("text/html"));
-    if html_name
-        || head.to_ascii_lowercase().starts_with("<!doctype html")
-        || head.contains("<html")
-    {
-        return Err("the URL answered an HTML page, not a contact list".to_string());
-    }
-    let read = crate::sources::csv::import(f.bytes.as_slice()).map_err(|e| e.to_string())?;
-    let errors = read
+fn parse(
+    f: &Fetched,
+) -> std::result::Result<(String, Vec<Contact>, usize, Vec<EntryError>), String> {
+    let list = crate::sources::read(&f.name, f.content_type.as_deref(), &f.bytes)
+        .map_err(|e| e.to_string())?;
+    let format = list.describe();
+    let errors = list
         .skipped
         .into_iter()
         .map(|s| EntryError {
-            position: format!("line {}", s.line),
+            position: s.position.to_string(),
             reason: s.reason,
         })
         .collect();
-    Ok(("CSV".to_string(), read.contacts, errors))
+    Ok((format, list.contacts, list.skipped_count, errors))
 }
 
 /// Gives every contact without an id one derived from its name and first number,
@@ -276,7 +264,7 @@ pub fn import(
     report.fetched_bytes = fetched.bytes.len() as u64;
     progress.check()?;
     progress.set("reading", 0, 0);
-    let (format, mut contacts, errors) = match parse(&fetched) {
+    let (format, mut contacts, skipped, errors) = match parse(&fetched) {
         Ok(p) => p,
         Err(why) => {
             report.held = Some(format!("{why}; the previous contacts stay"));
@@ -286,7 +274,7 @@ pub fn import(
     };
     report.format = format;
     report.parsed = contacts.len();
-    report.skipped = errors.len();
+    report.skipped = skipped;
     report.errors = errors.into_iter().take(MAX_ERRORS).collect();
     derive_ids(&mut contacts);
     report.changes = changes(&old, &contacts);

@@ -1,0 +1,8 @@
+//! Contacts as json.
+
+use super::{NotAList, ReadList};
+
+pub fn read(text: &str) -> Result<ReadList, NotAList> {
+    let _ = text;
+    Ok(ReadList::default())
+}
