@@ -11,8 +11,9 @@
 //! Export writes LDAP attribute names, one column per number kind, several
 //! numbers of a kind joined by ` ::: `; reading reads that back.
 
+use super::fields::{Builder, Field, field_of, key_of, kind_of_label};
 use super::{Entries, NotAList, Position, ReadList};
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, PhoneKind};
 use std::io::Write;
 
 /// How several values of one kind are written in one cell.
@@ -20,108 +21,36 @@ pub const MULTI_SEPARATOR: &str = " ::: ";
 
 /// Where a column goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Id,
-    CommonName,
-    Given,
-    Surname,
-    Display,
-    Company,
-    Department,
-    Title,
-    Email,
-    Number(PhoneKind),
+enum Column {
+    Field(Field),
     /// Google's "Phone N - Value": its kind is in "Phone N - Type".
     TypedNumber(u16),
     /// Google's "Phone N - Type" (or "- Label").
     NumberType(u16),
 }
 
-/// A column name as compared: lowercase, without spaces, dashes, underscores, dots.
-fn key_of(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Recognised column names. `job_title` says the file also has a "Job Title"
-/// column, so that "Title" is Outlook's honorific (Mr., Dr.) and is ignored.
-fn field_of(header: &str, job_title: bool) -> Option<Field> {
+/// What a column holds. `job_title` says the file also has a "Job Title" column,
+/// so that "Title" is Outlook's honorific (Mr., Dr.) and is ignored.
+fn column_of(header: &str, job_title: bool) -> Option<Column> {
     let key = key_of(header);
-    if let Some(field) = google_phone(&key) {
-        return Some(field);
+    if let Some(column) = google_phone(&key) {
+        return Some(column);
     }
     if job_title && key == "title" {
         return None;
     }
-    // "Business Phone 2", "Mobile2", "E-mail 2 Address": the digit only counts columns.
-    let key: String = key.chars().filter(|c| !c.is_ascii_digit()).collect();
-    Some(match key.as_str() {
-        "uid" | "id" | "entryuuid" => Field::Id,
-        "cn" | "commonname" | "name" | "fullname" => Field::CommonName,
-        "givenname" | "gn" | "firstname" | "first" | "forename" => Field::Given,
-        "sn" | "surname" | "lastname" | "last" | "familyname" => Field::Surname,
-        "displayname" | "display" | "fileas" => Field::Display,
-        "o"
-        | "company"
-        | "organization"
-        | "organisation"
-        | "organizationname"
-        | "organizationname(company)" => Field::Company,
-        "ou" | "department" | "organizationalunit" | "organizationdepartment" => Field::Department,
-        "title" | "jobtitle" | "position" | "organizationtitle" => Field::Title,
-        "mail" | "email" | "emailaddress" | "e-mail" | "emailvalue" => Field::Email,
-        "telephonenumber" | "phone" | "telephone" | "businessphone" | "workphone" | "office"
-        | "officephone" | "work" | "business" | "businessnumber" | "companymainphone"
-        | "primaryphone" | "phonenumber" | "number" => Field::Number(PhoneKind::Work),
-        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" | "mobilenumber" => {
-            Field::Number(PhoneKind::Mobile)
-        }
-        "homephone" | "home" | "privatephone" | "homenumber" => Field::Number(PhoneKind::Home),
-        "ipphone" | "extension" | "ext" => Field::Number(PhoneKind::IpPhone),
-        "othertelephone" | "otherphone" | "other" | "othernumber" => {
-            Field::Number(PhoneKind::Other)
-        }
-        "facsimiletelephonenumber"
-        | "fax"
-        | "businessfax"
-        | "faxnumber"
-        | "homefax"
-        | "otherfax" => Field::Number(PhoneKind::Fax),
-        "pager" => Field::Number(PhoneKind::Pager),
-        _ => return None,
-    })
+    field_of(header).map(Column::Field)
 }
 
 /// Google's "Phone 1 - Value" / "Phone 1 - Type" / "Phone 1 - Label" columns.
-fn google_phone(key: &str) -> Option<Field> {
+fn google_phone(key: &str) -> Option<Column> {
     let rest = key.strip_prefix("phone")?;
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
     let n: u16 = rest.get(..digits)?.parse().ok()?;
     match &rest[digits..] {
-        "value" => Some(Field::TypedNumber(n)),
-        "type" | "label" => Some(Field::NumberType(n)),
+        "value" => Some(Column::TypedNumber(n)),
+        "type" | "label" => Some(Column::NumberType(n)),
         _ => None,
-    }
-}
-
-/// The kind a Google phone type names: "Mobile", "Work Fax", "* Home"...
-fn kind_of_label(label: &str) -> PhoneKind {
-    let label = label.trim_start_matches(['*', ' ']).to_ascii_lowercase();
-    if label.contains("fax") {
-        PhoneKind::Fax
-    } else if label.contains("mobile") || label.contains("cell") {
-        PhoneKind::Mobile
-    } else if label.contains("home") {
-        PhoneKind::Home
-    } else if label.contains("pager") {
-        PhoneKind::Pager
-    } else if label.contains("other") {
-        PhoneKind::Other
-    } else {
-        PhoneKind::Work
     }
 }
 
@@ -145,7 +74,7 @@ fn variant_of(keys: &[String]) -> Option<&'static str> {
 pub fn looks_like_header(line: &str) -> bool {
     let sep = separator(line) as char;
     line.split(sep)
-        .any(|h| field_of(h.trim().trim_matches('"'), false).is_some())
+        .any(|h| field_of(h.trim().trim_matches('"')).is_some())
 }
 
 fn separator(header_line: &str) -> u8 {
@@ -195,7 +124,7 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
         .collect();
     let keys: Vec<String> = names.iter().map(|n| key_of(n)).collect();
     let job_title = keys.iter().any(|k| k == "jobtitle");
-    let fields: Vec<Option<Field>> = names.iter().map(|n| field_of(n, job_title)).collect();
+    let fields: Vec<Option<Column>> = names.iter().map(|n| column_of(n, job_title)).collect();
     if fields.iter().all(Option::is_none) {
         return Err(NotAList::Broken {
             format: super::Format::Csv,
@@ -275,81 +204,32 @@ fn line_of(text: &str, newlines: &[usize], offset: u64) -> u64 {
     super::line_at(newlines, offset)
 }
 
-fn row(record: &::csv::ByteRecord, fields: &[Option<Field>]) -> Result<Contact, String> {
-    if record.len() > fields.len() {
+fn row(record: &::csv::ByteRecord, columns: &[Option<Column>]) -> Result<Contact, String> {
+    if record.len() > columns.len() {
         return Err(format!(
             "{} fields where the header has {}",
             record.len(),
-            fields.len()
+            columns.len()
         ));
     }
-    let mut c = Contact::default();
-    let mut common_name = "";
+    let mut b = Builder::default();
     let mut labels: Vec<(u16, &str)> = Vec::new();
     let mut typed: Vec<(u16, &str)> = Vec::new();
-    for (cell, field) in record.iter().zip(fields) {
-        let Some(field) = field else { continue };
+    for (cell, column) in record.iter().zip(columns) {
+        let Some(column) = column else { continue };
         // The document is text already: a cell is valid UTF-8.
-        let value = std::str::from_utf8(cell).unwrap_or_default().trim();
-        if value.is_empty() {
-            continue;
-        }
-        let slot = match field {
-            Field::Id => &mut c.id,
-            Field::CommonName => {
-                if common_name.is_empty() {
-                    common_name = value;
-                }
-                continue;
-            }
-            Field::Given => &mut c.given_name,
-            Field::Surname => &mut c.surname,
-            Field::Display => &mut c.display_name,
-            Field::Company => &mut c.company,
-            Field::Department => &mut c.department,
-            Field::Title => &mut c.title,
-            Field::Email => &mut c.email,
-            Field::Number(kind) => {
-                push_numbers(&mut c, *kind, value);
-                continue;
-            }
-            Field::TypedNumber(n) => {
-                typed.push((*n, value));
-                continue;
-            }
-            Field::NumberType(n) => {
-                labels.push((*n, value));
-                continue;
-            }
-        };
-        // Several columns for one field ("E-mail 2 Address"): the first one wins.
-        if slot.is_empty() {
-            *slot = value.to_string();
+        let value = std::str::from_utf8(cell).unwrap_or_default();
+        match column {
+            Column::Field(field) => b.set(*field, value),
+            Column::TypedNumber(n) => typed.push((*n, value)),
+            Column::NumberType(n) => labels.push((*n, value)),
         }
     }
     for (n, value) in typed {
         let label = labels.iter().find(|(m, _)| *m == n).map_or("", |(_, l)| l);
-        push_numbers(&mut c, kind_of_label(label), value);
+        b.add_numbers(kind_of_label(label), value);
     }
-    if c.display_name.is_empty() && !common_name.is_empty() {
-        c.display_name = common_name.to_string();
-    }
-    Ok(c)
-}
-
-/// Adds the numbers of one cell: one, or several separated by ` ::: ` or line ends.
-fn push_numbers(c: &mut Contact, kind: PhoneKind, value: &str) {
-    for number in value
-        .split(MULTI_SEPARATOR)
-        .flat_map(|v| v.split('\n'))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        c.phones.push(Phone {
-            kind,
-            number: number.to_string(),
-        });
-    }
+    Ok(b.finish())
 }
 
 /// Writes contacts as CSV with LDAP attribute names; `import` reads it back.

@@ -9,6 +9,7 @@
 //! spreadsheet) is refused with a [`NotAList`] that says so.
 
 pub mod csv;
+mod fields;
 pub mod json;
 pub mod ldif;
 mod text;
@@ -363,7 +364,7 @@ pub(crate) fn newlines(text: &str) -> Vec<usize> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -452,5 +453,27 @@ mod tests {
         assert!(reasons[2].1.contains("neither a name nor a number"));
         assert!(reasons[3].1.contains("no digit"));
         assert_eq!(list.skipped_count, 4);
+    }
+
+    /// Every documented sample reads whole, in the format its name says.
+    #[test]
+    fn every_sample_in_assets_reads_without_a_skip() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/formats");
+        let mut seen = 0;
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let bytes = std::fs::read(&path).unwrap();
+            let list = read(&name, None, &bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(list.format, Format::from_name(&name), "{name}");
+            assert!(list.skipped.is_empty(), "{name}: {:?}", list.skipped);
+            assert!(list.contacts.len() >= 3, "{name}: {:?}", list.contacts);
+            for c in &list.contacts {
+                assert!(!c.common_name().is_empty(), "{name}: {c:?}");
+                assert!(!c.phones.is_empty(), "{name}: {c:?}");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 9, "{seen} samples");
     }
 }

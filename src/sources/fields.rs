@@ -1,0 +1,184 @@
+//! Which names mean which contact field: LDAP attribute names and the everyday
+//! names that address books and phone systems export. CSV headers, LDIF
+//! attributes and JSON keys are all looked up here.
+
+use crate::contacts::{Contact, Phone, PhoneKind};
+
+/// Where a value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Id,
+    /// `cn`: the display name when there is no `displayName`.
+    CommonName,
+    Given,
+    Surname,
+    Display,
+    Company,
+    Department,
+    Title,
+    Email,
+    Number(PhoneKind),
+}
+
+/// A name as compared: lowercase, without spaces, dashes, underscores and dots.
+pub fn key_of(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The field a name means, if any. Digits only count columns ("Business Phone 2",
+/// "Mobile2", "E-mail 2 Address") and are ignored.
+pub fn field_of(name: &str) -> Option<Field> {
+    let key: String = key_of(name)
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect();
+    field_of_key(&key)
+}
+
+fn field_of_key(key: &str) -> Option<Field> {
+    Some(match key {
+        "uid" | "id" | "entryuuid" => Field::Id,
+        "cn" | "commonname" | "name" | "fullname" => Field::CommonName,
+        "givenname" | "gn" | "firstname" | "first" | "forename" => Field::Given,
+        "sn" | "surname" | "lastname" | "last" | "familyname" => Field::Surname,
+        "displayname" | "display" | "fileas" => Field::Display,
+        "o" | "company" | "organization" | "organisation" | "organizationname" => Field::Company,
+        "ou" | "department" | "organizationalunit" | "organizationdepartment" => Field::Department,
+        "title" | "jobtitle" | "position" | "organizationtitle" => Field::Title,
+        "mail" | "email" | "emailaddress" | "emailvalue" => Field::Email,
+        "telephonenumber" | "phone" | "telephone" | "businessphone" | "workphone" | "office"
+        | "officephone" | "work" | "business" | "businessnumber" | "companymainphone"
+        | "primaryphone" | "phonenumber" | "number" => Field::Number(PhoneKind::Work),
+        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" | "mobilenumber" => {
+            Field::Number(PhoneKind::Mobile)
+        }
+        "homephone" | "home" | "privatephone" | "homenumber" => Field::Number(PhoneKind::Home),
+        "ipphone" | "extension" | "ext" => Field::Number(PhoneKind::IpPhone),
+        "othertelephone" | "otherphone" | "other" | "othernumber" => {
+            Field::Number(PhoneKind::Other)
+        }
+        "facsimiletelephonenumber"
+        | "fax"
+        | "businessfax"
+        | "faxnumber"
+        | "homefax"
+        | "otherfax" => Field::Number(PhoneKind::Fax),
+        "pager" => Field::Number(PhoneKind::Pager),
+        _ => return None,
+    })
+}
+
+/// The kind a number's label or type names: "Mobile", "Work Fax", "cell", "* Home".
+/// Anything else is a work number.
+pub fn kind_of_label(label: &str) -> PhoneKind {
+    let label = label.trim_start_matches(['*', ' ']).to_ascii_lowercase();
+    if label.contains("fax") {
+        PhoneKind::Fax
+    } else if label.contains("mobile") || label.contains("cell") || label.contains("iphone") {
+        PhoneKind::Mobile
+    } else if label.contains("home") || label.contains("private") {
+        PhoneKind::Home
+    } else if label.contains("pager") {
+        PhoneKind::Pager
+    } else if label.contains("other") {
+        PhoneKind::Other
+    } else if label.contains("ipphone") || label.contains("extension") {
+        PhoneKind::IpPhone
+    } else {
+        PhoneKind::Work
+    }
+}
+
+/// A contact being read, field by field. When several values come for one text
+/// field ("E-mail 2 Address", a second `mail`), the first one wins; numbers add up.
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub contact: Contact,
+    common_name: String,
+}
+
+impl Builder {
+    pub fn set(&mut self, field: Field, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let c = &mut self.contact;
+        let slot = match field {
+            Field::Id => &mut c.id,
+            Field::CommonName => &mut self.common_name,
+            Field::Given => &mut c.given_name,
+            Field::Surname => &mut c.surname,
+            Field::Display => &mut c.display_name,
+            Field::Company => &mut c.company,
+            Field::Department => &mut c.department,
+            Field::Title => &mut c.title,
+            Field::Email => &mut c.email,
+            Field::Number(kind) => return self.add_numbers(kind, value),
+        };
+        if slot.is_empty() {
+            *slot = value.to_string();
+        }
+    }
+
+    /// Adds the numbers of one value: one, or several separated by ` ::: ` (as
+    /// Google exports them) or by line ends.
+    pub fn add_numbers(&mut self, kind: PhoneKind, value: &str) {
+        for number in value
+            .split(super::csv::MULTI_SEPARATOR)
+            .flat_map(|v| v.split('\n'))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            self.contact.phones.push(Phone {
+                kind,
+                number: number.to_string(),
+            });
+        }
+    }
+
+    pub fn finish(mut self) -> Contact {
+        if self.contact.display_name.is_empty() && !self.common_name.is_empty() {
+            self.contact.display_name = self.common_name;
+        }
+        self.contact
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_labels() {
+        assert_eq!(
+            field_of("telephoneNumber"),
+            Some(Field::Number(PhoneKind::Work))
+        );
+        assert_eq!(
+            field_of("Business Phone 2"),
+            Some(Field::Number(PhoneKind::Work))
+        );
+        assert_eq!(field_of("E-mail 2 Address"), Some(Field::Email));
+        assert_eq!(
+            field_of("Mobile Number 2"),
+            Some(Field::Number(PhoneKind::Mobile))
+        );
+        assert_eq!(field_of("Assistant's Phone"), None);
+        assert_eq!(kind_of_label("* Mobile"), PhoneKind::Mobile);
+        assert_eq!(kind_of_label("Work Fax"), PhoneKind::Fax);
+        assert_eq!(kind_of_label("Main"), PhoneKind::Work);
+        let mut b = Builder::default();
+        b.set(Field::CommonName, " Ada L. ");
+        b.set(Field::Email, "a@x");
+        b.set(Field::Email, "b@x");
+        b.set(Field::Number(PhoneKind::Mobile), "1 ::: 2\n3");
+        let c = b.finish();
+        assert_eq!(c.display_name, "Ada L.");
+        assert_eq!(c.email, "a@x");
+        assert_eq!(c.phones.len(), 3);
+    }
+}
