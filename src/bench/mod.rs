@@ -1,6 +1,7 @@
 //! Measuring a node: a generated phone book and a load client that searches like
 //! phones do (`sop bench phonebook`, `sop bench load`).
 
+pub mod formats;
 pub mod ldif;
 pub mod load;
 pub mod phonebook;

@@ -2,22 +2,35 @@
 
 use super::{BenchCommand, runtime};
 use crate::bench::load::{self, LoadOptions};
-use crate::bench::{phonebook, process};
+use crate::bench::{formats, phonebook, process};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
 use std::time::Duration;
 
 pub fn run(command: BenchCommand) -> Result<i32> {
     match command {
-        BenchCommand::Phonebook { count, seed, ldif } => {
+        BenchCommand::Phonebook {
+            count,
+            seed,
+            ldif,
+            format,
+        } => {
+            use crate::sources::Format;
             let contacts = phonebook::generate(count, seed);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            if let Some(base) = ldif {
-                crate::bench::ldif::write(&mut out, &contacts, &base)?;
-            } else {
-                crate::sources::csv::export_csv(&contacts, &mut out)
-                    .map_err(|e| eyre!("writing CSV: {e}"))?;
+            match (ldif, format) {
+                (Some(base), _) => crate::bench::ldif::write(&mut out, &contacts, &base)?,
+                (None, Some(Format::Ldif)) => {
+                    crate::bench::ldif::write(&mut out, &contacts, "dc=phonebook,dc=local")?
+                }
+                (None, Some(Format::VCard)) => formats::write_vcard(&mut out, &contacts)?,
+                (None, Some(Format::Json)) => formats::write_json(&mut out, &contacts)?,
+                (None, Some(Format::Xml)) => formats::write_yealink_xml(&mut out, &contacts)?,
+                (None, Some(Format::Csv) | None) => {
+                    crate::sources::csv::export_csv(&contacts, &mut out)
+                        .map_err(|e| eyre!("writing CSV: {e}"))?
+                }
             }
             out.flush()?;
         }

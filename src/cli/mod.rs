@@ -95,6 +95,9 @@ pub enum BenchCommand {
         /// Print LDIF for another LDAP server, with entries under this base DN
         #[arg(long, value_name = "BASE_DN")]
         ldif: Option<String>,
+        /// Print this format instead of CSV: csv, vcard, json, xml (Yealink)
+        #[arg(long, value_parser = parse_format, conflicts_with = "ldif")]
+        format: Option<crate::sources::Format>,
     },
     /// Search a server like phones do (2-4 typed characters, prefix and contains, on
     /// names and numbers) and print searches per second and latencies
