@@ -206,7 +206,7 @@ fn skipped_rows_are_listed_in_the_job() {
     let path = node.home().join("external.csv");
     std::fs::write(
         &path,
-        "givenName,sn,telephoneNumber\nAda,Lovelace,+44 1\nBad,\"Row,+44 2\n",
+        "givenName,sn,telephoneNumber\nAda,Lovelace,+44 1\nBad,Row,+44 2,extra\nNo,Digits,n/a\n",
     )
     .unwrap();
     node.sop(&["ucm", "set", "--url", path.to_str().unwrap()])

@@ -330,6 +330,9 @@ fn print_import(id: i64, r: &ImportReport) {
         "{}: {} bytes, {}: {} contacts read, {} skipped",
         r.url, r.fetched_bytes, r.format, r.parsed, r.skipped
     );
+    for w in &r.warnings {
+        println!("  note: {w}");
+    }
     for e in r.errors.iter().take(10) {
         println!("  skipped {}: {}", e.position, e.reason);
     }

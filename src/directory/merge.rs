@@ -79,10 +79,48 @@ pub fn uid(source: &str, id: &str) -> String {
 /// A number as a key: the hash of its reverse-lookup form, else of its digits
 /// (with `+`); `None` for extensions and the like (fewer than 6 digits).
 fn number_key(number: &str, rules: &NumberRules) -> Option<u64> {
-    let digits = number.bytes().filter(u8::is_ascii_digit).count();
-    if digits < 6 {
+    // The digits, on the stack: this runs for every number of every merge.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for b in number.bytes().filter(u8::is_ascii_digit) {
+        if n == buf.len() {
+            return number_key_long(number, rules);
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    if n < 6 {
         return None;
     }
+    let digits = &buf[..n];
+    let h = hash_more(FNV_START, *b"tel:");
+    let plus = number.trim_start().starts_with('+');
+    // The same form as `canonical_number`, hashed without building it.
+    let (sign, rest) = match (&rules.country_code, &rules.trunk_prefix) {
+        (Some(cc), Some(trunk)) => {
+            let international = if plus {
+                Some(digits)
+            } else {
+                digits.strip_prefix(b"00")
+            };
+            match international {
+                Some(rest) => match rest.strip_prefix(cc.as_bytes()) {
+                    Some(national) => (None, national),
+                    None => (Some(b'+'), rest),
+                },
+                None => (
+                    None,
+                    digits.strip_prefix(trunk.as_bytes()).unwrap_or(digits),
+                ),
+            }
+        }
+        _ => (plus.then_some(b'+'), digits),
+    };
+    Some(hash_more(h, sign.into_iter().chain(rest.iter().copied())))
+}
+
+/// [`number_key`] for numbers of more than 64 digits.
+fn number_key_long(number: &str, rules: &NumberRules) -> Option<u64> {
     let h = hash_more(FNV_START, *b"tel:");
     Some(match canonical_number(number, rules) {
         Some(c) => hash_more(h, c.bytes()),
@@ -99,11 +137,13 @@ fn number_key(number: &str, rules: &NumberRules) -> Option<u64> {
 
 /// Numbers a contact may be recognised by (the first few).
 const KEY_NUMBERS: usize = 4;
+/// Numbers of a contact looked at for keys and for shared numbers.
+const SCANNED_NUMBERS: usize = 8;
 
 /// The keys a contact may be recognised by, strongest first, as hashes.
 struct Keys {
     id: Option<u64>,
-    numbers: [u64; KEY_NUMBERS],
+    numbers: [u64; SCANNED_NUMBERS],
     n_numbers: usize,
     mail: Option<u64>,
 }
@@ -112,14 +152,28 @@ impl Keys {
     fn numbers(&self) -> &[u64] {
         &self.numbers[..self.n_numbers]
     }
+
+    /// Keeps the first few numbers that no other contact of the source shares.
+    fn without_shared(mut self, shared: &HashKeyed<u32>) -> Keys {
+        let mut kept = 0;
+        for i in 0..self.n_numbers {
+            let n = self.numbers[i];
+            if kept < KEY_NUMBERS && shared.get(&n).copied().unwrap_or(0) <= 1 {
+                self.numbers[kept] = n;
+                kept += 1;
+            }
+        }
+        self.n_numbers = kept;
+        self
+    }
 }
 
-fn keys(c: &Contact, rules: &NumberRules, shared: &HashKeyed<u32>) -> Keys {
+fn keys(c: &Contact, rules: &NumberRules) -> Keys {
     let id = c.id.trim();
     let mail = c.email.trim();
     let mut k = Keys {
         id: (id.chars().count() >= 8).then(|| hash_more(hash_more(FNV_START, *b"id:"), id.bytes())),
-        numbers: [0; KEY_NUMBERS],
+        numbers: [0; SCANNED_NUMBERS],
         n_numbers: 0,
         mail: (!mail.is_empty()).then(|| {
             let h = hash_more(FNV_START, *b"mail:");
@@ -131,17 +185,38 @@ fn keys(c: &Contact, rules: &NumberRules, shared: &HashKeyed<u32>) -> Keys {
         }),
     };
     for p in &c.phones {
-        if k.n_numbers == KEY_NUMBERS {
+        if k.n_numbers == SCANNED_NUMBERS {
             break;
         }
         if let Some(h) = number_key(&p.number, rules) {
-            if shared.get(&h).copied().unwrap_or(0) <= 1 {
-                k.numbers[k.n_numbers] = h;
-                k.n_numbers += 1;
-            }
+            k.numbers[k.n_numbers] = h;
+            k.n_numbers += 1;
         }
     }
     k
+}
+
+/// `f` over every item, on every core for long lists; results in order.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 20_000 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for part in parts {
+            match part.join() {
+                Ok(mut done) => out.append(&mut done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 struct Entry {
@@ -174,7 +249,7 @@ impl Index {
             return Some(*at);
         }
         if let Some(at) = k
-            .numbers
+            .numbers()
             .iter()
             .filter_map(|n| self.numbers.get(n))
             .find(|a| free(a))
@@ -259,14 +334,13 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
     index.numbers.reserve(total * 2);
     index.mails.reserve(total);
     for (rank, source) in sources.into_iter().enumerate() {
+        let all_keys = par_map(&source.contacts, |c| keys(c, rules));
         // Numbers several contacts of this source share identify none of them.
         let mut shared: HashKeyed<u32> = HashKeyed::default();
         shared.reserve(source.contacts.len() * 2);
-        for c in &source.contacts {
-            for p in &c.phones {
-                if let Some(k) = number_key(&p.number, rules) {
-                    *shared.entry(k).or_insert(0) += 1;
-                }
+        for k in &all_keys {
+            for n in k.numbers() {
+                *shared.entry(*n).or_insert(0) += 1;
             }
         }
         let mut count = SourceCount {
@@ -275,11 +349,11 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
             contacts: source.contacts.len(),
             served: 0,
         };
-        for contact in source.contacts {
+        for (contact, k) in source.contacts.into_iter().zip(all_keys) {
             if !contact.is_servable() {
                 continue;
             }
-            let k = keys(&contact, rules, &shared);
+            let k = k.without_shared(&shared);
             match index.find(&k, &entries, rank) {
                 Some(at) => {
                     let entry = &mut entries[at];
@@ -316,16 +390,12 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
         stats.sources.push(count);
     }
     // Sort small (name, position) pairs, not the contacts themselves.
-    let mut order: Vec<(String, &str, usize)> = entries
-        .iter()
+    let names = par_map(&entries, |e| e.served.contact.common_name().to_lowercase());
+    let mut order: Vec<(String, &str, usize)> = names
+        .into_iter()
+        .zip(&entries)
         .enumerate()
-        .map(|(i, e)| {
-            (
-                e.served.contact.common_name().to_lowercase(),
-                e.served.uid.as_str(),
-                i,
-            )
-        })
+        .map(|(i, (name, e))| (name, e.served.uid.as_str(), i))
         .collect();
     order.sort_unstable();
     let positions: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
@@ -386,6 +456,41 @@ mod tests {
             }],
             ..Contact::default()
         }
+    }
+
+    #[test]
+    fn number_keys_match_the_canonical_form() {
+        let german = NumberRules {
+            country_code: Some("49".into()),
+            trunk_prefix: Some("0".into()),
+        };
+        let numbers = [
+            "+49 30 1234567",
+            "0049 30 1234567",
+            "030 1234567",
+            "301234567",
+            "+44 20 7946 0001",
+            "0044 20 7946 0001",
+            "12345",
+            " +1 (555) 010-0100 ",
+            "0800 1234567",
+        ];
+        for rules in [&german, &NumberRules::default()] {
+            for n in numbers {
+                let long = if n.bytes().filter(u8::is_ascii_digit).count() < 6 {
+                    None
+                } else {
+                    number_key_long(n, rules)
+                };
+                assert_eq!(number_key(n, rules), long, "{n}");
+            }
+        }
+        assert_eq!(
+            number_key("+49 30 1234567", &german),
+            number_key("030 1234567", &german)
+        );
+        let many = "1".repeat(100);
+        assert_eq!(number_key(&many, &german), number_key_long(&many, &german));
     }
 
     #[test]

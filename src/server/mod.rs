@@ -443,7 +443,7 @@ impl Server {
             removed = report.changes.removed,
             "merged"
         );
-        self.directory.send_replace(Arc::new(dir));
+        retire(self.directory.send_replace(Arc::new(dir)));
         Ok(report)
     }
 
@@ -463,7 +463,7 @@ impl Server {
         self.load_ms
             .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let (generation, contacts) = (dir.generation(), dir.len());
-        self.directory.send_replace(Arc::new(dir));
+        retire(self.directory.send_replace(Arc::new(dir)));
         tracing::info!(generation, contacts, "now serving a new generation");
         Ok((generation, contacts))
     }
@@ -583,5 +583,13 @@ impl Server {
             jobs: self.scheduler.lock().map(|s| s.view()).unwrap_or_default(),
             progress: self.progress.get(),
         }
+    }
+}
+
+/// Frees a directory no longer served away from the tasks that answer phones: a
+/// million contacts take a while to free.
+fn retire(old: Arc<Directory>) {
+    if Arc::strong_count(&old) == 1 {
+        tokio::task::spawn_blocking(move || drop(old));
     }
 }

@@ -185,10 +185,17 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
         }
         out.entry(Position { entry, line }, row(&record, &fields));
     }
-    if last_short && !text.ends_with('\n') {
+    // A short last row is a file cut short when it has no line end, or when a
+    // quote opened in it is never closed.
+    let unclosed_quote = text.bytes().filter(|b| *b == b'"').count() % 2 == 1;
+    if last_short && (!text.ends_with('\n') || unclosed_quote) {
         return Err(NotAList::Truncated {
             format: super::Format::Csv,
-            reason: "the last row is short and has no line end".to_string(),
+            reason: if unclosed_quote {
+                "the last row opens a quote that is never closed".to_string()
+            } else {
+                "the last row is short and has no line end".to_string()
+            },
         });
     }
     Ok(out.finish())

@@ -42,17 +42,23 @@ fn field_of_key(key: &str) -> Option<Field> {
     Some(match key {
         "uid" | "id" | "entryuuid" => Field::Id,
         "cn" | "commonname" | "name" | "fullname" => Field::CommonName,
-        "givenname" | "gn" | "firstname" | "first" | "forename" => Field::Given,
-        "sn" | "surname" | "lastname" | "last" | "familyname" => Field::Surname,
+        "givenname" | "gn" | "firstname" | "first" | "forename" | "vorname" => Field::Given,
+        "sn" | "surname" | "lastname" | "last" | "familyname" | "nachname" => Field::Surname,
         "displayname" | "display" | "fileas" => Field::Display,
-        "o" | "company" | "organization" | "organisation" | "organizationname" => Field::Company,
-        "ou" | "department" | "organizationalunit" | "organizationdepartment" => Field::Department,
+        "o" | "company" | "organization" | "organisation" | "organizationname" | "firma" => {
+            Field::Company
+        }
+        "ou" | "department" | "organizationalunit" | "organizationdepartment" | "abteilung" => {
+            Field::Department
+        }
         "title" | "jobtitle" | "position" | "organizationtitle" => Field::Title,
         "mail" | "email" | "emailaddress" | "emailvalue" => Field::Email,
         "telephonenumber" | "phone" | "telephone" | "businessphone" | "workphone" | "office"
         | "officephone" | "work" | "business" | "businessnumber" | "companymainphone"
-        | "primaryphone" | "phonenumber" | "number" => Field::Number(PhoneKind::Work),
-        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" | "mobilenumber" => {
+        | "primaryphone" | "phonenumber" | "number" | "telefon" | "telefonnummer" => {
+            Field::Number(PhoneKind::Work)
+        }
+        "mobile" | "mobilephone" | "cell" | "cellphone" | "handy" | "mobilenumber" | "mobil" => {
             Field::Number(PhoneKind::Mobile)
         }
         "homephone" | "home" | "privatephone" | "homenumber" => Field::Number(PhoneKind::Home),

@@ -61,7 +61,7 @@ impl Format {
     pub fn from_name(name: &str) -> Option<Format> {
         let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
         Some(match ext.as_str() {
-            "csv" | "tsv" | "txt" => Format::Csv,
+            "csv" | "tsv" => Format::Csv,
             "vcf" | "vcard" => Format::VCard,
             "ldif" | "ldf" => Format::Ldif,
             "json" => Format::Json,

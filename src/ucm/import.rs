@@ -53,6 +53,9 @@ pub struct ImportReport {
     pub millis: u64,
     /// The first entries that were skipped, with their reasons.
     pub errors: Vec<EntryError>,
+    /// What the reader noticed without skipping anything (encoding, ignored columns).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// How many entry errors a report and a job keep.
@@ -127,21 +130,8 @@ fn fetch_list(
 
 /// Reads the fetched list into contacts and entry errors, or says why it is not a
 /// contact list.
-fn parse(
-    f: &Fetched,
-) -> std::result::Result<(String, Vec<Contact>, usize, Vec<EntryError>), String> {
-    let list = crate::sources::read(&f.name, f.content_type.as_deref(), &f.bytes)
-        .map_err(|e| e.to_string())?;
-    let format = list.describe();
-    let errors = list
-        .skipped
-        .into_iter()
-        .map(|s| EntryError {
-            position: s.position.to_string(),
-            reason: s.reason,
-        })
-        .collect();
-    Ok((format, list.contacts, list.skipped_count, errors))
+fn parse(f: &Fetched) -> std::result::Result<crate::sources::ReadList, String> {
+    crate::sources::read(&f.name, f.content_type.as_deref(), &f.bytes).map_err(|e| e.to_string())
 }
 
 /// Gives every contact without an id one derived from its name and first number,
@@ -264,7 +254,7 @@ pub fn import(
     report.fetched_bytes = fetched.bytes.len() as u64;
     progress.check()?;
     progress.set("reading", 0, 0);
-    let (format, mut contacts, skipped, errors) = match parse(&fetched) {
+    let list = match parse(&fetched) {
         Ok(p) => p,
         Err(why) => {
             report.held = Some(format!("{why}; the previous contacts stay"));
@@ -272,13 +262,25 @@ pub fn import(
             return Ok(report);
         }
     };
-    report.format = format;
-    report.parsed = contacts.len();
-    report.skipped = skipped;
-    report.errors = errors.into_iter().take(MAX_ERRORS).collect();
+    let parsed_at = started.elapsed();
+    report.format = list.describe();
+    report.parsed = list.contacts.len();
+    report.skipped = list.skipped_count;
+    report.warnings = list.warnings;
+    report.errors = list
+        .skipped
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|s| EntryError {
+            position: s.position.to_string(),
+            reason: s.reason,
+        })
+        .collect();
+    let mut contacts = list.contacts;
     derive_ids(&mut contacts);
     report.changes = changes(&old, &contacts);
     report.imported = contacts.len();
+    let compared_at = started.elapsed();
     if !options.force {
         report.held = hold_reason(config, &old, report.parsed, &report.changes);
     }
@@ -302,6 +304,12 @@ pub fn import(
         &contacts,
     )
     .wrap_err("saving the imported contacts failed; the previous contacts stay")?;
+    tracing::info!(
+        fetch_and_read_ms = parsed_at.as_millis() as u64,
+        compare_ms = (compared_at - parsed_at).as_millis() as u64,
+        save_ms = (started.elapsed() - compared_at).as_millis() as u64,
+        "import phases"
+    );
     report.millis = started.elapsed().as_millis() as u64;
     Ok(report)
 }

@@ -202,9 +202,12 @@ fn merge_then<T: Send>(
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
+    let read = started.elapsed();
     let (served, stats) = merge::merge(sources, &config.numbers);
+    let merged = started.elapsed();
     let changes = merge::changes(&previous, &served);
     drop(previous);
+    let compared = started.elapsed();
     let generation = crate::directory::Generation {
         number: generations::next_number(&dir, &lock)?,
         created: started_at,
@@ -217,6 +220,13 @@ fn merge_then<T: Send>(
     });
     written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
     let extra = extra.map_err(|_| eyre!("building the new directory failed"))?;
+    tracing::info!(
+        read_ms = read.as_millis() as u64,
+        merge_ms = (merged - read).as_millis() as u64,
+        compare_ms = (compared - merged).as_millis() as u64,
+        write_ms = (started.elapsed() - compared).as_millis() as u64,
+        "merge phases"
+    );
     let report = MergeReport {
         generation: generation.number,
         contacts: generation.contacts.len(),
