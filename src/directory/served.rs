@@ -173,6 +173,25 @@ impl Builder {
         });
     }
 
+    /// Puts the entries `later` collected after this builder's.
+    fn append(&mut self, later: Builder) {
+        let text_shift = self.text.len() as u32;
+        let value_shift = self.values.len() as u32;
+        self.text.push_str(&later.text);
+        self.values.extend(later.values.into_iter().map(|mut v| {
+            v.start += text_shift;
+            v
+        }));
+        // This builder's last head only ends its values: `later`'s first replaces it.
+        self.heads.pop();
+        self.heads.extend(
+            later
+                .heads
+                .into_iter()
+                .map(|(start, mask)| (start + value_shift, mask)),
+        );
+    }
+
     /// Values are pushed in `Attr` order, which lookups rely on.
     pub fn push(&mut self, s: &ServedContact) {
         let c = &s.contact;
@@ -392,10 +411,39 @@ impl Values for EntryRef<'_> {
 
 impl Directory {
     /// Builds the directory of a generation held in memory.
+    /// Builds the directory of a generation, on every core for large ones: each
+    /// core collects the entries of one part, and the parts are put end to end.
     pub fn build(generation: &Generation, base_dn: &str, rules: &NumberRules) -> Directory {
-        let mut b = Builder::new(generation.number, base_dn, rules);
-        for c in &generation.contacts {
-            b.push(c);
+        let contacts = &generation.contacts;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = if contacts.len() < 50_000 || threads < 2 {
+            contacts.len().max(1)
+        } else {
+            contacts.len().div_ceil(threads)
+        };
+        let collect = |part: &[ServedContact]| {
+            let mut b = Builder::new(generation.number, base_dn, rules);
+            for c in part {
+                b.push(c);
+            }
+            b
+        };
+        let mut parts = std::thread::scope(|scope| {
+            let handles: Vec<_> = contacts
+                .chunks(part)
+                .map(|p| scope.spawn(move || collect(p)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<Builder>>()
+        })
+        .into_iter();
+        let mut b = parts
+            .next()
+            .unwrap_or_else(|| Builder::new(generation.number, base_dn, rules));
+        for later in parts {
+            b.append(later);
         }
         b.finish()
     }
@@ -668,6 +716,46 @@ impl Directory {
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_built_on_every_core_is_the_one_built_on_one() {
+        let contacts = crate::bench::phonebook::generate(52_000, 3);
+        let generation = Generation {
+            number: 7,
+            created: 0,
+            contacts: contacts
+                .into_iter()
+                .map(|contact| ServedContact {
+                    uid: crate::directory::merge::uid("t", &contact.id),
+                    source: "t".into(),
+                    contact,
+                })
+                .collect(),
+        };
+        let rules = NumberRules::default();
+        let parallel = Directory::build(&generation, "dc=x", &rules);
+        let mut one = Builder::new(7, "dc=x", &rules);
+        for c in &generation.contacts {
+            one.push(c);
+        }
+        let one = one.finish();
+        assert_eq!(parallel.len(), one.len());
+        assert_eq!(parallel.text, one.text);
+        assert_eq!(parallel.heads, one.heads);
+        assert_eq!(parallel.by_uid, one.by_uid);
+        for id in (0..one.len() as u32).step_by(97) {
+            for attr in Attr::ALL {
+                let a: Vec<&str> = parallel.entry(id).values(attr).collect();
+                let b: Vec<&str> = one.entry(id).values(attr).collect();
+                assert_eq!(a, b, "entry {id} {attr:?}");
+            }
         }
     }
 }

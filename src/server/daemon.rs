@@ -11,6 +11,11 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The allocator keeps freed memory for 30 s before it gives it back to the system
+/// (as `assets/sop.service` sets it too): an import followed by a merge, or merges
+/// one after the other, reuse it instead of having the kernel clear fresh pages.
+const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "30000");
+
 /// How long a control request may take before the server counts as hung.
 pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `start` waits for the LDAP listener to answer.
@@ -51,7 +56,11 @@ pub async fn start(home: &Home) -> Result<Status> {
         .wrap_err_with(|| format!("cannot open {}", log_path.display()))?;
     let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
     let exe = std::env::current_exe().wrap_err("cannot find the sop binary")?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    if std::env::var_os(PURGE_DELAY.0).is_none() {
+        command.env(PURGE_DELAY.0, PURGE_DELAY.1);
+    }
+    let mut child = command
         .arg("--home")
         .arg(home.root())
         .args(["server", "run"])

@@ -1,6 +1,7 @@
 //! The application server: the LDAP listeners, the served directory and the control
 //! socket, in one process that one `Server` value owns.
 
+mod background;
 pub mod control;
 pub mod daemon;
 mod ldap_bundle;
@@ -397,11 +398,10 @@ impl Server {
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         let progress = self.progress.clone();
-        let done = tokio::task::spawn_blocking(move || {
+        let done = background::run("import", move || {
             crate::ucm::import::run_job(&home, &config, options, &progress)
         })
         .await
-        .map_err(|e| eyre!("the import stopped: {e}"))
         .and_then(|r| r);
         self.progress.set("", 0, 0);
         if let Ok((_, r)) = &done {
@@ -426,11 +426,9 @@ impl Server {
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         self.progress.set("merging", 0, 0);
-        let merged =
-            tokio::task::spawn_blocking(move || crate::ucm::merge_and_build(&home, &config))
-                .await
-                .map_err(|e| eyre!("the merge stopped: {e}"))
-                .and_then(|r| r);
+        let merged = background::run("merge", move || crate::ucm::merge_and_build(&home, &config))
+            .await
+            .and_then(|r| r);
         self.progress.set("", 0, 0);
         let (report, dir) = merged.inspect_err(|e| {
             tracing::error!("merge failed, the previous generation keeps serving: {e:#}");

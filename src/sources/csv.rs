@@ -99,25 +99,20 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
         return Err(NotAList::Empty);
     }
     let first_line = text.lines().next().unwrap_or_default();
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(separator(first_line))
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    // Line numbers are counted from byte offsets: the csv crate's own count
-    // drifts after CRLF line ends.
-    let newlines = super::newlines(text);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
+    let separator = separator(first_line);
+    let mut reader = reader(separator, text.as_bytes());
+    let mut header = ::csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Err(NotAList::Empty),
+        Err(e) => {
             return Err(NotAList::Broken {
                 format: super::Format::Csv,
                 reason: format!("the header row: {e}"),
             });
         }
-        None => return Err(NotAList::Empty),
-    };
+    }
+    let body = reader.position().byte() as usize;
     let names: Vec<String> = header
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
@@ -158,32 +153,33 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
             format!("ignored columns: {shown}")
         });
     }
-    let mut entry = 0;
+    // Line numbers are counted from byte offsets: the csv crate's own count
+    // drifts after CRLF line ends.
+    let newlines = super::newlines(text);
+    let parts = split_rows(text, body);
+    let rows = |range: &std::ops::Range<usize>| {
+        read_rows(text, range.clone(), separator, &fields, &newlines)
+    };
+    let read: Vec<Rows> = if parts.len() == 1 {
+        parts.iter().map(rows).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .map(|range| scope.spawn(move || rows(range)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let mut entries = 0;
     let mut last_short = false;
-    for record in records {
-        entry += 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(0, |p| line_of(text, &newlines, p.byte()));
-                out.skip(Position { entry, line }, format!("unreadable row: {e}"));
-                continue;
-            }
-        };
-        let line = record
-            .position()
-            .map_or(0, |p| line_of(text, &newlines, p.byte()));
-        last_short = record.len() < fields.len();
-        if record
-            .iter()
-            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
-        {
-            entry -= 1;
-            continue;
-        }
-        out.entry(Position { entry, line }, row(&record, &fields));
+    for part in read {
+        out.append(part.entries, entries);
+        entries += part.count;
+        last_short = part.last_short;
     }
     // A short last row is a file cut short when it has no line end, or when a
     // quote opened in it is never closed.
@@ -199,6 +195,103 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
         });
     }
     Ok(out.finish())
+}
+
+fn reader(separator: u8, bytes: &[u8]) -> ::csv::Reader<&[u8]> {
+    ::csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+}
+
+/// The rows of one part of a document.
+struct Rows {
+    entries: Entries,
+    /// Rows read, skipped ones included.
+    count: usize,
+    /// The last row has fewer cells than the header.
+    last_short: bool,
+}
+
+/// Reads the rows in `range` of `text` (which starts at a row).
+fn read_rows(
+    text: &str,
+    range: std::ops::Range<usize>,
+    separator: u8,
+    fields: &[Option<Column>],
+    newlines: &[usize],
+) -> Rows {
+    let start = range.start as u64;
+    let mut out = Entries::new();
+    let mut entry = 0;
+    let mut last_short = false;
+    let mut record = ::csv::ByteRecord::new();
+    let mut reader = reader(separator, &text.as_bytes()[range]);
+    loop {
+        let line_at = |byte: u64| line_of(text, newlines, start + byte);
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                entry += 1;
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                out.skip(Position { entry, line }, format!("unreadable row: {e}"));
+                continue;
+            }
+        }
+        last_short = record.len() < fields.len();
+        if record
+            .iter()
+            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+        {
+            continue;
+        }
+        entry += 1;
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        out.entry(Position { entry, line }, row(&record, fields));
+    }
+    Rows {
+        entries: out,
+        count: entry,
+        last_short,
+    }
+}
+
+/// Below this size a document is read on one core.
+const SPLIT_ABOVE: usize = 4 << 20;
+
+/// Cuts the rows of `text` from `body` on into one part per core, each starting
+/// at a row: at a line end outside quotes (an even count of `"` before it).
+fn split_rows(text: &str, body: usize) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let quotes =
+        |range: std::ops::Range<usize>| bytes[range].iter().filter(|b| **b == b'"').count();
+    if threads < 2 || bytes.len() - body < SPLIT_ABOVE {
+        return std::iter::once(body..bytes.len()).collect();
+    }
+    let mut cuts = vec![body];
+    let (mut at, mut open) = (body, 0usize);
+    for k in 1..threads {
+        let target = body + (bytes.len() - body) * k / threads;
+        if target <= at {
+            continue;
+        }
+        open += quotes(at..target);
+        at = target;
+        while let Some(nl) = bytes[at..].iter().position(|b| *b == b'\n') {
+            open += quotes(at..at + nl);
+            at += nl + 1;
+            if open % 2 == 0 {
+                cuts.push(at);
+                break;
+            }
+        }
+    }
+    cuts.push(bytes.len());
+    cuts.dedup();
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
 /// The physical line (from 1) a record starting at `offset` is on. After a CRLF the
@@ -396,6 +489,47 @@ mod tests {
         assert_eq!(c.numbers(PhoneKind::Work).count(), 2);
         assert_eq!(c.numbers(PhoneKind::Mobile).count(), 1);
         assert!(out.warnings[0].contains("Remark"));
+    }
+
+    #[test]
+    fn a_large_file_read_on_every_core_reads_as_on_one() {
+        let mut text = String::from("cn,telephoneNumber,title\n");
+        let rows = 2 * SPLIT_ABOVE / 40;
+        for i in 0..rows {
+            match i % 1000 {
+                // A quoted cell over three lines, with a separator and quotes in it.
+                7 => text.push_str(&format!("\"Multi \"\"{i}\"\"\nline,\nname\",+1 {i},x\n")),
+                500 => text.push_str(&format!("Bad {i},no digits,x\n")),
+                _ => text.push_str(&format!("Person number {i:08},+1 555 {i:08},t\n")),
+            }
+        }
+        assert!(text.len() > SPLIT_ABOVE);
+        assert!(
+            split_rows(&text, 0).len() > 1
+                || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        );
+        let list = read(&text).unwrap();
+        let bad = rows / 1000 + usize::from(rows % 1000 > 500);
+        assert_eq!(list.contacts.len(), rows - bad);
+        assert_eq!(list.skipped_count, bad);
+        // Row 501 is entry 501, on line 502 + 2 lines for the multi-line cell before it.
+        assert_eq!(
+            list.skipped[0].position,
+            Position {
+                entry: 501,
+                line: 504
+            }
+        );
+        let last = list.skipped.last().unwrap().position;
+        assert_eq!(last.entry, (bad - 1) * 1000 + 501);
+        assert_eq!(last.line, last.entry as u64 + 1 + 2 * (bad as u64));
+        let multi = list
+            .contacts
+            .iter()
+            .filter(|c| c.display_name.starts_with("Multi"))
+            .count();
+        assert_eq!(multi, rows / 1000 + usize::from(rows % 1000 > 7));
+        assert_eq!(list.contacts[7].display_name, "Multi \"7\"\nline,\nname");
     }
 
     #[test]

@@ -277,6 +277,21 @@ impl Entries {
         }
     }
 
+    /// Adds the entries another reader read from a later part of the document;
+    /// its entry numbers count on from `entries_before`.
+    pub fn append(&mut self, mut later: Entries, entries_before: usize) {
+        self.list.contacts.append(&mut later.list.contacts);
+        self.list.skipped_count += later.list.skipped_count;
+        let room = MAX_SKIPPED_KEPT.saturating_sub(self.list.skipped.len());
+        self.list
+            .skipped
+            .extend(later.list.skipped.into_iter().take(room).map(|mut s| {
+                s.position.entry += entries_before;
+                s
+            }));
+        self.list.warnings.append(&mut later.list.warnings);
+    }
+
     pub fn warn(&mut self, warning: impl Into<String>) {
         self.list.warnings.push(warning.into());
     }
@@ -333,6 +348,13 @@ fn check_value(value: &mut String, what: &str) -> Result<(), String> {
             "{what} is longer than {MAX_VALUE} bytes ({} bytes)",
             value.len()
         ));
+    }
+    // Plain ASCII text without control characters, the common case, needs no more.
+    if value
+        .bytes()
+        .all(|b| (b' '..0x7f).contains(&b) || b == b'\t')
+    {
+        return Ok(());
     }
     if value.contains(text::NOT_UTF8) {
         return Err(format!(

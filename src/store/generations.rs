@@ -131,13 +131,14 @@ pub fn write(
     let path = file_of(dir, number);
     let tmp = dir.join(format!("gen-{number:08}.tmp"));
     let file = File::create(&tmp).map_err(io_err(&tmp))?;
-    let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
+    // Buffered before the CRC, so that it sums large blocks, not single values.
+    let mut out = BufWriter::with_capacity(1 << 20, Crc32Writer::new(file));
     write_generation(&mut out, generation).map_err(io_err(&tmp))?;
-    let (mut inner, crc) = out.finish();
-    inner.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
-    let file = inner
+    let (mut file, crc) = out
         .into_inner()
-        .map_err(|e| io_err(&tmp)(e.into_error()))?;
+        .map_err(|e| io_err(&tmp)(e.into_error()))?
+        .finish();
+    file.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
     file.sync_all().map_err(io_err(&tmp))?;
     fs::rename(&tmp, &path).map_err(io_err(&path))?;
     sync_dir(dir)?;

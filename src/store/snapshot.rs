@@ -83,7 +83,8 @@ pub fn write(
     let tmp = path.with_extension("tmp");
     let written = (|| -> io::Result<()> {
         let file = File::create(&tmp)?;
-        let mut out = Crc32Writer::new(BufWriter::with_capacity(1 << 20, file));
+        // Buffered before the CRC, so that it sums large blocks, not single values.
+        let mut out = BufWriter::with_capacity(1 << 20, Crc32Writer::new(file));
         out.write_all(MAGIC)?;
         let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
         out.write_all(&(json.len() as u32).to_le_bytes())?;
@@ -92,9 +93,8 @@ pub fn write(
         for c in contacts {
             write_contact(&mut out, c)?;
         }
-        let (mut inner, crc) = out.finish();
-        inner.write_all(&crc.to_le_bytes())?;
-        let file = inner.into_inner().map_err(|e| e.into_error())?;
+        let (mut file, crc) = out.into_inner().map_err(|e| e.into_error())?.finish();
+        file.write_all(&crc.to_le_bytes())?;
         file.sync_all()
     })();
     if let Err(e) = written {

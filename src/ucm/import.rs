@@ -12,6 +12,11 @@ use crate::store::snapshot::{self, SnapshotMeta};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+
+/// Maps over the ids of a list: a fast hash with a random seed, so that a list
+/// cannot be made of ids that all collide.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 use std::time::Instant;
 
 /// The source name of the UCM's external contacts (and their uid prefix).
@@ -138,8 +143,8 @@ fn parse(f: &Fetched) -> std::result::Result<crate::sources::ReadList, String> {
 /// so that it keeps its id (and DN) from one import to the next; a second contact
 /// with the same name and number gets `-2`, and so on.
 pub fn derive_ids(contacts: &mut [Contact]) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut taken: HashSet<String> = contacts
+    let mut seen: FastMap<String, usize> = FastMap::default();
+    let mut taken: FastSet<String> = contacts
         .iter()
         .filter(|c| !c.id.trim().is_empty())
         .map(|c| c.id.trim().to_string())
@@ -171,7 +176,7 @@ pub fn derive_ids(contacts: &mut [Contact]) {
 
 /// What replacing `old` by `new` (by id) adds, updates and removes.
 pub fn changes(old: &[Contact], new: &[Contact]) -> Changes {
-    let before: HashMap<&str, &Contact> = old.iter().map(|c| (c.id.as_str(), c)).collect();
+    let before: FastMap<&str, &Contact> = old.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut out = Changes::default();
     let mut kept = 0;
     for c in new {
