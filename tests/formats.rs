@@ -76,6 +76,43 @@ fn every_sample_imports_and_is_served() {
         ("contacts-4.0.vcf", "vCard", "田中 博", "+81-90-3456-7890"),
         ("contacts.ldif", "LDIF", "Zoë O'Brien", "+353 1 555 0177"),
         ("contacts.json", "JSON", "Jürgen Müller", "+49 170 1234567"),
+        (
+            "yealink.xml",
+            "XML (Yealink)",
+            "Zoë O'Brien & Co",
+            "+353 1 555 0199",
+        ),
+        (
+            "yealink-remote.xml",
+            "XML (Yealink remote phone book)",
+            "Wei Zhang",
+            "+86 138 0013 8000",
+        ),
+        (
+            "cisco.xml",
+            "XML (Cisco)",
+            "Linus Torvalds",
+            "+1 503 555 0100",
+        ),
+        ("snom.xml", "XML (Snom)", "Marek Nowak", "+48 22 765 43 21"),
+        (
+            "snom-tbook.xml",
+            "XML (Snom tbook)",
+            "Carlos García",
+            "+34 91 765 43 21",
+        ),
+        (
+            "grandstream.xml",
+            "XML (Grandstream)",
+            "Daan de Vries",
+            "+31 10 765 4321",
+        ),
+        (
+            "polycom.xml",
+            "XML (Polycom)",
+            "Niccolò (Napoli)",
+            "+39 06 7654 3211",
+        ),
     ];
     for (file, format, name, number) in samples {
         let report = import(&node, &sample(file), true);
@@ -86,7 +123,7 @@ fn every_sample_imports_and_is_served() {
         let (ldif, code) = node.ldapsearch(&[
             "-b",
             BASE,
-            &format!("(cn={name})"),
+            &format!("(cn={})", name.replace('(', "\\28").replace(')', "\\29")),
             "cn",
             "mobile",
             "telephoneNumber",
@@ -149,6 +186,16 @@ fn bad_lists_are_reported_and_nothing_served_is_lost() {
             "truncated",
         ),
         ("deep.json", nested.into_bytes(), "cannot be read"),
+        (
+            "cut.xml",
+            b"<CiscoIPPhoneDirectory><DirectoryEntry><Name>A</Name><Telephone>1</Tel".to_vec(),
+            "truncated",
+        ),
+        (
+            "bomb.xml",
+            b"<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><CiscoIPPhoneDirectory><DirectoryEntry><Name>&b;</Name><Telephone>1</Telephone></DirectoryEntry></CiscoIPPhoneDirectory>".to_vec(),
+            "entity declarations",
+        ),
         (
             "book.xlsx",
             b"PK\x03\x04\x14\x00\x06\x00\x08\x00".to_vec(),
