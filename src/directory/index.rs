@@ -78,27 +78,23 @@ fn count(
     counts
 }
 
-/// Writes the lists of the buckets in `range` into `ids`, the part of the id array
-/// that starts at `offsets[range.start]`. Ids come in ascending order: lists are sorted.
+/// Writes the ids of the entries in `range` into their buckets' lists: `lists[b]`
+/// is the part of bucket b's list that these entries fill. Ids come in ascending
+/// order: lists are sorted.
 fn fill(
     bits: u32,
-    entries: u32,
+    range: std::ops::Range<u32>,
     strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
-    range: std::ops::Range<usize>,
-    offsets: &[u32],
-    ids: &mut [u32],
+    lists: &mut [&mut [u32]],
 ) {
-    let base = offsets[range.start];
-    let mut next: Vec<u32> = offsets[range.clone()].iter().map(|o| o - base).collect();
-    let mut seen = vec![u32::MAX; range.len()];
-    for id in 0..entries {
+    let mut next = vec![0u32; lists.len()];
+    let mut seen = vec![u32::MAX; lists.len()];
+    for id in range {
         each_bucket(bits, id, strings_of, |b| {
-            if let Some(i) = b.checked_sub(range.start).filter(|i| *i < range.len()) {
-                if seen[i] != id {
-                    seen[i] = id;
-                    ids[next[i] as usize] = id;
-                    next[i] += 1;
-                }
+            if seen[b] != id {
+                seen[b] = id;
+                lists[b][next[b] as usize] = id;
+                next[b] += 1;
             }
         });
     }
@@ -128,9 +124,9 @@ impl GramIndex {
     /// each normalised string of the entry to index (and whether only its start is
     /// new, its grams being those of a string already added for the entry).
     ///
-    /// Two passes over the entries, each on two threads: counting (each thread
-    /// takes half of the entries), then filling (each thread takes half of the
-    /// buckets, and so its own part of the lists). No temporary copy of the grams.
+    /// Two passes over the entries, each on two threads taking half of the entries:
+    /// counting, then filling (each thread its own part of every list). No
+    /// temporary copy of the grams.
     pub fn build(
         entries: usize,
         strings_of: impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync,
@@ -154,13 +150,23 @@ impl GramIndex {
             total += a + b;
         }
         offsets.push(total);
-        let half = buckets / 2;
+        // Each bucket's list: the ids of the first half of the entries, then those of
+        // the second; each thread fills its half of every list.
         let mut ids = vec![0u32; total as usize];
-        let (ids_low, ids_high) = ids.split_at_mut(offsets[half] as usize);
+        let mut firsts: Vec<&mut [u32]> = Vec::with_capacity(buckets);
+        let mut seconds: Vec<&mut [u32]> = Vec::with_capacity(buckets);
+        let mut rest: &mut [u32] = &mut ids;
+        for (a, b) in low.iter().zip(&high) {
+            let (list, after) = std::mem::take(&mut rest).split_at_mut((a + b) as usize);
+            let (first, second) = list.split_at_mut(*a as usize);
+            firsts.push(first);
+            seconds.push(second);
+            rest = after;
+        }
         std::thread::scope(|scope| {
-            let (offsets, strings_of) = (&offsets, &strings_of);
-            scope.spawn(move || fill(bits, end, strings_of, 0..half, offsets, ids_low));
-            fill(bits, end, strings_of, half..buckets, offsets, ids_high);
+            let strings_of = &strings_of;
+            scope.spawn(move || fill(bits, 0..mid, strings_of, &mut firsts));
+            fill(bits, mid..end, strings_of, &mut seconds);
         });
         GramIndex { bits, offsets, ids }
     }

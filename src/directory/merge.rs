@@ -389,23 +389,39 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
         }
         stats.sources.push(count);
     }
-    // Sort small (name, position) pairs, not the contacts themselves.
+    // Sort small (name prefix, position) pairs, not the contacts themselves: the
+    // first 8 bytes of the name order most pairs without reading the names.
     let names = par_map(&entries, |e| e.served.contact.common_name().to_lowercase());
-    let mut order: Vec<(String, &str, usize)> = names
-        .into_iter()
-        .zip(&entries)
+    let mut order: Vec<(u64, u32)> = names
+        .iter()
         .enumerate()
-        .map(|(i, (name, e))| (name, e.served.uid.as_str(), i))
+        .map(|(i, name)| (name_prefix(name), i as u32))
         .collect();
-    order.sort_unstable();
-    let positions: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            let (x, y) = (a.1 as usize, b.1 as usize);
+            names[x]
+                .cmp(&names[y])
+                .then_with(|| entries[x].served.uid.cmp(&entries[y].served.uid))
+        })
+    });
+    drop(names);
     let mut slots: Vec<Option<ServedContact>> =
         entries.into_iter().map(|e| Some(e.served)).collect();
-    let served = positions
+    let served = order
         .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .filter_map(|(_, i)| slots.get_mut(i as usize).and_then(Option::take))
         .collect();
     (served, stats)
+}
+
+/// The first 8 bytes of a name as a number that sorts as the name does.
+fn name_prefix(name: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    for (b, n) in bytes.iter_mut().zip(name.bytes()) {
+        *b = n;
+    }
+    u64::from_be_bytes(bytes)
 }
 
 /// What a generation served, as hashes: uid -> contact. Enough to count changes

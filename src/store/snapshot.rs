@@ -110,6 +110,20 @@ pub fn write(
 
 /// Reads a snapshot; `None` when there is none yet.
 pub fn read(path: &Path) -> Result<Option<(SnapshotMeta, Vec<Contact>)>, SnapshotError> {
+    read_with(
+        path,
+        |count| Vec::with_capacity(count.min(10_000_000) as usize),
+        Vec::push,
+    )
+}
+
+/// Reads a snapshot contact by contact into what `start(count)` makes, with
+/// `each`, without holding all the contacts at once; `None` when there is none.
+pub fn read_with<T>(
+    path: &Path,
+    start: impl FnOnce(u64) -> T,
+    mut each: impl FnMut(&mut T, Contact),
+) -> Result<Option<(SnapshotMeta, T)>, SnapshotError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -130,14 +144,17 @@ pub fn read(path: &Path) -> Result<Option<(SnapshotMeta, Vec<Contact>)>, Snapsho
     })()
     .ok_or_else(|| damaged("unreadable header"))?;
     let count = r.u64().ok_or_else(|| damaged("no count"))?;
-    let mut contacts = Vec::with_capacity(count.min(10_000_000) as usize);
+    let mut into = start(count);
     for _ in 0..count {
-        contacts.push(r.contact().ok_or_else(|| damaged("inconsistent content"))?);
+        each(
+            &mut into,
+            r.contact().ok_or_else(|| damaged("inconsistent content"))?,
+        );
     }
     if !r.buf.is_empty() {
         return Err(damaged("trailing bytes"));
     }
-    Ok(Some((meta, contacts)))
+    Ok(Some((meta, into)))
 }
 
 #[cfg(test)]

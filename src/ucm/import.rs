@@ -174,30 +174,61 @@ pub fn derive_ids(contacts: &mut [Contact]) {
     }
 }
 
+/// What the current external contacts are, enough to count what an import
+/// changes: the hash of each id, with the hash of its contact.
+#[derive(Default)]
+pub struct Fingerprints {
+    by_id: FastMap<u64, u64>,
+}
+
+impl Fingerprints {
+    pub fn of(contacts: &[Contact]) -> Fingerprints {
+        let mut f = Fingerprints::default();
+        for c in contacts {
+            f.add(c);
+        }
+        f
+    }
+
+    fn add(&mut self, c: &Contact) {
+        self.by_id.insert(
+            crate::directory::stable_hash(&c.id),
+            crate::directory::contact_hash(c),
+        );
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
 /// What replacing `old` by `new` (by id) adds, updates and removes.
-pub fn changes(old: &[Contact], new: &[Contact]) -> Changes {
-    let before: FastMap<&str, &Contact> = old.iter().map(|c| (c.id.as_str(), c)).collect();
+pub fn changes(old: &Fingerprints, new: &[Contact]) -> Changes {
     let mut out = Changes::default();
     let mut kept = 0;
     for c in new {
-        match before.get(c.id.as_str()) {
+        match old.by_id.get(&crate::directory::stable_hash(&c.id)) {
             None => out.added += 1,
-            Some(o) => {
+            Some(hash) => {
                 kept += 1;
-                if *o != c {
+                if *hash != crate::directory::contact_hash(c) {
                     out.updated += 1;
                 }
             }
         }
     }
-    out.removed = before.len().saturating_sub(kept);
+    out.removed = old.len().saturating_sub(kept);
     out
 }
 
 /// The guards: why this import should not be applied, if it should not.
 fn hold_reason(
     config: &Config,
-    old: &[Contact],
+    old: &Fingerprints,
     parsed: usize,
     changes: &Changes,
 ) -> Option<String> {
@@ -231,10 +262,20 @@ pub fn import(
     }
     let path = snapshot_path(home);
     let _lock = super::lock_sources(home)?;
-    let previous = snapshot::read(&path)?;
+    // The current contacts as fingerprints: all an import compares with.
+    let previous = snapshot::read_with(
+        &path,
+        |count| Fingerprints {
+            by_id: FastMap::with_capacity_and_hasher(
+                count.min(10_000_000) as usize,
+                Default::default(),
+            ),
+        },
+        |f, c| f.add(&c),
+    )?;
     let (old_meta, old) = match previous {
         Some((m, c)) => (Some(m), c),
-        None => (None, Vec::new()),
+        None => (None, Fingerprints::default()),
     };
     progress.set("fetching", 0, 0);
     let mut report = ImportReport {
@@ -424,6 +465,7 @@ mod tests {
         let config = Config::defaults();
         let old: Vec<Contact> = (0..10).map(|i| c(&i.to_string(), "A", "1")).collect();
         let new: Vec<Contact> = (0..4).map(|i| c(&i.to_string(), "A", "1")).collect();
+        let old = Fingerprints::of(&old);
         let ch = changes(&old, &new);
         assert_eq!(ch.removed, 6);
         let why = hold_reason(&config, &old, new.len(), &ch).unwrap();
@@ -434,6 +476,7 @@ mod tests {
         assert!(hold_reason(&config, &old, 0, &Changes::default()).is_some());
         let fine: Vec<Contact> = (0..6).map(|i| c(&i.to_string(), "A", "1")).collect();
         assert!(hold_reason(&config, &old, 6, &changes(&old, &fine)).is_none());
-        assert!(hold_reason(&config, &[], 3, &changes(&[], &fine)).is_none());
+        let none = Fingerprints::default();
+        assert!(hold_reason(&config, &none, 3, &changes(&none, &fine)).is_none());
     }
 }

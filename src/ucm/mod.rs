@@ -214,17 +214,23 @@ fn merge_then<T: Send>(
         contacts: served,
     };
     let (written, extra) = std::thread::scope(|scope| {
-        let built = scope.spawn(|| beside(&generation));
-        let written = generations::write(&dir, &lock, &generation);
+        let built = scope.spawn(|| {
+            let t = Instant::now();
+            (beside(&generation), t.elapsed())
+        });
+        let t = Instant::now();
+        let written = generations::write(&dir, &lock, &generation).map(|()| t.elapsed());
         (written, built.join())
     });
-    written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
-    let extra = extra.map_err(|_| eyre!("building the new directory failed"))?;
+    let write_time =
+        written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
+    let (extra, build_time) = extra.map_err(|_| eyre!("building the new directory failed"))?;
     tracing::info!(
         read_ms = read.as_millis() as u64,
         merge_ms = (merged - read).as_millis() as u64,
         compare_ms = (compared - merged).as_millis() as u64,
-        write_ms = (started.elapsed() - compared).as_millis() as u64,
+        write_ms = write_time.as_millis() as u64,
+        build_ms = build_time.as_millis() as u64,
         "merge phases"
     );
     let report = MergeReport {
@@ -235,6 +241,7 @@ fn merge_then<T: Send>(
         millis: started.elapsed().as_millis() as u64,
         problems,
     };
+
     let counts = serde_json::json!({
         "generation": report.generation,
         "contacts": report.contacts,
