@@ -64,7 +64,11 @@ pub fn case_ignore(s: &str, trim_start: bool, trim_end: bool) -> String {
                     .chain(c.to_lowercase().filter(move |_| keep.is_none()))
             })
             .collect();
-        lower.nfkc().collect()
+        // Most names are already composed: the quick check spares the tables.
+        match unicode_normalization::is_nfkc_quick(lower.chars()) {
+            unicode_normalization::IsNormalized::Yes => lower,
+            _ => lower.nfkc().collect(),
+        }
     };
     collapse_spaces(&folded, trim_start, trim_end)
 }

@@ -22,13 +22,14 @@ pub async fn run<T: Send + 'static>(
         .map_err(|_| eyre!("the {name} stopped unexpectedly"))
 }
 
-/// SCHED_BATCH at nice 19, for this thread and the threads it starts.
+/// SCHED_IDLE, for this thread and the threads it starts: any thread that
+/// answers phones takes the CPU from it at once.
 fn lower_priority() {
     use thread_priority::unix::{
         NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
         thread_native_id,
     };
-    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
     let lowest = thread_priority::ThreadPriority::Min;
     if let Err(e) = set_thread_priority_and_policy(thread_native_id(), lowest, policy) {
         tracing::debug!("a background job keeps its priority: {e:?}");
