@@ -205,30 +205,30 @@ fn merge_then<T: Send>(
     let read = started.elapsed();
     let (served, stats) = merge::merge(sources, &config.numbers);
     let merged = started.elapsed();
-    let changes = merge::changes(&previous, &served);
-    drop(previous);
-    let compared = started.elapsed();
     let generation = crate::directory::Generation {
         number: generations::next_number(&dir, &lock)?,
         created: started_at,
         contacts: served,
     };
-    let (written, extra) = std::thread::scope(|scope| {
+    // Written, built and compared with the previous generation at once.
+    let (written, extra, changes) = std::thread::scope(|scope| {
         let built = scope.spawn(|| {
             let t = Instant::now();
             (beside(&generation), t.elapsed())
         });
+        let compared = scope.spawn(|| merge::changes(&previous, &generation.contacts));
         let t = Instant::now();
         let written = generations::write(&dir, &lock, &generation).map(|()| t.elapsed());
-        (written, built.join())
+        (written, built.join(), compared.join())
     });
+    drop(previous);
     let write_time =
         written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
     let (extra, build_time) = extra.map_err(|_| eyre!("building the new directory failed"))?;
+    let changes = changes.map_err(|_| eyre!("comparing with the previous generation failed"))?;
     tracing::info!(
         read_ms = read.as_millis() as u64,
         merge_ms = (merged - read).as_millis() as u64,
-        compare_ms = (compared - merged).as_millis() as u64,
         write_ms = write_time.as_millis() as u64,
         build_ms = build_time.as_millis() as u64,
         "merge phases"
@@ -241,6 +241,11 @@ fn merge_then<T: Send>(
         millis: started.elapsed().as_millis() as u64,
         problems,
     };
+    // A million contacts take a while to free: not before the report.
+    let freed = std::thread::Builder::new()
+        .name("sop-free".to_string())
+        .spawn(move || drop(generation));
+    drop(freed);
 
     let counts = serde_json::json!({
         "generation": report.generation,
