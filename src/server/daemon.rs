@@ -11,10 +11,10 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The allocator keeps freed memory for 30 s before it gives it back to the system
+/// The allocator keeps freed memory for 2 s before it gives it back to the system
 /// (as `assets/sop.service` sets it too): an import followed by a merge, or merges
 /// one after the other, reuse it instead of having the kernel clear fresh pages.
-const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "30000");
+const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "2000");
 
 /// How long a control request may take before the server counts as hung.
 pub const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
