@@ -52,7 +52,7 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
             if property.value.eq_ignore_ascii_case("VCARD")
                 && let Some((position, done)) = card.take()
             {
-                out.entry(position, done.finish());
+                out.push(position, done.contact);
             }
             continue;
         }
@@ -133,10 +133,6 @@ impl Card {
             _ => {}
         }
         Ok(())
-    }
-
-    fn finish(self) -> Result<Contact, String> {
-        Ok(self.contact)
     }
 }
 
