@@ -7,70 +7,148 @@
 //! - Cisco `CiscoIPPhoneDirectory` and Snom `SnomIPPhoneDirectory` (`DirectoryEntry`
 //!   with `Name` and `Telephone`), and any other `...IPPhoneDirectory` of that shape;
 //! - the Snom `tbook` (`item` with `name`, `first_name`, `last_name`,
-//!   `organization`, `email`, `number` and `number_type`);
+//!   `organization`, `email`, `number` and the `number_type` that follows it);
 //! - Grandstream `AddressBook` (`Contact` with `FirstName`, `LastName`, `Company`,
 //!   `Department`, `Job`, `Mail` and `Phone type=".."` holding a `phonenumber`);
 //! - Polycom `directory` (`item_list` of `item` with `fn`, `ln`, `lb` and `ct`).
 //!
-//! The document is read as a stream, never built whole. Only the five predefined
-//! entities and character references are understood: a DOCTYPE that declares
-//! entities is refused, as is nesting deeper than [`MAX_DEPTH`].
+//! Element and attribute names are matched without regard to case or namespace
+//! prefix. Number labels and types (`Office`, `business`, `Cell`, `Fax`...) give the
+//! kind of the number; a number without one, or with one not recognised, is a work
+//! number. None of these phone books carries a stable identifier (the snom `index`
+//! is a position), so contacts are read without an id.
+//!
+//! The document is read as a stream, never built whole, without recursion. Only
+//! the five predefined entities and character references are understood: a
+//! DOCTYPE that declares entities is refused, as is nesting deeper than
+//! [`MAX_DEPTH`]. At most [`MAX_TEXT`] bytes of an element's text are kept; the
+//! shared rules refuse a value that long.
 
 use super::fields::kind_of_label;
 use super::{Entries, Format, NotAList, Position, ReadList, line_at, newlines};
 use crate::contacts::{Contact, Phone, PhoneKind};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::errors::{Error, SyntaxError};
+use quick_xml::escape::EscapeError;
+use quick_xml::events::attributes::AttrError;
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 /// Deepest nesting accepted; phone books nest four levels.
 pub const MAX_DEPTH: usize = 32;
 /// Text kept per element; longer values are refused by the shared rules anyway.
-const MAX_TEXT: usize = 4096;
+pub const MAX_TEXT: usize = 4096;
 
-/// The phone books read, by root element (lowercase), with their names.
+/// Attributes looked at per element: the reader's duplicate check is quadratic.
+const MAX_ATTRIBUTES: usize = 64;
+
+/// The phone books read, by root element, with their names.
 const ROOTS: [(&str, &str); 7] = [
-    ("yealinkipphonedirectory", "Yealink"),
-    ("yealinkipphonebook", "Yealink remote phone book"),
-    ("ciscoipphonedirectory", "Cisco"),
-    ("snomipphonedirectory", "Snom"),
+    ("YealinkIPPhoneDirectory", "Yealink"),
+    ("YealinkIPPhoneBook", "Yealink remote phone book"),
+    ("CiscoIPPhoneDirectory", "Cisco"),
+    ("SnomIPPhoneDirectory", "Snom"),
     ("tbook", "Snom tbook"),
-    ("addressbook", "Grandstream"),
+    ("AddressBook", "Grandstream"),
     ("directory", "Polycom"),
 ];
 
-/// Elements that are one contact each.
-const ENTRIES: [&str; 4] = ["directoryentry", "unit", "item", "contact"];
+/// The root elements read, as a refusal lists them.
+const ACCEPTED: &str = "YealinkIPPhoneDirectory, YealinkIPPhoneBook, CiscoIPPhoneDirectory, \
+    SnomIPPhoneDirectory (or another ...IPPhoneDirectory), tbook (Snom), \
+    AddressBook (Grandstream), directory (Polycom)";
 
+/// Elements that are one contact each (below the root).
+const ENTRIES: [&[u8]; 4] = [b"DirectoryEntry", b"Unit", b"item", b"Contact"];
+
+/// What an element inside an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Display,
+    Given,
+    Surname,
+    Company,
+    Department,
+    Title,
+    Email,
+    Number,
+    /// Snom tbook: the kind of the number read before it.
+    NumberType,
+    /// Grandstream: a number, in a `phonenumber` child or as its own text.
+    Phone,
+}
+
+const FIELDS: [(&[u8], Field); 24] = [
+    (b"Name", Field::Display),
+    (b"lb", Field::Display),
+    (b"DisplayName", Field::Display),
+    (b"FirstName", Field::Given),
+    (b"first_name", Field::Given),
+    (b"fn", Field::Given),
+    (b"LastName", Field::Surname),
+    (b"last_name", Field::Surname),
+    (b"ln", Field::Surname),
+    (b"Company", Field::Company),
+    (b"organization", Field::Company),
+    (b"organisation", Field::Company),
+    (b"Department", Field::Department),
+    (b"Job", Field::Title),
+    (b"JobTitle", Field::Title),
+    (b"Title", Field::Title),
+    (b"Mail", Field::Email),
+    (b"email", Field::Email),
+    (b"Telephone", Field::Number),
+    (b"number", Field::Number),
+    (b"ct", Field::Number),
+    (b"phonenumber", Field::Number),
+    (b"number_type", Field::NumberType),
+    (b"Phone", Field::Phone),
+];
+
+fn field_of(name: &[u8]) -> Option<Field> {
+    FIELDS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, f)| *f)
+}
+
+/// Reads an XML phone book; entries that cannot be read are skipped and listed.
 pub fn read(text: &str) -> Result<ReadList, NotAList> {
     let lines = newlines(text);
     let mut reader = quick_xml::Reader::from_str(text);
+    // A bare `&` ("AT&T") is read as text, with a warning, rather than refusing
+    // the whole document.
+    reader.config_mut().allow_dangling_amp = true;
+    let mut bare_amp = false;
     let mut out = Entries::new();
-    // Lowercase local names of the open elements.
-    let mut open: Vec<String> = Vec::new();
-    let mut root_seen = false;
+    let mut root: Option<String> = None;
+    // How many elements are open.
+    let mut depth = 0;
     let mut entry_no = 0;
     let mut entry: Option<Entry> = None;
+    // The text of the field being read, reused from entry to entry.
+    let mut value = String::new();
     loop {
+        let start = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => {
-                let at = reader.error_position() as usize;
-                let line = line_at(&lines, at.min(text.len()));
-                // Every syntax error but one is something left open at the end.
-                let cut_short = matches!(
-                    &e,
-                    quick_xml::Error::Syntax(s) if *s != quick_xml::errors::SyntaxError::InvalidBangMarkup
-                );
-                if cut_short && root_seen {
-                    return Err(truncated(format!("line {line}: {e}")));
-                }
-                return Err(broken(format!("line {line}: {e}")));
+                let line = line_at(&lines, (reader.error_position() as usize).min(text.len()));
+                // Syntax errors mean the input ended inside some markup, but for
+                // `<!` followed by something that is no markup.
+                let cut_short = match &e {
+                    Error::Syntax(SyntaxError::InvalidBangMarkup) => text.ends_with("<!"),
+                    Error::Syntax(_) => true,
+                    _ => false,
+                };
+                return Err(if cut_short {
+                    truncated(format!("line {line}: {e}"))
+                } else {
+                    broken(format!("line {line}: {e}"))
+                });
             }
         };
-        let position = reader.buffer_position() as usize;
         match event {
             Event::DocType(d) => {
-                let d = String::from_utf8_lossy(&d).to_ascii_uppercase();
-                if d.contains("<!ENTITY") {
+                if d.windows(8).any(|w| w.eq_ignore_ascii_case(b"<!ENTITY")) {
                     return Err(broken(
                         "a DOCTYPE with entity declarations is not accepted".to_string(),
                     ));
@@ -78,106 +156,118 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                let name = local_name(e);
-                if !root_seen {
-                    root_seen = true;
-                    let Some((_, variant)) =
-                        ROOTS.iter().find(|(root, _)| *root == name).or_else(|| {
-                            name.ends_with("ipphonedirectory")
-                                .then_some(&("", "IP phone directory"))
-                        })
-                    else {
+                let name = e.local_name();
+                let name = name.as_ref();
+                if root.is_none() {
+                    let variant = ROOTS
+                        .iter()
+                        .find(|(r, _)| r.as_bytes().eq_ignore_ascii_case(name))
+                        .map(|(_, v)| *v)
+                        .or_else(|| {
+                            name.to_ascii_lowercase()
+                                .ends_with(b"ipphonedirectory")
+                                .then_some("IP phone directory")
+                        });
+                    let Some(variant) = variant else {
                         return Err(broken(format!(
-                            "the root element <{name}> is not a phone book; accepted: YealinkIPPhoneDirectory, YealinkIPPhoneBook, CiscoIPPhoneDirectory, SnomIPPhoneDirectory, tbook (Snom), AddressBook (Grandstream), directory (Polycom)"
+                            "the root element <{}> is not a phone book; accepted: {ACCEPTED}",
+                            String::from_utf8_lossy(e.name().as_ref())
                         )));
                     };
                     out.set_variant(variant);
+                    root = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
                 }
-                if open.len() >= MAX_DEPTH {
+                if depth >= MAX_DEPTH {
                     return Err(broken(format!(
                         "line {}: elements nested deeper than {MAX_DEPTH}",
-                        line_at(&lines, position.saturating_sub(1))
+                        line_at(&lines, start)
                     )));
                 }
                 match entry.as_mut() {
-                    None if ENTRIES.contains(&name.as_str()) && !open.is_empty() => {
+                    Some(current) => current.start(e, depth, empty, &mut value),
+                    None if depth > 0 && ENTRIES.iter().any(|n| n.eq_ignore_ascii_case(name)) => {
                         entry_no += 1;
-                        let mut new = Entry::new(
-                            Position {
-                                entry: entry_no,
-                                line: line_at(&lines, position.saturating_sub(1)),
-                            },
-                            open.len(),
-                        );
-                        new.attributes(e, &name);
+                        let position = Position {
+                            entry: entry_no,
+                            line: line_at(&lines, start),
+                        };
+                        let mut new = Entry::new(position, depth);
+                        new.attributes(e);
                         if empty {
-                            finish(&mut out, new);
+                            out.entry(position, new.finish());
                         } else {
                             entry = Some(new);
-                            open.push(name);
                         }
-                        continue;
                     }
-                    Some(current) => current.start(e, &name),
                     None => {}
                 }
                 if !empty {
-                    open.push(name);
+                    depth += 1;
                 }
             }
             Event::End(_) => {
-                let Some(name) = open.pop() else { continue };
-                let Some(current) = entry.as_mut() else {
-                    continue;
-                };
-                if open.len() == current.depth {
-                    if let Some(done) = entry.take() {
-                        finish(&mut out, done);
+                // The reader checks that end tags match the open ones.
+                depth = depth.saturating_sub(1);
+                if let Some(current) = entry.as_mut() {
+                    if current.depth == depth {
+                        if let Some(done) = entry.take() {
+                            out.entry(done.position, done.finish());
+                        }
+                    } else {
+                        current.end(depth, &value);
                     }
-                } else {
-                    current.end(&name);
                 }
             }
             Event::Text(t) => {
-                if let Some(current) = entry.as_mut() {
-                    match t.decode() {
-                        Ok(s) => current.text(&s),
-                        Err(_) => current.fail("text that is not UTF-8".to_string()),
+                if t.starts_with(b"&") && !bare_amp {
+                    bare_amp = true;
+                    out.warn(format!(
+                        "line {}: a bare & is read as text (it is written &amp;)",
+                        line_at(&lines, start)
+                    ));
+                }
+                if let Some(current) = entry.as_mut().filter(|c| c.reading(depth)) {
+                    // Line ends are made `\n` when the value is kept, not here:
+                    // a long text is cut before anything is copied.
+                    match std::str::from_utf8(&t) {
+                        Ok(s) => push_bounded(&mut value, s),
+                        Err(e) => current.fail(format!("unreadable text: {e}")),
                     }
                 }
             }
             Event::CData(t) => {
-                if let Some(current) = entry.as_mut() {
-                    current.text(&String::from_utf8_lossy(&t));
+                if let Some(current) = entry.as_mut().filter(|c| c.reading(depth)) {
+                    match std::str::from_utf8(&t) {
+                        Ok(s) => push_bounded(&mut value, s),
+                        Err(e) => current.fail(format!("unreadable text: {e}")),
+                    }
                 }
             }
             Event::GeneralRef(r) => {
-                let Some(current) = entry.as_mut() else {
-                    continue;
-                };
-                let name = r.decode().map(|n| n.into_owned()).unwrap_or_default();
-                match r.resolve_char_ref() {
-                    Ok(Some(ch)) => current.text(ch.encode_utf8(&mut [0; 4])),
-                    _ => match quick_xml::escape::resolve_predefined_entity(&name) {
-                        Some(s) => current.text(s),
-                        None => current.fail(format!("unknown entity &{name};")),
-                    },
+                if let Some(current) = entry.as_mut().filter(|c| c.reading(depth)) {
+                    match resolve(&r) {
+                        Ok(Resolved::Char(ch)) => {
+                            push_bounded(&mut value, ch.encode_utf8(&mut [0; 4]))
+                        }
+                        Ok(Resolved::Text(s)) => push_bounded(&mut value, s),
+                        Err(reason) => current.fail(reason),
+                    }
                 }
             }
             Event::Eof => break,
-            _ => {}
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
-    if !root_seen {
-        return Err(broken("no element".to_string()));
+    match root {
+        None => Err(truncated(
+            "it ends before its root element; no element was found".to_string(),
+        )),
+        Some(root) if depth > 0 => Err(truncated(format!(
+            "it ends at line {} before </{root}>",
+            lines.len() + 1
+        ))),
+        Some(_) => Ok(out.finish()),
     }
-    if !open.is_empty() {
-        return Err(truncated(format!(
-            "<{}> is never closed",
-            open.first().map_or("", String::as_str)
-        )));
-    }
-    Ok(out.finish())
 }
 
 fn broken(reason: String) -> NotAList {
@@ -194,27 +284,117 @@ fn truncated(reason: String) -> NotAList {
     }
 }
 
-fn local_name(e: &BytesStart) -> String {
-    String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase()
+/// What an entity reference stands for.
+enum Resolved {
+    Char(char),
+    Text(&'static str),
 }
 
-fn finish(out: &mut Entries, entry: Entry) {
-    let position = entry.position;
-    out.entry(position, entry.finish());
+/// Resolves the five predefined entities and character references; any other
+/// entity is refused, never looked up.
+fn resolve(r: &BytesRef) -> Result<Resolved, String> {
+    let name = String::from_utf8_lossy(r);
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(ch)) => Ok(Resolved::Char(ch)),
+            _ => Err(format!("a bad character reference &{name};")),
+        };
+    }
+    quick_xml::escape::resolve_predefined_entity(&name)
+        .map(Resolved::Text)
+        .ok_or_else(|| format!("an unknown entity &{name};"))
+}
+
+/// Appends `s` to `value` up to [`MAX_TEXT`] bytes, cut at a character boundary.
+fn push_bounded(value: &mut String, s: &str) {
+    let room = MAX_TEXT.saturating_sub(value.len());
+    if s.len() <= room {
+        value.push_str(s);
+        return;
+    }
+    let mut end = room;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    value.push_str(&s[..end]);
+}
+
+/// Why an element's attributes cannot be read, without the reader's offsets.
+fn attribute_error(e: &BytesStart, err: &AttrError) -> String {
+    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+    match *err {
+        AttrError::Duplicated(at, _) => {
+            let key: Vec<u8> = e
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| !matches!(b, b'=' | b' ' | b'\t' | b'\r' | b'\n' | b'/'))
+                .take(64)
+                .copied()
+                .collect();
+            format!(
+                "<{name}> has the attribute {} twice",
+                String::from_utf8_lossy(&key)
+            )
+        }
+        AttrError::ExpectedEq(_) | AttrError::ExpectedValue(_) => {
+            format!("<{name}> has an attribute without a value")
+        }
+        AttrError::UnquotedValue(_) | AttrError::ExpectedQuote(..) => {
+            format!("<{name}> has an attribute value without quotes")
+        }
+    }
+}
+
+/// Why an attribute's value cannot be read, without the reader's offsets.
+fn value_error(key: &[u8], err: &Error) -> String {
+    let key = String::from_utf8_lossy(key);
+    match err {
+        Error::Escape(EscapeError::UnrecognizedEntity(_, entity)) => {
+            format!("the {key} attribute holds an unknown entity &{entity};")
+        }
+        Error::Escape(EscapeError::UnterminatedEntity(_)) => {
+            format!("the {key} attribute holds a bare & (it is written &amp;)")
+        }
+        Error::Escape(EscapeError::InvalidCharRef(_)) => {
+            format!("the {key} attribute holds a bad character reference")
+        }
+        other => format!("the {key} attribute: {other}"),
+    }
+}
+
+/// The kind a label or type names, when it names one.
+fn kind_of(label: &str) -> Option<PhoneKind> {
+    let label = label.trim();
+    (!label.is_empty()).then(|| kind_of_label(label))
+}
+
+/// The kind named by an element's `label` or `type` attribute.
+fn label_of(e: &BytesStart) -> Option<PhoneKind> {
+    e.attributes().take(MAX_ATTRIBUTES).flatten().find_map(|a| {
+        let key = a.key.local_name();
+        let key = key.as_ref();
+        if !(key.eq_ignore_ascii_case(b"label") || key.eq_ignore_ascii_case(b"type")) {
+            return None;
+        }
+        let v = a.unescape_value().ok()?;
+        kind_of(v.get(..MAX_TEXT.min(v.len())).unwrap_or_default())
+    })
 }
 
 /// A contact being read.
 struct Entry {
     position: Position,
-    contact: Contact,
-    /// Numbers with the label that names their kind, when there is one.
-    numbers: Vec<(String, Option<String>)>,
     /// How many elements were open around the entry's own element.
     depth: usize,
-    /// The child element being read, its text, and its kind label.
-    child: Option<(String, String, Option<String>)>,
-    /// Grandstream: the type of the `Phone` element being read.
-    phone_type: Option<String>,
+    contact: Contact,
+    /// The field whose text is being read, the depth of its element, and the kind
+    /// its label names.
+    field: Option<(Field, usize, Option<PhoneKind>)>,
+    /// Grandstream: the depth and type of the open `Phone` element.
+    phone: Option<(usize, Option<PhoneKind>)>,
+    /// The last number read without a kind of its own: a snom `number_type` may follow.
+    unkinded: Option<usize>,
     error: Option<String>,
 }
 
@@ -222,11 +402,11 @@ impl Entry {
     fn new(position: Position, depth: usize) -> Entry {
         Entry {
             position,
-            contact: Contact::default(),
-            numbers: Vec::new(),
             depth,
-            child: None,
-            phone_type: None,
+            contact: Contact::default(),
+            field: None,
+            phone: None,
+            unkinded: None,
             error: None,
         }
     }
@@ -237,115 +417,128 @@ impl Entry {
         }
     }
 
+    /// Whether text at `depth` (elements open) is the text of the field being read.
+    fn reading(&self, depth: usize) -> bool {
+        self.field.is_some_and(|(_, d, _)| d + 1 == depth)
+    }
+
     /// Reads the attributes of the entry element (Yealink remote `Unit`).
-    fn attributes(&mut self, e: &BytesStart, name: &str) {
-        for attr in e.attributes() {
-            let Ok(attr) = attr else {
-                self.fail(format!("a bad attribute in <{name}>"));
-                return;
+    fn attributes(&mut self, e: &BytesStart) {
+        for (n, attr) in e.attributes().enumerate() {
+            if n == MAX_ATTRIBUTES {
+                return self.fail(format!("more than {MAX_ATTRIBUTES} attributes"));
+            }
+            let attr = match attr {
+                Ok(a) => a,
+                Err(err) => return self.fail(attribute_error(e, &err)),
             };
-            let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).to_ascii_lowercase();
-            let Ok(value) = attr.unescape_value() else {
-                self.fail(format!("a bad value of {key} in <{name}>"));
-                return;
+            let key = attr.key.local_name();
+            let key = key.as_ref();
+            let kind = if key.eq_ignore_ascii_case(b"Name") {
+                None
+            } else if key.eq_ignore_ascii_case(b"Phone1") || key.eq_ignore_ascii_case(b"Office") {
+                Some(PhoneKind::Work)
+            } else if key.eq_ignore_ascii_case(b"Phone2") || key.eq_ignore_ascii_case(b"Mobile") {
+                Some(PhoneKind::Mobile)
+            } else if key.eq_ignore_ascii_case(b"Phone3") || key.eq_ignore_ascii_case(b"Other") {
+                Some(PhoneKind::Other)
+            } else {
+                continue;
             };
-            let value = bounded(&value);
-            match key.as_str() {
-                "name" => self.contact.display_name = value,
-                "phone1" | "office" => self.numbers.push((value, Some("work".into()))),
-                "phone2" | "mobile" => self.numbers.push((value, Some("mobile".into()))),
-                "phone3" | "other" => self.numbers.push((value, Some("other".into()))),
-                _ => {}
+            let value = match attr.unescape_value() {
+                Ok(v) => v,
+                Err(err) => return self.fail(value_error(key, &err)),
+            };
+            let mut bounded = String::new();
+            push_bounded(&mut bounded, value.trim());
+            match kind {
+                None => self.contact.display_name = bounded,
+                Some(kind) => self.contact.phones.push(Phone {
+                    kind,
+                    number: bounded,
+                }),
             }
         }
     }
 
-    fn start(&mut self, e: &BytesStart, name: &str) {
-        let label = e.attributes().flatten().find_map(|a| {
-            let key = a.key.local_name();
-            let key = key.as_ref();
-            (key.eq_ignore_ascii_case(b"label") || key.eq_ignore_ascii_case(b"type")).then(|| {
-                a.unescape_value()
-                    .map(|v| v.into_owned())
-                    .unwrap_or_default()
-            })
-        });
-        if name == "phone" {
-            self.phone_type = label.clone();
-        }
-        self.child = Some((name.to_string(), String::new(), label));
-    }
-
-    fn text(&mut self, s: &str) {
-        if let Some((_, text, _)) = self.child.as_mut()
-            && text.len() < MAX_TEXT
-        {
-            text.push_str(s);
-        }
-    }
-
-    fn end(&mut self, name: &str) {
-        if name == "phone" {
-            self.phone_type = None;
-        }
-        let Some((child, text, label)) = self.child.take() else {
+    /// An element opens inside the entry, `depth` elements around it.
+    fn start(&mut self, e: &BytesStart, depth: usize, empty: bool, value: &mut String) {
+        let Some(field) = field_of(e.local_name().as_ref()) else {
             return;
         };
-        if child != name {
+        if empty {
             return;
         }
+        let mut kind = label_of(e);
+        match field {
+            Field::Phone => self.phone = Some((depth, kind)),
+            Field::Number => kind = kind.or_else(|| self.phone.and_then(|(_, k)| k)),
+            _ => {}
+        }
+        self.field = Some((field, depth, kind));
+        value.clear();
+    }
+
+    /// The element at `depth` inside the entry closes; `value` holds the text read.
+    fn end(&mut self, depth: usize, value: &str) {
+        if self.phone.is_some_and(|(d, _)| d == depth) {
+            self.phone = None;
+        }
+        let Some((field, at, kind)) = self.field else {
+            return;
+        };
+        if at != depth {
+            return;
+        }
+        self.field = None;
+        let trimmed = value.trim();
+        let normalised;
+        let value = if trimmed.contains('\r') {
+            normalised = trimmed.replace("\r\n", "\n").replace('\r', "\n");
+            normalised.as_str()
+        } else {
+            trimmed
+        };
         let c = &mut self.contact;
-        let slot = match name {
-            "name" | "lb" | "displayname" => &mut c.display_name,
-            "firstname" | "first_name" | "fn" => &mut c.given_name,
-            "lastname" | "last_name" | "ln" => &mut c.surname,
-            "company" | "organization" | "organisation" => &mut c.company,
-            "department" => &mut c.department,
-            "job" | "title" | "jobtitle" => &mut c.title,
-            "mail" | "email" => &mut c.email,
-            "telephone" | "number" | "ct" | "phonenumber" | "phone" => {
-                let label = label.or_else(|| self.phone_type.clone());
-                self.numbers.push((text, label));
-                return;
-            }
-            "number_type" => {
-                // Snom tbook: the kind of the number read before it.
-                if let Some(last) = self.numbers.iter_mut().rev().find(|(_, l)| l.is_none()) {
-                    last.1 = Some(text);
+        let slot = match field {
+            Field::Display => &mut c.display_name,
+            Field::Given => &mut c.given_name,
+            Field::Surname => &mut c.surname,
+            Field::Company => &mut c.company,
+            Field::Department => &mut c.department,
+            Field::Title => &mut c.title,
+            Field::Email => &mut c.email,
+            Field::Number | Field::Phone => {
+                if !value.is_empty() {
+                    self.unkinded = kind.is_none().then_some(c.phones.len());
+                    c.phones.push(Phone {
+                        kind: kind.unwrap_or(PhoneKind::Work),
+                        number: value.to_string(),
+                    });
                 }
                 return;
             }
-            _ => return,
+            Field::NumberType => {
+                if let (Some(i), Some(kind)) = (self.unkinded, kind_of(value))
+                    && let Some(phone) = c.phones.get_mut(i)
+                {
+                    phone.kind = kind;
+                    self.unkinded = None;
+                }
+                return;
+            }
         };
         if slot.is_empty() {
-            *slot = text;
+            *slot = value.to_string();
         }
     }
 
     fn finish(self) -> Result<Contact, String> {
-        if let Some(reason) = self.error {
-            return Err(reason);
+        match self.error {
+            Some(reason) => Err(reason),
+            None => Ok(self.contact),
         }
-        let mut c = self.contact;
-        for (number, label) in self.numbers {
-            let kind = match label.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                None | Some("") => PhoneKind::Work,
-                Some("business" | "office") => PhoneKind::Work,
-                Some(other) => kind_of_label(other),
-            };
-            c.phones.push(Phone { kind, number });
-        }
-        Ok(c)
     }
-}
-
-/// A value cut at [`MAX_TEXT`] bytes: the shared rules refuse it with its length.
-fn bounded(value: &str) -> String {
-    let mut end = value.len().min(MAX_TEXT);
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    value[..end].to_string()
 }
 
 #[cfg(test)]
@@ -353,11 +546,12 @@ fn bounded(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn sample(name: &str) -> ReadList {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("assets/formats")
-            .join(name);
-        crate::sources::read(name, None, &std::fs::read(path).unwrap()).unwrap()
+    fn sample(name: &str, text: &str) -> ReadList {
+        let list = crate::sources::read(name, None, text.as_bytes()).unwrap();
+        assert_eq!(list.format, Some(Format::Xml), "{name}");
+        assert!(list.skipped.is_empty(), "{name}: {:?}", list.skipped);
+        assert!(list.contacts.iter().all(|c| c.id.is_empty()), "{name}");
+        list
     }
 
     fn numbers(c: &Contact) -> Vec<(PhoneKind, &str)> {
@@ -367,10 +561,28 @@ mod tests {
             .collect()
     }
 
+    fn names(list: &ReadList) -> Vec<String> {
+        list.contacts.iter().map(Contact::common_name).collect()
+    }
+
+    fn skipped(list: &ReadList) -> Vec<(usize, u64, &str)> {
+        list.skipped
+            .iter()
+            .map(|s| (s.position.entry, s.position.line, s.reason.as_str()))
+            .collect()
+    }
+
     #[test]
-    fn every_vendor_phone_book() {
-        let yealink = sample("yealink.xml");
-        assert_eq!(yealink.variant, Some("Yealink"));
+    fn yealink_directory_and_remote_phone_book() {
+        let yealink = sample(
+            "yealink.xml",
+            include_str!("../../assets/formats/yealink.xml"),
+        );
+        assert_eq!(yealink.describe(), "XML (Yealink)");
+        assert_eq!(
+            names(&yealink),
+            ["Ada Lovelace", "Jürgen Müller", "Zoë O'Brien & Co"]
+        );
         assert_eq!(
             numbers(&yealink.contacts[0]),
             [
@@ -378,11 +590,31 @@ mod tests {
                 (PhoneKind::Mobile, "+44 7700 900001")
             ]
         );
-        assert_eq!(yealink.contacts[2].display_name, "Zoë O'Brien & Co");
-        assert_eq!(yealink.contacts[2].phones[0].kind, PhoneKind::Home);
+        assert_eq!(
+            numbers(&yealink.contacts[1]),
+            [(PhoneKind::Work, "+49 30 901820")]
+        );
+        assert_eq!(
+            numbers(&yealink.contacts[2]),
+            [(PhoneKind::Home, "+353 1 555 0199")]
+        );
 
-        let remote = sample("yealink-remote.xml");
-        assert_eq!(remote.contacts.len(), 3);
+        let remote = sample(
+            "yealink-remote.xml",
+            include_str!("../../assets/formats/yealink-remote.xml"),
+        );
+        assert_eq!(remote.variant, Some("Yealink remote phone book"));
+        assert_eq!(
+            names(&remote),
+            ["Amélie Laurent", "Wei Zhang", "Priya Sharma"]
+        );
+        assert_eq!(
+            numbers(&remote.contacts[0]),
+            [
+                (PhoneKind::Work, "+33 1 42 68 53 00"),
+                (PhoneKind::Mobile, "+33 6 12 34 56 78")
+            ]
+        );
         assert_eq!(
             numbers(&remote.contacts[1]),
             [
@@ -391,26 +623,98 @@ mod tests {
                 (PhoneKind::Other, "+86 10 1234 5600")
             ]
         );
+        assert_eq!(
+            numbers(&remote.contacts[2]),
+            [(PhoneKind::Work, "+91 22 2345 6789")]
+        );
+    }
 
-        let cisco = sample("cisco.xml");
+    #[test]
+    fn cisco_and_snom_directories() {
+        let cisco = sample("cisco.xml", include_str!("../../assets/formats/cisco.xml"));
         assert_eq!(cisco.variant, Some("Cisco"));
+        // The directory's Title and Prompt are not contacts.
+        assert_eq!(
+            names(&cisco),
+            ["Grace Hopper", "Linus Torvalds", "Reception Lisboa"]
+        );
+        assert_eq!(
+            numbers(&cisco.contacts[2]),
+            [(PhoneKind::Work, "+351 21 123 4567")]
+        );
         assert_eq!(cisco.contacts[0].display_name, "Grace Hopper");
-        assert_eq!(sample("snom.xml").contacts.len(), 3);
 
-        let tbook = sample("snom-tbook.xml");
+        let snom = sample("snom.xml", include_str!("../../assets/formats/snom.xml"));
+        assert_eq!(snom.variant, Some("Snom"));
+        assert_eq!(
+            names(&snom),
+            ["Ingrid Svensson", "Marek Nowak", "Fatima Zahra"]
+        );
+        assert_eq!(
+            numbers(&snom.contacts[0]),
+            [(PhoneKind::Work, "+46 70 234 56 78")]
+        );
+
+        let tbook = sample(
+            "snom-tbook.xml",
+            include_str!("../../assets/formats/snom-tbook.xml"),
+        );
+        assert_eq!(tbook.variant, Some("Snom tbook"));
         let ken = &tbook.contacts[0];
         assert_eq!(
-            (ken.given_name.as_str(), ken.company.as_str()),
-            ("Ken", "Bell Labs")
+            (
+                ken.display_name.as_str(),
+                ken.given_name.as_str(),
+                ken.surname.as_str(),
+                ken.company.as_str(),
+                ken.email.as_str()
+            ),
+            (
+                "Ken Thompson",
+                "Ken",
+                "Thompson",
+                "Bell Labs",
+                "ken@example.org"
+            )
         );
         assert_eq!(numbers(ken), [(PhoneKind::Work, "+1 908 555 0101")]);
-        assert_eq!(tbook.contacts[1].phones[0].kind, PhoneKind::Mobile);
-        assert_eq!(tbook.contacts[2].phones[0].kind, PhoneKind::Home);
+        assert_eq!(
+            numbers(&tbook.contacts[1]),
+            [(PhoneKind::Mobile, "+1 908 555 0199")]
+        );
+        assert_eq!(
+            numbers(&tbook.contacts[2]),
+            [(PhoneKind::Home, "+34 91 765 43 21")]
+        );
+        assert_eq!(tbook.contacts[2].surname, "García");
+    }
 
-        let grandstream = sample("grandstream.xml");
+    #[test]
+    fn grandstream_and_polycom() {
+        let grandstream = sample(
+            "grandstream.xml",
+            include_str!("../../assets/formats/grandstream.xml"),
+        );
+        assert_eq!(grandstream.variant, Some("Grandstream"));
         let hiroshi = &grandstream.contacts[0];
-        assert_eq!(hiroshi.title, "Engineer");
-        assert_eq!(hiroshi.email, "h.tanaka@example.jp");
+        assert_eq!(
+            (hiroshi.given_name.as_str(), hiroshi.surname.as_str()),
+            ("Hiroshi", "Tanaka")
+        );
+        assert_eq!(
+            (
+                hiroshi.company.as_str(),
+                hiroshi.department.as_str(),
+                hiroshi.title.as_str(),
+                hiroshi.email.as_str()
+            ),
+            (
+                "Sakura KK",
+                "Engineering",
+                "Engineer",
+                "h.tanaka@example.jp"
+            )
+        );
         assert_eq!(
             numbers(hiroshi),
             [
@@ -418,16 +722,76 @@ mod tests {
                 (PhoneKind::Mobile, "+81 90 2345 6789")
             ]
         );
-        assert_eq!(grandstream.contacts[2].phones[0].kind, PhoneKind::Fax);
+        assert_eq!(
+            numbers(&grandstream.contacts[1]),
+            [(PhoneKind::Home, "+31 10 765 4321")]
+        );
+        assert_eq!(
+            numbers(&grandstream.contacts[2]),
+            [
+                (PhoneKind::Fax, "+90 212 765 43 21"),
+                (PhoneKind::Work, "+90 212 765 43 20")
+            ]
+        );
 
-        let polycom = sample("polycom.xml");
+        let polycom = sample(
+            "polycom.xml",
+            include_str!("../../assets/formats/polycom.xml"),
+        );
         assert_eq!(polycom.variant, Some("Polycom"));
         let giulia = &polycom.contacts[0];
         assert_eq!(
             (giulia.given_name.as_str(), giulia.surname.as_str()),
             ("Giulia", "Rossi")
         );
-        assert_eq!(polycom.contacts[1].display_name, "Niccolò (Napoli)");
+        assert_eq!(numbers(giulia), [(PhoneKind::Work, "+39 06 7654 3210")]);
+        assert_eq!(
+            names(&polycom),
+            ["Giulia Rossi", "Niccolò (Napoli)", "Helpdesk"]
+        );
+        assert_eq!(numbers(&polycom.contacts[2]), [(PhoneKind::Work, "4100")]);
+    }
+
+    #[test]
+    fn names_and_types_are_matched_without_case() {
+        let text = "<addressbook><contact><firstname>Ana</firstname><LASTNAME>Silva</LASTNAME>\
+            <phone TYPE=\"CELL\"><PhoneNumber>+55 11 91234 5678</PhoneNumber></phone>\
+            <Phone type=\"other\"><phonenumber>+55 11 3456 7890</phonenumber></Phone>\
+            <Phone type=\"pager\">+55 11 555</Phone>\
+            <Phone type=\"Telex\"><phonenumber>+55 11 3456 7800</phonenumber></Phone>\
+            </contact></addressbook>";
+        let list = read(text).unwrap();
+        let ana = &list.contacts[0];
+        assert_eq!(
+            (ana.given_name.as_str(), ana.surname.as_str()),
+            ("Ana", "Silva")
+        );
+        assert_eq!(
+            numbers(ana),
+            [
+                (PhoneKind::Mobile, "+55 11 91234 5678"),
+                (PhoneKind::Other, "+55 11 3456 7890"),
+                (PhoneKind::Pager, "+55 11 555"),
+                (PhoneKind::Work, "+55 11 3456 7800")
+            ]
+        );
+
+        let crlf = "<SnomIPPhoneDirectory>\r\n<DirectoryEntry>\r\n<Name>Two\r\nlines</Name>\r\n\
+            <Telephone>1</Telephone></DirectoryEntry>\r\n</SnomIPPhoneDirectory>\r\n";
+        assert_eq!(read(crlf).unwrap().contacts[0].display_name, "Two\nlines");
+
+        let tbook = "<tbook><item index=\"7\"><name>Fax room</name>\
+            <number>+43 1 234</number><number_type>fax</number_type>\
+            <number>+43 1 235</number><number_type>sip</number_type></item></tbook>";
+        let list = read(tbook).unwrap();
+        assert_eq!(list.contacts[0].id, "");
+        assert_eq!(
+            numbers(&list.contacts[0]),
+            [
+                (PhoneKind::Fax, "+43 1 234"),
+                (PhoneKind::Work, "+43 1 235")
+            ]
+        );
     }
 
     #[test]
@@ -436,25 +800,84 @@ mod tests {
             <DirectoryEntry><Name>One</Name><Telephone>1</Telephone></DirectoryEntry>\n\
             <DirectoryEntry><Name>Two &bogus;</Name><Telephone>2</Telephone></DirectoryEntry>\n\
             <DirectoryEntry><Name></Name><Telephone>none</Telephone></DirectoryEntry>\n\
-            <DirectoryEntry><Name>Four</Name></DirectoryEntry>\n\
+            <DirectoryEntry><Name>Four &#x26; &lt;5&gt;</Name></DirectoryEntry>\n\
+            <DirectoryEntry><Name>Six &#0;</Name><Telephone>6</Telephone></DirectoryEntry>\n\
+            <DirectoryEntry><Name>AT&T & Co</Name><Telephone>7</Telephone></DirectoryEntry>\n\
             </CiscoIPPhoneDirectory>";
         let list = read(text).unwrap();
-        let names: Vec<&str> = list
-            .contacts
-            .iter()
-            .map(|c| c.display_name.as_str())
-            .collect();
-        assert_eq!(names, ["One", "Four"]);
-        let skipped: Vec<(usize, u64, &str)> = list
-            .skipped
-            .iter()
-            .map(|s| (s.position.entry, s.position.line, s.reason.as_str()))
-            .collect();
-        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert_eq!(names(&list), ["One", "Four & <5>", "AT&T & Co"]);
+        assert_eq!(
+            list.warnings,
+            ["line 7: a bare & is read as text (it is written &amp;)"]
+        );
+        let skipped = skipped(&list);
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
         assert_eq!((skipped[0].0, skipped[0].1), (2, 3));
-        assert!(skipped[0].2.contains("unknown entity &bogus;"));
+        assert!(
+            skipped[0].2.contains("unknown entity &bogus;"),
+            "{skipped:?}"
+        );
         assert_eq!((skipped[1].0, skipped[1].1), (3, 4));
-        assert!(skipped[1].2.contains("no digit"));
+        assert!(skipped[1].2.contains("no digit"), "{skipped:?}");
+        assert_eq!((skipped[2].0, skipped[2].1), (5, 6));
+        assert!(skipped[2].2.contains("character reference"), "{skipped:?}");
+    }
+
+    #[test]
+    fn an_entry_is_placed_where_its_tag_starts() {
+        // Many attributes: only the first ones are looked at.
+        let many: String = (0..100_000).map(|i| format!(" a{i}=\"\"")).collect();
+        let text = format!(
+            "<YealinkIPPhoneBook>\n<Menu Name=\"All\">\n\
+             <Unit Name=\"Ok\" Phone1=\"100\"/>\n\
+             <Unit\n  Name=\"Bad &nope;\"\n  Phone1=\"200\"/>\n\
+             <Unit Name=\"Twice\" Name=\"Twice\" Phone1=\"300\"/>\n\
+             <Unit Name=\"Last\" Phone2=\"400\"/>\n\
+             <Unit Name=\"Many\"{many}/>\n\
+             <Unit Name=\"Many labels\"><Telephone{many} label=\"Mobile\">500</Telephone></Unit>\n\
+             </Menu>\n</YealinkIPPhoneBook>\n"
+        );
+        let list = read(&text).unwrap();
+        assert_eq!(names(&list), ["Ok", "Last", "Many labels"]);
+        assert_eq!(numbers(&list.contacts[1]), [(PhoneKind::Mobile, "400")]);
+        // The label past the first attributes is not seen.
+        assert_eq!(numbers(&list.contacts[2]), [(PhoneKind::Work, "500")]);
+        let skipped = skipped(&list);
+        assert_eq!(
+            skipped.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+            [(2, 4), (3, 7), (5, 9)],
+            "{skipped:?}"
+        );
+        assert!(skipped[0].2.contains("&nope;"), "{skipped:?}");
+        assert!(
+            skipped[1].2.contains("<Unit> has the attribute Name twice"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[2].2.contains("more than 64 attributes"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn long_values_are_refused_without_being_kept() {
+        let long = "x".repeat(10 << 20);
+        let text = format!(
+            "<YealinkIPPhoneDirectory>\n\
+             <DirectoryEntry><Name>{long}</Name><Telephone>1</Telephone></DirectoryEntry>\n\
+             <DirectoryEntry><Name>Ok</Name><Telephone><![CDATA[{long}]]></Telephone></DirectoryEntry>\n\
+             <DirectoryEntry><Name>Fine</Name><Telephone>3</Telephone><Note>{long}</Note></DirectoryEntry>\n\
+             </YealinkIPPhoneDirectory>"
+        );
+        let list = read(&text).unwrap();
+        assert_eq!(names(&list), ["Fine"]);
+        let skipped = skipped(&list);
+        assert_eq!(
+            skipped.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+            [(1, 2), (2, 3)]
+        );
+        assert!(skipped[0].2.contains("longer than"), "{skipped:?}");
+        assert!(skipped[1].2.contains("longer than"), "{skipped:?}");
     }
 
     #[test]
@@ -465,26 +888,70 @@ mod tests {
             "{:?}",
             read(cut).err()
         );
-        let unclosed = "<YealinkIPPhoneDirectory><DirectoryEntry><Name>One</Name></DirectoryEntry>";
-        assert!(matches!(read(unclosed), Err(NotAList::Truncated { .. })));
+        let unclosed =
+            "<YealinkIPPhoneDirectory>\n<DirectoryEntry><Name>One</Name></DirectoryEntry>\n";
+        let err = read(unclosed).unwrap_err();
+        assert!(matches!(err, NotAList::Truncated { .. }), "{err}");
+        assert!(
+            err.to_string().contains("</YealinkIPPhoneDirectory>"),
+            "{err}"
+        );
+        for cut in [
+            "<tbook><item><name>A</name><!",
+            "<tbook><!-- a comm",
+            "<?xml version=",
+        ] {
+            assert!(
+                matches!(read(cut), Err(NotAList::Truncated { .. })),
+                "{cut}"
+            );
+        }
+        assert!(matches!(
+            read("<tbook><!x></tbook>"),
+            Err(NotAList::Broken { .. })
+        ));
+        let declaration_only = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        assert!(matches!(
+            read(declaration_only),
+            Err(NotAList::Truncated { .. })
+        ));
 
         let bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>\
             <CiscoIPPhoneDirectory><DirectoryEntry><Name>&lol2;</Name></DirectoryEntry></CiscoIPPhoneDirectory>";
         let err = read(bomb).unwrap_err();
-        assert!(err.to_string().contains("entity declarations"), "{err}");
+        assert!(matches!(err, NotAList::Broken { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("DOCTYPE with entity declarations is not accepted"),
+            "{err}"
+        );
+        let external = "<!DOCTYPE x [<!entity % ext SYSTEM \"http://example.com/x.dtd\">]><tbook/>";
+        assert!(matches!(read(external), Err(NotAList::Broken { .. })));
 
         let deep = format!(
-            "<directory>{}{}</directory>",
-            "<a>".repeat(10_000),
-            "</a>".repeat(10_000)
+            "<directory>\n{}{}</directory>",
+            "<a>".repeat(100_000),
+            "</a>".repeat(100_000)
         );
         let err = read(&deep).unwrap_err();
+        assert!(matches!(err, NotAList::Broken { .. }), "{err}");
         assert!(err.to_string().contains("nested deeper than 32"), "{err}");
 
         let err = read("<html-ish><x/></html-ish>").unwrap_err();
-        assert!(err.to_string().contains("not a phone book"), "{err}");
-        let err = read("<CiscoIPPhoneDirectory><DirectoryEntry></Wrong></CiscoIPPhoneDirectory>")
+        assert!(matches!(err, NotAList::Broken { .. }), "{err}");
+        let reason = err.to_string();
+        assert!(
+            reason.contains("<html-ish> is not a phone book"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("YealinkIPPhoneDirectory") && reason.contains("AddressBook"),
+            "{reason}"
+        );
+
+        let err = read("<CiscoIPPhoneDirectory>\n<DirectoryEntry></Wrong></CiscoIPPhoneDirectory>")
             .unwrap_err();
         assert!(matches!(err, NotAList::Broken { .. }), "{err}");
+        assert!(err.to_string().contains("line 2"), "{err}");
     }
 }
