@@ -16,4 +16,5 @@ pub mod schedule;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod tui;
 pub mod ucm;

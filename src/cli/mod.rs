@@ -33,6 +33,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
+    /// Open the admin shell (also what `sop` alone does on a terminal)
+    Shell,
     /// Create the node's home: config.toml from the template, the store, the sample phone book
     Init {
         /// Install no module (the recommended profile installs UCM and LDAP Server)
@@ -304,10 +306,15 @@ pub enum ServerCommand {
 pub fn run(cli: Cli) -> Result<i32> {
     let home = Home::resolve(cli.home)?;
     let Some(command) = cli.command else {
-        eprintln!("sop: the shell is not available yet; see `sop --help` for the commands");
-        return Ok(2);
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            eprintln!("sop: the shell needs a terminal; see `sop --help` for the commands");
+            return Ok(2);
+        }
+        return crate::tui::run(home);
     };
     match command {
+        Command::Shell => crate::tui::run(home),
         Command::Init { bare } => config::init(&home, bare),
         Command::Module(c) => modules::run(&home, c),
         Command::Config(c) => config::run(&home, c),

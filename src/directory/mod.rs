@@ -3,6 +3,7 @@
 
 pub mod filter;
 pub mod index;
+pub mod lookup;
 pub mod matching;
 pub mod merge;
 pub mod object_classes;

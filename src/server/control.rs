@@ -24,6 +24,11 @@ pub enum Request {
     },
     /// Stop the running import at its next step.
     Cancel,
+    /// Search the served directory with an LDAP filter, as the shell does.
+    Search {
+        filter: String,
+        limit: usize,
+    },
     Shutdown,
 }
 
@@ -43,6 +48,7 @@ pub enum Reply {
         job: i64,
         report: crate::ucm::import::ImportReport,
     },
+    Found(crate::directory::lookup::Found),
     Ok,
     Error {
         message: String,

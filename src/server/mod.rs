@@ -380,6 +380,13 @@ impl Server {
                     Reply::Ok
                 }
             }
+            Request::Search { filter, limit } => {
+                let dir = self.directory.borrow().clone();
+                match crate::directory::lookup::find(&dir, &filter, limit.min(10_000)) {
+                    Ok(found) => Reply::Found(found),
+                    Err(message) => Reply::Error { message },
+                }
+            }
             Request::Import { dry_run, force } => {
                 match self.import(ImportOptions { dry_run, force }).await {
                     Ok((job, report)) => Reply::Imported { job, report },

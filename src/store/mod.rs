@@ -187,6 +187,24 @@ impl Store {
         Ok(done)
     }
 
+    /// Replaces the contact with this id, keeping the id (and so its DN); false
+    /// when there is none.
+    pub fn update(&mut self, id: &str, contact: &Contact) -> Result<bool, StoreError> {
+        let Ok(n) = id.trim().parse::<i64>() else {
+            return Ok(false);
+        };
+        let tx = self.conn.transaction()?;
+        let known: i64 = tx.query_row("SELECT COUNT(*) FROM contacts WHERE id = ?1", [n], |r| {
+            r.get(0)
+        })?;
+        if known == 0 {
+            return Ok(false);
+        }
+        update(&tx, n, contact)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub fn remove(&mut self, id: &str) -> Result<bool, StoreError> {
         let Ok(n) = id.trim().parse::<i64>() else {
             return Ok(false);

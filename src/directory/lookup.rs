@@ -1,0 +1,151 @@
+//! A search of the served directory by an RFC 4515 filter string, as the shell's
+//! Contacts and Phone views ask for it: the same filter code that answers phones,
+//! without the LDAP framing.
+
+use super::filter::{Filter, FilterLimits};
+use super::schema::Attr;
+use super::served::Directory;
+use serde::{Deserialize, Serialize};
+
+/// Bounds for filters typed by an admin: as generous as a phone's.
+const LIMITS: FilterLimits = FilterLimits {
+    max_depth: 32,
+    max_terms: 256,
+};
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Found {
+    /// Matching entries counted, at most `limit + 1`: more than `limit` means the
+    /// list was cut.
+    pub matched: usize,
+    pub entries: Vec<FoundEntry>,
+    /// Time spent searching, in microseconds.
+    pub micros: u64,
+}
+
+impl Found {
+    pub fn truncated(&self) -> bool {
+        self.matched > self.entries.len()
+    }
+}
+
+/// One entry: its DN and its attributes in the order the server sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundEntry {
+    pub dn: String,
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+impl FoundEntry {
+    /// The values of one attribute, by its LDAP name (case-insensitive).
+    pub fn get(&self, name: &str) -> &[String] {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// The first value of an attribute, or "".
+    pub fn first(&self, name: &str) -> &str {
+        self.get(name).first().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Why a filter string was refused.
+pub fn parse(text: &str, dir: &Directory) -> Result<Filter, String> {
+    let ldap = ldap3_proto::filter::parse_ldap_filter_str(text)
+        .map_err(|_| format!("{text:?} is not an LDAP filter such as (cn=smi*)"))?;
+    Filter::compile(&ldap, &LIMITS, dir.rules()).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// Searches `dir` with a filter string; returns up to `limit` entries.
+pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> {
+    let started = std::time::Instant::now();
+    let filter = parse(text, dir)?;
+    let mut entries = Vec::new();
+    let mut matched = 0;
+    for id in dir.search(&filter) {
+        matched += 1;
+        if matched > limit {
+            break;
+        }
+        let e = dir.entry(id);
+        let attributes = e
+            .groups()
+            .filter(|g| g.attr != Attr::ObjectClass)
+            .map(|g| {
+                let values = g
+                    .raws()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+                (g.attr.name().to_string(), values)
+            })
+            .collect();
+        entries.push(FoundEntry {
+            dn: e.dn(),
+            attributes,
+        });
+    }
+    Ok(Found {
+        matched,
+        entries,
+        micros: started.elapsed().as_micros() as u64,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::contacts::{Contact, Phone, PhoneKind};
+    use crate::directory::{Generation, NumberRules, ServedContact};
+
+    fn dir() -> Directory {
+        let person = |uid: &str, given: &str, sn: &str, number: &str| ServedContact {
+            uid: uid.into(),
+            source: "internal".into(),
+            contact: Contact {
+                given_name: given.into(),
+                surname: sn.into(),
+                phones: vec![Phone {
+                    kind: PhoneKind::Work,
+                    number: number.into(),
+                }],
+                ..Contact::default()
+            },
+        };
+        let g = Generation {
+            number: 1,
+            created: 0,
+            contacts: vec![
+                person("a", "Anna", "Smith", "+49 30 1234"),
+                person("b", "Bob", "Smithers", "+49 30 5678"),
+                person("c", "Carl", "Jones", "+49 30 9999"),
+            ],
+        };
+        Directory::build(&g, "dc=phonebook,dc=local", &NumberRules::default())
+    }
+
+    #[test]
+    fn finds_by_filter_and_cuts_at_the_limit() {
+        let d = dir();
+        let f = find(&d, "(sn=smith*)", 10).unwrap();
+        assert_eq!(f.matched, 2);
+        assert!(!f.truncated());
+        assert_eq!(f.entries[0].first("sn"), "Smith");
+        assert_eq!(f.entries[0].dn, "uid=a,dc=phonebook,dc=local");
+        let cut = find(&d, "(objectClass=*)", 2).unwrap();
+        assert_eq!(cut.entries.len(), 2);
+        assert!(cut.truncated());
+        let by_number = find(&d, "(telephoneNumber=*5678)", 10).unwrap();
+        assert_eq!(by_number.entries[0].first("givenName"), "Bob");
+    }
+
+    #[test]
+    fn a_bad_filter_says_what_is_expected() {
+        let e = find(&dir(), "sn=smith(", 10).unwrap_err();
+        assert!(e.contains("not an LDAP filter"), "{e}");
+    }
+}

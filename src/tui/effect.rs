@@ -1,0 +1,519 @@
+//! Effects: the work the shell asks for (control-socket calls, config writes,
+//! store reads), performed in tasks so that the screen never waits. Each sends
+//! its outcome back as an `Action`, in words an admin can act on.
+
+use super::app::Action;
+use super::screens::logs::Chunk;
+use super::screens::ucm_form::Values;
+use crate::config::{self, Config};
+use crate::contacts::Contact;
+use crate::home::Home;
+use crate::modules::Catalog;
+use crate::server::control::{self, CallError, Reply, Request};
+use crate::server::daemon::{self, Stopped};
+use crate::ucm::import::{ImportOptions, ImportReport};
+use crate::ucm::{self, MergeReport, Progress};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// A status check that takes longer than this shows the server as hung.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+/// Searching as you type: a slow answer is shown as such, not waited for.
+const SEARCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Imports and merges of a million contacts take seconds; this is for a hung server.
+const JOB_TIMEOUT: Duration = Duration::from_secs(600);
+/// How much of the server log the Logs screen first shows.
+const LOG_TAIL: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Status,
+    LoadConfig,
+    LoadJobs,
+    LoadJobErrors(i64),
+    Start,
+    Stop,
+    Sync,
+    Restart,
+    SaveUcm(Values),
+    Import {
+        dry_run: bool,
+        force: bool,
+    },
+    Merge,
+    Rollback,
+    CancelJob,
+    Install(Vec<String>),
+    Remove(String),
+    /// Search the served directory (the running server answers).
+    Search {
+        seq: u64,
+        filter: String,
+    },
+    /// Search the internal contacts in the store (the server is stopped).
+    SearchInternal {
+        seq: u64,
+        text: String,
+    },
+    PhoneSearch {
+        seq: u64,
+        filter: String,
+        limit: usize,
+    },
+    /// Read the server log from an offset, or its tail.
+    ReadLog {
+        from: Option<u64>,
+    },
+    /// Read an internal contact for editing.
+    LoadContact(String),
+    /// Save an internal contact (a new one when its id is empty), then merge.
+    SaveContact(Contact),
+    RemoveContact(String),
+    /// Leave the shell (after a confirmation).
+    Quit,
+    /// Leave a form without saving (after a confirmation).
+    Discard,
+}
+
+impl Effect {
+    /// What the header says while it runs.
+    pub fn label(&self) -> String {
+        match self {
+            Effect::Start => "Starting the application server".into(),
+            Effect::Stop => "Stopping the application server".into(),
+            Effect::Sync => "Syncing bundles".into(),
+            Effect::Restart => "Restarting the application server".into(),
+            Effect::SaveUcm(_) => "Saving the UCM settings".into(),
+            Effect::Import { dry_run: true, .. } => "Dry run of the import".into(),
+            Effect::Import { .. } => "Importing external contacts".into(),
+            Effect::Merge => "Merging".into(),
+            Effect::Rollback => "Rolling back".into(),
+            Effect::Install(ids) => format!("Installing {}", ids.join(", ")),
+            Effect::Remove(id) => format!("Removing {id}"),
+            Effect::SaveContact(_) => "Saving the contact".into(),
+            Effect::RemoveContact(_) => "Removing the contact".into(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Imports and merges run by a server can be cancelled.
+    pub fn cancellable(&self) -> bool {
+        matches!(self, Effect::Import { .. } | Effect::Merge)
+    }
+}
+
+/// Performs one effect; `None` when there is nothing to report.
+pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
+    let done = |r: Result<String, String>| Some(Action::Done { result: r });
+    match effect {
+        Effect::Status => Some(Action::Status(status(&home).await)),
+        Effect::LoadConfig => Some(Action::Config(
+            Config::load(&home.config_file())
+                .map(Box::new)
+                .map_err(|e| e.to_string()),
+        )),
+        Effect::LoadJobs => Some(Action::Jobs(
+            blocking(move || {
+                let store = ucm::open_store(&home)?;
+                Ok(store.jobs(500)?)
+            })
+            .await,
+        )),
+        Effect::LoadJobErrors(id) => Some(Action::JobErrors(
+            id,
+            blocking(move || Ok(ucm::open_store(&home)?.job_errors(id)?)).await,
+        )),
+        Effect::Start => done(start(&home).await),
+        Effect::Stop => done(stop(&home).await),
+        Effect::Restart => {
+            let stopped = stop(&home).await;
+            match stopped {
+                Ok(_) => done(start(&home).await.map(|s| format!("restarted: {s}"))),
+                Err(e) => done(Err(e)),
+            }
+        }
+        Effect::Sync => done(sync(&home).await),
+        Effect::SaveUcm(values) => Some(Action::Saved(save_ucm(&home, values).await)),
+        Effect::Import { dry_run, force } => done(import(&home, dry_run, force).await),
+        Effect::Merge => done(merge(&home).await),
+        Effect::Rollback => done(rollback(&home).await),
+        Effect::CancelJob => {
+            match control::call(&home.socket(), &Request::Cancel, STATUS_TIMEOUT).await {
+                Ok(Reply::Ok) => None,
+                Ok(Reply::Error { message }) => done(Err(message)),
+                Ok(_) => None,
+                Err(e) => done(Err(e.to_string())),
+            }
+        }
+        Effect::Install(ids) => done(set_modules(&home, ids, true).await),
+        Effect::Remove(id) => done(set_modules(&home, vec![id], false).await),
+        Effect::Search { seq, filter } => Some(Action::Found {
+            seq,
+            result: search(&home, &filter, 500).await,
+        }),
+        Effect::PhoneSearch { seq, filter, limit } => Some(Action::PhoneFound {
+            seq,
+            result: search(&home, &filter, limit).await,
+        }),
+        Effect::SearchInternal { seq, text } => Some(Action::Found {
+            seq,
+            result: blocking(move || {
+                let started = std::time::Instant::now();
+                let store = ucm::open_store(&home)?;
+                let contacts = if text.trim().is_empty() {
+                    store.all()?
+                } else {
+                    store.search(&text)?
+                };
+                Ok(super::screens::contacts::internal_found(
+                    &contacts,
+                    started.elapsed().as_micros() as u64,
+                ))
+            })
+            .await,
+        }),
+        Effect::ReadLog { from } => Some(Action::Log(read_log(&home, from).await)),
+        Effect::LoadContact(id) => Some(Action::ContactLoaded(
+            blocking(move || {
+                ucm::open_store(&home)?.get(&id)?.ok_or_else(|| {
+                    color_eyre::eyre::eyre!("contact {id} is no longer in the store")
+                })
+            })
+            .await,
+        )),
+        Effect::SaveContact(c) => done(save_contact(&home, c).await),
+        Effect::RemoveContact(id) => done(remove_contact(&home, id).await),
+        Effect::Quit | Effect::Discard => None,
+    }
+}
+
+/// Runs store and file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> color_eyre::Result<T> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(|e| format!("{e:#}")),
+        Err(e) => Err(format!("the task failed: {e}")),
+    }
+}
+
+async fn status(home: &Home) -> Result<Option<Box<control::Status>>, String> {
+    match control::call(&home.socket(), &Request::Status, STATUS_TIMEOUT).await {
+        Ok(Reply::Status(s)) => Ok(Some(Box::new(s))),
+        Ok(other) => Err(format!("unexpected reply: {other:?}")),
+        Err(CallError::NotRunning(_)) => Ok(None),
+        Err(CallError::Timeout(..)) => Err(format!(
+            "not answering within {} s (hung?); Stop ends it",
+            STATUS_TIMEOUT.as_secs()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn start(home: &Home) -> Result<String, String> {
+    let h = home.clone();
+    blocking(move || crate::node::prepare(&h).map(|_| ())).await?;
+    match daemon::start(home).await {
+        Ok(s) => Ok(format!(
+            "application server started (pid {}); LDAP on {}; {} contacts served",
+            s.pid,
+            s.listen
+                .iter()
+                .chain(&s.ldaps_listen)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.contacts
+        )),
+        Err(e) => Err(format!("{e:#}")),
+    }
+}
+
+async fn stop(home: &Home) -> Result<String, String> {
+    match daemon::stop(home).await {
+        Ok(Stopped::Stopped { pid }) => Ok(format!("application server stopped (pid {pid})")),
+        Ok(Stopped::NotRunning) => Ok("the application server was not running".into()),
+        Err(e) => Err(format!("{e:#}")),
+    }
+}
+
+async fn sync(home: &Home) -> Result<String, String> {
+    match daemon::sync(home).await {
+        Ok(changes) if changes.is_empty() => Ok("bundles in sync: nothing to change".into()),
+        Ok(changes) => Ok(format!("bundles synced: {}", changes.join("; "))),
+        Err(e) => Err(format!("sync failed: {e:#}")),
+    }
+}
+
+/// Writes the UCM settings (keeping the admin's comments), then tells a running server.
+async fn save_ucm(home: &Home, v: Values) -> Result<String, String> {
+    let h = home.clone();
+    let path = home.config_file();
+    blocking(move || {
+        config::edit(&path, |doc| {
+            config::set(doc, "ucm.url", v.url.trim());
+            config::set(doc, "ucm.cron", v.cron.trim());
+            config::set(doc, "ucm.priority", i64::from(v.priority));
+            config::set(doc, "ucm.merge_cron", v.merge_cron.trim());
+        })
+        .map_err(|e| color_eyre::eyre::eyre!("{e}; nothing was changed"))?;
+        Ok(())
+    })
+    .await?;
+    let saved = format!("saved in {}", h.config_file().display());
+    match status(&h).await {
+        Ok(Some(_)) => match daemon::sync(&h).await {
+            Ok(_) => Ok(format!("{saved}; the application server uses them now")),
+            Err(e) => Err(format!(
+                "{saved}, but the application server could not apply them: {e:#}"
+            )),
+        },
+        _ => Ok(format!(
+            "{saved}; the application server uses them when started"
+        )),
+    }
+}
+
+fn describe_import(id: i64, r: &ImportReport) -> Result<String, String> {
+    if r.unchanged {
+        return Ok(format!(
+            "the list has not changed since the last import ({} contacts)",
+            r.imported
+        ));
+    }
+    let change = format!(
+        "+{} added ~{} updated -{} removed",
+        r.changes.added, r.changes.updated, r.changes.removed
+    );
+    let read = format!("{}: {} read, {} skipped", r.format, r.parsed, r.skipped);
+    match &r.held {
+        Some(why) => Err(format!(
+            "import held, not applied: {why} ({read}; {change}); ^F in Edit Unified Communication Model forces it"
+        )),
+        None if r.dry_run => Ok(format!("dry run: {change} ({read}); nothing applied")),
+        None => Ok(format!(
+            "imported (job {id}): {change} ({read}); served after the next merge"
+        )),
+    }
+}
+
+async fn import(home: &Home, dry_run: bool, force: bool) -> Result<String, String> {
+    let request = Request::Import { dry_run, force };
+    match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
+        Ok(Reply::Imported { job, report }) => describe_import(job, &report),
+        Ok(Reply::Error { message }) => Err(format!("import failed: {message}")),
+        Ok(other) => Err(format!("unexpected reply: {other:?}")),
+        Err(CallError::NotRunning(_)) => {
+            let h = home.clone();
+            let (id, report) = blocking(move || {
+                let config = Config::load(&h.config_file())?;
+                import_local(&h, &config, dry_run, force)
+            })
+            .await
+            .map_err(|e| format!("import failed: {e}"))?;
+            describe_import(id, &report)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn import_local(
+    home: &Home,
+    config: &Config,
+    dry_run: bool,
+    force: bool,
+) -> color_eyre::Result<(i64, ImportReport)> {
+    crate::ucm::import::run_job(
+        home,
+        config,
+        ImportOptions { dry_run, force },
+        &Progress::default(),
+    )
+}
+
+fn describe_merge(r: &MergeReport, served: bool) -> String {
+    format!(
+        "generation {} published: {} contacts (+{} ~{} -{}) in {} ms{}",
+        r.generation,
+        r.contacts,
+        r.changes.added,
+        r.changes.updated,
+        r.changes.removed,
+        r.millis,
+        if served {
+            "; served now"
+        } else {
+            "; served when the application server starts"
+        }
+    )
+}
+
+async fn merge(home: &Home) -> Result<String, String> {
+    match control::call(&home.socket(), &Request::Merge, JOB_TIMEOUT).await {
+        Ok(Reply::Merged(r)) => Ok(describe_merge(&r, true)),
+        Ok(Reply::Error { message }) => Err(format!("merge failed: {message}")),
+        Ok(other) => Err(format!("unexpected reply: {other:?}")),
+        Err(CallError::NotRunning(_)) => {
+            let h = home.clone();
+            let r = blocking(move || {
+                let config = Config::load(&h.config_file())?;
+                ucm::merge(&h, &config)
+            })
+            .await
+            .map_err(|e| format!("merge failed: {e}"))?;
+            Ok(describe_merge(&r, false))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn rollback(home: &Home) -> Result<String, String> {
+    let h = home.clone();
+    let number = blocking(move || ucm::rollback(&h)).await?;
+    match control::call(&home.socket(), &Request::Reload, JOB_TIMEOUT).await {
+        Ok(Reply::Reloaded { contacts, .. }) => Ok(format!(
+            "generation {number} is current again and served ({contacts} contacts)"
+        )),
+        Ok(Reply::Error { message }) => Err(message),
+        Ok(_) | Err(CallError::NotRunning(_)) => Ok(format!(
+            "generation {number} is current again; served when the application server starts"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Installs (with their dependencies, already planned) or removes modules.
+async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<String, String> {
+    let path = home.config_file();
+    let h = home.clone();
+    let names = blocking(move || {
+        let config = Config::load(&path)?;
+        let catalog = Catalog::builtin();
+        let mut now: BTreeSet<String> = config.modules.clone();
+        for id in &ids {
+            if install {
+                catalog.plan_install(&now, id, config.node.baseline)?;
+                now.insert(id.clone());
+            } else {
+                catalog.check_remove(&now, id)?;
+                now.remove(id);
+            }
+        }
+        let list: toml_edit::Array = now.iter().map(String::as_str).collect();
+        config::edit(&path, |doc| config::set(doc, "modules.installed", list))?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                catalog
+                    .find(id)
+                    .map(|m| format!("{} {}", m.name, m.version))
+            })
+            .collect::<Vec<_>>()
+            .join(", "))
+    })
+    .await?;
+    let verb = if install { "installed" } else { "removed" };
+    let running = matches!(status(&h).await, Ok(Some(_)));
+    Ok(if running {
+        format!("{verb} {names}; Subsystems > Application Server > Sync bundles applies it")
+    } else {
+        format!("{verb} {names}")
+    })
+}
+
+async fn search(
+    home: &Home,
+    filter: &str,
+    limit: usize,
+) -> Result<crate::directory::lookup::Found, String> {
+    let request = Request::Search {
+        filter: filter.to_string(),
+        limit,
+    };
+    match control::call(&home.socket(), &request, SEARCH_TIMEOUT).await {
+        Ok(Reply::Found(found)) => Ok(found),
+        Ok(Reply::Error { message }) => Err(message),
+        Ok(other) => Err(format!("unexpected reply: {other:?}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, String> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let path = home.server_log();
+    let mut f = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Chunk {
+                text: String::new(),
+                offset: 0,
+                restart: from.is_none(),
+            });
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let len = f
+        .metadata()
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    // A log that shrank was rotated: read it from the start.
+    let (start, restart) = match from {
+        Some(at) if at <= len => (at, false),
+        Some(_) => (0, true),
+        None => (len.saturating_sub(LOG_TAIL), true),
+    };
+    f.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(len - start)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // Keep whole lines only; the rest is read next time.
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes.truncate(whole);
+    Ok(Chunk {
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        offset: start + whole as u64,
+        restart,
+    })
+}
+
+/// Publishes the internal contacts: merged by the running server, else locally.
+async fn publish(home: &Home) -> Result<String, String> {
+    merge(home).await
+}
+
+async fn save_contact(home: &Home, c: Contact) -> Result<String, String> {
+    let h = home.clone();
+    let what = blocking(move || {
+        let mut store = ucm::open_store(&h)?;
+        if c.id.is_empty() {
+            let id = store.add(&c)?;
+            Ok(format!("contact {id} added"))
+        } else if store.update(&c.id, &c)? {
+            Ok(format!("contact {} saved", c.id))
+        } else {
+            Err(color_eyre::eyre::eyre!(
+                "contact {} is no longer in the store (removed meanwhile?)",
+                c.id
+            ))
+        }
+    })
+    .await?;
+    publish(home).await.map(|m| format!("{what}; {m}"))
+}
+
+async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
+    let h = home.clone();
+    let shown = id.clone();
+    let removed = blocking(move || Ok(ucm::open_store(&h)?.remove(&id)?)).await?;
+    if !removed {
+        return Err(format!("contact {shown} was not in the store"));
+    }
+    publish(home)
+        .await
+        .map(|m| format!("contact {shown} removed; {m}"))
+}

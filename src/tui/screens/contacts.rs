@@ -1,0 +1,512 @@
+//! Contacts: the served directory, searched as you type (the running server
+//! answers from its index, so a million contacts stay within a frame); the details
+//! of one; adding, editing and removing internal contacts.
+
+use super::super::app::{App, Popup, Screen};
+use super::super::effect::Effect;
+use super::super::keys::Cmd;
+use super::super::widgets;
+use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::directory::lookup::{Found, FoundEntry};
+use crossterm::event::Event;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+/// Entries a search lists at most.
+pub const LIMIT: usize = 500;
+
+/// Number kinds and the attributes they are served as.
+pub const PHONE_ATTRS: [(PhoneKind, &str, &str); 7] = [
+    (PhoneKind::Work, "telephoneNumber", "Work"),
+    (PhoneKind::Mobile, "mobile", "Mobile"),
+    (PhoneKind::Home, "homePhone", "Home"),
+    (PhoneKind::IpPhone, "ipPhone", "IP phone"),
+    (PhoneKind::Other, "otherTelephone", "Other"),
+    (PhoneKind::Fax, "facsimileTelephoneNumber", "Fax"),
+    (PhoneKind::Pager, "pager", "Pager"),
+];
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub search: Input,
+    /// The search box has the focus: letters are typed into it.
+    pub typing: bool,
+    pub sel: usize,
+    /// The sequence number of the last search sent; older answers are dropped.
+    pub seq: u64,
+    pub found: Option<Found>,
+    pub error: Option<String>,
+    /// The results are internal contacts from the store (the server is stopped).
+    pub internal_only: bool,
+}
+
+impl State {
+    pub fn rows(&self) -> usize {
+        self.found.as_ref().map_or(0, |f| f.entries.len())
+    }
+
+    /// Returns true when the text changed.
+    pub fn input(&mut self, event: &Event) -> bool {
+        self.search.handle_event(event).is_some_and(|c| c.value)
+    }
+
+    pub fn search_effect(&mut self, running: bool) -> Vec<Effect> {
+        self.seq += 1;
+        self.sel = 0;
+        self.internal_only = !running;
+        let text = self.search.value().to_string();
+        if running {
+            vec![Effect::Search {
+                seq: self.seq,
+                filter: filter_for(&text),
+            }]
+        } else {
+            vec![Effect::SearchInternal {
+                seq: self.seq,
+                text,
+            }]
+        }
+    }
+
+    pub fn found(&mut self, seq: u64, result: Result<Found, String>) {
+        if seq != self.seq {
+            return;
+        }
+        match result {
+            Ok(f) => {
+                self.found = Some(f);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self.sel = self.sel.min(self.rows().saturating_sub(1));
+    }
+
+    pub fn selected(&self) -> Option<&FoundEntry> {
+        self.found.as_ref().and_then(|f| f.entries.get(self.sel))
+    }
+}
+
+/// RFC 4515 escaping of typed text inside a filter.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '*' => out.push_str("\\2a"),
+            '(' => out.push_str("\\28"),
+            ')' => out.push_str("\\29"),
+            '\\' => out.push_str("\\5c"),
+            '\0' => out.push_str("\\00"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The filter for typed text: names, company and mail by prefix, numbers by any
+/// part. Text starting with `(` is an LDAP filter as it is.
+pub fn filter_for(text: &str) -> String {
+    let text = text.trim();
+    if text.starts_with('(') {
+        return text.to_string();
+    }
+    if text.is_empty() {
+        return "(objectClass=*)".to_string();
+    }
+    let e = escape(text);
+    let mut f = format!(
+        "(|(cn={e}*)(cn=* {e}*)(sn={e}*)(givenName={e}*)(displayName={e}*)(o={e}*)(mail={e}*)"
+    );
+    if text.chars().any(|c| c.is_ascii_digit()) {
+        for (_, attr, _) in PHONE_ATTRS {
+            f.push_str(&format!("({attr}=*{e}*)"));
+        }
+    }
+    f.push(')');
+    f
+}
+
+/// Internal contacts shown like served entries, when the server is stopped.
+pub fn internal_found(contacts: &[Contact], micros: u64) -> Found {
+    let entries: Vec<FoundEntry> = contacts
+        .iter()
+        .take(LIMIT)
+        .map(|c| {
+            let mut attributes = vec![("uid".to_string(), vec![format!("internal-{}", c.id)])];
+            let mut text = |name: &str, v: &str| {
+                if !v.is_empty() {
+                    attributes.push((name.to_string(), vec![v.to_string()]));
+                }
+            };
+            text("cn", &c.common_name());
+            text("sn", &c.surname);
+            text("givenName", &c.given_name);
+            text("displayName", &c.display_name);
+            text("o", &c.company);
+            text("ou", &c.department);
+            text("title", &c.title);
+            text("mail", &c.email);
+            for (kind, attr, _) in PHONE_ATTRS {
+                let v: Vec<String> = c.numbers(kind).map(str::to_string).collect();
+                if !v.is_empty() {
+                    attributes.push((attr.to_string(), v));
+                }
+            }
+            FoundEntry {
+                dn: format!("uid=internal-{}", c.id),
+                attributes,
+            }
+        })
+        .collect();
+    Found {
+        matched: contacts.len(),
+        entries,
+        micros,
+    }
+}
+
+/// The internal contact id behind a served entry, if it is an internal one.
+pub fn internal_id(e: &FoundEntry) -> Option<String> {
+    e.first("uid")
+        .strip_prefix("internal-")
+        .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
+}
+
+/// The contact form's fields, in order.
+pub const FORM_FIELDS: [&str; 14] = [
+    "Given name",
+    "Surname",
+    "Display name",
+    "Company",
+    "Department",
+    "Title",
+    "Email",
+    "Work",
+    "Mobile",
+    "Home",
+    "IP phone",
+    "Other",
+    "Fax",
+    "Pager",
+];
+
+#[derive(Debug, Default)]
+pub struct Form {
+    /// Empty for a new contact.
+    pub id: String,
+    pub inputs: Vec<Input>,
+    pub focus: usize,
+    original: Vec<String>,
+}
+
+impl Form {
+    pub fn new(c: &Contact) -> Form {
+        let mut values = vec![
+            c.given_name.clone(),
+            c.surname.clone(),
+            c.display_name.clone(),
+            c.company.clone(),
+            c.department.clone(),
+            c.title.clone(),
+            c.email.clone(),
+        ];
+        for (kind, _, _) in PHONE_ATTRS {
+            values.push(c.numbers(kind).collect::<Vec<_>>().join(", "));
+        }
+        Form {
+            id: c.id.clone(),
+            inputs: values.iter().cloned().map(Input::new).collect(),
+            focus: 0,
+            original: values,
+        }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.inputs
+            .iter()
+            .zip(&self.original)
+            .any(|(i, o)| i.value() != o)
+    }
+
+    pub fn input(&mut self, event: &Event) {
+        if let Some(i) = self.inputs.get_mut(self.focus) {
+            i.handle_event(event);
+        }
+    }
+
+    /// The contact, or what is wrong with it.
+    pub fn contact(&self) -> Result<Contact, String> {
+        let v = |i: usize| {
+            self.inputs
+                .get(i)
+                .map(|x| x.value().trim().to_string())
+                .unwrap_or_default()
+        };
+        let mut c = Contact {
+            id: self.id.clone(),
+            given_name: v(0),
+            surname: v(1),
+            display_name: v(2),
+            company: v(3),
+            department: v(4),
+            title: v(5),
+            email: v(6),
+            phones: Vec::new(),
+        };
+        for (n, (kind, _, label)) in PHONE_ATTRS.into_iter().enumerate() {
+            for number in v(7 + n).split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if !number.chars().any(|ch| ch.is_ascii_digit()) {
+                    return Err(format!("{label}: {number:?} has no digit"));
+                }
+                c.phones.push(Phone {
+                    kind,
+                    number: number.to_string(),
+                });
+            }
+        }
+        if !c.is_servable() {
+            return Err("a contact needs a name, a company or a number".into());
+        }
+        Ok(c)
+    }
+}
+
+pub fn command(app: &mut App, screen: Screen, cmd: Cmd) -> Vec<Effect> {
+    if screen == Screen::ContactForm {
+        let form = &mut app.contact_form;
+        let n = form.inputs.len().max(1);
+        match cmd {
+            Cmd::NextField => form.focus = (form.focus + 1) % n,
+            Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
+            Cmd::ClearField => {
+                if let Some(i) = form.inputs.get_mut(form.focus) {
+                    i.reset();
+                }
+            }
+            Cmd::Save => match form.contact() {
+                Ok(c) => {
+                    app.contact_form = Form::default();
+                    app.stack.pop();
+                    return app.begin("Saving the contact", false, Effect::SaveContact(c));
+                }
+                Err(e) => app.error(format!("not saved: {e}")),
+            },
+            _ => {}
+        }
+        return vec![];
+    }
+    let running = app.running().is_some();
+    match cmd {
+        Cmd::Search => app.contacts.typing = true,
+        Cmd::Open if app.contacts.typing => app.contacts.typing = false,
+        Cmd::Open => {
+            if let Some(e) = app.contacts.selected() {
+                let mut lines = vec![e.dn.clone()];
+                for (name, values) in &e.attributes {
+                    for v in values {
+                        lines.push(format!("{name:<26} {v}"));
+                    }
+                }
+                app.popup = Some(Popup::Info {
+                    title: e.first("cn").to_string(),
+                    lines,
+                });
+            }
+        }
+        Cmd::ClearField => {
+            app.contacts.search.reset();
+            return app.contacts.search_effect(running);
+        }
+        Cmd::Back if app.contacts.typing => app.contacts.typing = false,
+        Cmd::Add => {
+            app.contact_form = Form::new(&Contact::default());
+            app.stack.push(Screen::ContactForm);
+        }
+        Cmd::Edit | Cmd::Delete => {
+            let Some(e) = app.contacts.selected() else {
+                app.error("no contact selected");
+                return vec![];
+            };
+            let Some(id) = internal_id(e) else {
+                app.error(format!(
+                    "{} comes from an import or a directory, not from the internal contacts: change it at its source",
+                    e.first("cn")
+                ));
+                return vec![];
+            };
+            if cmd == Cmd::Edit {
+                return vec![Effect::LoadContact(id)];
+            }
+            app.confirm(
+                "Remove contact",
+                vec![
+                    format!("Remove {} (internal contact {id})?", e.first("cn")),
+                    "Phones stop seeing it after the merge that follows.".into(),
+                ],
+                Effect::RemoveContact(id),
+            );
+        }
+        Cmd::Refresh => return app.contacts.search_effect(running),
+        Cmd::PhoneView => return app.push(Screen::Phone),
+        _ => {}
+    }
+    vec![]
+}
+
+/// An internal contact loaded for editing.
+pub fn loaded(app: &mut App, result: Result<Contact, String>) {
+    match result {
+        Ok(c) => {
+            app.contact_form = Form::new(&c);
+            app.stack.push(Screen::ContactForm);
+        }
+        Err(e) => app.error(e),
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let s = &app.contacts;
+    let parts = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .split(area);
+    let block = widgets::panel(
+        t,
+        if s.typing {
+            "Search (typing)"
+        } else {
+            "Search (/ to type)"
+        },
+    )
+    .border_style(if s.typing { t.title() } else { t.dim() });
+    let inner = block.inner(parts[0]);
+    let width = inner.width.max(1) as usize;
+    let scroll = s.search.visual_scroll(width);
+    f.render_widget(
+        Paragraph::new(s.search.value())
+            .scroll((0, scroll as u16))
+            .block(block),
+        parts[0],
+    );
+    if s.typing && app.popup.is_none() {
+        let x = inner.x + (s.search.visual_cursor().saturating_sub(scroll)) as u16;
+        f.set_cursor_position((x, inner.y));
+    }
+    let summary = match (&s.found, &s.error) {
+        (_, Some(e)) => Span::styled(e.clone(), t.bad()),
+        (None, None) => Span::styled("searching...", t.dim()),
+        (Some(found), None) => {
+            let count = if found.truncated() {
+                format!("first {} matches", found.entries.len())
+            } else {
+                format!("{} matches", found.matched)
+            };
+            let origin = if s.internal_only {
+                " (application server stopped: internal contacts from the store)"
+            } else {
+                ""
+            };
+            Span::styled(
+                format!("{count} in {:.1} ms{origin}", found.micros as f64 / 1000.0),
+                t.dim(),
+            )
+        }
+    };
+    f.render_widget(Paragraph::new(Line::from(summary)), parts[1]);
+    let rows: Vec<Line<'static>> = s
+        .found
+        .as_ref()
+        .map(|found| {
+            found
+                .entries
+                .iter()
+                .map(|e| {
+                    let number = PHONE_ATTRS
+                        .iter()
+                        .find_map(|(_, a, _)| e.get(a).first().cloned())
+                        .unwrap_or_default();
+                    let company = e.first("o");
+                    Line::from(vec![
+                        Span::raw(format!("{:<32} ", clip(e.first("cn"), 32))),
+                        Span::raw(format!("{:<20} ", clip(&number, 20))),
+                        Span::styled(clip(company, 24), t.dim()),
+                    ])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if rows.is_empty() {
+        f.render_widget(Paragraph::new("").style(Style::new()), parts[2]);
+    } else {
+        widgets::list(t, f, parts[2], rows, s.sel);
+    }
+}
+
+/// At most `n` characters.
+pub fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let form = &app.contact_form;
+    let title = if form.id.is_empty() {
+        "New internal contact".to_string()
+    } else {
+        format!("Internal contact {}", form.id)
+    };
+    let block = widgets::panel(t, &title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let label_w = 14u16;
+    for (i, input) in form.inputs.iter().enumerate() {
+        if i as u16 >= inner.height.saturating_sub(1) {
+            break;
+        }
+        let y = inner.y + i as u16;
+        let focused = i == form.focus;
+        let mark = if focused {
+            super::super::theme::MARKER
+        } else {
+            super::super::theme::NO_MARKER
+        };
+        let label = Paragraph::new(Line::from(Span::styled(
+            format!("{mark}{}", FORM_FIELDS.get(i).copied().unwrap_or("")),
+            if focused { t.title() } else { Style::new() },
+        )));
+        f.render_widget(label, Rect::new(inner.x, y, label_w, 1));
+        let w = inner.width.saturating_sub(label_w + 1);
+        let scroll = input.visual_scroll(w.max(1) as usize);
+        f.render_widget(
+            Paragraph::new(input.value()).scroll((0, scroll as u16)),
+            Rect::new(inner.x + label_w + 1, y, w, 1),
+        );
+        if focused && app.popup.is_none() {
+            let x = inner.x + label_w + 1 + input.visual_cursor().saturating_sub(scroll) as u16;
+            f.set_cursor_position((x, y));
+        }
+    }
+    let note_y = inner.y + inner.height.saturating_sub(1);
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            "Several numbers of a kind: separate them with commas. ^S saves and publishes.",
+            t.dim(),
+        )),
+        Rect::new(inner.x, note_y, inner.width, 1),
+    );
+}

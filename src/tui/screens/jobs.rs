@@ -1,0 +1,189 @@
+//! Jobs: the history of imports, merges and rollbacks with their counts, the
+//! running job with its progress, and the per-entry errors of one job.
+
+use super::super::app::{App, Screen};
+use super::super::effect::Effect;
+use super::super::keys::Cmd;
+use super::super::widgets;
+use crate::store::Job;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub list: Vec<Job>,
+    pub sel: usize,
+    /// The job whose errors are shown, and its errors.
+    pub detail: Option<i64>,
+    pub errors: Vec<(String, String)>,
+    pub error_scroll: usize,
+    pub errors_error: Option<String>,
+}
+
+impl State {
+    pub fn set(&mut self, list: Vec<Job>) {
+        self.list = list;
+        self.sel = self.sel.min(self.list.len().saturating_sub(1));
+    }
+
+    pub fn errors_loaded(&mut self, id: i64, r: Result<Vec<(String, String)>, String>) {
+        if self.detail != Some(id) {
+            return;
+        }
+        match r {
+            Ok(e) => {
+                self.errors = e;
+                self.errors_error = None;
+            }
+            Err(e) => self.errors_error = Some(e),
+        }
+    }
+
+    pub fn selected(&self) -> Option<&Job> {
+        self.list.get(self.sel)
+    }
+}
+
+/// The counts of a job in a few words: "+3 ~1 -0, 1200 contacts, 2 skipped".
+pub fn counts(job: &Job) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&job.counts)
+    else {
+        return String::new();
+    };
+    let n = |k: &str| map.get(k).and_then(serde_json::Value::as_u64);
+    let mut parts = Vec::new();
+    if let (Some(a), Some(u), Some(r)) = (n("added"), n("updated"), n("removed")) {
+        parts.push(format!("+{a} ~{u} -{r}"));
+    }
+    for key in ["contacts", "imported", "parsed", "skipped", "generation"] {
+        if let Some(v) = n(key) {
+            parts.push(format!("{key} {v}"));
+        }
+    }
+    parts.join(", ")
+}
+
+fn when(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+pub fn command(app: &mut App, screen: Screen, cmd: Cmd) -> Vec<Effect> {
+    match (screen, cmd) {
+        (_, Cmd::Refresh) => {
+            let mut out = vec![Effect::LoadJobs];
+            if let Some(id) = app.jobs.detail {
+                out.push(Effect::LoadJobErrors(id));
+            }
+            out
+        }
+        (Screen::Jobs, Cmd::Open) => {
+            let Some(id) = app.jobs.selected().map(|j| j.id) else {
+                return vec![];
+            };
+            app.jobs.detail = Some(id);
+            app.jobs.errors.clear();
+            app.jobs.error_scroll = 0;
+            app.stack.push(Screen::JobDetail);
+            vec![Effect::LoadJobErrors(id)]
+        }
+        _ => vec![],
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
+    if !widgets::progress(app, f, parts[0]) {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "No job running. Imports and merges run on their crons, or from Edit Unified Communication Model.",
+                t.dim(),
+            )),
+            parts[0],
+        );
+    }
+    let block = widgets::panel(t, "History (newest first)");
+    let inner = block.inner(parts[1]);
+    f.render_widget(block, parts[1]);
+    if app.jobs.list.is_empty() {
+        f.render_widget(Paragraph::new("No job has run yet."), inner);
+        return;
+    }
+    let rows: Vec<Line<'static>> = app
+        .jobs
+        .list
+        .iter()
+        .map(|j| {
+            let style = match j.status.as_str() {
+                "ok" | "done" | "succeeded" => t.good(),
+                "held" | "cancelled" => t.warn(),
+                _ => t.bad(),
+            };
+            Line::from(vec![
+                Span::raw(format!("{:>5} {} {:<8} ", j.id, when(j.started), j.kind)),
+                Span::styled(format!("{:<9} ", j.status), style),
+                Span::raw(format!("{:>4} s  ", (j.finished - j.started).max(0))),
+                Span::raw(counts(j)),
+            ])
+        })
+        .collect();
+    widgets::list(t, f, inner, rows, app.jobs.sel);
+}
+
+pub fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let s = &app.jobs;
+    let job = s.detail.and_then(|id| s.list.iter().find(|j| j.id == id));
+    let Some(job) = job else {
+        f.render_widget(
+            Paragraph::new("This job is no longer in the history."),
+            area,
+        );
+        return;
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!(
+                "Job {}: {} {} ({} to {})",
+                job.id,
+                job.kind,
+                job.status,
+                when(job.started),
+                when(job.finished)
+            ),
+            t.title(),
+        )),
+        Line::from(counts(job)),
+    ];
+    if !job.message.is_empty() {
+        lines.push(Line::from(job.message.clone()));
+    }
+    lines.push(Line::from(""));
+    match &s.errors_error {
+        Some(e) => lines.push(Line::styled(e.clone(), t.bad())),
+        None if s.errors.is_empty() => lines.push(Line::from("No entry was skipped.")),
+        None => {
+            lines.push(Line::from(Span::styled(
+                format!("{} entries skipped:", s.errors.len()),
+                t.title(),
+            )));
+            for (position, reason) in s.errors.iter().skip(s.error_scroll) {
+                lines.push(Line::from(format!("{position:<16} {reason}")));
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(widgets::panel(t, "Job"))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

@@ -1,0 +1,99 @@
+//! Subsystems > Application Server > Logs: the server log, followed live.
+
+use super::super::app::App;
+use super::super::effect::Effect;
+use super::super::keys::Cmd;
+use super::super::widgets;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+/// Lines kept in memory; older ones scroll away.
+const KEEP: usize = 5000;
+
+/// Log text read from an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub text: String,
+    /// Where the next read starts.
+    pub offset: u64,
+    /// The text replaces what is shown (first read, or a rotated log).
+    pub restart: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub lines: Vec<String>,
+    pub offset: u64,
+    /// The view sticks to the end as lines arrive.
+    pub follow: bool,
+    /// The first line shown when not following.
+    pub scroll: usize,
+    pub error: Option<String>,
+}
+
+impl State {
+    pub fn append(&mut self, c: Chunk) {
+        if c.restart {
+            self.lines.clear();
+        }
+        self.lines.extend(c.text.lines().map(str::to_string));
+        if self.lines.len() > KEEP {
+            let cut = self.lines.len() - KEEP;
+            self.lines.drain(..cut);
+            self.scroll = self.scroll.saturating_sub(cut);
+        }
+        self.offset = c.offset;
+        self.error = None;
+    }
+}
+
+pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    match cmd {
+        Cmd::Follow => {
+            app.logs.follow = !app.logs.follow;
+            vec![]
+        }
+        Cmd::Refresh => vec![Effect::ReadLog { from: None }],
+        _ => vec![],
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let logs = &app.logs;
+    let title = format!(
+        "{}/logs/server.log{}",
+        app.home,
+        if logs.follow {
+            " (following)"
+        } else {
+            " (f follows)"
+        }
+    );
+    let block = widgets::panel(t, &title);
+    let inner = block.inner(area);
+    let height = inner.height as usize;
+    let first = if logs.follow {
+        logs.lines.len().saturating_sub(height)
+    } else {
+        logs.scroll.min(logs.lines.len().saturating_sub(1))
+    };
+    let mut lines: Vec<Line> = logs
+        .lines
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|l| Line::from(l.as_str()))
+        .collect();
+    if let Some(e) = &logs.error {
+        lines.push(Line::styled(e.clone(), t.bad()));
+    } else if logs.lines.is_empty() {
+        lines.push(Line::styled(
+            "The log is empty: the application server has not run yet.",
+            t.dim(),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

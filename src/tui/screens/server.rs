@@ -1,0 +1,169 @@
+//! Subsystems > Application Server: the guide's Stop, Start, Sync bundles, then
+//! Restart, Status and Logs; the server's state beside them.
+
+use super::super::app::{App, Screen, ServerView};
+use super::super::effect::Effect;
+use super::super::keys::Cmd;
+use super::super::widgets;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub const ACTIONS: [&str; 6] = ["Stop", "Start", "Sync bundles", "Restart", "Status", "Logs"];
+
+pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    match cmd {
+        Cmd::Refresh => return vec![Effect::Status],
+        Cmd::Open => {}
+        _ => return vec![],
+    }
+    let running = app.running().is_some();
+    match ACTIONS.get(app.server_sel).copied() {
+        Some("Stop") => {
+            if matches!(app.server, ServerView::Stopped) {
+                app.info("the application server is not running");
+            } else {
+                let contacts = app.running().map_or(0, |s| s.contacts);
+                app.confirm(
+                    "Stop",
+                    vec![
+                        "Stop the application server?".into(),
+                        format!("Phones get no answer from this node until Start ({contacts} contacts served now)."),
+                    ],
+                    Effect::Stop,
+                );
+            }
+        }
+        Some("Start") => {
+            if running {
+                app.info("the application server is already running");
+            } else {
+                return app.begin("Starting the application server", false, Effect::Start);
+            }
+        }
+        Some("Sync bundles") => {
+            if running {
+                return app.begin("Syncing bundles", false, Effect::Sync);
+            }
+            app.info(
+                "the application server is stopped: Start runs the installed modules' bundles",
+            );
+        }
+        Some("Restart") => app.confirm(
+            "Restart",
+            vec![
+                "Restart the application server?".into(),
+                "Phones get no answer for the seconds it takes.".into(),
+            ],
+            Effect::Restart,
+        ),
+        Some("Status") => return vec![Effect::Status],
+        Some("Logs") => return app.push(Screen::Logs),
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let parts = Layout::horizontal([Constraint::Length(22), Constraint::Min(20)]).split(area);
+    let rows: Vec<Line<'static>> = ACTIONS.iter().map(|a| Line::from(*a)).collect();
+    let block = widgets::panel(t, "Actions");
+    let inner = block.inner(parts[0]);
+    f.render_widget(block, parts[0]);
+    widgets::list(t, f, inner, rows, app.server_sel);
+
+    let right = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).split(parts[1]);
+    let lines = status_lines(app);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(widgets::panel(t, "Status"))
+            .wrap(Wrap { trim: false }),
+        right[0],
+    );
+    widgets::progress(app, f, right[1]);
+}
+
+fn status_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    match &app.server {
+        ServerView::Unknown => vec![Line::from("asking the application server...")],
+        ServerView::Stopped => vec![
+            Line::from(Span::styled("○ stopped", t.warn())),
+            Line::from("Phones get no answer from this node."),
+            Line::from("Start runs it; the last published generation is served."),
+        ],
+        ServerView::Unreachable(why) => vec![
+            Line::from(Span::styled("✗ not answering", t.bad())),
+            Line::from(why.clone()),
+            Line::from(format!("Its log: {}/logs/server.log (Logs)", app.home)),
+        ],
+        ServerView::Running(s) => {
+            let up = s.uptime_secs;
+            let mut v = vec![
+                Line::from(vec![
+                    Span::styled("● running", t.good()),
+                    Span::raw(format!(
+                        "  pid {}  up {}d {:02}:{:02}:{:02}  version {}",
+                        s.pid,
+                        up / 86400,
+                        up / 3600 % 24,
+                        up / 60 % 60,
+                        up % 60,
+                        s.version
+                    )),
+                ]),
+                Line::from(format!(
+                    "LDAP {}{}",
+                    s.listen.join(" "),
+                    if s.ldaps_listen.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  LDAPS {}", s.ldaps_listen.join(" "))
+                    }
+                )),
+                Line::from(format!("Base DN {}", s.base_dn)),
+                Line::from(format!(
+                    "Generation {}: {} contacts (built in {} ms); {} connections",
+                    s.generation, s.contacts, s.generation_load_ms, s.connections
+                )),
+                Line::from(Span::styled("Bundles", t.title())),
+            ];
+            for b in &s.bundles {
+                let style = match b.state.as_str() {
+                    "running" => t.good(),
+                    "stopped" => t.warn(),
+                    _ => t.dim(),
+                };
+                v.push(Line::from(vec![
+                    Span::raw(format!("  {:<22} ", b.name)),
+                    Span::styled(b.state.clone(), style),
+                ]));
+            }
+            v.push(Line::from(Span::styled("Jobs", t.title())));
+            for j in &s.jobs {
+                let state = if j.running {
+                    "running".to_string()
+                } else if j.queued {
+                    "queued".to_string()
+                } else {
+                    let next = j.next.as_deref().map(|n| {
+                        chrono::DateTime::parse_from_rfc3339(n).map_or(n.to_string(), |t| {
+                            t.with_timezone(&chrono::Local)
+                                .format("%a %d %b %H:%M")
+                                .to_string()
+                        })
+                    });
+                    format!("next {}", next.unwrap_or_else(|| "on demand".into()))
+                };
+                v.push(Line::from(format!(
+                    "  {:<8} {:<14} {state}",
+                    j.kind.as_str(),
+                    if j.cron.is_empty() { "-" } else { &j.cron }
+                )));
+            }
+            v
+        }
+    }
+}
