@@ -83,6 +83,9 @@ pub async fn start(home: &Home) -> Result<Status> {
         if let Ok(Some(s)) = status(home).await {
             // Without the LDAP Server module there is no listener to wait for.
             if !config.modules.contains("ldap-server") || ldap_answers(&config, &s).await {
+                // A long-lived caller (the shell) reaps the server when it stops,
+                // so that no zombie is left and `stop` sees it gone.
+                std::thread::spawn(move || child.wait());
                 return Ok(s);
             }
         }

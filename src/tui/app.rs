@@ -93,7 +93,8 @@ impl Screen {
             Screen::Contacts if app.contacts.typing => return vec![keys::SEARCH_BOX, keys::CANCEL],
             Screen::Contacts => vec![keys::CONTACTS, keys::LIST],
             Screen::Phone => return vec![keys::PHONE, keys::CANCEL],
-            Screen::Jobs | Screen::JobDetail => vec![keys::JOBS, keys::LIST],
+            Screen::Jobs => vec![keys::JOBS, keys::LIST],
+            Screen::JobDetail => vec![keys::JOB_DETAIL, keys::LIST],
             Screen::PhoneSetup => vec![keys::SETUP, keys::LIST],
             Screen::Checklist => vec![keys::CHECKLIST, keys::LIST],
         };

@@ -217,6 +217,8 @@ pub const JOBS: &[Binding] = &[
     bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
 ];
 
+pub const JOB_DETAIL: &[Binding] = &[bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh)];
+
 pub const SETUP: &[Binding] = &[bind(
     &[Code(KeyCode::Tab), Code(KeyCode::Right)],
     "Tab next vendor",

@@ -57,9 +57,17 @@ pub fn counts(job: &Job) -> String {
     if let (Some(a), Some(u), Some(r)) = (n("added"), n("updated"), n("removed")) {
         parts.push(format!("+{a} ~{u} -{r}"));
     }
-    for key in ["contacts", "imported", "parsed", "skipped", "generation"] {
-        if let Some(v) = n(key) {
-            parts.push(format!("{key} {v}"));
+    for (key, label) in [
+        ("contacts", "contacts"),
+        ("imported", "imported"),
+        ("skipped", "skipped"),
+        ("generation", "gen"),
+    ] {
+        match n(key) {
+            Some(0) if key == "skipped" => {}
+            Some(v) if key == "generation" => parts.push(format!("{label} {v}")),
+            Some(v) => parts.push(format!("{v} {label}")),
+            None => {}
         }
     }
     parts.join(", ")
@@ -128,9 +136,14 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 _ => t.bad(),
             };
             Line::from(vec![
-                Span::raw(format!("{:>5} {} {:<8} ", j.id, when(j.started), j.kind)),
-                Span::styled(format!("{:<9} ", j.status), style),
-                Span::raw(format!("{:>4} s  ", (j.finished - j.started).max(0))),
+                Span::raw(format!(
+                    "{:>4} {} {:<6} ",
+                    j.id,
+                    when(j.started).get(..11).unwrap_or_default(),
+                    j.kind
+                )),
+                Span::styled(format!("{:<7}", j.status), style),
+                Span::raw(format!("{:>4}s  ", (j.finished - j.started).max(0))),
                 Span::raw(counts(j)),
             ])
         })

@@ -1,0 +1,242 @@
+//! State tests: keys in, state and effects out, without a terminal.
+
+use super::app::{Action, App, Menu, Popup, Screen, ServerView};
+use super::effect::Effect;
+use super::screens::ucm_form::Values;
+use crate::config::Config;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn app() -> App {
+    let now = chrono::DateTime::from_timestamp(1_795_000_000, 0)
+        .map(|t| t.with_timezone(&chrono::Local))
+        .unwrap_or_default();
+    let mut app = App::new("/var/lib/sop".into(), Ok(Config::defaults()), now);
+    app.update(Action::Status(Ok(None)));
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn typing(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in text.chars() {
+        out.extend(key(app, KeyCode::Char(c)));
+    }
+    out
+}
+
+/// Advanced > Module Configuration > Edit Unified Communication Model, by letters.
+fn open_ucm_form(app: &mut App) {
+    typing(app, "a");
+    key(app, KeyCode::Enter);
+    typing(app, "m");
+    key(app, KeyCode::Enter);
+    typing(app, "e");
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn the_guide_path_is_reached_with_first_letters_and_enter() {
+    let mut app = app();
+    open_ucm_form(&mut app);
+    assert_eq!(app.screen(), Screen::UcmForm);
+    assert_eq!(
+        app.breadcrumb(),
+        "Advanced > Module Configuration > Edit Unified Communication Model"
+    );
+    // The first field, URL, has the focus.
+    assert_eq!(app.ucm.focus, 0);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen(), Screen::Menu(Menu::Main));
+    // Back on the first screen stays there.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.stack.len(), 1);
+}
+
+#[test]
+fn a_letter_cycles_through_the_entries_it_starts() {
+    let mut app = app();
+    typing(&mut app, "s");
+    assert_eq!(app.menu_selection(Menu::Main), 1, "Subsystems");
+    typing(&mut app, "s");
+    assert_eq!(app.menu_selection(Menu::Main), 5, "Setup checklist");
+    typing(&mut app, "S");
+    assert_eq!(app.menu_selection(Menu::Main), 1, "back to Subsystems");
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.menu_selection(Menu::Main), 2);
+}
+
+#[test]
+fn the_form_saves_only_valid_values_and_says_which_field_is_wrong() {
+    let mut app = app();
+    open_ucm_form(&mut app);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.ucm.focus, 1, "Cron");
+    ctrl(&mut app, 'u');
+    typing(&mut app, "0 25 ? * *");
+    assert!(app.ucm.problem(1).is_some_and(|p| p.contains("hour 25")));
+    let effects = ctrl(&mut app, 's');
+    assert!(effects.is_empty(), "nothing is written: {effects:?}");
+    let m = app.message.clone().map(|m| m.text).unwrap_or_default();
+    assert!(m.contains("Cron") && m.contains("hour 25"), "{m}");
+
+    ctrl(&mut app, 'u');
+    typing(&mut app, "0 23 ? * *");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    // The merge cron is required.
+    assert!(app.ucm.problem(3).is_some());
+    typing(&mut app, "30 23 ? * *");
+    let effects = ctrl(&mut app, 's');
+    assert_eq!(
+        effects,
+        vec![Effect::SaveUcm(Values {
+            url: String::new(),
+            cron: "0 23 ? * *".into(),
+            priority: 20,
+            merge_cron: "30 23 ? * *".into(),
+        })]
+    );
+    assert!(app.busy.is_some());
+    app.update(Action::Saved(Ok("saved".into())));
+    assert!(app.busy.is_none());
+    assert!(!app.ucm.is_dirty());
+}
+
+#[test]
+fn leaving_or_quitting_with_unsaved_edits_asks_first() {
+    let mut app = app();
+    open_ucm_form(&mut app);
+    typing(&mut app, "https://pbx.example.com/contacts.csv");
+    assert!(app.ucm.is_dirty());
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.screen(), Screen::UcmForm, "still editing");
+    ctrl(&mut app, 'c');
+    assert!(!app.quit, "asks before losing the edits");
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.quit);
+
+    let mut clean = self::app();
+    key(&mut clean, KeyCode::Char('q'));
+    assert!(clean.quit, "nothing to lose: q quits at once");
+}
+
+#[test]
+fn stop_asks_for_confirmation_and_start_does_not() {
+    let mut app = app();
+    typing(&mut app, "s");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), Screen::Server);
+    // Start is selected first on a stopped server.
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![Effect::Start]);
+    app.update(Action::Done {
+        result: Ok("started".into()),
+    });
+    app.server = ServerView::Unreachable("not answering".into());
+    typing(&mut app, "s"); // Stop... Start... cycles from Start to Sync bundles
+    key(&mut app, KeyCode::Home);
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    assert_eq!(key(&mut app, KeyCode::Char('y')), vec![Effect::Stop]);
+}
+
+#[test]
+fn install_shows_the_dependency_plan_before_anything() {
+    let mut app = app();
+    if let Ok(c) = &mut app.config {
+        c.modules.clear();
+    }
+    typing(&mut app, "a");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), Screen::Modules);
+    typing(&mut app, "l"); // LDAP Server
+    assert!(key(&mut app, KeyCode::Char('i')).is_empty());
+    let Some(Popup::Confirm { lines, .. }) = &app.popup else {
+        panic!("no confirmation: {:?}", app.popup);
+    };
+    let text = lines.join("\n");
+    let ucm = text
+        .find("Unified Communication Model")
+        .unwrap_or(usize::MAX);
+    let ldap = text.find("LDAP Server").unwrap_or(0);
+    assert!(ucm < ldap, "the dependency comes first:\n{text}");
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y')),
+        vec![Effect::Install(vec!["ucm".into(), "ldap-server".into()])]
+    );
+}
+
+#[test]
+fn contacts_search_as_typed_and_late_answers_are_dropped() {
+    let mut app = app();
+    app.server = ServerView::Running(Box::new(crate::server::control::Status {
+        node: "sop1".into(),
+        version: "0".into(),
+        pid: 1,
+        started: 0,
+        uptime_secs: 0,
+        listen: vec!["127.0.0.1:389".into()],
+        ldaps_listen: vec![],
+        base_dn: "dc=phonebook,dc=local".into(),
+        generation: 1,
+        generation_load_ms: 0,
+        contacts: 3,
+        connections: 0,
+        bundles: vec![],
+        jobs: vec![],
+        progress: Default::default(),
+    }));
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), Screen::Contacts);
+    key(&mut app, KeyCode::Char('/'));
+    let effects = typing(&mut app, "o(");
+    let Some(Effect::Search { seq, filter }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert!(filter.contains("(sn=o\\28*)"), "{filter}");
+    let found = |n: usize| crate::directory::lookup::Found {
+        matched: n,
+        entries: vec![],
+        micros: 1,
+    };
+    app.update(Action::Found {
+        seq: seq - 1,
+        result: Ok(found(7)),
+    });
+    assert!(app.contacts.found.is_none(), "an older answer is dropped");
+    app.update(Action::Found {
+        seq,
+        result: Ok(found(0)),
+    });
+    assert_eq!(app.contacts.found.as_ref().map(|f| f.matched), Some(0));
+}
+
+#[test]
+fn help_lists_the_keys_of_the_screen_from_its_table() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('?'));
+    let Some(Popup::Info { lines, .. }) = &app.popup else {
+        panic!("no help");
+    };
+    assert!(lines.iter().any(|l| l.contains("quit")));
+    assert!(lines.iter().any(|l| l.contains("jump to the entry")));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.popup.is_none());
+}

@@ -1,0 +1,231 @@
+//! The shell end to end: the real binary in `tmux`, driven with send-keys and read
+//! with capture-pane, as a new admin would use it.
+
+mod common;
+
+use common::Node;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of its own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A 100x30 terminal running an interactive bash.
+    fn new(name: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("sop-test-{}-{name}", std::process::id()),
+        };
+        t.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "main",
+            "env PS1='$ ' bash --norc --noprofile",
+        ]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux must be installed");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Keys as tmux names them ("Enter", "Escape", "C-s"), one at a time, as typed.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "main", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "main", "-l", text]);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-t", "main", "-p"])
+    }
+
+    /// Waits until the screen shows `what`; fails with the screen if it never does.
+    fn wait_for(&self, what: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the screen never showed {what:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.run(&["display", "-p", "-t", "main", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    /// The pid of the process running in the pane's shell (the `sop` shell).
+    fn child_pid(&self) -> Option<i32> {
+        let bash = self.run(&["display", "-p", "-t", "main", "#{pane_pid}"]);
+        let out = Command::new("pgrep")
+            .args(["-P", bash.trim()])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+    }
+
+    /// Checks that the terminal is back in cooked mode with echo.
+    fn assert_sane(&self) {
+        assert!(!self.alternate_screen(), "still on the alternate screen");
+        self.text(
+            "clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo'; echo END",
+        );
+        self.keys(&["Enter"]);
+        let s = self.wait_for("END\n");
+        let lines: Vec<&str> = s.lines().map(str::trim).collect();
+        assert!(lines.contains(&"icanon") && lines.contains(&"echo"), "{s}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn gone(pid: i32) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn open_shell(t: &Tmux, node: &Node) {
+    t.text(&format!(
+        "{} --home {}",
+        env!("CARGO_BIN_EXE_sop"),
+        node.home().display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("Main menu");
+}
+
+#[test]
+fn a_new_admin_configures_ucm_starts_the_server_and_quits() {
+    let node = Node::new(&[
+        ("ucm.cron", "\"0 2 * * *\""),
+        ("ucm.merge_cron", "\"0 3 * * *\""),
+    ]);
+    let t = Tmux::new("guide");
+    open_shell(&t, &node);
+
+    // Advanced > Module Configuration > Edit Unified Communication Model.
+    t.keys(&["a", "Enter", "m", "Enter"]);
+    t.wait_for("Module Configuration");
+    t.keys(&["e", "Enter"]);
+    t.wait_for("Advanced > Module Configuration > Edit Unified Communication Model");
+
+    // A bad cron is refused with its reason, and nothing is written.
+    let before = std::fs::read_to_string(node.config()).unwrap();
+    t.keys(&["Tab", "C-u"]);
+    t.text("0 25 ? * *");
+    t.keys(&["C-s"]);
+    let s = t.wait_for("not saved");
+    assert!(s.contains("hour 25"), "{s}");
+    assert_eq!(std::fs::read_to_string(node.config()).unwrap(), before);
+
+    // The guide's values.
+    t.keys(&["C-u"]);
+    t.text("0 23 ? * *");
+    t.keys(&["Tab", "Tab", "C-u"]);
+    t.text("30 23 ? * *");
+    t.keys(&["C-s"]);
+    t.wait_for("saved in");
+    let config = std::fs::read_to_string(node.config()).unwrap();
+    assert!(config.contains("cron = \"0 23 ? * *\""), "{config}");
+    assert!(config.contains("merge_cron = \"30 23 ? * *\""), "{config}");
+    // The admin's comments are kept.
+    let comments = |text: &str| {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .count()
+    };
+    assert_eq!(comments(&config), comments(&before));
+
+    // Subsystems > Application Server > Start.
+    t.keys(&["Escape", "Escape", "Escape"]);
+    t.wait_for("◆ Main menu");
+    t.keys(&["s", "Enter", "Enter"]);
+    t.wait_for("Subsystems > Application Server");
+    t.keys(&["Enter"]);
+    t.wait_for("application server started");
+    let (ldif, code) = node.ldapsearch(&["-b", common::BASE, "(objectClass=*)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert!(common::values(&ldif, "cn").len() > 3, "{ldif}");
+
+    // Stop asks first.
+    t.keys(&["Home", "Enter"]);
+    t.wait_for("Stop the application server?");
+    t.keys(&["y"]);
+    t.wait_for("application server stopped");
+    let (_, code) = node.ldapsearch(&["-b", common::BASE, "(cn=*)"]);
+    assert_ne!(code, 0, "nothing answers once stopped");
+
+    let pid = t.child_pid().expect("the shell runs");
+    t.keys(&["q"]);
+    assert!(gone(pid), "the shell did not exit");
+    t.assert_sane();
+}
+
+#[test]
+fn sighup_and_a_closed_terminal_leave_no_process_and_a_sane_terminal() {
+    let node = Node::new(&[]);
+    let t = Tmux::new("hup");
+    open_shell(&t, &node);
+    t.keys(&["c", "Enter"]);
+    t.wait_for("◆ Contacts");
+    let pid = t.child_pid().expect("the shell runs");
+    Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(gone(pid), "SIGHUP left the shell running");
+    t.assert_sane();
+
+    // The SSH session drops: the pane and its terminal go away.
+    open_shell(&t, &node);
+    let pid = t.child_pid().expect("the shell runs");
+    t.run(&["new-window", "-d"]);
+    t.run(&["kill-pane", "-t", "main:0"]);
+    assert!(gone(pid), "the shell outlived its terminal");
+}

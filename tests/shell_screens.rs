@@ -1,0 +1,289 @@
+//! Whole-screen snapshots of the shell at 80x24 (the smallest SSH terminal it
+//! supports) and 120x40, on a test backend. The clock, the home and the server's
+//! status are fixed, so a snapshot changes only when a screen does.
+//! Local time is read from `TZ` (the test command sets `TZ=UTC`).
+
+#![allow(clippy::unwrap_used)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sop::config::Config;
+use sop::directory::lookup::{Found, FoundEntry};
+use sop::schedule::{JobKind, JobView};
+use sop::server::control::{BundleStatus, Status};
+use sop::store::Job;
+use sop::tui::app::{Action, App, Screen, ServerView};
+use sop::tui::screens;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn now() -> chrono::DateTime<chrono::Local> {
+    // Sunday 2026-11-22 21:00 UTC.
+    chrono::DateTime::from_timestamp(1_795_381_200, 0)
+        .unwrap()
+        .with_timezone(&chrono::Local)
+}
+
+fn status() -> Status {
+    let bundle = |name: &str, module: &str, state: &str| BundleStatus {
+        name: name.into(),
+        module: module.into(),
+        state: state.into(),
+    };
+    Status {
+        node: "sop1".into(),
+        version: "0.1.0".into(),
+        pid: 4242,
+        started: 1_795_370_000,
+        uptime_secs: 11_200,
+        listen: vec!["0.0.0.0:389".into()],
+        ldaps_listen: vec![],
+        base_dn: "dc=phonebook,dc=local".into(),
+        generation: 12,
+        generation_load_ms: 41,
+        contacts: 12_480,
+        connections: 3,
+        bundles: vec![
+            bundle("ucm", "ucm", "running"),
+            bundle("ldap", "ldap-server", "running"),
+            bundle("directory-sources", "directory-sources", "not installed"),
+            bundle("cluster", "cluster", "not installed"),
+        ],
+        jobs: vec![
+            JobView {
+                kind: JobKind::Import,
+                cron: "0 23 ? * *".into(),
+                next: Some("2026-11-22T23:00:00+00:00".into()),
+                running: false,
+                queued: false,
+                skipped_ticks: 0,
+            },
+            JobView {
+                kind: JobKind::Merge,
+                cron: "30 23 ? * *".into(),
+                next: Some("2026-11-22T23:30:00+00:00".into()),
+                running: false,
+                queued: false,
+                skipped_ticks: 0,
+            },
+        ],
+        progress: Default::default(),
+    }
+}
+
+fn jobs() -> Vec<Job> {
+    vec![
+        Job {
+            id: 7,
+            kind: "merge".into(),
+            started: 1_795_300_200,
+            finished: 1_795_300_201,
+            status: "ok".into(),
+            counts: r#"{"generation":12,"contacts":12480,"added":3,"updated":1,"removed":0}"#
+                .into(),
+            message: String::new(),
+        },
+        Job {
+            id: 6,
+            kind: "import".into(),
+            started: 1_795_298_400,
+            finished: 1_795_298_402,
+            status: "ok".into(),
+            counts:
+                r#"{"parsed":12402,"skipped":2,"imported":12400,"added":3,"updated":1,"removed":0}"#
+                    .into(),
+            message: String::new(),
+        },
+        Job {
+            id: 5,
+            kind: "import".into(),
+            started: 1_795_212_000,
+            finished: 1_795_212_001,
+            status: "held".into(),
+            counts: r#"{"parsed":0,"skipped":0}"#.into(),
+            message: "not a contact list: an HTML page".into(),
+        },
+    ]
+}
+
+fn found() -> Found {
+    let entry = |uid: &str, cn: &str, sn: &str, number: &str, o: &str| FoundEntry {
+        dn: format!("uid={uid},dc=phonebook,dc=local"),
+        attributes: vec![
+            ("uid".into(), vec![uid.into()]),
+            ("cn".into(), vec![cn.into()]),
+            ("sn".into(), vec![sn.into()]),
+            ("o".into(), vec![o.into()]),
+            ("telephoneNumber".into(), vec![number.into()]),
+        ],
+    };
+    Found {
+        matched: 3,
+        entries: vec![
+            entry(
+                "internal-1",
+                "Anna Schmidt",
+                "Schmidt",
+                "+49 30 1234567",
+                "Acme GmbH",
+            ),
+            entry(
+                "external-ab12",
+                "Ángel Schmid",
+                "Schmid",
+                "+34 91 555 0101",
+                "Telefónica",
+            ),
+            entry(
+                "internal-9",
+                "Søren Schmitz",
+                "Schmitz",
+                "+45 33 12 34 56",
+                "Nordic A/S",
+            ),
+        ],
+        micros: 180,
+    }
+}
+
+/// A shell on a running node with history, as an admin finds it.
+fn app() -> App {
+    let mut app = App::new("/var/lib/sop".into(), Ok(Config::defaults()), now());
+    app.update(Action::Status(Ok(Some(Box::new(status())))));
+    app.update(Action::Jobs(Ok(jobs())));
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn snapshot(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| screens::draw(app, f)).unwrap();
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+    }
+}
+
+fn at(screens: &[Screen]) -> App {
+    let mut app = app();
+    for s in screens {
+        app.push(*s);
+    }
+    app
+}
+
+#[test]
+fn main_menu() {
+    snapshot("main_menu", &app());
+}
+
+#[test]
+fn main_menu_on_a_stopped_server() {
+    let mut app = app();
+    app.update(Action::Status(Ok(None)));
+    snapshot("main_menu_stopped", &app);
+}
+
+#[test]
+fn module_configuration() {
+    use sop::tui::app::Menu;
+    let mut app = at(&[Screen::Menu(Menu::Advanced), Screen::Modules]);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    snapshot("module_configuration", &app);
+}
+
+#[test]
+fn edit_unified_communication_model() {
+    use sop::tui::app::Menu;
+    let mut app = at(&[
+        Screen::Menu(Menu::Advanced),
+        Screen::Modules,
+        Screen::UcmForm,
+    ]);
+    key(&mut app, KeyCode::Tab);
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    for c in "0 25 ? * *".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    snapshot("edit_ucm_bad_cron", &app);
+}
+
+#[test]
+fn application_server() {
+    use sop::tui::app::Menu;
+    let app = at(&[Screen::Menu(Menu::Subsystems), Screen::Server]);
+    snapshot("application_server", &app);
+    let mut hung = at(&[Screen::Menu(Menu::Subsystems), Screen::Server]);
+    hung.server = ServerView::Unreachable("not answering within 2 s (hung?); Stop ends it".into());
+    snapshot("application_server_hung", &hung);
+}
+
+#[test]
+fn stop_asks_first() {
+    use sop::tui::app::Menu;
+    let mut app = at(&[Screen::Menu(Menu::Subsystems), Screen::Server]);
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Enter);
+    snapshot("stop_confirmation", &app);
+}
+
+#[test]
+fn contacts_and_details() {
+    let mut app = at(&[Screen::Contacts]);
+    app.contacts.seq = 1;
+    app.update(Action::Found {
+        seq: 1,
+        result: Ok(found()),
+    });
+    snapshot("contacts", &app);
+    key(&mut app, KeyCode::Enter);
+    snapshot("contact_details", &app);
+}
+
+#[test]
+fn jobs_and_one_job() {
+    let mut app = at(&[Screen::Jobs]);
+    snapshot("jobs", &app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    app.update(Action::JobErrors(
+        6,
+        Ok(vec![
+            ("line 17".into(), "no name and no number".into()),
+            ("line 230".into(), "Latin-1 bytes in a UTF-8 file".into()),
+        ]),
+    ));
+    snapshot("job_detail", &app);
+}
+
+#[test]
+fn setup_checklist() {
+    snapshot("setup_checklist", &at(&[Screen::Checklist]));
+}
+
+#[test]
+fn logs() {
+    let mut app = at(&[Screen::Logs]);
+    app.update(Action::Log(Ok(sop::tui::screens::logs::Chunk {
+        text: "2026-11-22T20:00:00Z INFO serving the phone book generation=12 contacts=12480\n\
+               2026-11-22T20:00:01Z INFO merge phases total_ms=210\n"
+            .into(),
+        offset: 140,
+        restart: true,
+    })));
+    snapshot("logs", &app);
+}
+
+#[test]
+fn help() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('?'));
+    snapshot("help", &app);
+}
