@@ -1,6 +1,8 @@
 //! The shell end to end: the real binary in `tmux`, driven with send-keys and read
 //! with capture-pane, as a new admin would use it.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::Node;
