@@ -11,7 +11,11 @@ fn main() {
     if let Err(e) = hooks.install() {
         eprintln!("sop: {e}");
     }
-    let code = match sop::cli::run(sop::cli::Cli::parse()) {
+    let cli = sop::cli::Cli::parse();
+    if cli.prints_and_exits() {
+        die_on_broken_pipe();
+    }
+    let code = match sop::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("sop: {e:#}");
@@ -19,4 +23,15 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `sop jobs list | head` ends quietly when `head` stops reading, as Unix tools do,
+/// instead of failing on the broken pipe. Only for verbs that print and exit: the
+/// server and the shell keep ignoring SIGPIPE and handle write errors themselves.
+#[allow(unsafe_code)]
+fn die_on_broken_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: called at the start of main, before any thread is started; the
+    // default action installs no handler code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }

@@ -302,6 +302,17 @@ pub enum ServerCommand {
     },
 }
 
+impl Cli {
+    /// Whether the command prints its result and exits (not the shell, not the
+    /// application server in the foreground).
+    pub fn prints_and_exits(&self) -> bool {
+        !matches!(
+            self.command,
+            None | Some(Command::Shell) | Some(Command::Server(ServerCommand::Run))
+        )
+    }
+}
+
 /// Runs one command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let home = Home::resolve(cli.home)?;

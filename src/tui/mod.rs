@@ -11,6 +11,7 @@ pub mod effect;
 pub mod keys;
 pub mod screens;
 pub mod theme;
+mod timings;
 pub mod widgets;
 
 use crate::config::Config;
@@ -35,13 +36,14 @@ const TICK: Duration = Duration::from_secs(1);
 /// Opens the shell on this terminal until the admin quits, the terminal goes
 /// away (SIGHUP) or the shell is told to stop (SIGTERM, SIGINT).
 pub fn run(home: Home) -> Result<i32> {
+    let opened = std::time::Instant::now();
     crate::node::prepare(&home)?;
     log_to_file(&home);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = rt.block_on(shell(home));
+    let result = rt.block_on(shell(home, opened));
     // Tasks still waiting on a hung server are not waited for.
     rt.shutdown_timeout(Duration::from_millis(200));
     result.map(|()| 0)
@@ -86,7 +88,7 @@ impl Drop for Screen {
     }
 }
 
-/// Logs go to `logs/shell.log` in the home, never to the terminal the shell draws on.
+/// Logs go to `log/shell.log` in the home, never to the terminal the shell draws on.
 fn log_to_file(home: &Home) {
     let path = home.log_dir().join("shell.log");
     let Ok(file) = std::fs::OpenOptions::new()
@@ -105,7 +107,7 @@ fn log_to_file(home: &Home) {
         .try_init();
 }
 
-async fn shell(home: Home) -> Result<()> {
+async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let config = Config::load(&home.config_file()).map_err(|e| e.to_string());
     let mut app = App::new(
@@ -134,6 +136,8 @@ async fn shell(home: Home) -> Result<()> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;
     screen.terminal.draw(|f| screens::draw(&app, f))?;
+    let mut timings = timings::Timings::default();
+    timings.first_frame = Some(opened.elapsed());
     loop {
         let first = tokio::select! {
             ev = events.next() => match ev {
@@ -149,25 +153,42 @@ async fn shell(home: Home) -> Result<()> {
             _ = term.recv() => Action::Quit,
             _ = int.recv() => Action::Quit,
         };
-        let mut changed = apply(&mut app, &runner, first);
+        let arrived = std::time::Instant::now();
+        let key = matches!(first, Action::Key(_));
+        let mut found = Vec::new();
+        let seq = app.contacts.seq;
+        let mut changed = apply(&mut app, &runner, first, &mut found);
         // Everything pending, then one draw.
         while let Ok(a) = rx.try_recv() {
-            changed |= apply(&mut app, &runner, a);
+            changed |= apply(&mut app, &runner, a, &mut found);
         }
         if app.quit {
             break;
         }
+        if app.contacts.seq != seq {
+            timings.search_sent(app.contacts.seq, arrived);
+        }
         if changed {
             screen.terminal.draw(|f| screens::draw(&app, f))?;
+            let drawn = std::time::Instant::now();
+            if key {
+                timings.key(arrived, drawn);
+            }
+            for seq in found {
+                timings.search_drawn(seq, drawn);
+            }
         }
     }
     drop(screen);
-    tracing::info!("shell closed");
+    tracing::info!("shell closed; {}", timings.summary());
     Ok(())
 }
 
 /// Updates the app; says whether the screen may have changed.
-fn apply(app: &mut App, runner: &Runner, action: Action) -> bool {
+fn apply(app: &mut App, runner: &Runner, action: Action, found: &mut Vec<u64>) -> bool {
+    if let Action::Found { seq, .. } = &action {
+        found.push(*seq);
+    }
     let unchanged_status = match &action {
         Action::Status(r) => status_same(&app.server, r),
         Action::Tick(_) => true,

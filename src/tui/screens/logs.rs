@@ -64,7 +64,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let logs = &app.logs;
     let title = format!(
-        "{}/logs/server.log{}",
+        "{}/log/server.log{}",
         app.home,
         if logs.follow {
             " (following)"

@@ -97,7 +97,7 @@ fn status_lines(app: &App) -> Vec<Line<'static>> {
         ServerView::Unreachable(why) => vec![
             Line::from(Span::styled("✗ not answering", t.bad())),
             Line::from(why.clone()),
-            Line::from(format!("Its log: {}/logs/server.log (Logs)", app.home)),
+            Line::from(format!("Its log: {}/log/server.log (Logs)", app.home)),
         ],
         ServerView::Running(s) => {
             let up = s.uptime_secs;
