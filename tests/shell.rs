@@ -231,3 +231,33 @@ fn sighup_and_a_closed_terminal_leave_no_process_and_a_sane_terminal() {
     t.run(&["kill-pane", "-t", "main:0"]);
     assert!(gone(pid), "the shell outlived its terminal");
 }
+
+#[test]
+fn a_hung_server_is_shown_as_such_and_the_shell_stays_responsive() {
+    let node = Node::new(&[]);
+    // Something holds the control socket and never answers.
+    let socket = node.home().join("run/sop.sock");
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+
+    let t = Tmux::new("hung");
+    open_shell(&t, &node);
+    let s = t.wait_for("not answering");
+    assert!(s.contains("hung?"), "{s}");
+    // Menus still answer at once while the server does not.
+    t.keys(&["j", "Enter"]);
+    t.wait_for("◆ Jobs");
+    t.keys(&["Escape"]);
+    t.wait_for("◆ Main menu");
+    let pid = t.child_pid().expect("the shell runs");
+    t.keys(&["q"]);
+    assert!(gone(pid), "the shell did not exit");
+    t.assert_sane();
+}

@@ -240,3 +240,33 @@ fn help_lists_the_keys_of_the_screen_from_its_table() {
     key(&mut app, KeyCode::Esc);
     assert!(app.popup.is_none());
 }
+
+#[test]
+fn without_colour_the_selection_is_still_visible() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::{Color, Modifier};
+    let mut app = app();
+    app.theme = super::theme::Theme { color: false };
+    key(&mut app, KeyCode::Down);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| super::screens::draw(&app, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let colours = buffer
+        .content()
+        .iter()
+        .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+        .count();
+    assert_eq!(colours, 0, "NO_COLOR: no colour at all");
+    // The selected entry, Subsystems, has the marker and is reversed.
+    let row = (0..24)
+        .find(|&y| {
+            let line: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+            line.contains("> Subsystems")
+        })
+        .expect("the selected entry is marked");
+    let x = (0..80)
+        .find(|&x| buffer[(x, row)].symbol() == "S")
+        .unwrap_or(0);
+    assert!(buffer[(x, row)].modifier.contains(Modifier::REVERSED));
+}
