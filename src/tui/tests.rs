@@ -270,3 +270,88 @@ fn without_colour_the_selection_is_still_visible() {
         .unwrap_or(0);
     assert!(buffer[(x, row)].modifier.contains(Modifier::REVERSED));
 }
+
+#[test]
+fn an_internal_contact_is_added_and_checked_before_saving() {
+    let mut app = app();
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.screen(), Screen::ContactForm);
+    // Nothing typed: refused, nothing saved.
+    assert!(ctrl(&mut app, 's').is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("needs a name"))
+    );
+    typing(&mut app, "Anna");
+    key(&mut app, KeyCode::Tab);
+    typing(&mut app, "Schmidt");
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typing(&mut app, "+49 30 1234, +49 30 5678");
+    key(&mut app, KeyCode::Tab);
+    typing(&mut app, "mobile");
+    assert!(ctrl(&mut app, 's').is_empty(), "a number without digits");
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("Mobile"))
+    );
+    ctrl(&mut app, 'u');
+    let effects = ctrl(&mut app, 's');
+    let [Effect::SaveContact(c)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        (c.given_name.as_str(), c.surname.as_str()),
+        ("Anna", "Schmidt")
+    );
+    assert_eq!(c.phones.len(), 2);
+    assert!(c.id.is_empty(), "a new contact");
+    assert_eq!(app.screen(), Screen::Contacts);
+}
+
+#[test]
+fn contacts_from_an_import_are_not_edited_here() {
+    use crate::directory::lookup::{Found, FoundEntry};
+    let mut app = app();
+    typing(&mut app, "c");
+    let effects = key(&mut app, KeyCode::Enter);
+    let Some(Effect::SearchInternal { seq, .. }) = effects.last().cloned() else {
+        panic!("a stopped server: the store is searched: {effects:?}");
+    };
+    let entry = |uid: &str| FoundEntry {
+        dn: format!("uid={uid},dc=phonebook,dc=local"),
+        attributes: vec![
+            ("uid".into(), vec![uid.into()]),
+            ("cn".into(), vec!["Bob".into()]),
+        ],
+    };
+    app.update(Action::Found {
+        seq,
+        result: Ok(Found {
+            matched: 2,
+            entries: vec![entry("external-x1"), entry("internal-7")],
+            micros: 5,
+        }),
+    });
+    assert!(key(&mut app, KeyCode::Char('e')).is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("at its source"))
+    );
+    key(&mut app, KeyCode::Down);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('e')),
+        vec![Effect::LoadContact("7".into())]
+    );
+    key(&mut app, KeyCode::Char('d'));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('y')),
+        vec![Effect::RemoveContact("7".into())]
+    );
+}
