@@ -149,7 +149,7 @@ pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
         Effect::Remove(id) => done(set_modules(&home, vec![id], false).await),
         Effect::Search { seq, filter } => Some(Action::Found {
             seq,
-            result: search(&home, &filter, 500).await,
+            result: search(&home, &filter, super::screens::contacts::LIMIT).await,
         }),
         Effect::PhoneSearch { seq, filter, limit } => Some(Action::PhoneFound {
             seq,
@@ -430,8 +430,18 @@ async fn search(
         filter: filter.to_string(),
         limit,
     };
+    let started = std::time::Instant::now();
     match control::call(&home.socket(), &request, SEARCH_TIMEOUT).await {
-        Ok(Reply::Found(found)) => Ok(found),
+        Ok(Reply::Found(found)) => {
+            tracing::debug!(
+                filter,
+                server_us = found.micros,
+                total_us = started.elapsed().as_micros() as u64,
+                matched = found.matched,
+                "search"
+            );
+            Ok(found)
+        }
         Ok(Reply::Error { message }) => Err(message),
         Ok(other) => Err(format!("unexpected reply: {other:?}")),
         Err(e) => Err(e.to_string()),

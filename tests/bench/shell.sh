@@ -34,7 +34,7 @@ wait_for() {
 key() { $tmux send-keys -t bench "$@"; sleep "${PAUSE:-0.12}"; }
 
 for run in 1 2 3; do
-    $tmux new-session -d -x 120 -y 40 -s bench "$sop --home $home"
+    $tmux new-session -d -x 120 -y 40 -s bench "SOP_LOG=${SOP_LOG:-info} $sop --home $home"
     wait_for "Main menu"
     if [ "$run" = 1 ]; then
         key c; key Enter
@@ -55,3 +55,7 @@ for run in 1 2 3; do
     for _ in $(seq 1 100); do $tmux has-session -t bench 2>/dev/null || break; sleep 0.05; done
 done
 grep 'shell closed' "$home/log/shell.log" | sed 's/.*shell closed; //'
+# With SOP_LOG=debug: the slowest searches, with the filter sent.
+grep -h 'total_us=' "$home/log/shell.log" 2>/dev/null \
+    | sed 's/.*filter=\(.*\) server_us=\([0-9]*\) total_us=\([0-9]*\) matched=\([0-9]*\).*/\3 us (server \2 us, \4 matched): \1/' \
+    | sort -n | tail -5 || true

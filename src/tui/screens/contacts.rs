@@ -17,8 +17,8 @@ use ratatui::widgets::Paragraph;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-/// Entries a search lists at most.
-pub const LIMIT: usize = 500;
+/// Entries a search lists at most: a few screens' worth; typing narrows.
+pub const LIMIT: usize = 200;
 
 /// Number kinds and the attributes they are served as.
 pub const PHONE_ATTRS: [(PhoneKind, &str, &str); 7] = [
