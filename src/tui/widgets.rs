@@ -48,7 +48,19 @@ pub fn header(app: &App, f: &mut Frame, area: Rect) {
     if let Some(b) = &app.busy {
         let secs = (app.now - b.since).num_seconds().max(0);
         second.push(Span::raw(" │ "));
-        second.push(Span::styled(format!("⟳ {} ({secs} s)", b.label), t.warn()));
+        let stage = app
+            .running()
+            .map(|s| &s.progress)
+            .filter(|p| !p.stage.is_empty())
+            .map(|p| match p.total {
+                0 => format!(": {} {}", p.stage, p.done),
+                total => format!(": {} {}%", p.stage, p.done * 100 / total),
+            })
+            .unwrap_or_default();
+        second.push(Span::styled(
+            format!("⟳ {}{stage} ({secs} s)", b.label),
+            t.warn(),
+        ));
     }
     let lines = vec![Line::from(spans), Line::from(second)];
     f.render_widget(Paragraph::new(lines), area);
