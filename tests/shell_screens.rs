@@ -287,3 +287,45 @@ fn help() {
     key(&mut app, KeyCode::Char('?'));
     snapshot("help", &app);
 }
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn phone_view() {
+    let mut app = at(&[Screen::Contacts, Screen::Phone]);
+    snapshot("phone_view_empty", &app);
+    type_text(&mut app, "schm");
+    let seq = app.phone.seq;
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(found()),
+    });
+    snapshot("phone_view_yealink", &app);
+    // Tab: the next model, which sends its own filter.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    let seq = app.phone.seq;
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(found()),
+    });
+    snapshot("phone_view_polycom", &app);
+}
+
+#[test]
+fn phone_setup() {
+    let mut app = at(&[Screen::PhoneSetup]);
+    // The address phones reach: fixed here, found from the network otherwise.
+    app.setup.host = Some("192.0.2.10".into());
+    snapshot("phone_setup_yealink", &app);
+    key(&mut app, KeyCode::Tab);
+    snapshot("phone_setup_snom", &app);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    snapshot("phone_setup_cisco", &app);
+}
