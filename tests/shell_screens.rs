@@ -329,3 +329,34 @@ fn phone_setup() {
     key(&mut app, KeyCode::BackTab);
     snapshot("phone_setup_cisco", &app);
 }
+
+#[test]
+fn menus() {
+    use sop::tui::app::Menu;
+    snapshot("advanced_menu", &at(&[Screen::Menu(Menu::Advanced)]));
+    snapshot("subsystems_menu", &at(&[Screen::Menu(Menu::Subsystems)]));
+}
+
+#[test]
+fn new_internal_contact() {
+    let mut app = at(&[Screen::Contacts]);
+    key(&mut app, KeyCode::Char('a'));
+    type_text(&mut app, "Anna");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Schmidt");
+    snapshot("contact_form", &app);
+}
+
+#[test]
+fn a_running_import_in_the_header_and_the_jobs() {
+    let mut s = status();
+    s.jobs[0].running = true;
+    s.progress = sop::ucm::ProgressState {
+        stage: "parsing".into(),
+        done: 61_200,
+        total: 100_000,
+    };
+    let mut app = at(&[Screen::Jobs]);
+    app.update(Action::Status(Ok(Some(Box::new(s)))));
+    snapshot("jobs_import_running", &app);
+}
