@@ -20,6 +20,24 @@ pub enum Placeholder {
     Value,
 }
 
+/// How a vendor's phones take their settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Syntax {
+    /// `ldap.host = ...` lines of a `.cfg` provisioning file.
+    YealinkCfg,
+    /// `<ldap_server perm="">` elements of a settings XML.
+    SnomXml,
+    /// Fields of the web interface.
+    GigasetWeb,
+    /// `dir.corp.*` attributes of a UC Software configuration file.
+    PolycomCfg,
+    /// P-values of a config template.
+    GrandstreamP,
+    /// `<LDAP_Server>` elements of a multiplatform phone's XML configuration.
+    CiscoXml,
+}
+
 /// One vendor's phones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Preset {
@@ -27,6 +45,11 @@ pub struct Preset {
     pub id: &'static str,
     pub vendor: &'static str,
     pub models: &'static str,
+    pub syntax: Syntax,
+    /// The phones can use StartTLS on the plain port.
+    pub starttls: bool,
+    /// The phones can use LDAPS.
+    pub ldaps: bool,
     pub placeholder: Placeholder,
     /// The filter for a name, in the vendor's syntax.
     pub name_filter: &'static str,
@@ -52,6 +75,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "yealink",
         vendor: "Yealink",
         models: "T3x, T4x, T5x",
+        syntax: Syntax::YealinkCfg,
+        starttls: true,
+        ldaps: true,
         placeholder: Placeholder::Percent,
         name_filter: NAME,
         number_filter: Some(NUMBER),
@@ -64,6 +90,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "snom",
         vendor: "Snom",
         models: "D3xx, D7xx, D8xx",
+        syntax: Syntax::SnomXml,
+        starttls: false,
+        ldaps: true,
         placeholder: Placeholder::Percent,
         name_filter: NAME,
         number_filter: Some(NUMBER),
@@ -76,6 +105,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "gigaset",
         vendor: "Gigaset",
         models: "N-series DECT, Maxwell",
+        syntax: Syntax::GigasetWeb,
+        starttls: false,
+        ldaps: true,
         placeholder: Placeholder::Percent,
         name_filter: NAME,
         number_filter: Some(NUMBER),
@@ -88,6 +120,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "polycom",
         vendor: "Polycom",
         models: "VVX, SoundPoint IP",
+        syntax: Syntax::PolycomCfg,
+        starttls: false,
+        ldaps: true,
         placeholder: Placeholder::Percent,
         name_filter: "(&(objectClass=person)(|(sn=%)(givenName=%)))",
         number_filter: None,
@@ -100,6 +135,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "grandstream",
         vendor: "Grandstream",
         models: "GXP, GRP, WP",
+        syntax: Syntax::GrandstreamP,
+        starttls: false,
+        ldaps: true,
         placeholder: Placeholder::Percent,
         name_filter: NAME,
         number_filter: Some(NUMBER),
@@ -112,6 +150,9 @@ pub const PRESETS: [Preset; 6] = [
         id: "cisco",
         vendor: "Cisco",
         models: "6800, 7800, 8800 multiplatform",
+        syntax: Syntax::CiscoXml,
+        starttls: false,
+        ldaps: false,
         placeholder: Placeholder::Value,
         name_filter: "(cn=$VALUE*)",
         number_filter: None,

@@ -1,7 +1,7 @@
 //! The settings to give each vendor's phones for this node: server, port, base DN,
 //! bind, TLS, filters and attributes, in the vendor's provisioning syntax.
 
-use super::{PRESETS, Preset};
+use super::{PRESETS, Preset, Syntax};
 use crate::config::{BindPolicy, Config};
 use crate::home::Home;
 use std::net::{IpAddr, SocketAddr};
@@ -80,37 +80,14 @@ pub enum Transport {
     Ldaps(u16),
 }
 
-/// What a vendor's phones can do with TLS.
-struct Tls {
-    starttls: bool,
-    ldaps: bool,
-}
-
-fn tls_of(preset: &Preset) -> Tls {
-    match preset.id {
-        "yealink" => Tls {
-            starttls: true,
-            ldaps: true,
-        },
-        "snom" | "polycom" | "grandstream" | "gigaset" => Tls {
-            starttls: false,
-            ldaps: true,
-        },
-        _ => Tls {
-            starttls: false,
-            ldaps: false,
-        },
-    }
-}
-
 /// The transport a phone should use, and a warning when it cannot use what the
 /// node requires.
-fn transport(node: &Node, tls: &Tls) -> (Transport, Option<String>) {
-    if let (Some(port), true) = (node.ldaps_port, tls.ldaps) {
+fn transport(node: &Node, phones: &Preset) -> (Transport, Option<String>) {
+    if let (Some(port), true) = (node.ldaps_port, phones.ldaps) {
         return (Transport::Ldaps(port), None);
     }
     match node.port {
-        Some(port) if node.starttls && tls.starttls => (Transport::StartTls(port), None),
+        Some(port) if node.starttls && phones.starttls => (Transport::StartTls(port), None),
         Some(port) if node.tls_required => (
             Transport::Plain(port),
             Some(
@@ -150,27 +127,27 @@ pub fn all(node: &Node) -> Vec<Snippet> {
 }
 
 pub fn snippet(preset: &'static Preset, node: &Node) -> Snippet {
-    let (transport, warning) = transport(node, &tls_of(preset));
+    let (transport, warning) = transport(node, preset);
     let mut notes: Vec<String> = warning.into_iter().collect();
     if let Some(file) = &node.password_file {
         notes.push(format!(
             "Replace PASSWORD with the bind password kept in {file} (not shown here)."
         ));
     }
-    let (target, lines) = match preset.id {
-        "yealink" => ("a .cfg provisioning file", yealink(preset, node, transport)),
-        "snom" => (
+    let (target, lines) = match preset.syntax {
+        Syntax::YealinkCfg => ("a .cfg provisioning file", yealink(preset, node, transport)),
+        Syntax::SnomXml => (
             "<phone-settings> of a settings XML",
             snom(preset, node, transport),
         ),
-        "gigaset" => {
+        Syntax::GigasetWeb => {
             notes.push(
                 "Gigaset: enter these in the web interface's LDAP directory settings.".into(),
             );
             ("its web interface", gigaset(preset, node, transport))
         }
-        "polycom" => ("a UC Software .cfg file", polycom(preset, node, transport)),
-        "grandstream" => {
+        Syntax::PolycomCfg => ("a UC Software .cfg file", polycom(preset, node, transport)),
+        Syntax::GrandstreamP => {
             if matches!(transport, Transport::Ldaps(_)) {
                 notes.push(
                     "Grandstream: set the LDAP connection mode to LDAPS in the web interface."
@@ -182,7 +159,7 @@ pub fn snippet(preset: &'static Preset, node: &Node) -> Snippet {
                 grandstream(preset, node, transport),
             )
         }
-        _ => ("an MPP XML configuration", cisco(preset, node, transport)),
+        Syntax::CiscoXml => ("an MPP XML configuration", cisco(preset, node, transport)),
     };
     if preset.number_filter.is_none() {
         notes.push(format!(
