@@ -43,6 +43,16 @@ fn ldapsearch_dns(node: &Node, filter: &str, size_limit: u64) -> Vec<String> {
     dns
 }
 
+/// What the phone shows of each entry.
+fn shows(answer: &serde_json::Value) -> Vec<String> {
+    answer["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["shows"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn dns(answer: &serde_json::Value) -> Vec<String> {
     let mut v: Vec<String> = answer["entries"]
         .as_array()
@@ -73,16 +83,10 @@ fn what_a_phone_shows_is_what_the_server_answers_it() {
     }
     // Letters find names by prefix on every model (Cisco's on cn only).
     for preset in PRESETS {
-        let answer = lookup(&node, &[preset, "ann"]);
-        let shows: Vec<&str> = answer["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["shows"].as_str().unwrap())
-            .collect();
+        let shown = shows(&lookup(&node, &[preset, "ann"]));
         assert!(
-            shows.iter().any(|s| s.contains("Andersson")),
-            "{preset}: {shows:?}"
+            shown.iter().any(|s| s.contains("Andersson")),
+            "{preset}: {shown:?}"
         );
     }
 }
@@ -94,13 +98,7 @@ fn an_incoming_call_finds_its_caller_exactly() {
     node.start();
     let answer = lookup(&node, &["yealink", "+49 30 1234 567", "--incoming"]);
     assert_eq!(answer["lookup"], "incoming-call");
-    let shows: Vec<&str> = answer["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["shows"].as_str().unwrap())
-        .collect();
-    assert_eq!(shows, vec!["Andreas Berg"]);
+    assert_eq!(shows(&answer), vec!["Andreas Berg"]);
     // A prefix of a number is not a caller.
     let none = lookup(&node, &["snom", "+49 30", "--incoming"]);
     assert_eq!(none["entries"].as_array().unwrap().len(), 0);

@@ -65,101 +65,77 @@ pub struct Preset {
     pub max_hits: usize,
 }
 
-const NAME: &str = "(|(cn=%)(sn=%)(givenName=%))";
-const NUMBER: &str = "(|(telephoneNumber=%)(mobile=%)(ipPhone=%)(homePhone=%))";
-const NAMES: &[&str] = &["cn", "sn", "givenName"];
-const NUMBERS: &[&str] = &["telephoneNumber", "mobile", "ipPhone", "homePhone"];
+/// What most phones do: `%` filters on names and numbers, LDAPS, 50 hits.
+const STANDARD: Preset = Preset {
+    id: "",
+    vendor: "",
+    models: "",
+    syntax: Syntax::YealinkCfg,
+    starttls: false,
+    ldaps: true,
+    placeholder: Placeholder::Percent,
+    name_filter: "(|(cn=%)(sn=%)(givenName=%))",
+    number_filter: Some("(|(telephoneNumber=%)(mobile=%)(ipPhone=%)(homePhone=%))"),
+    name_attributes: &["cn", "sn", "givenName"],
+    number_attributes: &["telephoneNumber", "mobile", "ipPhone", "homePhone"],
+    display: "%cn",
+    max_hits: 50,
+};
 
 pub const PRESETS: [Preset; 6] = [
     Preset {
         id: "yealink",
         vendor: "Yealink",
         models: "T3x, T4x, T5x",
-        syntax: Syntax::YealinkCfg,
         starttls: true,
-        ldaps: true,
-        placeholder: Placeholder::Percent,
-        name_filter: NAME,
-        number_filter: Some(NUMBER),
-        name_attributes: NAMES,
-        number_attributes: NUMBERS,
-        display: "%cn",
-        max_hits: 50,
+        ..STANDARD
     },
     Preset {
         id: "snom",
         vendor: "Snom",
         models: "D3xx, D7xx, D8xx",
         syntax: Syntax::SnomXml,
-        starttls: false,
-        ldaps: true,
-        placeholder: Placeholder::Percent,
-        name_filter: NAME,
-        number_filter: Some(NUMBER),
-        name_attributes: NAMES,
-        number_attributes: NUMBERS,
-        display: "%cn",
-        max_hits: 50,
+        ..STANDARD
     },
     Preset {
         id: "gigaset",
         vendor: "Gigaset",
         models: "N-series DECT, Maxwell",
         syntax: Syntax::GigasetWeb,
-        starttls: false,
-        ldaps: true,
-        placeholder: Placeholder::Percent,
-        name_filter: NAME,
-        number_filter: Some(NUMBER),
-        name_attributes: NAMES,
-        number_attributes: NUMBERS,
-        display: "%cn",
-        max_hits: 50,
+        ..STANDARD
     },
     Preset {
         id: "polycom",
         vendor: "Polycom",
         models: "VVX, SoundPoint IP",
         syntax: Syntax::PolycomCfg,
-        starttls: false,
-        ldaps: true,
-        placeholder: Placeholder::Percent,
         name_filter: "(&(objectClass=person)(|(sn=%)(givenName=%)))",
         number_filter: None,
         name_attributes: &["sn", "givenName"],
         number_attributes: &["telephoneNumber", "mobile"],
         display: "%sn, %givenName",
         max_hits: 32,
+        ..STANDARD
     },
     Preset {
         id: "grandstream",
         vendor: "Grandstream",
         models: "GXP, GRP, WP",
         syntax: Syntax::GrandstreamP,
-        starttls: false,
-        ldaps: true,
-        placeholder: Placeholder::Percent,
-        name_filter: NAME,
-        number_filter: Some(NUMBER),
-        name_attributes: NAMES,
-        number_attributes: NUMBERS,
-        display: "%cn",
-        max_hits: 50,
+        ..STANDARD
     },
     Preset {
         id: "cisco",
         vendor: "Cisco",
         models: "6800, 7800, 8800 multiplatform",
         syntax: Syntax::CiscoXml,
-        starttls: false,
         ldaps: false,
         placeholder: Placeholder::Value,
         name_filter: "(cn=$VALUE*)",
         number_filter: None,
         name_attributes: &["cn"],
         number_attributes: &["telephoneNumber", "mobile"],
-        display: "%cn",
-        max_hits: 50,
+        ..STANDARD
     },
 ];
 
