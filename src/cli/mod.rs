@@ -2,6 +2,7 @@
 //! everything can be scripted and tested.
 
 mod bench;
+mod cluster;
 mod config;
 mod contacts;
 mod jobs;
@@ -59,6 +60,10 @@ pub enum Command {
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Cluster Replication: push imported contacts to the other nodes over SSH, and
+    /// show each node's state
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Generate a test phone book, or load a server like phones do
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -334,6 +339,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Contacts(c) => contacts::run(&home, c),
         Command::Ucm(c) => ucm::run(&home, c),
         Command::Jobs(c) => jobs::run(&home, c),
+        Command::Cluster(c) => cluster::run(&home, c),
     }
 }
 
