@@ -404,3 +404,38 @@ fn a_push_during_a_merge_on_the_node_loses_nothing() {
         .unwrap();
     assert_eq!(served, internal + 30);
 }
+
+#[test]
+fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[
+        ("modules.installed", MODULES),
+        ("cluster.push_after_import", "true"),
+    ]);
+    let b = receiver("sop-b");
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    let path = a.home().join("external.csv");
+    std::fs::write(&path, external_csv("3", 25)).unwrap();
+    a.sop(&[
+        "ucm",
+        "set",
+        "--url",
+        path.to_str().unwrap(),
+        "--cron",
+        "* * * * * *",
+    ])
+    .success();
+    a.start();
+    let started = Instant::now();
+    while count(&b, "(givenName=Ext3)") < 25 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the import was not pushed: {}",
+            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
+    assert_eq!(nodes[0]["last_push"]["ok"], true, "{nodes}");
+}
