@@ -88,7 +88,8 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     let current = state::external(home).ok().flatten();
     if current.is_some_and(|c| c.hash == header.hash) {
         let _ = std::fs::remove_file(&tmp);
-        return Ok(if merged_hash(home) == header.hash {
+        let merged = merged_hash(home) == header.hash;
+        return Ok(if merged || !config.cluster.merge_on_receive {
             None
         } else {
             // Stored before, but its merge did not finish: merge again.

@@ -225,7 +225,7 @@ pub fn failure(node: &NodeSpec, code: Option<i32>, stderr: &str) -> Failure {
             code.unwrap_or(-1)
         )
     } else {
-        last.trim_start_matches("Error: ").to_string()
+        last.trim_start_matches("sop: ").to_string()
     };
     let fix = (message.contains("sop module install cluster"))
         .then(|| format!("ssh {} sop module install cluster", node.destination()));
@@ -298,7 +298,7 @@ mod tests {
         let f = failure(
             &node(),
             Some(1),
-            "Error: the snapshot is damaged in transit (x); nothing was stored\n",
+            "sop: the snapshot is damaged in transit (x); nothing was stored\n",
         );
         assert_eq!(
             f.message,
