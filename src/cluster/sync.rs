@@ -49,7 +49,7 @@ impl Sync {
             Sync::Behind => "behind",
             Sync::Ahead => "ahead",
             Sync::Diverged => "diverged",
-            Sync::Unknown => "unknown",
+            Sync::Unknown => "unreachable",
         }
     }
 }
