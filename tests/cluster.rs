@@ -439,3 +439,22 @@ fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
     let nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
     assert_eq!(nodes[0]["last_push"]["ok"], true, "{nodes}");
 }
+
+#[test]
+fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[("modules.installed", MODULES)]);
+    let book = a
+        .sop(&["bench", "phonebook", "--count", "20000"])
+        .success()
+        .stdout();
+    import(&a, &book);
+    let bare = Node::new(&[]);
+    sop(&a, &sshd.add_args("bare", &bare, "client_key")).success();
+    let run = a.sop(&["cluster", "push", "bare"]);
+    // Refused before the node read the snapshot: the pusher is told why, not killed.
+    assert_eq!(run.code(), 1, "{}{}", run.stdout(), run.stderr());
+    let out = run.stdout();
+    assert!(out.contains("bare: FAILED"), "{out}");
+    assert!(out.contains("sop module install cluster"), "{out}");
+}

@@ -43,6 +43,9 @@ pub async fn run(
     input: Option<std::sync::Arc<Vec<u8>>>,
 ) -> Result<Vec<u8>, Failure> {
     use tokio::io::AsyncWriteExt;
+    // A node that refuses before reading closes the pipe: that must be an error
+    // on the write (ignored; its message says why), not SIGPIPE ending this process.
+    let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe());
     let spawned = tokio::process::Command::new("ssh")
         .args(args(node, connect_timeout, verb))
         .stdin(if input.is_some() {
