@@ -156,9 +156,12 @@ fn nodes(home: &Home, config: &Config, json: bool) -> Result<i32> {
     }
     for n in &config.cluster.nodes {
         let port = n.port.map(|p| format!(":{p}")).unwrap_or_default();
-        let home = n.home.as_deref().unwrap_or("(its default home)");
+        let home = match &n.home {
+            Some(h) => format!("--home {h}"),
+            None => "(the node's default home)".to_string(),
+        };
         println!(
-            "{:<16} {}{port}  {} --home {home}",
+            "{:<16} {}{port}  {} {home}",
             n.name,
             n.destination(),
             n.sop_path

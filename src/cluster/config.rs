@@ -147,7 +147,13 @@ fn node(i: usize, t: &toml::Table) -> Result<NodeSpec, Refused> {
         .keys()
         .find(|k| !NODE_KEYS.split(", ").any(|n| n == k.as_str()))
     {
-        return Err(refused(i, k, "…", &format!("one of the keys {NODE_KEYS}")));
+        let value = t.get(k).map(ToString::to_string).unwrap_or_default();
+        return Err(refused(
+            i,
+            k,
+            value,
+            &format!("a known key (a typo?): {NODE_KEYS}"),
+        ));
     }
     let string = |key: &str, required: bool| -> Result<Option<String>, Refused> {
         match t.get(key) {
