@@ -374,7 +374,7 @@ fn a_push_during_a_merge_on_the_node_loses_nothing() {
     let b = receiver("sop-b");
     // Enough internal contacts that a merge takes a while.
     let book = b
-        .sop(&["bench", "phonebook", "--count", "20000"])
+        .sop(&["bench", "phonebook", "--count", "8000"])
         .success()
         .stdout();
     let path = b.home().join("internal.csv");
