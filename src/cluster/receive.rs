@@ -96,13 +96,15 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
             Some(header.hash)
         });
     }
-    std::fs::rename(&tmp, &path).wrap_err_with(|| {
+    if let Err(e) = std::fs::rename(&tmp, &path) {
         let _ = std::fs::remove_file(&tmp);
-        format!(
-            "cannot replace {}; the node keeps what it had",
-            path.display()
-        )
-    })?;
+        return Err(e).wrap_err_with(|| {
+            format!(
+                "cannot replace {}; the node keeps what it had",
+                path.display()
+            )
+        });
+    }
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
