@@ -250,3 +250,42 @@ pub async fn after_import(home: &Home, config: &Config) {
         Err(e) => tracing::error!("push after the import failed: {e:#}"),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(ok: bool) -> PushRecord {
+        PushRecord {
+            at: 0,
+            ok,
+            hash: String::new(),
+            count: 0,
+            millis: 0,
+            message: String::new(),
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn selection_of_nodes() {
+        let mut config = Config::defaults();
+        let names = |v: Vec<NodeSpec>| v.into_iter().map(|n| n.name).collect::<Vec<_>>();
+        assert!(select(&config, &[], true, false, &Records::new()).is_err());
+        config.cluster.nodes = ["b", "c", "d"]
+            .iter()
+            .map(|n| NodeSpec::new(n, "h"))
+            .collect();
+        let records: Records = [("b".into(), record(true)), ("c".into(), record(false))].into();
+        let all = select(&config, &[], true, false, &records).unwrap();
+        assert_eq!(names(all), ["b", "c", "d"]);
+        let failed = select(&config, &[], false, true, &records).unwrap();
+        assert_eq!(names(failed), ["c"]);
+        let named = select(&config, &["d".into(), "b".into()], false, false, &records).unwrap();
+        assert_eq!(names(named), ["d", "b"]);
+        let e = select(&config, &["x".into()], false, false, &records).unwrap_err();
+        assert!(e.contains("b, c, d"), "{e}");
+        assert!(select(&config, &[], false, false, &records).is_err());
+    }
+}

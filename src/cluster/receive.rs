@@ -208,3 +208,53 @@ async fn merge(
         format!("merged into generation {generation}"),
     ))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::contacts::Contact;
+    use crate::store::snapshot::SnapshotMeta;
+
+    fn contacts(n: usize) -> Vec<Contact> {
+        (0..n)
+            .map(|i| Contact {
+                id: format!("x{i}"),
+                display_name: format!("Person {i}"),
+                ..Contact::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_must_be_what_its_header_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ext.snap");
+        let meta = SnapshotMeta {
+            source: EXTERNAL.into(),
+            origin: "a".into(),
+            ..SnapshotMeta::default()
+        };
+        let meta = snapshot::write(&path, meta, &contacts(3)).unwrap();
+        let header = wire::Header::of(&meta, "a", 0);
+        check(&path, &header).unwrap();
+        let mut other = header.clone();
+        other.hash = snapshot::content_hash(&contacts(2));
+        let e = check(&path, &other).unwrap_err().to_string();
+        assert!(e.contains("do not match its content hash"), "{e}");
+        let mut more = header.clone();
+        more.count = 4;
+        let e = check(&path, &more).unwrap_err().to_string();
+        assert!(e.contains("4 contacts announced, 3 received"), "{e}");
+        // Another source's snapshot is not external contacts.
+        let meta = SnapshotMeta {
+            source: "ldap".into(),
+            ..SnapshotMeta::default()
+        };
+        let meta = snapshot::write(&path, meta, &contacts(3)).unwrap();
+        let e = check(&path, &wire::Header::of(&meta, "a", 0))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nothing was stored"), "{e}");
+    }
+}
