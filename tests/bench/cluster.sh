@@ -6,12 +6,17 @@
 # Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
 #
 # usage: tests/bench/cluster.sh [COUNT]        (default: 100000)
+#        SOP_BIN=path/to/sop tests/bench/cluster.sh [COUNT]   (that binary, no build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 n=${1:-100000}
-cargo build --release --quiet
-sop=${CARGO_TARGET_DIR:-$PWD/target}/release/sop
+if [ -n "${SOP_BIN:-}" ]; then
+    sop=$SOP_BIN
+else
+    cargo build --release --quiet
+    sop=${CARGO_TARGET_DIR:-$PWD/target}/release/sop
+fi
 work=$(mktemp -d)
 sshd_pid=""
 cleanup() {
