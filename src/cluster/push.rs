@@ -27,13 +27,18 @@ pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
     let path = snapshot_path(home);
     // Read under the import's lock: the file is not replaced meanwhile.
     let lock = crate::ucm::lock_sources(home)?;
-    let meta = snapshot::read_with(&path, |_| (), |_, _| ())?
-        .map(|(m, ())| m)
-        .ok_or_else(|| {
-            eyre!("this node has no imported external contacts to push: import them first (sop ucm import)")
-        })?;
+    let meta = snapshot::read_meta(&path)?.ok_or_else(|| {
+        eyre!("this node has no imported external contacts to push: import them first (sop ucm import)")
+    })?;
     let bytes = std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
     drop(lock);
+    // Its checksum here; each node checks its contacts against its hash.
+    if crate::store::codec::checked_body(&bytes).is_none() {
+        return Err(eyre!(
+            "{} is damaged (checksum mismatch); import again to replace it (sop ucm import --force)",
+            path.display()
+        ));
+    }
     let header = wire::Header::of(&meta, &config.node.name, bytes.len() as u64);
     let encoded = wire::encode(&header, &bytes).wrap_err("cannot compress the snapshot")?;
     Ok(Payload {

@@ -39,11 +39,12 @@ pub struct LdapCheck {
     pub message: String,
 }
 
-/// This node's external snapshot, checked whole; Err says why it is unreadable.
+/// What this node's external snapshot says of itself (its contacts are checked
+/// when they are merged); Err says why it is unreadable.
 pub fn external(home: &Home) -> Result<Option<SnapshotId>, String> {
     let path = crate::ucm::import::snapshot_path(home);
-    crate::store::snapshot::read_with(&path, |_| (), |_, _| ())
-        .map(|r| r.map(|(m, ())| SnapshotId::from(&m)))
+    crate::store::snapshot::read_meta(&path)
+        .map(|r| r.map(|m| SnapshotId::from(&m)))
         .map_err(|e| e.to_string())
 }
 
