@@ -360,3 +360,111 @@ fn a_running_import_in_the_header_and_the_jobs() {
     app.update(Action::Status(Ok(Some(Box::new(s)))));
     snapshot("jobs_import_running", &app);
 }
+
+fn cluster_status() -> sop::cluster::status::ClusterStatus {
+    use sop::cluster::records::PushRecord;
+    use sop::cluster::state::{LdapCheck, NodeState};
+    use sop::cluster::status::{ClusterStatus, NodeStatus};
+    use sop::cluster::sync::{SnapshotId, Sync};
+    let ours = SnapshotId {
+        hash: "3f2a9c0d51e7b8a4".repeat(4),
+        count: 12_400,
+        origin: "sop1".into(),
+        created: 1_795_298_402,
+    };
+    let older = SnapshotId {
+        hash: "9b1c4e77a0d2f615".repeat(4),
+        created: 1_795_212_001,
+        ..ours.clone()
+    };
+    let state = |node: &str, external: &SnapshotId, contacts: usize| NodeState {
+        node: node.into(),
+        version: "0.1.0".into(),
+        server_running: true,
+        generation: Some(9),
+        contacts: Some(contacts),
+        external: Some(external.clone()),
+        ldap: LdapCheck {
+            address: Some("127.0.0.1:389".into()),
+            answered: true,
+            message: "a search answered (result code 4, 1 entry)".into(),
+        },
+        problems: vec![],
+    };
+    let push = |ok: bool, message: &str, fix: Option<&str>| PushRecord {
+        at: 1_795_298_500,
+        ok,
+        hash: ours.hash.clone(),
+        count: ours.count,
+        millis: 1_200,
+        message: message.into(),
+        fix: fix.map(str::to_string),
+    };
+    ClusterStatus {
+        node: "sop1".into(),
+        external: Some(ours.clone()),
+        nodes: vec![
+            NodeStatus {
+                name: "sop2".into(),
+                host: "192.0.2.11".into(),
+                reachable: true,
+                error: None,
+                fix: None,
+                state: Some(state("sop2", &ours, 12_480)),
+                sync: Sync::InSync,
+                last_push: Some(push(true, "stored, merged into generation 9", None)),
+            },
+            NodeStatus {
+                name: "sop3".into(),
+                host: "192.0.2.12".into(),
+                reachable: true,
+                error: None,
+                fix: None,
+                state: Some(state("sop3", &older, 12_470)),
+                sync: Sync::Behind,
+                last_push: None,
+            },
+            NodeStatus {
+                name: "sop4".into(),
+                host: "192.0.2.13".into(),
+                reachable: false,
+                error: Some("sop@192.0.2.13 refused the key (Permission denied)".into()),
+                fix: Some("ssh-copy-id sop@192.0.2.13".into()),
+                state: None,
+                sync: Sync::Unknown,
+                last_push: Some(push(
+                    false,
+                    "sop@192.0.2.13 refused the key (Permission denied)",
+                    Some("ssh-copy-id sop@192.0.2.13"),
+                )),
+            },
+        ],
+    }
+}
+
+#[test]
+fn cluster() {
+    let mut config = Config::defaults();
+    config.modules.insert("cluster".into());
+    let mut app = App::new("/var/lib/sop".into(), Ok(config), now());
+    app.update(Action::Status(Ok(Some(Box::new(status())))));
+    app.push(Screen::Cluster);
+    app.update(Action::Cluster(Ok(Box::new(cluster_status()))));
+    snapshot("cluster", &app);
+    // Push to all, confirmed: each node's progress.
+    key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('y'));
+    app.update(Action::ClusterProgress {
+        node: "sop2".into(),
+        text: "ok in 1.2 s".into(),
+    });
+    app.update(Action::ClusterProgress {
+        node: "sop3".into(),
+        text: "pushing...".into(),
+    });
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    snapshot("cluster_pushing", &app);
+    key(&mut app, KeyCode::Enter);
+    snapshot("cluster_node_detail", &app);
+}

@@ -2,6 +2,7 @@
 //! everything can be scripted and tested.
 
 mod bench;
+mod cluster;
 mod config;
 mod contacts;
 mod jobs;
@@ -63,6 +64,10 @@ pub enum Command {
     /// Desk phones: presets, the settings to give them, a lookup as they send it
     #[command(subcommand)]
     Phones(PhonesCommand),
+    /// Cluster Replication: push imported contacts to the other nodes over SSH, and
+    /// show each node's state
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Generate a test phone book, or load a server like phones do
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -363,6 +368,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ucm(c) => ucm::run(&home, c),
         Command::Jobs(c) => jobs::run(&home, c),
         Command::Phones(c) => phones::run(&home, c),
+        Command::Cluster(c) => cluster::run(&home, c),
     }
 }
 

@@ -29,6 +29,7 @@ pub struct Config {
     pub ucm: UcmConfig,
     pub ldap: LdapConfig,
     pub numbers: NumberRules,
+    pub cluster: crate::cluster::config::ClusterConfig,
 }
 
 /// `[ucm]`: where external contacts come from, when they are imported and merged.
@@ -279,15 +280,36 @@ impl Reader<'_> {
             max_size_bytes: self.int("ucm.max_size_mib", 1, 65536)? << 20,
             fetch_timeout: Duration::from_secs(self.int("ucm.fetch_timeout", 1, 86400)?),
         };
+        let cluster = self.cluster()?;
         Ok(Config {
             ucm,
             modules,
             node,
             ldap,
+            cluster,
             numbers: NumberRules {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
                 trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
             },
+        })
+    }
+
+    fn cluster(&self) -> Result<crate::cluster::config::ClusterConfig, ConfigError> {
+        let nodes = crate::cluster::config::nodes(self.value("cluster.nodes")).map_err(
+            |(key, value, accepted)| ConfigError::Value {
+                file: self.file.to_string(),
+                key,
+                value,
+                accepted,
+            },
+        )?;
+        Ok(crate::cluster::config::ClusterConfig {
+            nodes,
+            push_after_import: self.boolean("cluster.push_after_import")?,
+            merge_on_receive: self.boolean("cluster.merge_on_receive")?,
+            parallel: self.int("cluster.parallel", 1, 64)? as usize,
+            connect_timeout: Duration::from_secs(self.int("cluster.connect_timeout", 1, 600)?),
+            timeout: Duration::from_secs(self.int("cluster.timeout", 1, 86400)?),
         })
     }
 

@@ -194,10 +194,15 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
     while let Some(k) = kind {
         tracing::info!(job = k.as_str(), "scheduled job starts");
         let outcome = match k {
-            JobKind::Import => server
-                .import(ImportOptions::default())
-                .await
-                .map(|(_, r)| format!("{r:?}")),
+            JobKind::Import => {
+                let done = server.import(ImportOptions::default()).await;
+                if let Ok((_, r)) = &done {
+                    if r.held.is_none() && !r.unchanged {
+                        push_after_import(&server).await;
+                    }
+                }
+                done.map(|(_, r)| format!("{r:?}"))
+            }
             JobKind::Merge => server
                 .merge()
                 .await
@@ -209,6 +214,14 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
         }
         kind = server.scheduler.lock().ok().and_then(|mut s| s.finished(k));
     }
+}
+
+/// Pushes a new import to the cluster's nodes in the background, when
+/// `[cluster] push_after_import` says so.
+async fn push_after_import(server: &Server) {
+    let config = server.state.lock().await.config.clone();
+    let home = server.home.clone();
+    tokio::spawn(async move { crate::cluster::push::after_import(&home, &config).await });
 }
 
 /// Builds the directory from the generation the store points to.

@@ -157,6 +157,38 @@ pub fn read_with<T>(
     Ok(Some((meta, into)))
 }
 
+/// Reads only what a snapshot says of itself, not its contacts, and without
+/// checking them (a quick look, for status views); `None` when there is none.
+pub fn read_meta(path: &Path) -> Result<Option<SnapshotMeta>, SnapshotError> {
+    use std::io::Read;
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    let damaged = |reason: &str| SnapshotError::Damaged {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    let mut head = [0u8; MAGIC.len() + 4];
+    file.read_exact(&mut head)
+        .map_err(|_| damaged("not a snapshot file"))?;
+    let (magic, len) = head.split_at(MAGIC.len());
+    if magic != MAGIC {
+        return Err(damaged("not a snapshot file"));
+    }
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    if len > 1 << 20 {
+        return Err(damaged("unreadable header"));
+    }
+    let mut json = vec![0u8; len];
+    file.read_exact(&mut json)
+        .map_err(|_| damaged("unreadable header"))?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|_| damaged("unreadable header"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -186,6 +218,7 @@ mod tests {
         let written = write(&path, meta, &contacts).unwrap();
         assert_eq!(written.count, 1);
         assert_eq!(written.hash.len(), 64);
+        assert_eq!(read_meta(&path).unwrap().unwrap(), written);
         let (m, c) = read(&path).unwrap().unwrap();
         assert_eq!((m, c), (written.clone(), contacts.clone()));
         let mut other = contacts.clone();

@@ -5,7 +5,7 @@
 use super::effect::Effect;
 use super::keys::{self, Binding, Cmd};
 use super::screens::{
-    checklist, contacts, jobs, logs, modules, phone, phone_setup, server, ucm_form,
+    checklist, cluster, contacts, jobs, logs, modules, phone, phone_setup, server, ucm_form,
 };
 use super::theme::Theme;
 use crate::config::Config;
@@ -30,6 +30,7 @@ pub enum Screen {
     JobDetail,
     PhoneSetup,
     Checklist,
+    Cluster,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,7 @@ impl Menu {
                 ("Jobs", Screen::Jobs),
                 ("Phone setup", Screen::PhoneSetup),
                 ("Setup checklist", Screen::Checklist),
+                ("Cluster", Screen::Cluster),
             ],
             Menu::Advanced => &[("Module Configuration", Screen::Modules)],
             Menu::Subsystems => &[("Application Server", Screen::Server)],
@@ -78,6 +80,7 @@ impl Screen {
             Screen::JobDetail => "Job",
             Screen::PhoneSetup => "Phone setup",
             Screen::Checklist => "Setup checklist",
+            Screen::Cluster => "Cluster",
         }
     }
 
@@ -97,6 +100,7 @@ impl Screen {
             Screen::JobDetail => vec![keys::JOB_DETAIL, keys::LIST],
             Screen::PhoneSetup => vec![keys::SETUP, keys::LIST],
             Screen::Checklist => vec![keys::CHECKLIST, keys::LIST],
+            Screen::Cluster => vec![keys::CLUSTER, keys::LIST],
         };
         t.push(keys::CANCEL);
         t.push(keys::GLOBAL);
@@ -187,6 +191,13 @@ pub enum Action {
     ContactLoaded(Result<crate::contacts::Contact, String>),
     /// The UCM form was saved (or refused with the reason).
     Saved(Result<String, String>),
+    /// The cluster's nodes checked.
+    Cluster(Result<Box<crate::cluster::status::ClusterStatus>, String>),
+    /// A node's progress in the running push.
+    ClusterProgress {
+        node: String,
+        text: String,
+    },
     /// SIGHUP, SIGTERM: leave now.
     Quit,
 }
@@ -213,6 +224,7 @@ pub struct App {
     pub jobs: jobs::State,
     pub setup: phone_setup::State,
     pub checklist_sel: usize,
+    pub cluster: cluster::State,
     pub quit: bool,
 }
 
@@ -243,6 +255,7 @@ impl App {
             jobs: jobs::State::default(),
             setup: phone_setup::State::default(),
             checklist_sel: 0,
+            cluster: cluster::State::default(),
             quit: false,
         }
     }
@@ -342,6 +355,7 @@ impl App {
         match screen {
             Screen::Jobs => vec![Effect::LoadJobs],
             Screen::Server => vec![Effect::Status],
+            Screen::Cluster => self.cluster.check(),
             Screen::Logs => {
                 self.logs = logs::State {
                     follow: true,
@@ -429,6 +443,9 @@ impl App {
                         from: Some(self.logs.offset),
                     });
                 }
+                if self.screen() == Screen::Cluster {
+                    out.extend(self.cluster.tick(now));
+                }
                 out
             }
             Action::Status(r) => {
@@ -484,7 +501,18 @@ impl App {
                 if self.screen() == Screen::Contacts {
                     out.extend(self.contacts.search_effect(self.running().is_some()));
                 }
+                if self.screen() == Screen::Cluster {
+                    out.extend(self.cluster.check());
+                }
                 out
+            }
+            Action::Cluster(r) => {
+                self.cluster.loaded(r, self.now);
+                vec![]
+            }
+            Action::ClusterProgress { node, text } => {
+                self.cluster.progress.insert(node, text);
+                vec![]
             }
             Action::ContactLoaded(r) => {
                 contacts::loaded(self, r);
@@ -594,6 +622,7 @@ impl App {
             Screen::PhoneSetup => Some(&mut self.setup.scroll),
             Screen::JobDetail => Some(&mut self.jobs.error_scroll),
             Screen::Logs => Some(&mut self.logs.scroll),
+            Screen::Cluster => Some(&mut self.cluster.sel),
             _ => None,
         }
     }
@@ -605,6 +634,7 @@ impl App {
             Screen::PhoneSetup => phone_setup::line_count(self),
             Screen::JobDetail => self.jobs.errors.len(),
             Screen::Logs => self.logs.lines.len(),
+            Screen::Cluster => self.cluster.nodes().len(),
             s => self.row_labels(s).len(),
         }
     }
@@ -718,6 +748,7 @@ impl App {
             Screen::Jobs | Screen::JobDetail => jobs::command(self, screen, cmd),
             Screen::PhoneSetup => phone_setup::command(self, cmd),
             Screen::Checklist => checklist::command(self, cmd),
+            Screen::Cluster => cluster::command(self, cmd),
             Screen::Menu(_) => vec![],
         }
     }
@@ -753,6 +784,9 @@ impl App {
                 vec![]
             }
             e => {
+                if let Effect::ClusterPush { nodes } = &e {
+                    cluster::started(self, nodes);
+                }
                 let label = e.label();
                 let cancellable = e.cancellable();
                 self.begin(&label, cancellable, e)

@@ -69,6 +69,12 @@ pub enum Effect {
     /// Save an internal contact (a new one when its id is empty), then merge.
     SaveContact(Contact),
     RemoveContact(String),
+    /// Check every node of the cluster.
+    ClusterStatus,
+    /// Push this node's external contacts to these nodes.
+    ClusterPush {
+        nodes: Vec<String>,
+    },
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
@@ -92,6 +98,7 @@ impl Effect {
             Effect::Remove(id) => format!("Removing {id}"),
             Effect::SaveContact(_) => "Saving the contact".into(),
             Effect::RemoveContact(_) => "Removing the contact".into(),
+            Effect::ClusterPush { nodes } => format!("Pushing to {}", nodes.join(", ")),
             other => format!("{other:?}"),
         }
     }
@@ -103,10 +110,16 @@ impl Effect {
 }
 
 /// Performs one effect; `None` when there is nothing to report.
-pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
+pub async fn perform(
+    home: Home,
+    effect: Effect,
+    tx: &tokio::sync::mpsc::UnboundedSender<Action>,
+) -> Option<Action> {
     let done = |r: Result<String, String>| Some(Action::Done { result: r });
     match effect {
         Effect::Status => Some(Action::Status(status(&home).await)),
+        Effect::ClusterStatus => Some(Action::Cluster(cluster_status(&home).await)),
+        Effect::ClusterPush { nodes } => done(cluster_push(&home, nodes, tx).await),
         Effect::LoadConfig => Some(Action::Config(
             Config::load(&home.config_file())
                 .map(Box::new)
@@ -526,4 +539,67 @@ async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
     publish(home)
         .await
         .map(|m| format!("contact {shown} removed; {m}"))
+}
+
+/// The config, when Cluster Replication is installed.
+fn cluster_config(home: &Home) -> Result<Config, String> {
+    let config = Config::load(&home.config_file()).map_err(|e| e.to_string())?;
+    if !config.modules.contains(crate::cluster::MODULE) {
+        return Err("Cluster Replication is not installed: install cluster in Advanced > Module Configuration (sop module install cluster)".to_string());
+    }
+    Ok(config)
+}
+
+async fn cluster_status(home: &Home) -> Result<Box<crate::cluster::status::ClusterStatus>, String> {
+    let config = cluster_config(home)?;
+    let nodes = config.cluster.nodes.clone();
+    Ok(Box::new(
+        crate::cluster::status::status(home, &config, &nodes).await,
+    ))
+}
+
+/// Pushes to `names`; each node's progress goes to the screen as it happens.
+async fn cluster_push(
+    home: &Home,
+    names: Vec<String>,
+    tx: &tokio::sync::mpsc::UnboundedSender<Action>,
+) -> Result<String, String> {
+    use crate::cluster::push::{self, Event};
+    let config = cluster_config(home)?;
+    let nodes = push::select(&config, &names, false, false, &Default::default())?;
+    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let to_screen = tx.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(event) = heard.recv().await {
+            let (node, text) = match event {
+                Event::Started { node } => (node, "pushing...".to_string()),
+                Event::Finished(o) if o.record.ok => (
+                    o.node.clone(),
+                    format!("ok in {:.1} s", o.record.millis as f64 / 1000.0),
+                ),
+                Event::Finished(o) => (o.node.clone(), "FAILED (Enter: why)".to_string()),
+            };
+            let _ = to_screen.send(Action::ClusterProgress { node, text });
+        }
+    });
+    let outcomes = push::push_and_record(home, &config, nodes, Some(events))
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let _ = forward.await;
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.record.ok)
+        .map(|o| o.node.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(format!(
+            "pushed to {} node(s); each serves it",
+            outcomes.len()
+        ))
+    } else {
+        Err(format!(
+            "the push to {} failed; Enter on a node shows why, r retries",
+            failed.join(", ")
+        ))
+    }
 }

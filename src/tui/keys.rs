@@ -40,6 +40,10 @@ pub enum Cmd {
     Incoming,
     // Jobs and popups
     CancelJob,
+    // Cluster
+    PushSelected,
+    PushAll,
+    RetryFailed,
     Yes,
     No,
     Follow,
@@ -217,6 +221,14 @@ pub const JOBS: &[Binding] = &[
     bind(&[Code(KeyCode::Enter)], "Enter errors", Cmd::Open),
     bind(&[Char('c')], "c cancel running", Cmd::CancelJob),
     bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
+];
+
+pub const CLUSTER: &[Binding] = &[
+    bind(&[Code(KeyCode::Enter)], "Enter details", Cmd::Open),
+    bind(&[Char('p')], "p push to selected", Cmd::PushSelected),
+    bind(&[Char('a')], "a push to all", Cmd::PushAll),
+    bind(&[Char('r')], "r retry failed", Cmd::RetryFailed),
+    bind(&[Ctrl('r')], "^R check now", Cmd::Refresh),
 ];
 
 pub const JOB_DETAIL: &[Binding] = &[bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh)];

@@ -237,7 +237,7 @@ impl Runner {
         let home = self.home.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            if let Some(a) = effect::perform(home, effect).await {
+            if let Some(a) = effect::perform(home, effect, &tx).await {
                 let _ = tx.send(a);
             }
         });

@@ -417,3 +417,78 @@ fn a_stopped_server_answers_no_phone_and_is_not_asked() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.screen(), Screen::Contacts);
 }
+
+#[test]
+fn cluster_pushes_ask_first_and_retry_only_the_failed_nodes() {
+    use crate::cluster::records::PushRecord;
+    use crate::cluster::status::{ClusterStatus, NodeStatus};
+    use crate::cluster::sync::Sync;
+    let mut app = app();
+    let effects = app.push(Screen::Cluster);
+    assert_eq!(effects, vec![Effect::ClusterStatus]);
+    // A check in flight is not asked again by the background refresh.
+    assert!(
+        app.update(Action::Tick(app.now))
+            .iter()
+            .all(|e| *e != Effect::ClusterStatus)
+    );
+    let node = |name: &str, ok: Option<bool>| NodeStatus {
+        name: name.into(),
+        host: "h".into(),
+        reachable: true,
+        error: None,
+        fix: None,
+        state: None,
+        sync: Sync::Unknown,
+        last_push: ok.map(|ok| PushRecord {
+            at: 0,
+            ok,
+            hash: String::new(),
+            count: 0,
+            millis: 0,
+            message: "m".into(),
+            fix: None,
+        }),
+    };
+    app.update(Action::Cluster(Ok(Box::new(ClusterStatus {
+        node: "a".into(),
+        external: None,
+        nodes: vec![
+            node("b", Some(true)),
+            node("c", Some(false)),
+            node("d", None),
+        ],
+    }))));
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    let Some(Popup::Confirm { effect, .. }) = app.popup.clone() else {
+        panic!("a push asks first");
+    };
+    assert_eq!(
+        *effect,
+        Effect::ClusterPush {
+            nodes: vec!["c".into()]
+        }
+    );
+    let effects = key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        effects,
+        vec![Effect::ClusterPush {
+            nodes: vec!["c".into()]
+        }]
+    );
+    assert_eq!(
+        app.cluster.progress.get("c").map(String::as_str),
+        Some("waiting")
+    );
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('p'));
+    let Some(Popup::Confirm { effect, .. }) = app.popup.clone() else {
+        panic!("a push asks first");
+    };
+    assert_eq!(
+        *effect,
+        Effect::ClusterPush {
+            nodes: vec!["c".into()]
+        }
+    );
+}

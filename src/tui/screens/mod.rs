@@ -2,6 +2,7 @@
 //! `draw` lays out the frame every screen shares: header, breadcrumb, body, footer.
 
 pub mod checklist;
+pub mod cluster;
 pub mod contacts;
 pub mod jobs;
 pub mod logs;
@@ -49,6 +50,7 @@ fn body(app: &App, f: &mut Frame, area: Rect) {
         Screen::JobDetail => jobs::draw_detail(app, f, area),
         Screen::PhoneSetup => phone_setup::draw(app, f, area),
         Screen::Checklist => checklist::draw(app, f, area),
+        Screen::Cluster => cluster::draw(app, f, area),
     }
 }
 
@@ -67,6 +69,9 @@ fn describe(screen: Screen) -> &'static str {
         Screen::Jobs => "Imports and merges: history, counts, skipped entries, progress",
         Screen::PhoneSetup => "Settings to paste into each vendor's phones for this node",
         Screen::Checklist => "The admin guide's steps, checked live",
+        Screen::Cluster => {
+            "Cluster Replication: each node's state; push imported contacts to nodes"
+        }
         Screen::Modules => "Modules, their dependencies and release notes",
         Screen::Server => "Stop, Start, Sync bundles, Restart, Status, Logs",
         _ => "",

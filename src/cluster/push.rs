@@ -1,0 +1,296 @@
+//! `sop cluster push`: this node's external contacts, as one compressed snapshot,
+//! to several nodes at once (a bounded number at a time), each with its own
+//! progress and result; a node that fails does not stop the others.
+
+use super::config::NodeSpec;
+use super::receive::Received;
+use super::records::{self, PushRecord, Records};
+use super::{ssh, wire};
+use crate::config::Config;
+use crate::home::Home;
+use crate::store::snapshot;
+use crate::ucm::import::snapshot_path;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Semaphore, mpsc};
+
+/// A snapshot ready to push.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    pub header: wire::Header,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// This node's external contacts, checked whole and compressed. Blocking.
+pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
+    let path = snapshot_path(home);
+    // Read under the import's lock: the file is not replaced meanwhile.
+    let lock = crate::ucm::lock_sources(home)?;
+    let meta = snapshot::read_meta(&path)?.ok_or_else(|| {
+        eyre!("this node has no imported external contacts to push: import them first (sop ucm import)")
+    })?;
+    let bytes = std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    drop(lock);
+    // Its checksum here; each node checks its contacts against its hash.
+    if crate::store::codec::checked_body(&bytes).is_none() {
+        return Err(eyre!(
+            "{} is damaged (checksum mismatch); import again to replace it (sop ucm import --force)",
+            path.display()
+        ));
+    }
+    let header = wire::Header::of(&meta, &config.node.name, bytes.len() as u64);
+    let encoded = wire::encode(&header, &bytes).wrap_err("cannot compress the snapshot")?;
+    Ok(Payload {
+        header,
+        bytes: Arc::new(encoded),
+    })
+}
+
+/// What happens to each node, as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started { node: String },
+    Finished(Box<Outcome>),
+}
+
+/// One node's push.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub node: String,
+    pub record: PushRecord,
+    /// What the node answered, when it did.
+    pub received: Option<Received>,
+}
+
+/// Pushes `payload` to `nodes`, `[cluster] parallel` at a time; `events` hears each
+/// node start and finish. Returns every node's outcome, in the order given.
+pub async fn push(
+    config: &Config,
+    nodes: Vec<NodeSpec>,
+    payload: &Payload,
+    events: Option<mpsc::UnboundedSender<Event>>,
+) -> Vec<Outcome> {
+    let bound = Arc::new(Semaphore::new(config.cluster.parallel.max(1)));
+    let mut tasks = Vec::new();
+    for node in nodes {
+        let (bound, payload, events) = (bound.clone(), payload.clone(), events.clone());
+        let cluster = config.cluster.clone();
+        tasks.push(tokio::spawn(async move {
+            let _turn = bound.acquire_owned().await;
+            if let Some(e) = &events {
+                let _ = e.send(Event::Started {
+                    node: node.name.clone(),
+                });
+            }
+            let started = Instant::now();
+            let answer = ssh::run(
+                &node,
+                cluster.connect_timeout,
+                cluster.timeout,
+                &["cluster", "receive"],
+                Some(payload.bytes.clone()),
+            )
+            .await;
+            let outcome = outcome(&node, &payload.header, answer, started);
+            if let Some(e) = &events {
+                let _ = e.send(Event::Finished(Box::new(outcome.clone())));
+            }
+            outcome
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        if let Ok(o) = t.await {
+            out.push(o);
+        }
+    }
+    out
+}
+
+fn outcome(
+    node: &NodeSpec,
+    header: &wire::Header,
+    answer: Result<Vec<u8>, ssh::Failure>,
+    started: Instant,
+) -> Outcome {
+    let record = |ok: bool, message: String, fix: Option<String>| PushRecord {
+        at: crate::ucm::now(),
+        ok,
+        hash: header.hash.clone(),
+        count: header.count,
+        millis: started.elapsed().as_millis() as u64,
+        message,
+        fix,
+    };
+    let (record, received) = match answer {
+        Err(f) => (record(false, f.message, f.fix), None),
+        Ok(stdout) => match serde_json::from_slice::<Received>(&stdout) {
+            Err(e) => (
+                record(
+                    false,
+                    format!(
+                        "{} answered something unreadable ({e}); is sop there the same version?",
+                        node.name
+                    ),
+                    None,
+                ),
+                None,
+            ),
+            Ok(r) if !r.state.server_running => (
+                record(
+                    false,
+                    format!(
+                        "stored ({}), but the application server on {} is stopped: its phones see nothing until it starts",
+                        r.merge, node.name
+                    ),
+                    Some(format!("ssh {} sop server start", node.destination())),
+                ),
+                Some(r),
+            ),
+            Ok(r) => {
+                let served = match (r.state.generation, r.state.contacts) {
+                    (Some(g), Some(c)) => format!("generation {g} serves {c} contacts"),
+                    _ => "served".to_string(),
+                };
+                let what = if r.changed { "stored" } else { "unchanged" };
+                (
+                    record(true, format!("{what}, {}; {served}", r.merge), None),
+                    Some(r),
+                )
+            }
+        },
+    };
+    Outcome {
+        node: node.name.clone(),
+        record,
+        received,
+    }
+}
+
+/// Which nodes a push goes to: the ones named, or all, or those whose last push
+/// failed (among the ones named, if any).
+pub fn select(
+    config: &Config,
+    names: &[String],
+    all: bool,
+    retry_failed: bool,
+    records: &Records,
+) -> Result<Vec<NodeSpec>, String> {
+    let known = || {
+        config
+            .cluster
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if config.cluster.nodes.is_empty() {
+        return Err("no node in [[cluster.nodes]]: add one with sop cluster add NAME HOST".into());
+    }
+    let mut chosen = Vec::new();
+    for name in names {
+        match config.cluster.node(name) {
+            Some(n) => chosen.push(n.clone()),
+            None => {
+                return Err(format!(
+                    "no node named {name:?}; the nodes are: {}",
+                    known()
+                ));
+            }
+        }
+    }
+    if names.is_empty() {
+        if !all && !retry_failed {
+            return Err("name the nodes to push to, or --all, or --retry-failed".into());
+        }
+        chosen = config.cluster.nodes.clone();
+    }
+    if retry_failed {
+        chosen.retain(|n| records.get(&n.name).is_some_and(|r| !r.ok));
+    }
+    Ok(chosen)
+}
+
+/// Pushes to `nodes` and records each result in the home.
+pub async fn push_and_record(
+    home: &Home,
+    config: &Config,
+    nodes: Vec<NodeSpec>,
+    events: Option<mpsc::UnboundedSender<Event>>,
+) -> Result<Vec<Outcome>> {
+    let (h, c) = (home.clone(), config.clone());
+    let payload = tokio::task::spawn_blocking(move || payload(&h, &c))
+        .await
+        .map_err(|_| eyre!("reading the snapshot stopped unexpectedly"))??;
+    let outcomes = push(config, nodes, &payload, events).await;
+    let results: Records = outcomes
+        .iter()
+        .map(|o| (o.node.clone(), o.record.clone()))
+        .collect();
+    records::save(home, &results)?;
+    Ok(outcomes)
+}
+
+/// After a scheduled import that changed the external contacts: pushes them to
+/// every node when `[cluster] push_after_import` says so.
+pub async fn after_import(home: &Home, config: &Config) {
+    if !config.modules.contains(super::MODULE)
+        || !config.cluster.push_after_import
+        || config.cluster.nodes.is_empty()
+    {
+        return;
+    }
+    match push_and_record(home, config, config.cluster.nodes.clone(), None).await {
+        Ok(outcomes) => {
+            for o in outcomes {
+                if o.record.ok {
+                    tracing::info!(node = o.node, "pushed: {}", o.record.message);
+                } else {
+                    tracing::warn!(node = o.node, "push failed: {}", o.record.message);
+                }
+            }
+        }
+        Err(e) => tracing::error!("push after the import failed: {e:#}"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(ok: bool) -> PushRecord {
+        PushRecord {
+            at: 0,
+            ok,
+            hash: String::new(),
+            count: 0,
+            millis: 0,
+            message: String::new(),
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn selection_of_nodes() {
+        let mut config = Config::defaults();
+        let names = |v: Vec<NodeSpec>| v.into_iter().map(|n| n.name).collect::<Vec<_>>();
+        assert!(select(&config, &[], true, false, &Records::new()).is_err());
+        config.cluster.nodes = ["b", "c", "d"]
+            .iter()
+            .map(|n| NodeSpec::new(n, "h"))
+            .collect();
+        let records: Records = [("b".into(), record(true)), ("c".into(), record(false))].into();
+        let all = select(&config, &[], true, false, &records).unwrap();
+        assert_eq!(names(all), ["b", "c", "d"]);
+        let failed = select(&config, &[], false, true, &records).unwrap();
+        assert_eq!(names(failed), ["c"]);
+        let named = select(&config, &["d".into(), "b".into()], false, false, &records).unwrap();
+        assert_eq!(names(named), ["d", "b"]);
+        let e = select(&config, &["x".into()], false, false, &records).unwrap_err();
+        assert!(e.contains("b, c, d"), "{e}");
+        assert!(select(&config, &[], false, false, &records).is_err());
+    }
+}

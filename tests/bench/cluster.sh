@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Cluster Replication over loopback SSH: an import of COUNT contacts pushed to 3
+# nodes, timed end to end until every node serves it (`sop cluster push --all`
+# returns when each node has merged and serves it; the count served is checked),
+# then `sop cluster status` for 10 nodes (the 3 nodes, each named several times).
+# Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
+#
+# usage: tests/bench/cluster.sh [COUNT]        (default: 100000)
+#        SOP_BIN=path/to/sop tests/bench/cluster.sh [COUNT]   (that binary, no build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+n=${1:-100000}
+if [ -n "${SOP_BIN:-}" ]; then
+    sop=$SOP_BIN
+else
+    cargo build --release --quiet
+    sop=${CARGO_TARGET_DIR:-$PWD/target}/release/sop
+fi
+work=$(mktemp -d)
+sshd_pid=""
+cleanup() {
+    for node in b c d; do "$sop" --home "$work/$node" server stop >/dev/null 2>&1 || true; done
+    [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+
+# sshd on loopback with keys made here.
+ssh_port=$(free_port)
+for key in host_key client_key; do ssh-keygen -q -t ed25519 -N "" -f "$work/$key"; done
+cp "$work/client_key.pub" "$work/authorized_keys"
+cat > "$work/sshd_config" <<CONF
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+PidFile $work/sshd.pid
+AuthorizedKeysFile $work/authorized_keys
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+MaxStartups 100
+MaxSessions 100
+LogLevel ERROR
+CONF
+echo "[127.0.0.1]:$ssh_port $(cut -d' ' -f1,2 "$work/host_key.pub")" > "$work/known_hosts"
+[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
+/usr/sbin/sshd -D -e -f "$work/sshd_config" 2> "$work/sshd.log" &
+sshd_pid=$!
+
+node() {
+    "$sop" --home "$work/$1" init > /dev/null
+    sed -i "s/^listen = .*/listen = [\"127.0.0.1:$(free_port)\"]/; s/^access_log = true/access_log = false/; s/^name = \"sop\"/name = \"sop-$1\"/" "$work/$1/config.toml"
+    "$sop" --home "$work/$1" module install cluster > /dev/null
+}
+node a
+for r in b c d; do node "$r"; "$sop" --home "$work/$r" server start > /dev/null; done
+add() {
+    "$sop" --home "$work/a" cluster add "$1" 127.0.0.1 --port "$ssh_port" \
+        --identity-file "$work/client_key" --sop-path "$sop" --remote-home "$work/$2" \
+        "--ssh-option=-oUserKnownHostsFile=$work/known_hosts" --ssh-option=-oIdentitiesOnly=yes \
+        --ssh-option=-F/dev/null > /dev/null
+}
+for r in b c d; do add "$r" "$r"; done
+
+"$sop" bench phonebook --count "$n" > "$work/book.csv"
+"$sop" --home "$work/a" ucm set --url "$work/book.csv" > /dev/null
+"$sop" --home "$work/a" ucm import > /dev/null
+
+t0=$(now)
+"$sop" --home "$work/a" cluster push --all > "$work/push.log"
+t1=$(now)
+cat "$work/push.log"
+for r in b c d; do
+    served=$("$sop" --home "$work/$r" server status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["contacts"])')
+    echo "node $r serves $served contacts"
+done
+printf "push of %s contacts to 3 nodes, until each serves it: %.2f s\n" "$n" "$(echo "$t1-$t0" | bc -l)"
+
+i=0
+for extra in 4 5 6 7 8 9 10; do add "n$extra" "$(echo b c d | cut -d' ' -f$((i % 3 + 1)))"; i=$((i + 1)); done
+for run in 1 2 3 4 5; do
+    s=$(now)
+    "$sop" --home "$work/a" cluster status > "$work/status.log"
+    e=$(now)
+    printf "sop cluster status, 10 nodes, run %s: %.2f s (%s in sync)\n" "$run" "$(echo "$e-$s" | bc -l)" "$(grep -c 'IN SYNC' "$work/status.log")"
+done

@@ -1,0 +1,460 @@
+//! Cluster Replication over real OpenSSH: an `sshd` on 127.0.0.1 with keys made
+//! for the test, and nodes as homes on this machine, each with its own application
+//! server and LDAP port. What a user would check: what phones see on each node.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::{BASE, Node};
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MODULES: &str = "[\"ucm\", \"ldap-server\", \"cluster\"]";
+
+/// An OpenSSH server on a free loopback port, running as the current user, with a
+/// host key, an authorized client key and a known_hosts file made for it.
+struct Sshd {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        install_sshd();
+        let dir = tempfile::Builder::new()
+            .prefix("sop-sshd-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path();
+        for key in ["host_key", "client_key", "other_key"] {
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", key, "-f"])
+                .arg(d.join(key))
+                .status()
+                .unwrap();
+            assert!(ok.success(), "ssh-keygen failed");
+        }
+        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
+        let port = common::free_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\nUsePAM no\nStrictModes no\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nMaxStartups 100\nMaxSessions 100\nLogLevel ERROR\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        let host = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
+        let mut words = host.split_whitespace();
+        let (kind, key) = (words.next().unwrap(), words.next().unwrap());
+        std::fs::write(
+            d.join("known_hosts"),
+            format!("[127.0.0.1]:{port} {kind} {key}\n"),
+        )
+        .unwrap();
+        let log = std::fs::File::create(d.join("sshd.log")).unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sshd did not start: {}",
+                std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sshd { dir, port, child }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `sop cluster add` arguments for `node`, logging in with `key`.
+    fn add_args(&self, name: &str, node: &Node, key: &str) -> Vec<String> {
+        vec![
+            "cluster".into(),
+            "add".into(),
+            name.into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            self.port.to_string(),
+            "--identity-file".into(),
+            self.path(key).display().to_string(),
+            "--sop-path".into(),
+            env!("CARGO_BIN_EXE_sop").into(),
+            "--remote-home".into(),
+            node.home().display().to_string(),
+            format!(
+                "--ssh-option=-oUserKnownHostsFile={}",
+                self.path("known_hosts").display()
+            ),
+            "--ssh-option=-oIdentitiesOnly=yes".into(),
+            "--ssh-option=-F/dev/null".into(),
+        ]
+    }
+
+    /// Lets `key` log in too.
+    fn authorize(&self, key: &str) {
+        let public = std::fs::read(self.path(&format!("{key}.pub"))).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.path("authorized_keys"))
+            .unwrap()
+            .write_all(&public)
+            .unwrap();
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Installs OpenSSH's server when it is missing, as `.ci/test` does.
+fn install_sshd() {
+    if !Path::new("/usr/sbin/sshd").exists() {
+        let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        let mut apt = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        let ok = apt
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "openssh-server",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "the cluster tests need OpenSSH's server: apt-get install openssh-server"
+        );
+    }
+    // sshd run by root needs its privilege separation directory.
+    if Command::new("id").arg("-u").output().unwrap().stdout == b"0\n" {
+        let _ = std::fs::create_dir_all("/run/sshd");
+    }
+}
+
+/// A node with the cluster module, its external contacts imported from `csv`.
+fn origin(csv: &str) -> Node {
+    let a = Node::new(&[("modules.installed", MODULES), ("node.name", "\"sop-a\"")]);
+    import(&a, csv);
+    a
+}
+
+fn import(node: &Node, csv: &str) {
+    let path = node.home().join("external.csv");
+    std::fs::write(&path, csv).unwrap();
+    node.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    node.sop(&["ucm", "import", "--force"]).success();
+}
+
+fn receiver(name: &str) -> Node {
+    let name = format!("\"{name}\"");
+    Node::new(&[("modules.installed", MODULES), ("node.name", &name)])
+}
+
+/// External contacts: `Ext<tag> Person<i>` with numbers +49 30 <tag><i>.
+fn external_csv(tag: &str, n: usize) -> String {
+    let mut csv = String::from("uid,givenName,sn,telephoneNumber\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "x{tag}{i},Ext{tag},Person{i},+49 30 {tag}{i:04}\n"
+        ));
+    }
+    csv
+}
+
+fn count(node: &Node, filter: &str) -> usize {
+    let (out, code) = node.ldapsearch(&["-z", "0", "-b", BASE, filter, "dn"]);
+    assert!(code == 0, "ldapsearch on {} failed: {out}", node.url());
+    out.lines().filter(|l| l.starts_with("dn: ")).count()
+}
+
+fn sop(node: &Node, args: &[String]) -> common::Run {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    node.sop(&args)
+}
+
+fn json(run: &common::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
+}
+
+#[test]
+fn push_reaches_every_node_and_failed_nodes_are_retried() {
+    let sshd = Sshd::start();
+    let a = origin(&external_csv("1", 50));
+    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
+    b.start();
+    c.start();
+    // D's application server is stopped; C logs in with a key sshd refuses.
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    sop(&a, &sshd.add_args("c", &c, "other_key")).success();
+    sop(&a, &sshd.add_args("d", &d, "client_key")).success();
+    let listed = |a: &Node| {
+        let out = a.sop(&["cluster", "nodes"]).success().stdout();
+        out.lines()
+            .filter(|l| !l.starts_with(' '))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(&a), ["b", "c", "d"]);
+
+    let run = a.sop(&["cluster", "push", "--all"]).failure();
+    let out = run.stdout();
+    assert!(out.contains("b: ok"), "{out}");
+    assert!(
+        out.contains("c: FAILED") && out.contains("refused the key"),
+        "{out}"
+    );
+    assert!(out.contains("c: to fix: ssh-copy-id -i "), "{out}");
+    assert!(
+        out.contains("d: FAILED") && out.contains("stopped"),
+        "{out}"
+    );
+    assert!(out.contains("1 of 3 nodes"), "{out}");
+    assert_eq!(count(&b, "(sn=Person*)"), 50);
+    assert_eq!(count(&c, "(sn=Person*)"), 0);
+
+    // Fixed: C's key is authorized, D's server started. Only they are pushed again.
+    sshd.authorize("other_key");
+    d.start();
+    let out = a
+        .sop(&["cluster", "push", "--retry-failed"])
+        .success()
+        .stdout();
+    assert!(out.contains("c: ok") && out.contains("d: ok"), "{out}");
+    assert!(!out.contains("b: "), "{out}");
+    for node in [&b, &c, &d] {
+        assert_eq!(count(node, "(sn=Person*)"), 50, "{}", node.url());
+        // The node's own internal contacts (the sample phone book) are still served.
+        assert!(count(node, "(objectClass=*)") > 50);
+    }
+    let out = a
+        .sop(&["cluster", "push", "--retry-failed"])
+        .success()
+        .stdout();
+    assert!(out.contains("nothing to retry"), "{out}");
+
+    // The same snapshot again changes nothing.
+    let generation = |n: &Node| {
+        json(&n.sop(&["server", "status", "--json"]).success())["status"]["generation"].clone()
+    };
+    let before = generation(&b);
+    let out = a.sop(&["cluster", "push", "b"]).success().stdout();
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(generation(&b), before);
+
+    let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+    for n in status["nodes"].as_array().unwrap() {
+        assert_eq!(n["sync"], "in_sync", "{n}");
+        assert_eq!(n["state"]["server_running"], true, "{n}");
+        assert_eq!(n["state"]["ldap"]["answered"], true, "{n}");
+        assert_eq!(n["state"]["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(n["last_push"]["ok"], true, "{n}");
+    }
+
+    // A newer import on A: the nodes are behind until it is pushed.
+    import(&a, &external_csv("2", 60));
+    let out = a.sop(&["cluster", "status"]).success().stdout();
+    assert_eq!(out.matches("BEHIND").count(), 3, "{out}");
+    a.sop(&["cluster", "push", "--all"]).success();
+    assert_eq!(count(&c, "(sn=Person*)"), 60);
+    assert_eq!(count(&c, "(givenName=Ext1)"), 0);
+
+    // A node whose host key is not known: said so, with the command that fixes it.
+    let mut args = sshd.add_args("e", &b, "client_key");
+    args.retain(|a| !a.contains("UserKnownHostsFile"));
+    args.push("--ssh-option=-oUserKnownHostsFile=/dev/null".into());
+    sop(&a, &args).success();
+    let out = a.sop(&["cluster", "status"]).failure().stdout();
+    assert!(
+        out.contains("e (127.0.0.1): UNREACHABLE: the host key of 127.0.0.1 is not known"),
+        "{out}"
+    );
+    let fix = format!(
+        "ssh-keyscan -p {} 127.0.0.1 >> ~/.ssh/known_hosts",
+        sshd.port
+    );
+    assert!(out.contains(&fix), "{out}");
+    a.sop(&["cluster", "remove", "e"]).success();
+    assert_eq!(listed(&a), ["b", "c", "d"]);
+}
+
+#[test]
+fn a_snapshot_damaged_in_transit_is_refused_and_the_node_keeps_serving() {
+    let a = origin(&external_csv("1", 40));
+    let b = receiver("sop-b");
+    b.start();
+    let config = sop::config::Config::load(&a.config()).unwrap();
+    let payload = sop::cluster::push::payload(&sop::home::Home::new(a.home()), &config).unwrap();
+    let wire = payload.bytes.as_ref().clone();
+    let receive = |bytes: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(b.home())
+            .args(["cluster", "receive"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(bytes);
+        child.wait_with_output().unwrap()
+    };
+    let out = receive(&wire);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&b, "(sn=Person*)"), 40);
+    let stored = std::fs::read(b.home().join("data/sources/ext.snap")).unwrap();
+
+    // A newer list, damaged on the way in several ways.
+    import(&a, &external_csv("2", 45));
+    let payload = sop::cluster::push::payload(&sop::home::Home::new(a.home()), &config).unwrap();
+    let good = payload.bytes.as_ref().clone();
+    let mut flipped = good.clone();
+    let n = flipped.len();
+    flipped[n * 2 / 3] ^= 0x20;
+    let truncated = good[..good.len() - 40].to_vec();
+    for (what, bytes) in [
+        ("flipped", flipped),
+        ("truncated", truncated),
+        ("garbage", b"PK\x03\x04 not a snapshot".to_vec()),
+        ("empty", Vec::new()),
+    ] {
+        let out = receive(&bytes);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what} was accepted");
+        assert!(err.contains("nothing was stored"), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(b.home().join("data/sources/ext.snap")).unwrap(),
+            stored,
+            "{what}"
+        );
+        assert_eq!(count(&b, "(sn=Person*)"), 40, "{what}");
+    }
+    assert!(receive(&good).status.success());
+    assert_eq!(count(&b, "(givenName=Ext2)"), 45);
+
+    // Without the module, the commands say how to install it.
+    let bare = Node::new(&[]);
+    let err = bare.sop(&["cluster", "nodes"]).failure().stderr();
+    assert!(err.contains("sop module install cluster"), "{err}");
+}
+
+#[test]
+fn a_push_during_a_merge_on_the_node_loses_nothing() {
+    let sshd = Sshd::start();
+    let a = origin(&external_csv("1", 30));
+    let b = receiver("sop-b");
+    // Enough internal contacts that a merge takes a while.
+    let book = b
+        .sop(&["bench", "phonebook", "--count", "8000"])
+        .success()
+        .stdout();
+    let path = b.home().join("internal.csv");
+    std::fs::write(&path, book).unwrap();
+    b.sop(&["contacts", "import", path.to_str().unwrap()])
+        .success();
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    let internal = json(&b.sop(&["ucm", "merge", "--json"]).success())["contacts"]
+        .as_u64()
+        .unwrap();
+
+    let merging = Command::new(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(b.home())
+        .args(["ucm", "merge"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pushed = a.sop(&["cluster", "push", "b"]);
+    let merged = merging.wait_with_output().unwrap();
+    assert!(merged.status.success());
+    pushed.success();
+    assert_eq!(count(&b, "(givenName=Ext1)"), 30);
+    let served = json(&b.sop(&["server", "status", "--json"]).success())["status"]["contacts"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(served, internal + 30);
+}
+
+#[test]
+fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[
+        ("modules.installed", MODULES),
+        ("cluster.push_after_import", "true"),
+    ]);
+    let b = receiver("sop-b");
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    let path = a.home().join("external.csv");
+    std::fs::write(&path, external_csv("3", 25)).unwrap();
+    a.sop(&[
+        "ucm",
+        "set",
+        "--url",
+        path.to_str().unwrap(),
+        "--cron",
+        "* * * * * *",
+    ])
+    .success();
+    a.start();
+    let started = Instant::now();
+    while count(&b, "(givenName=Ext3)") < 25 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the import was not pushed: {}",
+            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
+    assert_eq!(nodes[0]["last_push"]["ok"], true, "{nodes}");
+}
+
+#[test]
+fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[("modules.installed", MODULES)]);
+    let book = a
+        .sop(&["bench", "phonebook", "--count", "20000"])
+        .success()
+        .stdout();
+    import(&a, &book);
+    let bare = Node::new(&[]);
+    sop(&a, &sshd.add_args("bare", &bare, "client_key")).success();
+    let run = a.sop(&["cluster", "push", "bare"]);
+    // Refused before the node read the snapshot: the pusher is told why, not killed.
+    assert_eq!(run.code(), 1, "{}{}", run.stdout(), run.stderr());
+    let out = run.stdout();
+    assert!(out.contains("bare: FAILED"), "{out}");
+    assert!(out.contains("sop module install cluster"), "{out}");
+}
