@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod directory;
+pub mod directory_sources;
 pub mod home;
 pub mod ldap;
 pub mod modules;

@@ -80,25 +80,7 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
             }
             return Ok(if report.held.is_some() { 2 } else { 0 });
         }
-        UcmCommand::Merge { json } => {
-            let rt = runtime()?;
-            let (report, served) = match rt.block_on(control::call(
-                &home.socket(),
-                &Request::Merge,
-                MERGE_TIMEOUT,
-            )) {
-                Ok(Reply::Merged(report)) => (report, true),
-                Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
-                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-                Err(CallError::NotRunning(_)) => (ucm::merge(home, &config)?, false),
-                Err(e) => return Err(e.into()),
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_merge(&report, served);
-            }
-        }
+        UcmCommand::Merge { json } => merge(home, &config, json)?,
         UcmCommand::Rollback => {
             let number = ucm::rollback(home)?;
             println!("generation {number} is current again");
@@ -120,6 +102,29 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Merges through the running server (which then serves the new generation), or
+/// here when it is stopped, and prints the report.
+pub(super) fn merge(home: &Home, config: &Config, json: bool) -> Result<()> {
+    let rt = runtime()?;
+    let (report, served) = match rt.block_on(control::call(
+        &home.socket(),
+        &Request::Merge,
+        MERGE_TIMEOUT,
+    )) {
+        Ok(Reply::Merged(report)) => (report, true),
+        Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
+        Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
+        Err(CallError::NotRunning(_)) => (ucm::merge(home, config)?, false),
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_merge(&report, served);
+    }
+    Ok(())
 }
 
 struct Settings {
@@ -203,7 +208,7 @@ fn set(
     Ok(0)
 }
 
-fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
+pub(super) fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -223,7 +228,7 @@ fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
     Ok(())
 }
 
-fn when(spec: &str) -> String {
+pub(super) fn when(spec: &str) -> String {
     if spec.is_empty() {
         return "on demand only".to_string();
     }
@@ -307,7 +312,7 @@ fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn ago(epoch: i64) -> String {
+pub(super) fn ago(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)
