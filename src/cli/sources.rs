@@ -365,6 +365,23 @@ fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
                 t.insert("name", toml_edit::value(name.as_str()));
                 list.push(t);
             }
+            // The template's comments on sources end the file: they stay above the
+            // first source rather than below it.
+            if let Some(list) = doc
+                .get_mut("sources")
+                .and_then(Item::as_array_of_tables_mut)
+                && list.len() == 1
+            {
+                let comments = doc.trailing().as_str().unwrap_or_default().to_string();
+                if let Some(first) = doc
+                    .get_mut("sources")
+                    .and_then(Item::as_array_of_tables_mut)
+                    .and_then(|l| l.get_mut(0))
+                {
+                    first.decor_mut().set_prefix(comments);
+                }
+                doc.set_trailing("");
+            }
         }
         if let Some(t) = table_mut(doc, &name) {
             apply(t, &a);

@@ -155,26 +155,14 @@ pub fn check_dn(dn: &str, may_be_empty: bool) -> Result<(), String> {
     }
 }
 
-/// Whether a search filter is well formed (balanced, in parentheses).
+/// Whether a search filter is well formed (RFC 4515).
 pub fn check_filter(filter: &str) -> Result<(), String> {
     let f = filter.trim();
-    let accepted = "an LDAP filter in parentheses, such as \"(objectClass=person)\"";
-    if !f.starts_with('(') || !f.ends_with(')') {
-        return Err(accepted.to_string());
-    }
-    let mut depth: i32 = 0;
-    for (i, c) in f.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            _ => {}
-        }
-        if depth < 0 || (depth == 0 && i + 1 < f.len()) {
-            return Err(accepted.to_string());
-        }
-    }
-    if depth != 0 {
-        return Err(accepted.to_string());
+    if !f.starts_with('(') || ldap3::parse_filter(f).is_err() {
+        return Err(
+            "an LDAP filter in parentheses, such as \"(objectClass=person)\" or \"(&(objectClass=user)(ipPhone=*))\""
+                .to_string(),
+        );
     }
     Ok(())
 }
