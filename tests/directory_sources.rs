@@ -396,3 +396,26 @@ fn remove_keep_and_age_policies_over_several_syncs() {
     assert!(served(&node, "corp").is_empty());
     assert!(!node.home().join("secrets/sources/corp.password").exists());
 }
+
+#[test]
+fn the_server_syncs_each_source_on_its_cron() {
+    let node = node();
+    let server = Slapd::start(Options {
+        ldif: slapd::people(3),
+        ..Options::default()
+    });
+    // Every second, with seconds first: the running server picks it up at once.
+    add(&node, "corp", &server.url(), &["--cron", "* * * * * *"]);
+    let started = std::time::Instant::now();
+    while served(&node, "corp").len() < 3 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the scheduled sync did not run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    node.sop(&["sources", "edit", "corp", "--cron", ""])
+        .success();
+    let jobs = node.sop(&["jobs", "list"]).success().stdout();
+    assert!(jobs.contains("corp: +3 ~0 -0, 3 read"), "{jobs}");
+}

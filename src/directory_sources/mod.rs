@@ -8,6 +8,7 @@
 
 pub mod fetch;
 pub mod mapping;
+pub mod schedule;
 pub mod settings;
 pub mod sync;
 
