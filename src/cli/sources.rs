@@ -1,6 +1,6 @@
 //! `sop sources list|add|edit|remove|test|sync`: Advanced > Directory Sources.
 
-use super::ucm::{ago, merge, when, write_secret};
+use super::ucm::{job_line, merge, tell_server, when, write_secret};
 use crate::config::{self, Config};
 use crate::directory_sources::settings::{self, SourceSettings};
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
@@ -124,7 +124,7 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
             };
             match sync::sync(home, &config, &name, options, &Progress::default()) {
                 Ok(r) if json => println!("{}", serde_json::to_string_pretty(&r)?),
-                Ok(r) => print_report(&config, &r, 0),
+                Ok(r) => print_report(&config, &r, 0)?,
                 Err(e) => {
                     eprintln!("test of {name} failed: {e:#}");
                     return Ok(1);
@@ -148,7 +148,7 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print_report(&config, &report, id);
+                print_report(&config, &report, id)?;
             }
             if report.held.is_some() {
                 return Ok(2);
@@ -159,7 +159,7 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
     }
 }
 
-fn print_report(config: &Config, r: &SyncReport, job: i64) {
+fn print_report(config: &Config, r: &SyncReport, job: i64) -> Result<()> {
     let bind = sync::find(config, &r.source)
         .ok()
         .map(|s| {
@@ -177,19 +177,7 @@ fn print_report(config: &Config, r: &SyncReport, job: i64) {
     if !r.preview.is_empty() {
         println!("first entries as contacts:");
     }
-    for c in &r.preview {
-        let numbers: Vec<String> = c
-            .phones
-            .iter()
-            .map(|p| format!("{} {}", p.kind.as_str(), p.number))
-            .collect();
-        println!(
-            "  {:<20} {:<28} {}",
-            c.id,
-            c.common_name(),
-            numbers.join(", ")
-        );
-    }
+    super::contacts::print_contacts(&r.preview, false)?;
     for e in r.errors.iter().take(10) {
         println!("  skipped {}: {}", e.position, e.reason);
     }
@@ -213,6 +201,7 @@ fn print_report(config: &Config, r: &SyncReport, job: i64) {
             r.contacts, r.source, r.millis
         ),
     }
+    Ok(())
 }
 
 fn list(home: &Home, config: &Config, json: bool) -> Result<i32> {
@@ -273,17 +262,7 @@ fn list(home: &Home, config: &Config, json: bool) -> Result<i32> {
         );
         println!("  cron        {}", when(&s.cron));
         match last(&s.name) {
-            Some(j) => println!(
-                "  last sync   {} {}, job {}{}",
-                j.status,
-                ago(j.finished),
-                j.id,
-                if j.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", j.message)
-                }
-            ),
+            Some(j) => println!("  last sync   {}", job_line(&j)),
             None => println!("  last sync   never"),
         }
     }
@@ -407,7 +386,7 @@ fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
     if source.skip_verify {
         println!("WARNING: insecure_skip_verify is on: the server's certificate is NOT checked");
     }
-    tell_server(home);
+    tell_server(home)?;
     println!("check it with: sop sources test {name}");
     Ok(0)
 }
@@ -441,17 +420,6 @@ fn apply(t: &mut Table, a: &SourceArgs) {
     }
     if let Some(v) = a.priority {
         t.insert("priority", toml_edit::value(i64::from(v)));
-    }
-}
-
-/// Asks a running server to read the config again (schedules, settings).
-fn tell_server(home: &Home) {
-    let Ok(rt) = super::runtime() else { return };
-    if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
-        match rt.block_on(crate::server::daemon::sync(home)) {
-            Ok(_) => println!("the application server uses the new settings"),
-            Err(e) => eprintln!("the application server could not apply them: {e:#}"),
-        }
     }
 }
 
@@ -492,7 +460,7 @@ fn remove(home: &Home, config: &Config, name: &str) -> Result<i32> {
         }
     }
     println!("removed {name}; its contacts leave the directory with this merge");
-    tell_server(home);
+    tell_server(home)?;
     merge(home, &new, false)?;
     Ok(0)
 }

@@ -197,7 +197,13 @@ fn set(
     }
     println!("saved in {}", home.config_file().display());
     show(home, &new, false)?;
-    // Tell a running server, so that its crons and imports use the new settings.
+    tell_server(home)?;
+    Ok(0)
+}
+
+/// Tells a running server to read the config again, so that its crons and jobs
+/// use the new settings.
+pub(super) fn tell_server(home: &Home) -> Result<()> {
     let rt = runtime()?;
     if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
         match rt.block_on(crate::server::daemon::sync(home)) {
@@ -205,7 +211,7 @@ fn set(
             Err(e) => eprintln!("the application server could not apply them: {e:#}"),
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 pub(super) fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
@@ -295,24 +301,24 @@ fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
     }
     for (label, kind) in [("Last import", "import"), ("Last merge", "merge")] {
         match last(kind) {
-            Some(j) => println!(
-                "{label:<11} {} {}, job {}{}",
-                j.status,
-                ago(j.finished),
-                j.id,
-                if j.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", j.message)
-                }
-            ),
+            Some(j) => println!("{label:<11} {}", job_line(&j)),
             None => println!("{label:<11} never"),
         }
     }
     Ok(())
 }
 
-pub(super) fn ago(epoch: i64) -> String {
+/// A finished job as one line: its status, when, its id and its message.
+pub(super) fn job_line(j: &crate::store::Job) -> String {
+    let message = if j.message.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", j.message)
+    };
+    format!("{} {}, job {}{message}", j.status, ago(j.finished), j.id)
+}
+
+fn ago(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)

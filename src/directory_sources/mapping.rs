@@ -5,61 +5,40 @@
 //! number); several attributes may fill one field: numbers add up, and the first
 //! attribute with a value fills a text field.
 
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, PhoneKind};
+use crate::sources::fields::{Builder, Field};
 use std::collections::HashMap;
 
-/// A contact field an attribute can fill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Id,
-    Given,
-    Surname,
-    Display,
-    Company,
-    Department,
-    Title,
-    Email,
-    Phone(PhoneKind),
-}
-
-const TEXT_FIELDS: [(&str, Field); 8] = [
+/// The names of the text fields in the mapping (`cn`: the display name when no
+/// attribute fills `display`); numbers are named by their kind.
+const TEXT_FIELDS: [(&str, Field); 9] = [
     ("id", Field::Id),
     ("given", Field::Given),
     ("surname", Field::Surname),
     ("display", Field::Display),
+    ("cn", Field::CommonName),
     ("company", Field::Company),
     ("department", Field::Department),
     ("title", Field::Title),
     ("email", Field::Email),
 ];
 
-impl Field {
-    pub fn parse(s: &str) -> Result<Field, String> {
-        let s = s.trim();
-        TEXT_FIELDS
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(s))
-            .map(|(_, f)| *f)
-            .or_else(|| PhoneKind::parse(s).map(Field::Phone))
-            .ok_or_else(|| format!("one of {}", Field::names()))
-    }
+/// The field a mapping names.
+pub fn parse_field(s: &str) -> Result<Field, String> {
+    let s = s.trim();
+    TEXT_FIELDS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(s))
+        .map(|(_, f)| *f)
+        .or_else(|| PhoneKind::parse(s).map(Field::Number))
+        .ok_or_else(|| format!("one of {}", field_names()))
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Phone(kind) => kind.as_str(),
-            other => TEXT_FIELDS
-                .iter()
-                .find(|(_, f)| *f == other)
-                .map_or("", |(n, _)| n),
-        }
-    }
-
-    /// The accepted field names, for messages.
-    pub fn names() -> String {
-        let mut all: Vec<&str> = TEXT_FIELDS.iter().map(|(n, _)| *n).collect();
-        all.extend(PhoneKind::ALL.iter().map(|k| k.as_str()));
-        all.join(", ")
-    }
+/// The accepted field names, for messages.
+pub fn field_names() -> String {
+    let mut all: Vec<&str> = TEXT_FIELDS.iter().map(|(n, _)| *n).collect();
+    all.extend(PhoneKind::ALL.iter().map(|k| k.as_str()));
+    all.join(", ")
 }
 
 /// Attributes and the fields they fill, in order.
@@ -103,7 +82,7 @@ impl Mapping {
     /// The contact an entry makes. Its id is the mapped id, else one derived from
     /// the DN, so that it stays the same from one sync to the next.
     pub fn contact(&self, dn: &str, attrs: &HashMap<String, Vec<String>>) -> Contact {
-        let mut c = Contact::default();
+        let mut b = Builder::default();
         let lower: HashMap<String, &Vec<String>> = attrs
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -113,37 +92,12 @@ impl Mapping {
                 continue;
             };
             for field in fields {
-                for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                    if let Field::Phone(kind) = field {
-                        if !c
-                            .phones
-                            .iter()
-                            .any(|p| p.kind == *kind && p.number == value)
-                        {
-                            c.phones.push(Phone {
-                                kind: *kind,
-                                number: value.to_string(),
-                            });
-                        }
-                        continue;
-                    }
-                    let slot = match field {
-                        Field::Id => &mut c.id,
-                        Field::Given => &mut c.given_name,
-                        Field::Surname => &mut c.surname,
-                        Field::Display => &mut c.display_name,
-                        Field::Company => &mut c.company,
-                        Field::Department => &mut c.department,
-                        Field::Title => &mut c.title,
-                        Field::Email => &mut c.email,
-                        Field::Phone(_) => continue,
-                    };
-                    if slot.is_empty() {
-                        *slot = value.to_string();
-                    }
+                for value in values.iter() {
+                    b.set(*field, value);
                 }
             }
         }
+        let mut c = b.finish();
         if c.id.is_empty() {
             let dn = dn.to_ascii_lowercase().replace(' ', "");
             c.id = format!("dn{:016x}", crate::directory::stable_hash(&dn));
@@ -195,14 +149,14 @@ impl Preset {
             ("givenName", &[Given]),
             ("sn", &[Surname]),
             ("displayName", &[Display]),
-            ("cn", &[Display]),
+            ("cn", &[CommonName]),
             ("title", &[Title]),
             ("mail", &[Email]),
-            ("telephoneNumber", &[Phone(K::Work)]),
-            ("mobile", &[Phone(K::Mobile)]),
-            ("homePhone", &[Phone(K::Home)]),
-            ("facsimileTelephoneNumber", &[Phone(K::Fax)]),
-            ("pager", &[Phone(K::Pager)]),
+            ("telephoneNumber", &[Number(K::Work)]),
+            ("mobile", &[Number(K::Mobile)]),
+            ("homePhone", &[Number(K::Home)]),
+            ("facsimileTelephoneNumber", &[Number(K::Fax)]),
+            ("pager", &[Number(K::Pager)]),
         ];
         let mut m = match self {
             Preset::OpenLdap => Mapping::of(&[("uid", &[Id])]),
@@ -214,11 +168,11 @@ impl Preset {
             Preset::Ad => &[
                 ("company", &[Company]),
                 ("department", &[Department]),
-                ("otherTelephone", &[Phone(K::Work)]),
-                ("ipPhone", &[Phone(K::IpPhone)]),
-                ("otherIpPhone", &[Phone(K::IpPhone)]),
-                ("otherMobile", &[Phone(K::Mobile)]),
-                ("otherHomePhone", &[Phone(K::Home)]),
+                ("otherTelephone", &[Number(K::Work)]),
+                ("ipPhone", &[Number(K::IpPhone)]),
+                ("otherIpPhone", &[Number(K::IpPhone)]),
+                ("otherMobile", &[Number(K::Mobile)]),
+                ("otherHomePhone", &[Number(K::Home)]),
             ],
         };
         m.rules.extend(Mapping::of(extra).rules);
@@ -267,14 +221,14 @@ mod tests {
         m.set(
             "telephoneNumber",
             vec![
-                Field::Phone(PhoneKind::Work),
-                Field::Phone(PhoneKind::IpPhone),
+                Field::Number(PhoneKind::Work),
+                Field::Number(PhoneKind::IpPhone),
             ],
         );
         let a = attrs(&[("telephoneNumber", &["200"]), ("cn", &["Desk"])]);
         let c = m.contact("cn=Desk,dc=x", &a);
         assert_eq!(c.phones.len(), 2);
         assert_eq!(c.id, m.contact("CN=Desk, dc=x", &a).id);
-        assert!(Field::parse("nope").unwrap_err().contains("ipPhone"));
+        assert!(parse_field("nope").unwrap_err().contains("ipPhone"));
     }
 }

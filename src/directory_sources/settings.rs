@@ -2,7 +2,8 @@
 //! and checked where they enter: each error names the key, the value and what
 //! would be accepted.
 
-use super::mapping::{Field, Mapping, Preset};
+use super::mapping::{self, Mapping, Preset};
+use crate::sources::fields::Field;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -317,7 +318,7 @@ fn parse_one<E>(
                 names
                     .iter()
                     .filter(|n| !n.trim().is_empty())
-                    .map(|n| Field::parse(n))
+                    .map(|n| mapping::parse_field(n))
                     .collect()
             });
             match parsed {
@@ -326,7 +327,10 @@ fn parse_one<E>(
                     return Err(bad(
                         &format!("mapping.{attr}"),
                         fields.to_string(),
-                        &format!("a field or a list of fields among {}", Field::names()),
+                        &format!(
+                            "a field or a list of fields among {}",
+                            mapping::field_names()
+                        ),
                     ));
                 }
             }

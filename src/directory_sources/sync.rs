@@ -221,30 +221,16 @@ pub fn run_job(
                 "millis": r.millis,
             }),
             r.held.clone().unwrap_or_default(),
-            r.errors
-                .iter()
-                .map(|e| (e.position.clone(), e.reason.clone()))
-                .collect::<Vec<_>>(),
+            r.errors.as_slice(),
         ),
         Err(e) => (
             "failed",
             serde_json::json!({ "source": name }),
             format!("{name}: {e:#}; the previous contacts stay"),
-            Vec::new(),
+            &[][..],
         ),
     };
-    let id = crate::ucm::open_store(home)?.record_job_with_errors(
-        &crate::store::Job {
-            id: 0,
-            kind: "sync".to_string(),
-            started: started as i64,
-            finished: now() as i64,
-            status: status.to_string(),
-            counts: counts.to_string(),
-            message,
-        },
-        &errors,
-    )?;
+    let id = import::record_job(home, "sync", started, status, &counts, message, errors)?;
     result.map(|r| (id, r))
 }
 
