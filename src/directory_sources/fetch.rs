@@ -210,12 +210,19 @@ fn search(
     let result = stream.result();
     match result.rc {
         0 => Ok(out),
-        4 => Err(FetchError::Search(format!(
-            "the server stopped after {} entries (sizeLimitExceeded{}); \
-             nothing was applied: use paging (page_size) or raise the server's limit for this bind DN",
-            out.read,
-            detail(&result.text)
-        ))),
+        4 => {
+            let fix = if s.page_size > 0 {
+                "the server limits paged searches too: raise its limit for this bind DN \
+                 (OpenLDAP: limits ... size.prtotal=unlimited)"
+            } else {
+                "use paging (page_size) or raise the server's limit for this bind DN"
+            };
+            Err(FetchError::Search(format!(
+                "the server stopped after {} entries (sizeLimitExceeded{}); nothing was applied: {fix}",
+                out.read,
+                detail(&result.text)
+            )))
+        }
         rc => Err(result_error(s, rc, &result.text, out.read)),
     }
 }
