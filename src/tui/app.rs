@@ -5,7 +5,7 @@
 use super::effect::Effect;
 use super::keys::{self, Binding, Cmd};
 use super::screens::{
-    checklist, contacts, jobs, logs, modules, phone, phone_setup, server, ucm_form,
+    checklist, contacts, jobs, logs, modules, phone, phone_setup, server, sources, ucm_form,
 };
 use super::theme::Theme;
 use crate::config::Config;
@@ -30,6 +30,7 @@ pub enum Screen {
     JobDetail,
     PhoneSetup,
     Checklist,
+    Sources,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,10 @@ impl Menu {
                 ("Phone setup", Screen::PhoneSetup),
                 ("Setup checklist", Screen::Checklist),
             ],
-            Menu::Advanced => &[("Module Configuration", Screen::Modules)],
+            Menu::Advanced => &[
+                ("Module Configuration", Screen::Modules),
+                ("Directory Sources", Screen::Sources),
+            ],
             Menu::Subsystems => &[("Application Server", Screen::Server)],
         }
     }
@@ -78,6 +82,7 @@ impl Screen {
             Screen::JobDetail => "Job",
             Screen::PhoneSetup => "Phone setup",
             Screen::Checklist => "Setup checklist",
+            Screen::Sources => "Directory Sources",
         }
     }
 
@@ -97,6 +102,7 @@ impl Screen {
             Screen::JobDetail => vec![keys::JOB_DETAIL, keys::LIST],
             Screen::PhoneSetup => vec![keys::SETUP, keys::LIST],
             Screen::Checklist => vec![keys::CHECKLIST, keys::LIST],
+            Screen::Sources => vec![keys::SOURCES, keys::LIST],
         };
         t.push(keys::CANCEL);
         t.push(keys::GLOBAL);
@@ -185,6 +191,8 @@ pub enum Action {
     },
     /// An internal contact read for editing.
     ContactLoaded(Result<crate::contacts::Contact, String>),
+    /// A directory source's test: its preview, or why it failed.
+    SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
     /// The UCM form was saved (or refused with the reason).
     Saved(Result<String, String>),
     /// SIGHUP, SIGTERM: leave now.
@@ -213,6 +221,7 @@ pub struct App {
     pub jobs: jobs::State,
     pub setup: phone_setup::State,
     pub checklist_sel: usize,
+    pub sources: sources::State,
     pub quit: bool,
 }
 
@@ -243,6 +252,7 @@ impl App {
             jobs: jobs::State::default(),
             setup: phone_setup::State::default(),
             checklist_sel: 0,
+            sources: sources::State::default(),
             quit: false,
         }
     }
@@ -341,6 +351,7 @@ impl App {
     fn entered(&mut self, screen: Screen) -> Vec<Effect> {
         match screen {
             Screen::Jobs => vec![Effect::LoadJobs],
+            Screen::Sources => vec![Effect::LoadConfig, Effect::LoadJobs],
             Screen::Server => vec![Effect::Status],
             Screen::Logs => {
                 self.logs = logs::State {
@@ -482,6 +493,10 @@ impl App {
                 }
                 out
             }
+            Action::SourceTested(r) => {
+                sources::tested(self, r.map(|r| *r));
+                vec![]
+            }
             Action::ContactLoaded(r) => {
                 contacts::loaded(self, r);
                 vec![]
@@ -575,6 +590,7 @@ impl App {
                 .iter()
                 .map(|i| i.label.clone())
                 .collect(),
+            Screen::Sources => sources::rows(self),
             _ => vec![],
         }
     }
@@ -585,6 +601,7 @@ impl App {
             Screen::Modules => Some(&mut self.modules.sel),
             Screen::Server => Some(&mut self.server_sel),
             Screen::Checklist => Some(&mut self.checklist_sel),
+            Screen::Sources => Some(&mut self.sources.sel),
             Screen::Jobs => Some(&mut self.jobs.sel),
             Screen::Contacts => Some(&mut self.contacts.sel),
             Screen::PhoneSetup => Some(&mut self.setup.scroll),
@@ -714,6 +731,7 @@ impl App {
             Screen::Jobs | Screen::JobDetail => jobs::command(self, screen, cmd),
             Screen::PhoneSetup => phone_setup::command(self, cmd),
             Screen::Checklist => checklist::command(self, cmd),
+            Screen::Sources => sources::command(self, cmd),
             Screen::Menu(_) => vec![],
         }
     }

@@ -69,6 +69,10 @@ pub enum Effect {
     /// Save an internal contact (a new one when its id is empty), then merge.
     SaveContact(Contact),
     RemoveContact(String),
+    /// Test a directory source: a preview, nothing applied.
+    TestSource(String),
+    /// Sync a directory source, then merge.
+    SyncSource(String),
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
@@ -92,6 +96,8 @@ impl Effect {
             Effect::Remove(id) => format!("Removing {id}"),
             Effect::SaveContact(_) => "Saving the contact".into(),
             Effect::RemoveContact(_) => "Removing the contact".into(),
+            Effect::TestSource(name) => format!("Testing {name}"),
+            Effect::SyncSource(name) => format!("Syncing {name}"),
             other => format!("{other:?}"),
         }
     }
@@ -183,6 +189,26 @@ pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
         )),
         Effect::SaveContact(c) => done(save_contact(&home, c).await),
         Effect::RemoveContact(id) => done(remove_contact(&home, id).await),
+        Effect::TestSource(name) => Some(Action::SourceTested(
+            blocking(move || {
+                let config = Config::load(&home.config_file())?;
+                let options = crate::directory_sources::sync::SyncOptions {
+                    dry_run: true,
+                    force: true,
+                    preview: 8,
+                };
+                crate::directory_sources::sync::sync(
+                    &home,
+                    &config,
+                    &name,
+                    options,
+                    &Progress::default(),
+                )
+                .map(Box::new)
+            })
+            .await,
+        )),
+        Effect::SyncSource(name) => done(sync_source(&home, name).await),
         Effect::Quit | Effect::Discard => None,
     }
 }
@@ -526,4 +552,33 @@ async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
     publish(home)
         .await
         .map(|m| format!("contact {shown} removed; {m}"))
+}
+
+/// Syncs a directory source as a job, then merges and serves.
+async fn sync_source(home: &Home, name: String) -> Result<String, String> {
+    let h = home.clone();
+    let (job, r) = blocking(move || {
+        let config = Config::load(&h.config_file())?;
+        crate::directory_sources::sync::run_job(
+            &h,
+            &config,
+            &name,
+            Default::default(),
+            &Progress::default(),
+        )
+    })
+    .await
+    .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
+    let change = format!(
+        "+{} added ~{} updated -{} removed",
+        r.changes.added, r.changes.updated, r.changes.removed
+    );
+    if let Some(why) = r.held {
+        return Err(format!("sync of {} held (job {job}): {why}", r.source));
+    }
+    let merged = merge(home).await?;
+    Ok(format!(
+        "synced {} (job {job}): {} read, {change}; {merged}",
+        r.source, r.read
+    ))
 }

@@ -37,6 +37,8 @@ pub enum Cmd {
     Delete,
     NextPreset,
     PhoneView,
+    // Directory Sources
+    SyncNow,
     // Jobs and popups
     CancelJob,
     Yes,
@@ -214,6 +216,12 @@ pub const PHONE: &[Binding] = &[
 pub const JOBS: &[Binding] = &[
     bind(&[Code(KeyCode::Enter)], "Enter errors", Cmd::Open),
     bind(&[Char('c')], "c cancel running", Cmd::CancelJob),
+    bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
+];
+
+pub const SOURCES: &[Binding] = &[
+    bind(&[Code(KeyCode::Enter), Char('t')], "Enter test", Cmd::Open),
+    bind(&[Char('s')], "s sync now", Cmd::SyncNow),
     bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
 ];
 

@@ -355,3 +355,41 @@ fn contacts_from_an_import_are_not_edited_here() {
         vec![Effect::RemoveContact("7".into())]
     );
 }
+
+#[test]
+fn directory_sources_test_and_sync_after_a_confirmation() {
+    let mut app = app();
+    typing(&mut app, "a");
+    key(&mut app, KeyCode::Enter);
+    typing(&mut app, "d");
+    let opened = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), Screen::Sources);
+    assert!(opened.contains(&Effect::LoadConfig));
+    // Not installed: said so, nothing runs.
+    assert!(typing(&mut app, "s").is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("not installed"))
+    );
+
+    let config = Config::parse(
+        "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+         [[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\nbase_dn = \"dc=corp\"\n",
+        "config.toml",
+    );
+    app.update(Action::Config(
+        config.map(Box::new).map_err(|e| e.to_string()),
+    ));
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::TestSource("corp".into())]
+    );
+    app.busy = None;
+    assert!(typing(&mut app, "s").is_empty());
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    assert_eq!(
+        typing(&mut app, "y"),
+        vec![Effect::SyncSource("corp".into())]
+    );
+}

@@ -9,6 +9,7 @@ pub mod modules;
 pub mod phone;
 pub mod phone_setup;
 pub mod server;
+pub mod sources;
 pub mod ucm_form;
 
 use super::app::{App, Menu, Screen};
@@ -49,6 +50,7 @@ fn body(app: &App, f: &mut Frame, area: Rect) {
         Screen::JobDetail => jobs::draw_detail(app, f, area),
         Screen::PhoneSetup => phone_setup::draw(app, f, area),
         Screen::Checklist => checklist::draw(app, f, area),
+        Screen::Sources => sources::draw(app, f, area),
     }
 }
 
@@ -69,6 +71,7 @@ fn describe(screen: Screen) -> &'static str {
         Screen::Checklist => "The admin guide's steps, checked live",
         Screen::Modules => "Modules, their dependencies and release notes",
         Screen::Server => "Stop, Start, Sync bundles, Restart, Status, Logs",
+        Screen::Sources => "Contacts from LDAP and Active Directory: last syncs, Test, Sync now",
         _ => "",
     }
 }
