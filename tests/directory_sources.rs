@@ -304,6 +304,10 @@ fn ad_preset_maps_account_names_and_numbers() {
              otherTelephone: +1 404 555 7102\nipPhone: 2001\nmobile: +1 404 555 7199\ncompany: Corp\n",
         ),
         entry("rroe", "displayName: Richard Roe\nipPhone: 2002\n"),
+        // A second account with the same sAMAccountName: skipped, with its reason.
+        format!(
+            "dn: cn=jdoe2,{PEOPLE}\nobjectClass: user\ncn: jdoe2\nsn: Doe\nsAMAccountName: jdoe\n\n"
+        ),
     ]
     .concat();
     let server = Slapd::start(Options {
@@ -318,7 +322,18 @@ fn ad_preset_maps_account_names_and_numbers() {
         &["--preset", "ad", "--filter", "(objectClass=user)"],
     );
     let out = node.sop(&["sources", "sync", "ad"]).success().stdout();
-    assert!(out.contains("2 entries read"), "{out}");
+    assert!(out.contains("3 entries read, 1 skipped"), "{out}");
+    let job = out
+        .split("(job ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap();
+    let shown = node.sop(&["jobs", "show", job]).success().stdout();
+    assert!(
+        shown.contains("cn=jdoe2,ou=people,dc=corp,dc=example")
+            && shown.contains("the same id \"jdoe\""),
+        "{shown}"
+    );
     assert_eq!(served(&node, "ad"), ["ad-jdoe", "ad-rroe"]);
     let (jane, _) = node.ldapsearch(&[
         "-b",

@@ -119,7 +119,7 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
         SourcesCommand::Test { name, count, json } => {
             let options = SyncOptions {
                 dry_run: true,
-                force: true,
+                force: false,
                 preview: count,
             };
             match sync::sync(home, &config, &name, options, &Progress::default()) {
@@ -194,6 +194,7 @@ fn print_report(config: &Config, r: &SyncReport, job: i64) -> Result<()> {
         r.changes.added, r.changes.updated, r.changes.removed
     );
     match &r.held {
+        Some(why) if r.dry_run => println!("a sync would be held: {why}"),
         Some(why) => println!("held, not applied: {why}"),
         None if r.dry_run => println!("test only: nothing was applied"),
         None => println!(

@@ -44,16 +44,11 @@ pub struct Fetched {
 /// How many entry errors a fetch keeps.
 const MAX_ERRORS: usize = 1000;
 
-/// Reads the source's entries as contacts; `limit` stops after that many (a preview).
-pub fn fetch(
-    home: &Home,
-    s: &SourceSettings,
-    limit: Option<usize>,
-    progress: &Progress,
-) -> Result<Fetched, FetchError> {
+/// Reads the source's entries as contacts.
+pub fn fetch(home: &Home, s: &SourceSettings, progress: &Progress) -> Result<Fetched, FetchError> {
     let mut conn = connect(home, s)?;
     bind(home, s, &mut conn)?;
-    let fetched = search(s, &mut conn, limit, progress);
+    let fetched = search(s, &mut conn, progress);
     let _ = conn.unbind();
     fetched
 }
@@ -147,7 +142,6 @@ fn bind(home: &Home, s: &SourceSettings, conn: &mut LdapConn) -> Result<(), Fetc
 fn search(
     s: &SourceSettings,
     conn: &mut LdapConn,
-    limit: Option<usize>,
     progress: &Progress,
 ) -> Result<Fetched, FetchError> {
     let scope = match s.scope {
@@ -201,10 +195,6 @@ fn search(
                     });
                 }
             }
-        }
-        if limit.is_some_and(|n| out.read >= n) {
-            drop(stream);
-            return Ok(out);
         }
     }
     let result = stream.result();

@@ -145,7 +145,7 @@ pub fn sync(
         read: entries,
         skipped,
         errors,
-    } = fetch::fetch(home, s, None, progress)?;
+    } = fetch::fetch(home, s, progress)?;
     progress.check()?;
     let mut report = SyncReport {
         source: s.name.clone(),

@@ -194,7 +194,7 @@ pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
                 let config = Config::load(&home.config_file())?;
                 let options = crate::directory_sources::sync::SyncOptions {
                     dry_run: true,
-                    force: true,
+                    force: false,
                     preview: 8,
                 };
                 crate::directory_sources::sync::sync(

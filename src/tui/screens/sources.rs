@@ -110,6 +110,9 @@ pub fn tested(app: &mut App, r: Result<SyncReport, String>) {
                 "A sync would make +{} added ~{} updated -{} removed.",
                 r.changes.added, r.changes.updated, r.changes.removed
             ));
+            if let Some(why) = &r.held {
+                lines.push(format!("It would be held: {why}"));
+            }
             lines.push("Nothing was applied.".into());
             app.popup = Some(Popup::Info {
                 title: format!("Test of {}", r.source),
