@@ -83,12 +83,15 @@ impl Mapping {
     /// the DN, so that it stays the same from one sync to the next.
     pub fn contact(&self, dn: &str, attrs: &HashMap<String, Vec<String>>) -> Contact {
         let mut b = Builder::default();
-        let lower: HashMap<String, &Vec<String>> = attrs
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
         for (attr, fields) in &self.rules {
-            let Some(values) = lower.get(&attr.to_ascii_lowercase()) else {
+            // Servers answer with the schema's case, mostly the one asked for.
+            let values = attrs.get(attr).or_else(|| {
+                attrs
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+                    .map(|(_, v)| v)
+            });
+            let Some(values) = values else {
                 continue;
             };
             for field in fields {

@@ -61,6 +61,8 @@ for run in $(seq 1 "$runs"); do
     "$sop" --home "$home" sources sync bench > "$work/sync.out"
     t1=$(now)
     served=$("$sop" --home "$home" server status --json | json '["status"]["contacts"]')
-    printf "run %s: %s entries pulled, merged, published and served in %.2f s (served: %s contacts; %s)\n" \
-        "$run" "$n" "$(echo "$t1-$t0" | bc -l)" "$served" "$(grep -o 'change: .*' "$work/sync.out")"
+    sync_ms=$(grep -o 'in [0-9]* ms (job' "$work/sync.out" | grep -o '[0-9]*' | head -1)
+    merge_ms=$(grep -o 'removed) in [0-9]* ms' "$work/sync.out" | grep -o '[0-9]*' | head -1)
+    printf "run %s: %s entries pulled, merged, published and served in %.2f s (sync %s ms, merge %s ms; served: %s contacts; %s)\n" \
+        "$run" "$n" "$(echo "$t1-$t0" | bc -l)" "$sync_ms" "$merge_ms" "$served" "$(grep -o 'change: .*' "$work/sync.out")"
 done
