@@ -324,3 +324,31 @@ fn directory_sources() {
     key(&mut app, KeyCode::Char('s'));
     snapshot("directory_sources_sync_confirmation", &app);
 }
+
+#[test]
+fn directory_source_form() {
+    use sop::tui::app::Menu;
+    let config = Config::parse(
+        "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+         [[sources]]\nname = \"corp\"\nuri = \"ldaps://dc1.corp.example\"\n\
+         base_dn = \"OU=Staff,DC=corp,DC=example\"\npreset = \"ad\"\n",
+        "config.toml",
+    )
+    .unwrap();
+    let mut app = App::new("/var/lib/sop".into(), Ok(config), now());
+    app.update(Action::Status(Ok(Some(Box::new(status())))));
+    app.push(Screen::Menu(Menu::Advanced));
+    app.push(Screen::Sources);
+    key(&mut app, KeyCode::Char('e'));
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    for c in "age:0".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    snapshot("directory_source_form", &app);
+}

@@ -10,7 +10,7 @@ use crate::ucm::Progress;
 use clap::Subcommand;
 use color_eyre::eyre::{Result, WrapErr};
 use std::path::PathBuf;
-use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
+use toml_edit::{ArrayOfTables, Item, Table};
 
 #[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
@@ -270,14 +270,6 @@ fn list(home: &Home, config: &Config, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// The `[[sources]]` table named `name`.
-fn table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Option<&'a mut Table> {
-    doc.get_mut("sources")
-        .and_then(Item::as_array_of_tables_mut)?
-        .iter_mut()
-        .find(|t| t.get("name").and_then(Item::as_str) == Some(name))
-}
-
 fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
     let refuse = |why: String| {
         eprintln!("{why}; nothing was changed");
@@ -363,7 +355,7 @@ fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
                 doc.set_trailing("");
             }
         }
-        if let Some(t) = table_mut(doc, &name) {
+        if let Some(t) = settings::table_mut(doc, &name) {
             apply(t, &a);
         }
     });

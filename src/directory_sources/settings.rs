@@ -168,6 +168,17 @@ pub fn check_filter(filter: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `[[sources]]` table named `name` in a config being edited.
+pub fn table_mut<'a>(
+    doc: &'a mut toml_edit::DocumentMut,
+    name: &str,
+) -> Option<&'a mut toml_edit::Table> {
+    doc.get_mut("sources")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)?
+        .iter_mut()
+        .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
+}
+
 /// The default password file of a source.
 pub fn default_password_file(name: &str) -> String {
     format!("secrets/sources/{name}.password")

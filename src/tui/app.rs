@@ -31,6 +31,7 @@ pub enum Screen {
     PhoneSetup,
     Checklist,
     Sources,
+    SourceForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,7 @@ impl Screen {
             Screen::PhoneSetup => "Phone setup",
             Screen::Checklist => "Setup checklist",
             Screen::Sources => "Directory Sources",
+            Screen::SourceForm => "Source",
         }
     }
 
@@ -92,7 +94,7 @@ impl Screen {
             Screen::Menu(_) => vec![keys::MENU],
             Screen::Modules => vec![keys::MODULES, keys::LIST],
             Screen::UcmForm => return vec![keys::FORM, keys::UCM_FORM_ACTIONS, keys::CANCEL],
-            Screen::ContactForm => return vec![keys::FORM, keys::CANCEL],
+            Screen::ContactForm | Screen::SourceForm => return vec![keys::FORM, keys::CANCEL],
             Screen::Server => vec![keys::SERVER, keys::LIST],
             Screen::Logs => vec![keys::LOGS, keys::LIST],
             Screen::Contacts if app.contacts.typing => return vec![keys::SEARCH_BOX, keys::CANCEL],
@@ -193,6 +195,8 @@ pub enum Action {
     ContactLoaded(Result<crate::contacts::Contact, String>),
     /// A directory source's test: its preview, or why it failed.
     SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
+    /// A directory source's form was saved (or refused with the reason).
+    SourceSaved(Result<String, String>),
     /// The UCM form was saved (or refused with the reason).
     Saved(Result<String, String>),
     /// SIGHUP, SIGTERM: leave now.
@@ -222,6 +226,7 @@ pub struct App {
     pub setup: phone_setup::State,
     pub checklist_sel: usize,
     pub sources: sources::State,
+    pub source_form: sources::Form,
     pub quit: bool,
 }
 
@@ -253,6 +258,7 @@ impl App {
             setup: phone_setup::State::default(),
             checklist_sel: 0,
             sources: sources::State::default(),
+            source_form: sources::Form::default(),
             quit: false,
         }
     }
@@ -299,7 +305,7 @@ impl App {
 
     /// Whether a form holds edits not saved yet.
     pub fn unsaved(&self) -> bool {
-        self.ucm.is_dirty() || (self.contact_form.is_dirty())
+        self.ucm.is_dirty() || self.contact_form.is_dirty() || self.source_form.is_dirty()
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -385,6 +391,14 @@ impl App {
                     ],
                     effect: Box::new(Effect::Discard),
                 });
+                return vec![];
+            }
+            Screen::SourceForm if self.source_form.is_dirty() => {
+                self.confirm(
+                    "Unsaved changes",
+                    vec!["Leave the source without saving it? (^S saves)".into()],
+                    Effect::Discard,
+                );
                 return vec![];
             }
             Screen::ContactForm if self.contact_form.is_dirty() => {
@@ -493,6 +507,17 @@ impl App {
                 }
                 out
             }
+            Action::SourceSaved(r) => {
+                self.busy = None;
+                match r {
+                    Ok(text) => {
+                        self.source_form.saved();
+                        self.info(text);
+                    }
+                    Err(text) => self.error(text),
+                }
+                vec![Effect::LoadConfig]
+            }
             Action::SourceTested(r) => {
                 sources::tested(self, r.map(|r| *r));
                 vec![]
@@ -556,6 +581,10 @@ impl App {
             }
             Screen::ContactForm => {
                 self.contact_form.input(&event);
+                vec![]
+            }
+            Screen::SourceForm => {
+                self.source_form.input(&event);
                 vec![]
             }
             Screen::Contacts if self.contacts.typing => {
@@ -732,6 +761,7 @@ impl App {
             Screen::PhoneSetup => phone_setup::command(self, cmd),
             Screen::Checklist => checklist::command(self, cmd),
             Screen::Sources => sources::command(self, cmd),
+            Screen::SourceForm => sources::form_command(self, cmd),
             Screen::Menu(_) => vec![],
         }
     }
@@ -761,6 +791,7 @@ impl App {
                     }
                 }
                 self.contact_form = contacts::Form::default();
+                self.source_form = sources::Form::default();
                 if self.stack.len() > 1 {
                     self.stack.pop();
                 }

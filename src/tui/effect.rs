@@ -73,6 +73,8 @@ pub enum Effect {
     TestSource(String),
     /// Sync a directory source, then merge.
     SyncSource(String),
+    /// Save a directory source's settings (keeping the admin's comments).
+    SaveSource(super::screens::sources::SourceValues),
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
@@ -98,6 +100,7 @@ impl Effect {
             Effect::RemoveContact(_) => "Removing the contact".into(),
             Effect::TestSource(name) => format!("Testing {name}"),
             Effect::SyncSource(name) => format!("Syncing {name}"),
+            Effect::SaveSource(v) => format!("Saving {}", v.name),
             other => format!("{other:?}"),
         }
     }
@@ -209,6 +212,7 @@ pub async fn perform(home: Home, effect: Effect) -> Option<Action> {
             .await,
         )),
         Effect::SyncSource(name) => done(sync_source(&home, name).await),
+        Effect::SaveSource(v) => Some(Action::SourceSaved(save_source(&home, v).await)),
         Effect::Quit | Effect::Discard => None,
     }
 }
@@ -287,8 +291,13 @@ async fn save_ucm(home: &Home, v: Values) -> Result<String, String> {
     })
     .await?;
     let saved = format!("saved in {}", h.config_file().display());
-    match status(&h).await {
-        Ok(Some(_)) => match daemon::sync(&h).await {
+    applied(&h, saved).await
+}
+
+/// After a save: a running server reads the config again.
+async fn applied(home: &Home, saved: String) -> Result<String, String> {
+    match status(home).await {
+        Ok(Some(_)) => match daemon::sync(home).await {
             Ok(_) => Ok(format!("{saved}; the application server uses them now")),
             Err(e) => Err(format!(
                 "{saved}, but the application server could not apply them: {e:#}"
@@ -581,4 +590,20 @@ async fn sync_source(home: &Home, name: String) -> Result<String, String> {
         "synced {} (job {job}): {} read, {change}; {merged}",
         r.source, r.read
     ))
+}
+
+/// Writes a directory source's settings, then tells a running server.
+async fn save_source(
+    home: &Home,
+    v: super::screens::sources::SourceValues,
+) -> Result<String, String> {
+    let path = home.config_file();
+    let name = v.name.clone();
+    blocking(move || {
+        config::edit(&path, |doc| v.apply(doc))
+            .map_err(|e| color_eyre::eyre::eyre!("{e}; nothing was changed"))?;
+        Ok(())
+    })
+    .await?;
+    applied(home, format!("{name}'s settings saved")).await
 }

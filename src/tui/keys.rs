@@ -222,6 +222,7 @@ pub const JOBS: &[Binding] = &[
 pub const SOURCES: &[Binding] = &[
     bind(&[Code(KeyCode::Enter), Char('t')], "Enter test", Cmd::Open),
     bind(&[Char('s')], "s sync now", Cmd::SyncNow),
+    bind(&[Char('e')], "e edit", Cmd::Edit),
     bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
 ];
 

@@ -51,6 +51,7 @@ fn body(app: &App, f: &mut Frame, area: Rect) {
         Screen::PhoneSetup => phone_setup::draw(app, f, area),
         Screen::Checklist => checklist::draw(app, f, area),
         Screen::Sources => sources::draw(app, f, area),
+        Screen::SourceForm => sources::draw_form(app, f, area),
     }
 }
 

@@ -6,14 +6,18 @@ use super::super::app::{App, Popup};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
-use crate::directory_sources::settings::SourceSettings;
+use crate::directory_sources::MODULE;
+use crate::directory_sources::mapping::Preset;
+use crate::directory_sources::settings::{self, Policy, Scope, SourceSettings};
 use crate::directory_sources::sync::SyncReport;
-use crate::directory_sources::{MODULE, settings::Policy};
 use crate::store::Job;
+use crossterm::event::Event;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -59,6 +63,13 @@ pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
         return vec![];
     };
     match cmd {
+        Cmd::Edit => {
+            if !app.source_form.is_dirty() || app.source_form.name != source.name {
+                app.source_form = Form::of(&source);
+            }
+            app.stack.push(super::super::app::Screen::SourceForm);
+            vec![]
+        }
         Cmd::Open => app.begin(
             &format!("Testing {}", source.name),
             false,
@@ -210,5 +221,223 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 .block(widgets::panel(t, &s.name)),
             parts[1],
         );
+    }
+}
+
+/// The fields of a source's form, in the order of `sop sources add`.
+pub const FIELDS: [&str; 10] = [
+    "URI",
+    "Base DN",
+    "Bind DN",
+    "Filter",
+    "Scope",
+    "Page size",
+    "Preset",
+    "Policy",
+    "Cron",
+    "Priority",
+];
+/// The config keys the fields are saved as.
+const KEYS: [&str; 10] = [
+    "uri",
+    "base_dn",
+    "bind_dn",
+    "filter",
+    "scope",
+    "page_size",
+    "preset",
+    "policy",
+    "cron",
+    "priority",
+];
+
+/// One source's settings, each checked as typed.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub name: String,
+    pub inputs: [Input; 10],
+    pub focus: usize,
+    saved: [String; 10],
+}
+
+impl Form {
+    pub fn of(s: &SourceSettings) -> Form {
+        let values = [
+            s.uri.clone(),
+            s.base_dn.clone(),
+            s.bind_dn.clone(),
+            s.filter.clone(),
+            s.scope.as_str().to_string(),
+            s.page_size.to_string(),
+            s.preset.as_str().to_string(),
+            s.policy.to_string(),
+            s.cron.clone(),
+            s.priority.to_string(),
+        ];
+        Form {
+            name: s.name.clone(),
+            inputs: values.clone().map(Input::new),
+            focus: 0,
+            saved: values,
+        }
+    }
+
+    pub fn value(&self, i: usize) -> &str {
+        self.inputs[i].value().trim()
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        (0..FIELDS.len()).any(|i| self.inputs[i].value() != self.saved[i])
+    }
+
+    pub fn saved(&mut self) {
+        self.saved = std::array::from_fn(|i| self.inputs[i].value().to_string());
+    }
+
+    pub fn input(&mut self, event: &Event) {
+        self.inputs[self.focus].handle_event(event);
+    }
+
+    /// What is wrong with field `i` as typed, if anything.
+    pub fn problem(&self, i: usize) -> Option<String> {
+        let v = self.value(i);
+        let number = |max: u32| match v.parse::<u32>() {
+            Ok(n) if n <= max => None,
+            _ => Some(format!("a whole number from 0 to {max}")),
+        };
+        match i {
+            0 => settings::check_uri(v).err(),
+            1 => settings::check_dn(v, false).err(),
+            2 => settings::check_dn(v, true).err(),
+            3 => settings::check_filter(v).err(),
+            4 => Scope::parse(v).err(),
+            5 => number(1_000_000),
+            6 => Preset::parse(v).err(),
+            7 => Policy::parse(v).err(),
+            8 if v.is_empty() => None,
+            8 => crate::ucm::check_cron(v).err(),
+            9 => number(1000),
+            _ => None,
+        }
+    }
+
+    /// The values to save, or the first field with a problem.
+    pub fn values(&self) -> Result<SourceValues, (usize, String)> {
+        for i in 0..FIELDS.len() {
+            if let Some(p) = self.problem(i) {
+                return Err((i, p));
+            }
+        }
+        Ok(SourceValues {
+            name: self.name.clone(),
+            values: std::array::from_fn(|i| self.value(i).to_string()),
+        })
+    }
+}
+
+/// A source's settings as the form saves them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceValues {
+    pub name: String,
+    values: [String; 10],
+}
+
+impl SourceValues {
+    /// Writes them into the source's `[[sources]]` table.
+    pub fn apply(&self, doc: &mut toml_edit::DocumentMut) {
+        let Some(t) = settings::table_mut(doc, &self.name) else {
+            return;
+        };
+        for (i, key) in KEYS.iter().enumerate() {
+            let v = &self.values[i];
+            let value = match (*key, v.parse::<i64>()) {
+                ("page_size" | "priority", Ok(n)) => toml_edit::value(n),
+                _ => toml_edit::value(v.as_str()),
+            };
+            t.insert(key, value);
+        }
+    }
+}
+
+pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    let n = FIELDS.len();
+    let form = &mut app.source_form;
+    match cmd {
+        Cmd::NextField => form.focus = (form.focus + 1) % n,
+        Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
+        Cmd::ClearField => form.inputs[form.focus].reset(),
+        Cmd::Save => match form.values() {
+            Ok(v) => {
+                let label = format!("Saving {}", v.name);
+                return app.begin(&label, false, Effect::SaveSource(v));
+            }
+            Err((i, why)) => {
+                form.focus = i;
+                app.error(format!("not saved: {}: {why}", FIELDS[i]));
+            }
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let form = &app.source_form;
+    let block = widgets::panel(t, &format!("Source {}", form.name));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines = Vec::new();
+    for (i, label) in FIELDS.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused {
+            super::super::theme::MARKER
+        } else {
+            "  "
+        };
+        let note = match form.problem(i) {
+            Some(_) => Span::styled("  ✗", t.bad()),
+            None => Span::styled("  ✓", t.good()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{marker}{label:<10} "),
+                if focused { t.title() } else { t.dim() },
+            ),
+            Span::raw(form.inputs[i].value().to_string()),
+            note,
+        ]));
+    }
+    lines.push(Line::from(""));
+    if let Some(p) = form.problem(form.focus) {
+        lines.push(Line::from(Span::styled(
+            format!("{}: expected {p}", FIELDS[form.focus]),
+            t.bad(),
+        )));
+    }
+    let saved = if form.is_dirty() {
+        Span::styled("unsaved changes (^S saves, Esc discards)", t.warn())
+    } else {
+        Span::styled(
+            "Tab next field, ^S save; the password: sop sources edit",
+            t.dim(),
+        )
+    };
+    lines.push(Line::from(saved));
+    let (fields, notes) = lines.split_at(FIELDS.len());
+    let parts = Layout::vertical([Constraint::Length(FIELDS.len() as u16), Constraint::Min(1)])
+        .split(inner);
+    f.render_widget(Paragraph::new(fields.to_vec()), parts[0]);
+    f.render_widget(
+        Paragraph::new(notes.to_vec()).wrap(Wrap { trim: true }),
+        parts[1],
+    );
+    if app.popup.is_none() {
+        let input = &form.inputs[form.focus];
+        let x = inner.x + 13 + input.visual_cursor() as u16;
+        let y = inner.y + form.focus as u16;
+        if y < inner.bottom() {
+            f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+        }
     }
 }
