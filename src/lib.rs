@@ -13,6 +13,7 @@ pub mod home;
 pub mod ldap;
 pub mod modules;
 pub mod node;
+pub mod phones;
 pub mod schedule;
 pub mod server;
 pub mod sources;

@@ -195,6 +195,22 @@ fn a_new_admin_configures_ucm_starts_the_server_and_quits() {
     assert_eq!(code, 0, "{ldif}");
     assert!(common::values(&ldif, "cn").len() > 3, "{ldif}");
 
+    // Contacts > Phone view: typed as on a Yealink, answered by the server.
+    t.keys(&["Escape", "Escape"]);
+    t.wait_for("◆ Main menu");
+    t.keys(&["c", "Enter"]);
+    t.wait_for("◆ Contacts");
+    t.keys(&["p"]);
+    t.wait_for("◆ Contacts > Phone view");
+    t.text("and");
+    t.wait_for("(|(cn=and*)(sn=and*)(givenName=and*))");
+    t.wait_for("Åsa Andersson");
+    t.keys(&["Escape", "Escape"]);
+    t.wait_for("◆ Main menu");
+    // From Contacts, Subsystems is the entry above.
+    t.keys(&["Up", "Enter", "Enter"]);
+    t.wait_for("Subsystems > Application Server");
+
     // Stop asks first.
     t.keys(&["Home", "Enter"]);
     t.wait_for("Stop the application server?");

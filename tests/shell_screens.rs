@@ -352,3 +352,76 @@ fn directory_source_form() {
     }
     snapshot("directory_source_form", &app);
 }
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn phone_view() {
+    let mut app = at(&[Screen::Contacts, Screen::Phone]);
+    snapshot("phone_view_empty", &app);
+    type_text(&mut app, "schm");
+    let seq = app.phone.seq;
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(found()),
+    });
+    snapshot("phone_view_yealink", &app);
+    // Tab: the next model, which sends its own filter.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    let seq = app.phone.seq;
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(found()),
+    });
+    snapshot("phone_view_polycom", &app);
+}
+
+#[test]
+fn phone_setup() {
+    let mut app = at(&[Screen::PhoneSetup]);
+    // The address phones reach: fixed here, found from the network otherwise.
+    app.setup.host = Some("192.0.2.10".into());
+    snapshot("phone_setup_yealink", &app);
+    key(&mut app, KeyCode::Tab);
+    snapshot("phone_setup_snom", &app);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    snapshot("phone_setup_cisco", &app);
+}
+
+#[test]
+fn menus() {
+    use sop::tui::app::Menu;
+    snapshot("advanced_menu", &at(&[Screen::Menu(Menu::Advanced)]));
+    snapshot("subsystems_menu", &at(&[Screen::Menu(Menu::Subsystems)]));
+}
+
+#[test]
+fn new_internal_contact() {
+    let mut app = at(&[Screen::Contacts]);
+    key(&mut app, KeyCode::Char('a'));
+    type_text(&mut app, "Anna");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Schmidt");
+    snapshot("contact_form", &app);
+}
+
+#[test]
+fn a_running_import_in_the_header_and_the_jobs() {
+    let mut s = status();
+    s.jobs[0].running = true;
+    s.progress = sop::ucm::ProgressState {
+        stage: "parsing".into(),
+        done: 61_200,
+        total: 100_000,
+    };
+    let mut app = at(&[Screen::Jobs]);
+    app.update(Action::Status(Ok(Some(Box::new(s)))));
+    snapshot("jobs_import_running", &app);
+}

@@ -6,6 +6,7 @@ mod config;
 mod contacts;
 mod jobs;
 mod modules;
+mod phones;
 mod server;
 mod sources;
 mod ucm;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Desk phones: presets, the settings to give them, a lookup as they send it
+    #[command(subcommand)]
+    Phones(PhonesCommand),
     /// Generate a test phone book, or load a server like phones do
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -278,6 +282,30 @@ pub enum JobsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PhonesCommand {
+    /// The phone models and the filters they send
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The settings to paste into a vendor's phones or provisioning file for this
+    /// node (every vendor without one); notes go to stderr
+    Setup { vendor: Option<String> },
+    /// Type as on a phone: the filter it sends and what it shows, from the running server
+    Lookup {
+        /// yealink, snom, gigaset, polycom, grandstream or cisco
+        vendor: String,
+        /// What is typed (letters or digits), or the caller's number with --incoming
+        text: String,
+        /// Look the number up as for an incoming call (exact match)
+        #[arg(long)]
+        incoming: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate config.toml without starting anything
     Check,
@@ -339,6 +367,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ucm(c) => ucm::run(&home, c),
         Command::Jobs(c) => jobs::run(&home, c),
         Command::Sources(c) => sources::run(&home, c),
+        Command::Phones(c) => phones::run(&home, c),
     }
 }
 

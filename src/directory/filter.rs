@@ -351,26 +351,7 @@ mod tests {
     }
 
     fn eval(text: &str) -> Truth {
-        // ldap3_proto's text parser takes no spaces in values: write them as \20.
-        let f = ldap3_proto::parse_ldap_filter_str(&text.replace(' ', "\\20")).unwrap();
-        eval_filter(&unescape(f))
-    }
-
-    fn unescape(f: LdapFilter) -> LdapFilter {
-        let u = |s: String| s.replace("\\20", " ");
-        match f {
-            LdapFilter::And(v) => LdapFilter::And(v.into_iter().map(unescape).collect()),
-            LdapFilter::Or(v) => LdapFilter::Or(v.into_iter().map(unescape).collect()),
-            LdapFilter::Not(f) => LdapFilter::Not(Box::new(unescape(*f))),
-            LdapFilter::Equality(a, v) => LdapFilter::Equality(a, u(v)),
-            LdapFilter::Substring(a, mut s) => {
-                s.initial = s.initial.map(u);
-                s.any = s.any.into_iter().map(u).collect();
-                s.final_ = s.final_.map(u);
-                LdapFilter::Substring(a, s)
-            }
-            other => other,
-        }
+        eval_filter(&crate::directory::lookup::parse_text(text).unwrap())
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::filter::{Filter, FilterLimits};
 use super::schema::Attr;
 use super::served::Directory;
+use ldap3_proto::proto::LdapFilter;
 use serde::{Deserialize, Serialize};
 
 /// Bounds for filters typed by an admin: as generous as a phone's.
@@ -53,11 +54,97 @@ impl FoundEntry {
     }
 }
 
+/// RFC 4515 escaping of typed text inside a filter.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '*' => out.push_str("\\2a"),
+            '(' => out.push_str("\\28"),
+            ')' => out.push_str("\\29"),
+            '\\' => out.push_str("\\5c"),
+            '\0' => out.push_str("\\00"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Why a filter string was refused.
 pub fn parse(text: &str, dir: &Directory) -> Result<Filter, String> {
-    let ldap = ldap3_proto::filter::parse_ldap_filter_str(text)
-        .map_err(|_| format!("{text:?} is not an LDAP filter such as (cn=smi*)"))?;
+    let ldap = parse_text(text)?;
     Filter::compile(&ldap, &LIMITS, dir.rules()).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// An RFC 4515 filter string as a filter. `ldap3_proto`'s text parser takes no
+/// space inside a value and leaves `\XX` escapes as they are: spaces in values
+/// are written `\20` before it parses, and every escape is decoded after.
+pub fn parse_text(text: &str) -> Result<LdapFilter, String> {
+    let mut spaced = String::with_capacity(text.len() + 8);
+    let mut in_value = false;
+    for c in text.chars() {
+        match c {
+            '=' => in_value = true,
+            ')' => in_value = false,
+            ' ' if in_value => {
+                spaced.push_str("\\20");
+                continue;
+            }
+            _ => {}
+        }
+        spaced.push(c);
+    }
+    let ldap = ldap3_proto::filter::parse_ldap_filter_str(&spaced)
+        .map_err(|_| format!("{text:?} is not an LDAP filter such as (cn=smi*)"))?;
+    Ok(unescape(ldap))
+}
+
+fn unescape(f: LdapFilter) -> LdapFilter {
+    use LdapFilter::*;
+    match f {
+        And(v) => And(v.into_iter().map(unescape).collect()),
+        Or(v) => Or(v.into_iter().map(unescape).collect()),
+        Not(f) => Not(Box::new(unescape(*f))),
+        Equality(a, v) => Equality(a, decode(&v)),
+        GreaterOrEqual(a, v) => GreaterOrEqual(a, decode(&v)),
+        LessOrEqual(a, v) => LessOrEqual(a, decode(&v)),
+        Approx(a, v) => Approx(a, decode(&v)),
+        Substring(a, mut s) => {
+            s.initial = s.initial.as_deref().map(decode);
+            s.any = s.any.iter().map(|v| decode(v)).collect();
+            s.final_ = s.final_.as_deref().map(decode);
+            Substring(a, s)
+        }
+        Extensible(mut m) => {
+            m.match_value = decode(&m.match_value);
+            Extensible(m)
+        }
+        Present(a) => Present(a),
+    }
+}
+
+/// `\XX` escapes as the bytes they stand for (UTF-8 across several escapes).
+fn decode(value: &str) -> String {
+    if !value.contains('\\') {
+        return value.to_string();
+    }
+    let b = value.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'\\', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Searches `dir` with a filter string; returns up to `limit` entries.
@@ -147,5 +234,40 @@ mod tests {
     fn a_bad_filter_says_what_is_expected() {
         let e = find(&dir(), "sn=smith(", 10).unwrap_err();
         assert!(e.contains("not an LDAP filter"), "{e}");
+    }
+
+    #[test]
+    fn typed_filters_keep_their_spaces_and_escapes() {
+        assert_eq!(
+            parse_text("(|(cn=Anna M*)(telephoneNumber=+49 30 1))").unwrap(),
+            LdapFilter::Or(vec![
+                LdapFilter::Substring(
+                    "cn".into(),
+                    ldap3_proto::proto::LdapSubstringFilter {
+                        initial: Some("Anna M".into()),
+                        any: vec![],
+                        final_: None,
+                    }
+                ),
+                LdapFilter::Equality("telephoneNumber".into(), "+49 30 1".into()),
+            ])
+        );
+        assert_eq!(
+            parse_text(&format!("(cn={}*)", escape("a*(b)\\ é"))).unwrap(),
+            LdapFilter::Substring(
+                "cn".into(),
+                ldap3_proto::proto::LdapSubstringFilter {
+                    initial: Some("a*(b)\\ é".into()),
+                    any: vec![],
+                    final_: None,
+                }
+            )
+        );
+        assert_eq!(
+            parse_text("(cn=M\\c3\\bcller)").unwrap(),
+            LdapFilter::Equality("cn".into(), "Müller".into())
+        );
+        assert!(parse_text("(cn=a").is_err());
+        assert!(parse_text("cn=a b").is_err());
     }
 }

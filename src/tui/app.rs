@@ -367,7 +367,11 @@ impl App {
                 vec![Effect::ReadLog { from: None }]
             }
             Screen::Contacts => self.contacts.search_effect(self.running().is_some()),
-            Screen::Phone => self.phone.search_effect(),
+            Screen::Phone => phone::refresh(self),
+            Screen::PhoneSetup => {
+                phone_setup::entered(self);
+                vec![]
+            }
             Screen::UcmForm => {
                 if let Ok(c) = &self.config {
                     if !self.ucm.is_dirty() {
@@ -595,7 +599,7 @@ impl App {
             }
             Screen::Phone => {
                 if self.phone.input(&event) {
-                    return self.phone.search_effect();
+                    return phone::refresh(self);
                 }
                 vec![]
             }

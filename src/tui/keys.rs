@@ -37,6 +37,7 @@ pub enum Cmd {
     Delete,
     NextPreset,
     PhoneView,
+    Incoming,
     // Directory Sources
     SyncNow,
     // Jobs and popups
@@ -206,7 +207,8 @@ pub const CONTACTS: &[Binding] = &[
 
 pub const PHONE: &[Binding] = &[
     bind(&[Code(KeyCode::Tab)], "Tab next model", Cmd::NextPreset),
-    bind(&[Code(KeyCode::BackTab)], "", Cmd::NextPreset),
+    bind(&[Code(KeyCode::BackTab)], "", Cmd::PrevField),
+    bind(&[Ctrl('n')], "^N incoming call", Cmd::Incoming),
     bind(&[Ctrl('u')], "^U clear", Cmd::ClearField),
     bind(&[Code(KeyCode::Esc)], "Esc back", Cmd::Back),
     bind(&[Code(KeyCode::F(1))], "F1 help", Cmd::Help),
@@ -228,11 +230,14 @@ pub const SOURCES: &[Binding] = &[
 
 pub const JOB_DETAIL: &[Binding] = &[bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh)];
 
-pub const SETUP: &[Binding] = &[bind(
-    &[Code(KeyCode::Tab), Code(KeyCode::Right)],
-    "Tab next vendor",
-    Cmd::NextPreset,
-)];
+pub const SETUP: &[Binding] = &[
+    bind(
+        &[Code(KeyCode::Tab), Code(KeyCode::Right)],
+        "Tab next vendor",
+        Cmd::NextPreset,
+    ),
+    bind(&[Code(KeyCode::BackTab)], "", Cmd::PrevField),
+];
 
 pub const CHECKLIST: &[Binding] = &[bind(&[Code(KeyCode::Enter)], "Enter fix it", Cmd::Open)];
 

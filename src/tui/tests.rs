@@ -182,9 +182,7 @@ fn install_shows_the_dependency_plan_before_anything() {
     );
 }
 
-#[test]
-fn contacts_search_as_typed_and_late_answers_are_dropped() {
-    let mut app = app();
+fn running(app: &mut App) {
     app.server = ServerView::Running(Box::new(crate::server::control::Status {
         node: "sop1".into(),
         version: "0".into(),
@@ -202,6 +200,12 @@ fn contacts_search_as_typed_and_late_answers_are_dropped() {
         jobs: vec![],
         progress: Default::default(),
     }));
+}
+
+#[test]
+fn contacts_search_as_typed_and_late_answers_are_dropped() {
+    let mut app = app();
+    running(&mut app);
     typing(&mut app, "c");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.screen(), Screen::Contacts);
@@ -436,4 +440,62 @@ fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
     let config = Config::parse(&written, "config.toml").unwrap();
     assert_eq!(config.sources[0].priority, 5);
     assert_eq!(config.sources[0].uri, "ldap://127.0.0.1");
+}
+
+#[test]
+fn the_phone_view_sends_what_the_model_sends() {
+    let mut app = app();
+    running(&mut app);
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.screen(), Screen::Phone);
+    assert_eq!(app.breadcrumb(), "Contacts > Phone view");
+    // Letters, even those of the shell's own keys, are typed as on the phone.
+    let effects = typing(&mut app, "jq");
+    let Some(Effect::PhoneSearch { filter, limit, .. }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(filter, "(|(cn=jq*)(sn=jq*)(givenName=jq*))");
+    assert_eq!(limit, 50);
+    // Another model sends its own filter and size limit at once.
+    key(&mut app, KeyCode::BackTab);
+    let effects = key(&mut app, KeyCode::BackTab);
+    let Some(Effect::PhoneSearch { filter, .. }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(app.phone.preset().id, "grandstream");
+    assert!(filter.starts_with("(|(cn=jq*)"), "{filter}");
+    // A number as an incoming call: exact.
+    ctrl(&mut app, 'u');
+    typing(&mut app, "0301234");
+    let effects = ctrl(&mut app, 'n');
+    let Some(Effect::PhoneSearch { filter, .. }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert!(filter.contains("(telephoneNumber=0301234)"), "{filter}");
+    // The server's size limit caps the phone's.
+    app.config.as_mut().map(|c| c.ldap.size_limit = 10).ok();
+    let effects = ctrl(&mut app, 'n');
+    let Some(Effect::PhoneSearch { limit, .. }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(limit, 10);
+}
+
+#[test]
+fn a_stopped_server_answers_no_phone_and_is_not_asked() {
+    let mut app = app();
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('p'));
+    let effects = typing(&mut app, "an");
+    assert!(effects.is_empty(), "{effects:?}");
+    let error = app.phone.error.clone().unwrap_or_default();
+    assert!(error.contains("phones get no answer"), "{error}");
+    // Esc leaves the view; q typed there was text, not quit.
+    typing(&mut app, "q");
+    assert_eq!(app.screen(), Screen::Phone);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen(), Screen::Contacts);
 }

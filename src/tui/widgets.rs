@@ -45,20 +45,30 @@ pub fn header(app: &App, f: &mut Frame, area: Rect) {
     second.push(Span::raw(format!(
         "next import: {import} │ next merge: {merge}"
     )));
+    let stage = app
+        .running()
+        .map(|s| &s.progress)
+        .filter(|p| !p.stage.is_empty())
+        .map(|p| match p.total {
+            0 => format!(": {} {}", p.stage, p.done),
+            total => format!(": {} {}%", p.stage, p.done * 100 / total),
+        })
+        .unwrap_or_default();
     if let Some(b) = &app.busy {
         let secs = (app.now - b.since).num_seconds().max(0);
         second.push(Span::raw(" │ "));
-        let stage = app
-            .running()
-            .map(|s| &s.progress)
-            .filter(|p| !p.stage.is_empty())
-            .map(|p| match p.total {
-                0 => format!(": {} {}", p.stage, p.done),
-                total => format!(": {} {}%", p.stage, p.done * 100 / total),
-            })
-            .unwrap_or_default();
         second.push(Span::styled(
             format!("⟳ {}{stage} ({secs} s)", b.label),
+            t.warn(),
+        ));
+    } else if let Some(job) = app
+        .running()
+        .and_then(|s| s.jobs.iter().find(|j| j.running))
+    {
+        // A job the server's schedule started.
+        second.push(Span::raw(" │ "));
+        second.push(Span::styled(
+            format!("⟳ {} running{stage}", job.kind.as_str()),
             t.warn(),
         ));
     }

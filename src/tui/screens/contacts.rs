@@ -7,7 +7,7 @@ use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
 use crate::contacts::{Contact, Phone, PhoneKind};
-use crate::directory::lookup::{Found, FoundEntry};
+use crate::directory::lookup::{Found, FoundEntry, escape};
 use crossterm::event::Event;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -90,22 +90,6 @@ impl State {
     pub fn selected(&self) -> Option<&FoundEntry> {
         self.found.as_ref().and_then(|f| f.entries.get(self.sel))
     }
-}
-
-/// RFC 4515 escaping of typed text inside a filter.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '*' => out.push_str("\\2a"),
-            '(' => out.push_str("\\28"),
-            ')' => out.push_str("\\29"),
-            '\\' => out.push_str("\\5c"),
-            '\0' => out.push_str("\\00"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The filter for typed text: names, company and mail by prefix, numbers by any

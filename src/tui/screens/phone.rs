@@ -1,30 +1,253 @@
-//! Contacts > Phone view: type as on a phone and see the filter it sends and what it shows.
+//! Contacts > Phone view: pick a phone model and type as on the phone; see the
+//! filter it sends and what it shows, answered by the running server.
 
 use super::super::app::App;
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
+use super::super::widgets;
+use super::contacts::clip;
 use crate::directory::lookup::Found;
+use crate::phones::{PRESETS, Preset, Query};
 use crossterm::event::Event;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// Index in `PRESETS`.
+    pub preset: usize,
+    pub typed: Input,
+    /// The typed text is a caller's number: looked up as for an incoming call.
+    pub incoming: bool,
+    /// The sequence number of the last search sent; older answers are dropped.
     pub seq: u64,
+    /// What the phone sends for the typed text.
+    pub query: Option<Query>,
+    pub found: Option<Found>,
+    /// Why there is nothing to show.
+    pub error: Option<String>,
 }
 
 impl State {
-    pub fn input(&mut self, _event: &Event) -> bool {
-        false
+    pub fn preset(&self) -> &'static Preset {
+        &PRESETS[self.preset % PRESETS.len()]
     }
-    pub fn search_effect(&mut self) -> Vec<Effect> {
-        vec![]
+
+    /// Returns true when the text changed.
+    pub fn input(&mut self, event: &Event) -> bool {
+        self.typed.handle_event(event).is_some_and(|c| c.value)
     }
-    pub fn found(&mut self, _seq: u64, _result: Result<Found, String>) {}
+
+    /// The search the phone would send now; `size_cap` is the server's size limit.
+    pub fn search_effect(&mut self, running: bool, size_cap: usize) -> Vec<Effect> {
+        self.seq += 1;
+        self.found = None;
+        self.error = None;
+        let p = self.preset();
+        let typed = self.typed.value().trim().to_string();
+        if typed.is_empty() {
+            self.query = None;
+            return vec![];
+        }
+        self.query = p.query(&typed, self.incoming).map(|mut q| {
+            q.size_limit = q.size_limit.min(size_cap);
+            q
+        });
+        let Some(q) = &self.query else {
+            self.error = Some(format!(
+                "{} phones do not look numbers up over LDAP: an incoming call shows the number only.",
+                p.vendor
+            ));
+            return vec![];
+        };
+        if !running {
+            self.error = Some(
+                "The application server is stopped: phones get no answer from this node \
+                 (Subsystems > Application Server > Start)."
+                    .into(),
+            );
+            return vec![];
+        }
+        vec![Effect::PhoneSearch {
+            seq: self.seq,
+            filter: q.filter.clone(),
+            limit: q.size_limit,
+        }]
+    }
+
+    pub fn found(&mut self, seq: u64, result: Result<Found, String>) {
+        if seq != self.seq {
+            return;
+        }
+        match result {
+            Ok(f) => self.found = Some(f),
+            Err(e) => self.error = Some(e),
+        }
+    }
 }
 
-pub fn command(_app: &mut App, _cmd: Cmd) -> Vec<Effect> {
-    vec![]
+/// The searches the view sends for its current state.
+pub fn refresh(app: &mut App) -> Vec<Effect> {
+    let running = app.running().is_some();
+    let cap = app
+        .config
+        .as_ref()
+        .map_or(usize::MAX, |c| c.ldap.size_limit as usize);
+    app.phone.search_effect(running, cap)
 }
 
-pub fn draw(_app: &App, _f: &mut Frame, _area: Rect) {}
+pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    let n = PRESETS.len();
+    match cmd {
+        Cmd::NextPreset => app.phone.preset = (app.phone.preset + 1) % n,
+        Cmd::PrevField => app.phone.preset = (app.phone.preset + n - 1) % n,
+        Cmd::Incoming => app.phone.incoming = !app.phone.incoming,
+        Cmd::ClearField => app.phone.typed = Input::default(),
+        _ => return vec![],
+    }
+    refresh(app)
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let s = &app.phone;
+    let p = s.preset();
+    let rows = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Min(3),
+    ])
+    .split(area);
+
+    let mut models = vec![Span::styled(" Model   ", t.dim())];
+    for (i, preset) in PRESETS.iter().enumerate() {
+        if i == s.preset % PRESETS.len() {
+            models.push(Span::styled(format!("[{}]", preset.vendor), t.selected()));
+        } else {
+            models.push(Span::raw(format!(" {} ", preset.vendor)));
+        }
+        models.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(models)), rows[0]);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("         ", t.dim()),
+            Span::styled(p.models.to_string(), t.dim()),
+        ])),
+        rows[1],
+    );
+
+    let label = " Typed   ";
+    let mode = match &s.query {
+        Some(q) => q.lookup.label(),
+        None if s.incoming => "incoming call",
+        None => "letters: a name; digits: a number",
+    };
+    let width = rows[2]
+        .width
+        .saturating_sub(label.len() as u16 + mode.len() as u16 + 3);
+    let scroll = s.typed.visual_scroll(width.max(1) as usize);
+    let typed: String = s.typed.value().chars().skip(scroll).collect();
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(label, t.dim()),
+            Span::styled(format!("{:<w$}", typed, w = width as usize), t.title()),
+            Span::raw("  "),
+            Span::styled(mode, t.warn()),
+        ])),
+        rows[2],
+    );
+    if app.popup.is_none() {
+        let x =
+            rows[2].x + label.len() as u16 + s.typed.visual_cursor().saturating_sub(scroll) as u16;
+        f.set_cursor_position((x, rows[2].y));
+    }
+
+    let sends = match &s.query {
+        Some(q) => vec![
+            Line::from(vec![
+                Span::styled(" Sends   ", t.dim()),
+                Span::raw(q.filter.clone()),
+            ]),
+            Line::from(Span::styled(
+                format!(
+                    "         size limit {}, attributes {}",
+                    q.size_limit,
+                    q.attributes.join(" ")
+                ),
+                t.dim(),
+            )),
+        ],
+        None => vec![
+            Line::from(vec![
+                Span::styled(" Sends   ", t.dim()),
+                Span::styled(format!("names   {}", p.name_filter), t.dim()),
+            ]),
+            Line::from(Span::styled(
+                format!(
+                    "         numbers {}",
+                    p.number_filter.unwrap_or("not looked up")
+                ),
+                t.dim(),
+            )),
+        ],
+    };
+    f.render_widget(Paragraph::new(sends).wrap(Wrap { trim: false }), rows[3]);
+
+    let title = match (&s.found, &s.error) {
+        (_, Some(_)) | (None, None) => "What the phone shows".to_string(),
+        (Some(found), None) => {
+            let more = if found.matched > found.entries.len() {
+                ", more match (size limit)"
+            } else {
+                ""
+            };
+            format!(
+                "What the phone shows: {} entr{}{more}, {:.1} ms",
+                found.entries.len(),
+                if found.entries.len() == 1 { "y" } else { "ies" },
+                found.micros as f64 / 1000.0
+            )
+        }
+    };
+    let block = widgets::panel(t, &title);
+    let inner = block.inner(rows[4]);
+    f.render_widget(block, rows[4]);
+    let lines: Vec<Line> = match (&s.found, &s.error) {
+        (_, Some(e)) => vec![Line::from(Span::styled(e.clone(), t.bad()))],
+        (None, None) if s.query.is_none() => vec![Line::from(Span::styled(
+            "Type as on the phone. Tab: another model; ^N: the typed number as an incoming call.",
+            t.dim(),
+        ))],
+        (None, None) => vec![Line::from(Span::styled("searching...", t.dim()))],
+        (Some(found), None) if found.entries.is_empty() => vec![Line::from(Span::styled(
+            "Nothing: the phone shows no match.",
+            t.warn(),
+        ))],
+        (Some(found), None) => {
+            let name_w = (inner.width as usize / 2).clamp(12, 32);
+            found
+                .entries
+                .iter()
+                .map(|e| {
+                    let numbers: Vec<String> = p
+                        .numbers(e)
+                        .iter()
+                        .map(|(attr, n)| format!("{n} ({attr})"))
+                        .collect();
+                    Line::from(vec![
+                        Span::raw(format!("{:<name_w$} ", clip(&p.shows(e), name_w))),
+                        Span::styled(numbers.join(", "), t.dim()),
+                    ])
+                })
+                .collect()
+        }
+    };
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

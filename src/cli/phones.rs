@@ -1,0 +1,173 @@
+//! `sop phones list|setup|lookup`: the desk phone presets, the settings to give
+//! them for this node, and a lookup as a phone sends it.
+
+use super::PhonesCommand;
+use crate::config::Config;
+use crate::directory::lookup::Found;
+use crate::home::Home;
+use crate::phones::{self, Preset, Query, setup};
+use crate::server::control::{self, Reply, Request};
+use color_eyre::eyre::{Result, eyre};
+use std::time::Duration;
+
+pub fn run(home: &Home, command: PhonesCommand) -> Result<i32> {
+    match command {
+        PhonesCommand::List { json } => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&phones::PRESETS)?);
+                return Ok(0);
+            }
+            for p in &phones::PRESETS {
+                println!("{:<12} {} ({})", p.id, p.vendor, p.models);
+                println!("{:<12} names:   {}", "", p.name_filter);
+                match p.number_filter {
+                    Some(f) => println!("{:<12} numbers: {f}", ""),
+                    None => println!("{:<12} numbers: not looked up", ""),
+                }
+            }
+            Ok(0)
+        }
+        PhonesCommand::Setup { vendor } => {
+            let config = load(home)?;
+            let node = setup::Node::from_config(&config, home);
+            let presets: Vec<&'static Preset> = match vendor {
+                Some(v) => vec![find(&v)?],
+                None => phones::PRESETS.iter().collect(),
+            };
+            let several = presets.len() > 1;
+            for p in presets {
+                let s = setup::snippet(p, &node);
+                // The lines alone on stdout, so that `> file` keeps only them.
+                if several {
+                    println!("## {} ({}): {}", p.vendor, p.models, s.target);
+                } else {
+                    eprintln!("{} ({}): {}", p.vendor, p.models, s.target);
+                }
+                for line in &s.lines {
+                    println!("{line}");
+                }
+                for note in &s.notes {
+                    eprintln!("note: {note}");
+                }
+                if several {
+                    println!();
+                }
+            }
+            Ok(0)
+        }
+        PhonesCommand::Lookup {
+            vendor,
+            text,
+            incoming,
+            json,
+        } => {
+            let p = find(&vendor)?;
+            let config = load(home)?;
+            let Some(mut query) = p.query(&text, incoming) else {
+                eprintln!(
+                    "{} phones do not look numbers up over LDAP: an incoming call shows the caller's number",
+                    p.vendor
+                );
+                return Ok(1);
+            };
+            query.size_limit = query.size_limit.min(config.ldap.size_limit as usize);
+            let found = search(home, &query)?;
+            print_lookup(p, &text, &query, &found, json)?;
+            Ok(0)
+        }
+    }
+}
+
+fn find(vendor: &str) -> Result<&'static Preset> {
+    phones::preset(vendor).ok_or_else(|| {
+        eyre!(
+            "{vendor:?} is not a phone preset; accepted: {}",
+            phones::ids()
+        )
+    })
+}
+
+fn load(home: &Home) -> Result<Config> {
+    crate::node::prepare(home)?;
+    Ok(Config::load(&home.config_file())?)
+}
+
+/// Asks the running server, which answers as it answers phones.
+fn search(home: &Home, query: &Query) -> Result<Found> {
+    let rt = super::runtime()?;
+    let request = Request::Search {
+        filter: query.filter.clone(),
+        limit: query.size_limit,
+    };
+    let reply = rt
+        .block_on(control::call(
+            &home.socket(),
+            &request,
+            Duration::from_secs(5),
+        ))
+        .map_err(|e| eyre!("{e}: phones get no answer from this node until `sop server start`"))?;
+    match reply {
+        Reply::Found(found) => Ok(found),
+        Reply::Error { message } => Err(eyre!("{message}")),
+        other => Err(eyre!("unexpected reply {other:?}")),
+    }
+}
+
+fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) -> Result<()> {
+    let cut = found.matched > q.size_limit;
+    if json {
+        let entries: Vec<serde_json::Value> = found
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "dn": e.dn,
+                    "shows": p.shows(e),
+                    "numbers": p.numbers(e),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "preset": p.id,
+            "typed": text,
+            "lookup": q.lookup,
+            "filter": q.filter,
+            "size_limit": q.size_limit,
+            "attributes": q.attributes,
+            "size_limit_exceeded": cut,
+            "entries": entries,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{} ({}), {} for {text:?}",
+        p.vendor,
+        p.models,
+        q.lookup.label()
+    );
+    println!("filter      {}", q.filter);
+    println!("size limit  {}", q.size_limit);
+    println!("attributes  {}", q.attributes.join(" "));
+    println!();
+    for e in &found.entries {
+        let numbers: Vec<String> = p
+            .numbers(e)
+            .iter()
+            .map(|(attr, n)| format!("{attr} {n}"))
+            .collect();
+        println!("{:<28} {}", p.shows(e), numbers.join("  "));
+    }
+    let shown = found.entries.len();
+    let more = if cut {
+        ", more match: the phone gets the first ones and a size-limit result"
+    } else {
+        ""
+    };
+    println!(
+        "\n{shown} entr{}{more} ({:.1} ms on the server)",
+        if shown == 1 { "y" } else { "ies" },
+        found.micros as f64 / 1000.0
+    );
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The phone presets against the real server: what `sop phones lookup` says a
+//! phone shows is what `ldapsearch` gets for the same filter and size limit, and
+//! the settings of `sop phones setup` reach the node.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::{BASE, Node, values};
+
+const BOOK: &str = "\
+givenName,sn,telephoneNumber,mobile,o
+Anna,Andersson,+46 8 123 456,+46 70 111 22 33,Nordic AB
+Andreas,Berg,+49 30 1234 567,,Berg GmbH
+Annette,Müller,+49 30 7654 321,+49 170 999,Müller KG
+Bernd,Anders,0301234999,,
+Zoe,Zhang,+86 10 5555 0000,,
+";
+
+const PRESETS: [&str; 6] = [
+    "yealink",
+    "snom",
+    "gigaset",
+    "polycom",
+    "grandstream",
+    "cisco",
+];
+
+fn lookup(node: &Node, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["phones", "lookup"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    serde_json::from_str(&node.sop(&all).success().stdout()).unwrap()
+}
+
+/// The DNs ldapsearch gets for a filter with a size limit, sorted.
+fn ldapsearch_dns(node: &Node, filter: &str, size_limit: u64) -> Vec<String> {
+    let limit = size_limit.to_string();
+    let (out, code) = node.ldapsearch(&["-b", BASE, "-z", &limit, filter, "1.1"]);
+    // 4: sizeLimitExceeded, with the entries up to the limit.
+    assert!(code == 0 || code == 4, "ldapsearch {filter}: {code}\n{out}");
+    let mut dns = values(&out, "dn");
+    dns.sort();
+    dns
+}
+
+/// What the phone shows of each entry.
+fn shows(answer: &serde_json::Value) -> Vec<String> {
+    answer["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["shows"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn dns(answer: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = answer["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["dn"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn what_a_phone_shows_is_what_the_server_answers_it() {
+    let node = Node::new(&[]);
+    node.publish_csv(BOOK);
+    node.start();
+    for preset in PRESETS {
+        for typed in ["an", "AND", "Mü", "+49 30", "0301", "z"] {
+            let answer = lookup(&node, &[preset, typed]);
+            let filter = answer["filter"].as_str().unwrap();
+            let limit = answer["size_limit"].as_u64().unwrap();
+            assert_eq!(
+                dns(&answer),
+                ldapsearch_dns(&node, filter, limit),
+                "{preset} typing {typed:?} sends {filter}"
+            );
+        }
+    }
+    // Letters find names by prefix on every model (Cisco's on cn only).
+    for preset in PRESETS {
+        let shown = shows(&lookup(&node, &[preset, "ann"]));
+        assert!(
+            shown.iter().any(|s| s.contains("Andersson")),
+            "{preset}: {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn an_incoming_call_finds_its_caller_exactly() {
+    let node = Node::new(&[]);
+    node.publish_csv(BOOK);
+    node.start();
+    let answer = lookup(&node, &["yealink", "+49 30 1234 567", "--incoming"]);
+    assert_eq!(answer["lookup"], "incoming-call");
+    assert_eq!(shows(&answer), vec!["Andreas Berg"]);
+    // A prefix of a number is not a caller.
+    let none = lookup(&node, &["snom", "+49 30", "--incoming"]);
+    assert_eq!(none["entries"].as_array().unwrap().len(), 0);
+    // Phones without number lookups say so.
+    let cisco = node
+        .sop(&["phones", "lookup", "cisco", "+49 30 1234 567", "--incoming"])
+        .failure();
+    assert!(
+        cisco.stderr().contains("do not look numbers up"),
+        "{}",
+        cisco.stderr()
+    );
+}
+
+#[test]
+fn a_phone_gets_at_most_its_size_limit() {
+    let node = Node::new(&[("ldap.size_limit", "3")]);
+    node.publish_csv(BOOK);
+    node.start();
+    // The server's cap of 3 is below every model's own.
+    let answer = lookup(&node, &["grandstream", "a"]);
+    assert_eq!(answer["size_limit"], 3);
+    assert_eq!(answer["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(answer["size_limit_exceeded"], true);
+}
+
+#[test]
+fn the_setup_lines_reach_this_node() {
+    let node = Node::new(&[]);
+    node.publish_csv(BOOK);
+    node.start();
+    let out = node.sop(&["phones", "setup", "yealink"]).success().stdout();
+    let setting = |key: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in\n{out}"))
+            .to_string()
+    };
+    assert_eq!(setting("ldap.host"), "127.0.0.1");
+    assert_eq!(setting("ldap.port"), node.port.to_string());
+    // The filter as the phone fills it in, sent to the host, port and base given.
+    let filter = setting("ldap.name_filter").replace('%', "Ann*");
+    let url = format!("ldap://{}:{}", setting("ldap.host"), setting("ldap.port"));
+    let ldap = std::process::Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            &url,
+            "-b",
+            &setting("ldap.base"),
+            &filter,
+            "cn",
+        ])
+        .output()
+        .unwrap();
+    let found = values(&String::from_utf8_lossy(&ldap.stdout), "cn");
+    assert!(found.contains(&"Anna Andersson".to_string()), "{found:?}");
+    assert!(found.contains(&"Annette Müller".to_string()), "{found:?}");
+
+    // Every vendor; only the lines on stdout, the notes on stderr.
+    let all = node.sop(&["phones", "setup"]).success();
+    for vendor in [
+        "Yealink",
+        "Snom",
+        "Gigaset",
+        "Polycom",
+        "Grandstream",
+        "Cisco",
+    ] {
+        assert!(all.stdout().contains(&format!("## {vendor}")), "{vendor}");
+    }
+    assert!(
+        all.stderr()
+            .contains("note: Polycom phones search names only")
+    );
+    let bad = node.sop(&["phones", "setup", "nokia"]).failure();
+    assert!(
+        bad.stderr().contains("accepted: yealink, snom"),
+        "{}",
+        bad.stderr()
+    );
+}
+
+#[test]
+fn a_stopped_server_is_said_to_answer_no_phone() {
+    let node = Node::new(&[]);
+    let run = node.sop(&["phones", "lookup", "yealink", "an"]).failure();
+    assert!(
+        run.stderr().contains("phones get no answer"),
+        "{}",
+        run.stderr()
+    );
+}
