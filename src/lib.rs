@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod config;
 pub mod contacts;
 pub mod directory;
+pub mod directory_sources;
 pub mod home;
 pub mod ldap;
 pub mod modules;

@@ -288,6 +288,71 @@ fn help() {
     snapshot("help", &app);
 }
 
+#[test]
+fn directory_sources() {
+    use sop::tui::app::Menu;
+    let config = Config::parse(
+        "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+         [[sources]]\nname = \"corp\"\nuri = \"ldaps://dc1.corp.example\"\n\
+         base_dn = \"OU=Staff,DC=corp,DC=example\"\npreset = \"ad\"\ncron = \"0 22 ? * *\"\n\
+         policy = \"age:72\"\n\
+         [[sources]]\nname = \"lab\"\nuri = \"ldap://10.0.0.5\"\nbase_dn = \"ou=people,dc=lab\"\n\
+         insecure_skip_verify = true\n",
+        "config.toml",
+    )
+    .unwrap();
+    let mut app = App::new("/var/lib/sop".into(), Ok(config), now());
+    app.update(Action::Status(Ok(Some(Box::new(status())))));
+    let mut history = jobs();
+    history.insert(
+        0,
+        Job {
+            id: 8,
+            kind: "sync".into(),
+            started: 1_795_302_000,
+            finished: 1_795_302_004,
+            status: "ok".into(),
+            counts: r#"{"source":"corp","read":4210,"skipped":3,"imported":4207,"added":12,"updated":4,"removed":1}"#
+                .into(),
+            message: String::new(),
+        },
+    );
+    app.update(Action::Jobs(Ok(history)));
+    app.push(Screen::Menu(Menu::Advanced));
+    app.push(Screen::Sources);
+    snapshot("directory_sources", &app);
+    key(&mut app, KeyCode::Char('s'));
+    snapshot("directory_sources_sync_confirmation", &app);
+}
+
+#[test]
+fn directory_source_form() {
+    use sop::tui::app::Menu;
+    let config = Config::parse(
+        "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+         [[sources]]\nname = \"corp\"\nuri = \"ldaps://dc1.corp.example\"\n\
+         base_dn = \"OU=Staff,DC=corp,DC=example\"\npreset = \"ad\"\n",
+        "config.toml",
+    )
+    .unwrap();
+    let mut app = App::new("/var/lib/sop".into(), Ok(config), now());
+    app.update(Action::Status(Ok(Some(Box::new(status())))));
+    app.push(Screen::Menu(Menu::Advanced));
+    app.push(Screen::Sources);
+    key(&mut app, KeyCode::Char('e'));
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    for c in "age:0".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    snapshot("directory_source_form", &app);
+}
+
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c));

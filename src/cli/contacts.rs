@@ -150,7 +150,7 @@ fn contact_from(new: NewContact) -> Result<Contact> {
     Ok(contact)
 }
 
-fn print_contacts(contacts: &[Contact], json: bool) -> Result<()> {
+pub(super) fn print_contacts(contacts: &[Contact], json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(contacts)?);
         return Ok(());

@@ -128,6 +128,17 @@ fn summary(j: &Job) -> String {
             n("removed")
         ),
         "rollback" => format!("generation {} serves again", n("generation")),
+        "sync" => format!(
+            "{}: +{} ~{} -{}, {} read, {} skipped",
+            v.get("source")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(""),
+            n("added"),
+            n("updated"),
+            n("removed"),
+            n("read"),
+            n("skipped")
+        ),
         _ => String::new(),
     };
     if !j.message.is_empty() {

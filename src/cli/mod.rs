@@ -9,6 +9,7 @@ mod jobs;
 mod modules;
 mod phones;
 mod server;
+mod sources;
 mod ucm;
 
 use crate::home::Home;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Job history: imports, merges, rollbacks
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Directory sources: contacts synchronised from LDAP and Active Directory
+    #[command(subcommand)]
+    Sources(sources::SourcesCommand),
     /// Run, start, stop the application server, or ask its status
     #[command(subcommand)]
     Server(ServerCommand),
@@ -367,6 +371,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Contacts(c) => contacts::run(&home, c),
         Command::Ucm(c) => ucm::run(&home, c),
         Command::Jobs(c) => jobs::run(&home, c),
+        Command::Sources(c) => sources::run(&home, c),
         Command::Phones(c) => phones::run(&home, c),
         Command::Cluster(c) => cluster::run(&home, c),
     }

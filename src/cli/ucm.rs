@@ -80,25 +80,7 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
             }
             return Ok(if report.held.is_some() { 2 } else { 0 });
         }
-        UcmCommand::Merge { json } => {
-            let rt = runtime()?;
-            let (report, served) = match rt.block_on(control::call(
-                &home.socket(),
-                &Request::Merge,
-                MERGE_TIMEOUT,
-            )) {
-                Ok(Reply::Merged(report)) => (report, true),
-                Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
-                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-                Err(CallError::NotRunning(_)) => (ucm::merge(home, &config)?, false),
-                Err(e) => return Err(e.into()),
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_merge(&report, served);
-            }
-        }
+        UcmCommand::Merge { json } => merge(home, &config, json)?,
         UcmCommand::Rollback => {
             let number = ucm::rollback(home)?;
             println!("generation {number} is current again");
@@ -120,6 +102,29 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Merges through the running server (which then serves the new generation), or
+/// here when it is stopped, and prints the report.
+pub(super) fn merge(home: &Home, config: &Config, json: bool) -> Result<()> {
+    let rt = runtime()?;
+    let (report, served) = match rt.block_on(control::call(
+        &home.socket(),
+        &Request::Merge,
+        MERGE_TIMEOUT,
+    )) {
+        Ok(Reply::Merged(report)) => (report, true),
+        Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
+        Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
+        Err(CallError::NotRunning(_)) => (ucm::merge(home, config)?, false),
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_merge(&report, served);
+    }
+    Ok(())
 }
 
 struct Settings {
@@ -192,7 +197,13 @@ fn set(
     }
     println!("saved in {}", home.config_file().display());
     show(home, &new, false)?;
-    // Tell a running server, so that its crons and imports use the new settings.
+    tell_server(home)?;
+    Ok(0)
+}
+
+/// Tells a running server to read the config again, so that its crons and jobs
+/// use the new settings.
+pub(super) fn tell_server(home: &Home) -> Result<()> {
     let rt = runtime()?;
     if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
         match rt.block_on(crate::server::daemon::sync(home)) {
@@ -200,10 +211,10 @@ fn set(
             Err(e) => eprintln!("the application server could not apply them: {e:#}"),
         }
     }
-    Ok(0)
+    Ok(())
 }
 
-fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
+pub(super) fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -223,7 +234,7 @@ fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
     Ok(())
 }
 
-fn when(spec: &str) -> String {
+pub(super) fn when(spec: &str) -> String {
     if spec.is_empty() {
         return "on demand only".to_string();
     }
@@ -290,21 +301,21 @@ fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
     }
     for (label, kind) in [("Last import", "import"), ("Last merge", "merge")] {
         match last(kind) {
-            Some(j) => println!(
-                "{label:<11} {} {}, job {}{}",
-                j.status,
-                ago(j.finished),
-                j.id,
-                if j.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", j.message)
-                }
-            ),
+            Some(j) => println!("{label:<11} {}", job_line(&j)),
             None => println!("{label:<11} never"),
         }
     }
     Ok(())
+}
+
+/// A finished job as one line: its status, when, its id and its message.
+pub(super) fn job_line(j: &crate::store::Job) -> String {
+    let message = if j.message.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", j.message)
+    };
+    format!("{} {}, job {}{message}", j.status, ago(j.finished), j.id)
 }
 
 fn ago(epoch: i64) -> String {

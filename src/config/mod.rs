@@ -30,6 +30,8 @@ pub struct Config {
     pub ldap: LdapConfig,
     pub numbers: NumberRules,
     pub cluster: crate::cluster::config::ClusterConfig,
+    /// `[[sources]]`: the directory sources.
+    pub sources: Vec<crate::directory_sources::SourceSettings>,
 }
 
 /// `[ucm]`: where external contacts come from, when they are imported and merged.
@@ -151,18 +153,22 @@ impl Config {
     /// Parses a config file's text laid over the template.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let mut merged = template_table();
-        let user: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                file: file.to_string(),
-                reason: e.to_string(),
-            })?;
+        let mut user: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    file: file.to_string(),
+                    reason: e.to_string(),
+                })?;
+        // `[[sources]]` is a list the template only describes: read on its own.
+        let sources = user.remove("sources");
         overlay(&mut merged, user, "", file)?;
-        Reader {
+        let mut config = Reader {
             file,
             root: &merged,
         }
-        .config()
+        .config()?;
+        config.sources = read_sources(sources, file)?;
+        Ok(config)
     }
 }
 
@@ -291,6 +297,7 @@ impl Reader<'_> {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
                 trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
             },
+            sources: Vec::new(),
         })
     }
 
@@ -526,6 +533,33 @@ impl Reader<'_> {
         }
         Ok(())
     }
+}
+
+/// Reads `[[sources]]`; an error names the source, the key and the value.
+fn read_sources(
+    value: Option<toml::Value>,
+    file: &str,
+) -> Result<Vec<crate::directory_sources::SourceSettings>, ConfigError> {
+    let items = match value {
+        None => return Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ConfigError::Value {
+                file: file.to_string(),
+                key: "sources".to_string(),
+                value: other.to_string(),
+                accepted: "[[sources]] tables".to_string(),
+            });
+        }
+    };
+    crate::directory_sources::settings::parse_all(&items, |source, key, value, accepted| {
+        ConfigError::Value {
+            file: file.to_string(),
+            key: format!("[[sources]] {source}: {key}"),
+            value,
+            accepted: accepted.to_string(),
+        }
+    })
 }
 
 /// Parses `host:port`; `localhost` is accepted as 127.0.0.1.

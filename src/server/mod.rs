@@ -6,6 +6,7 @@ pub mod control;
 pub mod daemon;
 mod ldap_bundle;
 pub mod pidfile;
+mod sources;
 
 use crate::config::Config;
 use crate::directory::Directory;
@@ -119,6 +120,7 @@ pub async fn run(home: Home) -> Result<()> {
     let control = bind_control(&home)?;
     tracker.spawn(control_loop(control, server.clone()));
     tracker.spawn(schedule_loop(server.clone()));
+    tracker.spawn(sources::schedule_loop(server.clone()));
     tracker.spawn(signals(server.clone()));
     {
         let state = server.state.lock().await;

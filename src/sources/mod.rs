@@ -9,7 +9,7 @@
 //! spreadsheet) is refused with a [`NotAList`] that says so.
 
 pub mod csv;
-mod fields;
+pub mod fields;
 pub mod json;
 pub mod ldif;
 mod text;

@@ -5,7 +5,8 @@
 use super::effect::Effect;
 use super::keys::{self, Binding, Cmd};
 use super::screens::{
-    checklist, cluster, contacts, jobs, logs, modules, phone, phone_setup, server, ucm_form,
+    checklist, cluster, contacts, jobs, logs, modules, phone, phone_setup, server, sources,
+    ucm_form,
 };
 use super::theme::Theme;
 use crate::config::Config;
@@ -31,6 +32,8 @@ pub enum Screen {
     PhoneSetup,
     Checklist,
     Cluster,
+    Sources,
+    SourceForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +56,10 @@ impl Menu {
                 ("Setup checklist", Screen::Checklist),
                 ("Cluster", Screen::Cluster),
             ],
-            Menu::Advanced => &[("Module Configuration", Screen::Modules)],
+            Menu::Advanced => &[
+                ("Module Configuration", Screen::Modules),
+                ("Directory Sources", Screen::Sources),
+            ],
             Menu::Subsystems => &[("Application Server", Screen::Server)],
         }
     }
@@ -81,6 +87,8 @@ impl Screen {
             Screen::PhoneSetup => "Phone setup",
             Screen::Checklist => "Setup checklist",
             Screen::Cluster => "Cluster",
+            Screen::Sources => "Directory Sources",
+            Screen::SourceForm => "Source",
         }
     }
 
@@ -90,7 +98,7 @@ impl Screen {
             Screen::Menu(_) => vec![keys::MENU],
             Screen::Modules => vec![keys::MODULES, keys::LIST],
             Screen::UcmForm => return vec![keys::FORM, keys::UCM_FORM_ACTIONS, keys::CANCEL],
-            Screen::ContactForm => return vec![keys::FORM, keys::CANCEL],
+            Screen::ContactForm | Screen::SourceForm => return vec![keys::FORM, keys::CANCEL],
             Screen::Server => vec![keys::SERVER, keys::LIST],
             Screen::Logs => vec![keys::LOGS, keys::LIST],
             Screen::Contacts if app.contacts.typing => return vec![keys::SEARCH_BOX, keys::CANCEL],
@@ -101,6 +109,7 @@ impl Screen {
             Screen::PhoneSetup => vec![keys::SETUP, keys::LIST],
             Screen::Checklist => vec![keys::CHECKLIST, keys::LIST],
             Screen::Cluster => vec![keys::CLUSTER, keys::LIST],
+            Screen::Sources => vec![keys::SOURCES, keys::LIST],
         };
         t.push(keys::CANCEL);
         t.push(keys::GLOBAL);
@@ -189,6 +198,10 @@ pub enum Action {
     },
     /// An internal contact read for editing.
     ContactLoaded(Result<crate::contacts::Contact, String>),
+    /// A directory source's test: its preview, or why it failed.
+    SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
+    /// A directory source's form was saved (or refused with the reason).
+    SourceSaved(Result<String, String>),
     /// The UCM form was saved (or refused with the reason).
     Saved(Result<String, String>),
     /// The cluster's nodes checked.
@@ -225,6 +238,8 @@ pub struct App {
     pub setup: phone_setup::State,
     pub checklist_sel: usize,
     pub cluster: cluster::State,
+    pub sources: sources::State,
+    pub source_form: sources::Form,
     pub quit: bool,
 }
 
@@ -256,6 +271,8 @@ impl App {
             setup: phone_setup::State::default(),
             checklist_sel: 0,
             cluster: cluster::State::default(),
+            sources: sources::State::default(),
+            source_form: sources::Form::default(),
             quit: false,
         }
     }
@@ -302,7 +319,7 @@ impl App {
 
     /// Whether a form holds edits not saved yet.
     pub fn unsaved(&self) -> bool {
-        self.ucm.is_dirty() || (self.contact_form.is_dirty())
+        self.ucm.is_dirty() || self.contact_form.is_dirty() || self.source_form.is_dirty()
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -354,6 +371,7 @@ impl App {
     fn entered(&mut self, screen: Screen) -> Vec<Effect> {
         match screen {
             Screen::Jobs => vec![Effect::LoadJobs],
+            Screen::Sources => vec![Effect::LoadConfig, Effect::LoadJobs],
             Screen::Server => vec![Effect::Status],
             Screen::Cluster => self.cluster.check(),
             Screen::Logs => {
@@ -392,6 +410,14 @@ impl App {
                     ],
                     effect: Box::new(Effect::Discard),
                 });
+                return vec![];
+            }
+            Screen::SourceForm if self.source_form.is_dirty() => {
+                self.confirm(
+                    "Unsaved changes",
+                    vec!["Leave the source without saving it? (^S saves)".into()],
+                    Effect::Discard,
+                );
                 return vec![];
             }
             Screen::ContactForm if self.contact_form.is_dirty() => {
@@ -514,6 +540,21 @@ impl App {
                 self.cluster.progress.insert(node, text);
                 vec![]
             }
+            Action::SourceSaved(r) => {
+                self.busy = None;
+                match r {
+                    Ok(text) => {
+                        self.source_form.saved();
+                        self.info(text);
+                    }
+                    Err(text) => self.error(text),
+                }
+                vec![Effect::LoadConfig]
+            }
+            Action::SourceTested(r) => {
+                sources::tested(self, r.map(|r| *r));
+                vec![]
+            }
             Action::ContactLoaded(r) => {
                 contacts::loaded(self, r);
                 vec![]
@@ -575,6 +616,10 @@ impl App {
                 self.contact_form.input(&event);
                 vec![]
             }
+            Screen::SourceForm => {
+                self.source_form.input(&event);
+                vec![]
+            }
             Screen::Contacts if self.contacts.typing => {
                 if self.contacts.input(&event) {
                     return self.contacts.search_effect(self.running().is_some());
@@ -607,6 +652,7 @@ impl App {
                 .iter()
                 .map(|i| i.label.clone())
                 .collect(),
+            Screen::Sources => sources::rows(self),
             _ => vec![],
         }
     }
@@ -617,6 +663,7 @@ impl App {
             Screen::Modules => Some(&mut self.modules.sel),
             Screen::Server => Some(&mut self.server_sel),
             Screen::Checklist => Some(&mut self.checklist_sel),
+            Screen::Sources => Some(&mut self.sources.sel),
             Screen::Jobs => Some(&mut self.jobs.sel),
             Screen::Contacts => Some(&mut self.contacts.sel),
             Screen::PhoneSetup => Some(&mut self.setup.scroll),
@@ -749,6 +796,8 @@ impl App {
             Screen::PhoneSetup => phone_setup::command(self, cmd),
             Screen::Checklist => checklist::command(self, cmd),
             Screen::Cluster => cluster::command(self, cmd),
+            Screen::Sources => sources::command(self, cmd),
+            Screen::SourceForm => sources::form_command(self, cmd),
             Screen::Menu(_) => vec![],
         }
     }
@@ -778,6 +827,7 @@ impl App {
                     }
                 }
                 self.contact_form = contacts::Form::default();
+                self.source_form = sources::Form::default();
                 if self.stack.len() > 1 {
                     self.stack.pop();
                 }

@@ -75,6 +75,12 @@ pub enum Effect {
     ClusterPush {
         nodes: Vec<String>,
     },
+    /// Test a directory source: a preview, nothing applied.
+    TestSource(String),
+    /// Sync a directory source, then merge.
+    SyncSource(String),
+    /// Save a directory source's settings (keeping the admin's comments).
+    SaveSource(super::screens::sources::SourceValues),
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
@@ -99,6 +105,9 @@ impl Effect {
             Effect::SaveContact(_) => "Saving the contact".into(),
             Effect::RemoveContact(_) => "Removing the contact".into(),
             Effect::ClusterPush { nodes } => format!("Pushing to {}", nodes.join(", ")),
+            Effect::TestSource(name) => format!("Testing {name}"),
+            Effect::SyncSource(name) => format!("Syncing {name}"),
+            Effect::SaveSource(v) => format!("Saving {}", v.name),
             other => format!("{other:?}"),
         }
     }
@@ -196,6 +205,27 @@ pub async fn perform(
         )),
         Effect::SaveContact(c) => done(save_contact(&home, c).await),
         Effect::RemoveContact(id) => done(remove_contact(&home, id).await),
+        Effect::TestSource(name) => Some(Action::SourceTested(
+            blocking(move || {
+                let config = Config::load(&home.config_file())?;
+                let options = crate::directory_sources::sync::SyncOptions {
+                    dry_run: true,
+                    force: false,
+                    preview: 8,
+                };
+                crate::directory_sources::sync::sync(
+                    &home,
+                    &config,
+                    &name,
+                    options,
+                    &Progress::default(),
+                )
+                .map(Box::new)
+            })
+            .await,
+        )),
+        Effect::SyncSource(name) => done(sync_source(&home, name).await),
+        Effect::SaveSource(v) => Some(Action::SourceSaved(save_source(&home, v).await)),
         Effect::Quit | Effect::Discard => None,
     }
 }
@@ -274,8 +304,13 @@ async fn save_ucm(home: &Home, v: Values) -> Result<String, String> {
     })
     .await?;
     let saved = format!("saved in {}", h.config_file().display());
-    match status(&h).await {
-        Ok(Some(_)) => match daemon::sync(&h).await {
+    applied(&h, saved).await
+}
+
+/// After a save: a running server reads the config again.
+async fn applied(home: &Home, saved: String) -> Result<String, String> {
+    match status(home).await {
+        Ok(Some(_)) => match daemon::sync(home).await {
             Ok(_) => Ok(format!("{saved}; the application server uses them now")),
             Err(e) => Err(format!(
                 "{saved}, but the application server could not apply them: {e:#}"
@@ -602,4 +637,49 @@ async fn cluster_push(
             failed.join(", ")
         ))
     }
+}
+
+/// Syncs a directory source as a job, then merges and serves.
+async fn sync_source(home: &Home, name: String) -> Result<String, String> {
+    let h = home.clone();
+    let (job, r) = blocking(move || {
+        let config = Config::load(&h.config_file())?;
+        crate::directory_sources::sync::run_job(
+            &h,
+            &config,
+            &name,
+            Default::default(),
+            &Progress::default(),
+        )
+    })
+    .await
+    .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
+    let change = format!(
+        "+{} added ~{} updated -{} removed",
+        r.changes.added, r.changes.updated, r.changes.removed
+    );
+    if let Some(why) = r.held {
+        return Err(format!("sync of {} held (job {job}): {why}", r.source));
+    }
+    let merged = merge(home).await?;
+    Ok(format!(
+        "synced {} (job {job}): {} read, {change}; {merged}",
+        r.source, r.read
+    ))
+}
+
+/// Writes a directory source's settings, then tells a running server.
+async fn save_source(
+    home: &Home,
+    v: super::screens::sources::SourceValues,
+) -> Result<String, String> {
+    let path = home.config_file();
+    let name = v.name.clone();
+    blocking(move || {
+        config::edit(&path, |doc| v.apply(doc))
+            .map_err(|e| color_eyre::eyre::eyre!("{e}; nothing was changed"))?;
+        Ok(())
+    })
+    .await?;
+    applied(home, format!("{name}'s settings saved")).await
 }

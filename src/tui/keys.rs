@@ -38,6 +38,8 @@ pub enum Cmd {
     NextPreset,
     PhoneView,
     Incoming,
+    // Directory Sources
+    SyncNow,
     // Jobs and popups
     CancelJob,
     // Cluster
@@ -229,6 +231,13 @@ pub const CLUSTER: &[Binding] = &[
     bind(&[Char('a')], "a push to all", Cmd::PushAll),
     bind(&[Char('r')], "r retry failed", Cmd::RetryFailed),
     bind(&[Ctrl('r')], "^R check now", Cmd::Refresh),
+];
+
+pub const SOURCES: &[Binding] = &[
+    bind(&[Code(KeyCode::Enter), Char('t')], "Enter test", Cmd::Open),
+    bind(&[Char('s')], "s sync now", Cmd::SyncNow),
+    bind(&[Char('e')], "e edit", Cmd::Edit),
+    bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
 ];
 
 pub const JOB_DETAIL: &[Binding] = &[bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh)];

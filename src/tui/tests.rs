@@ -361,6 +361,88 @@ fn contacts_from_an_import_are_not_edited_here() {
 }
 
 #[test]
+fn directory_sources_test_and_sync_after_a_confirmation() {
+    let mut app = app();
+    typing(&mut app, "a");
+    key(&mut app, KeyCode::Enter);
+    typing(&mut app, "d");
+    let opened = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), Screen::Sources);
+    assert!(opened.contains(&Effect::LoadConfig));
+    // Not installed: said so, nothing runs.
+    assert!(typing(&mut app, "s").is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("not installed"))
+    );
+
+    let config = Config::parse(
+        "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+         [[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\nbase_dn = \"dc=corp\"\n",
+        "config.toml",
+    );
+    app.update(Action::Config(
+        config.map(Box::new).map_err(|e| e.to_string()),
+    ));
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::TestSource("corp".into())]
+    );
+    app.busy = None;
+    assert!(typing(&mut app, "s").is_empty());
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    assert_eq!(
+        typing(&mut app, "y"),
+        vec![Effect::SyncSource("corp".into())]
+    );
+}
+
+#[test]
+fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
+    let text = "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+                # the corporate directory\n[[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\n\
+                base_dn = \"dc=corp\"\n";
+    let mut app = app();
+    app.update(Action::Config(
+        Config::parse(text, "config.toml")
+            .map(Box::new)
+            .map_err(|e| e.to_string()),
+    ));
+    app.push(Screen::Sources);
+    typing(&mut app, "e");
+    assert_eq!(app.screen(), Screen::SourceForm);
+    // Priority, the last field: a bad value is refused with the field named.
+    for _ in 0..9 {
+        key(&mut app, KeyCode::Tab);
+    }
+    ctrl(&mut app, 'u');
+    typing(&mut app, "x");
+    assert!(ctrl(&mut app, 's').is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("Priority"))
+    );
+    key(&mut app, KeyCode::Backspace);
+    typing(&mut app, "5");
+    let saved = ctrl(&mut app, 's');
+    let Some(Effect::SaveSource(values)) = saved.first() else {
+        panic!("{saved:?}");
+    };
+    let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+    values.apply(&mut doc);
+    let written = doc.to_string();
+    assert!(
+        written.contains("# the corporate directory\n[[sources]]"),
+        "{written}"
+    );
+    let config = Config::parse(&written, "config.toml").unwrap();
+    assert_eq!(config.sources[0].priority, 5);
+    assert_eq!(config.sources[0].uri, "ldap://127.0.0.1");
+}
+
+#[test]
 fn the_phone_view_sends_what_the_model_sends() {
     let mut app = app();
     running(&mut app);

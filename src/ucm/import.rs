@@ -394,23 +394,38 @@ pub fn run_job(
                 "format": r.format,
             }),
             r.held.clone().unwrap_or_default(),
-            r.errors
-                .iter()
-                .map(|e| (e.position.clone(), e.reason.clone()))
-                .collect::<Vec<_>>(),
+            r.errors.as_slice(),
         ),
         Err(e) => (
             "failed",
             serde_json::json!({}),
             format!("{e:#}; the previous contacts stay"),
-            Vec::new(),
+            &[][..],
         ),
     };
-    let mut store = super::open_store(home)?;
-    let id = store.record_job_with_errors(
+    let id = record_job(home, "import", started, status, &counts, message, errors)?;
+    result.map(|r| (id, r))
+}
+
+/// Records a job that ran from `started` to now, with its counts and the entries
+/// it skipped. Returns its id.
+pub fn record_job(
+    home: &Home,
+    kind: &str,
+    started: u64,
+    status: &str,
+    counts: &serde_json::Value,
+    message: String,
+    errors: &[EntryError],
+) -> Result<i64> {
+    let errors: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| (e.position.clone(), e.reason.clone()))
+        .collect();
+    let id = super::open_store(home)?.record_job_with_errors(
         &crate::store::Job {
             id: 0,
-            kind: "import".to_string(),
+            kind: kind.to_string(),
             started: started as i64,
             finished: now() as i64,
             status: status.to_string(),
@@ -419,7 +434,7 @@ pub fn run_job(
         },
         &errors,
     )?;
-    result.map(|r| (id, r))
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -202,6 +202,7 @@ fn merge_then<T: Send>(
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
+    sources.extend(crate::directory_sources::merge_sources(home, config)?);
     let read = started.elapsed();
     let (served, stats) = merge::merge(sources, &config.numbers);
     let merged = started.elapsed();

@@ -73,7 +73,7 @@ pub fn counts(job: &Job) -> String {
     parts.join(", ")
 }
 
-fn when(epoch: i64) -> String {
+pub fn when(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)

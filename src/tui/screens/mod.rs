@@ -10,6 +10,7 @@ pub mod modules;
 pub mod phone;
 pub mod phone_setup;
 pub mod server;
+pub mod sources;
 pub mod ucm_form;
 
 use super::app::{App, Menu, Screen};
@@ -51,6 +52,8 @@ fn body(app: &App, f: &mut Frame, area: Rect) {
         Screen::PhoneSetup => phone_setup::draw(app, f, area),
         Screen::Checklist => checklist::draw(app, f, area),
         Screen::Cluster => cluster::draw(app, f, area),
+        Screen::Sources => sources::draw(app, f, area),
+        Screen::SourceForm => sources::draw_form(app, f, area),
     }
 }
 
@@ -74,6 +77,7 @@ fn describe(screen: Screen) -> &'static str {
         }
         Screen::Modules => "Modules, their dependencies and release notes",
         Screen::Server => "Stop, Start, Sync bundles, Restart, Status, Logs",
+        Screen::Sources => "Contacts from LDAP and Active Directory: last syncs, Test, Sync now",
         _ => "",
     }
 }

@@ -1,0 +1,56 @@
+//! Directory sources: contacts synchronised from LDAP servers and Active
+//! Directory, each one more source of contacts for the merge, with its own
+//! priority, schedule, mapping and policy for entries gone from the directory.
+//!
+//! `settings` reads `[[sources]]`, `mapping` turns entries into contacts,
+//! `fetch` reads a directory page by page, `sync` applies the policy and keeps
+//! the source's snapshot.
+
+pub mod fetch;
+pub mod mapping;
+pub mod schedule;
+pub mod settings;
+pub mod sync;
+
+use crate::config::Config;
+use crate::directory::merge::Source;
+use crate::home::Home;
+use crate::store::snapshot;
+use color_eyre::eyre::{Result, eyre};
+use std::path::PathBuf;
+
+pub use settings::SourceSettings;
+
+/// The module that brings directory sources.
+pub const MODULE: &str = "directory-sources";
+
+/// The contacts a source last synced.
+pub fn snapshot_path(home: &Home, name: &str) -> PathBuf {
+    home.sources_dir().join(format!("dir-{name}.snap"))
+}
+
+/// When each of those contacts was last seen in the directory.
+pub fn seen_path(home: &Home, name: &str) -> PathBuf {
+    home.sources_dir().join(format!("dir-{name}.seen"))
+}
+
+/// The merge's sources for the directory sources synced so far (none while the
+/// module is not installed). A damaged snapshot stops the merge.
+pub fn merge_sources(home: &Home, config: &Config) -> Result<Vec<Source>> {
+    if !config.modules.contains(MODULE) {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for s in &config.sources {
+        match snapshot::read(&snapshot_path(home, &s.name)) {
+            Ok(Some((_, contacts))) => out.push(Source {
+                name: s.name.clone(),
+                priority: s.priority,
+                contacts,
+            }),
+            Ok(None) => {}
+            Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
+        }
+    }
+    Ok(out)
+}

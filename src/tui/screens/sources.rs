@@ -1,0 +1,443 @@
+//! Advanced > Directory Sources: each source with its schedule and last sync,
+//! Test (a preview of the first contacts and the change a sync would make,
+//! applying nothing) and Sync now (after a confirmation).
+
+use super::super::app::{App, Popup};
+use super::super::effect::Effect;
+use super::super::keys::Cmd;
+use super::super::widgets;
+use crate::directory_sources::MODULE;
+use crate::directory_sources::mapping::Preset;
+use crate::directory_sources::settings::{self, Policy, Scope, SourceSettings};
+use crate::directory_sources::sync::SyncReport;
+use crate::store::Job;
+use crossterm::event::Event;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub sel: usize,
+}
+
+fn sources(app: &App) -> &[SourceSettings] {
+    app.config.as_ref().map_or(&[], |c| c.sources.as_slice())
+}
+
+/// The names of the sources, one row each.
+pub fn rows(app: &App) -> Vec<String> {
+    sources(app).iter().map(|s| s.name.clone()).collect()
+}
+
+fn installed(app: &App) -> bool {
+    app.config
+        .as_ref()
+        .is_ok_and(|c| c.modules.contains(MODULE))
+}
+
+/// The newest sync job of a source.
+pub fn last_sync<'a>(jobs: &'a [Job], name: &str) -> Option<&'a Job> {
+    jobs.iter().find(|j| {
+        j.kind == "sync"
+            && serde_json::from_str::<serde_json::Value>(&j.counts)
+                .ok()
+                .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(|s| s == name))
+                .unwrap_or(false)
+    })
+}
+
+pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    if cmd == Cmd::Refresh {
+        return vec![Effect::LoadConfig, Effect::LoadJobs];
+    }
+    if !installed(app) {
+        app.error("Directory Sources is not installed: install it in Module Configuration");
+        return vec![];
+    }
+    let Some(source) = sources(app).get(app.sources.sel).cloned() else {
+        app.error("no directory source yet: sop sources add NAME --uri URI --base-dn DN");
+        return vec![];
+    };
+    match cmd {
+        Cmd::Edit => {
+            if !app.source_form.is_dirty() || app.source_form.name != source.name {
+                app.source_form = Form::of(&source);
+            }
+            app.stack.push(super::super::app::Screen::SourceForm);
+            vec![]
+        }
+        Cmd::Open => app.begin(
+            &format!("Testing {}", source.name),
+            false,
+            Effect::TestSource(source.name),
+        ),
+        Cmd::SyncNow => {
+            let gone = match source.policy {
+                Policy::Remove => "removed".to_string(),
+                Policy::Keep => "kept".to_string(),
+                Policy::Age(h) => format!("kept until not seen for {h} hours"),
+            };
+            app.confirm(
+                "Sync now",
+                vec![
+                    format!("Sync {} from {} now,", source.name, source.uri),
+                    "then merge and serve the result?".into(),
+                    format!("Entries gone from the directory are {gone}."),
+                ],
+                Effect::SyncSource(source.name),
+            );
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// A test's outcome, shown in a popup.
+pub fn tested(app: &mut App, r: Result<SyncReport, String>) {
+    app.busy = None;
+    match r {
+        Ok(r) => {
+            let mut lines = vec![
+                format!("{}: {} entries read, {} skipped", r.uri, r.read, r.skipped),
+                String::new(),
+            ];
+            for c in &r.preview {
+                let first = c
+                    .phones
+                    .first()
+                    .map(|p| format!("{} {}", p.kind.as_str(), p.number))
+                    .unwrap_or_default();
+                lines.push(format!("{:<16} {:<26} {first}", c.id, c.common_name()));
+            }
+            for e in r.errors.iter().take(3) {
+                lines.push(format!("skipped {}: {}", e.position, e.reason));
+            }
+            lines.push(String::new());
+            lines.push(format!(
+                "A sync would make +{} added ~{} updated -{} removed.",
+                r.changes.added, r.changes.updated, r.changes.removed
+            ));
+            if let Some(why) = &r.held {
+                lines.push(format!("It would be held: {why}"));
+            }
+            lines.push("Nothing was applied.".into());
+            app.popup = Some(Popup::Info {
+                title: format!("Test of {}", r.source),
+                lines,
+            });
+        }
+        Err(e) => app.error(format!("test failed: {e}")),
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let parts = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).split(area);
+    let block = widgets::panel(t, "Directory sources");
+    let inner = block.inner(parts[0]);
+    f.render_widget(block, parts[0]);
+    if !installed(app) {
+        f.render_widget(
+            Paragraph::new(
+                "Directory Sources is not installed. Install it in Advanced > Module \
+                 Configuration (sop module install directory-sources).",
+            )
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let list = sources(app);
+    if list.is_empty() {
+        f.render_widget(
+            Paragraph::new(
+                "No directory source yet. Add one with: sop sources add NAME --uri URI --base-dn DN",
+            )
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let rows: Vec<Line<'static>> = list
+        .iter()
+        .map(|s| {
+            let (result, style) = match last_sync(&app.jobs.list, &s.name) {
+                Some(j) => (
+                    format!(
+                        "{} {} {}",
+                        super::jobs::when(j.finished).get(..11).unwrap_or_default(),
+                        j.status,
+                        super::jobs::counts(j)
+                    ),
+                    match j.status.as_str() {
+                        "ok" => t.good(),
+                        "held" => t.warn(),
+                        _ => t.bad(),
+                    },
+                ),
+                None => ("never synced".to_string(), t.dim()),
+            };
+            let cron = if s.cron.is_empty() {
+                "on demand".to_string()
+            } else {
+                s.cron.clone()
+            };
+            Line::from(vec![
+                Span::raw(format!("{:<12} {:<14} ", s.name, cron)),
+                Span::styled(result, style),
+            ])
+        })
+        .collect();
+    widgets::list(t, f, inner, rows, app.sources.sel);
+    if let Some(s) = list.get(app.sources.sel) {
+        let mut text = vec![
+            Line::from(format!("{}  {}", s.uri, s.base_dn)),
+            Line::from(format!(
+                "preset {}, policy {}, priority {}, page size {}",
+                s.preset.as_str(),
+                s.policy,
+                s.priority,
+                s.page_size
+            )),
+        ];
+        if s.skip_verify {
+            text.push(Line::from(Span::styled(
+                "WARNING: the server's certificate is NOT checked",
+                t.bad(),
+            )));
+        }
+        if let Some(j) = last_sync(&app.jobs.list, &s.name)
+            && !j.message.is_empty()
+        {
+            text.push(Line::from(j.message.clone()));
+        }
+        f.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .block(widgets::panel(t, &s.name)),
+            parts[1],
+        );
+    }
+}
+
+/// The fields of a source's form, in the order of `sop sources add`.
+pub const FIELDS: [&str; 10] = [
+    "URI",
+    "Base DN",
+    "Bind DN",
+    "Filter",
+    "Scope",
+    "Page size",
+    "Preset",
+    "Policy",
+    "Cron",
+    "Priority",
+];
+/// The config keys the fields are saved as.
+const KEYS: [&str; 10] = [
+    "uri",
+    "base_dn",
+    "bind_dn",
+    "filter",
+    "scope",
+    "page_size",
+    "preset",
+    "policy",
+    "cron",
+    "priority",
+];
+
+/// One source's settings, each checked as typed.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub name: String,
+    pub inputs: [Input; 10],
+    pub focus: usize,
+    saved: [String; 10],
+}
+
+impl Form {
+    pub fn of(s: &SourceSettings) -> Form {
+        let values = [
+            s.uri.clone(),
+            s.base_dn.clone(),
+            s.bind_dn.clone(),
+            s.filter.clone(),
+            s.scope.as_str().to_string(),
+            s.page_size.to_string(),
+            s.preset.as_str().to_string(),
+            s.policy.to_string(),
+            s.cron.clone(),
+            s.priority.to_string(),
+        ];
+        Form {
+            name: s.name.clone(),
+            inputs: values.clone().map(Input::new),
+            focus: 0,
+            saved: values,
+        }
+    }
+
+    pub fn value(&self, i: usize) -> &str {
+        self.inputs[i].value().trim()
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        (0..FIELDS.len()).any(|i| self.inputs[i].value() != self.saved[i])
+    }
+
+    pub fn saved(&mut self) {
+        self.saved = std::array::from_fn(|i| self.inputs[i].value().to_string());
+    }
+
+    pub fn input(&mut self, event: &Event) {
+        self.inputs[self.focus].handle_event(event);
+    }
+
+    /// What is wrong with field `i` as typed, if anything.
+    pub fn problem(&self, i: usize) -> Option<String> {
+        let v = self.value(i);
+        let number = |max: u32| match v.parse::<u32>() {
+            Ok(n) if n <= max => None,
+            _ => Some(format!("a whole number from 0 to {max}")),
+        };
+        match i {
+            0 => settings::check_uri(v).err(),
+            1 => settings::check_dn(v, false).err(),
+            2 => settings::check_dn(v, true).err(),
+            3 => settings::check_filter(v).err(),
+            4 => Scope::parse(v).err(),
+            5 => number(1_000_000),
+            6 => Preset::parse(v).err(),
+            7 => Policy::parse(v).err(),
+            8 if v.is_empty() => None,
+            8 => crate::ucm::check_cron(v).err(),
+            9 => number(1000),
+            _ => None,
+        }
+    }
+
+    /// The values to save, or the first field with a problem.
+    pub fn values(&self) -> Result<SourceValues, (usize, String)> {
+        for i in 0..FIELDS.len() {
+            if let Some(p) = self.problem(i) {
+                return Err((i, p));
+            }
+        }
+        Ok(SourceValues {
+            name: self.name.clone(),
+            values: std::array::from_fn(|i| self.value(i).to_string()),
+        })
+    }
+}
+
+/// A source's settings as the form saves them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceValues {
+    pub name: String,
+    values: [String; 10],
+}
+
+impl SourceValues {
+    /// Writes them into the source's `[[sources]]` table.
+    pub fn apply(&self, doc: &mut toml_edit::DocumentMut) {
+        let Some(t) = settings::table_mut(doc, &self.name) else {
+            return;
+        };
+        for (i, key) in KEYS.iter().enumerate() {
+            let v = &self.values[i];
+            let value = match (*key, v.parse::<i64>()) {
+                ("page_size" | "priority", Ok(n)) => toml_edit::value(n),
+                _ => toml_edit::value(v.as_str()),
+            };
+            t.insert(key, value);
+        }
+    }
+}
+
+pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
+    let n = FIELDS.len();
+    let form = &mut app.source_form;
+    match cmd {
+        Cmd::NextField => form.focus = (form.focus + 1) % n,
+        Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
+        Cmd::ClearField => form.inputs[form.focus].reset(),
+        Cmd::Save => match form.values() {
+            Ok(v) => {
+                let label = format!("Saving {}", v.name);
+                return app.begin(&label, false, Effect::SaveSource(v));
+            }
+            Err((i, why)) => {
+                form.focus = i;
+                app.error(format!("not saved: {}: {why}", FIELDS[i]));
+            }
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let form = &app.source_form;
+    let block = widgets::panel(t, &format!("Source {}", form.name));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines = Vec::new();
+    for (i, label) in FIELDS.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused {
+            super::super::theme::MARKER
+        } else {
+            "  "
+        };
+        let note = match form.problem(i) {
+            Some(_) => Span::styled("  ✗", t.bad()),
+            None => Span::styled("  ✓", t.good()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{marker}{label:<10} "),
+                if focused { t.title() } else { t.dim() },
+            ),
+            Span::raw(form.inputs[i].value().to_string()),
+            note,
+        ]));
+    }
+    lines.push(Line::from(""));
+    if let Some(p) = form.problem(form.focus) {
+        lines.push(Line::from(Span::styled(
+            format!("{}: expected {p}", FIELDS[form.focus]),
+            t.bad(),
+        )));
+    }
+    let saved = if form.is_dirty() {
+        Span::styled("unsaved changes (^S saves, Esc discards)", t.warn())
+    } else {
+        Span::styled(
+            "Tab next field, ^S save; the password: sop sources edit",
+            t.dim(),
+        )
+    };
+    lines.push(Line::from(saved));
+    let (fields, notes) = lines.split_at(FIELDS.len());
+    let parts = Layout::vertical([Constraint::Length(FIELDS.len() as u16), Constraint::Min(1)])
+        .split(inner);
+    f.render_widget(Paragraph::new(fields.to_vec()), parts[0]);
+    f.render_widget(
+        Paragraph::new(notes.to_vec()).wrap(Wrap { trim: true }),
+        parts[1],
+    );
+    if app.popup.is_none() {
+        let input = &form.inputs[form.focus];
+        let x = inner.x + 13 + input.visual_cursor() as u16;
+        let y = inner.y + form.focus as u16;
+        if y < inner.bottom() {
+            f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+        }
+    }
+}
