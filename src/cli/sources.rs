@@ -1,6 +1,6 @@
 //! `sop sources list|add|edit|remove|test|sync`: Advanced > Directory Sources.
 
-use super::ucm::{job_line, merge, tell_server, when, write_secret};
+use super::ucm::{job_line, merge, print_merge, tell_server, when, write_secret};
 use crate::config::{self, Config};
 use crate::directory_sources::settings::{self, SourceSettings};
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
@@ -160,7 +160,11 @@ fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -
         ))
     };
     let (id, report, merged) = match by_server {
-        Ok(Reply::SourceSynced { job, report }) => (job, report, true),
+        Ok(Reply::SourceSynced {
+            job,
+            report,
+            merged,
+        }) => (job, report, merged),
         Ok(Reply::Error { message }) => return failed(message),
         Ok(other) => return failed(format!("unexpected reply from the server: {other:?}")),
         Err(CallError::NotRunning(_)) => {
@@ -169,7 +173,7 @@ fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -
                 ..SyncOptions::default()
             };
             match sync::run_job(home, config, name, options, &Progress::default()) {
-                Ok((id, r)) => (id, r, false),
+                Ok((id, r)) => (id, r, None),
                 Err(e) => return failed(format!("{e:#}")),
             }
         }
@@ -183,12 +187,10 @@ fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -
     if report.held.is_some() {
         return Ok(2);
     }
-    if merged {
-        if !json {
-            println!("merged: the application server serves it now");
-        }
-    } else {
-        merge(home, config, json)?;
+    match merged {
+        Some(m) if json => println!("{}", serde_json::to_string_pretty(&m)?),
+        Some(m) => print_merge(&m, true),
+        None => merge(home, config, json)?,
     }
     Ok(0)
 }

@@ -56,6 +56,8 @@ pub enum Reply {
     SourceSynced {
         job: i64,
         report: crate::directory_sources::sync::SyncReport,
+        /// The merge that followed (none when the sync was held).
+        merged: Option<crate::ucm::MergeReport>,
     },
     Found(crate::directory::lookup::Found),
     Ok,

@@ -390,7 +390,11 @@ impl Server {
                 }
             }
             Request::SyncSource { name } => match self.sync_source(&name).await {
-                Ok((job, report)) => Reply::SourceSynced { job, report },
+                Ok((job, report, merged)) => Reply::SourceSynced {
+                    job,
+                    report,
+                    merged,
+                },
                 Err(e) => Reply::Error {
                     message: format!("{e:#}"),
                 },

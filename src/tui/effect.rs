@@ -568,7 +568,11 @@ async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
 async fn sync_source(home: &Home, name: String) -> Result<String, String> {
     let request = Request::SyncSource { name: name.clone() };
     let (job, r, by_server) = match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
-        Ok(Reply::SourceSynced { job, report }) => (job, report, true),
+        Ok(Reply::SourceSynced {
+            job,
+            report,
+            merged,
+        }) => (job, report, merged),
         Ok(Reply::Error { message }) => {
             return Err(format!(
                 "sync failed: {message}; the previous contacts stay"
@@ -589,7 +593,7 @@ async fn sync_source(home: &Home, name: String) -> Result<String, String> {
             })
             .await
             .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
-            (job, r, false)
+            (job, r, None)
         }
         Err(e) => return Err(e.to_string()),
     };
@@ -600,10 +604,9 @@ async fn sync_source(home: &Home, name: String) -> Result<String, String> {
     if let Some(why) = r.held {
         return Err(format!("sync of {} held (job {job}): {why}", r.source));
     }
-    let merged = if by_server {
-        "merged and served".to_string()
-    } else {
-        merge(home).await?
+    let merged = match by_server {
+        Some(m) => describe_merge(&m, true),
+        None => merge(home).await?,
     };
     Ok(format!(
         "synced {} (job {job}): {} read, {change}; {merged}",
