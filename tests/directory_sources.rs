@@ -434,3 +434,17 @@ fn the_server_syncs_each_source_on_its_cron() {
     let jobs = node.sop(&["jobs", "list"]).success().stdout();
     assert!(jobs.contains("corp: +3 ~0 -0, 3 read"), "{jobs}");
 }
+
+#[test]
+fn a_server_that_refuses_paging_is_searched_without_it() {
+    let node = node();
+    let server = Slapd::start(Options {
+        ldif: slapd::people(30),
+        database: "limits * size.soft=unlimited size.hard=unlimited size.prtotal=disabled",
+        ..Options::default()
+    });
+    add(&node, "corp", &server.url(), &["--page-size", "10"]);
+    let out = node.sop(&["sources", "sync", "corp"]).success().stdout();
+    assert!(out.contains("30 entries read"), "{out}");
+    assert_eq!(served(&node, "corp").len(), 30);
+}

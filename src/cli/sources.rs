@@ -1,16 +1,20 @@
 //! `sop sources list|add|edit|remove|test|sync`: Advanced > Directory Sources.
 
-use super::ucm::{job_line, merge, tell_server, when, write_secret};
+use super::ucm::{job_line, merge, print_merge, tell_server, when, write_secret};
 use crate::config::{self, Config};
 use crate::directory_sources::settings::{self, SourceSettings};
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::directory_sources::{MODULE, seen_path, snapshot_path};
 use crate::home::Home;
+use crate::server::control::{self, CallError, Reply, Request};
 use crate::ucm::Progress;
 use clap::Subcommand;
 use color_eyre::eyre::{Result, WrapErr};
 use std::path::PathBuf;
 use toml_edit::{ArrayOfTables, Item, Table};
+
+/// A sync of a large directory takes a while; this is for a hung server.
+const SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
@@ -132,31 +136,63 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
             }
             Ok(0)
         }
-        SourcesCommand::Sync { name, force, json } => {
+        SourcesCommand::Sync { name, force, json } => sync_now(home, &config, &name, force, json),
+    }
+}
+
+/// Syncs through the running server (one job at a time, shown in its status), or
+/// here when it is stopped; then merges and publishes.
+fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -> Result<i32> {
+    let failed = |e: String| {
+        eprintln!("sync of {name} failed: {e}; the previous contacts stay");
+        Ok(1)
+    };
+    // --force is for a held sync: only here, where the admin sees why it was held.
+    let by_server = if force {
+        Err(CallError::NotRunning(String::new()))
+    } else {
+        super::runtime()?.block_on(control::call(
+            &home.socket(),
+            &Request::SyncSource {
+                name: name.to_string(),
+            },
+            SYNC_TIMEOUT,
+        ))
+    };
+    let (id, report, merged) = match by_server {
+        Ok(Reply::SourceSynced {
+            job,
+            report,
+            merged,
+        }) => (job, report, merged),
+        Ok(Reply::Error { message }) => return failed(message),
+        Ok(other) => return failed(format!("unexpected reply from the server: {other:?}")),
+        Err(CallError::NotRunning(_)) => {
             let options = SyncOptions {
                 force,
                 ..SyncOptions::default()
             };
-            let (id, report) =
-                match sync::run_job(home, &config, &name, options, &Progress::default()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("sync of {name} failed: {e:#}; the previous contacts stay");
-                        return Ok(1);
-                    }
-                };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_report(&config, &report, id)?;
+            match sync::run_job(home, config, name, options, &Progress::default()) {
+                Ok((id, r)) => (id, r, None),
+                Err(e) => return failed(format!("{e:#}")),
             }
-            if report.held.is_some() {
-                return Ok(2);
-            }
-            merge(home, &config, json)?;
-            Ok(0)
         }
+        Err(e) => return failed(e.to_string()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(config, &report, id)?;
     }
+    if report.held.is_some() {
+        return Ok(2);
+    }
+    match merged {
+        Some(m) if json => println!("{}", serde_json::to_string_pretty(&m)?),
+        Some(m) => print_merge(&m, true),
+        None => merge(home, config, json)?,
+    }
+    Ok(0)
 }
 
 fn print_report(config: &Config, r: &SyncReport, job: i64) -> Result<()> {

@@ -364,7 +364,7 @@ fn print_import(id: i64, r: &ImportReport) {
     }
 }
 
-fn print_merge(r: &MergeReport, served: bool) {
+pub(super) fn print_merge(r: &MergeReport, served: bool) {
     for p in &r.problems {
         eprintln!("warning: {p}");
     }

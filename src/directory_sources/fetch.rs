@@ -1,7 +1,8 @@
 //! Reading a directory: connect (LDAPS, StartTLS, a CA of the admin's choosing),
 //! bind, and search page by page (paged results control, RFC 2696), so that a
 //! server that caps the entries one search returns still gives them all. A server
-//! without paging ignores the control (it is not critical) and answers at once.
+//! without paging ignores the control (it is not critical) and answers at once; one
+//! that refuses it is asked again without it.
 //!
 //! Any error, even after some pages, fails the whole fetch: a partial list is
 //! never applied.
@@ -28,6 +29,9 @@ pub enum FetchError {
     Bind { dn: String, reason: String },
     #[error("the search failed: {0}")]
     Search(String),
+    /// The server refused the paged results control before any entry.
+    #[error("the server does not allow paged searches: {0}")]
+    PagingRefused(String),
 }
 
 /// What a search gave.
@@ -48,7 +52,13 @@ const MAX_ERRORS: usize = 1000;
 pub fn fetch(home: &Home, s: &SourceSettings, progress: &Progress) -> Result<Fetched, FetchError> {
     let mut conn = connect(home, s)?;
     bind(home, s, &mut conn)?;
-    let fetched = search(s, &mut conn, progress);
+    let fetched = match search(s, &mut conn, s.page_size, progress) {
+        Err(FetchError::PagingRefused(why)) => {
+            tracing::info!(source = s.name, "{why}; searching again without paging");
+            search(s, &mut conn, 0, progress)
+        }
+        other => other,
+    };
     let _ = conn.unbind();
     fetched
 }
@@ -142,6 +152,7 @@ fn bind(home: &Home, s: &SourceSettings, conn: &mut LdapConn) -> Result<(), Fetc
 fn search(
     s: &SourceSettings,
     conn: &mut LdapConn,
+    page_size: u32,
     progress: &Progress,
 ) -> Result<Fetched, FetchError> {
     let scope = match s.scope {
@@ -149,9 +160,9 @@ fn search(
         Scope::One => ldap3::Scope::OneLevel,
     };
     let attrs = s.mapping.attributes();
-    let started = if s.page_size > 0 {
+    let started = if page_size > 0 {
         conn.with_timeout(s.timeout).streaming_search_with(
-            PagedResults::new(s.page_size as i32),
+            PagedResults::new(page_size as i32),
             &s.base_dn,
             scope,
             &s.filter,
@@ -200,8 +211,14 @@ fn search(
     let result = stream.result();
     match result.rc {
         0 => Ok(out),
+        // adminLimitExceeded, unavailableCriticalExtension, unwillingToPerform.
+        11 | 12 | 53 if page_size > 0 && out.read == 0 => Err(FetchError::PagingRefused(format!(
+            "result code {}{}",
+            result.rc,
+            detail(&result.text)
+        ))),
         4 => {
-            let fix = if s.page_size > 0 {
+            let fix = if page_size > 0 {
                 "the server limits paged searches too: raise its limit for this bind DN \
                  (OpenLDAP: limits ... size.prtotal=unlimited)"
             } else {

@@ -57,14 +57,6 @@ impl Timers {
         }
         due
     }
-
-    /// When each source syncs next.
-    pub fn next(&self) -> Vec<(String, Option<DateTime<Local>>)> {
-        self.timers
-            .iter()
-            .map(|t| (t.name.clone(), t.next))
-            .collect()
-    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ pub enum Request {
         dry_run: bool,
         force: bool,
     },
+    /// Sync a directory source, then merge and serve (after any running job).
+    SyncSource {
+        name: String,
+    },
     /// Stop the running import at its next step.
     Cancel,
     /// Search the served directory with an LDAP filter, as the shell does.
@@ -47,6 +51,13 @@ pub enum Reply {
     Imported {
         job: i64,
         report: crate::ucm::import::ImportReport,
+    },
+    /// A directory source synced (and, unless held, merged and served).
+    SourceSynced {
+        job: i64,
+        report: crate::directory_sources::sync::SyncReport,
+        /// The merge that followed (none when the sync was held).
+        merged: Option<crate::ucm::MergeReport>,
     },
     Found(crate::directory::lookup::Found),
     Ok,

@@ -402,6 +402,16 @@ impl Server {
                     Err(message) => Reply::Error { message },
                 }
             }
+            Request::SyncSource { name } => match self.sync_source(&name).await {
+                Ok((job, report, merged)) => Reply::SourceSynced {
+                    job,
+                    report,
+                    merged,
+                },
+                Err(e) => Reply::Error {
+                    message: format!("{e:#}"),
+                },
+            },
             Request::Import { dry_run, force } => {
                 match self.import(ImportOptions { dry_run, force }).await {
                     Ok((job, report)) => Reply::Imported { job, report },

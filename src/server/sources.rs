@@ -7,6 +7,7 @@ use crate::directory_sources::MODULE;
 use crate::directory_sources::schedule::Timers;
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::schedule::scheduler::next_after;
+use crate::ucm::MergeReport;
 use color_eyre::eyre::Result;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub(super) async fn schedule_loop(server: Arc<Server>) {
             tokio::spawn(async move {
                 tracing::info!(source = name, "scheduled sync starts");
                 match server.sync_source(&name).await {
-                    Ok((job, r)) => tracing::info!(
+                    Ok((job, r, _)) => tracing::info!(
                         source = name,
                         job,
                         read = r.read,
@@ -62,7 +63,10 @@ pub(super) async fn schedule_loop(server: Arc<Server>) {
 impl Server {
     /// Syncs one source as a job (after any job running now), then merges and
     /// serves the result when the sync applied something.
-    pub(super) async fn sync_source(&self, name: &str) -> Result<(i64, SyncReport)> {
+    pub(super) async fn sync_source(
+        &self,
+        name: &str,
+    ) -> Result<(i64, SyncReport, Option<MergeReport>)> {
         let done = {
             let _one_job = self.job.lock().await;
             self.progress.reset();
@@ -78,9 +82,11 @@ impl Server {
             self.progress.set("", 0, 0);
             done
         }?;
-        if done.1.held.is_none() {
-            self.merge().await?;
-        }
-        Ok(done)
+        let (job, report) = done;
+        let merged = match report.held {
+            None => Some(self.merge().await?),
+            Some(_) => None,
+        };
+        Ok((job, report, merged))
     }
 }

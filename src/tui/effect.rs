@@ -639,21 +639,40 @@ async fn cluster_push(
     }
 }
 
-/// Syncs a directory source as a job, then merges and serves.
+/// Syncs a directory source as a job, then merges and serves: in the running
+/// server (one job at a time), or here when it is stopped.
 async fn sync_source(home: &Home, name: String) -> Result<String, String> {
-    let h = home.clone();
-    let (job, r) = blocking(move || {
-        let config = Config::load(&h.config_file())?;
-        crate::directory_sources::sync::run_job(
-            &h,
-            &config,
-            &name,
-            Default::default(),
-            &Progress::default(),
-        )
-    })
-    .await
-    .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
+    let request = Request::SyncSource { name: name.clone() };
+    let (job, r, by_server) = match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
+        Ok(Reply::SourceSynced {
+            job,
+            report,
+            merged,
+        }) => (job, report, merged),
+        Ok(Reply::Error { message }) => {
+            return Err(format!(
+                "sync failed: {message}; the previous contacts stay"
+            ));
+        }
+        Ok(other) => return Err(format!("unexpected reply: {other:?}")),
+        Err(CallError::NotRunning(_)) => {
+            let h = home.clone();
+            let (job, r) = blocking(move || {
+                let config = Config::load(&h.config_file())?;
+                crate::directory_sources::sync::run_job(
+                    &h,
+                    &config,
+                    &name,
+                    Default::default(),
+                    &Progress::default(),
+                )
+            })
+            .await
+            .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
+            (job, r, None)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let change = format!(
         "+{} added ~{} updated -{} removed",
         r.changes.added, r.changes.updated, r.changes.removed
@@ -661,7 +680,10 @@ async fn sync_source(home: &Home, name: String) -> Result<String, String> {
     if let Some(why) = r.held {
         return Err(format!("sync of {} held (job {job}): {why}", r.source));
     }
-    let merged = merge(home).await?;
+    let merged = match by_server {
+        Some(m) => describe_merge(&m, true),
+        None => merge(home).await?,
+    };
     Ok(format!(
         "synced {} (job {job}): {} read, {change}; {merged}",
         r.source, r.read
