@@ -39,15 +39,38 @@ fn installed(app: &App) -> bool {
         .is_ok_and(|c| c.modules.contains(MODULE))
 }
 
-/// The newest sync job of a source.
-pub fn last_sync<'a>(jobs: &'a [Job], name: &str) -> Option<&'a Job> {
-    jobs.iter().find(|j| {
+/// The sync jobs of a source, newest first.
+pub fn syncs<'a>(jobs: &'a [Job], name: &'a str) -> impl Iterator<Item = &'a Job> {
+    jobs.iter().filter(move |j| {
         j.kind == "sync"
             && serde_json::from_str::<serde_json::Value>(&j.counts)
                 .ok()
                 .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(|s| s == name))
                 .unwrap_or(false)
     })
+}
+
+/// The newest sync job of a source.
+pub fn last_sync<'a>(jobs: &'a [Job], name: &'a str) -> Option<&'a Job> {
+    syncs(jobs, name).next()
+}
+
+/// One job as a line: when, how it ended, what it changed.
+fn job_line(t: &super::super::theme::Theme, j: &Job) -> Line<'static> {
+    let style = match j.status.as_str() {
+        "ok" => t.good(),
+        "held" => t.warn(),
+        _ => t.bad(),
+    };
+    Line::from(Span::styled(
+        format!(
+            "{} {} {}",
+            super::jobs::when(j.finished).get(..11).unwrap_or_default(),
+            j.status,
+            super::jobs::counts(j)
+        ),
+        style,
+    ))
 }
 
 pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
@@ -136,7 +159,10 @@ pub fn tested(app: &mut App, r: Result<SyncReport, String>) {
 
 pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let parts = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).split(area);
+    // The list as long as it needs (at most half), the selected source below with
+    // its sync history.
+    let listed = (sources(app).len() as u16).clamp(1, area.height / 2) + 2;
+    let parts = Layout::vertical([Constraint::Length(listed), Constraint::Min(5)]).split(area);
     let block = widgets::panel(t, "Directory sources");
     let inner = block.inner(parts[0]);
     f.render_widget(block, parts[0]);
@@ -165,31 +191,18 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let rows: Vec<Line<'static>> = list
         .iter()
         .map(|s| {
-            let (result, style) = match last_sync(&app.jobs.list, &s.name) {
-                Some(j) => (
-                    format!(
-                        "{} {} {}",
-                        super::jobs::when(j.finished).get(..11).unwrap_or_default(),
-                        j.status,
-                        super::jobs::counts(j)
-                    ),
-                    match j.status.as_str() {
-                        "ok" => t.good(),
-                        "held" => t.warn(),
-                        _ => t.bad(),
-                    },
-                ),
-                None => ("never synced".to_string(), t.dim()),
+            let result = match last_sync(&app.jobs.list, &s.name) {
+                Some(j) => job_line(t, j),
+                None => Line::from(Span::styled("never synced", t.dim())),
             };
             let cron = if s.cron.is_empty() {
                 "on demand".to_string()
             } else {
                 s.cron.clone()
             };
-            Line::from(vec![
-                Span::raw(format!("{:<12} {:<14} ", s.name, cron)),
-                Span::styled(result, style),
-            ])
+            let mut spans = vec![Span::raw(format!("{:<12} {:<14} ", s.name, cron))];
+            spans.extend(result.spans);
+            Line::from(spans)
         })
         .collect();
     widgets::list(t, f, inner, rows, app.sources.sel);
@@ -214,6 +227,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             && !j.message.is_empty()
         {
             text.push(Line::from(j.message.clone()));
+        }
+        let history: Vec<Line> = syncs(&app.jobs.list, &s.name)
+            .map(|j| job_line(t, j))
+            .collect();
+        if !history.is_empty() {
+            text.push(Line::from(""));
+            text.push(Line::from(Span::styled(
+                "Syncs, newest first (Jobs lists the entries each skipped):",
+                t.title(),
+            )));
+            text.extend(history);
         }
         f.render_widget(
             Paragraph::new(text)
