@@ -275,6 +275,10 @@ fn push_reaches_every_node_and_failed_nodes_are_retried() {
         assert_eq!(n["state"]["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(n["last_push"]["ok"], true, "{n}");
     }
+    // One ssh connection per way of reaching a node stays open for the next calls:
+    // b and d (same host, user and key) share one, c (its own key) has its own.
+    let sockets = std::fs::read_dir(a.home().join("run/ssh")).unwrap().count();
+    assert_eq!(sockets, 2);
 
     // A newer import on A: the nodes are behind until it is pushed.
     import(&a, &external_csv("2", 60));
@@ -383,6 +387,8 @@ fn a_push_during_a_merge_on_the_node_loses_nothing() {
         .success();
     b.start();
     sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    // A new connection each time: the push works the same without sharing.
+    a.set(&[("cluster.share_connections", "0")]);
     let internal = json(&b.sop(&["ucm", "merge", "--json"]).success())["contacts"]
         .as_u64()
         .unwrap();
@@ -403,6 +409,7 @@ fn a_push_during_a_merge_on_the_node_loses_nothing() {
         .as_u64()
         .unwrap();
     assert_eq!(served, internal + 30);
+    assert!(!a.home().join("run/ssh").exists());
 }
 
 #[test]

@@ -19,6 +19,9 @@ pub struct ClusterConfig {
     pub connect_timeout: Duration,
     /// How long a push or a status check may take in all.
     pub timeout: Duration,
+    /// How long one ssh connection per node stays open for the next calls; zero:
+    /// a new connection each time.
+    pub share_connections: Duration,
 }
 
 impl ClusterConfig {

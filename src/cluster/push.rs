@@ -69,12 +69,14 @@ pub async fn push(
     config: &Config,
     nodes: Vec<NodeSpec>,
     payload: &Payload,
+    share: Option<ssh::Share>,
     events: Option<mpsc::UnboundedSender<Event>>,
 ) -> Vec<Outcome> {
     let bound = Arc::new(Semaphore::new(config.cluster.parallel.max(1)));
     let mut tasks = Vec::new();
     for node in nodes {
         let (bound, payload, events) = (bound.clone(), payload.clone(), events.clone());
+        let share = share.clone();
         let cluster = config.cluster.clone();
         tasks.push(tokio::spawn(async move {
             let _turn = bound.acquire_owned().await;
@@ -88,6 +90,7 @@ pub async fn push(
                 &node,
                 cluster.connect_timeout,
                 cluster.timeout,
+                share.as_ref(),
                 &["cluster", "receive"],
                 Some(payload.bytes.clone()),
             )
@@ -224,7 +227,8 @@ pub async fn push_and_record(
     let payload = tokio::task::spawn_blocking(move || payload(&h, &c))
         .await
         .map_err(|_| eyre!("reading the snapshot stopped unexpectedly"))??;
-    let outcomes = push(config, nodes, &payload, events).await;
+    let share = ssh::Share::of(home, config.cluster.share_connections);
+    let outcomes = push(config, nodes, &payload, share, events).await;
     let results: Records = outcomes
         .iter()
         .map(|o| (o.node.clone(), o.record.clone()))

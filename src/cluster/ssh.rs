@@ -4,10 +4,55 @@
 //! refused key, no route...) with the command that fixes it.
 
 use super::config::NodeSpec;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 use std::time::Duration;
 
+/// One connection per way of reaching a node, kept open `persist` after a call for
+/// the next ones (OpenSSH's ControlMaster), with its socket in `dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub dir: PathBuf,
+    pub persist: Duration,
+}
+
+impl Share {
+    /// Sharing as `[cluster] share_connections` says, sockets in the home's `run/ssh`.
+    pub fn of(home: &crate::home::Home, persist: Duration) -> Option<Share> {
+        (!persist.is_zero()).then(|| Share {
+            dir: home.run_dir().join("ssh"),
+            persist,
+        })
+    }
+
+    /// The socket for a way of reaching a node: the same host, port, user, key and
+    /// options share one. None when the path cannot be a socket's or an option's.
+    fn socket(&self, args: &[String], host: &str) -> Option<String> {
+        let mut h = Sha256::new();
+        for a in args {
+            h.update(a.as_bytes());
+            h.update([0]);
+        }
+        h.update(host.as_bytes());
+        let name: String = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = self.dir.join(name);
+        let text = path.to_str()?;
+        // A Unix socket's path has at most 107 bytes; ssh expands `%` and splits on blanks.
+        let plain = !text.contains(|c: char| c == '%' || c == '"' || c.is_whitespace());
+        (plain && text.len() < 100).then(|| text.to_string())
+    }
+}
+
 /// The arguments of `ssh` that run `sop <verb...>` on `node`.
-pub fn args(node: &NodeSpec, connect_timeout: Duration, verb: &[&str]) -> Vec<String> {
+pub fn args(
+    node: &NodeSpec,
+    connect_timeout: Duration,
+    share: Option<&Share>,
+    verb: &[&str],
+) -> Vec<String> {
     let mut a: Vec<String> = [
         "-T",
         "-o",
@@ -28,33 +73,112 @@ pub fn args(node: &NodeSpec, connect_timeout: Duration, verb: &[&str]) -> Vec<St
         a.extend(["-i".to_string(), identity.clone()]);
     }
     a.extend(node.ssh_options.iter().cloned());
+    if let Some((share, socket)) = share.and_then(|s| Some((s, s.socket(&a, &node.host)?))) {
+        a.extend([
+            "-o".to_string(),
+            "ControlMaster=auto".to_string(),
+            "-o".to_string(),
+            format!("ControlPath={socket}"),
+            "-o".to_string(),
+            format!("ControlPersist={}s", share.persist.as_secs().max(1)),
+        ]);
+    }
     a.push(node.host.clone());
     a.push(remote_command(node, verb));
     a
 }
 
 /// Runs `sop <verb...>` on `node`, with `input` on its standard input; returns its
-/// standard output, or why it failed. Killed after `timeout`.
+/// standard output, or why it failed. Killed after `timeout`. With `share`, through
+/// the node's shared connection, or without it when that connection refuses.
 pub async fn run(
     node: &NodeSpec,
     connect_timeout: Duration,
     timeout: Duration,
+    share: Option<&Share>,
     verb: &[&str],
     input: Option<std::sync::Arc<Vec<u8>>>,
 ) -> Result<Vec<u8>, Failure> {
+    let shared = share.filter(|s| {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&s.dir)
+            .is_ok()
+    });
+    match run_once(node, connect_timeout, timeout, shared, verb, input.clone()).await {
+        Ok(out) => Ok(out),
+        Err(Attempt::Failed(f)) => Err(f),
+        // The shared connection refused a new session (the node's sshd MaxSessions):
+        // a connection of its own.
+        Err(Attempt::SharedRefused) => run_once(node, connect_timeout, timeout, None, verb, input)
+            .await
+            .map_err(|a| match a {
+                Attempt::Failed(f) => f,
+                Attempt::SharedRefused => Failure {
+                    message: format!("ssh to {} refused a session", node.host),
+                    fix: None,
+                },
+            }),
+    }
+}
+
+/// How one attempt failed.
+enum Attempt {
+    Failed(Failure),
+    /// Through a shared connection that would not open one more session.
+    SharedRefused,
+}
+
+impl From<Failure> for Attempt {
+    fn from(f: Failure) -> Attempt {
+        Attempt::Failed(f)
+    }
+}
+
+/// What ssh says when a shared connection cannot carry one more session.
+fn shared_refused(stderr: &str) -> bool {
+    stderr.contains("mux_client") || stderr.contains("Session open refused")
+}
+
+async fn run_once(
+    node: &NodeSpec,
+    connect_timeout: Duration,
+    timeout: Duration,
+    share: Option<&Share>,
+    verb: &[&str],
+    input: Option<std::sync::Arc<Vec<u8>>>,
+) -> Result<Vec<u8>, Attempt> {
     use tokio::io::AsyncWriteExt;
     // A node that refuses before reading closes the pipe: that must be an error
     // on the write (ignored; its message says why), not SIGPIPE ending this process.
     let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe());
+    // The connection kept open for the next calls runs in the background and, with
+    // some OpenSSH versions, keeps its standard error: a file, not a pipe read to its end.
+    let errors = match share {
+        Some(_) => Some(tempfile::tempfile().map_err(|e| Failure {
+            message: format!("cannot make a temporary file for ssh's messages: {e}"),
+            fix: None,
+        })?),
+        None => None,
+    };
+    let stderr = match &errors {
+        Some(f) => std::process::Stdio::from(f.try_clone().map_err(|e| Failure {
+            message: format!("cannot use a temporary file for ssh's messages: {e}"),
+            fix: None,
+        })?),
+        None => std::process::Stdio::piped(),
+    };
     let spawned = tokio::process::Command::new("ssh")
-        .args(args(node, connect_timeout, verb))
+        .args(args(node, connect_timeout, share, verb))
         .stdin(if input.is_some() {
             std::process::Stdio::piped()
         } else {
             std::process::Stdio::null()
         })
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn();
     let mut child = spawned.map_err(|e| Failure {
@@ -75,7 +199,8 @@ pub async fn run(
             return Err(Failure {
                 message: format!("ssh to {} failed: {e}", node.host),
                 fix: None,
-            });
+            }
+            .into());
         }
         Err(_) => {
             return Err(Failure {
@@ -85,21 +210,29 @@ pub async fn run(
                     timeout.as_secs()
                 ),
                 fix: None,
-            });
+            }
+            .into());
         }
     };
     if let Some(w) = writer {
         let _ = w.await;
     }
     if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(failure(
-            node,
-            out.status.code(),
-            &String::from_utf8_lossy(&out.stderr),
-        ))
+        return Ok(out.stdout);
     }
+    let stderr = match errors {
+        Some(mut f) => {
+            use std::io::{Read, Seek};
+            let mut text = String::new();
+            let _ = f.rewind().and_then(|()| f.read_to_string(&mut text));
+            text
+        }
+        None => String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    if share.is_some() && shared_refused(&stderr) {
+        return Err(Attempt::SharedRefused);
+    }
+    Err(failure(node, out.status.code(), &stderr).into())
 }
 
 /// The command line the node's shell runs, each word quoted.
@@ -257,8 +390,61 @@ mod tests {
     }
 
     #[test]
+    fn one_connection_is_shared_per_way_of_reaching_a_node() {
+        let share = Share {
+            dir: "/var/lib/sop/run/ssh".into(),
+            persist: Duration::from_secs(60),
+        };
+        let path = |n: &NodeSpec| {
+            let a = args(
+                n,
+                Duration::from_secs(5),
+                Some(&share),
+                &["cluster", "state"],
+            );
+            assert!(a.contains(&"ControlMaster=auto".to_string()), "{a:?}");
+            assert!(a.contains(&"ControlPersist=60s".to_string()), "{a:?}");
+            a.into_iter()
+                .find_map(|o| o.strip_prefix("ControlPath=").map(str::to_string))
+                .unwrap()
+        };
+        let b = node();
+        // Another home on the same node, through the same ssh: the same connection.
+        let mut other_home = node();
+        other_home.name = "b2".into();
+        other_home.home = Some("/srv/sop".into());
+        assert_eq!(path(&b), path(&other_home));
+        // Another key: a connection of its own.
+        let mut other_key = node();
+        other_key.identity_file = Some("/root/.ssh/other".into());
+        assert_ne!(path(&b), path(&other_key));
+        assert!(path(&b).starts_with("/var/lib/sop/run/ssh/"));
+        // Without sharing, or where the socket's path cannot be used: no ControlMaster.
+        let plain = args(&b, Duration::from_secs(5), None, &["cluster", "state"]);
+        assert!(!plain.iter().any(|o| o.starts_with("Control")), "{plain:?}");
+        for dir in ["/tmp/a b", "/tmp/100%", &"/long".repeat(30)] {
+            let odd = Share {
+                dir: dir.into(),
+                persist: Duration::from_secs(60),
+            };
+            let a = args(
+                &b,
+                Duration::from_secs(5),
+                Some(&odd),
+                &["cluster", "state"],
+            );
+            assert!(!a.iter().any(|o| o.starts_with("Control")), "{dir}: {a:?}");
+        }
+    }
+
+    #[test]
     fn arguments_quote_the_remote_command() {
-        let a = args(&node(), Duration::from_secs(5), &["cluster", "receive"]);
+        let a = args(
+            &node(),
+            Duration::from_secs(5),
+            None,
+            &["cluster", "receive"],
+        );
         assert_eq!(
             a[..5],
             ["-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]

@@ -45,11 +45,12 @@ pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> Cluster
         .flatten();
     let pushes = records::load(home);
     let bound = std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
+    let share = ssh::Share::of(home, config.cluster.share_connections);
     let tasks: Vec<_> = nodes
         .iter()
         .cloned()
         .map(|node| {
-            let bound = bound.clone();
+            let (bound, share) = (bound.clone(), share.clone());
             let cluster = config.cluster.clone();
             tokio::spawn(async move {
                 let _turn = bound.acquire_owned().await;
@@ -58,6 +59,7 @@ pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> Cluster
                     &node,
                     cluster.connect_timeout,
                     timeout,
+                    share.as_ref(),
                     &["cluster", "state"],
                     None,
                 )

@@ -317,6 +317,11 @@ impl Reader<'_> {
             parallel: self.int("cluster.parallel", 1, 64)? as usize,
             connect_timeout: Duration::from_secs(self.int("cluster.connect_timeout", 1, 600)?),
             timeout: Duration::from_secs(self.int("cluster.timeout", 1, 86400)?),
+            share_connections: Duration::from_secs(self.int(
+                "cluster.share_connections",
+                0,
+                86400,
+            )?),
         })
     }
 
