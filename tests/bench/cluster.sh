@@ -3,7 +3,8 @@
 # node, then to 3 other nodes at once, timed end to end until every node serves it
 # (`sop cluster push` returns when each node has merged and serves it; the count
 # served is checked), then `sop cluster status` for 10 nodes (the 3 nodes, each
-# named several times). All nodes share this machine's CPUs.
+# named several times), through the shared ssh connection and with new ones.
+# All nodes share this machine's CPUs.
 # Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
 #
 # usage: tests/bench/cluster.sh [COUNT]        (default: 100000)
@@ -90,9 +91,16 @@ printf "push of %s contacts to 3 nodes, until each serves it: %.2f s\n" "$n" "$(
 i=0
 "$sop" --home "$work/a" cluster remove e > /dev/null
 for extra in 4 5 6 7 8 9 10; do add "n$extra" "$(echo b c d | cut -d' ' -f$((i % 3 + 1)))"; i=$((i + 1)); done
-for run in 1 2 3 4 5; do
-    s=$(now)
-    "$sop" --home "$work/a" cluster status > "$work/status.log"
-    e=$(now)
-    printf "sop cluster status, 10 nodes, run %s: %.2f s (%s in sync)\n" "$run" "$(echo "$e-$s" | bc -l)" "$(grep -c 'IN SYNC' "$work/status.log")"
-done
+status_runs() {
+    for run in 1 2 3 4 5; do
+        s=$(now)
+        "$sop" --home "$work/a" cluster status > "$work/status.log"
+        e=$(now)
+        printf "sop cluster status, 10 nodes, %s, run %s: %.2f s (%s in sync)\n" "$1" "$run" "$(echo "$e-$s" | bc -l)" "$(grep -c 'IN SYNC' "$work/status.log")"
+    done
+}
+# Through the connection the pushes left open ([cluster] share_connections), then
+# with a new connection each time.
+status_runs "shared connection"
+sed -i 's/^share_connections = .*/share_connections = 0/' "$work/a/config.toml"
+status_runs "new connections"
