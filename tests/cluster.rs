@@ -24,6 +24,11 @@ struct Sshd {
 
 impl Sshd {
     fn start() -> Sshd {
+        Sshd::with_sessions(100)
+    }
+
+    /// An sshd that opens at most `sessions` sessions on one connection.
+    fn with_sessions(sessions: u32) -> Sshd {
         install_sshd();
         let dir = tempfile::Builder::new()
             .prefix("sop-sshd-")
@@ -44,7 +49,7 @@ impl Sshd {
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\nUsePAM no\nStrictModes no\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-             PermitRootLogin prohibit-password\nMaxStartups 100\nMaxSessions 100\nLogLevel ERROR\n",
+             PermitRootLogin prohibit-password\nMaxStartups 100\nMaxSessions {sessions}\nLogLevel ERROR\n",
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();
@@ -305,6 +310,32 @@ fn push_reaches_every_node_and_failed_nodes_are_retried() {
     assert!(out.contains(&fix), "{out}");
     a.sop(&["cluster", "remove", "e"]).success();
     assert_eq!(listed(&a), ["b", "c", "d"]);
+}
+
+#[test]
+fn nodes_behind_one_shared_connection_are_all_checked_when_sshd_limits_its_sessions() {
+    // One session per connection: nodes sharing a connection cannot all use it at once.
+    let sshd = Sshd::with_sessions(1);
+    let a = origin(&external_csv("1", 10));
+    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
+    for (name, node) in [("b", &b), ("c", &c), ("d", &d)] {
+        node.start();
+        sop(&a, &sshd.add_args(name, node, "client_key")).success();
+    }
+    a.sop(&["cluster", "push", "--all"]).success();
+    for _ in 0..2 {
+        let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+        let nodes = status["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 3);
+        for n in nodes {
+            assert_eq!(n["reachable"], true, "{n}");
+            assert_eq!(n["sync"], "in_sync", "{n}");
+            assert_eq!(n["state"]["server_running"], true, "{n}");
+        }
+    }
+    for node in [&b, &c, &d] {
+        assert_eq!(count(node, "(sn=Person*)"), 10, "{}", node.url());
+    }
 }
 
 #[test]

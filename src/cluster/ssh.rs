@@ -90,7 +90,8 @@ pub fn args(
 
 /// Runs `sop <verb...>` on `node`, with `input` on its standard input; returns its
 /// standard output, or why it failed. Killed after `timeout`. With `share`, through
-/// the node's shared connection, or without it when that connection refuses.
+/// the node's shared connection (ssh itself opens one of its own when that
+/// connection refuses one more session, as sshd's `MaxSessions` may).
 pub async fn run(
     node: &NodeSpec,
     connect_timeout: Duration,
@@ -99,7 +100,8 @@ pub async fn run(
     verb: &[&str],
     input: Option<std::sync::Arc<Vec<u8>>>,
 ) -> Result<Vec<u8>, Failure> {
-    let shared = share.filter(|s| {
+    use tokio::io::AsyncWriteExt;
+    let share = share.filter(|s| {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -107,50 +109,6 @@ pub async fn run(
             .create(&s.dir)
             .is_ok()
     });
-    match run_once(node, connect_timeout, timeout, shared, verb, input.clone()).await {
-        Ok(out) => Ok(out),
-        Err(Attempt::Failed(f)) => Err(f),
-        // The shared connection refused a new session (the node's sshd MaxSessions):
-        // a connection of its own.
-        Err(Attempt::SharedRefused) => run_once(node, connect_timeout, timeout, None, verb, input)
-            .await
-            .map_err(|a| match a {
-                Attempt::Failed(f) => f,
-                Attempt::SharedRefused => Failure {
-                    message: format!("ssh to {} refused a session", node.host),
-                    fix: None,
-                },
-            }),
-    }
-}
-
-/// How one attempt failed.
-enum Attempt {
-    Failed(Failure),
-    /// Through a shared connection that would not open one more session.
-    SharedRefused,
-}
-
-impl From<Failure> for Attempt {
-    fn from(f: Failure) -> Attempt {
-        Attempt::Failed(f)
-    }
-}
-
-/// What ssh says when a shared connection cannot carry one more session.
-fn shared_refused(stderr: &str) -> bool {
-    stderr.contains("mux_client") || stderr.contains("Session open refused")
-}
-
-async fn run_once(
-    node: &NodeSpec,
-    connect_timeout: Duration,
-    timeout: Duration,
-    share: Option<&Share>,
-    verb: &[&str],
-    input: Option<std::sync::Arc<Vec<u8>>>,
-) -> Result<Vec<u8>, Attempt> {
-    use tokio::io::AsyncWriteExt;
     // A node that refuses before reading closes the pipe: that must be an error
     // on the write (ignored; its message says why), not SIGPIPE ending this process.
     let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe());
@@ -199,8 +157,7 @@ async fn run_once(
             return Err(Failure {
                 message: format!("ssh to {} failed: {e}", node.host),
                 fix: None,
-            }
-            .into());
+            });
         }
         Err(_) => {
             return Err(Failure {
@@ -210,8 +167,7 @@ async fn run_once(
                     timeout.as_secs()
                 ),
                 fix: None,
-            }
-            .into());
+            });
         }
     };
     if let Some(w) = writer {
@@ -229,10 +185,7 @@ async fn run_once(
         }
         None => String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    if share.is_some() && shared_refused(&stderr) {
-        return Err(Attempt::SharedRefused);
-    }
-    Err(failure(node, out.status.code(), &stderr).into())
+    Err(failure(node, out.status.code(), &stderr))
 }
 
 /// The command line the node's shell runs, each word quoted.
