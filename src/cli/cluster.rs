@@ -68,12 +68,8 @@ pub enum ClusterCommand {
 }
 
 pub fn run(home: &Home, command: ClusterCommand) -> Result<i32> {
-    let config = match Config::load(&home.config_file()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::config_of(home) else {
+        return Ok(1);
     };
     if !config.modules.contains(crate::cluster::MODULE) {
         eprintln!(

@@ -377,6 +377,13 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// The node's config, or None after printing why it does not load.
+fn config_of(home: &Home) -> Option<crate::config::Config> {
+    crate::config::Config::load(&home.config_file())
+        .map_err(|e| eprintln!("{e}"))
+        .ok()
+}
+
 /// A Tokio runtime for one command.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

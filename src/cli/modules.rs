@@ -11,12 +11,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(home: &Home, command: ModuleCommand) -> Result<i32> {
     crate::node::prepare(home)?;
-    let config = match Config::load(&home.config_file()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::config_of(home) else {
+        return Ok(1);
     };
     let catalog = Catalog::builtin();
     let installed = &config.modules;

@@ -102,12 +102,8 @@ pub struct SourceArgs {
 
 pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
     crate::node::prepare(home)?;
-    let config = match Config::load(&home.config_file()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::config_of(home) else {
+        return Ok(1);
     };
     if !config.modules.contains(MODULE) {
         eprintln!(

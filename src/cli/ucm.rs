@@ -15,12 +15,8 @@ const MERGE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
     crate::node::prepare(home)?;
-    let config = match Config::load(&home.config_file()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::config_of(home) else {
+        return Ok(1);
     };
     if !config.modules.contains("ucm") {
         eprintln!("the Unified Communication Model is not installed: sop module install ucm");

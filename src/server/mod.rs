@@ -170,15 +170,29 @@ fn schedule_specs(config: &Config) -> Vec<(JobKind, String)> {
     ]
 }
 
+/// A tick every second (none made up after a pause) until the server stops.
+pub(super) struct Seconds(tokio::time::Interval);
+
+impl Seconds {
+    pub(super) fn new() -> Seconds {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        Seconds(every)
+    }
+
+    /// Waits for the next second; false once the server stops.
+    pub(super) async fn next(&mut self, cancel: &CancellationToken) -> bool {
+        tokio::select! {
+            () = cancel.cancelled() => false,
+            _ = self.0.tick() => true,
+        }
+    }
+}
+
 /// Looks at the crons every second and starts what is due, one job at a time.
 async fn schedule_loop(server: Arc<Server>) {
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            () = server.cancel.cancelled() => return,
-            _ = every.tick() => {}
-        }
+    let mut seconds = Seconds::new();
+    while seconds.next(&server.cancel).await {
         let due = server
             .scheduler
             .lock()

@@ -10,18 +10,12 @@ use crate::schedule::scheduler::next_after;
 use crate::ucm::MergeReport;
 use color_eyre::eyre::Result;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Looks at the sources' crons every second and syncs those that are due.
 pub(super) async fn schedule_loop(server: Arc<Server>) {
     let mut timers = Timers::new(next_after);
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            () = server.cancel.cancelled() => return,
-            _ = every.tick() => {}
-        }
+    let mut seconds = super::Seconds::new();
+    while seconds.next(&server.cancel).await {
         let specs: Vec<(String, String)> = {
             let state = server.state.lock().await;
             if state.config.modules.contains(MODULE) {
