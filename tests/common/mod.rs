@@ -10,12 +10,21 @@ use std::process::{Command, Output};
 
 pub const BASE: &str = "dc=phonebook,dc=local";
 
+/// A loopback port nothing listens on, for a server a test starts. Taken below
+/// the kernel's ephemeral range (32768 and up), where the source ports of the
+/// tests' own client connections (ssh, LDAP) would take it first; each call in a
+/// test process gets another one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let step = NEXT.fetch_add(1, Ordering::Relaxed);
+        // 20000 to 31999, from a place of its own for each test process.
+        let port = (20_000 + (std::process::id() + step) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub struct Node {
