@@ -53,6 +53,24 @@ pub fn args(
     share: Option<&Share>,
     verb: &[&str],
 ) -> Vec<String> {
+    let mut a = reach(node, connect_timeout);
+    if let Some((share, socket)) = share.and_then(|s| Some((s, s.socket(&a, &node.host)?))) {
+        a.extend([
+            "-o".to_string(),
+            "ControlMaster=auto".to_string(),
+            "-o".to_string(),
+            format!("ControlPath={socket}"),
+            "-o".to_string(),
+            format!("ControlPersist={}s", share.persist.as_secs().max(1)),
+        ]);
+    }
+    a.push(node.host.clone());
+    a.push(remote_command(node, verb));
+    a
+}
+
+/// The arguments that say how to reach `node`, before the host.
+fn reach(node: &NodeSpec, connect_timeout: Duration) -> Vec<String> {
     let mut a: Vec<String> = [
         "-T",
         "-o",
@@ -73,19 +91,37 @@ pub fn args(
         a.extend(["-i".to_string(), identity.clone()]);
     }
     a.extend(node.ssh_options.iter().cloned());
-    if let Some((share, socket)) = share.and_then(|s| Some((s, s.socket(&a, &node.host)?))) {
-        a.extend([
-            "-o".to_string(),
-            "ControlMaster=auto".to_string(),
-            "-o".to_string(),
-            format!("ControlPath={socket}"),
-            "-o".to_string(),
-            format!("ControlPersist={}s", share.persist.as_secs().max(1)),
-        ]);
-    }
-    a.push(node.host.clone());
-    a.push(remote_command(node, verb));
     a
+}
+
+/// Calls that would share a connection not open yet wait for the first of them to
+/// open it, instead of each opening one of its own at the same moment (ten nodes
+/// reached the same way would cost ten handshakes, and sshd drops unauthenticated
+/// connections beyond `MaxStartups`). One lock per socket, for this process.
+async fn opening(socket: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static OPENING: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Mutex::default);
+    if std::path::Path::new(socket).exists() {
+        return None;
+    }
+    let lock = OPENING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(socket.to_string())
+        .or_default()
+        .clone();
+    match lock.clone().try_lock_owned() {
+        // The first: it opens the connection, and holds the others until it is done.
+        Ok(guard) => Some(guard),
+        // Another call is opening it: wait for that one, then go together. When it
+        // failed, each goes its own way: a dead node is not tried once per call in turn.
+        Err(_) => {
+            drop(lock.lock().await);
+            None
+        }
+    }
 }
 
 /// Runs `sop <verb...>` on `node`, with `input` on its standard input; returns its
@@ -127,6 +163,11 @@ pub async fn run(
             fix: None,
         })?),
         None => std::process::Stdio::piped(),
+    };
+    let socket = share.and_then(|s| s.socket(&reach(node, connect_timeout), &node.host));
+    let _opening = match &socket {
+        Some(socket) => opening(socket).await,
+        None => None,
     };
     let spawned = tokio::process::Command::new("ssh")
         .args(args(node, connect_timeout, share, verb))

@@ -3,7 +3,8 @@
 # node, then to 3 other nodes at once, timed end to end until every node serves it
 # (`sop cluster push` returns when each node has merged and serves it; the count
 # served is checked), then `sop cluster status` for 10 nodes (the 3 nodes, each
-# named several times), through the shared ssh connection and with new ones.
+# named several times), through the shared ssh connection, with it closed first,
+# and with new ones; and what ssh alone costs for the same 10 sessions.
 # All nodes share this machine's CPUs.
 # Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
 #
@@ -93,14 +94,46 @@ i=0
 for extra in 4 5 6 7 8 9 10; do add "n$extra" "$(echo b c d | cut -d' ' -f$((i % 3 + 1)))"; i=$((i + 1)); done
 status_runs() {
     for run in 1 2 3 4 5; do
+        [ "$1" != "default, cold" ] || close_shared
         s=$(now)
         "$sop" --home "$work/a" cluster status > "$work/status.log"
         e=$(now)
         printf "sop cluster status, 10 nodes, %s, run %s: %.2f s (%s in sync)\n" "$1" "$run" "$(echo "$e-$s" | bc -l)" "$(grep -c 'IN SYNC' "$work/status.log")"
     done
 }
-# Through the connection the pushes left open ([cluster] share_connections), then
-# with a new connection each time.
-status_runs "shared connection"
+# Ends the connections kept open ([cluster] share_connections).
+close_shared() {
+    for socket in "$work"/a/run/ssh/*; do
+        [ -S "$socket" ] && ssh -o "ControlPath=$socket" -O exit x 2>/dev/null || true
+    done
+}
+# What ssh alone costs here: 10 sessions at once that run `true` on the node, through
+# one shared connection and with a connection each. The node's login shell counts:
+# sshd runs the command through it, and bash reads ~/.bashrc when sshd starts it.
+floor_runs() {
+    local args=(-T -o BatchMode=yes -p "$ssh_port" -i "$work/client_key" -o IdentitiesOnly=yes
+        -F /dev/null -o "UserKnownHostsFile=$work/known_hosts")
+    [ "$1" = "new connections" ] || args+=(-o ControlMaster=auto -o "ControlPath=$work/floor.sock" -o ControlPersist=60)
+    ssh "${args[@]}" 127.0.0.1 true 2>> "$work/floor.err"
+    for run in 1 2 3; do
+        s=$(now)
+        local pids=()
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            ssh "${args[@]}" 127.0.0.1 true 2>> "$work/floor.err" &
+            pids+=($!)
+        done
+        wait "${pids[@]}"
+        e=$(now)
+        printf "ssh alone, 10 sessions running true, %s, run %s: %.2f s\n" "$1" "$run" "$(echo "$e-$s" | bc -l)"
+    done
+    [ "$1" = "new connections" ] || ssh -o "ControlPath=$work/floor.sock" -O exit x 2>/dev/null || true
+}
+# Through the connection the pushes left open (the default: [cluster]
+# share_connections = 60), then with that connection closed before each run, then
+# with no sharing (a new connection for each node each time).
+status_runs "default, open connection"
+status_runs "default, cold"
 sed -i 's/^share_connections = .*/share_connections = 0/' "$work/a/config.toml"
 status_runs "new connections"
+floor_runs "shared connection"
+floor_runs "new connections"
