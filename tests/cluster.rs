@@ -49,7 +49,7 @@ impl Sshd {
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\nUsePAM no\nStrictModes no\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-             PermitRootLogin prohibit-password\nMaxStartups 100\nMaxSessions {sessions}\nLogLevel ERROR\n",
+             PermitRootLogin prohibit-password\nMaxStartups 100\nMaxSessions {sessions}\nLogLevel INFO\n",
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();
@@ -82,6 +82,14 @@ impl Sshd {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// Connections sshd accepted so far (logins).
+    fn logins(&self) -> usize {
+        std::fs::read_to_string(self.path("sshd.log"))
+            .unwrap_or_default()
+            .matches("Accepted publickey")
+            .count()
     }
 
     /// `sop cluster add` arguments for `node`, logging in with `key`.
@@ -336,6 +344,36 @@ fn nodes_behind_one_shared_connection_are_all_checked_when_sshd_limits_its_sessi
     for node in [&b, &c, &d] {
         assert_eq!(count(node, "(sn=Person*)"), 10, "{}", node.url());
     }
+}
+
+#[test]
+fn nodes_reached_the_same_way_share_one_new_connection_instead_of_each_opening_one() {
+    let sshd = Sshd::start();
+    let a = origin(&external_csv("1", 10));
+    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
+    for (name, node) in [("b", &b), ("c", &c), ("d", &d)] {
+        node.start();
+        sop(&a, &sshd.add_args(name, node, "client_key")).success();
+    }
+    a.sop(&["cluster", "push", "--all"]).success();
+    assert_eq!(sshd.logins(), 1, "three pushes at once, one login");
+    // The connection closed, the next status opens one again, for all three nodes.
+    let sockets: Vec<_> = std::fs::read_dir(a.home().join("run/ssh"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sockets.len(), 1);
+    let closed = Command::new("ssh")
+        .arg("-o")
+        .arg(format!("ControlPath={}", sockets[0].display()))
+        .args(["-O", "exit", "node"])
+        .output()
+        .unwrap();
+    assert!(closed.status.success(), "{closed:?}");
+    let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+    let nodes = status["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n["sync"] == "in_sync"), "{status}");
+    assert_eq!(sshd.logins(), 2, "a status of three nodes, one login");
 }
 
 #[test]
