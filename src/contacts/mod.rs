@@ -73,21 +73,30 @@ impl Contact {
     /// The common name served as `cn`: the display name, else "given surname",
     /// else the company, else the first number.
     pub fn common_name(&self) -> String {
-        if !self.display_name.trim().is_empty() {
-            return self.display_name.trim().to_string();
-        }
-        let full = format!("{} {}", self.given_name.trim(), self.surname.trim());
-        let full = full.trim();
-        if !full.is_empty() {
-            return full.to_string();
-        }
-        if !self.company.trim().is_empty() {
-            return self.company.trim().to_string();
-        }
-        self.phones
-            .first()
-            .map(|p| p.number.trim().to_string())
-            .unwrap_or_default()
+        let mut out = String::new();
+        self.common_name_into(&mut out);
+        out
+    }
+
+    /// `common_name` written into `out` (cleared first), for callers that reuse it.
+    pub fn common_name_into(&self, out: &mut String) {
+        out.clear();
+        let (given, surname) = (self.given_name.trim(), self.surname.trim());
+        let name = if !self.display_name.trim().is_empty() {
+            self.display_name.trim()
+        } else if !given.is_empty() || !surname.is_empty() {
+            out.push_str(given);
+            if !given.is_empty() && !surname.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(surname);
+            return;
+        } else if !self.company.trim().is_empty() {
+            self.company.trim()
+        } else {
+            self.phones.first().map_or("", |p| p.number.trim())
+        };
+        out.push_str(name);
     }
 
     /// The text fields in a fixed order (id, given name, surname, display name,
@@ -105,9 +114,21 @@ impl Contact {
         ]
     }
 
-    /// A contact phones can show: it has a name or a number.
+    /// A contact phones can show: it has a name or a number (a common name, without
+    /// building it).
     pub fn is_servable(&self) -> bool {
-        !self.common_name().is_empty()
+        [
+            &self.display_name,
+            &self.given_name,
+            &self.surname,
+            &self.company,
+        ]
+        .iter()
+        .any(|s| !s.trim().is_empty())
+            || self
+                .phones
+                .first()
+                .is_some_and(|p| !p.number.trim().is_empty())
     }
 
     pub fn numbers(&self, kind: PhoneKind) -> impl Iterator<Item = &str> {

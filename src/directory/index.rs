@@ -8,6 +8,8 @@
 //! bucket only widen a candidate list. The index only ever narrows a search: every
 //! candidate is checked against the whole filter.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 /// Lists of entry ids per bucket, laid out one after the other (CSR).
 pub struct GramIndex {
     bits: u32,
@@ -58,46 +60,66 @@ fn each_bucket(
     strings_of(id, &mut add);
 }
 
+/// Calls `first(id, &mut state[b].1)` once for each bucket `b` an entry `id` of
+/// `range` has a gram in; `state[b].0` is the entry that last had bucket b.
+fn each_first(
+    bits: u32,
+    range: std::ops::Range<u32>,
+    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
+    state: &mut [(u32, u32)],
+    mut first: impl FnMut(u32, &mut u32),
+) {
+    let mut buckets = Vec::with_capacity(256);
+    for id in range {
+        buckets.clear();
+        each_bucket(bits, id, strings_of, |b| buckets.push(b));
+        // Every bucket's state read first, with no read waiting for another: their
+        // cache misses overlap instead of following one another.
+        let sum = buckets
+            .iter()
+            .fold(0u32, |sum, b| sum.wrapping_add(state[*b].1));
+        std::hint::black_box(sum);
+        for b in &buckets {
+            let s = &mut state[*b];
+            if s.0 != id {
+                s.0 = id;
+                first(id, &mut s.1);
+            }
+        }
+    }
+}
+
 /// For each bucket, how many entries of `range` have a gram in it.
 fn count(
     bits: u32,
     range: std::ops::Range<u32>,
     strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
 ) -> Vec<u32> {
-    let mut counts = vec![0u32; 1usize << bits];
-    // Which entry last had each bucket: an entry counts once per bucket.
-    let mut seen = vec![u32::MAX; 1usize << bits];
-    for id in range {
-        each_bucket(bits, id, strings_of, |b| {
-            if seen[b] != id {
-                seen[b] = id;
-                counts[b] += 1;
-            }
-        });
-    }
-    counts
+    // Per bucket, side by side so that a gram costs one cache miss: the entry that
+    // last had it, and the count.
+    let mut state = vec![(u32::MAX, 0u32); 1usize << bits];
+    each_first(bits, range, strings_of, &mut state, |_, n| *n += 1);
+    state.into_iter().map(|(_, n)| n).collect()
 }
 
-/// Writes the ids of the entries in `range` into their buckets' lists: `lists[b]`
-/// is the part of bucket b's list that these entries fill. Ids come in ascending
-/// order: lists are sorted.
+/// Writes the ids of the entries in `range` into their buckets' lists: `starts[b]`
+/// is where in `ids` the part of bucket b's list that these entries fill begins.
+/// Ids come in ascending order: lists are sorted. Threads filling other parts of
+/// the same lists write other places of `ids`.
 fn fill(
     bits: u32,
     range: std::ops::Range<u32>,
     strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
-    lists: &mut [&mut [u32]],
+    starts: impl Iterator<Item = u32>,
+    ids: &[AtomicU32],
 ) {
-    let mut next = vec![0u32; lists.len()];
-    let mut seen = vec![u32::MAX; lists.len()];
-    for id in range {
-        each_bucket(bits, id, strings_of, |b| {
-            if seen[b] != id {
-                seen[b] = id;
-                lists[b][next[b] as usize] = id;
-                next[b] += 1;
-            }
-        });
-    }
+    // Per bucket: the entry that last had it, and where its next id goes.
+    let mut state: Vec<(u32, u32)> = starts.map(|at| (u32::MAX, at)).collect();
+    debug_assert_eq!(state.len(), 1usize << bits);
+    each_first(bits, range, strings_of, &mut state, |id, at| {
+        ids[*at as usize].store(id, Ordering::Relaxed);
+        *at += 1;
+    });
 }
 
 impl GramIndex {
@@ -151,23 +173,16 @@ impl GramIndex {
         }
         offsets.push(total);
         // Each bucket's list: the ids of the first half of the entries, then those of
-        // the second; each thread fills its half of every list.
-        let mut ids = vec![0u32; total as usize];
-        let mut firsts: Vec<&mut [u32]> = Vec::with_capacity(buckets);
-        let mut seconds: Vec<&mut [u32]> = Vec::with_capacity(buckets);
-        let mut rest: &mut [u32] = &mut ids;
-        for (a, b) in low.iter().zip(&high) {
-            let (list, after) = std::mem::take(&mut rest).split_at_mut((a + b) as usize);
-            let (first, second) = list.split_at_mut(*a as usize);
-            firsts.push(first);
-            seconds.push(second);
-            rest = after;
-        }
+        // the second; each thread fills its half of every list. Relaxed atomic
+        // stores are plain stores; the scope's end orders them before any read.
+        let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
         std::thread::scope(|scope| {
-            let strings_of = &strings_of;
-            scope.spawn(move || fill(bits, 0..mid, strings_of, &mut firsts));
-            fill(bits, mid..end, strings_of, &mut seconds);
+            let (strings_of, ids, offsets) = (&strings_of, &ids, &offsets[..buckets]);
+            scope.spawn(move || fill(bits, 0..mid, strings_of, offsets.iter().copied(), ids));
+            let seconds = offsets.iter().zip(&low).map(|(at, n)| at + n);
+            fill(bits, mid..end, strings_of, seconds, ids);
         });
+        let ids = ids.into_iter().map(AtomicU32::into_inner).collect();
         GramIndex { bits, offsets, ids }
     }
 

@@ -21,7 +21,7 @@ pub fn normalize_into(rule: Rule, s: &str, out: &mut String) {
     match rule {
         Rule::CaseIgnore | Rule::None if s.is_ascii() => ascii_fold_into(s, out),
         Rule::CaseIgnoreIa5 => ascii_fold_into(s, out),
-        Rule::CaseIgnore | Rule::None => out.push_str(&case_ignore(s, true, true)),
+        Rule::CaseIgnore | Rule::None => case_ignore_into(s, true, true, out),
         Rule::Telephone => out.extend(
             s.chars()
                 .filter(|c| !matches!(c, ' ' | '-'))
@@ -50,38 +50,54 @@ fn ascii_fold_into(s: &str, out: &mut String) {
 /// caseIgnoreMatch: Unicode case folded, canonical composition, insignificant
 /// spaces removed (leading and trailing dropped, inner runs collapsed to one).
 pub fn case_ignore(s: &str, trim_start: bool, trim_end: bool) -> String {
-    let folded = if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        // As slapd: lowercase, then compatibility composition (full-width letters and
-        // ligatures match their plain forms). Capital sharp s stays as it is: slapd's
-        // Unicode tables predate it.
-        let lower: String = s
-            .chars()
-            .flat_map(|c| {
-                let keep = (c == '\u{1e9e}').then_some(c);
-                keep.into_iter()
-                    .chain(c.to_lowercase().filter(move |_| keep.is_none()))
-            })
-            .collect();
-        // Most names are already composed: the quick check spares the tables.
-        match unicode_normalization::is_nfkc_quick(lower.chars()) {
-            unicode_normalization::IsNormalized::Yes => lower,
-            _ => lower.nfkc().collect(),
-        }
-    };
-    collapse_spaces(&folded, trim_start, trim_end)
+    let mut out = String::with_capacity(s.len());
+    case_ignore_into(s, trim_start, trim_end, &mut out);
+    out
 }
 
-fn collapse_spaces(s: &str, trim_start: bool, trim_end: bool) -> String {
-    let mut out = String::with_capacity(s.len());
+/// `case_ignore` appended to `out`.
+fn case_ignore_into(s: &str, trim_start: bool, trim_end: bool, out: &mut String) {
+    if s.is_ascii() {
+        return collapse_spaces_into(
+            s.bytes().map(|b| char::from(b.to_ascii_lowercase())),
+            trim_start,
+            trim_end,
+            out,
+        );
+    }
+    // As slapd: lowercase, then compatibility composition (full-width letters and
+    // ligatures match their plain forms). Capital sharp s stays as it is: slapd's
+    // Unicode tables predate it.
+    let lower = s.chars().flat_map(|c| {
+        let keep = (c == '\u{1e9e}').then_some(c);
+        keep.into_iter()
+            .chain(c.to_lowercase().filter(move |_| keep.is_none()))
+    });
+    // Most names are already composed: the quick check spares the tables.
+    match unicode_normalization::is_nfkc_quick(lower.clone()) {
+        unicode_normalization::IsNormalized::Yes => {
+            collapse_spaces_into(lower, trim_start, trim_end, out)
+        }
+        _ => collapse_spaces_into(lower.nfkc(), trim_start, trim_end, out),
+    }
+}
+
+/// Appends `chars` to `out` with leading and trailing spaces dropped (when asked)
+/// and inner runs collapsed to one.
+fn collapse_spaces_into(
+    chars: impl Iterator<Item = char>,
+    trim_start: bool,
+    trim_end: bool,
+    out: &mut String,
+) {
+    let begin = out.len();
     let mut space = false;
-    for c in s.chars() {
+    for c in chars {
         if c == ' ' {
             space = true;
             continue;
         }
-        if space && (!out.is_empty() || !trim_start) {
+        if space && (out.len() > begin || !trim_start) {
             out.push(' ');
         }
         space = false;
@@ -90,7 +106,6 @@ fn collapse_spaces(s: &str, trim_start: bool, trim_end: bool) -> String {
     if space && !trim_end {
         out.push(' ');
     }
-    out
 }
 
 /// telephoneNumberMatch: spaces and hyphens are not significant.
@@ -161,7 +176,12 @@ impl Substrings {
     ) -> Substrings {
         let part = |s: &str, trim_start: bool, trim_end: bool| match rule {
             Rule::Telephone => telephone(s),
-            Rule::CaseIgnoreIa5 => collapse_spaces(&s.to_ascii_lowercase(), trim_start, trim_end),
+            Rule::CaseIgnoreIa5 => {
+                let mut out = String::with_capacity(s.len());
+                let lower = s.chars().map(|c| c.to_ascii_lowercase());
+                collapse_spaces_into(lower, trim_start, trim_end, &mut out);
+                out
+            }
             _ => case_ignore(s, trim_start, trim_end),
         };
         Substrings {

@@ -154,11 +154,11 @@ impl Keys {
     }
 
     /// Keeps the first few numbers that no other contact of the source shares.
-    fn without_shared(mut self, shared: &HashKeyed<u32>) -> Keys {
+    fn without_shared(mut self, shared: &HashKeyed<()>) -> Keys {
         let mut kept = 0;
         for i in 0..self.n_numbers {
             let n = self.numbers[i];
-            if kept < KEY_NUMBERS && shared.get(&n).copied().unwrap_or(0) <= 1 {
+            if kept < KEY_NUMBERS && !shared.contains_key(&n) {
                 self.numbers[kept] = n;
                 kept += 1;
             }
@@ -166,6 +166,29 @@ impl Keys {
         self.n_numbers = kept;
         self
     }
+}
+
+/// The numbers that more than one contact of a source has. A sort, not a map of
+/// every number: a million contacts have two million numbers, and few are shared.
+fn shared_numbers(all: &[Keys]) -> HashKeyed<()> {
+    let mut numbers: Vec<u64> = Vec::with_capacity(all.len() * 2);
+    for k in all {
+        let mine = k.numbers();
+        // A number a contact lists twice (work and mobile) is still its own.
+        for (i, n) in mine.iter().enumerate() {
+            if !mine[..i].contains(n) {
+                numbers.push(*n);
+            }
+        }
+    }
+    numbers.sort_unstable();
+    let mut shared = HashKeyed::default();
+    for pair in numbers.windows(2) {
+        if pair[0] == pair[1] {
+            shared.insert(pair[0], ());
+        }
+    }
+    shared
 }
 
 fn keys(c: &Contact, rules: &NumberRules) -> Keys {
@@ -330,19 +353,18 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
     let mut stats = MergeStats::default();
     let mut entries: Vec<Entry> = Vec::with_capacity(total);
     let mut index = Index::default();
-    index.ids.reserve(total);
-    index.numbers.reserve(total * 2);
-    index.mails.reserve(total);
+    // Every source's keys but the last one's.
+    let indexed = total - sources.last().map_or(0, |s| s.contacts.len());
+    index.ids.reserve(indexed);
+    index.numbers.reserve(indexed * 2);
+    index.mails.reserve(indexed);
+    let n_sources = sources.len();
     for (rank, source) in sources.into_iter().enumerate() {
         let all_keys = par_map(&source.contacts, |c| keys(c, rules));
         // Numbers several contacts of this source share identify none of them.
-        let mut shared: HashKeyed<u32> = HashKeyed::default();
-        shared.reserve(source.contacts.len() * 2);
-        for k in &all_keys {
-            for n in k.numbers() {
-                *shared.entry(*n).or_insert(0) += 1;
-            }
-        }
+        let shared = shared_numbers(&all_keys);
+        // No later source looks the last one's contacts up.
+        let last = rank + 1 == n_sources;
         let mut count = SourceCount {
             name: source.name.clone(),
             priority: source.priority,
@@ -371,11 +393,15 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                             source.name
                         ));
                     }
-                    index.add(k, at);
+                    if !last {
+                        index.add(k, at);
+                    }
                 }
                 None => {
                     count.served += 1;
-                    index.add(k, entries.len());
+                    if !last {
+                        index.add(k, entries.len());
+                    }
                     entries.push(Entry {
                         served: ServedContact {
                             uid: uid(&source.name, &contact.id),
@@ -600,6 +626,35 @@ mod tests {
         assert_eq!(stats.sources[0].name, "int");
         assert_eq!((stats.sources[1].contacts, stats.sources[1].served), (5, 3));
         assert!(stats.conflict_examples[0].contains("from int kept over ext"));
+    }
+
+    #[test]
+    fn a_number_one_contact_lists_twice_still_identifies_it_in_later_sources() {
+        let mut ada = person("a", "Ada", "Lovelace", "+44 20 7946 0001", "");
+        ada.phones.push(Phone {
+            kind: PhoneKind::Mobile,
+            number: "+44 20 7946 0001".into(),
+        });
+        let source = |name: &str, priority, contacts| Source {
+            name: name.into(),
+            priority,
+            contacts,
+        };
+        let (served, stats) = merge(
+            vec![
+                source(
+                    "int",
+                    0,
+                    vec![person("1", "Bob", "Builder", "+49 30 1", "")],
+                ),
+                source("ext", 1, vec![ada]),
+                source("dir", 2, vec![person("x", "", "", "+44-20-7946-0001", "")]),
+            ],
+            &NumberRules::default(),
+        );
+        assert_eq!(served.len(), 2, "{served:?}");
+        assert_eq!(stats.duplicates, 1);
+        assert_eq!(served[0].contact.given_name, "Ada");
     }
 
     #[test]

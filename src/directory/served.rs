@@ -118,6 +118,8 @@ pub struct Builder {
     heads: Vec<(u32, u32)>,
     /// Reused for normalising, so that building allocates per contact, not per value.
     scratch: String,
+    /// Reused for each contact's common name.
+    cn: String,
 }
 
 impl Builder {
@@ -130,6 +132,7 @@ impl Builder {
             values: Vec::new(),
             heads: vec![(0, 0)],
             scratch: String::new(),
+            cn: String::new(),
         }
     }
 
@@ -196,7 +199,8 @@ impl Builder {
     pub fn push(&mut self, s: &ServedContact) {
         let c = &s.contact;
         self.push_value(Attr::Uid, &s.uid);
-        let cn = c.common_name();
+        let mut cn = std::mem::take(&mut self.cn);
+        c.common_name_into(&mut cn);
         self.push_value(Attr::Cn, &cn);
         // person requires sn: a contact without a surname is served with its cn.
         let sn = if c.surname.trim().is_empty() {
@@ -205,6 +209,7 @@ impl Builder {
             &c.surname
         };
         self.push_value(Attr::Sn, sn);
+        self.cn = cn;
         self.push_value(Attr::GivenName, &c.given_name);
         self.push_value(Attr::DisplayName, &c.display_name);
         self.push_value(Attr::O, &c.company);
