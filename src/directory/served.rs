@@ -177,7 +177,7 @@ impl Builder {
     }
 
     /// Puts the entries `later` collected after this builder's.
-    fn append(&mut self, later: Builder) {
+    pub fn append(&mut self, later: Builder) {
         let text_shift = self.text.len() as u32;
         let value_shift = self.values.len() as u32;
         self.text.push_str(&later.text);

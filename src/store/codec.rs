@@ -30,6 +30,7 @@ pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
 }
 
 /// Reads what the writers above wrote; `None` when the bytes do not fit.
+#[derive(Clone)]
 pub struct Reader<'a> {
     pub buf: &'a [u8],
 }
@@ -58,6 +59,23 @@ impl<'a> Reader<'a> {
     pub fn string(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok().map(str::to_string)
+    }
+    /// Steps over a string without reading it.
+    pub fn skip_string(&mut self) -> Option<()> {
+        let n = self.u32()? as usize;
+        self.take(n).map(drop)
+    }
+    /// Steps over what `string`, `string` and `contact` read: a served contact.
+    pub fn skip_served(&mut self) -> Option<()> {
+        // uid, source, then the contact's eight text fields.
+        for _ in 0..10 {
+            self.skip_string()?;
+        }
+        for _ in 0..self.u8()? {
+            self.u8()?;
+            self.skip_string()?;
+        }
+        Some(())
     }
     pub fn contact(&mut self) -> Option<Contact> {
         let mut c = Contact {

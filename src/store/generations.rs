@@ -189,23 +189,18 @@ pub struct Loaded<T = Generation> {
 /// Loads the current generation, or the newest complete one before it when the
 /// current one is damaged or missing. `None` when there is no generation at all.
 pub fn load_current(dir: &Path) -> Result<Option<Loaded>, GenerationError> {
-    load_current_with(
-        dir,
-        |number, created| Generation {
-            number,
-            created,
-            contacts: Vec::new(),
-        },
-        |g: &mut Generation, c| g.contacts.push(c),
-    )
+    load_current_with(dir, new_generation, push_contact, join_generations)
 }
 
 /// Like `load_current`, but hands the contacts one by one to `push` on the value
-/// `start(number, created)` made, so that they need not be held all at once.
-pub fn load_current_with<T>(
+/// `start(number, created)` made, so that they need not be held all at once. A
+/// large generation is read in parts on every core, each part into its own value;
+/// `join(first, later)` puts the later part's contacts after the first's.
+pub fn load_current_with<T: Send>(
     dir: &Path,
-    mut start: impl FnMut(u64, u64) -> T,
-    mut push: impl FnMut(&mut T, ServedContact),
+    start: impl Fn(u64, u64) -> T + Sync,
+    push: impl Fn(&mut T, ServedContact) + Sync,
+    join: impl Fn(&mut T, T),
 ) -> Result<Option<Loaded<T>>, GenerationError> {
     let mut candidates = list(dir)?;
     if candidates.is_empty() {
@@ -222,7 +217,7 @@ pub fn load_current_with<T>(
         }
     }
     for n in candidates.into_iter().rev() {
-        match read_with(&file_of(dir, n), &mut start, &mut push) {
+        match read_with(&file_of(dir, n), &start, &push, &join) {
             Ok(generation) => {
                 return Ok(Some(Loaded {
                     generation,
@@ -253,21 +248,35 @@ pub fn rollback(dir: &Path, lock: &PublishLock) -> Result<u64, GenerationError> 
 
 /// Reads and checks one generation file.
 pub fn read(path: &Path) -> Result<Generation, GenerationError> {
-    read_with(
-        path,
-        &mut |number, created| Generation {
-            number,
-            created,
-            contacts: Vec::new(),
-        },
-        &mut |g: &mut Generation, c| g.contacts.push(c),
-    )
+    read_with(path, &new_generation, &push_contact, &join_generations)
 }
 
-fn read_with<T>(
+/// A generation's contacts read whole: an empty generation, each contact pushed,
+/// the parts read at once put end to end.
+fn new_generation(number: u64, created: u64) -> Generation {
+    Generation {
+        number,
+        created,
+        contacts: Vec::new(),
+    }
+}
+
+fn push_contact(g: &mut Generation, c: ServedContact) {
+    g.contacts.push(c);
+}
+
+fn join_generations(g: &mut Generation, later: Generation) {
+    g.contacts.extend(later.contacts);
+}
+
+/// Contacts from this many on are read in two parts at once.
+const PARALLEL_FROM: u64 = 50_000;
+
+fn read_with<T: Send>(
     path: &Path,
-    start: &mut impl FnMut(u64, u64) -> T,
-    push: &mut impl FnMut(&mut T, ServedContact),
+    start: &(impl Fn(u64, u64) -> T + Sync),
+    push: &(impl Fn(&mut T, ServedContact) + Sync),
+    join: &impl Fn(&mut T, T),
 ) -> Result<T, GenerationError> {
     let bytes = fs::read(path).map_err(io_err(path))?;
     let damaged = |reason: &str| GenerationError::Damaged {
@@ -285,21 +294,45 @@ fn read_with<T>(
         let number = r.u64()?;
         let created = r.u64()?;
         let count = r.u64()?;
-        let mut out = start(number, created);
-        for _ in 0..count {
-            let uid = r.string()?;
-            let source = r.string()?;
-            let c = r.contact()?;
-            push(
-                &mut out,
-                ServedContact {
-                    uid,
-                    source,
-                    contact: c,
-                },
-            );
+        // Contacts are read one after the other: skipping the first half (lengths
+        // only) finds where the second half starts, for a second thread to read it.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let first = if count >= PARALLEL_FROM && cores > 1 {
+            count / 2
+        } else {
+            count
+        };
+        let mut second = r.clone();
+        for _ in 0..first {
+            second.skip_served()?;
         }
-        r.buf.is_empty().then_some(out)
+        let read = |mut r: Reader<'_>, n: u64, to_end: bool| -> Option<T> {
+            let mut out = start(number, created);
+            for _ in 0..n {
+                let uid = r.string()?;
+                let source = r.string()?;
+                let contact = r.contact()?;
+                push(
+                    &mut out,
+                    ServedContact {
+                        uid,
+                        source,
+                        contact,
+                    },
+                );
+            }
+            (!to_end || r.buf.is_empty()).then_some(out)
+        };
+        if first == count {
+            return read(r, count, true);
+        }
+        let (head, tail) = std::thread::scope(|scope| {
+            let later = scope.spawn(|| read(second, count - first, true));
+            (read(r, first, false), later.join().ok().flatten())
+        });
+        let mut out = head?;
+        join(&mut out, tail?);
+        Some(out)
     })();
     parsed.ok_or_else(|| damaged("inconsistent content"))
 }
@@ -346,6 +379,18 @@ mod tests {
         assert!(loaded.problems.is_empty());
         assert_eq!(rollback(dir.path(), &lock).unwrap(), 1);
         assert_eq!(load_current(dir.path()).unwrap().unwrap().generation, g1);
+    }
+
+    #[test]
+    fn a_large_generation_read_in_two_parts_keeps_every_contact_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path()).unwrap();
+        let n = PARALLEL_FROM as usize + 1;
+        let g = publish(dir.path(), &lock, served(n), 10).unwrap();
+        assert_eq!(load_current(dir.path()).unwrap().unwrap().generation, g);
+        // Counted from the parts, as a merge counts the served contacts.
+        let counted = load_current_with(dir.path(), |_, _| 0usize, |n, _| *n += 1, |n, m| *n += m);
+        assert_eq!(counted.unwrap().unwrap().generation, n);
     }
 
     #[test]

@@ -182,6 +182,7 @@ fn merge_then<T: Send>(
                 let (uid, content) = merge::fingerprint(&c);
                 f.insert(uid, content);
             },
+            |f, later| f.extend(later),
         ) {
             Ok(Some(Loaded {
                 generation,
@@ -310,6 +311,7 @@ pub fn load_directory(
         &home.generations_dir(),
         |number, _| Builder::new(number, base_dn, rules),
         |b, c| b.push(&c),
+        |b, later| b.append(later),
     )?;
     match loaded {
         Some(Loaded {
