@@ -49,6 +49,33 @@ impl Home {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// A failure's message, with what to do when the disk holding the home is full
+    /// (under 16 MiB free): a full disk makes SQLite answer "disk I/O error", which
+    /// does not say so.
+    pub fn explain_failure(&self, message: String) -> String {
+        match self.free_bytes() {
+            Some(free) if free < 16 << 20 => format!(
+                "{message}; the disk holding {} is full ({} KiB free): free space there \
+                 and run it again",
+                self.root.display(),
+                free >> 10
+            ),
+            _ => message,
+        }
+    }
+
+    /// Bytes free for this user on the file system holding the home.
+    pub fn free_bytes(&self) -> Option<u64> {
+        let at = if self.root.exists() {
+            self.root.as_path()
+        } else {
+            self.root.parent()?
+        };
+        nix::sys::statvfs::statvfs(at)
+            .ok()
+            .map(|s| s.blocks_available().saturating_mul(s.fragment_size()))
+    }
     pub fn config_file(&self) -> PathBuf {
         self.root.join("config.toml")
     }

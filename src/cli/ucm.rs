@@ -66,7 +66,8 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
                     &config,
                     ImportOptions { dry_run, force },
                     &Progress::default(),
-                )?,
+                )
+                .map_err(|e| eyre!(home.explain_failure(format!("import failed: {e:#}"))))?,
                 Err(e) => return Err(e.into()),
             };
             if json {
@@ -112,7 +113,11 @@ pub(super) fn merge(home: &Home, config: &Config, json: bool) -> Result<()> {
         Ok(Reply::Merged(report)) => (report, true),
         Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
         Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-        Err(CallError::NotRunning(_)) => (ucm::merge(home, config)?, false),
+        Err(CallError::NotRunning(_)) => (
+            ucm::merge(home, config)
+                .map_err(|e| eyre!(home.explain_failure(format!("merge failed: {e:#}"))))?,
+            false,
+        ),
         Err(e) => return Err(e.into()),
     };
     if json {

@@ -396,7 +396,9 @@ impl Server {
             Request::Merge => match self.merge().await {
                 Ok(report) => Reply::Merged(report),
                 Err(e) => Reply::Error {
-                    message: format!("{e:#}; the previous generation keeps serving"),
+                    message: self
+                        .home
+                        .explain_failure(format!("{e:#}; the previous generation keeps serving")),
                 },
             },
             Request::Cancel => {
@@ -423,14 +425,14 @@ impl Server {
                     merged,
                 },
                 Err(e) => Reply::Error {
-                    message: format!("{e:#}"),
+                    message: self.home.explain_failure(format!("{e:#}")),
                 },
             },
             Request::Import { dry_run, force } => {
                 match self.import(ImportOptions { dry_run, force }).await {
                     Ok((job, report)) => Reply::Imported { job, report },
                     Err(e) => Reply::Error {
-                        message: format!("{e:#}"),
+                        message: self.home.explain_failure(format!("{e:#}")),
                     },
                 }
             }

@@ -132,6 +132,27 @@ impl<W: Write> Write for Crc32Writer<W> {
     }
 }
 
+/// Writes a file at `tmp` with `body`, its CRC-32 at its end, and syncs it; on any
+/// failure (a full disk) removes what was written rather than leave it taking room.
+pub fn write_checked(
+    tmp: &std::path::Path,
+    body: impl FnOnce(&mut std::io::BufWriter<Crc32Writer<std::fs::File>>) -> io::Result<()>,
+) -> io::Result<()> {
+    let written = (|| -> io::Result<()> {
+        let file = std::fs::File::create(tmp)?;
+        // Buffered before the CRC, so that it sums large blocks, not single values.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, Crc32Writer::new(file));
+        body(&mut out)?;
+        let (mut file, crc) = out.into_inner().map_err(|e| e.into_error())?.finish();
+        file.write_all(&crc.to_le_bytes())?;
+        file.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    written
+}
+
 /// Splits a file's bytes into its body and checks the CRC-32 at its end.
 pub fn checked_body(bytes: &[u8]) -> Option<&[u8]> {
     if bytes.len() < 4 {

@@ -12,11 +12,11 @@
 //! display name, company, department, title, email, a u8 count of numbers, each a u8
 //! kind and a string; then the CRC-32 (u32) of everything before it.
 
-use super::codec::{Crc32Writer, Reader, checked_body, write_contact, write_str};
+use super::codec::{Reader, checked_body, write_checked, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SOPGEN1\n";
@@ -130,16 +130,7 @@ pub fn write(
     let number = generation.number;
     let path = file_of(dir, number);
     let tmp = dir.join(format!("gen-{number:08}.tmp"));
-    let file = File::create(&tmp).map_err(io_err(&tmp))?;
-    // Buffered before the CRC, so that it sums large blocks, not single values.
-    let mut out = BufWriter::with_capacity(1 << 20, Crc32Writer::new(file));
-    write_generation(&mut out, generation).map_err(io_err(&tmp))?;
-    let (mut file, crc) = out
-        .into_inner()
-        .map_err(|e| io_err(&tmp)(e.into_error()))?
-        .finish();
-    file.write_all(&crc.to_le_bytes()).map_err(io_err(&tmp))?;
-    file.sync_all().map_err(io_err(&tmp))?;
+    write_checked(&tmp, |out| write_generation(out, generation)).map_err(io_err(&tmp))?;
     fs::rename(&tmp, &path).map_err(io_err(&path))?;
     sync_dir(dir)?;
     point_current(dir, number)?;
@@ -354,6 +345,7 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::store::codec::Crc32Writer;
 
     fn served(n: usize) -> Vec<ServedContact> {
         crate::bench::phonebook::generate(n, 3)

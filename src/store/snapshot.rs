@@ -6,12 +6,12 @@
 //! File format: `SOPSNAP1\n`, a u32 length and the JSON of `SnapshotMeta`, a u64
 //! count and the contacts (see `codec`), then the CRC-32 of everything before it.
 
-use super::codec::{Crc32Writer, Reader, checked_body, write_contact};
+use super::codec::{Reader, checked_body, write_checked, write_contact};
 use crate::contacts::Contact;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 9] = b"SOPSNAP1\n";
@@ -81,26 +81,18 @@ pub fn write(
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let tmp = path.with_extension("tmp");
-    let written = (|| -> io::Result<()> {
-        let file = File::create(&tmp)?;
-        // Buffered before the CRC, so that it sums large blocks, not single values.
-        let mut out = BufWriter::with_capacity(1 << 20, Crc32Writer::new(file));
+    write_checked(&tmp, |out| {
         out.write_all(MAGIC)?;
         let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
         out.write_all(&(json.len() as u32).to_le_bytes())?;
         out.write_all(&json)?;
         out.write_all(&meta.count.to_le_bytes())?;
         for c in contacts {
-            write_contact(&mut out, c)?;
+            write_contact(out, c)?;
         }
-        let (mut file, crc) = out.into_inner().map_err(|e| e.into_error())?.finish();
-        file.write_all(&crc.to_le_bytes())?;
-        file.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(&tmp)(e));
-    }
+        Ok(())
+    })
+    .map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))?;
     File::open(dir)
         .and_then(|d| d.sync_all())

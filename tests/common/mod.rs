@@ -46,6 +46,15 @@ impl Node {
 
     fn init(init: &[&str], settings: &[(&str, &str)]) -> Node {
         let dir = tempfile::Builder::new().prefix("sop-").tempdir().unwrap();
+        Node::init_in(dir, init, settings)
+    }
+
+    /// A new home in `dir` (a directory the caller prepared, a small file system say).
+    pub fn new_in(dir: tempfile::TempDir, settings: &[(&str, &str)]) -> Node {
+        Node::init_in(dir, &["init"], settings)
+    }
+
+    fn init_in(dir: tempfile::TempDir, init: &[&str], settings: &[(&str, &str)]) -> Node {
         let node = Node {
             dir,
             port: free_port(),
