@@ -534,3 +534,54 @@ fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
     assert!(out.contains("bare: FAILED"), "{out}");
     assert!(out.contains("sop module install cluster"), "{out}");
 }
+
+#[test]
+fn a_node_whose_disk_is_full_fails_alone_keeps_serving_and_takes_the_retry() {
+    let Some((disk, dir)) = common::tmpfs::Tmpfs::mount("16m") else {
+        return;
+    };
+    let sshd = Sshd::start();
+    let a = origin(&external_csv("1", 2000));
+    // Room for every contact in one answer.
+    let settings = |name| {
+        [
+            ("modules.installed", MODULES),
+            ("node.name", name),
+            ("ldap.size_limit", "5000"),
+        ]
+    };
+    let b = Node::new_in(dir, &settings("\"sop-b\""));
+    let c = Node::new(&settings("\"sop-c\""));
+    for (name, node) in [("b", &b), ("c", &c)] {
+        node.start();
+        sop(&a, &sshd.add_args(name, node, "client_key")).success();
+    }
+    a.sop(&["cluster", "push", "--all"]).success();
+    assert_eq!(count(&b, "(givenName=Ext1)"), 2000);
+
+    import(&a, &external_csv("2", 2000));
+    let filler = disk.fill(0);
+    let out = a.sop(&["cluster", "push", "--all"]).failure().stdout();
+    assert!(out.contains("c: ok"), "{out}");
+    assert!(
+        out.contains("b: FAILED") && out.contains("disk"),
+        "the reason names the disk: {out}"
+    );
+    assert_eq!(
+        count(&b, "(givenName=Ext1)"),
+        2000,
+        "B keeps what it served"
+    );
+    assert_eq!(count(&b, "(givenName=Ext2)"), 0);
+    assert_eq!(count(&c, "(givenName=Ext2)"), 2000);
+    assert_eq!(common::tmpfs::leftovers(b.home()), Vec::<String>::new());
+
+    std::fs::remove_file(filler).unwrap();
+    let out = a
+        .sop(&["cluster", "push", "--retry-failed"])
+        .success()
+        .stdout();
+    assert!(out.contains("b: ok") && !out.contains("c: "), "{out}");
+    assert_eq!(count(&b, "(givenName=Ext2)"), 2000);
+    assert_eq!(count(&b, "(givenName=Ext1)"), 0);
+}

@@ -6,74 +6,7 @@
 mod common;
 
 use common::Node;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// A tmpfs of `size` mounted on a new temporary directory; unmounted when dropped.
-/// None (with the reason printed) where this user may not mount one.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<(Tmpfs, tempfile::TempDir)> {
-        let dir = tempfile::Builder::new()
-            .prefix("sop-full-")
-            .tempdir()
-            .unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            eprintln!(
-                "skipped: cannot mount a tmpfs here (needs root): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            return None;
-        }
-        let mount = Tmpfs {
-            path: dir.path().to_path_buf(),
-        };
-        Some((mount, dir))
-    }
-
-    /// Writes a file until the file system has `left` bytes free (about); returns
-    /// its path.
-    fn fill(&self, left: u64) -> PathBuf {
-        let path = self.path.join("filler");
-        let mut f = std::fs::File::create(&path).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while f.write_all(&block).is_ok() {}
-        // What is left is smaller than a block: take that too.
-        while f.write_all(&[0u8; 512]).is_ok() {}
-        let size = f.metadata().unwrap().len();
-        f.set_len(size.saturating_sub(left)).unwrap();
-        path
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-    }
-}
-
-/// Names of what is left over in a directory and its subdirectories: `*.tmp` files.
-fn leftovers(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = e.path();
-        if path.is_dir() {
-            out.extend(leftovers(&path));
-        } else if path.to_string_lossy().ends_with(".tmp") {
-            out.push(path.display().to_string());
-        }
-    }
-    out
-}
+use common::tmpfs::{Tmpfs, leftovers};
 
 fn served(node: &Node, filter: &str) -> usize {
     let (out, code) = node.ldapsearch(&["-b", common::BASE, filter, "cn"]);

@@ -3,6 +3,7 @@
 
 pub mod slapd;
 pub mod tls;
+pub mod tmpfs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
