@@ -242,13 +242,8 @@ fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> 
     })
 }
 
-struct Entry {
-    served: ServedContact,
-    /// Ranks of the sources folded into it, one bit each (the 64th and later
-    /// sources share the last bit).
-    ranks: u64,
-}
-
+/// The bit of a source's rank in an entry's ranks: the ranks of the sources
+/// folded into it, one bit each (the 64th and later sources share the last bit).
 fn rank_bit(rank: usize) -> u64 {
     1 << rank.min(63)
 }
@@ -262,8 +257,8 @@ struct Index {
 
 impl Index {
     /// The entry of another source this contact is the same person as.
-    fn find(&self, k: &Keys, entries: &[Entry], rank: usize) -> Option<usize> {
-        let free = |at: &usize| entries[*at].ranks & rank_bit(rank) == 0;
+    fn find(&self, k: &Keys, ranks: &[u64], rank: usize) -> Option<usize> {
+        let free = |at: &usize| ranks[*at] & rank_bit(rank) == 0;
         if let Some(at) =
             k.id.as_ref()
                 .and_then(|id| self.ids.get(id))
@@ -351,7 +346,8 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
     sources.sort_by_key(|s| s.priority);
     let total: usize = sources.iter().map(|s| s.contacts.len()).sum();
     let mut stats = MergeStats::default();
-    let mut entries: Vec<Entry> = Vec::with_capacity(total);
+    let mut entries: Vec<ServedContact> = Vec::with_capacity(total);
+    let mut ranks: Vec<u64> = Vec::with_capacity(total);
     let mut index = Index::default();
     // Every source's keys but the last one's.
     let indexed = total - sources.last().map_or(0, |s| s.contacts.len());
@@ -376,20 +372,20 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                 continue;
             }
             let k = k.without_shared(&shared);
-            match index.find(&k, &entries, rank) {
+            match index.find(&k, &ranks, rank) {
                 Some(at) => {
                     let entry = &mut entries[at];
-                    let differ = fill(&mut entry.served.contact, &contact, rules);
-                    entry.ranks |= rank_bit(rank);
+                    let differ = fill(&mut entry.contact, &contact, rules);
+                    ranks[at] |= rank_bit(rank);
                     stats.duplicates += 1;
                     stats.conflicts += differ.len();
                     if !differ.is_empty() && stats.conflict_examples.len() < CONFLICT_EXAMPLES {
                         stats.conflict_examples.push(format!(
                             "{} ({}): {} from {} kept over {}",
-                            entry.served.contact.common_name(),
-                            entry.served.uid,
+                            entry.contact.common_name(),
+                            entry.uid,
                             differ.join(", "),
-                            entry.served.source,
+                            entry.source,
                             source.name
                         ));
                     }
@@ -402,14 +398,12 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                     if !last {
                         index.add(k, entries.len());
                     }
-                    entries.push(Entry {
-                        served: ServedContact {
-                            uid: uid(&source.name, &contact.id),
-                            source: source.name.clone(),
-                            contact,
-                        },
-                        ranks: rank_bit(rank),
+                    entries.push(ServedContact {
+                        uid: uid(&source.name, &contact.id),
+                        source: source.name.clone(),
+                        contact,
                     });
+                    ranks.push(rank_bit(rank));
                 }
             }
         }
@@ -417,7 +411,8 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
     }
     // Sort small (name prefix, position) pairs, not the contacts themselves: the
     // first 8 bytes of the name order most pairs without reading the names.
-    let names = par_map(&entries, |e| e.served.contact.common_name().to_lowercase());
+    drop(ranks);
+    let names = par_map(&entries, |e| e.contact.common_name().to_lowercase());
     let mut order: Vec<(u64, u32)> = names
         .iter()
         .enumerate()
@@ -428,17 +423,32 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
             let (x, y) = (a.1 as usize, b.1 as usize);
             names[x]
                 .cmp(&names[y])
-                .then_with(|| entries[x].served.uid.cmp(&entries[y].served.uid))
+                .then_with(|| entries[x].uid.cmp(&entries[y].uid))
         })
     });
     drop(names);
-    let mut slots: Vec<Option<ServedContact>> =
-        entries.into_iter().map(|e| Some(e.served)).collect();
-    let served = order
-        .into_iter()
-        .filter_map(|(_, i)| slots.get_mut(i as usize).and_then(Option::take))
-        .collect();
-    (served, stats)
+    let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    permute(&mut entries, &order);
+    (entries, stats)
+}
+
+/// Puts `items[order[k]]` at `k`, in place: each cycle of the permutation is
+/// followed with swaps, so that a million contacts are not moved into new memory.
+fn permute<T>(items: &mut [T], order: &[u32]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut at = start;
+        // Position `at` holds the item that belongs where the cycle will end.
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at] as usize;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The first 8 bytes of a name as a number that sorts as the name does.
@@ -655,6 +665,20 @@ mod tests {
         assert_eq!(served.len(), 2, "{served:?}");
         assert_eq!(stats.duplicates, 1);
         assert_eq!(served[0].contact.given_name, "Ada");
+    }
+
+    #[test]
+    fn a_permutation_is_applied_in_place() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for n in [0, 1, 2, 7, 100] {
+            let mut order: Vec<u32> = (0..n).collect();
+            rng.shuffle(&mut order);
+            let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+            let mut permuted = items.clone();
+            permute(&mut permuted, &order);
+            let expected: Vec<String> = order.iter().map(|i| items[*i as usize].clone()).collect();
+            assert_eq!(permuted, expected, "{order:?}");
+        }
     }
 
     #[test]
