@@ -6,92 +6,20 @@
 
 mod common;
 
-use common::{BASE, Node, free_port, values};
+use common::slapd::{self, Slapd};
+use common::{BASE, Node, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-struct Slapd {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn slapd_binary() -> &'static str {
-    let path = "/usr/sbin/slapd";
-    assert!(
-        std::path::Path::new(path).exists(),
-        "OpenLDAP's slapd is needed (Debian package slapd; `bash .ci/test` installs it)"
-    );
-    path
-}
-
+/// `slapd` serving `ldif` under `BASE`, indexed as a phone book would be.
 fn start_slapd(ldif: &str) -> Slapd {
-    let slapd = slapd_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    std::fs::create_dir(&db).unwrap();
-    let conf = dir.path().join("slapd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "include /etc/ldap/schema/core.schema\n\
-             include /etc/ldap/schema/cosine.schema\n\
-             include /etc/ldap/schema/inetorgperson.schema\n\
-             modulepath /usr/lib/ldap\n\
-             moduleload back_mdb\n\
-             pidfile {pid}\n\
-             sizelimit unlimited\n\
-             database mdb\n\
-             maxsize 104857600\n\
-             suffix \"{BASE}\"\n\
-             directory {db}\n\
-             index objectClass eq\n\
-             index cn,sn,givenName,telephoneNumber,mobile,homePhone eq,sub\n",
-            pid = dir.path().join("slapd.pid").display(),
-            db = db.display(),
-        ),
-    )
-    .unwrap();
-    let ldif_path = dir.path().join("book.ldif");
-    std::fs::write(&ldif_path, ldif).unwrap();
-    let out = Command::new("/usr/sbin/slapadd")
-        .args(["-q", "-f"])
-        .arg(&conf)
-        .arg("-l")
-        .arg(&ldif_path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "slapadd: {out:?}");
-    let port = free_port();
-    let child = Command::new(slapd)
-        .arg("-f")
-        .arg(&conf)
-        .args(["-h", &format!("ldap://127.0.0.1:{port}/"), "-d", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "slapd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Slapd {
-        child,
-        port,
-        _dir: dir,
-    }
+    Slapd::start(slapd::Options {
+        ldif: ldif.to_string(),
+        suffix: BASE,
+        global: "sizelimit unlimited",
+        database: "index cn,sn,givenName,telephoneNumber,mobile,homePhone eq,sub",
+        ..Default::default()
+    })
 }
 
 fn contact(

@@ -25,8 +25,14 @@ objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY 
 
 #[derive(Default)]
 pub struct Options<'a> {
-    /// Entries under the suffix (the suffix, `ou=people` and the reader are added).
+    /// Entries under the suffix (the suffix, `ou=people` and the reader are added
+    /// under `SUFFIX`).
     pub ldif: String,
+    /// The database's suffix, `SUFFIX` when empty. Under another suffix `ldif` brings
+    /// every entry itself, the suffix's own included.
+    pub suffix: &'a str,
+    /// Lines before the database section, such as `sizelimit unlimited`.
+    pub global: &'a str,
     /// Lines for the database section, such as `limits * size.soft=100`.
     pub database: &'a str,
     /// Extra schema text (attribute types, object classes).
@@ -77,6 +83,10 @@ impl Slapd {
                 t.join("key.pem").display()
             )
         });
+        let (suffix, entries) = match o.suffix {
+            "" | SUFFIX => (SUFFIX, base_ldif() + &o.ldif),
+            other => (other, o.ldif),
+        };
         let conf = dir.path().join("slapd.conf");
         std::fs::write(
             &conf,
@@ -89,23 +99,25 @@ impl Slapd {
                  moduleload back_mdb\n\
                  pidfile {pid}\n\
                  {tls}\
+                 {global}\n\
                  database mdb\n\
                  maxsize 1073741824\n\
-                 suffix \"{SUFFIX}\"\n\
-                 rootdn \"{ADMIN}\"\n\
+                 suffix \"{suffix}\"\n\
+                 rootdn \"cn=admin,{suffix}\"\n\
                  rootpw {ADMIN_PASSWORD}\n\
                  directory {db}\n\
                  index objectClass eq\n\
                  {database}\n",
                 schema = schema.display(),
                 pid = dir.path().join("slapd.pid").display(),
+                global = o.global,
                 db = db.display(),
                 database = o.database,
             ),
         )
         .unwrap();
         let ldif = dir.path().join("fixture.ldif");
-        std::fs::write(&ldif, base_ldif() + &o.ldif).unwrap();
+        std::fs::write(&ldif, entries).unwrap();
         let out = Command::new("/usr/sbin/slapadd")
             .args(["-q", "-f"])
             .arg(&conf)
