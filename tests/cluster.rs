@@ -206,6 +206,17 @@ fn count(node: &Node, filter: &str) -> usize {
     out.lines().filter(|l| l.starts_with("dn: ")).count()
 }
 
+/// Nodes b, c and d with their servers running, added to `a`, all reached the
+/// same way (one key).
+fn three_running_nodes(sshd: &Sshd, a: &Node) -> (Node, Node, Node) {
+    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
+    for (name, node) in [("b", &b), ("c", &c), ("d", &d)] {
+        node.start();
+        sop(a, &sshd.add_args(name, node, "client_key")).success();
+    }
+    (b, c, d)
+}
+
 fn sop(node: &Node, args: &[String]) -> common::Run {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     node.sop(&args)
@@ -325,11 +336,7 @@ fn nodes_behind_one_shared_connection_are_all_checked_when_sshd_limits_its_sessi
     // One session per connection: nodes sharing a connection cannot all use it at once.
     let sshd = Sshd::with_sessions(1);
     let a = origin(&external_csv("1", 10));
-    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
-    for (name, node) in [("b", &b), ("c", &c), ("d", &d)] {
-        node.start();
-        sop(&a, &sshd.add_args(name, node, "client_key")).success();
-    }
+    let (b, c, d) = three_running_nodes(&sshd, &a);
     a.sop(&["cluster", "push", "--all"]).success();
     for _ in 0..2 {
         let status = json(&a.sop(&["cluster", "status", "--json"]).success());
@@ -350,11 +357,8 @@ fn nodes_behind_one_shared_connection_are_all_checked_when_sshd_limits_its_sessi
 fn nodes_reached_the_same_way_share_one_new_connection_instead_of_each_opening_one() {
     let sshd = Sshd::start();
     let a = origin(&external_csv("1", 10));
-    let (b, c, d) = (receiver("sop-b"), receiver("sop-c"), receiver("sop-d"));
-    for (name, node) in [("b", &b), ("c", &c), ("d", &d)] {
-        node.start();
-        sop(&a, &sshd.add_args(name, node, "client_key")).success();
-    }
+    // Kept to the end: their servers answer the pushes and the status.
+    let _nodes = three_running_nodes(&sshd, &a);
     a.sop(&["cluster", "push", "--all"]).success();
     assert_eq!(sshd.logins(), 1, "three pushes at once, one login");
     // The connection closed, the next status opens one again, for all three nodes.

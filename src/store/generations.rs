@@ -287,16 +287,6 @@ fn read_with<T: Send>(
         let count = r.u64()?;
         // Contacts are read one after the other: skipping the first half (lengths
         // only) finds where the second half starts, for a second thread to read it.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let first = if count >= PARALLEL_FROM && cores > 1 {
-            count / 2
-        } else {
-            count
-        };
-        let mut second = r.clone();
-        for _ in 0..first {
-            second.skip_served()?;
-        }
         let read = |mut r: Reader<'_>, n: u64, to_end: bool| -> Option<T> {
             let mut out = start(number, created);
             for _ in 0..n {
@@ -314,8 +304,14 @@ fn read_with<T: Send>(
             }
             (!to_end || r.buf.is_empty()).then_some(out)
         };
-        if first == count {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if count < PARALLEL_FROM || cores < 2 {
             return read(r, count, true);
+        }
+        let first = count / 2;
+        let mut second = r.clone();
+        for _ in 0..first {
+            second.skip_served()?;
         }
         let (head, tail) = std::thread::scope(|scope| {
             let later = scope.spawn(|| read(second, count - first, true));
