@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lists of entry ids per bucket, laid out one after the other (CSR).
 pub struct GramIndex {
-    bits: u32,
+    pub(super) bits: u32,
     /// `offsets[b]..offsets[b + 1]` are bucket b's ids in `ids`.
-    offsets: Vec<u32>,
-    ids: Vec<u32>,
+    pub(super) offsets: Vec<u32>,
+    pub(super) ids: Vec<u32>,
 }
 
 /// A gram of up to three bytes of normalised UTF-8 (grams are taken on bytes: a

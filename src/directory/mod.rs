@@ -1,7 +1,9 @@
 //! The served directory: contacts merged from every source into a numbered generation,
-//! and the immutable, indexed snapshot the LDAP server answers from. Everything here is pure.
+//! and the immutable, indexed snapshot the LDAP server answers from. Everything here is
+//! pure, but for the reading and writing of a directory's image (`image`).
 
 pub mod filter;
+pub mod image;
 pub mod index;
 pub mod lookup;
 pub mod matching;

@@ -30,15 +30,15 @@ struct Span {
 /// lines: its raw text (what is served) starts at `start`; its normalised text
 /// (what is matched) is the raw text, or follows it when it differs; its
 /// reverse-lookup form, if any, comes next. Values are at most 65535 bytes.
-#[derive(Debug, Clone, Copy)]
-struct Value {
-    start: u32,
-    raw_len: u16,
-    norm_len: u16,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Value {
+    pub(super) start: u32,
+    pub(super) raw_len: u16,
+    pub(super) norm_len: u16,
     /// 0 when there is no reverse-lookup form.
-    canonical_len: u8,
-    attr: Attr,
-    norm_apart: bool,
+    pub(super) canonical_len: u8,
+    pub(super) attr: Attr,
+    pub(super) norm_apart: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 12);
@@ -88,23 +88,24 @@ fn clamp(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Its fields are the image's too (`image`).
 pub struct Directory {
-    generation: u64,
-    base_dn: String,
+    pub(super) generation: u64,
+    pub(super) base_dn: String,
     /// `,<base_dn>`: what follows `uid=<uid>` in every DN.
-    dn_suffix: String,
-    rules: NumberRules,
-    text: String,
-    values: Vec<Value>,
+    pub(super) dn_suffix: String,
+    pub(super) rules: NumberRules,
+    pub(super) text: String,
+    pub(super) values: Vec<Value>,
     /// Per entry, side by side so that one read brings both: where its values
     /// start (entry i's values are `values[heads[i].0..heads[i + 1].0]`, the
     /// first is its uid), and its attributes, one bit each (`1 << attr as u32`),
     /// so that an assertion on an attribute it lacks is answered without looking
     /// at its values. The last head only ends the values.
-    heads: Vec<(u32, u32)>,
+    pub(super) heads: Vec<(u32, u32)>,
     /// (hash of the case-folded uid, entry id), sorted: reads by DN.
-    by_uid: Vec<(u64, u32)>,
-    index: GramIndex,
+    pub(super) by_uid: Vec<(u64, u32)>,
+    pub(super) index: GramIndex,
 }
 
 /// Collects entries one by one, so that a generation never needs to be held whole

@@ -118,6 +118,7 @@ pub async fn run(home: Home) -> Result<()> {
         cancel: cancel.clone(),
     });
     let control = bind_control(&home)?;
+    server.save_image();
     tracker.spawn(control_loop(control, server.clone()));
     tracker.spawn(schedule_loop(server.clone()));
     tracker.spawn(sources::schedule_loop(server.clone()));
@@ -490,7 +491,23 @@ impl Server {
             "merged"
         );
         retire(self.directory.send_replace(Arc::new(dir)));
+        self.save_image();
         Ok(report)
+    }
+
+    /// Saves the image of the directory now served, in the background, so that the
+    /// next start reads it instead of building it (see `ucm::save_image`).
+    fn save_image(&self) {
+        let dir = self.directory.borrow().clone();
+        let home = self.home.clone();
+        self.tracker.spawn(async move {
+            let saved = background::run("image", move || crate::ucm::save_image(&home, &dir));
+            match saved.await.and_then(|r| r) {
+                Ok(Some(path)) => tracing::info!("saved {}", path.display()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e:#}"),
+            }
+        });
     }
 
     /// Builds the directory from the current generation and serves it. Connections
@@ -510,6 +527,7 @@ impl Server {
             .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let (generation, contacts) = (dir.generation(), dir.len());
         retire(self.directory.send_replace(Arc::new(dir)));
+        self.save_image();
         tracing::info!(generation, contacts, "now serving a new generation");
         Ok((generation, contacts))
     }

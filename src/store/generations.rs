@@ -44,6 +44,41 @@ fn file_of(dir: &Path, number: u64) -> PathBuf {
     dir.join(format!("gen-{number:08}.bin"))
 }
 
+/// The image of generation `number`'s directory (see `directory::image`).
+pub fn image_of(dir: &Path, number: u64) -> PathBuf {
+    dir.join(format!("gen-{number:08}.dir"))
+}
+
+/// Generation `number`'s file as an image names it: its length and the CRC at its end.
+pub fn source_of(dir: &Path, number: u64) -> io::Result<crate::directory::image::Source> {
+    use std::os::unix::fs::FileExt;
+    let file = File::open(file_of(dir, number))?;
+    let len = file.metadata()?.len();
+    let mut crc = [0u8; 4];
+    file.read_exact_at(&mut crc, len.saturating_sub(4))?;
+    Ok(crate::directory::image::Source {
+        len,
+        crc: u32::from_le_bytes(crc),
+    })
+}
+
+/// Removes the images of every generation but `keep`.
+pub fn remove_images_but(dir: &Path, keep: u64) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let number = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("gen-")?.strip_suffix(".dir"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if number.is_some_and(|n| n != keep) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Holds the publish lock of a generations folder: one publish at a time, across
 /// processes.
 pub struct PublishLock {
@@ -162,6 +197,8 @@ fn prune(dir: &Path, current: u64) {
             let _ = fs::remove_file(file_of(dir, *n));
         }
     }
+    // The image of the generation that served until now: the new one gets its own.
+    remove_images_but(dir, current);
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.file_name().to_string_lossy().ends_with(".tmp") {

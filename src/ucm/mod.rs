@@ -7,7 +7,7 @@ pub mod import;
 
 use crate::config::Config;
 use crate::directory::merge::{self, Changes, MergeStats, Source};
-use crate::directory::{Builder, Directory, NumberRules};
+use crate::directory::{Builder, Directory, NumberRules, image};
 use crate::home::Home;
 use crate::store::generations::{self, Loaded};
 use crate::store::snapshot;
@@ -307,6 +307,9 @@ pub fn load_directory(
     base_dn: &str,
     rules: &NumberRules,
 ) -> Result<(Directory, Vec<String>)> {
+    if let Some(dir) = read_image(home, base_dn, rules) {
+        return Ok((dir, Vec::new()));
+    }
     let loaded = generations::load_current_with(
         &home.generations_dir(),
         |number, _| Builder::new(number, base_dn, rules),
@@ -320,6 +323,83 @@ pub fn load_directory(
         }) => Ok((generation.finish(), problems)),
         None => Ok((Directory::empty(base_dn), Vec::new())),
     }
+}
+
+/// The directory of the current generation read from its image, when there is a
+/// sound one made from that very file with these settings.
+fn read_image(home: &Home, base_dn: &str, rules: &NumberRules) -> Option<Directory> {
+    let gens = home.generations_dir();
+    let generation = generations::current_number(&gens)?;
+    let path = generations::image_of(&gens, generation);
+    let file = std::fs::File::open(&path).ok()?;
+    let expected = image::Expected {
+        generation,
+        source: generations::source_of(&gens, generation).ok()?,
+        base_dn,
+        rules,
+    };
+    match image::read(&file, &expected) {
+        Ok(dir) => {
+            tracing::info!("read the directory from {}", path.display());
+            Some(dir)
+        }
+        Err(e) => {
+            tracing::warn!(
+                "{}: not used ({e}); building the directory from its generation",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// One image written at a time.
+static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Saves the image of `dir`, when it serves the current generation and has none,
+/// so that the next start reads it instead of building it. Says where, or why not.
+pub fn save_image(home: &Home, dir: &Directory) -> Result<Option<std::path::PathBuf>> {
+    let _one_at_a_time = SAVING.lock().unwrap_or_else(|p| p.into_inner());
+    let gens = home.generations_dir();
+    let generation = dir.generation();
+    if generation == 0 || generations::current_number(&gens) != Some(generation) {
+        return Ok(None);
+    }
+    let path = generations::image_of(&gens, generation);
+    let source = generations::source_of(&gens, generation)
+        .wrap_err_with(|| format!("cannot read generation {generation}"))?;
+    let expected = image::Expected {
+        generation,
+        source,
+        base_dn: dir.base_dn(),
+        rules: dir.rules(),
+    };
+    if std::fs::File::open(&path).is_ok_and(|f| image::is_of(&f, &expected)) {
+        return Ok(None);
+    }
+    let need = image::size(dir);
+    // Room is left for the next generation: the image is only a faster start.
+    if home.free_bytes().is_some_and(|free| free < need + (256 << 20)) {
+        return Err(eyre!(
+            "not saving {} ({} MiB): too little free space; the next start builds the \
+             directory instead",
+            path.display(),
+            need >> 20
+        ));
+    }
+    let tmp = path.with_extension("dir.tmp");
+    let written = (|| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        image::write(dir, source, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&tmp, &path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(eyre!("cannot save {}: {e}", path.display()));
+    }
+    generations::remove_images_but(&gens, generation);
+    Ok(Some(path))
 }
 
 /// On a new node: the sample phone book as internal contacts, and its first generation.

@@ -1,0 +1,539 @@
+//! The directory saved as it is in memory, beside the generation it was built from,
+//! so that a server start reads it back instead of building it again: at a million
+//! contacts, reading is a fraction of building (normalising every value and
+//! indexing every gram).
+//!
+//! An image is only a faster way to the same directory: it names the generation
+//! file it was built from (number, length and CRC), the base DN, the number rules
+//! and the release that wrote it, and any difference, or any damage, means the
+//! directory is built from the generation as before.
+//!
+//! File format (little-endian): `SOPDIR1\n`; a header (u32 length, then the release
+//! string, generation u64, the generation file's length u64 and CRC u32, base DN,
+//! country code and trunk prefix as u32-length strings, index bits u32, and the
+//! sizes of the six sections below as u64 counts), followed by its CRC-32; then the
+//! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
+//! each), the heads (8), the uid table (12), the index offsets (4) and ids (4).
+
+use super::NumberRules;
+use super::index::GramIndex;
+use super::schema::Attr;
+use super::served::{Directory, Value};
+use crate::store::codec::Reader;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+
+const MAGIC: &[u8; 8] = b"SOPDIR1\n";
+/// Images written by another release are not read: what normalising and indexing
+/// produce may differ between releases.
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/1");
+/// Arrays are encoded and decoded this many bytes at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The generation file an image was built from: its length and the CRC at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub len: u64,
+    pub crc: u32,
+}
+
+/// What an image must have been made from to be used.
+pub struct Expected<'a> {
+    pub generation: u64,
+    pub source: Source,
+    pub base_dn: &'a str,
+    pub rules: &'a NumberRules,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A sound image of something else: another generation, release or setting.
+    #[error("made for {0}")]
+    Stale(String),
+    #[error("damaged: {0}")]
+    Damaged(&'static str),
+}
+
+/// The sizes of an image's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sizes {
+    text: u64,
+    values: u64,
+    heads: u64,
+    by_uid: u64,
+    offsets: u64,
+    ids: u64,
+}
+
+impl Sizes {
+    fn of(dir: &Directory) -> Sizes {
+        Sizes {
+            text: dir.text.len() as u64,
+            values: dir.values.len() as u64,
+            heads: dir.heads.len() as u64,
+            by_uid: dir.by_uid.len() as u64,
+            offsets: dir.index.offsets.len() as u64,
+            ids: dir.index.ids.len() as u64,
+        }
+    }
+
+    /// Bytes of each section, CRC included, in file order.
+    fn bytes(&self) -> [u64; 6] {
+        [
+            self.text,
+            self.values * 12,
+            self.heads * 8,
+            self.by_uid * 12,
+            self.offsets * 4,
+            self.ids * 4,
+        ]
+        .map(|n| n + 4)
+    }
+}
+
+/// How many bytes the image of `dir` takes, about.
+pub fn size(dir: &Directory) -> u64 {
+    Sizes::of(dir).bytes().iter().sum::<u64>() + 4096
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn header(dir: &Directory, source: Source) -> Vec<u8> {
+    let mut h = Vec::new();
+    put_str(&mut h, RELEASE);
+    h.extend_from_slice(&dir.generation.to_le_bytes());
+    h.extend_from_slice(&source.len.to_le_bytes());
+    h.extend_from_slice(&source.crc.to_le_bytes());
+    put_str(&mut h, &dir.base_dn);
+    put_str(&mut h, dir.rules.country_code.as_deref().unwrap_or(""));
+    put_str(&mut h, dir.rules.trunk_prefix.as_deref().unwrap_or(""));
+    h.extend_from_slice(&dir.index.bits.to_le_bytes());
+    let s = Sizes::of(dir);
+    for n in [s.text, s.values, s.heads, s.by_uid, s.offsets, s.ids] {
+        h.extend_from_slice(&n.to_le_bytes());
+    }
+    h
+}
+
+/// Writes `items` encoded `size` bytes each by `put`, then their CRC.
+fn put_array<T>(
+    out: &mut impl Write,
+    items: &[T],
+    size: usize,
+    put: impl Fn(&T, &mut Vec<u8>),
+) -> io::Result<()> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut buf = Vec::with_capacity(CHUNK);
+    for part in items.chunks(CHUNK / size) {
+        buf.clear();
+        for item in part {
+            put(item, &mut buf);
+        }
+        crc.update(&buf);
+        out.write_all(&buf)?;
+    }
+    out.write_all(&crc.finalize().to_le_bytes())
+}
+
+fn put_value(v: &Value, out: &mut Vec<u8>) {
+    out.extend_from_slice(&v.start.to_le_bytes());
+    out.extend_from_slice(&v.raw_len.to_le_bytes());
+    out.extend_from_slice(&v.norm_len.to_le_bytes());
+    out.extend_from_slice(&[v.canonical_len, v.attr as u8, u8::from(v.norm_apart), 0]);
+}
+
+fn get_value(b: &[u8]) -> Option<Value> {
+    Some(Value {
+        start: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        raw_len: u16::from_le_bytes([b[4], b[5]]),
+        norm_len: u16::from_le_bytes([b[6], b[7]]),
+        canonical_len: b[8],
+        attr: *Attr::ALL.get(usize::from(b[9]))?,
+        norm_apart: match b[10] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        },
+    })
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from(u32_at(b, at)) | u64::from(u32_at(b, at + 4)) << 32
+}
+
+/// Writes the image of `dir`, built from the generation file `source`.
+pub fn write(dir: &Directory, source: Source, out: &mut impl Write) -> io::Result<()> {
+    let header = header(dir, source);
+    out.write_all(MAGIC)?;
+    out.write_all(&(header.len() as u32).to_le_bytes())?;
+    out.write_all(&header)?;
+    out.write_all(&crc32fast::hash(&header).to_le_bytes())?;
+    out.write_all(dir.text.as_bytes())?;
+    out.write_all(&crc32fast::hash(dir.text.as_bytes()).to_le_bytes())?;
+    put_array(out, &dir.values, 12, put_value)?;
+    put_array(out, &dir.heads, 8, |(start, mask), buf| {
+        buf.extend_from_slice(&start.to_le_bytes());
+        buf.extend_from_slice(&mask.to_le_bytes());
+    })?;
+    put_array(out, &dir.by_uid, 12, |(hash, id), buf| {
+        buf.extend_from_slice(&hash.to_le_bytes());
+        buf.extend_from_slice(&id.to_le_bytes());
+    })?;
+    put_array(out, &dir.index.offsets, 4, |n, buf| {
+        buf.extend_from_slice(&n.to_le_bytes())
+    })?;
+    put_array(out, &dir.index.ids, 4, |n, buf| {
+        buf.extend_from_slice(&n.to_le_bytes())
+    })
+}
+
+/// Reads `count` items of `size` bytes from `at` in `file`, decoded by `get`, and
+/// checks the CRC that follows them.
+fn get_array<T>(
+    file: &File,
+    at: u64,
+    count: u64,
+    size: usize,
+    get: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Vec<T>, ImageError> {
+    let mut out = Vec::with_capacity(count as usize);
+    let mut crc = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; CHUNK / size * size];
+    let (mut pos, mut left) = (at, count as usize);
+    while left > 0 {
+        let n = left.min(CHUNK / size);
+        let bytes = &mut buf[..n * size];
+        file.read_exact_at(bytes, pos)?;
+        crc.update(bytes);
+        for item in bytes.chunks_exact(size) {
+            out.push(get(item).ok_or(ImageError::Damaged("a value out of range"))?);
+        }
+        pos += bytes.len() as u64;
+        left -= n;
+    }
+    let mut stored = [0u8; 4];
+    file.read_exact_at(&mut stored, pos)?;
+    if u32::from_le_bytes(stored) != crc.finalize() {
+        return Err(ImageError::Damaged("checksum mismatch"));
+    }
+    Ok(out)
+}
+
+/// Reads `len` bytes from `at` in `file` and checks the CRC that follows them.
+fn get_bytes(file: &File, at: u64, len: u64) -> Result<Vec<u8>, ImageError> {
+    let mut bytes = vec![0u8; len as usize + 4];
+    file.read_exact_at(&mut bytes, at)?;
+    let stored = bytes.split_off(len as usize);
+    if u32_at(&stored, 0) != crc32fast::hash(&bytes) {
+        return Err(ImageError::Damaged("checksum mismatch"));
+    }
+    Ok(bytes)
+}
+
+/// What an image's header says, once checked against what is expected.
+struct Header {
+    generation: u64,
+    base_dn: String,
+    rules: NumberRules,
+    bits: u32,
+    sizes: Sizes,
+    /// Where the first section starts.
+    start: u64,
+}
+
+fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageError> {
+    let bad = || ImageError::Damaged("bad header");
+    let mut head = [0u8; 12];
+    file.read_exact_at(&mut head, 0)?;
+    if &head[..8] != MAGIC {
+        return Err(ImageError::Damaged("not a directory image"));
+    }
+    let header_len = u64::from(u32_at(&head, 8));
+    if header_len > 1 << 20 {
+        return Err(bad());
+    }
+    let mut header = vec![0u8; header_len as usize + 4];
+    file.read_exact_at(&mut header, 12)?;
+    let (header, crc) = header.split_at(header_len as usize);
+    if crc32fast::hash(header) != u32_at(crc, 0) {
+        return Err(ImageError::Damaged("header checksum mismatch"));
+    }
+    let mut r = Reader::new(header);
+    let release = r.string().ok_or_else(bad)?;
+    if release != RELEASE {
+        return Err(ImageError::Stale(format!("release {release}")));
+    }
+    let (generation, len, crc) = (|| Some((r.u64()?, r.u64()?, r.u32()?)))().ok_or_else(bad)?;
+    if generation != expected.generation || (Source { len, crc }) != expected.source {
+        return Err(ImageError::Stale(format!(
+            "generation {generation} as it was then"
+        )));
+    }
+    let (base_dn, country, trunk) =
+        (|| Some((r.string()?, r.string()?, r.string()?)))().ok_or_else(bad)?;
+    let rules = NumberRules {
+        country_code: (!country.is_empty()).then_some(country),
+        trunk_prefix: (!trunk.is_empty()).then_some(trunk),
+    };
+    if base_dn != expected.base_dn || &rules != expected.rules {
+        return Err(ImageError::Stale(
+            "another base DN or other number rules".to_string(),
+        ));
+    }
+    let bits = r.u32().ok_or_else(bad)?;
+    let mut n = [0u64; 6];
+    for n in &mut n {
+        *n = r.u64().ok_or_else(bad)?;
+    }
+    let sizes = Sizes {
+        text: n[0],
+        values: n[1],
+        heads: n[2],
+        by_uid: n[3],
+        offsets: n[4],
+        ids: n[5],
+    };
+    let start = 12 + header_len + 4;
+    let end = sizes
+        .bytes()
+        .iter()
+        .try_fold(start, |at, n| at.checked_add(*n))
+        .ok_or(ImageError::Damaged("bad sizes"))?;
+    if end != file.metadata()?.len() {
+        return Err(ImageError::Damaged("truncated or too long"));
+    }
+    Ok(Header {
+        generation,
+        base_dn,
+        rules,
+        bits,
+        sizes,
+        start,
+    })
+}
+
+/// Is `file` a complete-looking image of what `expected` says? Its header only is read.
+pub fn is_of(file: &File, expected: &Expected<'_>) -> bool {
+    read_header(file, expected).is_ok()
+}
+
+/// Reads an image, if it is one of what `expected` says, in two parts at once (the
+/// entries on one core, the index on the other).
+pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageError> {
+    let Header {
+        generation,
+        base_dn,
+        rules,
+        bits,
+        sizes,
+        start,
+    } = read_header(file, expected)?;
+    let bytes = sizes.bytes();
+    let mut at = [start; 6];
+    for i in 1..6 {
+        at[i] = at[i - 1] + bytes[i - 1];
+    }
+
+    let entries = || -> Result<_, ImageError> {
+        let text = get_bytes(file, at[0], sizes.text)?;
+        let text = String::from_utf8(text).map_err(|_| ImageError::Damaged("text not UTF-8"))?;
+        let values = get_array(file, at[1], sizes.values, 12, get_value)?;
+        let heads = get_array(file, at[2], sizes.heads, 8, |b| {
+            Some((u32_at(b, 0), u32_at(b, 4)))
+        })?;
+        let by_uid = get_array(file, at[3], sizes.by_uid, 12, |b| {
+            Some((u64_at(b, 0), u32_at(b, 8)))
+        })?;
+        Ok((text, values, heads, by_uid))
+    };
+    let index = || -> Result<_, ImageError> {
+        let offsets = get_array(file, at[4], sizes.offsets, 4, |b| Some(u32_at(b, 0)))?;
+        let ids = get_array(file, at[5], sizes.ids, 4, |b| Some(u32_at(b, 0)))?;
+        Ok(GramIndex { bits, offsets, ids })
+    };
+    let (entries, index) = std::thread::scope(|scope| {
+        let worker = scope.spawn(index);
+        let entries = entries();
+        (entries, worker.join().unwrap_or_else(|_| index()))
+    });
+    let (text, values, heads, by_uid) = entries?;
+    let index = index?;
+    // What lookups slice by: every entry's values, every bucket's list.
+    let heads_sound = heads.first().is_some_and(|h| h.0 == 0)
+        && heads.windows(2).all(|w| w[0].0 <= w[1].0)
+        && heads.last().is_some_and(|h| h.0 as usize == values.len());
+    let index_sound = (1..=24).contains(&index.bits)
+        && index.offsets.len() == (1 << index.bits) + 1
+        && index.offsets.first() == Some(&0)
+        && index.offsets.windows(2).all(|w| w[0] <= w[1])
+        && index.offsets.last().is_some_and(|n| *n as usize == index.ids.len());
+    if !heads_sound || !index_sound {
+        return Err(ImageError::Damaged("inconsistent tables"));
+    }
+    Ok(Directory {
+        generation,
+        dn_suffix: format!(",{base_dn}"),
+        base_dn,
+        rules,
+        text,
+        values,
+        heads,
+        by_uid,
+        index,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::contacts::{Contact, Phone, PhoneKind};
+    use crate::directory::{Generation, ServedContact};
+
+    fn directory(rules: &NumberRules) -> Directory {
+        let contacts = (0..500)
+            .map(|i| ServedContact {
+                uid: format!("u{i}"),
+                source: "int".to_string(),
+                contact: Contact {
+                    id: format!("{i}"),
+                    given_name: format!("Zoë{i}"),
+                    surname: format!("Müller {}", i % 7),
+                    company: "ACME".to_string(),
+                    phones: vec![Phone {
+                        kind: PhoneKind::Work,
+                        number: format!("030 {i:07}"),
+                    }],
+                    ..Contact::default()
+                },
+            })
+            .collect();
+        let generation = Generation {
+            number: 7,
+            created: 0,
+            contacts,
+        };
+        Directory::build(&generation, "dc=example,dc=com", rules)
+    }
+
+    const SOURCE: Source = Source { len: 1234, crc: 42 };
+
+    fn saved(dir: &Directory) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        write(dir, SOURCE, &mut std::io::BufWriter::new(file.as_file_mut())).unwrap();
+        file
+    }
+
+    fn expected<'a>(base_dn: &'a str, rules: &'a NumberRules) -> Expected<'a> {
+        Expected {
+            generation: 7,
+            source: SOURCE,
+            base_dn,
+            rules,
+        }
+    }
+
+    fn answers(dir: &Directory, filter: &str) -> Vec<String> {
+        let filter = crate::directory::lookup::parse(filter, dir).unwrap();
+        let mut dns: Vec<String> = dir.search(&filter).map(|id| dir.entry(id).dn()).collect();
+        dns.sort();
+        dns
+    }
+
+    #[test]
+    fn an_image_reads_back_as_the_directory_it_was_made_of() {
+        let rules = NumberRules {
+            country_code: Some("49".to_string()),
+            trunk_prefix: Some("0".to_string()),
+        };
+        let dir = directory(&rules);
+        let file = saved(&dir);
+        let len = file.as_file().metadata().unwrap().len();
+        assert!(len <= size(&dir) && len + 4096 > size(&dir), "{len}");
+        let back = read(file.as_file(), &expected("dc=example,dc=com", &rules)).unwrap();
+        assert_eq!(back.generation, 7);
+        assert_eq!(back.text, dir.text);
+        assert_eq!(back.values, dir.values);
+        assert_eq!(back.heads, dir.heads);
+        assert_eq!(back.by_uid, dir.by_uid);
+        assert_eq!(back.index.bits, dir.index.bits);
+        assert_eq!(back.index.offsets, dir.index.offsets);
+        assert_eq!(back.index.ids, dir.index.ids);
+        for filter in ["(sn=müller 3*)", "(telephoneNumber=*0000012*)", "(cn=zoë4*)"] {
+            let want = answers(&dir, filter);
+            assert!(!want.is_empty(), "{filter}");
+            assert_eq!(answers(&back, filter), want, "{filter}");
+        }
+        assert_eq!(
+            answers(&back, "(telephoneNumber=+49300000012)"),
+            vec!["uid=u12,dc=example,dc=com"]
+        );
+        assert_eq!(back.find_uid("U12"), dir.find_uid("u12"));
+        assert!(back.find_uid("u12").is_some());
+    }
+
+    #[test]
+    fn an_image_of_something_else_is_not_read() {
+        let rules = NumberRules::default();
+        let dir = directory(&rules);
+        let file = saved(&dir);
+        let other_rules = NumberRules {
+            country_code: Some("33".to_string()),
+            trunk_prefix: None,
+        };
+        let cases = [
+            Expected {
+                generation: 8,
+                ..expected("dc=example,dc=com", &rules)
+            },
+            Expected {
+                source: Source { len: 1234, crc: 43 },
+                ..expected("dc=example,dc=com", &rules)
+            },
+            expected("dc=other,dc=com", &rules),
+            expected("dc=example,dc=com", &other_rules),
+        ];
+        for case in cases {
+            assert!(!is_of(file.as_file(), &case));
+            let err = read(file.as_file(), &case).err().unwrap();
+            assert!(matches!(err, ImageError::Stale(_)), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_image_is_not_read() {
+        let rules = NumberRules::default();
+        let dir = directory(&rules);
+        let good = std::fs::read(saved(&dir).path()).unwrap();
+        let want = expected("dc=example,dc=com", &rules);
+        // A byte changed in the header and in each section, then the file cut short.
+        let mut at = vec![20];
+        let mut section = 12 + u64::from(u32_at(&good, 8)) + 4;
+        for n in Sizes::of(&dir).bytes() {
+            at.push((section + n / 2) as usize);
+            section += n;
+        }
+        for at in at {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &bad).unwrap();
+            let err = read(file.as_file(), &want).err().unwrap();
+            assert!(matches!(err, ImageError::Damaged(_)), "byte {at}: {err}");
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &good[..good.len() - 1]).unwrap();
+        let err = read(file.as_file(), &want).err().unwrap();
+        assert!(matches!(err, ImageError::Damaged(_)), "{err}");
+    }
+}
