@@ -192,3 +192,84 @@ fn sigkill_during_an_import_loses_nothing() {
         "the sample and a whole list, got {count}"
     );
 }
+
+/// The saved image of the served directory, once the server has written it.
+fn wait_for_image(node: &Node) -> std::path::PathBuf {
+    let gens = node.home().join("data/generations");
+    let current = std::fs::read_to_string(gens.join("current")).unwrap();
+    let image = gens.join(format!(
+        "gen-{:08}.dir",
+        current.trim().parse::<u64>().unwrap()
+    ));
+    let started = Instant::now();
+    while !image.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(image.exists(), "{} was not saved", image.display());
+    image
+}
+
+fn server_log(node: &Node) -> String {
+    std::fs::read_to_string(node.home().join("log/server.log")).unwrap()
+}
+
+fn restart(node: &Node) {
+    node.sop(&["server", "stop"]).success();
+    node.start();
+}
+
+#[test]
+fn a_restart_reads_the_saved_directory_and_never_a_damaged_or_outdated_one() {
+    let node = Node::new(&[
+        ("numbers.country_code", "\"49\""),
+        ("numbers.trunk_prefix", "\"0\""),
+    ]);
+    node.start();
+    node.publish_csv(&book(300, "Saved"));
+    let image = wait_for_image(&node);
+    let ask = |base: &str| {
+        let mut answers = Vec::new();
+        for filter in [
+            "(sn=family1*)",
+            "(cn=*ved12*)",
+            "(telephoneNumber=0300000123)",
+        ] {
+            let (ldif, code) = node.ldapsearch(&["-b", base, filter, "cn", "telephoneNumber"]);
+            assert_eq!(code, 0, "{filter}: {ldif}");
+            assert!(ldif.contains("dn: "), "{filter}: {ldif}");
+            answers.push(ldif);
+        }
+        answers
+    };
+    let before = ask(BASE);
+
+    restart(&node);
+    assert!(server_log(&node).contains("read the directory from"));
+    assert_eq!(ask(BASE), before);
+
+    // A damaged image: the directory is built from the generation, and saved again.
+    let mut bytes = std::fs::read(&image).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&image, &bytes).unwrap();
+    restart(&node);
+    assert!(
+        server_log(&node).contains("not used (damaged: checksum mismatch)"),
+        "{}",
+        server_log(&node)
+    );
+    assert_eq!(ask(BASE), before);
+    wait_for_image(&node);
+    let saved = std::fs::read(&image).unwrap();
+    assert!(saved.len() == bytes.len() && saved != bytes, "saved again");
+
+    // Another base DN: the image made for the old one is not used.
+    node.sop(&["server", "stop"]).success();
+    node.set(&[("ldap.base_dn", "\"o=moved\"")]);
+    node.start();
+    assert!(server_log(&node).contains("another base DN"));
+    let moved = ask("o=moved");
+    assert_eq!(moved.len(), before.len());
+    assert!(moved[0].contains(",o=moved"), "{}", moved[0]);
+    assert_eq!(values(&moved[2], "cn"), values(&before[2], "cn"));
+}

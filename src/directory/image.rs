@@ -376,7 +376,10 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         && index.offsets.len() == (1 << index.bits) + 1
         && index.offsets.first() == Some(&0)
         && index.offsets.windows(2).all(|w| w[0] <= w[1])
-        && index.offsets.last().is_some_and(|n| *n as usize == index.ids.len());
+        && index
+            .offsets
+            .last()
+            .is_some_and(|n| *n as usize == index.ids.len());
     if !heads_sound || !index_sound {
         return Err(ImageError::Damaged("inconsistent tables"));
     }
@@ -430,7 +433,12 @@ mod tests {
 
     fn saved(dir: &Directory) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        write(dir, SOURCE, &mut std::io::BufWriter::new(file.as_file_mut())).unwrap();
+        write(
+            dir,
+            SOURCE,
+            &mut std::io::BufWriter::new(file.as_file_mut()),
+        )
+        .unwrap();
         file
     }
 
@@ -469,7 +477,11 @@ mod tests {
         assert_eq!(back.index.bits, dir.index.bits);
         assert_eq!(back.index.offsets, dir.index.offsets);
         assert_eq!(back.index.ids, dir.index.ids);
-        for filter in ["(sn=müller 3*)", "(telephoneNumber=*0000012*)", "(cn=zoë4*)"] {
+        for filter in [
+            "(sn=müller 3*)",
+            "(telephoneNumber=*0000012*)",
+            "(cn=zoë4*)",
+        ] {
             let want = answers(&dir, filter);
             assert!(!want.is_empty(), "{filter}");
             assert_eq!(answers(&back, filter), want, "{filter}");

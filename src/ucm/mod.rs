@@ -348,6 +348,8 @@ fn read_image(home: &Home, base_dn: &str, rules: &NumberRules) -> Option<Directo
                 "{}: not used ({e}); building the directory from its generation",
                 path.display()
             );
+            // Saved again once built.
+            let _ = std::fs::remove_file(&path);
             None
         }
     }
@@ -378,8 +380,12 @@ pub fn save_image(home: &Home, dir: &Directory) -> Result<Option<std::path::Path
         return Ok(None);
     }
     let need = image::size(dir);
-    // Room is left for the next generation: the image is only a faster start.
-    if home.free_bytes().is_some_and(|free| free < need + (256 << 20)) {
+    // As much room is left as the image takes, and more, for the next generation:
+    // the image is only a faster start.
+    if home
+        .free_bytes()
+        .is_some_and(|free| free < 2 * need + (64 << 20))
+    {
         return Err(eyre!(
             "not saving {} ({} MiB): too little free space; the next start builds the \
              directory instead",
