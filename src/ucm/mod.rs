@@ -142,9 +142,15 @@ pub fn open_store(home: &Home) -> Result<Store> {
     Store::open(&home.store_file()).wrap_err("cannot open the node's store")
 }
 
-/// Merges every source into a new generation and publishes it. Blocking.
+/// Merges every source into a new generation and publishes it, while no server
+/// runs; then saves the image of its directory, so that the next start reads it
+/// instead of building it (as a server does after its own merges). Blocking.
 pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
-    merge_then(home, config, |_| ()).map(|(report, ())| report)
+    let (report, dir) = merge_and_build(home, config)?;
+    if let Err(e) = save_image(home, &dir) {
+        tracing::warn!("{e:#}");
+    }
+    Ok(report)
 }
 
 /// Merges and publishes, then builds the directory to serve from the generation
