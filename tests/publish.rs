@@ -273,3 +273,21 @@ fn a_restart_reads_the_saved_directory_and_never_a_damaged_or_outdated_one() {
     assert!(moved[0].contains(",o=moved"), "{}", moved[0]);
     assert_eq!(values(&moved[2], "cn"), values(&before[2], "cn"));
 }
+
+#[test]
+fn a_merge_while_no_server_runs_saves_the_directory_for_the_next_start() {
+    let node = Node::new(&[]);
+    node.publish_csv(&book(50, "Cold"));
+    let gens = node.home().join("data/generations");
+    let current = std::fs::read_to_string(gens.join("current")).unwrap();
+    let image = gens.join(format!(
+        "gen-{:08}.dir",
+        current.trim().parse::<u64>().unwrap()
+    ));
+    assert!(image.exists(), "the merge saved {}", image.display());
+    node.start();
+    assert!(server_log(&node).contains("read the directory from"));
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=family4)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn"), vec!["Cold4 Family4"]);
+}
