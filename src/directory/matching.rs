@@ -22,6 +22,11 @@ pub fn normalize_into(rule: Rule, s: &str, out: &mut String) {
         Rule::CaseIgnore | Rule::None if s.is_ascii() => ascii_fold_into(s, out),
         Rule::CaseIgnoreIa5 => ascii_fold_into(s, out),
         Rule::CaseIgnore | Rule::None => case_ignore_into(s, true, true, out),
+        Rule::Telephone if s.is_ascii() => out.extend(
+            s.bytes()
+                .filter(|b| !matches!(b, b' ' | b'-'))
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        ),
         Rule::Telephone => out.extend(
             s.chars()
                 .filter(|c| !matches!(c, ' ' | '-'))
@@ -68,17 +73,30 @@ fn case_ignore_into(s: &str, trim_start: bool, trim_end: bool, out: &mut String)
     // As slapd: lowercase, then compatibility composition (full-width letters and
     // ligatures match their plain forms). Capital sharp s stays as it is: slapd's
     // Unicode tables predate it.
-    let lower = s.chars().flat_map(|c| {
-        let keep = (c == '\u{1e9e}').then_some(c);
-        keep.into_iter()
-            .chain(c.to_lowercase().filter(move |_| keep.is_none()))
-    });
-    // Most names are already composed: the quick check spares the tables.
-    match unicode_normalization::is_nfkc_quick(lower.clone()) {
-        unicode_normalization::IsNormalized::Yes => {
-            collapse_spaces_into(lower, trim_start, trim_end, out)
+    let begin = out.len();
+    for c in s.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            '\u{1e9e}' => out.push(c),
+            c => out.extend(c.to_lowercase()),
         }
-        _ => collapse_spaces_into(lower.nfkc(), trim_start, trim_end, out),
+    }
+    // Most names are already composed, with single spaces inside: the quick check
+    // spares the tables, and the lowercase text is then the result as it stands.
+    let lower = &out[begin..];
+    let composed = unicode_normalization::is_nfkc_quick(lower.chars())
+        == unicode_normalization::IsNormalized::Yes;
+    let spaced = !lower.contains("  ")
+        && !(trim_start && lower.starts_with(' '))
+        && !(trim_end && lower.ends_with(' '));
+    if composed && spaced {
+        return;
+    }
+    let lower = out.split_off(begin);
+    if composed {
+        collapse_spaces_into(lower.chars(), trim_start, trim_end, out)
+    } else {
+        collapse_spaces_into(lower.nfkc(), trim_start, trim_end, out)
     }
 }
 
