@@ -27,7 +27,7 @@ use std::os::unix::fs::FileExt;
 const MAGIC: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/1");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/2");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -145,7 +145,12 @@ fn put_value(v: &Value, out: &mut Vec<u8>) {
     out.extend_from_slice(&v.start.to_le_bytes());
     out.extend_from_slice(&v.raw_len.to_le_bytes());
     out.extend_from_slice(&v.norm_len.to_le_bytes());
-    out.extend_from_slice(&[v.canonical_len, v.attr as u8, u8::from(v.norm_apart), 0]);
+    out.extend_from_slice(&[
+        v.canonical_len,
+        v.attr as u8,
+        u8::from(v.norm_apart),
+        u8::from(v.inside),
+    ]);
 }
 
 fn get_value(b: &[u8]) -> Option<Value> {
@@ -155,12 +160,17 @@ fn get_value(b: &[u8]) -> Option<Value> {
         norm_len: u16::from_le_bytes([b[6], b[7]]),
         canonical_len: b[8],
         attr: *Attr::ALL.get(usize::from(b[9]))?,
-        norm_apart: match b[10] {
-            0 => false,
-            1 => true,
-            _ => return None,
-        },
+        norm_apart: flag(b[10])?,
+        inside: flag(b[11])?,
     })
+}
+
+fn flag(b: u8) -> Option<bool> {
+    match b {
+        0 => Some(false),
+        1 => Some(true),
+        _ => None,
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {

@@ -86,10 +86,10 @@ fn case_ignore_into(s: &str, trim_start: bool, trim_end: bool, out: &mut String)
     let lower = &out[begin..];
     let composed = unicode_normalization::is_nfkc_quick(lower.chars())
         == unicode_normalization::IsNormalized::Yes;
-    let spaced = !lower.contains("  ")
-        && !(trim_start && lower.starts_with(' '))
-        && !(trim_end && lower.ends_with(' '));
-    if composed && spaced {
+    let respace = lower.contains("  ")
+        || (trim_start && lower.starts_with(' '))
+        || (trim_end && lower.ends_with(' '));
+    if composed && !respace {
         return;
     }
     let lower = out.split_off(begin);

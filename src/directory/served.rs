@@ -39,6 +39,9 @@ pub(super) struct Value {
     pub(super) canonical_len: u8,
     pub(super) attr: Attr,
     pub(super) norm_apart: bool,
+    /// Its normalised text lies inside an earlier indexed value of the entry (a
+    /// surname inside the common name): the index takes only its start.
+    pub(super) inside: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 12);
@@ -74,6 +77,12 @@ impl Value {
             len: u32::from(self.canonical_len),
         }
     }
+}
+
+/// The text of a span (empty if it lies outside `text`).
+fn str_of(text: &str, s: Span) -> &str {
+    text.get(s.start as usize..(s.start + s.len) as usize)
+        .unwrap_or_default()
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character.
@@ -174,6 +183,7 @@ impl Builder {
             canonical_len: canonical_len as u8,
             attr,
             norm_apart,
+            inside: false,
         });
     }
 
@@ -232,6 +242,15 @@ impl Builder {
         }
         let first = self.heads.last().map_or(0, |h| h.0 as usize);
         debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
+        for i in first..self.values.len() {
+            let v = self.values[i];
+            if v.attr.is_indexed() {
+                let norm = str_of(&self.text, v.norm());
+                self.values[i].inside = self.values[first..i]
+                    .iter()
+                    .any(|w| w.attr.is_indexed() && str_of(&self.text, w.norm()).contains(norm));
+            }
+        }
         let mask = self.values[first..]
             .iter()
             .fold(1u32 << Attr::ObjectClass as u32, |m, v| {
@@ -265,16 +284,12 @@ impl Builder {
         dir.by_uid = by_uid;
         dir.index = GramIndex::build(entries, |id, add| {
             let values = dir.entry_values(id);
-            for (i, v) in values.iter().enumerate() {
+            for v in values {
                 if !v.attr.is_indexed() {
                     continue;
                 }
-                let norm = dir.str(v.norm());
                 // A surname inside the common name has no gram of its own but its start.
-                let inside = values[..i]
-                    .iter()
-                    .any(|w| w.attr.is_indexed() && dir.str(w.norm()).contains(norm));
-                add(norm.as_bytes(), inside);
+                add(dir.str(v.norm()).as_bytes(), v.inside);
                 if v.canonical_len > 0 {
                     add(dir.str(v.canonical()).as_bytes(), false);
                 }
@@ -482,9 +497,7 @@ impl Directory {
     }
 
     fn str(&self, s: Span) -> &str {
-        self.text
-            .get(s.start as usize..(s.start + s.len) as usize)
-            .unwrap_or_default()
+        str_of(&self.text, s)
     }
 
     fn entry_values(&self, id: u32) -> &[Value] {
