@@ -220,7 +220,7 @@ fn keys(c: &Contact, rules: &NumberRules) -> Keys {
 }
 
 /// `f` over every item, on every core for long lists; results in order.
-fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+pub(crate) fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || items.len() < 20_000 {
         return items.iter().map(f).collect();

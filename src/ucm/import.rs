@@ -143,30 +143,46 @@ fn parse(f: &Fetched) -> std::result::Result<crate::sources::ReadList, String> {
 /// so that it keeps its id (and DN) from one import to the next; a second contact
 /// with the same name and number gets `-2`, and so on.
 pub fn derive_ids(contacts: &mut [Contact]) {
-    let mut seen: FastMap<String, usize> = FastMap::default();
-    let mut taken: FastSet<String> = contacts
-        .iter()
-        .filter(|c| !c.id.trim().is_empty())
-        .map(|c| c.id.trim().to_string())
-        .collect();
-    for c in contacts.iter_mut() {
+    // The hash of `<lowercase common name>|<digits of the first number>`, taken
+    // without building that string, on every core; `None` for contacts with an id.
+    let bases = crate::directory::merge::par_map(contacts, |c| {
         if !c.id.trim().is_empty() {
-            c.id = c.id.trim().to_string();
-            continue;
+            return None;
         }
-        let first = c.phones.first().map(|p| p.number.as_str()).unwrap_or("");
-        let digits: String = first.chars().filter(char::is_ascii_digit).collect();
-        let key = format!("{}|{digits}", c.common_name().to_lowercase());
-        let base = format!("h{:016x}", crate::directory::stable_hash(&key));
-        let n = seen.entry(base.clone()).or_insert(0);
+        let h = crate::directory::stable_hash(&c.common_name().to_lowercase());
+        let first = c.phones.first().map_or("", |p| p.number.as_str());
+        let digits = first.bytes().filter(u8::is_ascii_digit);
+        Some(crate::directory::hash_more(
+            h,
+            std::iter::once(b'|').chain(digits),
+        ))
+    });
+    // Ids taken, by hash: two different ids sharing a 64-bit hash would only make
+    // the second contact of a name and number skip to the next suffix.
+    let mut taken: FastSet<u64> =
+        FastSet::with_capacity_and_hasher(contacts.len(), foldhash::fast::RandomState::default());
+    taken.extend(
+        contacts
+            .iter()
+            .filter(|c| !c.id.trim().is_empty())
+            .map(|c| crate::directory::stable_hash(c.id.trim())),
+    );
+    let mut seen: FastMap<u64, usize> = FastMap::default();
+    for (c, base) in contacts.iter_mut().zip(bases) {
+        let Some(base) = base else {
+            if c.id.trim().len() != c.id.len() {
+                c.id = c.id.trim().to_string();
+            }
+            continue;
+        };
+        let n = seen.entry(base).or_insert(0);
         loop {
             *n += 1;
-            let id = if *n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
+            let id = match *n {
+                1 => format!("h{base:016x}"),
+                n => format!("h{base:016x}-{n}"),
             };
-            if taken.insert(id.clone()) {
+            if taken.insert(crate::directory::stable_hash(&id)) {
                 c.id = id;
                 break;
             }
@@ -469,6 +485,13 @@ mod tests {
         ];
         derive_ids(&mut a);
         derive_ids(&mut b);
+        // The id of a contact without one, as every earlier release derived it.
+        let key = "ada|441";
+        assert_eq!(
+            a[0].id,
+            format!("h{:016x}", crate::directory::stable_hash(key))
+        );
+        assert_eq!(a[1].id, format!("{}-2", a[0].id));
         assert_eq!(a[0].id, b[1].id);
         assert_eq!(a[1].id, b[2].id);
         assert_ne!(a[0].id, a[1].id);
