@@ -157,16 +157,25 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
     // drifts after CRLF line ends.
     let newlines = super::newlines(text);
     let parts = split_rows(text, body);
-    let rows = |range: &std::ops::Range<usize>| {
-        read_rows(text, range.clone(), separator, &fields, &newlines)
+    // Room for every row from the start, counted by lines (a cell spanning lines
+    // only leaves room unused): a million contacts are then never moved to grow
+    // the list, and the first part's list has room for the others' too.
+    let lines_before = |at: usize| newlines.partition_point(|n| *n < at);
+    let rows = |(i, range): (usize, &std::ops::Range<usize>)| {
+        let room = match i {
+            0 => newlines.len() + 1,
+            _ => lines_before(range.end) - lines_before(range.start) + 1,
+        };
+        read_rows(text, range.clone(), separator, &fields, &newlines, room)
     };
     let read: Vec<Rows> = if parts.len() == 1 {
-        parts.iter().map(rows).collect()
+        parts.iter().enumerate().map(rows).collect()
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = parts
                 .iter()
-                .map(|range| scope.spawn(move || rows(range)))
+                .enumerate()
+                .map(|part| scope.spawn(move || rows(part)))
                 .collect();
             handles
                 .into_iter()
@@ -221,9 +230,10 @@ fn read_rows(
     separator: u8,
     fields: &[Option<Column>],
     newlines: &[usize],
+    room: usize,
 ) -> Rows {
     let start = range.start as u64;
-    let mut out = Entries::new();
+    let mut out = Entries::with_capacity(room);
     let mut entry = 0;
     let mut last_short = false;
     let mut record = ::csv::ByteRecord::new();

@@ -251,6 +251,13 @@ impl Entries {
         Entries::default()
     }
 
+    /// With room for `contacts` contacts.
+    pub fn with_capacity(contacts: usize) -> Entries {
+        let mut e = Entries::default();
+        e.list.contacts.reserve(contacts);
+        e
+    }
+
     /// Adds a read entry, or skips it when it breaks a shared rule.
     pub fn push(&mut self, position: Position, mut c: Contact) {
         match tidy(&mut c) {
@@ -280,7 +287,12 @@ impl Entries {
     /// Adds the entries another reader read from a later part of the document;
     /// its entry numbers count on from `entries_before`.
     pub fn append(&mut self, mut later: Entries, entries_before: usize) {
-        self.list.contacts.append(&mut later.list.contacts);
+        if self.list.contacts.is_empty() {
+            // Taken whole, with the room it has for what follows.
+            std::mem::swap(&mut self.list.contacts, &mut later.list.contacts);
+        } else {
+            self.list.contacts.append(&mut later.list.contacts);
+        }
         self.list.skipped_count += later.list.skipped_count;
         let room = MAX_SKIPPED_KEPT.saturating_sub(self.list.skipped.len());
         self.list
