@@ -409,25 +409,36 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
         }
         stats.sources.push(count);
     }
-    // Sort small (name prefix, position) pairs, not the contacts themselves: the
-    // first 8 bytes of the name order most pairs without reading the names.
+    // Served order is by lowercase name, then uid. Small keys are sorted, not the
+    // contacts: the first 16 bytes of the name and of the uid order almost every
+    // pair without reading either (many people share a name).
     drop(ranks);
     let names = par_map(&entries, |e| e.contact.common_name().to_lowercase());
-    let mut order: Vec<(u64, u32)> = names
+    let mut order: Vec<SortKey> = names
         .iter()
+        .zip(&entries)
         .enumerate()
-        .map(|(i, name)| (name_prefix(name), i as u32))
+        .map(|(i, (name, e))| SortKey {
+            name: prefix(name),
+            uid: prefix(&e.uid),
+            at: i as u32,
+            long_name: name.len() > 16,
+        })
         .collect();
     order.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            let (x, y) = (a.1 as usize, b.1 as usize);
-            names[x]
-                .cmp(&names[y])
-                .then_with(|| entries[x].uid.cmp(&entries[y].uid))
-        })
+        let (x, y) = (a.at as usize, b.at as usize);
+        a.name
+            .cmp(&b.name)
+            .then_with(|| match a.long_name || b.long_name {
+                true => names[x].cmp(&names[y]),
+                // Equal first 16 bytes of names no longer than that: equal names.
+                false => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.uid.cmp(&b.uid))
+            .then_with(|| entries[x].uid.cmp(&entries[y].uid))
     });
     drop(names);
-    let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    let order: Vec<u32> = order.into_iter().map(|k| k.at).collect();
     permute(&mut entries, &order);
     (entries, stats)
 }
@@ -451,13 +462,22 @@ fn permute<T>(items: &mut [T], order: &[u32]) {
     }
 }
 
-/// The first 8 bytes of a name as a number that sorts as the name does.
-fn name_prefix(name: &str) -> u64 {
-    let mut bytes = [0u8; 8];
-    for (b, n) in bytes.iter_mut().zip(name.bytes()) {
+/// What served order sorts by, for one entry.
+struct SortKey {
+    name: u128,
+    uid: u128,
+    at: u32,
+    long_name: bool,
+}
+
+/// The first 16 bytes of a string as a number that sorts as the string does
+/// (strings hold no NUL byte).
+fn prefix(s: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    for (b, n) in bytes.iter_mut().zip(s.bytes()) {
         *b = n;
     }
-    u64::from_be_bytes(bytes)
+    u128::from_be_bytes(bytes)
 }
 
 /// What a generation served, as hashes: uid -> contact. Enough to count changes
@@ -741,5 +761,47 @@ mod tests {
                 removed: 1
             }
         );
+    }
+
+    #[test]
+    fn served_order_is_by_lowercase_name_then_uid() {
+        // Names sharing their first 16 bytes and more, names of exactly 16 bytes,
+        // many people of one name, ids of any length.
+        let names = [
+            "Ada",
+            "ada",
+            "Alexandra-Katharina Müller",
+            "Alexandra-Katharina Meyer",
+            "Alexandra-Katharin",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "Zoë",
+            "zoe",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let contacts: Vec<Contact> = (0..600)
+            .map(|i| {
+                let id = "9".repeat(rng.usize(1..30)) + &i.to_string();
+                let mut c = person(&id, "", "", &format!("+1 555 {i:07}"), "");
+                c.display_name = names[rng.usize(..names.len())].to_string();
+                c
+            })
+            .collect();
+        let (served, _) = merge(
+            vec![Source {
+                name: "ext".into(),
+                priority: 0,
+                contacts,
+            }],
+            &NumberRules::default(),
+        );
+        let keys: Vec<(String, String)> = served
+            .iter()
+            .map(|s| (s.contact.common_name().to_lowercase(), s.uid.clone()))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(keys.len(), 600);
     }
 }

@@ -87,7 +87,11 @@ fn warm_contacts(batch: &[ServedContact]) {
     let first = |s: &str| u32::from(s.as_bytes().first().copied().unwrap_or(0));
     let mut sum = 0u32;
     for c in batch {
-        sum = c.contact.text_fields().iter().fold(sum, |n, f| n.wrapping_add(first(f)));
+        sum = c
+            .contact
+            .text_fields()
+            .iter()
+            .fold(sum, |n, f| n.wrapping_add(first(f)));
         sum = sum.wrapping_add(first(&c.uid));
         sum = sum.wrapping_add(c.contact.phones.first().map_or(0, |p| p.kind as u32));
     }
