@@ -495,7 +495,10 @@ pub fn fingerprint(s: &ServedContact) -> (u64, u64) {
 pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> Changes {
     let mut changes = Changes::default();
     let mut seen = 0;
-    for s in next {
+    for s in next.chunks(16).flat_map(|batch| {
+        super::warm(batch);
+        batch
+    }) {
         let (uid, content) = fingerprint(s);
         match previous.get(&uid) {
             None => changes.added += 1,

@@ -79,30 +79,6 @@ impl Value {
     }
 }
 
-/// Reads a byte of every string of a few contacts at once, so that their cache
-/// misses overlap rather than come one after the other as the contacts are
-/// pushed: after a merge, contacts are in served order but their strings lie
-/// where they were read, all over memory.
-fn warm_contacts(batch: &[ServedContact]) {
-    let first = |s: &str| u32::from(s.as_bytes().first().copied().unwrap_or(0));
-    let mut sum = 0u32;
-    for c in batch {
-        sum = c
-            .contact
-            .text_fields()
-            .iter()
-            .fold(sum, |n, f| n.wrapping_add(first(f)));
-        sum = sum.wrapping_add(first(&c.uid));
-        sum = sum.wrapping_add(c.contact.phones.first().map_or(0, |p| p.kind as u32));
-    }
-    for c in batch {
-        for p in &c.contact.phones {
-            sum = sum.wrapping_add(first(&p.number));
-        }
-    }
-    std::hint::black_box(sum);
-}
-
 /// The text of a span (empty if it lies outside `text`).
 fn str_of(text: &str, s: Span) -> &str {
     text.get(s.start as usize..(s.start + s.len) as usize)
@@ -469,7 +445,7 @@ impl Directory {
         let collect = |part: &[ServedContact]| {
             let mut b = Builder::new(generation.number, base_dn, rules);
             for batch in part.chunks(WARM_BATCH) {
-                warm_contacts(batch);
+                super::warm(batch);
                 for c in batch {
                     b.push(c);
                 }

@@ -366,10 +366,13 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
     out.write_all(&g.number.to_le_bytes())?;
     out.write_all(&g.created.to_le_bytes())?;
     out.write_all(&(g.contacts.len() as u64).to_le_bytes())?;
-    for s in &g.contacts {
-        write_str(out, &s.uid)?;
-        write_str(out, &s.source)?;
-        write_contact(out, &s.contact)?;
+    for batch in g.contacts.chunks(16) {
+        crate::directory::warm(batch);
+        for s in batch {
+            write_str(out, &s.uid)?;
+            write_str(out, &s.source)?;
+            write_contact(out, &s.contact)?;
+        }
     }
     Ok(())
 }
