@@ -366,6 +366,11 @@ pub fn import(
         &contacts,
     )
     .wrap_err("saving the imported contacts failed; the previous contacts stay")?;
+    // A million contacts take a while to free: not before the report.
+    let freed = std::thread::Builder::new()
+        .name("sop-free".to_string())
+        .spawn(move || drop(contacts));
+    drop(freed);
     tracing::info!(
         fetch_and_read_ms = parsed_at.as_millis() as u64,
         compare_ms = (compared_at - parsed_at).as_millis() as u64,
