@@ -313,13 +313,18 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         offsets: n[4],
         ids: n[5],
     };
+    // No section counts more items than the file has bytes: the sums cannot overflow.
+    let file_len = file.metadata()?.len();
+    if n.iter().any(|count| *count > file_len) {
+        return Err(ImageError::Damaged("bad sizes"));
+    }
     let start = 12 + header_len + 4;
     let end = sizes
         .bytes()
         .iter()
         .try_fold(start, |at, n| at.checked_add(*n))
         .ok_or(ImageError::Damaged("bad sizes"))?;
-    if end != file.metadata()?.len() {
+    if end != file_len {
         return Err(ImageError::Damaged("truncated or too long"));
     }
     Ok(Header {
@@ -557,5 +562,18 @@ mod tests {
         std::fs::write(file.path(), &good[..good.len() - 1]).unwrap();
         let err = read(file.as_file(), &want).err().unwrap();
         assert!(matches!(err, ImageError::Damaged(_)), "{err}");
+        // A sound header that counts absurdly many ids: refused before anything
+        // is allocated or summed.
+        let header_len = u32_at(&good, 8) as usize;
+        for count in [u64::MAX / 2, u64::MAX / 4 + 1, 1 << 40] {
+            let mut bad = good.clone();
+            let ids_count = 12 + header_len - 8;
+            bad[ids_count..ids_count + 8].copy_from_slice(&count.to_le_bytes());
+            let crc = crc32fast::hash(&bad[12..12 + header_len]);
+            bad[12 + header_len..12 + header_len + 4].copy_from_slice(&crc.to_le_bytes());
+            std::fs::write(file.path(), &bad).unwrap();
+            let err = read(file.as_file(), &want).err().unwrap();
+            assert!(matches!(err, ImageError::Damaged("bad sizes")), "{err}");
+        }
     }
 }
