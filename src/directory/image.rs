@@ -250,11 +250,8 @@ fn get_bytes(file: &File, at: u64, len: u64) -> Result<Vec<u8>, ImageError> {
     Ok(bytes)
 }
 
-/// What an image's header says, once checked against what is expected.
+/// What an image's header says beyond what is expected of it, once checked.
 struct Header {
-    generation: u64,
-    base_dn: String,
-    rules: NumberRules,
     bits: u32,
     sizes: Sizes,
     /// Where the first section starts.
@@ -327,14 +324,7 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
     if end != file_len {
         return Err(ImageError::Damaged("truncated or too long"));
     }
-    Ok(Header {
-        generation,
-        base_dn,
-        rules,
-        bits,
-        sizes,
-        start,
-    })
+    Ok(Header { bits, sizes, start })
 }
 
 /// Is `file` a complete-looking image of what `expected` says? Its header only is read.
@@ -345,14 +335,7 @@ pub fn is_of(file: &File, expected: &Expected<'_>) -> bool {
 /// Reads an image, if it is one of what `expected` says, in two parts at once (the
 /// entries on one core, the index on the other).
 pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageError> {
-    let Header {
-        generation,
-        base_dn,
-        rules,
-        bits,
-        sizes,
-        start,
-    } = read_header(file, expected)?;
+    let Header { bits, sizes, start } = read_header(file, expected)?;
     let bytes = sizes.bytes();
     let mut at = [start; 6];
     for i in 1..6 {
@@ -399,10 +382,10 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         return Err(ImageError::Damaged("inconsistent tables"));
     }
     Ok(Directory {
-        generation,
-        dn_suffix: format!(",{base_dn}"),
-        base_dn,
-        rules,
+        generation: expected.generation,
+        dn_suffix: format!(",{}", expected.base_dn),
+        base_dn: expected.base_dn.to_string(),
+        rules: expected.rules.clone(),
         text,
         values,
         heads,

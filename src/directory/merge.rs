@@ -495,8 +495,8 @@ pub fn fingerprint(s: &ServedContact) -> (u64, u64) {
 pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> Changes {
     let mut changes = Changes::default();
     let mut seen = 0;
-    for s in next.chunks(16).flat_map(|batch| {
-        super::warm(batch);
+    for s in next.chunks(super::WARM_CONTACTS).flat_map(|batch| {
+        super::warm_contacts(batch);
         batch
     }) {
         let (uid, content) = fingerprint(s);

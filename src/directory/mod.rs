@@ -39,11 +39,14 @@ pub struct Generation {
     pub contacts: Vec<ServedContact>,
 }
 
+/// How many contacts `warm_contacts` is given at a time.
+pub const WARM_CONTACTS: usize = 16;
+
 /// Reads a byte of every string of a few contacts at once, so that their cache
 /// misses overlap rather than come one after the other as the contacts are gone
 /// through: after a merge, contacts are in served order but their strings lie
 /// where they were read, all over memory. For passes over every contact.
-pub fn warm(batch: &[ServedContact]) {
+pub fn warm_contacts(batch: &[ServedContact]) {
     let first = |s: &str| u32::from(s.as_bytes().first().copied().unwrap_or(0));
     let mut sum = 0u32;
     for c in batch {

@@ -444,8 +444,8 @@ impl Directory {
         };
         let collect = |part: &[ServedContact]| {
             let mut b = Builder::new(generation.number, base_dn, rules);
-            for batch in part.chunks(WARM_BATCH) {
-                super::warm(batch);
+            for batch in part.chunks(super::WARM_CONTACTS) {
+                super::warm_contacts(batch);
                 for c in batch {
                     b.push(c);
                 }

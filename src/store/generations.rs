@@ -366,8 +366,8 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
     out.write_all(&g.number.to_le_bytes())?;
     out.write_all(&g.created.to_le_bytes())?;
     out.write_all(&(g.contacts.len() as u64).to_le_bytes())?;
-    for batch in g.contacts.chunks(16) {
-        crate::directory::warm(batch);
+    for batch in g.contacts.chunks(crate::directory::WARM_CONTACTS) {
+        crate::directory::warm_contacts(batch);
         for s in batch {
             write_str(out, &s.uid)?;
             write_str(out, &s.source)?;
