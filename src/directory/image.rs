@@ -13,12 +13,12 @@
 //! country code and trunk prefix as u32-length strings, index bits u32, and the
 //! sizes of the six sections below as u64 counts), followed by its CRC-32; then the
 //! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
-//! each), the heads (8), the uid table (12), the index offsets (4) and ids (4).
+//! each), the heads (12), the uid table (12), the index offsets (4) and ids (4).
 
 use super::NumberRules;
 use super::index::GramIndex;
 use super::schema::Attr;
-use super::served::{Directory, Value};
+use super::served::{Directory, Head, Value};
 use crate::store::codec::Reader;
 use std::fs::File;
 use std::io::{self, Write};
@@ -27,7 +27,7 @@ use std::os::unix::fs::FileExt;
 const MAGIC: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/2");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/3");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -85,7 +85,7 @@ impl Sizes {
         [
             self.text,
             self.values * 12,
-            self.heads * 8,
+            self.heads * 12,
             self.by_uid * 12,
             self.offsets * 4,
             self.ids * 4,
@@ -191,9 +191,10 @@ pub fn write(dir: &Directory, source: Source, out: &mut impl Write) -> io::Resul
     out.write_all(dir.text.as_bytes())?;
     out.write_all(&crc32fast::hash(dir.text.as_bytes()).to_le_bytes())?;
     put_array(out, &dir.values, 12, put_value)?;
-    put_array(out, &dir.heads, 8, |(start, mask), buf| {
-        buf.extend_from_slice(&start.to_le_bytes());
-        buf.extend_from_slice(&mask.to_le_bytes());
+    put_array(out, &dir.heads, 12, |h, buf| {
+        buf.extend_from_slice(&h.values.to_le_bytes());
+        buf.extend_from_slice(&h.present.to_le_bytes());
+        buf.extend_from_slice(&h.text.to_le_bytes());
     })?;
     put_array(out, &dir.by_uid, 12, |(hash, id), buf| {
         buf.extend_from_slice(&hash.to_le_bytes());
@@ -346,8 +347,12 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         let text = get_bytes(file, at[0], sizes.text)?;
         let text = String::from_utf8(text).map_err(|_| ImageError::Damaged("text not UTF-8"))?;
         let values = get_array(file, at[1], sizes.values, 12, get_value)?;
-        let heads = get_array(file, at[2], sizes.heads, 8, |b| {
-            Some((u32_at(b, 0), u32_at(b, 4)))
+        let heads = get_array(file, at[2], sizes.heads, 12, |b| {
+            Some(Head {
+                values: u32_at(b, 0),
+                present: u32_at(b, 4),
+                text: u32_at(b, 8),
+            })
         })?;
         let by_uid = get_array(file, at[3], sizes.by_uid, 12, |b| {
             Some((u64_at(b, 0), u32_at(b, 8)))
@@ -366,10 +371,14 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
     });
     let (text, values, heads, by_uid) = entries?;
     let index = index?;
-    // What lookups slice by: every entry's values, every bucket's list.
-    let heads_sound = heads.first().is_some_and(|h| h.0 == 0)
-        && heads.windows(2).all(|w| w[0].0 <= w[1].0)
-        && heads.last().is_some_and(|h| h.0 as usize == values.len());
+    // What lookups slice by: every entry's values and text, every bucket's list.
+    let heads_sound = heads.first().is_some_and(|h| h.values == 0 && h.text == 0)
+        && heads
+            .windows(2)
+            .all(|w| w[0].values <= w[1].values && w[0].text <= w[1].text)
+        && heads
+            .last()
+            .is_some_and(|h| h.values as usize == values.len() && h.text as usize == text.len());
     let index_sound = (1..=24).contains(&index.bits)
         && index.offsets.len() == (1 << index.bits) + 1
         && index.offsets.first() == Some(&0)

@@ -14,8 +14,66 @@ use super::{Generation, NumberRules, ServedContact};
 use crate::contacts::PhoneKind;
 use std::cmp::Ordering;
 
-/// How many candidates are brought into cache together (see `Directory::warm`).
-const WARM_BATCH: usize = 16;
+/// At most how many candidates are fetched into cache together (see `Lookahead`).
+const BATCH: usize = 16;
+
+/// Candidate ids in two batches: the one being checked, and the next one, whose
+/// entries are on their way into cache meanwhile (see `Directory::prefetch`), so
+/// that checking rarely waits for memory.
+struct Lookahead<'a> {
+    dir: &'a Directory,
+    cursor: Cursor<'a>,
+    /// The smallest id not yet taken from the cursor.
+    at: u32,
+    batches: [[u32; BATCH]; 2],
+    lens: [usize; 2],
+    /// The batch being checked, and the position in it.
+    current: usize,
+    pos: usize,
+    started: bool,
+    /// How many ids the next batch takes: few at first, for a search that stops
+    /// after a few entries; doubles up to `BATCH`.
+    want: usize,
+}
+
+impl Lookahead<'_> {
+    /// Takes the next batch of candidates into `slot` and starts fetching them.
+    fn fill(&mut self, slot: usize) {
+        let end = self.dir.len() as u32;
+        let mut len = 0;
+        while len < self.want && self.at < end {
+            let Some(id) = self.cursor.seek(self.at) else {
+                self.at = end;
+                break;
+            };
+            self.batches[slot][len] = id;
+            len += 1;
+            self.at = id + 1;
+        }
+        self.lens[slot] = len;
+        self.want = (self.want * 2).min(BATCH);
+        self.dir.prefetch(&self.batches[slot][..len]);
+    }
+
+    fn next(&mut self) -> Option<u32> {
+        if self.pos == self.lens[self.current] {
+            if self.started {
+                self.current ^= 1;
+            } else {
+                self.started = true;
+                self.fill(self.current);
+            }
+            self.pos = 0;
+            if self.lens[self.current] == 0 {
+                return None;
+            }
+            self.fill(self.current ^ 1);
+        }
+        let id = self.batches[self.current][self.pos];
+        self.pos += 1;
+        Some(id)
+    }
+}
 
 /// Every contact is one of these.
 pub const OBJECT_CLASSES: [&str; 4] = ["top", "person", "organizationalPerson", "inetOrgPerson"];
@@ -97,6 +155,18 @@ fn clamp(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Where an entry lies, side by side so that one read brings it all: entry i's
+/// values are `values[heads[i].values..heads[i + 1].values]` (the first is its
+/// uid), its text is `text[heads[i].text..heads[i + 1].text]`, and `present` has
+/// a bit (`1 << attr as u32`) for each of its attributes, so that an assertion on
+/// an attribute it lacks is answered without looking at its values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Head {
+    pub(super) values: u32,
+    pub(super) present: u32,
+    pub(super) text: u32,
+}
+
 /// Its fields are the image's too (`image`).
 pub struct Directory {
     pub(super) generation: u64,
@@ -106,12 +176,8 @@ pub struct Directory {
     pub(super) rules: NumberRules,
     pub(super) text: String,
     pub(super) values: Vec<Value>,
-    /// Per entry, side by side so that one read brings both: where its values
-    /// start (entry i's values are `values[heads[i].0..heads[i + 1].0]`, the
-    /// first is its uid), and its attributes, one bit each (`1 << attr as u32`),
-    /// so that an assertion on an attribute it lacks is answered without looking
-    /// at its values. The last head only ends the values.
-    pub(super) heads: Vec<(u32, u32)>,
+    /// Per entry; the last head only ends the values and the text.
+    pub(super) heads: Vec<Head>,
     /// (hash of the case-folded uid, entry id), sorted: reads by DN.
     pub(super) by_uid: Vec<(u64, u32)>,
     pub(super) index: GramIndex,
@@ -125,7 +191,7 @@ pub struct Builder {
     rules: NumberRules,
     text: String,
     values: Vec<Value>,
-    heads: Vec<(u32, u32)>,
+    heads: Vec<Head>,
     /// Reused for normalising, so that building allocates per contact, not per value.
     scratch: String,
     /// Reused for each contact's common name.
@@ -140,7 +206,7 @@ impl Builder {
             rules: rules.clone(),
             text: String::new(),
             values: Vec::new(),
-            heads: vec![(0, 0)],
+            heads: vec![Head::default()],
             scratch: String::new(),
             cn: String::new(),
         }
@@ -198,12 +264,11 @@ impl Builder {
         }));
         // This builder's last head only ends its values: `later`'s first replaces it.
         self.heads.pop();
-        self.heads.extend(
-            later
-                .heads
-                .into_iter()
-                .map(|(start, mask)| (start + value_shift, mask)),
-        );
+        self.heads.extend(later.heads.into_iter().map(|h| Head {
+            values: h.values + value_shift,
+            present: h.present,
+            text: h.text + text_shift,
+        }));
     }
 
     /// Values are pushed in `Attr` order, which lookups rely on.
@@ -240,7 +305,7 @@ impl Builder {
                 self.push_value(attr, n);
             }
         }
-        let first = self.heads.last().map_or(0, |h| h.0 as usize);
+        let first = self.heads.last().map_or(0, |h| h.values as usize);
         debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
         for i in first..self.values.len() {
             let v = self.values[i];
@@ -257,9 +322,13 @@ impl Builder {
                 m | 1 << v.attr as u32
             });
         if let Some(head) = self.heads.last_mut() {
-            head.1 = mask;
+            head.present = mask;
         }
-        self.heads.push((self.values.len() as u32, 0));
+        self.heads.push(Head {
+            values: self.values.len() as u32,
+            present: 0,
+            text: self.text.len() as u32,
+        });
     }
 
     pub fn finish(mut self) -> Directory {
@@ -506,7 +575,7 @@ impl Directory {
     fn entry_values(&self, id: u32) -> &[Value] {
         let i = id as usize;
         match (self.heads.get(i), self.heads.get(i + 1)) {
-            (Some(a), Some(b)) => &self.values[a.0 as usize..b.0 as usize],
+            (Some(a), Some(b)) => &self.values[a.values as usize..b.values as usize],
             _ => &[],
         }
     }
@@ -515,7 +584,7 @@ impl Directory {
         EntryRef {
             dir: self,
             values: self.entry_values(id),
-            present: self.heads.get(id as usize).map_or(0, |h| h.1),
+            present: self.heads.get(id as usize).map_or(0, |h| h.present),
         }
     }
 
@@ -546,34 +615,20 @@ impl Directory {
         filter: &'a Filter,
         after: Option<u32>,
     ) -> impl Iterator<Item = u32> + 'a {
-        let mut cursor = self.plan(filter);
-        let mut at = after.map_or(0, |a| a.saturating_add(1));
-        let end = self.len() as u32;
-        let mut batch = [0u32; WARM_BATCH];
-        let (mut len, mut pos) = (0, 0);
-        // Small at first: a search that stops after a few entries warms few.
-        let mut want = 4;
+        let mut candidates = Lookahead {
+            dir: self,
+            cursor: self.plan(filter),
+            at: after.map_or(0, |a| a.saturating_add(1)),
+            batches: [[0; BATCH]; 2],
+            lens: [0; 2],
+            current: 0,
+            pos: 0,
+            started: false,
+            want: 4,
+        };
         std::iter::from_fn(move || {
             loop {
-                if pos == len {
-                    (len, pos) = (0, 0);
-                    while len < want && at < end {
-                        let Some(id) = cursor.seek(at) else {
-                            at = end;
-                            break;
-                        };
-                        batch[len] = id;
-                        len += 1;
-                        at = id + 1;
-                    }
-                    if len == 0 {
-                        return None;
-                    }
-                    self.warm(&batch[..len]);
-                    want = (want * 2).min(WARM_BATCH);
-                }
-                let id = batch[pos];
-                pos += 1;
+                let id = candidates.next()?;
                 if self.matches(filter, id) {
                     return Some(id);
                 }
@@ -581,37 +636,22 @@ impl Directory {
         })
     }
 
-    /// Reads a word of every cache line that checking and writing these entries
-    /// will read: their misses then overlap, instead of following one another
-    /// entry after entry. Returns nothing useful; only the reads matter.
-    fn warm(&self, ids: &[u32]) {
-        let mut sum = 0u32;
-        let mut bounds = [(0usize, 0usize); WARM_BATCH];
-        for (b, id) in bounds.iter_mut().zip(ids) {
+    /// Asks the processor to bring into cache the lines that checking and writing
+    /// these entries will read (their values and text), without waiting for them:
+    /// their misses overlap one another and the work on earlier entries.
+    fn prefetch(&self, ids: &[u32]) {
+        for id in ids {
             let i = *id as usize;
-            *b = (
-                self.heads.get(i).map_or(0, |h| h.0 as usize),
-                self.heads.get(i + 1).map_or(0, |h| h.0 as usize),
-            );
-        }
-        let mut texts = [(0usize, 0usize); WARM_BATCH];
-        for (t, (a, b)) in texts.iter_mut().zip(&bounds[..ids.len()]) {
-            let values = self.values.get(*a..*b).unwrap_or_default();
-            for v in values.iter().step_by(64 / std::mem::size_of::<Value>()) {
-                sum = sum.wrapping_add(v.start);
+            let (Some(a), Some(b)) = (self.heads.get(i), self.heads.get(i + 1)) else {
+                continue;
+            };
+            if let Some(values) = self.values.get(a.values as usize..b.values as usize) {
+                prefetch_lines(values);
             }
-            if let (Some(first), Some(last)) = (values.first(), values.last()) {
-                let end = |s: Span| (s.start + s.len) as usize;
-                *t = (first.start as usize, end(last.canonical()));
+            if let Some(text) = self.text.as_bytes().get(a.text as usize..b.text as usize) {
+                prefetch_lines(text);
             }
         }
-        let text = self.text.as_bytes();
-        for (a, b) in &texts[..ids.len()] {
-            for at in (*a..*b).step_by(64) {
-                sum = sum.wrapping_add(u32::from(text.get(at).copied().unwrap_or(0)));
-            }
-        }
-        std::hint::black_box(sum);
     }
 
     /// How many candidates the index gives and how many of them match, until
@@ -742,17 +782,42 @@ impl Directory {
     }
 }
 
+/// Prefetches every cache line of `items` (a hint: nothing is read, nothing waits).
+#[inline]
+fn prefetch_lines<T>(items: &[T]) {
+    let start = items.as_ptr().cast::<u8>();
+    let len = std::mem::size_of_val(items);
+    let first = start as usize & !63;
+    let mut line = start.wrapping_sub(start as usize - first);
+    while (line as usize) < start as usize + len {
+        prefetch(line);
+        line = line.wrapping_add(64);
+    }
+}
+
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults, and it changes nothing the
+    // program can observe but how soon a later read of that line completes.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_directory_built_on_every_core_is_the_one_built_on_one() {
-        let contacts = crate::bench::phonebook::generate(52_000, 3);
-        let generation = Generation {
+    fn phonebook(count: usize) -> Generation {
+        Generation {
             number: 7,
             created: 0,
-            contacts: contacts
+            contacts: crate::bench::phonebook::generate(count, 3)
                 .into_iter()
                 .map(|contact| ServedContact {
                     uid: crate::directory::merge::uid("t", &contact.id),
@@ -760,7 +825,39 @@ mod tests {
                     contact,
                 })
                 .collect(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_search_finds_what_checking_every_entry_finds() {
+        let dir = Directory::build(&phonebook(5_000), "dc=x", &NumberRules::default());
+        for text in [
+            "(|(cn=an*)(sn=an*)(givenName=an*))",
+            "(|(telephoneNumber=*12*)(mobile=*12*)(homePhone=*12*))",
+            // Candidates the index gives that the filter then rejects.
+            "(&(cn=*an*)(!(mobile=*1*)))",
+            "(&(objectClass=person)(sn=*e*))",
+            "(cn=*)",
+            "(cn=nobody at all)",
+        ] {
+            let filter = crate::directory::lookup::parse(text, &dir).unwrap();
+            let all: Vec<u32> = (0..dir.len() as u32)
+                .filter(|id| dir.matches(&filter, *id))
+                .collect();
+            assert_eq!(dir.search(&filter).collect::<Vec<_>>(), all, "{text}");
+            for after in [0, 1, all.len() / 2, all.len().saturating_sub(1)] {
+                let Some(&from) = all.get(after) else {
+                    continue;
+                };
+                let rest: Vec<u32> = dir.search_from(&filter, Some(from)).collect();
+                assert_eq!(rest, all[after + 1..], "{text} after {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_directory_built_on_every_core_is_the_one_built_on_one() {
+        let generation = phonebook(52_000);
         let rules = NumberRules::default();
         let parallel = Directory::build(&generation, "dc=x", &rules);
         let mut one = Builder::new(7, "dc=x", &rules);
