@@ -63,10 +63,15 @@ impl Attr {
 
     /// Resolves a name, alias or OID, case-insensitively.
     pub fn from_name(name: &str) -> Option<Attr> {
-        let n = name.trim().to_ascii_lowercase();
         // Attribute options (`cn;lang-en`) name the same attribute.
-        let n = n.split(';').next().unwrap_or_default();
-        Some(match n {
+        let name = name.trim().split(';').next().unwrap_or_default();
+        // Lowercased on the stack: this runs for every attribute of every request.
+        // A name longer than the buffer is none of those below.
+        let mut buf = [0u8; 32];
+        let lower = buf.get_mut(..name.len())?;
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        Some(match std::str::from_utf8(lower).ok()? {
             "objectclass" | "2.5.4.0" => Attr::ObjectClass,
             "uid" | "userid" | "0.9.2342.19200300.100.1.1" => Attr::Uid,
             "cn" | "commonname" | "2.5.4.3" => Attr::Cn,

@@ -1,5 +1,7 @@
 //! Distinguished names as far as a flat phone book needs them.
 
+use std::borrow::Cow;
+
 /// Normalises a DN for comparison: attribute names and values case-folded, spaces
 /// around separators dropped (`UID=a, DC=x` equals `uid=a,dc=x`). Escaped commas
 /// stay inside their value.
@@ -12,6 +14,19 @@ pub fn normalize(dn: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// `normalize(dn)`, without allocating when `dn` is already normal, as the base
+/// phones send usually is: printable ASCII without spaces or capitals.
+pub fn normalized(dn: &str) -> Cow<'_, str> {
+    if dn
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(dn)
+    } else {
+        Cow::Owned(normalize(dn))
+    }
 }
 
 /// Splits a DN at unescaped commas.
@@ -104,6 +119,23 @@ mod tests {
         );
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("cn=a\\,b,dc=x"), "cn=a\\,b,dc=x");
+    }
+
+    #[test]
+    fn a_normal_dn_is_taken_as_it_is_and_any_other_is_normalised() {
+        for dn in [
+            "dc=phonebook,dc=local",
+            "uid=a\\,b,dc=x",
+            "uid=x,,dc=y",
+            "",
+            "DC=Phonebook,dc=local",
+            " dc=x",
+            "uid=Ünal,dc=x",
+            "ou=a b,dc=x",
+        ] {
+            assert_eq!(normalized(dn), normalize(dn), "{dn:?}");
+        }
+        assert!(matches!(normalized("dc=x,dc=y"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use ldap3_proto::control::{LdapControl, ServerSortRequet, ServerSortResult};
 use ldap3_proto::proto::{
     LdapPartialAttribute, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope,
 };
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -187,9 +188,9 @@ pub fn search(
     let deadline = now + time_limit(req.timelimit, policy.time_limit);
 
     let base_norm = if req.base.trim().is_empty() {
-        policy.base_norm.clone()
+        Cow::Borrowed(policy.base_norm.as_str())
     } else {
-        dn::normalize(&req.base)
+        dn::normalized(&req.base)
     };
     let mut answer = Answer::with(dir, selection);
     match dn::place(&base_norm, &policy.base_norm) {
@@ -334,9 +335,9 @@ fn paged(
     let ttl = policy.paged_search_timeout;
     let mut search = if cookie.is_empty() {
         let base_norm = if req.base.trim().is_empty() {
-            policy.base_norm.clone()
+            Cow::Borrowed(policy.base_norm.as_str())
         } else {
-            dn::normalize(&req.base)
+            dn::normalized(&req.base)
         };
         if dn::place(&base_norm, &policy.base_norm) != Place::Base
             || req.scope == LdapSearchScope::Base
