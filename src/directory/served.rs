@@ -5,6 +5,11 @@
 //! attribute and spans of the arena for its raw text (what is served), its
 //! normalised text (what is matched) and, for numbers, its reverse-lookup form.
 //! Entry ids are positions in served order.
+//!
+//! A search spends most of its time waiting for memory: the candidates of a
+//! search lie all over a directory much larger than the processor's caches. So
+//! candidates are taken from the index a batch ahead of checking them, and that
+//! batch's values and text are prefetched meanwhile (`Lookahead`).
 
 use super::filter::{Filter, Truth, Values};
 use super::index::{Cursor, GramIndex};
@@ -782,11 +787,15 @@ impl Directory {
     }
 }
 
-/// Prefetches every cache line of `items` (a hint: nothing is read, nothing waits).
+/// At most how many cache lines of one range are prefetched: a normal entry's
+/// text takes a few; an entry of unusual size is not worth more.
+const PREFETCH_LINES: usize = 32;
+
+/// Prefetches the cache lines of `items` (a hint: nothing is read, nothing waits).
 #[inline]
 fn prefetch_lines<T>(items: &[T]) {
     let start = items.as_ptr().cast::<u8>();
-    let len = std::mem::size_of_val(items);
+    let len = std::mem::size_of_val(items).min(PREFETCH_LINES * 64);
     let first = start as usize & !63;
     let mut line = start.wrapping_sub(start as usize - first);
     while (line as usize) < start as usize + len {
@@ -795,6 +804,8 @@ fn prefetch_lines<T>(items: &[T]) {
     }
 }
 
+/// Asks the processor to bring the cache line holding `at` into its caches. Only
+/// on x86-64; elsewhere, a search just waits for its reads.
 #[inline(always)]
 #[allow(unsafe_code)]
 fn prefetch(at: *const u8) {
