@@ -267,7 +267,7 @@ impl Builder {
             v.start += text_shift;
             v
         }));
-        // This builder's last head only ends its values: `later`'s first replaces it.
+        // This builder's last head only ends its values and text: `later`'s first replaces it.
         self.heads.pop();
         self.heads.extend(later.heads.into_iter().map(|h| Head {
             values: h.values + value_shift,
