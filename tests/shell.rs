@@ -226,6 +226,52 @@ fn a_new_admin_configures_ucm_starts_the_server_and_quits() {
 }
 
 #[test]
+fn an_admin_adds_a_directory_source_and_removes_it_in_the_shell() {
+    let node = Node::new(&[]);
+    node.sop(&["module", "install", "directory-sources"])
+        .success();
+    let t = Tmux::new("sources");
+    open_shell(&t, &node);
+    t.keys(&["a", "Enter", "d", "Enter"]);
+    t.wait_for("No directory source yet");
+
+    t.keys(&["a"]);
+    t.wait_for("New source");
+    t.text("hr");
+    t.keys(&["Tab"]);
+    t.text("127.0.0.1:3389");
+    t.keys(&["Tab"]);
+    t.text("ou=people,dc=hr");
+    t.keys(&["C-s"]);
+    t.wait_for("hr added");
+    let config = std::fs::read_to_string(node.config()).unwrap();
+    assert!(config.contains("name = \"hr\""), "{config}");
+    assert!(
+        config.contains("uri = \"ldap://127.0.0.1:3389\""),
+        "{config}"
+    );
+    assert!(config.contains("base_dn = \"ou=people,dc=hr\""), "{config}");
+    node.sop(&["config", "check"]).success();
+
+    // What a sync left behind goes with the source.
+    let seen = node.home().join("data/sources/dir-hr.seen");
+    std::fs::create_dir_all(seen.parent().unwrap()).unwrap();
+    std::fs::write(&seen, "").unwrap();
+    t.keys(&["Escape"]);
+    t.wait_for("◆ Advanced > Directory Sources");
+    t.keys(&["r"]);
+    t.wait_for("Remove hr (ldap://127.0.0.1:3389)");
+    t.keys(&["y"]);
+    t.wait_for("hr removed");
+    let config = std::fs::read_to_string(node.config()).unwrap();
+    assert!(!config.contains("name = \"hr\""), "{config}");
+    assert!(!seen.exists());
+    node.sop(&["config", "check"]).success();
+    t.keys(&["q"]);
+    t.assert_sane();
+}
+
+#[test]
 fn sighup_and_a_closed_terminal_leave_no_process_and_a_sane_terminal() {
     let node = Node::new(&[]);
     let t = Tmux::new("hup");

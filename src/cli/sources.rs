@@ -2,16 +2,16 @@
 
 use super::ucm::{job_line, merge, print_merge, tell_server, when, write_secret};
 use crate::config::{self, Config};
-use crate::directory_sources::settings::{self, SourceSettings};
+use crate::directory_sources::MODULE;
+use crate::directory_sources::settings;
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
-use crate::directory_sources::{MODULE, seen_path, snapshot_path};
 use crate::home::Home;
 use crate::server::control::{self, CallError, Reply, Request};
 use crate::ucm::Progress;
 use clap::Subcommand;
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::Result;
 use std::path::PathBuf;
-use toml_edit::{ArrayOfTables, Item, Table};
+use toml_edit::Table;
 
 /// A sync of a large directory takes a while; this is for a hung server.
 const SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -358,34 +358,7 @@ fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
     let name = a.name.clone();
     let edited = config::edit(&home.config_file(), |doc| {
         if adding {
-            if doc.get("sources").is_none() {
-                doc.insert("sources", Item::ArrayOfTables(ArrayOfTables::new()));
-            }
-            if let Some(list) = doc
-                .get_mut("sources")
-                .and_then(Item::as_array_of_tables_mut)
-            {
-                let mut t = Table::new();
-                t.insert("name", toml_edit::value(name.as_str()));
-                list.push(t);
-            }
-            // The template's comments on sources end the file: they stay above the
-            // first source rather than below it.
-            if let Some(list) = doc
-                .get_mut("sources")
-                .and_then(Item::as_array_of_tables_mut)
-                && list.len() == 1
-            {
-                let comments = doc.trailing().as_str().unwrap_or_default().to_string();
-                if let Some(first) = doc
-                    .get_mut("sources")
-                    .and_then(Item::as_array_of_tables_mut)
-                    .and_then(|l| l.get_mut(0))
-                {
-                    first.decor_mut().set_prefix(comments);
-                }
-                doc.set_trailing("");
-            }
+            settings::add_table(doc, &name);
         }
         if let Some(t) = settings::table_mut(doc, &name) {
             apply(t, &a);
@@ -449,41 +422,13 @@ fn apply(t: &mut Table, a: &SourceArgs) {
 }
 
 fn remove(home: &Home, config: &Config, name: &str) -> Result<i32> {
-    let source: SourceSettings = match sync::find(config, name) {
-        Ok(s) => s.clone(),
+    let new = match crate::directory_sources::remove(home, config, name) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return Ok(1);
         }
     };
-    let edited = config::edit(&home.config_file(), |doc| {
-        if let Some(list) = doc
-            .get_mut("sources")
-            .and_then(Item::as_array_of_tables_mut)
-        {
-            list.retain(|t| t.get("name").and_then(Item::as_str) != Some(name));
-        }
-    });
-    let new = match edited {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}; nothing was changed");
-            return Ok(1);
-        }
-    };
-    for path in [
-        snapshot_path(home, name),
-        seen_path(home, name),
-        home.path(&source.password_file),
-    ] {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e).wrap_err_with(|| format!("cannot remove {}", path.display()));
-            }
-        }
-    }
     println!("removed {name}; its contacts leave the directory with this merge");
     tell_server(home)?;
     merge(home, &new, false)?;

@@ -34,6 +34,29 @@ pub fn seen_path(home: &Home, name: &str) -> PathBuf {
     home.sources_dir().join(format!("dir-{name}.seen"))
 }
 
+/// Removes a source from the config, with its snapshot, its record of when each
+/// entry was last seen, and its password file; returns the new config. Its
+/// contacts leave the directory with the next merge.
+pub fn remove(home: &Home, config: &Config, name: &str) -> Result<Config> {
+    let source = sync::find(config, name).map_err(|e| eyre!("{e}"))?.clone();
+    let new = crate::config::edit(&home.config_file(), |doc| {
+        settings::remove_table(doc, name);
+    })
+    .map_err(|e| eyre!("{e}; nothing was changed"))?;
+    for path in [
+        snapshot_path(home, name),
+        seen_path(home, name),
+        home.path(&source.password_file),
+    ] {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(eyre!("{name} was removed, but not {}: {e}", path.display())),
+        }
+    }
+    Ok(new)
+}
+
 /// The merge's sources for the directory sources synced so far (none while the
 /// module is not installed). A damaged snapshot stops the merge.
 pub fn merge_sources(home: &Home, config: &Config) -> Result<Vec<Source>> {

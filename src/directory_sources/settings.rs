@@ -179,6 +179,47 @@ pub fn table_mut<'a>(
         .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
 }
 
+/// Appends a `[[sources]]` table named `name` to a config being edited, and
+/// returns it to be filled.
+pub fn add_table<'a>(
+    doc: &'a mut toml_edit::DocumentMut,
+    name: &str,
+) -> Option<&'a mut toml_edit::Table> {
+    use toml_edit::{ArrayOfTables, Item, Table};
+    if doc.get("sources").is_none() {
+        doc.insert("sources", Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    let first = {
+        let list = doc
+            .get_mut("sources")
+            .and_then(Item::as_array_of_tables_mut)?;
+        let mut t = Table::new();
+        t.insert("name", toml_edit::value(name));
+        list.push(t);
+        list.len() == 1
+    };
+    // The template's comments on sources end the file: they stay above the first
+    // source rather than below it.
+    if first {
+        let comments = doc.trailing().as_str().unwrap_or_default().to_string();
+        doc.set_trailing("");
+        if let Some(t) = table_mut(doc, name) {
+            t.decor_mut().set_prefix(comments);
+        }
+    }
+    table_mut(doc, name)
+}
+
+/// Removes the `[[sources]]` table named `name` from a config being edited.
+pub fn remove_table(doc: &mut toml_edit::DocumentMut, name: &str) {
+    if let Some(list) = doc
+        .get_mut("sources")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+    {
+        list.retain(|t| t.get("name").and_then(toml_edit::Item::as_str) != Some(name));
+    }
+}
+
 /// The default password file of a source.
 pub fn default_password_file(name: &str) -> String {
     format!("secrets/sources/{name}.password")

@@ -81,6 +81,8 @@ pub enum Effect {
     SyncSource(String),
     /// Save a directory source's settings (keeping the admin's comments).
     SaveSource(super::screens::sources::SourceValues),
+    /// Removes a directory source, then merges.
+    RemoveSource(String),
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
@@ -108,6 +110,7 @@ impl Effect {
             Effect::TestSource(name) => format!("Testing {name}"),
             Effect::SyncSource(name) => format!("Syncing {name}"),
             Effect::SaveSource(v) => format!("Saving {}", v.name),
+            Effect::RemoveSource(name) => format!("Removing {name}"),
             other => format!("{other:?}"),
         }
     }
@@ -205,6 +208,7 @@ pub async fn perform(
         )),
         Effect::SaveContact(c) => done(save_contact(&home, c).await),
         Effect::RemoveContact(id) => done(remove_contact(&home, id).await),
+        Effect::RemoveSource(name) => done(remove_source(&home, name).await),
         Effect::TestSource(name) => Some(Action::SourceTested(
             blocking(move || {
                 let config = Config::load(&home.config_file())?;
@@ -697,11 +701,29 @@ async fn save_source(
 ) -> Result<String, String> {
     let path = home.config_file();
     let name = v.name.clone();
+    let saved = if v.adding {
+        format!("{name} added: its settings saved")
+    } else {
+        format!("{name}'s settings saved")
+    };
     blocking(move || {
         config::edit(&path, |doc| v.apply(doc))
             .map_err(|e| color_eyre::eyre::eyre!("{e}; nothing was changed"))?;
         Ok(())
     })
     .await?;
-    applied(home, format!("{name}'s settings saved")).await
+    applied(home, saved).await
+}
+
+async fn remove_source(home: &Home, name: String) -> Result<String, String> {
+    let h = home.clone();
+    let shown = name.clone();
+    blocking(move || {
+        let config = Config::load(&h.config_file())?;
+        crate::directory_sources::remove(&h, &config, &name)?;
+        Ok(())
+    })
+    .await?;
+    let told = applied(home, format!("{shown} removed")).await?;
+    merge(home).await.map(|m| format!("{told}; {m}"))
 }

@@ -237,6 +237,8 @@ pub const SOURCES: &[Binding] = &[
     bind(&[Code(KeyCode::Enter), Char('t')], "Enter test", Cmd::Open),
     bind(&[Char('s')], "s sync now", Cmd::SyncNow),
     bind(&[Char('e')], "e edit", Cmd::Edit),
+    bind(&[Char('a')], "a add", Cmd::Add),
+    bind(&[Char('r'), Code(KeyCode::Delete)], "r remove", Cmd::Remove),
     bind(&[Ctrl('r')], "^R refresh", Cmd::Refresh),
 ];
 

@@ -398,11 +398,8 @@ fn directory_sources_test_and_sync_after_a_confirmation() {
     );
 }
 
-#[test]
-fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
-    let text = "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
-                # the corporate directory\n[[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\n\
-                base_dn = \"dc=corp\"\n";
+/// The shell on Advanced > Directory Sources, with the config `text`.
+fn on_sources(text: &str) -> App {
     let mut app = app();
     app.update(Action::Config(
         Config::parse(text, "config.toml")
@@ -410,6 +407,15 @@ fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
             .map_err(|e| e.to_string()),
     ));
     app.push(Screen::Sources);
+    app
+}
+
+#[test]
+fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
+    let text = "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+                # the corporate directory\n[[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\n\
+                base_dn = \"dc=corp\"\n";
+    let mut app = on_sources(text);
     typing(&mut app, "e");
     assert_eq!(app.screen(), Screen::SourceForm);
     // Priority, the last field: a bad value is refused with the field named.
@@ -440,6 +446,72 @@ fn a_source_form_is_checked_as_typed_and_saved_into_its_table() {
     let config = Config::parse(&written, "config.toml").unwrap();
     assert_eq!(config.sources[0].priority, 5);
     assert_eq!(config.sources[0].uri, "ldap://127.0.0.1");
+}
+
+#[test]
+fn a_new_source_takes_a_free_name_and_the_defaults_and_a_source_is_removed_after_a_confirmation() {
+    let text = "[modules]\ninstalled = [\"ucm\", \"ldap-server\", \"directory-sources\"]\n\
+                [[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\nbase_dn = \"dc=corp\"\n";
+    let mut app = on_sources(text);
+    typing(&mut app, "a");
+    assert_eq!(app.screen(), Screen::SourceForm);
+    typing(&mut app, "corp");
+    assert!(ctrl(&mut app, 's').is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("Name") && m.text.contains("taken"))
+    );
+    ctrl(&mut app, 'u');
+    typing(&mut app, "hr");
+    key(&mut app, KeyCode::Tab);
+    typing(&mut app, "127.0.0.1:3389");
+    // The base DN is required.
+    assert!(ctrl(&mut app, 's').is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("Base DN"))
+    );
+    // The refusal took the focus to the field.
+    assert_eq!(app.source_form.focus, 2);
+    typing(&mut app, "ou=people,dc=hr");
+    let saved = ctrl(&mut app, 's');
+    let Some(Effect::SaveSource(values)) = saved.first() else {
+        panic!("{saved:?}");
+    };
+    let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+    values.apply(&mut doc);
+    let config = Config::parse(&doc.to_string(), "config.toml").unwrap();
+    let hr = &config.sources[1];
+    assert_eq!(
+        (hr.name.as_str(), hr.uri.as_str(), hr.base_dn.as_str()),
+        ("hr", "ldap://127.0.0.1:3389", "ou=people,dc=hr")
+    );
+    assert_eq!((hr.page_size, hr.priority), (1000, 30));
+    assert_eq!(config.sources[0].base_dn, "dc=corp");
+
+    // Saved, the form edits the new source; its name cannot be typed over.
+    app.update(Action::SourceSaved(Ok("hr added".into())));
+    assert!(!app.source_form.adding);
+    assert_eq!(app.source_form.name, "hr");
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.source_form.focus, 0);
+    typing(&mut app, "x");
+    assert_eq!(app.source_form.value(0), "hr");
+
+    app.stack.pop();
+    assert_eq!(app.screen(), Screen::Sources);
+    assert!(typing(&mut app, "r").is_empty());
+    assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+    assert!(typing(&mut app, "n").is_empty());
+    assert!(app.popup.is_none());
+    typing(&mut app, "r");
+    assert_eq!(
+        typing(&mut app, "y"),
+        vec![Effect::RemoveSource("corp".into())]
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Advanced > Directory Sources: each source with its schedule and last sync,
 //! Test (a preview of the first contacts and the change a sync would make,
-//! applying nothing) and Sync now (after a confirmation).
+//! applying nothing), Sync now, Add, Edit and Remove (after a confirmation).
 
 use super::super::app::{App, Popup};
 use super::super::effect::Effect;
@@ -81,16 +81,40 @@ pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
         app.error("Directory Sources is not installed: install it in Module Configuration");
         return vec![];
     }
+    if cmd == Cmd::Add {
+        // An unsaved new source is taken up again.
+        if !(app.source_form.adding && app.source_form.is_dirty()) {
+            app.source_form = Form::new_source(rows(app));
+        }
+        app.stack.push(super::super::app::Screen::SourceForm);
+        return vec![];
+    }
     let Some(source) = sources(app).get(app.sources.sel).cloned() else {
-        app.error("no directory source yet: sop sources add NAME --uri URI --base-dn DN");
+        app.error("no directory source yet: a adds one");
         return vec![];
     };
     match cmd {
         Cmd::Edit => {
-            if !app.source_form.is_dirty() || app.source_form.name != source.name {
+            let form = &app.source_form;
+            if !form.is_dirty() || form.adding || form.name != source.name {
                 app.source_form = Form::of(&source);
             }
             app.stack.push(super::super::app::Screen::SourceForm);
+            vec![]
+        }
+        Cmd::Remove => {
+            app.confirm(
+                "Remove source",
+                vec![
+                    format!("Remove {} ({}) from the config,", source.name, source.uri),
+                    format!(
+                        "with its last sync and its password file ({})?",
+                        source.password_file.display()
+                    ),
+                    "Its contacts leave the directory with the merge that follows.".into(),
+                ],
+                Effect::RemoveSource(source.name),
+            );
             vec![]
         }
         Cmd::Open => app.begin(
@@ -181,7 +205,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     if list.is_empty() {
         f.render_widget(
             Paragraph::new(
-                "No directory source yet. Add one with: sop sources add NAME --uri URI --base-dn DN",
+                "No directory source yet. a adds one (or: sop sources add NAME --uri URI --base-dn DN).",
             )
             .wrap(Wrap { trim: true }),
             inner,
@@ -249,7 +273,8 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
 }
 
 /// The fields of a source's form, in the order of `sop sources add`.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 11] = [
+    "Name",
     "URI",
     "Base DN",
     "Bind DN",
@@ -262,7 +287,8 @@ pub const FIELDS: [&str; 10] = [
     "Priority",
 ];
 /// The config keys the fields are saved as.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
+    "name",
     "uri",
     "base_dn",
     "bind_dn",
@@ -278,15 +304,20 @@ const KEYS: [&str; 10] = [
 /// One source's settings, each checked as typed.
 #[derive(Debug, Default)]
 pub struct Form {
+    /// The source's name as saved; empty for a new one.
     pub name: String,
-    pub inputs: [Input; 10],
+    /// A new source: its name is typed too, and may not be one already taken.
+    pub adding: bool,
+    taken: Vec<String>,
+    pub inputs: [Input; 11],
     pub focus: usize,
-    saved: [String; 10],
+    saved: [String; 11],
 }
 
 impl Form {
     pub fn of(s: &SourceSettings) -> Form {
         let values = [
+            s.name.clone(),
             s.uri.clone(),
             s.base_dn.clone(),
             s.bind_dn.clone(),
@@ -300,6 +331,35 @@ impl Form {
         ];
         Form {
             name: s.name.clone(),
+            adding: false,
+            taken: Vec::new(),
+            inputs: values.clone().map(Input::new),
+            focus: 1,
+            saved: values,
+        }
+    }
+
+    /// A new source with the defaults of `sop sources add`; `taken`: the names
+    /// of the sources there are.
+    pub fn new_source(taken: Vec<String>) -> Form {
+        let values = [
+            "",
+            "ldap://",
+            "",
+            "",
+            Preset::OpenLdap.filter(),
+            "sub",
+            "1000",
+            "openldap",
+            "remove",
+            "",
+            "30",
+        ]
+        .map(String::from);
+        Form {
+            name: String::new(),
+            adding: true,
+            taken,
             inputs: values.clone().map(Input::new),
             focus: 0,
             saved: values,
@@ -314,12 +374,24 @@ impl Form {
         (0..FIELDS.len()).any(|i| self.inputs[i].value() != self.saved[i])
     }
 
+    /// After a save: a new source is now one to edit.
     pub fn saved(&mut self) {
         self.saved = std::array::from_fn(|i| self.inputs[i].value().to_string());
+        if self.adding {
+            self.name = self.value(0).to_string();
+            self.adding = false;
+        }
+    }
+
+    /// Whether the focused field can be typed in: a source's name cannot change.
+    fn editable(&self) -> bool {
+        self.focus != 0 || self.adding
     }
 
     pub fn input(&mut self, event: &Event) {
-        self.inputs[self.focus].handle_event(event);
+        if self.editable() {
+            self.inputs[self.focus].handle_event(event);
+        }
     }
 
     /// What is wrong with field `i` as typed, if anything.
@@ -330,17 +402,23 @@ impl Form {
             _ => Some(format!("a whole number from 0 to {max}")),
         };
         match i {
-            0 => settings::check_uri(v).err(),
-            1 => settings::check_dn(v, false).err(),
-            2 => settings::check_dn(v, true).err(),
-            3 => settings::check_filter(v).err(),
-            4 => Scope::parse(v).err(),
-            5 => number(1_000_000),
-            6 => Preset::parse(v).err(),
-            7 => Policy::parse(v).err(),
-            8 if v.is_empty() => None,
-            8 => crate::ucm::check_cron(v).err(),
-            9 => number(1000),
+            0 if !self.adding => None,
+            0 if self.taken.iter().any(|t| t == v) => Some(format!(
+                "a name other than those taken ({})",
+                self.taken.join(", ")
+            )),
+            0 => settings::check_name(v).err(),
+            1 => settings::check_uri(v).err(),
+            2 => settings::check_dn(v, false).err(),
+            3 => settings::check_dn(v, true).err(),
+            4 => settings::check_filter(v).err(),
+            5 => Scope::parse(v).err(),
+            6 => number(1_000_000),
+            7 => Preset::parse(v).err(),
+            8 => Policy::parse(v).err(),
+            9 if v.is_empty() => None,
+            9 => crate::ucm::check_cron(v).err(),
+            10 => number(1000),
             _ => None,
         }
     }
@@ -353,7 +431,12 @@ impl Form {
             }
         }
         Ok(SourceValues {
-            name: self.name.clone(),
+            name: if self.adding {
+                self.value(0).to_string()
+            } else {
+                self.name.clone()
+            },
+            adding: self.adding,
             values: std::array::from_fn(|i| self.value(i).to_string()),
         })
     }
@@ -363,16 +446,24 @@ impl Form {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceValues {
     pub name: String,
-    values: [String; 10],
+    /// A new source's table is added.
+    pub adding: bool,
+    values: [String; 11],
 }
 
 impl SourceValues {
     /// Writes them into the source's `[[sources]]` table.
     pub fn apply(&self, doc: &mut toml_edit::DocumentMut) {
-        let Some(t) = settings::table_mut(doc, &self.name) else {
+        let table = if self.adding {
+            settings::add_table(doc, &self.name)
+        } else {
+            settings::table_mut(doc, &self.name)
+        };
+        let Some(t) = table else {
             return;
         };
-        for (i, key) in KEYS.iter().enumerate() {
+        // Skipped: the name, which does not change.
+        for (i, key) in KEYS.iter().enumerate().skip(1) {
             let v = &self.values[i];
             let value = match (*key, v.parse::<i64>()) {
                 ("page_size" | "priority", Ok(n)) => toml_edit::value(n),
@@ -389,7 +480,7 @@ pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
     match cmd {
         Cmd::NextField => form.focus = (form.focus + 1) % n,
         Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
-        Cmd::ClearField => form.inputs[form.focus].reset(),
+        Cmd::ClearField if form.editable() => form.inputs[form.focus].reset(),
         Cmd::Save => match form.values() {
             Ok(v) => {
                 let label = format!("Saving {}", v.name);
@@ -408,7 +499,12 @@ pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
 pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let form = &app.source_form;
-    let block = widgets::panel(t, &format!("Source {}", form.name));
+    let title = if form.adding {
+        "New source".to_string()
+    } else {
+        format!("Source {}", form.name)
+    };
+    let block = widgets::panel(t, &title);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut lines = Vec::new();
@@ -439,8 +535,18 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
             t.bad(),
         )));
     }
-    let saved = if form.is_dirty() {
+    let saved = if !form.editable() {
+        Span::styled(
+            "a source keeps its name: remove it and add it again to rename it",
+            t.dim(),
+        )
+    } else if form.is_dirty() {
         Span::styled("unsaved changes (^S saves, Esc discards)", t.warn())
+    } else if form.adding {
+        Span::styled(
+            "Tab next field, ^S add; the password: sop sources edit NAME --password-file FILE",
+            t.dim(),
+        )
     } else {
         Span::styled(
             "Tab next field, ^S save; the password: sop sources edit",
