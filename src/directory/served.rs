@@ -35,13 +35,29 @@ struct Lookahead<'a> {
     /// The batch being checked, and the position in it.
     current: usize,
     pos: usize,
-    started: bool,
     /// How many ids the next batch takes: few at first, for a search that stops
     /// after a few entries; doubles up to `BATCH`.
     want: usize,
 }
 
-impl Lookahead<'_> {
+impl<'a> Lookahead<'a> {
+    /// Candidates from `at` on, the first batch already on its way.
+    fn new(dir: &'a Directory, cursor: Cursor<'a>, at: u32) -> Lookahead<'a> {
+        let mut ahead = Lookahead {
+            dir,
+            cursor,
+            at,
+            batches: [[0; BATCH]; 2],
+            lens: [0; 2],
+            current: 0,
+            pos: 0,
+            want: 4,
+        };
+        ahead.fill(0);
+        ahead.fill(1);
+        ahead
+    }
+
     /// Takes the next batch of candidates into `slot` and starts fetching them.
     fn fill(&mut self, slot: usize) {
         let end = self.dir.len() as u32;
@@ -62,16 +78,11 @@ impl Lookahead<'_> {
 
     fn next(&mut self) -> Option<u32> {
         if self.pos == self.lens[self.current] {
-            if self.started {
-                self.current ^= 1;
-            } else {
-                self.started = true;
-                self.fill(self.current);
-            }
-            self.pos = 0;
-            if self.lens[self.current] == 0 {
+            if self.lens[self.current ^ 1] == 0 {
                 return None;
             }
+            self.current ^= 1;
+            self.pos = 0;
             self.fill(self.current ^ 1);
         }
         let id = self.batches[self.current][self.pos];
@@ -620,17 +631,8 @@ impl Directory {
         filter: &'a Filter,
         after: Option<u32>,
     ) -> impl Iterator<Item = u32> + 'a {
-        let mut candidates = Lookahead {
-            dir: self,
-            cursor: self.plan(filter),
-            at: after.map_or(0, |a| a.saturating_add(1)),
-            batches: [[0; BATCH]; 2],
-            lens: [0; 2],
-            current: 0,
-            pos: 0,
-            started: false,
-            want: 4,
-        };
+        let at = after.map_or(0, |a| a.saturating_add(1));
+        let mut candidates = Lookahead::new(self, self.plan(filter), at);
         std::iter::from_fn(move || {
             loop {
                 let id = candidates.next()?;

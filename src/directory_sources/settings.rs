@@ -100,6 +100,13 @@ pub struct SourceSettings {
     pub timeout: Duration,
 }
 
+/// What a source that does not say otherwise gets.
+pub const DEFAULT_PRESET: Preset = Preset::OpenLdap;
+pub const DEFAULT_SCOPE: Scope = Scope::Sub;
+pub const DEFAULT_POLICY: Policy = Policy::Remove;
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+pub const DEFAULT_PRIORITY: i32 = 30;
+
 /// Names the sources may not take: the merge's own sources.
 const RESERVED: [&str; 2] = ["int", "ext"];
 
@@ -329,13 +336,13 @@ fn parse_one<E>(
     };
     let name = checked("name", string("name", "")?, &check_name)?;
     let uri = checked("uri", string("uri", "")?, &check_uri)?;
-    let preset_text = string("preset", "openldap")?;
+    let preset_text = string("preset", DEFAULT_PRESET.as_str())?;
     let preset =
         Preset::parse(&preset_text).map_err(|why| bad("preset", quoted(&preset_text), &why))?;
     let filter = checked("filter", string("filter", preset.filter())?, &check_filter)?;
-    let scope_text = string("scope", "sub")?;
+    let scope_text = string("scope", DEFAULT_SCOPE.as_str())?;
     let scope = Scope::parse(&scope_text).map_err(|why| bad("scope", quoted(&scope_text), &why))?;
-    let policy_text = string("policy", "remove")?;
+    let policy_text = string("policy", &DEFAULT_POLICY.to_string())?;
     let policy =
         Policy::parse(&policy_text).map_err(|why| bad("policy", quoted(&policy_text), &why))?;
     let cron = string("cron", "")?;
@@ -403,10 +410,10 @@ fn parse_one<E>(
         skip_verify: boolean("insecure_skip_verify")?,
         scope,
         filter,
-        page_size: int("page_size", 1000, 0, 1_000_000)? as u32,
+        page_size: int("page_size", i64::from(DEFAULT_PAGE_SIZE), 0, 1_000_000)? as u32,
         preset,
         mapping,
-        priority: int("priority", 30, 0, 1000)? as i32,
+        priority: int("priority", i64::from(DEFAULT_PRIORITY), 0, 1000)? as i32,
         cron,
         policy,
         timeout: Duration::from_secs(int("timeout", 60, 1, 86_400)? as u64),

@@ -187,11 +187,7 @@ pub fn search(
     };
     let deadline = now + time_limit(req.timelimit, policy.time_limit);
 
-    let base_norm = if req.base.trim().is_empty() {
-        Cow::Borrowed(policy.base_norm.as_str())
-    } else {
-        dn::normalized(&req.base)
-    };
+    let base_norm = base_of(req, policy);
     let mut answer = Answer::with(dir, selection);
     match dn::place(&base_norm, &policy.base_norm) {
         Place::Base => {
@@ -308,6 +304,15 @@ fn sort_control(code: LdapResultCode) -> LdapControl {
     }
 }
 
+/// The search's base, normalised: the served base when the request names none.
+fn base_of<'a>(req: &'a LdapSearchRequest, policy: &'a Policy) -> Cow<'a, str> {
+    if req.base.trim().is_empty() {
+        Cow::Borrowed(policy.base_norm.as_str())
+    } else {
+        dn::normalized(&req.base)
+    }
+}
+
 fn fingerprint(req: &LdapSearchRequest) -> String {
     format!(
         "{}|{:?}|{:?}|{:?}|{}",
@@ -334,12 +339,7 @@ fn paged(
 ) -> Answer {
     let ttl = policy.paged_search_timeout;
     let mut search = if cookie.is_empty() {
-        let base_norm = if req.base.trim().is_empty() {
-            Cow::Borrowed(policy.base_norm.as_str())
-        } else {
-            dn::normalized(&req.base)
-        };
-        if dn::place(&base_norm, &policy.base_norm) != Place::Base
+        if dn::place(&base_of(req, policy), &policy.base_norm) != Place::Base
             || req.scope == LdapSearchScope::Base
         {
             // Paging only matters for the phone book itself; anything else is small.

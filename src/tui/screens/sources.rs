@@ -343,19 +343,18 @@ impl Form {
     /// of the sources there are.
     pub fn new_source(taken: Vec<String>) -> Form {
         let values = [
-            "",
-            "ldap://",
-            "",
-            "",
-            Preset::OpenLdap.filter(),
-            "sub",
-            "1000",
-            "openldap",
-            "remove",
-            "",
-            "30",
-        ]
-        .map(String::from);
+            String::new(),
+            "ldap://".to_string(),
+            String::new(),
+            String::new(),
+            settings::DEFAULT_PRESET.filter().to_string(),
+            settings::DEFAULT_SCOPE.as_str().to_string(),
+            settings::DEFAULT_PAGE_SIZE.to_string(),
+            settings::DEFAULT_PRESET.as_str().to_string(),
+            settings::DEFAULT_POLICY.to_string(),
+            String::new(),
+            settings::DEFAULT_PRIORITY.to_string(),
+        ];
         Form {
             name: String::new(),
             adding: true,
