@@ -118,6 +118,16 @@ impl Filter {
         }
     }
 
+    /// Can it be Undefined for some entry (does it hold an Undefined term)?
+    pub fn may_be_undefined(&self) -> bool {
+        match self {
+            Filter::Undefined => true,
+            Filter::And(items) | Filter::Or(items) => items.iter().any(Filter::may_be_undefined),
+            Filter::Not(inner) => inner.may_be_undefined(),
+            _ => false,
+        }
+    }
+
     /// Evaluates against raw values (for the few entries that are not contacts).
     pub fn matches_values<'a>(&self, get: &dyn Fn(Attr) -> Vec<&'a str>) -> bool {
         struct Raw<'f, 'a>(&'f dyn Fn(Attr) -> Vec<&'a str>);
@@ -204,12 +214,10 @@ fn compile(
         },
         LdapFilter::Approx(name, value) => match Attr::from_name(name) {
             // Names and mail have an approximate rule; the others fall back to equality.
-            Some(attr) if matches!(attr.rule(), Rule::CaseIgnore | Rule::CaseIgnoreIa5) => {
-                Filter::Approx {
-                    attr,
-                    value: value.clone(),
-                }
-            }
+            Some(attr) if attr.has_approx() => Filter::Approx {
+                attr,
+                value: value.clone(),
+            },
             _ => equal(name, value, rules),
         },
         // No attribute of the phone book has an ordering rule in OpenLDAP's schema.

@@ -11,12 +11,13 @@
 //! File format (little-endian): `SOPDIR1\n`; a header (u32 length, then the release
 //! string, generation u64, the generation file's length u64 and CRC u32, base DN,
 //! country code and trunk prefix as u32-length strings, index bits u32, and the
-//! sizes of the six sections below as u64 counts), followed by its CRC-32; then the
+//! sizes of the nine sections below as u64 counts), followed by its CRC-32; then the
 //! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
-//! each), the heads (12), the uid table (12), the index offsets (4) and ids (4).
+//! each), the heads (12), the uid table (12), the index offsets (4), tags (4) and
+//! ids (4), the number keys (8) and their ids (4).
 
 use super::NumberRules;
-use super::index::GramIndex;
+use super::index::{GramIndex, Numbers};
 use super::schema::Attr;
 use super::served::{Directory, Head, Value};
 use crate::store::codec::Reader;
@@ -27,7 +28,7 @@ use std::os::unix::fs::FileExt;
 const MAGIC: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/3");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/4");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -65,7 +66,10 @@ struct Sizes {
     heads: u64,
     by_uid: u64,
     offsets: u64,
+    tags: u64,
     ids: u64,
+    number_keys: u64,
+    number_ids: u64,
 }
 
 impl Sizes {
@@ -76,23 +80,38 @@ impl Sizes {
             heads: dir.heads.len() as u64,
             by_uid: dir.by_uid.len() as u64,
             offsets: dir.index.offsets.len() as u64,
+            tags: dir.index.tags.len() as u64,
             ids: dir.index.ids.len() as u64,
+            number_keys: dir.numbers.keys.len() as u64,
+            number_ids: dir.numbers.ids.len() as u64,
         }
     }
 
-    /// Bytes of each section, CRC included, in file order.
-    fn bytes(&self) -> [u64; 6] {
+    fn counts(&self) -> [u64; SECTIONS] {
         [
             self.text,
-            self.values * 12,
-            self.heads * 12,
-            self.by_uid * 12,
-            self.offsets * 4,
-            self.ids * 4,
+            self.values,
+            self.heads,
+            self.by_uid,
+            self.offsets,
+            self.tags,
+            self.ids,
+            self.number_keys,
+            self.number_ids,
         ]
-        .map(|n| n + 4)
+    }
+
+    /// Bytes of each section, CRC included, in file order.
+    fn bytes(&self) -> [u64; SECTIONS] {
+        let mut out = self.counts();
+        for (n, size) in out.iter_mut().zip([1, 12, 12, 12, 4, 4, 4, 8, 4]) {
+            *n = *n * size + 4;
+        }
+        out
     }
 }
+
+const SECTIONS: usize = 9;
 
 /// How many bytes the image of `dir` takes, about.
 pub fn size(dir: &Directory) -> u64 {
@@ -114,8 +133,7 @@ fn header(dir: &Directory, source: Source) -> Vec<u8> {
     put_str(&mut h, dir.rules.country_code.as_deref().unwrap_or(""));
     put_str(&mut h, dir.rules.trunk_prefix.as_deref().unwrap_or(""));
     h.extend_from_slice(&dir.index.bits.to_le_bytes());
-    let s = Sizes::of(dir);
-    for n in [s.text, s.values, s.heads, s.by_uid, s.offsets, s.ids] {
+    for n in Sizes::of(dir).counts() {
         h.extend_from_slice(&n.to_le_bytes());
     }
     h
@@ -145,12 +163,7 @@ fn put_value(v: &Value, out: &mut Vec<u8>) {
     out.extend_from_slice(&v.start.to_le_bytes());
     out.extend_from_slice(&v.raw_len.to_le_bytes());
     out.extend_from_slice(&v.norm_len.to_le_bytes());
-    out.extend_from_slice(&[
-        v.canonical_len,
-        v.attr as u8,
-        u8::from(v.norm_apart),
-        u8::from(v.inside),
-    ]);
+    out.extend_from_slice(&[v.canonical_len, v.attr as u8, u8::from(v.norm_apart), 0]);
 }
 
 fn get_value(b: &[u8]) -> Option<Value> {
@@ -161,8 +174,8 @@ fn get_value(b: &[u8]) -> Option<Value> {
         canonical_len: b[8],
         attr: *Attr::ALL.get(usize::from(b[9]))?,
         norm_apart: flag(b[10])?,
-        inside: flag(b[11])?,
     })
+    .filter(|_| b[11] == 0)
 }
 
 fn flag(b: u8) -> Option<bool> {
@@ -200,12 +213,14 @@ pub fn write(dir: &Directory, source: Source, out: &mut impl Write) -> io::Resul
         buf.extend_from_slice(&hash.to_le_bytes());
         buf.extend_from_slice(&id.to_le_bytes());
     })?;
-    put_array(out, &dir.index.offsets, 4, |n, buf| {
+    let u32s = |n: &u32, buf: &mut Vec<u8>| buf.extend_from_slice(&n.to_le_bytes());
+    put_array(out, &dir.index.offsets, 4, u32s)?;
+    put_array(out, &dir.index.tags, 4, u32s)?;
+    put_array(out, &dir.index.ids, 4, u32s)?;
+    put_array(out, &dir.numbers.keys, 8, |n, buf| {
         buf.extend_from_slice(&n.to_le_bytes())
     })?;
-    put_array(out, &dir.index.ids, 4, |n, buf| {
-        buf.extend_from_slice(&n.to_le_bytes())
-    })
+    put_array(out, &dir.numbers.ids, 4, u32s)
 }
 
 /// Reads `count` items of `size` bytes from `at` in `file`, decoded by `get`, and
@@ -299,7 +314,7 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         ));
     }
     let bits = r.u32().ok_or_else(bad)?;
-    let mut n = [0u64; 6];
+    let mut n = [0u64; SECTIONS];
     for n in &mut n {
         *n = r.u64().ok_or_else(bad)?;
     }
@@ -309,7 +324,10 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         heads: n[2],
         by_uid: n[3],
         offsets: n[4],
-        ids: n[5],
+        tags: n[5],
+        ids: n[6],
+        number_keys: n[7],
+        number_ids: n[8],
     };
     // No section counts more items than the file has bytes: the sums cannot overflow.
     let file_len = file.metadata()?.len();
@@ -338,8 +356,8 @@ pub fn is_of(file: &File, expected: &Expected<'_>) -> bool {
 pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageError> {
     let Header { bits, sizes, start } = read_header(file, expected)?;
     let bytes = sizes.bytes();
-    let mut at = [start; 6];
-    for i in 1..6 {
+    let mut at = [start; SECTIONS];
+    for i in 1..SECTIONS {
         at[i] = at[i - 1] + bytes[i - 1];
     }
 
@@ -360,9 +378,23 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         Ok((text, values, heads, by_uid))
     };
     let index = || -> Result<_, ImageError> {
-        let offsets = get_array(file, at[4], sizes.offsets, 4, |b| Some(u32_at(b, 0)))?;
-        let ids = get_array(file, at[5], sizes.ids, 4, |b| Some(u32_at(b, 0)))?;
-        Ok(GramIndex { bits, offsets, ids })
+        let u32s = |b: &[u8]| Some(u32_at(b, 0));
+        let offsets = get_array(file, at[4], sizes.offsets, 4, u32s)?;
+        let tags = get_array(file, at[5], sizes.tags, 4, u32s)?;
+        let ids = get_array(file, at[6], sizes.ids, 4, u32s)?;
+        let number_keys = get_array(file, at[7], sizes.number_keys, 8, |b| Some(u64_at(b, 0)))?;
+        let number_ids = get_array(file, at[8], sizes.number_ids, 4, u32s)?;
+        let index = GramIndex {
+            bits,
+            offsets,
+            tags,
+            ids,
+        };
+        let numbers = Numbers {
+            keys: number_keys,
+            ids: number_ids,
+        };
+        Ok((index, numbers))
     };
     let (entries, index) = std::thread::scope(|scope| {
         let worker = scope.spawn(index);
@@ -370,7 +402,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         (entries, worker.join().unwrap_or_else(|_| index()))
     });
     let (text, values, heads, by_uid) = entries?;
-    let index = index?;
+    let (index, numbers) = index?;
     // What lookups slice by: every entry's values and text, every bucket's list.
     let heads_sound = heads.first().is_some_and(|h| h.values == 0 && h.text == 0)
         && heads
@@ -381,6 +413,9 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
             .is_some_and(|h| h.values as usize == values.len() && h.text as usize == text.len());
     let index_sound = (1..=24).contains(&index.bits)
         && index.offsets.len() == (1 << index.bits) + 1
+        && index.tags.len() == 1 << index.bits
+        && numbers.keys.len() == numbers.ids.len()
+        && numbers.keys.is_sorted()
         && index.offsets.first() == Some(&0)
         && index.offsets.windows(2).all(|w| w[0] <= w[1])
         && index
@@ -400,6 +435,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         heads,
         by_uid,
         index,
+        numbers,
     })
 }
 
@@ -484,6 +520,9 @@ mod tests {
         assert_eq!(back.index.bits, dir.index.bits);
         assert_eq!(back.index.offsets, dir.index.offsets);
         assert_eq!(back.index.ids, dir.index.ids);
+        assert_eq!(back.index.tags, dir.index.tags);
+        assert_eq!(back.numbers.keys, dir.numbers.keys);
+        assert_eq!(back.numbers.ids, dir.numbers.ids);
         for filter in [
             "(sn=müller 3*)",
             "(telephoneNumber=*0000012*)",

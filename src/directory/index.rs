@@ -1,244 +1,466 @@
-//! The n-gram index: for each bigram and trigram of the normalised names and numbers,
-//! the ascending ids of the entries holding it; and, for what phones send most, the
-//! first two and three characters of each value as grams of their own, so that a
-//! prefix search does not have to check every entry that merely contains its letters.
+//! The index: for each key, the ascending ids of the entries holding it. A key is
+//! an attribute with what a filter asks of it: presence, a short whole value, a
+//! gram of one to three bytes anywhere in a value, at its start or at its end, or
+//! the phonetic code of a word (approximate match). Every served attribute has its
+//! own keys, so that `(sn=ma*)` is not answered from the given names; grams of one
+//! to three bytes make what phones type first (one to three characters) exact.
 //!
-//! Grams are hashed into a fixed number of buckets (so the index needs no hash map,
-//! and is built with two counting passes rather than a sort); two grams sharing a
-//! bucket only widen a candidate list. The index only ever narrows a search: every
-//! candidate is checked against the whole filter.
+//! Keys are hashed into buckets (CSR, built with two counting passes rather than a
+//! sort). A bucket remembers the fingerprint of its key, or that several keys
+//! share it: a key that finds another key's bucket is known to be absent, and a
+//! bucket of one key is that key's exact list.
+//!
+//! A list is kept only where it narrows a search. A key that fewer than one entry
+//! in `DENSE` holds has its list; a key that all but fewer than one in `DENSE` hold
+//! has the list of the entries without it (presence of `cn`, the `+` that starts
+//! numbers); a key in between has no list: a search for it, or for its negation,
+//! checks entries in order and finds a match among every few.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Lists of entry ids per bucket, laid out one after the other (CSR).
+use super::schema::Attr;
+
+/// What the key asks of an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Present = 0,
+    /// A whole value of at most `WHOLE_MAX` bytes (longer ones: grams).
+    Whole = 1,
+    Any = 2,
+    Head = 3,
+    Tail = 4,
+    /// The phonetic code of one word.
+    Approx = 5,
+    /// A number's reverse-lookup form (`Numbers` only).
+    Canonical = 6,
+}
+
+/// Values up to this many bytes have a key of their own: an equality assertion
+/// this short is answered exactly (an extension `201`, a department `IT`).
+pub const WHOLE_MAX: usize = 5;
+
+/// Grams are one to this many bytes.
+pub const GRAM_MAX: usize = 3;
+
+/// A key of up to three bytes, as its parts laid side by side and mixed.
+#[inline]
+pub fn gram_key(attr: Attr, kind: Kind, bytes: &[u8]) -> u64 {
+    let mut k = attr as u64 | (kind as u64) << 5 | (bytes.len() as u64) << 8 | 1 << 11;
+    for (i, b) in bytes.iter().take(GRAM_MAX).enumerate() {
+        k |= u64::from(*b) << (16 + 8 * i);
+    }
+    mix(k)
+}
+
+/// A key of any length, as a hash.
+#[inline]
+pub fn hashed_key(attr: Attr, kind: Kind, bytes: &[u8]) -> u64 {
+    mix(super::quick_hash(attr as u64 | (kind as u64) << 5, bytes))
+}
+
+/// splitmix64's finaliser: every bit of the key moves the bucket and fingerprint.
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Calls `add` with every key of one value of an entry (repeats included: the
+/// index counts an entry once per key).
+pub fn value_keys(attr: Attr, norm: &str, approx: bool, add: &mut dyn FnMut(u64)) {
+    let b = norm.as_bytes();
+    add(hashed_key(attr, Kind::Present, b""));
+    if b.is_empty() {
+        return;
+    }
+    if b.len() <= WHOLE_MAX && !attr.is_number() {
+        add(hashed_key(attr, Kind::Whole, b));
+    }
+    for n in 1..=GRAM_MAX.min(b.len()) {
+        add(gram_key(attr, Kind::Head, &b[..n]));
+        add(gram_key(attr, Kind::Tail, &b[b.len() - n..]));
+        for w in b.windows(n) {
+            add(gram_key(attr, Kind::Any, w));
+        }
+    }
+    if approx {
+        super::matching::approx_codes(norm, |code| {
+            add(hashed_key(attr, Kind::Approx, code.as_bytes()))
+        });
+    }
+}
+
+/// What a bucket holds (its tag's low bits).
+const POSITIVE: u32 = 0;
+const WITHOUT: u32 = 1;
+const NO_LIST: u32 = 2;
+const REPR: u32 = 3;
+/// Several keys share the bucket: its list is their union.
+const MIXED: u32 = 4;
+const FINGERPRINT_SHIFT: u32 = 3;
+
+/// A key is dense when at least one entry in `DENSE` holds it and one lacks it.
+const DENSE: u64 = 16;
+/// Lists this short are always kept, whatever the density.
+const SHORT: u32 = 64;
+
 pub struct GramIndex {
     pub(super) bits: u32,
     /// `offsets[b]..offsets[b + 1]` are bucket b's ids in `ids`.
     pub(super) offsets: Vec<u32>,
+    /// Per bucket: the fingerprint of its key (when unmixed), `MIXED`, and what its
+    /// list is (`POSITIVE`, `WITHOUT`, `NO_LIST`).
+    pub(super) tags: Vec<u32>,
     pub(super) ids: Vec<u32>,
 }
 
-/// A gram of up to three bytes of normalised UTF-8 (grams are taken on bytes: a
-/// substring of a value is a substring of its bytes too), with its length and
-/// whether it is anchored at the start of a value.
-#[inline]
-fn key(gram: &[u8], anchored: bool) -> u32 {
-    let mut k = (gram.len() as u32) << 24 | u32::from(anchored) << 27;
-    for (i, b) in gram.iter().enumerate() {
-        k |= u32::from(*b) << (8 * i);
+/// The entries a key gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posting<'a> {
+    /// No entry holds the key.
+    Empty,
+    /// The entries holding the key; `exact` unless other keys share the list.
+    List { ids: &'a [u32], exact: bool },
+    /// Every entry but these holds the key.
+    Without { ids: &'a [u32] },
+    /// Too many entries hold it, and too many lack it, for a list to help.
+    Dense,
+}
+
+impl Posting<'_> {
+    /// About how many entries the key gives, to start from the most selective.
+    pub fn estimate(&self, entries: u32) -> u32 {
+        match self {
+            Posting::Empty => 0,
+            Posting::List { ids, .. } => ids.len() as u32,
+            Posting::Without { ids } => entries.saturating_sub(ids.len() as u32),
+            Posting::Dense => entries / 2,
+        }
     }
-    k
 }
 
 #[inline]
-fn bucket(bits: u32, key: u32) -> usize {
-    (key.wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
+fn bucket_of(bits: u32, key: u64) -> usize {
+    (key >> (64 - bits)) as usize
 }
 
-/// Calls `f` with the bucket of every gram of an entry (repeats included).
-fn each_bucket(
-    bits: u32,
-    id: u32,
-    strings_of: &impl Fn(u32, &mut dyn FnMut(&[u8], bool)),
-    mut f: impl FnMut(usize),
-) {
-    let mut add = |s: &[u8], start_only: bool| {
-        if !start_only {
-            for w in s.windows(2) {
-                f(bucket(bits, key(w, false)));
-            }
-            for w in s.windows(3) {
-                f(bucket(bits, key(w, false)));
-            }
-        }
-        for n in [2, 3] {
-            if let Some(head) = s.get(..n) {
-                f(bucket(bits, key(head, true)));
-            }
-        }
+#[inline]
+fn fingerprint(key: u64) -> u32 {
+    (key as u32) >> FINGERPRINT_SHIFT
+}
+
+/// A bucket while counting: the entry that last had a key in it, how many
+/// entries did, and its fingerprint (with `MIXED` once a second key came).
+#[derive(Clone, Copy)]
+struct Count {
+    last: u32,
+    count: u32,
+    tag: u32,
+}
+
+const UNSEEN: u32 = u32::MAX;
+
+impl Count {
+    const NEW: Count = Count {
+        last: UNSEEN,
+        count: 0,
+        tag: UNSEEN,
     };
-    strings_of(id, &mut add);
 }
 
-/// Calls `first(id, &mut state[b].1)` once for each bucket `b` an entry `id` of
-/// `range` has a gram in; `state[b].0` is the entry that last had bucket b.
-fn each_first(
+/// Calls `each(bucket, key)` for every key of every entry of `range`, the buckets
+/// of one entry read together first, so that their cache misses overlap.
+fn each_key<S>(
     bits: u32,
     range: std::ops::Range<u32>,
-    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
-    state: &mut [(u32, u32)],
-    mut first: impl FnMut(u32, &mut u32),
+    keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
+    state: &mut [S],
+    mut each: impl FnMut(u32, &mut S, u64),
 ) {
-    let mut buckets = Vec::with_capacity(256);
+    let mut keys: Vec<u64> = Vec::with_capacity(512);
     for id in range {
-        buckets.clear();
-        each_bucket(bits, id, strings_of, |b| buckets.push(b));
-        // Every bucket's state read first, with no read waiting for another: their
-        // cache misses overlap instead of following one another.
-        let sum = buckets
-            .iter()
-            .fold(0u32, |sum, b| sum.wrapping_add(state[*b].1));
-        std::hint::black_box(sum);
-        for b in &buckets {
-            let s = &mut state[*b];
-            if s.0 != id {
-                s.0 = id;
-                first(id, &mut s.1);
-            }
+        keys.clear();
+        keys_of(id, &mut |k| keys.push(k));
+        for k in &keys {
+            prefetch(&state[bucket_of(bits, *k)]);
+        }
+        for k in &keys {
+            each(id, &mut state[bucket_of(bits, *k)], *k);
         }
     }
 }
 
-/// For each bucket, how many entries of `range` have a gram in it.
 fn count(
     bits: u32,
     range: std::ops::Range<u32>,
-    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
-) -> Vec<u32> {
-    // Per bucket, side by side so that a gram costs one cache miss: the entry that
-    // last had it, and the count.
-    let mut state = vec![(u32::MAX, 0u32); 1usize << bits];
-    each_first(bits, range, strings_of, &mut state, |_, n| *n += 1);
-    state.into_iter().map(|(_, n)| n).collect()
+    keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
+) -> Vec<Count> {
+    let mut state = vec![Count::NEW; 1usize << bits];
+    each_key(bits, range, keys_of, &mut state, |id, c, key| {
+        let fp = fingerprint(key);
+        if c.tag == UNSEEN {
+            c.tag = fp;
+        } else if c.tag != fp {
+            c.tag = MIXED;
+        }
+        if c.last != id {
+            c.last = id;
+            c.count += 1;
+        }
+    });
+    state
 }
 
-/// Writes the ids of the entries in `range` into their buckets' lists: `starts[b]`
-/// is where in `ids` the part of bucket b's list that these entries fill begins.
-/// Ids come in ascending order: lists are sorted. Threads filling other parts of
-/// the same lists write other places of `ids`.
+/// Writes the list of each bucket for the entries of `range`: `starts[b]` is where
+/// this range's part of bucket b's list begins in `ids`. For a `WITHOUT` bucket,
+/// the ids of the range that lack its key are written.
 fn fill(
     bits: u32,
     range: std::ops::Range<u32>,
-    strings_of: &(impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync),
+    keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
+    tags: &[u32],
     starts: impl Iterator<Item = u32>,
     ids: &[AtomicU32],
 ) {
-    // Per bucket: the entry that last had it, and where its next id goes.
-    let mut state: Vec<(u32, u32)> = starts.map(|at| (u32::MAX, at)).collect();
-    debug_assert_eq!(state.len(), 1usize << bits);
-    each_first(bits, range, strings_of, &mut state, |id, at| {
+    // Per bucket: the entry that last had its key, and where its next id goes.
+    let first = range.start;
+    let mut state: Vec<(u32, u32)> = starts.map(|at| (UNSEEN, at)).collect();
+    let put = |at: &mut u32, id: u32| {
         ids[*at as usize].store(id, Ordering::Relaxed);
         *at += 1;
+    };
+    each_key(bits, range.clone(), keys_of, &mut state, |id, s, key| {
+        if s.0 == id {
+            return;
+        }
+        let b = bucket_of(bits, key);
+        match tags[b] & REPR {
+            POSITIVE => put(&mut s.1, id),
+            WITHOUT => {
+                let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
+                for gap in from..id {
+                    put(&mut s.1, gap);
+                }
+            }
+            _ => {}
+        }
+        s.0 = id;
     });
+    // The entries after the last one holding a `WITHOUT` bucket's key lack it too.
+    for (b, s) in state.iter_mut().enumerate() {
+        if tags[b] & REPR == WITHOUT {
+            let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
+            for gap in from..range.end {
+                put(&mut s.1, gap);
+            }
+        }
+    }
 }
 
 impl GramIndex {
-    /// Buckets for `entries` entries: sixteen per entry, between 2^12 and 2^20.
-    /// The number of distinct grams is bounded by the names and digits people use
-    /// (some tens of thousands), not by the number of entries: 2^20 buckets keep
-    /// collisions rare (a rare gram sharing a bucket with a common one would make
-    /// its searches check many entries) while the tables stay a few megabytes.
+    /// Buckets for `entries` entries: four per entry, between 2^14 and 2^22. Keys
+    /// are bounded by what people write (letters, digits) more than by the number
+    /// of entries, so that few buckets hold more than one key.
     fn bits_for(entries: usize) -> u32 {
-        let want = (entries.max(1) * 16).next_power_of_two().trailing_zeros();
-        want.clamp(12, 20)
+        let want = (entries.max(1) * 4).next_power_of_two().trailing_zeros();
+        want.clamp(14, 22)
     }
 
-    #[inline]
-    fn bucket(&self, key: u32) -> usize {
-        bucket(self.bits, key)
+    pub fn empty() -> GramIndex {
+        GramIndex::build(0, |_, _| {})
+    }
+
+    /// Builds the index of `entries` entries; `keys_of(id, add)` calls `add` with
+    /// each key of the entry (see `value_keys`).
+    ///
+    /// Two passes over the entries, each on two threads taking half of the
+    /// entries: counting, then filling (each thread its own part of every list).
+    pub fn build(entries: usize, keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync) -> GramIndex {
+        let bits = Self::bits_for(entries);
+        let buckets = 1usize << bits;
+        let mid = (entries / 2) as u32;
+        let end = entries as u32;
+        let (low, high) = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| count(bits, 0..mid, &keys_of));
+            let high = count(bits, mid..end, &keys_of);
+            let low = worker
+                .join()
+                .unwrap_or_else(|_| count(bits, 0..mid, &keys_of));
+            (low, high)
+        });
+        // Each bucket's tag, and how many ids each half writes into it.
+        let mut tags = Vec::with_capacity(buckets);
+        let mut low_len = Vec::with_capacity(buckets);
+        let mut offsets = Vec::with_capacity(buckets + 1);
+        let mut total = 0u32;
+        for (a, b) in low.iter().zip(&high) {
+            let (tag, in_low, in_high) = Self::decide(a, b, mid, end - mid);
+            tags.push(tag);
+            low_len.push(in_low);
+            offsets.push(total);
+            total += in_low + in_high;
+        }
+        offsets.push(total);
+        drop((low, high));
+        let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
+        std::thread::scope(|scope| {
+            let (keys_of, ids, tags, starts) = (&keys_of, &ids, &tags, &offsets[..buckets]);
+            scope.spawn(move || fill(bits, 0..mid, keys_of, tags, starts.iter().copied(), ids));
+            let seconds = starts.iter().zip(&low_len).map(|(at, n)| at + n);
+            fill(bits, mid..end, keys_of, tags, seconds, ids);
+        });
+        let ids = ids.into_iter().map(AtomicU32::into_inner).collect();
+        GramIndex {
+            bits,
+            offsets,
+            tags,
+            ids,
+        }
+    }
+
+    /// A bucket's tag from the counts of both halves, and how many ids each half
+    /// writes into its list.
+    fn decide(low: &Count, high: &Count, low_entries: u32, high_entries: u32) -> (u32, u32, u32) {
+        let tag = match (low.tag, high.tag) {
+            (UNSEEN, t) | (t, UNSEEN) => t,
+            (a, b) if a == b => a,
+            _ => MIXED,
+        };
+        if tag == UNSEEN {
+            return (0, 0, 0);
+        }
+        let entries = u64::from(low_entries + high_entries);
+        let holding = u64::from(low.count + high.count);
+        let lacking = entries - holding;
+        let (mixed, fp) = if tag == MIXED {
+            (MIXED, 0)
+        } else {
+            (0, tag << FINGERPRINT_SHIFT)
+        };
+        if holding <= u64::from(SHORT) || holding * DENSE < entries {
+            (fp | mixed | POSITIVE, low.count, high.count)
+        } else if mixed == 0 && (lacking <= u64::from(SHORT) || lacking * DENSE < entries) {
+            (
+                fp | WITHOUT,
+                low_entries - low.count,
+                high_entries - high.count,
+            )
+        } else {
+            (fp | mixed | NO_LIST, 0, 0)
+        }
     }
 
     fn list(&self, bucket: usize) -> &[u32] {
         &self.ids[self.offsets[bucket] as usize..self.offsets[bucket + 1] as usize]
     }
 
-    /// Builds the index of `entries` entries; `strings_of(id, add)` calls `add` with
-    /// each normalised string of the entry to index (and whether only its start is
-    /// new, its grams being those of a string already added for the entry).
-    ///
-    /// Two passes over the entries, each on two threads taking half of the entries:
-    /// counting, then filling (each thread its own part of every list). No
-    /// temporary copy of the grams.
-    pub fn build(
-        entries: usize,
-        strings_of: impl Fn(u32, &mut dyn FnMut(&[u8], bool)) + Sync,
-    ) -> GramIndex {
-        let bits = Self::bits_for(entries);
-        let buckets = 1usize << bits;
-        let mid = (entries / 2) as u32;
-        let end = entries as u32;
-        let (low, high) = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| count(bits, 0..mid, &strings_of));
-            let high = count(bits, mid..end, &strings_of);
-            let low = worker
-                .join()
-                .unwrap_or_else(|_| count(bits, 0..mid, &strings_of));
-            (low, high)
-        });
-        let mut offsets = Vec::with_capacity(buckets + 1);
-        let mut total = 0u32;
-        for (a, b) in low.iter().zip(&high) {
-            offsets.push(total);
-            total += a + b;
+    /// The entries of a key.
+    pub fn get(&self, key: u64) -> Posting<'_> {
+        let b = bucket_of(self.bits, key);
+        let tag = self.tags[b];
+        let exact = tag & MIXED == 0;
+        if exact && tag >> FINGERPRINT_SHIFT != fingerprint(key) {
+            return Posting::Empty;
         }
-        offsets.push(total);
-        // Each bucket's list: the ids of the first half of the entries, then those of
-        // the second; each thread fills its half of every list. Relaxed atomic
-        // stores are plain stores; the scope's end orders them before any read.
-        let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
-        std::thread::scope(|scope| {
-            let (strings_of, ids, offsets) = (&strings_of, &ids, &offsets[..buckets]);
-            scope.spawn(move || fill(bits, 0..mid, strings_of, offsets.iter().copied(), ids));
-            let seconds = offsets.iter().zip(&low).map(|(at, n)| at + n);
-            fill(bits, mid..end, strings_of, seconds, ids);
-        });
-        let ids = ids.into_iter().map(AtomicU32::into_inner).collect();
-        GramIndex { bits, offsets, ids }
+        match tag & REPR {
+            POSITIVE if self.list(b).is_empty() => Posting::Empty,
+            POSITIVE => Posting::List {
+                ids: self.list(b),
+                exact,
+            },
+            WITHOUT => Posting::Without { ids: self.list(b) },
+            _ => Posting::Dense,
+        }
     }
 
-    /// The candidate lists for an assertion string: one per trigram (per bigram for a
-    /// two-byte string). `None` when the string is too short to narrow anything.
-    pub fn lists(&self, s: &str) -> Option<Vec<&[u32]>> {
-        let bytes = s.as_bytes();
-        let n = if bytes.len() >= 3 { 3 } else { 2 };
-        if bytes.len() < n {
-            return None;
-        }
-        Some(
-            bytes
-                .windows(n)
-                .map(|w| self.list(self.bucket(key(w, false))))
-                .collect(),
-        )
+    /// How many ids the lists hold, and how many buckets are shared by several
+    /// keys and have no list (for benchmarks).
+    pub fn stats(&self) -> (usize, usize, usize) {
+        let mixed = self.tags.iter().filter(|t| *t & MIXED != 0).count();
+        let dense = self.tags.iter().filter(|t| *t & REPR == NO_LIST).count();
+        (self.ids.len(), mixed, dense)
+    }
+}
+
+/// Equality on numbers, whatever their length: the key of every number's
+/// normalised text and reverse-lookup form, with its entry, sorted. An incoming
+/// call is one binary search per attribute.
+#[derive(Default)]
+pub struct Numbers {
+    pub(super) keys: Vec<u64>,
+    /// `ids[i]` holds `keys[i]`; ascending among equal keys.
+    pub(super) ids: Vec<u32>,
+}
+
+impl Numbers {
+    /// From (key, entry) pairs in any order.
+    pub fn build(mut pairs: Vec<(u64, u32)>) -> Numbers {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let (keys, ids) = pairs.into_iter().unzip();
+        Numbers { keys, ids }
     }
 
-    /// The candidate lists for values starting with `s`: the list of values whose
-    /// first two or three bytes are those of `s` and, when `s` is longer, the lists
-    /// of its trigrams.
-    pub fn prefix_lists(&self, s: &str) -> Option<Vec<&[u32]>> {
-        let bytes = s.as_bytes();
-        if bytes.len() < 2 {
-            return None;
-        }
-        let head = &bytes[..bytes.len().min(3)];
-        let mut lists = vec![self.list(self.bucket(key(head, true)))];
-        if bytes.len() > 3 {
-            lists.extend(self.lists(s)?);
-        }
-        Some(lists)
+    pub fn key(attr: Attr, kind: Kind, value: &str) -> u64 {
+        hashed_key(attr, kind, value.as_bytes())
     }
+
+    pub fn get(&self, attr: Attr, kind: Kind, value: &str) -> Posting<'_> {
+        let key = Numbers::key(attr, kind, value);
+        let from = self.keys.partition_point(|k| *k < key);
+        let to = from + self.keys[from..].partition_point(|k| *k == key);
+        match &self.ids[from..to] {
+            [] => Posting::Empty,
+            ids => Posting::List { ids, exact: true },
+        }
+    }
+}
+
+/// Asks the processor to bring `at` into cache (a hint: nothing waits for it).
+#[inline(always)]
+pub(super) fn prefetch<T>(at: &T) {
+    super::served::prefetch((at as *const T).cast());
+}
+
+/// The first position of `ids[from..]` whose id is at least `min` (galloping from
+/// `from`, then a binary search).
+#[inline]
+fn gallop(ids: &[u32], from: usize, min: u32) -> usize {
+    let rest = &ids[from..];
+    let mut step = 1;
+    while step < rest.len() && rest[step] < min {
+        step *= 2;
+    }
+    let window = &rest[..rest.len().min(step + 1)];
+    from + window.partition_point(|id| *id < min)
 }
 
 /// A lazy, ascending sequence of candidate ids that can skip ahead.
 pub enum Cursor<'a> {
-    All { next: u32, end: u32 },
-    List { ids: &'a [u32], pos: usize },
+    All {
+        next: u32,
+        end: u32,
+    },
+    List {
+        ids: &'a [u32],
+        pos: usize,
+    },
+    /// The ids below `end` that are not in `ids`.
+    Without {
+        ids: &'a [u32],
+        pos: usize,
+        end: u32,
+    },
     And(Vec<Cursor<'a>>),
     Or(Vec<(Cursor<'a>, Option<u32>)>),
+    /// The ids below `end` that the inner cursor does not give.
+    Not(Box<Cursor<'a>>, u32),
 }
 
 impl Cursor<'_> {
-    /// Do two unstarted cursors walk the very same lists?
-    pub fn same_lists(&self, other: &Cursor<'_>) -> bool {
-        match (self, other) {
-            (Cursor::List { ids: a, pos: 0 }, Cursor::List { ids: b, pos: 0 }) => {
-                std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
-            }
-            (Cursor::And(a), Cursor::And(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_lists(y))
-            }
-            _ => false,
-        }
+    pub fn none() -> Cursor<'static> {
+        Cursor::List { ids: &[], pos: 0 }
     }
 
     /// The smallest id >= `min`, if any.
@@ -249,15 +471,33 @@ impl Cursor<'_> {
                 (*next < *end).then_some(*next)
             }
             Cursor::List { ids, pos } => {
-                // Gallop from the current position, then binary search.
-                let rest = &ids[*pos..];
-                let mut step = 1;
-                while step < rest.len() && rest[step] < min {
-                    step *= 2;
-                }
-                let window = &rest[..rest.len().min(step + 1)];
-                *pos += window.partition_point(|id| *id < min);
+                *pos = gallop(ids, *pos, min);
                 ids.get(*pos).copied()
+            }
+            Cursor::Without { ids, pos, end } => {
+                *pos = gallop(ids, *pos, min);
+                // `min` is in the list: skip the run of consecutive ids it starts.
+                // Ids are distinct and ascending: the run is where `rest[k]` is
+                // `min + k`, a prefix of `rest`, found by galloping.
+                let mut at = min;
+                if ids.get(*pos) == Some(&min) {
+                    let rest = &ids[*pos..];
+                    let mut k = 0usize;
+                    let mut step = 1usize;
+                    while k + step < rest.len() && rest[k + step] == min + (k + step) as u32 {
+                        k += step;
+                        step *= 2;
+                    }
+                    while step > 1 {
+                        step /= 2;
+                        if k + step < rest.len() && rest[k + step] == min + (k + step) as u32 {
+                            k += step;
+                        }
+                    }
+                    *pos += k + 1;
+                    at = min + k as u32 + 1;
+                }
+                (at < *end).then_some(at)
             }
             Cursor::And(parts) => {
                 let mut target = min;
@@ -284,6 +524,16 @@ impl Cursor<'_> {
                 }
                 best
             }
+            Cursor::Not(inner, end) => {
+                let mut at = min;
+                while at < *end {
+                    match inner.seek(at) {
+                        Some(got) if got == at => at += 1,
+                        _ => return Some(at),
+                    }
+                }
+                None
+            }
         }
     }
 }
@@ -304,7 +554,7 @@ mod tests {
     }
 
     #[test]
-    fn cursors_intersect_and_unite_in_order() {
+    fn cursors_intersect_unite_and_complement_in_order() {
         let a = [1, 3, 5, 7, 9, 11];
         let b = [3, 4, 5, 11, 12];
         let and = Cursor::And(vec![
@@ -318,17 +568,53 @@ mod tests {
         ]);
         assert_eq!(ids(or), vec![1, 3, 4, 5, 7, 9, 11, 12]);
         assert_eq!(ids(Cursor::All { next: 0, end: 3 }), vec![0, 1, 2]);
+        let runs = [0, 1, 2, 3, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+        let expected: Vec<u32> = (0..22).filter(|i| !runs.contains(i)).collect();
+        assert_eq!(
+            ids(Cursor::Without {
+                ids: &runs,
+                pos: 0,
+                end: 22
+            }),
+            expected
+        );
+        let not = Cursor::Not(Box::new(Cursor::List { ids: &runs, pos: 0 }), 22);
+        assert_eq!(ids(not), expected);
+        let everything: Vec<u32> = (0..1000).collect();
+        assert_eq!(
+            ids(Cursor::Without {
+                ids: &everything,
+                pos: 0,
+                end: 1000
+            }),
+            Vec::<u32>::new()
+        );
     }
 
     #[test]
-    fn index_finds_entries_by_gram() {
-        let names = ["alan turing", "ada lovelace", "grace hopper"];
+    fn keys_are_exact_and_dense_keys_have_no_list() {
+        // 200 entries: "a0".."a199"; every one has "a" at its start.
+        let names: Vec<String> = (0..200).map(|i| format!("a{i}")).collect();
         let index = GramIndex::build(names.len(), |id, add| {
-            add(names[id as usize].as_bytes(), false)
+            value_keys(Attr::Sn, &names[id as usize], false, add)
         });
-        let lists = index.lists("lov").unwrap();
-        assert!(lists.iter().all(|l| l.contains(&1)));
-        assert!(index.lists("a").is_none());
-        assert!(index.lists("ur").unwrap()[0].contains(&0));
+        let get = |kind, s: &str| index.get(gram_key(Attr::Sn, kind, s.as_bytes()));
+        assert_eq!(get(Kind::Head, "a"), Posting::Without { ids: &[] });
+        assert_eq!(get(Kind::Head, "b"), Posting::Empty);
+        assert_eq!(get(Kind::Any, "a19").estimate(200), 11, "a19, a190..a199");
+        // "1" is in 119 names out of 200: neither list would narrow much.
+        assert_eq!(get(Kind::Any, "1"), Posting::Dense);
+        assert_eq!(
+            index.get(gram_key(Attr::Cn, Kind::Head, b"a")),
+            Posting::Empty,
+            "another attribute's key"
+        );
+        assert_eq!(
+            index.get(hashed_key(Attr::Sn, Kind::Whole, b"a7")),
+            Posting::List {
+                ids: &[7],
+                exact: true
+            }
+        );
     }
 }

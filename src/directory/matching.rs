@@ -269,11 +269,9 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// assertion must sound like a word of the value, in order (phonetic codes).
 pub fn approx_matches(value: &str, assertion: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
-        approx_fold(s)
-            .split([' ', '.', '_'])
-            .filter(|w| !w.is_empty())
-            .map(metaphone)
-            .collect()
+        let mut out = Vec::new();
+        approx_words(s, |code| out.push(code.to_string()));
+        out
     };
     let value = words(value);
     let wanted = words(assertion);
@@ -292,6 +290,26 @@ pub fn approx_matches(value: &str, assertion: &str) -> bool {
         }
     }
     true
+}
+
+/// The phonetic code of every word of `s`, in order (empty for a word with no
+/// Latin letter).
+pub fn approx_words(s: &str, mut f: impl FnMut(&str)) {
+    for w in approx_fold(s)
+        .split([' ', '.', '_'])
+        .filter(|w| !w.is_empty())
+    {
+        f(&metaphone(w));
+    }
+}
+
+/// The phonetic codes a value can be found by: those of its words that have one.
+pub fn approx_codes(s: &str, mut f: impl FnMut(&str)) {
+    approx_words(s, |code| {
+        if !code.is_empty() {
+            f(code)
+        }
+    });
 }
 
 /// Case folded, accents removed.

@@ -9,6 +9,7 @@ pub mod lookup;
 pub mod matching;
 pub mod merge;
 pub mod object_classes;
+pub mod plan;
 pub mod schema;
 pub mod served;
 

@@ -136,12 +136,9 @@ impl Attr {
         self.rule() == Rule::Telephone
     }
 
-    /// Is it in the n-gram index (what phones search by: names and numbers)?
-    pub fn is_indexed(self) -> bool {
-        matches!(
-            self,
-            Attr::Cn | Attr::Sn | Attr::GivenName | Attr::DisplayName
-        ) || self.is_number()
+    /// Does it have an approximate match (names and mail do)?
+    pub fn has_approx(self) -> bool {
+        matches!(self.rule(), Rule::CaseIgnore | Rule::CaseIgnoreIa5)
     }
 }
 

@@ -12,7 +12,7 @@
 //! batch's values and text are prefetched meanwhile (`Lookahead`).
 
 use super::filter::{Filter, Truth, Values};
-use super::index::{Cursor, GramIndex};
+use super::index::{self, Cursor, GramIndex, Kind, Numbers};
 use super::matching;
 use super::schema::Attr;
 use super::{Generation, NumberRules, ServedContact};
@@ -103,7 +103,8 @@ struct Span {
 /// One value of an entry, in 12 bytes so that an entry's values share few cache
 /// lines: its raw text (what is served) starts at `start`; its normalised text
 /// (what is matched) is the raw text, or follows it when it differs; its
-/// reverse-lookup form, if any, comes next. Values are at most 65535 bytes.
+/// reverse-lookup form, if any, comes next. Values are at most 65535 bytes; the
+/// last byte is padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Value {
     pub(super) start: u32,
@@ -113,9 +114,6 @@ pub(super) struct Value {
     pub(super) canonical_len: u8,
     pub(super) attr: Attr,
     pub(super) norm_apart: bool,
-    /// Its normalised text lies inside an earlier indexed value of the entry (a
-    /// surname inside the common name): the index takes only its start.
-    pub(super) inside: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 12);
@@ -197,6 +195,7 @@ pub struct Directory {
     /// (hash of the case-folded uid, entry id), sorted: reads by DN.
     pub(super) by_uid: Vec<(u64, u32)>,
     pub(super) index: GramIndex,
+    pub(super) numbers: Numbers,
 }
 
 /// Collects entries one by one, so that a generation never needs to be held whole
@@ -265,7 +264,6 @@ impl Builder {
             canonical_len: canonical_len as u8,
             attr,
             norm_apart,
-            inside: false,
         });
     }
 
@@ -323,15 +321,6 @@ impl Builder {
         }
         let first = self.heads.last().map_or(0, |h| h.values as usize);
         debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
-        for i in first..self.values.len() {
-            let v = self.values[i];
-            if v.attr.is_indexed() {
-                let norm = str_of(&self.text, v.norm());
-                self.values[i].inside = self.values[first..i]
-                    .iter()
-                    .any(|w| w.attr.is_indexed() && str_of(&self.text, w.norm()).contains(norm));
-            }
-        }
         let mask = self.values[first..]
             .iter()
             .fold(1u32 << Attr::ObjectClass as u32, |m, v| {
@@ -360,26 +349,30 @@ impl Builder {
             values: self.values,
             heads: self.heads,
             by_uid: Vec::new(),
-            index: GramIndex::build(0, |_, _| {}),
+            index: GramIndex::empty(),
+            numbers: Numbers::default(),
         };
         let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
             .map(|id| (super::stable_hash(dir.entry(id).uid_norm()), id))
             .collect();
         by_uid.sort_unstable();
         dir.by_uid = by_uid;
-        dir.index = GramIndex::build(entries, |id, add| {
-            let values = dir.entry_values(id);
-            for v in values {
-                if !v.attr.is_indexed() {
-                    continue;
+        let (index, numbers) = std::thread::scope(|scope| {
+            let numbers = scope.spawn(|| dir.number_keys());
+            let index = GramIndex::build(entries, |id, add| {
+                // The uid is reached by `find_uid` for equality, and by grams.
+                for v in dir.entry_values(id) {
+                    let approx = v.attr.has_approx();
+                    index::value_keys(v.attr, dir.str(v.norm()), approx, add);
                 }
-                // A surname inside the common name has no gram of its own but its start.
-                add(dir.str(v.norm()).as_bytes(), v.inside);
-                if v.canonical_len > 0 {
-                    add(dir.str(v.canonical()).as_bytes(), false);
-                }
-            }
+            });
+            let numbers = numbers
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (index, numbers)
         });
+        dir.index = index;
+        dir.numbers = numbers;
         dir
     }
 }
@@ -516,7 +509,22 @@ impl Values for EntryRef<'_> {
 }
 
 impl Directory {
-    /// Builds the directory of a generation held in memory.
+    /// Every number's keys for equality: its text and its reverse-lookup form.
+    fn number_keys(&self) -> Numbers {
+        let mut pairs = Vec::new();
+        for id in 0..self.len() as u32 {
+            for v in self.entry_values(id).iter().filter(|v| v.attr.is_number()) {
+                let norm = self.str(v.norm());
+                pairs.push((Numbers::key(v.attr, Kind::Whole, norm), id));
+                if v.canonical_len > 0 {
+                    let c = self.str(v.canonical());
+                    pairs.push((Numbers::key(v.attr, Kind::Canonical, c), id));
+                }
+            }
+        }
+        Numbers::build(pairs)
+    }
+
     /// Builds the directory of a generation, on every core for large ones: each
     /// core collects the entries of one part, and the parts are put end to end.
     pub fn build(generation: &Generation, base_dn: &str, rules: &NumberRules) -> Directory {
@@ -632,7 +640,7 @@ impl Directory {
         after: Option<u32>,
     ) -> impl Iterator<Item = u32> + 'a {
         let at = after.map_or(0, |a| a.saturating_add(1));
-        let mut candidates = Lookahead::new(self, self.plan(filter), at);
+        let mut candidates = Lookahead::new(self, self.plan(filter).cursor, at);
         std::iter::from_fn(move || {
             loop {
                 let id = candidates.next()?;
@@ -664,7 +672,7 @@ impl Directory {
     /// How many candidates the index gives and how many of them match, until
     /// `limit` matched: how exact the index is for a filter (for benchmarks).
     pub fn precision(&self, filter: &Filter, limit: usize) -> (usize, usize) {
-        let mut cursor = self.plan(filter);
+        let mut cursor = self.plan(filter).cursor;
         let (mut at, mut candidates, mut matched) = (0u32, 0, 0);
         while let Some(id) = cursor.seek(at) {
             at = id + 1;
@@ -677,98 +685,6 @@ impl Directory {
             }
         }
         (candidates, matched)
-    }
-
-    /// Candidates for a filter: a superset of its matches.
-    fn plan<'a>(&'a self, f: &Filter) -> Cursor<'a> {
-        let all = || Cursor::All {
-            next: 0,
-            end: self.len() as u32,
-        };
-        let none = || Cursor::List { ids: &[], pos: 0 };
-        let grams = |s: &str, prefix: bool| -> Option<Vec<Cursor<'a>>> {
-            let mut lists = if prefix {
-                self.index.prefix_lists(s)?
-            } else {
-                self.index.lists(s)?
-            };
-            // The shortest lists narrow the most; a few are enough.
-            lists.sort_by_key(|l| l.len());
-            lists.truncate(3);
-            Some(
-                lists
-                    .into_iter()
-                    .map(|ids| Cursor::List { ids, pos: 0 })
-                    .collect(),
-            )
-        };
-        match f {
-            Filter::Equal {
-                attr,
-                value,
-                canonical,
-            } if attr.is_indexed() => {
-                let by_value = grams(value, true).map(Cursor::And);
-                match (
-                    by_value,
-                    canonical
-                        .as_deref()
-                        .map(|c| grams(c, false).map(Cursor::And)),
-                ) {
-                    (Some(v), None) => v,
-                    (Some(v), Some(Some(c))) => Cursor::Or(vec![(v, None), (c, None)]),
-                    _ => all(),
-                }
-            }
-            Filter::Substring { attr, parts } if attr.is_indexed() => {
-                let mut lists = Vec::new();
-                if let Some(l) = parts.initial.as_deref().and_then(|i| grams(i, true)) {
-                    lists.extend(l);
-                }
-                for part in parts.any.iter().chain(&parts.final_) {
-                    if let Some(l) = grams(part, false) {
-                        lists.extend(l);
-                    }
-                }
-                if lists.is_empty() {
-                    all()
-                } else {
-                    lists.sort_by_key(|c| match c {
-                        Cursor::List { ids, .. } => ids.len(),
-                        _ => usize::MAX,
-                    });
-                    lists.truncate(3);
-                    Cursor::And(lists)
-                }
-            }
-            Filter::And(items) => {
-                let narrowing: Vec<Cursor<'a>> = items
-                    .iter()
-                    .map(|f| self.plan(f))
-                    .filter(|c| !matches!(c, Cursor::All { .. }))
-                    .collect();
-                if narrowing.is_empty() {
-                    all()
-                } else {
-                    Cursor::And(narrowing)
-                }
-            }
-            Filter::Or(items) => {
-                let mut parts: Vec<(Cursor<'a>, Option<u32>)> = Vec::new();
-                for item in items {
-                    match self.plan(item) {
-                        Cursor::All { .. } => return all(),
-                        // `(|(cn=*ab*)(sn=*ab*))`: names share the index, so both
-                        // branches have the same candidates; walk them once.
-                        c if parts.iter().any(|(p, _)| p.same_lists(&c)) => {}
-                        c => parts.push((c, None)),
-                    }
-                }
-                Cursor::Or(parts)
-            }
-            Filter::Undefined => none(),
-            _ => all(),
-        }
     }
 
     /// Orders two entries by an attribute for server-side sorting: the first value,
@@ -810,7 +726,7 @@ fn prefetch_lines<T>(items: &[T]) {
 /// on x86-64; elsewhere, a search just waits for its reads.
 #[inline(always)]
 #[allow(unsafe_code)]
-fn prefetch(at: *const u8) {
+pub(super) fn prefetch(at: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults, and it changes nothing the
     // program can observe but how soon a later read of that line completes.
