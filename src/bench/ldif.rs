@@ -1,8 +1,17 @@
-//! LDIF of a phone book, with the attributes `sop` serves that the standard
-//! inetOrgPerson schema has, for loading the same data into another LDAP server.
+//! LDIF of a phone book, for loading the same data into another LDAP server: the
+//! entries `sop` serves for it as internal contacts (the same uids), with the
+//! Active Directory number attributes under an auxiliary class of `SCHEMA`.
 
 use crate::contacts::{Contact, PhoneKind};
 use std::io::{self, Write};
+
+/// OpenLDAP schema for `ipPhone` and `otherTelephone`, matched as numbers as `sop`
+/// matches them, and the auxiliary class that carries them.
+pub const SCHEMA: &str = "\
+attributetype ( 1.2.840.113556.1.4.721 NAME 'ipPhone' EQUALITY telephoneNumberMatch SUBSTR telephoneNumberSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.50 )
+attributetype ( 1.2.840.113556.1.2.18 NAME 'otherTelephone' EQUALITY telephoneNumberMatch SUBSTR telephoneNumberSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.50 )
+objectclass ( 1.3.6.1.4.1.99999.1.1 NAME 'sopPhoneExtras' AUXILIARY MAY ( ipPhone $ otherTelephone ) )
+";
 
 pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::Result<()> {
     let rdn = base_dn.split(',').next().unwrap_or_default();
@@ -19,11 +28,16 @@ pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::R
     line(out, "o", value.trim())?;
     writeln!(out)?;
     for c in contacts {
-        writeln!(out, "dn: uid={},{base_dn}", c.id)?;
+        let uid = crate::directory::merge::uid("internal", &c.id);
+        writeln!(out, "dn: uid={uid},{base_dn}")?;
         for oc in ["top", "person", "organizationalPerson", "inetOrgPerson"] {
             writeln!(out, "objectClass: {oc}")?;
         }
-        line(out, "uid", &c.id)?;
+        let extras = [PhoneKind::IpPhone, PhoneKind::Other];
+        if c.phones.iter().any(|p| extras.contains(&p.kind)) {
+            writeln!(out, "objectClass: sopPhoneExtras")?;
+        }
+        line(out, "uid", &uid)?;
         line(out, "cn", &c.common_name())?;
         let sn = if c.surname.is_empty() {
             c.common_name()
@@ -47,6 +61,8 @@ pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::R
             ("telephoneNumber", PhoneKind::Work),
             ("mobile", PhoneKind::Mobile),
             ("homePhone", PhoneKind::Home),
+            ("ipPhone", PhoneKind::IpPhone),
+            ("otherTelephone", PhoneKind::Other),
             ("facsimileTelephoneNumber", PhoneKind::Fax),
             ("pager", PhoneKind::Pager),
         ] {

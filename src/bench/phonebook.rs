@@ -312,6 +312,26 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
                     number: number(&mut rng, country.code),
                 });
             }
+            // Desk phones' extensions (`7`, `201`, `4711`), and the rarer kinds.
+            if rng.u8(0..8) == 0 {
+                let digits = rng.u32(1..5);
+                phones.push(Phone {
+                    kind: PhoneKind::IpPhone,
+                    number: rng.u32(0..10u32.pow(digits)).to_string(),
+                });
+            }
+            for (kind, one_in) in [
+                (PhoneKind::Fax, 5),
+                (PhoneKind::Other, 20),
+                (PhoneKind::Pager, 20),
+            ] {
+                if rng.u8(0..one_in) == 0 {
+                    phones.push(Phone {
+                        kind,
+                        number: number(&mut rng, country.code),
+                    });
+                }
+            }
             Contact {
                 id: n.to_string(),
                 given_name: given.to_string(),
@@ -330,6 +350,29 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
             }
         })
         .collect()
+}
+
+/// The directory the generated phone book of `count` contacts is served as (uids
+/// as a merge of the `internal` source makes them).
+pub fn directory(count: usize, seed: u64) -> crate::directory::Directory {
+    use crate::directory::{Directory, Generation, NumberRules, ServedContact, merge};
+    let generation = Generation {
+        number: 1,
+        created: 0,
+        contacts: generate(count, seed)
+            .into_iter()
+            .map(|contact| ServedContact {
+                uid: merge::uid("internal", &contact.id),
+                source: "internal".into(),
+                contact,
+            })
+            .collect(),
+    };
+    Directory::build(
+        &generation,
+        "dc=phonebook,dc=local",
+        &NumberRules::default(),
+    )
 }
 
 /// What people type on a phone's keypad: 2 to 4 characters of a name or a number

@@ -2,8 +2,10 @@
 
 use super::{BenchCommand, runtime};
 use crate::bench::load::{self, LoadOptions};
-use crate::bench::{formats, phonebook, process};
+use crate::bench::{formats, phonebook, process, shapes};
+use crate::directory::lookup;
 use color_eyre::eyre::{Result, WrapErr, eyre};
+use ldap3_proto::proto::LdapFilter;
 use std::io::Write;
 use std::time::Duration;
 
@@ -14,8 +16,13 @@ pub fn run(command: BenchCommand) -> Result<i32> {
             seed,
             ldif,
             format,
+            schema,
         } => {
             use crate::sources::Format;
+            if schema {
+                print!("{}", crate::bench::ldif::SCHEMA);
+                return Ok(0);
+            }
             let contacts = phonebook::generate(count, seed);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -34,6 +41,25 @@ pub fn run(command: BenchCommand) -> Result<i32> {
             }
             out.flush()?;
         }
+        BenchCommand::Filters {
+            count,
+            seed,
+            per_class,
+        } => {
+            let started = std::time::Instant::now();
+            let dir = phonebook::directory(count, seed);
+            let (ids, mixed, dense) = dir.index_stats();
+            eprintln!(
+                "directory of {count} contacts built in {} ms; index: {ids} ids, {mixed} buckets shared by several keys, {dense} keys without a list",
+                started.elapsed().as_millis()
+            );
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for case in shapes::matrix(&dir, seed, per_class) {
+                writeln!(out, "{}\t{}", case.class, case.filter)?;
+            }
+            out.flush()?;
+        }
         BenchCommand::Load {
             addr,
             base_dn,
@@ -42,6 +68,8 @@ pub fn run(command: BenchCommand) -> Result<i32> {
             size_limit,
             seed,
             server_pid,
+            filters,
+            class_seconds,
             json,
         } => {
             let addr = crate::config::parse_address(&addr)
@@ -54,6 +82,30 @@ pub fn run(command: BenchCommand) -> Result<i32> {
                 size_limit,
                 seed,
             };
+            if let Some(file) = filters {
+                let classes = read_classes(&file)?;
+                let per_class = Duration::from_secs_f64(class_seconds);
+                let stdout = std::io::stdout();
+                runtime()?
+                    .block_on(load::run_classes(&opts, classes, per_class, server_pid, |r| {
+                        let mut out = stdout.lock();
+                        let _ = if json {
+                            writeln!(out, "{}", serde_json::json!(r))
+                        } else {
+                            writeln!(
+                                out,
+                                "{:<40} {:>8.0}/s p99 {:>7} us cpu {:>9} us/search {:>5.1} entries",
+                                r.class,
+                                r.per_second,
+                                r.p99_us,
+                                r.cpu_us_per_search.map_or("-".into(), |c| format!("{c:.1}")),
+                                r.entries_per_search
+                            )
+                        };
+                    }))
+                    .wrap_err_with(|| format!("load against {addr} failed"))?;
+                return Ok(0);
+            }
             let before = server_pid.map(process::sample).transpose()?;
             let report = runtime()?
                 .block_on(load::run(opts))
@@ -94,4 +146,36 @@ pub fn run(command: BenchCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The classes of a `bench filters` file, each with its filters parsed.
+fn read_classes(file: &std::path::Path) -> Result<Vec<(String, Vec<LdapFilter>)>> {
+    let text =
+        std::fs::read_to_string(file).wrap_err_with(|| format!("reading {}", file.display()))?;
+    let cases: Vec<shapes::Case> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, line)| match line.split_once('\t') {
+            Some((class, filter)) => Ok(shapes::Case {
+                class: class.to_string(),
+                filter: filter.to_string(),
+            }),
+            None => Err(eyre!(
+                "{}:{}: expected class<TAB>filter",
+                file.display(),
+                n + 1
+            )),
+        })
+        .collect::<Result<_>>()?;
+    shapes::by_class(&cases)
+        .into_iter()
+        .map(|(class, filters)| {
+            let parsed = filters
+                .iter()
+                .map(|f| lookup::parse_text(f).map_err(|e| eyre!("{}: {e}", file.display())))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((class, parsed))
+        })
+        .collect()
 }

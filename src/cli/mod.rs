@@ -113,9 +113,26 @@ pub enum BenchCommand {
         /// Print this format instead of CSV: csv, vcard, json, xml (Yealink)
         #[arg(long, value_parser = parse_format, conflicts_with = "ldif")]
         format: Option<crate::sources::Format>,
+        /// Print the OpenLDAP schema the LDIF needs beside inetOrgPerson (ipPhone,
+        /// otherTelephone) instead of a phone book
+        #[arg(long, conflicts_with_all = ["ldif", "format"])]
+        schema: bool,
+    },
+    /// Print the filters phones send, by class (shape, attribute, typed length,
+    /// whether it finds entries), for the generated phone book of the same count
+    /// and seed: one `class<TAB>filter` line each, for `bench load --filters`
+    Filters {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Filters per class
+        #[arg(long, default_value_t = 6)]
+        per_class: usize,
     },
     /// Search a server like phones do (2-4 typed characters, prefix and contains, on
-    /// names and numbers) and print searches per second and latencies
+    /// names and numbers) and print searches per second and latencies; with
+    /// `--filters`, run each class of a `bench filters` file in turn and print each
     Load {
         /// The LDAP server, host:port
         #[arg(long, default_value = "127.0.0.1:389")]
@@ -135,6 +152,12 @@ pub enum BenchCommand {
         /// Also report this server process's CPU time per search and resident memory
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Classes of filters to run in turn (`sop bench filters`), instead of the mix
+        #[arg(long, value_name = "FILE")]
+        filters: Option<PathBuf>,
+        /// With --filters: how long each class runs
+        #[arg(long, default_value_t = 0.2)]
+        class_seconds: f64,
         /// Print JSON
         #[arg(long)]
         json: bool,

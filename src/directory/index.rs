@@ -101,7 +101,7 @@ const MIXED: u32 = 4;
 const FINGERPRINT_SHIFT: u32 = 3;
 
 /// A key is dense when at least one entry in `DENSE` holds it and one lacks it.
-const DENSE: u64 = 16;
+const DENSE: u64 = 32;
 /// Lists this short are always kept, whatever the density.
 const SHORT: u32 = 64;
 

@@ -314,6 +314,9 @@ pub fn approx_codes(s: &str, mut f: impl FnMut(&str)) {
 
 /// Case folded, accents removed.
 fn approx_fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.nfkd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)

@@ -111,104 +111,33 @@ impl<'a> Plan<'a> {
 impl Directory {
     /// Candidates for a filter: a superset of its matches.
     pub(super) fn plan<'a>(&'a self, f: &Filter) -> Plan<'a> {
-        let index = &self.index;
-        let key = |attr: Attr, kind: Kind, s: &[u8]| index.get(gram_key(attr, kind, s));
         match f {
             Filter::True => Plan::all(self, true),
             Filter::Undefined => Plan::empty(),
-            Filter::Present(attr) => {
-                Plan::of(self, index.get(hashed_key(*attr, Kind::Present, b"")))
-            }
+            // A display name equal to the common name is indexed as the common
+            // name: both are looked up, and the plan is no longer exact.
             Filter::Equal {
-                attr: Attr::ObjectClass,
-                value,
+                attr: Attr::DisplayName,
+                ..
+            }
+            | Filter::Substring {
+                attr: Attr::DisplayName,
+                ..
+            }
+            | Filter::Approx {
+                attr: Attr::DisplayName,
                 ..
             } => {
-                let every_contact = OBJECT_CLASSES.iter().any(|c| c.eq_ignore_ascii_case(value));
-                if every_contact {
-                    Plan::all(self, true)
-                } else {
-                    Plan::empty()
+                let both = vec![self.term(f, Attr::DisplayName), self.term(f, Attr::Cn)];
+                Plan {
+                    exact: false,
+                    ..self.or(both)
                 }
             }
-            Filter::Equal {
-                attr: Attr::Uid,
-                value,
-                ..
-            } => self.find_uid(value).map_or_else(Plan::empty, Plan::one),
-            Filter::Equal {
-                attr,
-                value,
-                canonical,
-            } if attr.is_number() => {
-                let by_value = Plan::of(self, self.numbers.get(*attr, Kind::Whole, value));
-                match canonical {
-                    Some(c) => {
-                        let by_form = Plan::of(self, self.numbers.get(*attr, Kind::Canonical, c));
-                        self.or(vec![by_value, by_form])
-                    }
-                    None => by_value,
-                }
-            }
-            Filter::Equal { attr, value, .. } => {
-                let b = value.as_bytes();
-                if b.len() <= WHOLE_MAX {
-                    return Plan::of(self, index.get(hashed_key(*attr, Kind::Whole, b)));
-                }
-                let mut keys = vec![
-                    key(*attr, Kind::Head, &b[..GRAM_MAX]),
-                    key(*attr, Kind::Tail, &b[b.len() - GRAM_MAX..]),
-                ];
-                self.grams(*attr, b, &mut keys);
-                Plan::every(self, keys)
-            }
-            Filter::Substring { attr, parts } => {
-                let mut keys = Vec::new();
-                let mut count = 0;
-                let mut short = true;
-                let mut part = |kind: Kind, s: &str, keys: &mut Vec<Posting<'a>>| {
-                    let b = s.as_bytes();
-                    count += 1;
-                    if b.len() <= GRAM_MAX {
-                        keys.push(key(*attr, kind, b));
-                        return;
-                    }
-                    short = false;
-                    match kind {
-                        Kind::Head => keys.push(key(*attr, kind, &b[..GRAM_MAX])),
-                        Kind::Tail => keys.push(key(*attr, kind, &b[b.len() - GRAM_MAX..])),
-                        _ => {}
-                    }
-                    self.grams(*attr, b, keys);
-                };
-                if let Some(s) = &parts.initial {
-                    part(Kind::Head, s, &mut keys);
-                }
-                for s in &parts.any {
-                    part(Kind::Any, s, &mut keys);
-                }
-                if let Some(s) = &parts.final_ {
-                    part(Kind::Tail, s, &mut keys);
-                }
-                match (count, short) {
-                    // `(cn=**)`: every entry with the attribute.
-                    (0, _) => Plan::of(self, index.get(hashed_key(*attr, Kind::Present, b""))),
-                    (1, true) => Plan::of(self, keys.remove(0)),
-                    _ => Plan::every(self, keys),
-                }
-            }
-            Filter::Approx { attr, value } => {
-                let mut keys = Vec::new();
-                let mut sounds = true;
-                matching::approx_words(value, |code| {
-                    sounds &= !code.is_empty();
-                    keys.push(index.get(hashed_key(*attr, Kind::Approx, code.as_bytes())));
-                });
-                if !sounds || keys.is_empty() {
-                    return Plan::empty();
-                }
-                Plan::every(self, keys)
-            }
+            Filter::Equal { attr, .. }
+            | Filter::Substring { attr, .. }
+            | Filter::Approx { attr, .. }
+            | Filter::Present(attr) => self.term(f, *attr),
             Filter::And(items) => {
                 let mut exact = true;
                 let mut narrowing = Vec::new();
@@ -262,6 +191,99 @@ impl Directory {
                     estimate,
                 }
             }
+        }
+    }
+
+    /// Candidates for one assertion, looked up under the keys of `attr`.
+    fn term<'a>(&'a self, f: &Filter, attr: Attr) -> Plan<'a> {
+        let index = &self.index;
+        let key = |attr: Attr, kind: Kind, s: &[u8]| index.get(gram_key(attr, kind, s));
+        let attr = &attr;
+        match f {
+            Filter::Present(_) => Plan::of(self, index.get(hashed_key(*attr, Kind::Present, b""))),
+            Filter::Equal { value, .. } if *attr == Attr::ObjectClass => {
+                let every_contact = OBJECT_CLASSES.iter().any(|c| c.eq_ignore_ascii_case(value));
+                if every_contact {
+                    Plan::all(self, true)
+                } else {
+                    Plan::empty()
+                }
+            }
+            Filter::Equal { value, .. } if *attr == Attr::Uid => {
+                self.find_uid(value).map_or_else(Plan::empty, Plan::one)
+            }
+            Filter::Equal {
+                value, canonical, ..
+            } if attr.is_number() => {
+                let by_value = Plan::of(self, self.numbers.get(*attr, Kind::Whole, value));
+                match canonical {
+                    Some(c) => {
+                        let by_form = Plan::of(self, self.numbers.get(*attr, Kind::Canonical, c));
+                        self.or(vec![by_value, by_form])
+                    }
+                    None => by_value,
+                }
+            }
+            Filter::Equal { value, .. } => {
+                let b = value.as_bytes();
+                if b.len() <= WHOLE_MAX {
+                    return Plan::of(self, index.get(hashed_key(*attr, Kind::Whole, b)));
+                }
+                let mut keys = vec![
+                    key(*attr, Kind::Head, &b[..GRAM_MAX]),
+                    key(*attr, Kind::Tail, &b[b.len() - GRAM_MAX..]),
+                ];
+                self.grams(*attr, b, &mut keys);
+                Plan::every(self, keys)
+            }
+            Filter::Substring { parts, .. } => {
+                let mut keys = Vec::new();
+                let mut count = 0;
+                let mut short = true;
+                let mut part = |kind: Kind, s: &str, keys: &mut Vec<Posting<'a>>| {
+                    let b = s.as_bytes();
+                    count += 1;
+                    if b.len() <= GRAM_MAX {
+                        keys.push(key(*attr, kind, b));
+                        return;
+                    }
+                    short = false;
+                    match kind {
+                        Kind::Head => keys.push(key(*attr, kind, &b[..GRAM_MAX])),
+                        Kind::Tail => keys.push(key(*attr, kind, &b[b.len() - GRAM_MAX..])),
+                        _ => {}
+                    }
+                    self.grams(*attr, b, keys);
+                };
+                if let Some(s) = &parts.initial {
+                    part(Kind::Head, s, &mut keys);
+                }
+                for s in &parts.any {
+                    part(Kind::Any, s, &mut keys);
+                }
+                if let Some(s) = &parts.final_ {
+                    part(Kind::Tail, s, &mut keys);
+                }
+                match (count, short) {
+                    // `(cn=**)`: every entry with the attribute.
+                    (0, _) => Plan::of(self, index.get(hashed_key(*attr, Kind::Present, b""))),
+                    (1, true) => Plan::of(self, keys.remove(0)),
+                    _ => Plan::every(self, keys),
+                }
+            }
+            Filter::Approx { value, .. } => {
+                let mut keys = Vec::new();
+                let mut sounds = true;
+                matching::approx_words(value, |code| {
+                    sounds &= !code.is_empty();
+                    keys.push(index.get(hashed_key(*attr, Kind::Approx, code.as_bytes())));
+                });
+                if !sounds || keys.is_empty() {
+                    return Plan::empty();
+                }
+                Plan::every(self, keys)
+            }
+            _ => self.plan(f),
         }
     }
 

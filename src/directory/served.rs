@@ -360,10 +360,21 @@ impl Builder {
         let (index, numbers) = std::thread::scope(|scope| {
             let numbers = scope.spawn(|| dir.number_keys());
             let index = GramIndex::build(entries, |id, add| {
-                // The uid is reached by `find_uid` for equality, and by grams.
-                for v in dir.entry_values(id) {
+                let values = dir.entry_values(id);
+                let cn = values.iter().find(|v| v.attr == Attr::Cn);
+                for v in values {
+                    let norm = dir.str(v.norm());
                     let approx = v.attr.has_approx();
-                    index::value_keys(v.attr, dir.str(v.norm()), approx, add);
+                    // A display name that is the common name (most are) has the
+                    // common name's keys: it costs no list of its own.
+                    let attr = match v.attr {
+                        Attr::DisplayName if cn.is_some_and(|c| dir.str(c.norm()) == norm) => {
+                            add(index::hashed_key(v.attr, Kind::Present, b""));
+                            Attr::Cn
+                        }
+                        attr => attr,
+                    };
+                    index::value_keys(attr, norm, approx, add);
                 }
             });
             let numbers = numbers
@@ -667,6 +678,12 @@ impl Directory {
                 prefetch_lines(text);
             }
         }
+    }
+
+    /// How many ids the index holds, how many buckets several keys share, and how
+    /// many keys are too dense for a list (for benchmarks).
+    pub fn index_stats(&self) -> (usize, usize, usize) {
+        self.index.stats()
     }
 
     /// How many candidates the index gives and how many of them match, until

@@ -27,10 +27,12 @@ now() { date +%s.%N; }
 # most 500 entries (its default), paged searches get them all.
 base="o=bench"
 mkdir "$work/db"
+"$sop" bench phonebook --schema > "$work/extra.schema"
 cat > "$work/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
+include $work/extra.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile $work/slapd.pid
