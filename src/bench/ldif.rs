@@ -28,7 +28,7 @@ pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::R
     line(out, "o", value.trim())?;
     writeln!(out)?;
     for c in contacts {
-        let uid = crate::directory::merge::uid("internal", &c.id);
+        let uid = crate::directory::merge::uid(crate::ucm::INTERNAL_SOURCE, &c.id);
         writeln!(out, "dn: uid={uid},{base_dn}")?;
         for oc in ["top", "person", "organizationalPerson", "inetOrgPerson"] {
             writeln!(out, "objectClass: {oc}")?;

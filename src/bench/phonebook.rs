@@ -353,7 +353,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
 }
 
 /// The directory the generated phone book of `count` contacts is served as (uids
-/// as a merge of the `internal` source makes them).
+/// as a merge makes them for internal contacts).
 pub fn directory(count: usize, seed: u64) -> crate::directory::Directory {
     use crate::directory::{Directory, Generation, NumberRules, ServedContact, merge};
     let generation = Generation {
@@ -362,8 +362,8 @@ pub fn directory(count: usize, seed: u64) -> crate::directory::Directory {
         contacts: generate(count, seed)
             .into_iter()
             .map(|contact| ServedContact {
-                uid: merge::uid("internal", &contact.id),
-                source: "internal".into(),
+                uid: merge::uid(crate::ucm::INTERNAL_SOURCE, &contact.id),
+                source: crate::ucm::INTERNAL_SOURCE.into(),
                 contact,
             })
             .collect(),

@@ -194,10 +194,11 @@ impl Substrings {
     ) -> Substrings {
         let part = |s: &str, trim_start: bool, trim_end: bool| match rule {
             Rule::Telephone => telephone(s),
+            // OpenLDAP drops the spaces around every part of an IA5 assertion.
             Rule::CaseIgnoreIa5 => {
                 let mut out = String::with_capacity(s.len());
                 let lower = s.chars().map(|c| c.to_ascii_lowercase());
-                collapse_spaces_into(lower, trim_start, trim_end, &mut out);
+                collapse_spaces_into(lower, true, true, &mut out);
                 out
             }
             _ => case_ignore(s, trim_start, trim_end),

@@ -328,3 +328,53 @@ impl Directory {
         );
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::bench::{phonebook, shapes};
+    use crate::directory::lookup;
+
+    /// Every filter of the benchmark's matrix: the search finds what checking
+    /// every entry finds, and an exact plan's candidates are its matches.
+    #[test]
+    fn every_shape_finds_what_checking_every_entry_finds() {
+        let dir = phonebook::directory(4_000, 11);
+        let cases = shapes::matrix(&dir, 11, 2);
+        assert!(cases.len() > 1000, "{}", cases.len());
+        let mut exact = 0;
+        for case in &cases {
+            let filter = lookup::parse(&case.filter, &dir).unwrap();
+            let all: Vec<u32> = (0..dir.len() as u32)
+                .filter(|id| dir.matches(&filter, *id))
+                .collect();
+            let found: Vec<u32> = dir.search(&filter).collect();
+            assert!(
+                found == all,
+                "{} {}: found {} entries, {} match",
+                case.class,
+                case.filter,
+                found.len(),
+                all.len()
+            );
+            let mut plan = dir.plan(&filter);
+            if plan.exact {
+                exact += 1;
+                let mut candidates = Vec::new();
+                let mut at = 0;
+                while let Some(id) = plan.cursor.seek(at) {
+                    candidates.push(id);
+                    at = id + 1;
+                }
+                assert!(
+                    candidates == all,
+                    "exact plan of {}: {} candidates, {} match",
+                    case.filter,
+                    candidates.len(),
+                    all.len()
+                );
+            }
+        }
+        assert!(exact > cases.len() / 3, "{exact} exact plans");
+    }
+}

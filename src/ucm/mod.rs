@@ -5,6 +5,9 @@
 pub mod fetch;
 pub mod import;
 
+/// The merge's name for the node's internal contacts: their uids are `int-<id>`.
+pub const INTERNAL_SOURCE: &str = "int";
+
 use crate::config::Config;
 use crate::directory::merge::{self, Changes, MergeStats, Source};
 use crate::directory::{Builder, Directory, NumberRules, image};
@@ -174,7 +177,7 @@ fn merge_then<T: Send>(
     let mut store = open_store(home)?;
     let internal = store.all()?;
     let mut sources = vec![Source {
-        name: "int".to_string(),
+        name: INTERNAL_SOURCE.to_string(),
         priority: config.ucm.internal_priority,
         contacts: internal,
     }];
