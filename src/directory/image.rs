@@ -28,7 +28,7 @@ use std::os::unix::fs::FileExt;
 const MAGIC: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/4");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/5");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 

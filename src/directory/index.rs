@@ -13,8 +13,13 @@
 //! A list is kept only where it narrows a search. A key that fewer than one entry
 //! in `DENSE` holds has its list; a key that all but fewer than one in `DENSE` hold
 //! has the list of the entries without it (presence of `cn`, the `+` that starts
-//! numbers); a key in between has no list: a search for it, or for its negation,
-//! checks entries in order and finds a match among every few.
+//! numbers); a key in between has no list but a bitmap of the blocks of `BLOCK`
+//! entries that hold it: a search for it checks the entries of those blocks in
+//! order and finds a match among every few. Entries are served in name order, so
+//! the holders of a key derived from names (a given name's last letter) can be
+//! neighbours: the bitmap skips the blocks in between. The starts of values
+//! (heads), the most clustered, always have a list, or that of the entries
+//! without them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -49,8 +54,20 @@ pub fn gram_key(attr: Attr, kind: Kind, bytes: &[u8]) -> u64 {
     for (i, b) in bytes.iter().take(GRAM_MAX).enumerate() {
         k |= u64::from(*b) << (16 + 8 * i);
     }
-    mix(k)
+    let key = mix(k) & !ALWAYS_LISTED;
+    // Entries are served in the order of their names, so the entries whose name,
+    // given name or mail starts with the same letters are neighbours: checking
+    // entries in order would cross half the directory before the first of them.
+    // Heads always have their list.
+    if kind == Kind::Head {
+        key | ALWAYS_LISTED
+    } else {
+        key
+    }
 }
+
+/// The fingerprint's lowest bit: the key has a list however dense it is.
+const ALWAYS_LISTED: u64 = 1 << FINGERPRINT_SHIFT;
 
 /// A key of any length, as a hash.
 #[inline]
@@ -94,7 +111,7 @@ pub fn value_keys(attr: Attr, norm: &str, approx: bool, add: &mut dyn FnMut(u64)
 /// What a bucket holds (its tag's low bits).
 const POSITIVE: u32 = 0;
 const WITHOUT: u32 = 1;
-const NO_LIST: u32 = 2;
+const BLOCKS: u32 = 2;
 const REPR: u32 = 3;
 /// Several keys share the bucket: its list is their union.
 const MIXED: u32 = 4;
@@ -105,12 +122,20 @@ const DENSE: u64 = 32;
 /// Lists this short are always kept, whatever the density.
 const SHORT: u32 = 64;
 
+/// Entries per bit of a dense key's bitmap.
+const BLOCK: u32 = 32;
+
+/// Words of a dense key's bitmap for `entries` entries.
+fn bitmap_words(entries: u32) -> u32 {
+    entries.div_ceil(BLOCK * 32)
+}
+
 pub struct GramIndex {
     pub(super) bits: u32,
     /// `offsets[b]..offsets[b + 1]` are bucket b's ids in `ids`.
     pub(super) offsets: Vec<u32>,
     /// Per bucket: the fingerprint of its key (when unmixed), `MIXED`, and what its
-    /// list is (`POSITIVE`, `WITHOUT`, `NO_LIST`).
+    /// list is (`POSITIVE`, `WITHOUT`, `BLOCKS`).
     pub(super) tags: Vec<u32>,
     pub(super) ids: Vec<u32>,
 }
@@ -124,8 +149,9 @@ pub enum Posting<'a> {
     List { ids: &'a [u32], exact: bool },
     /// Every entry but these holds the key.
     Without { ids: &'a [u32] },
-    /// Too many entries hold it, and too many lack it, for a list to help.
-    Dense,
+    /// Too many entries hold it, and too many lack it, for a list to help: the
+    /// blocks of `BLOCK` entries that hold it, a bit each.
+    Dense { blocks: &'a [u32] },
 }
 
 impl Posting<'_> {
@@ -135,7 +161,7 @@ impl Posting<'_> {
             Posting::Empty => 0,
             Posting::List { ids, .. } => ids.len() as u32,
             Posting::Without { ids } => entries.saturating_sub(ids.len() as u32),
-            Posting::Dense => entries / 2,
+            Posting::Dense { .. } => entries / 2,
         }
     }
 }
@@ -221,6 +247,7 @@ fn fill(
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
     tags: &[u32],
     starts: impl Iterator<Item = u32>,
+    offsets: &[u32],
     ids: &[AtomicU32],
 ) {
     // Per bucket: the entry that last had its key, and where its next id goes.
@@ -243,7 +270,11 @@ fn fill(
                     put(&mut s.1, gap);
                 }
             }
-            _ => {}
+            // Both threads set bits of the one bitmap (a word may hold both halves).
+            _ => {
+                let word = offsets[b] + id / (BLOCK * 32);
+                ids[word as usize].fetch_or(1 << (id / BLOCK % 32), Ordering::Relaxed);
+            }
         }
         s.0 = id;
     });
@@ -306,9 +337,19 @@ impl GramIndex {
         let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
         std::thread::scope(|scope| {
             let (keys_of, ids, tags, starts) = (&keys_of, &ids, &tags, &offsets[..buckets]);
-            scope.spawn(move || fill(bits, 0..mid, keys_of, tags, starts.iter().copied(), ids));
+            scope.spawn(move || {
+                fill(
+                    bits,
+                    0..mid,
+                    keys_of,
+                    tags,
+                    starts.iter().copied(),
+                    starts,
+                    ids,
+                )
+            });
             let seconds = starts.iter().zip(&low_len).map(|(at, n)| at + n);
-            fill(bits, mid..end, keys_of, tags, seconds, ids);
+            fill(bits, mid..end, keys_of, tags, seconds, starts, ids);
         });
         let ids = ids.into_iter().map(AtomicU32::into_inner).collect();
         GramIndex {
@@ -338,16 +379,25 @@ impl GramIndex {
         } else {
             (0, tag << FINGERPRINT_SHIFT)
         };
-        if holding <= u64::from(SHORT) || holding * DENSE < entries {
+        let listed = mixed == 0 && u64::from(tag) & (ALWAYS_LISTED >> FINGERPRINT_SHIFT) != 0;
+        if holding <= u64::from(SHORT)
+            || holding * DENSE < entries
+            || (listed && holding <= lacking)
+        {
             (fp | mixed | POSITIVE, low.count, high.count)
-        } else if mixed == 0 && (lacking <= u64::from(SHORT) || lacking * DENSE < entries) {
+        } else if mixed == 0 && (lacking <= u64::from(SHORT) || lacking * DENSE < entries || listed)
+        {
             (
                 fp | WITHOUT,
                 low_entries - low.count,
                 high_entries - high.count,
             )
         } else {
-            (fp | mixed | NO_LIST, 0, 0)
+            (
+                fp | mixed | BLOCKS,
+                bitmap_words(low_entries + high_entries),
+                0,
+            )
         }
     }
 
@@ -370,7 +420,9 @@ impl GramIndex {
                 exact,
             },
             WITHOUT => Posting::Without { ids: self.list(b) },
-            _ => Posting::Dense,
+            _ => Posting::Dense {
+                blocks: self.list(b),
+            },
         }
     }
 
@@ -378,7 +430,7 @@ impl GramIndex {
     /// keys and have no list (for benchmarks).
     pub fn stats(&self) -> (usize, usize, usize) {
         let mixed = self.tags.iter().filter(|t| *t & MIXED != 0).count();
-        let dense = self.tags.iter().filter(|t| *t & REPR == NO_LIST).count();
+        let dense = self.tags.iter().filter(|t| *t & REPR == BLOCKS).count();
         (self.ids.len(), mixed, dense)
     }
 }
@@ -446,6 +498,11 @@ pub enum Cursor<'a> {
         ids: &'a [u32],
         pos: usize,
     },
+    /// The ids below `end` of the blocks whose bit is set (see `Posting::Dense`).
+    Blocks {
+        words: &'a [u32],
+        end: u32,
+    },
     /// The ids below `end` that are not in `ids`.
     Without {
         ids: &'a [u32],
@@ -473,6 +530,21 @@ impl Cursor<'_> {
             Cursor::List { ids, pos } => {
                 *pos = gallop(ids, *pos, min);
                 ids.get(*pos).copied()
+            }
+            Cursor::Blocks { words, end } => {
+                if min >= *end {
+                    return None;
+                }
+                let block = min / BLOCK;
+                let mut w = (block / 32) as usize;
+                let mut bits = words.get(w)? & (u32::MAX << (block % 32));
+                while bits == 0 {
+                    w += 1;
+                    bits = *words.get(w)?;
+                }
+                let found = w as u32 * 32 + bits.trailing_zeros();
+                let at = if found == block { min } else { found * BLOCK };
+                (at < *end).then_some(at)
             }
             Cursor::Without { ids, pos, end } => {
                 *pos = gallop(ids, *pos, min);
@@ -539,7 +611,7 @@ impl Cursor<'_> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -603,7 +675,27 @@ mod tests {
         assert_eq!(get(Kind::Head, "b"), Posting::Empty);
         assert_eq!(get(Kind::Any, "a19").estimate(200), 11, "a19, a190..a199");
         // "1" is in 119 names out of 200: neither list would narrow much.
-        assert_eq!(get(Kind::Any, "1"), Posting::Dense);
+        let Posting::Dense { blocks } = get(Kind::Any, "1") else {
+            panic!("{:?}", get(Kind::Any, "1"));
+        };
+        // Blocks of 32 entries: a0..a31 hold "1" (a1, a10..a19...), as every block.
+        assert_eq!(blocks, [0b111_1111], "seven blocks, each with a \"1\"");
+        let mut names = Cursor::Blocks {
+            words: blocks,
+            end: 200,
+        };
+        assert_eq!(names.seek(0), Some(0));
+        assert_eq!(names.seek(199), Some(199));
+        assert_eq!(names.seek(200), None);
+        let sparse = [0b100, 0, 1];
+        let mut c = Cursor::Blocks {
+            words: &sparse,
+            end: 3000,
+        };
+        assert_eq!(c.seek(0), Some(64));
+        assert_eq!(c.seek(70), Some(70));
+        assert_eq!(c.seek(96), Some(2048));
+        assert_eq!(c.seek(2080), None);
         assert_eq!(
             index.get(gram_key(Attr::Cn, Kind::Head, b"a")),
             Posting::Empty,

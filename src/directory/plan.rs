@@ -74,13 +74,17 @@ impl<'a> Plan<'a> {
                 exact,
                 estimate: ids.len() as u32,
             },
-            Posting::Without { ids } if ids.is_empty() => Plan::all(dir, true),
+            Posting::Without { ids: [] } => Plan::all(dir, true),
             Posting::Without { ids } => Plan {
                 cursor: Cursor::Without { ids, pos: 0, end },
                 exact: true,
                 estimate: end.saturating_sub(ids.len() as u32),
             },
-            Posting::Dense => Plan::all(dir, false),
+            Posting::Dense { blocks } => Plan {
+                cursor: Cursor::Blocks { words: blocks, end },
+                exact: false,
+                estimate: end / 2,
+            },
         }
     }
 
@@ -90,7 +94,6 @@ impl<'a> Plan<'a> {
         if postings.contains(&Posting::Empty) {
             return Plan::empty();
         }
-        postings.retain(|p| *p != Posting::Dense);
         postings.sort_by_key(|p| p.estimate(end));
         postings.truncate(KEYS_WALKED);
         let mut plans: Vec<Plan<'a>> = postings.into_iter().map(|p| Plan::of(dir, p)).collect();
