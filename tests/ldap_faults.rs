@@ -43,17 +43,29 @@ impl Raw {
         self.stream.write_all(&out).unwrap();
     }
 
-    /// Reads the next message; None when the server closed the connection.
-    fn recv(&mut self) -> Option<LdapMsg> {
+    /// Reads the next message, or says why there is none.
+    fn next(&mut self) -> Next {
         loop {
             if let Ok(Some(msg)) = self.codec.decode(&mut self.buf) {
-                return Some(msg);
+                return Next::Msg(Box::new(msg));
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) => return Next::Closed,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if is_timeout(&e) => return Next::TimedOut,
+                // Reset by the server.
+                Err(_) => return Next::Closed,
             }
+        }
+    }
+
+    /// Reads the next message; None when the server closed the connection or
+    /// said nothing within the read timeout.
+    fn recv(&mut self) -> Option<LdapMsg> {
+        match self.next() {
+            Next::Msg(msg) => Some(*msg),
+            Next::Closed | Next::TimedOut => None,
         }
     }
 
@@ -76,16 +88,36 @@ impl Raw {
         }
     }
 
+    /// Did the server close the connection (after any messages, such as a notice of
+    /// disconnection) before `limit`? A read that times out is not a close.
     fn closed_within(&mut self, limit: Duration) -> bool {
-        self.stream.set_read_timeout(Some(limit)).unwrap();
         let started = Instant::now();
-        while started.elapsed() < limit {
-            if self.recv().is_none() {
-                return true;
+        loop {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return false;
+            }
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            match self.next() {
+                Next::Msg(_) => {}
+                Next::Closed => return true,
+                Next::TimedOut => return false,
             }
         }
-        false
     }
+}
+
+enum Next {
+    Msg(Box<LdapMsg>),
+    Closed,
+    TimedOut,
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 fn search_msg(id: i32, filter: LdapFilter, size: i32) -> LdapMsg {
@@ -149,6 +181,8 @@ fn malformed_ber_gets_protocol_error_and_the_connection_goes_on() {
         res.code,
         LdapResultCode::Success | LdapResultCode::SizeLimitExceeded
     ));
+    // Still open: a read that times out is not taken for a close.
+    assert!(!c.closed_within(Duration::from_millis(500)));
 }
 
 #[test]
@@ -399,4 +433,242 @@ fn a_client_that_stops_reading_does_not_hold_up_others() {
     for _ in 0..20 {
         still_serving(node.port);
     }
+}
+
+fn paged_msg(id: i32, size: i64, cookie: Vec<u8>) -> LdapMsg {
+    let mut m = search_msg(id, LdapFilter::Present("objectClass".into()), 0);
+    m.ctrl = vec![LdapControl::SimplePagedResults { size, cookie }];
+    m
+}
+
+fn cookie_of(ctrl: &[LdapControl]) -> Vec<u8> {
+    ctrl.iter()
+        .find_map(|c| match c {
+            LdapControl::SimplePagedResults { cookie, .. } => Some(cookie.clone()),
+            _ => None,
+        })
+        .expect("a paged results control in the answer")
+}
+
+fn contacts_csv(count: usize, family: &str) -> String {
+    let mut csv = String::from("givenName,sn,telephoneNumber\n");
+    for i in 0..count {
+        csv.push_str(&format!("Name{i},{family}{i},+49 30 {i:07}\n"));
+    }
+    csv
+}
+
+#[test]
+fn a_page_is_at_most_the_size_limit() {
+    let node = Node::new(&[("ldap.size_limit", "5"), ("ldap.limits.idle_timeout", "30")]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let mut c = Raw::connect(node.port);
+    c.send(paged_msg(2, 6, Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+    assert!(res.message.contains("size_limit"), "{}", res.message);
+    c.send(paged_msg(2, i64::from(i32::MAX), Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+
+    // Pages of the size limit go on to the whole phone book.
+    let mut cookie = Vec::new();
+    let mut total = 0;
+    for id in 3.. {
+        c.send(paged_msg(id, 5, cookie));
+        let (entries, res, ctrl) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+        assert!(entries.len() <= 5);
+        total += entries.len();
+        cookie = cookie_of(&ctrl);
+        if cookie.is_empty() {
+            break;
+        }
+        // A later page asking for more than the limit is refused too.
+        c.send(paged_msg(100, 6, cookie.clone()));
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+    }
+    assert_eq!(total, 20);
+}
+
+#[test]
+fn a_page_size_over_the_limit_is_refused_as_slapd_refuses_it() {
+    let node = Node::new(&[("ldap.size_limit", "5")]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let slapd = common::slapd::Slapd::start(common::slapd::Options {
+        ldif: common::slapd::people(20),
+        database: "limits * size.soft=5 size.hard=5 size.pr=5 size.prtotal=unlimited",
+        ..Default::default()
+    });
+    let ask = |url: &str, base: &str, page: u32| {
+        let out = std::process::Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", url, "-b", base])
+            .args([
+                "-E",
+                &format!("pr={page}/noprompt"),
+                "(objectClass=*)",
+                "cn",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let people = format!("ou=people,{}", common::slapd::SUFFIX);
+    for (page, refused) in [(5, false), (6, true), (1000, true)] {
+        let (sop_code, sop_text) = ask(&node.url(), BASE, page);
+        let (slapd_code, slapd_text) = ask(&slapd.url(), &people, page);
+        assert_eq!(
+            sop_code, slapd_code,
+            "page {page}:\n{sop_text}\n{slapd_text}"
+        );
+        for text in [&sop_text, &slapd_text] {
+            assert_eq!(
+                text.contains("Administrative limit exceeded (11)"),
+                refused,
+                "page {page}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_paged_search_does_not_outlive_its_generation() {
+    let node = node();
+    node.publish_csv(&contacts_csv(10, "Family"));
+    let mut c = Raw::connect(node.port);
+    c.send(paged_msg(2, 2, Vec::new()));
+    let (entries, _, ctrl) = c.search_all();
+    assert_eq!(entries.len(), 2);
+    let cookie = cookie_of(&ctrl);
+    assert!(!cookie.is_empty());
+    node.publish_csv(&contacts_csv(10, "Other"));
+    c.send(paged_msg(3, 2, cookie));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::UnwillingToPerform, "{res:?}");
+    assert!(res.message.contains("newer phone book"), "{}", res.message);
+    // A new paged search reads the new generation.
+    c.send(paged_msg(4, 5, Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(entries.len(), 5);
+}
+
+const SORT_OID: &str = "1.2.840.113556.1.4.473";
+
+/// A server-side sort control over `keys` (attribute, reverse), critical or not.
+fn sort_control(keys: &[(&str, bool)], critical: bool) -> LdapControl {
+    let mut list = Vec::new();
+    for (attr, reverse) in keys {
+        let mut key = vec![0x04, attr.len() as u8];
+        key.extend(attr.as_bytes());
+        if *reverse {
+            key.extend([0x81, 0x01, 0xff]);
+        }
+        list.push(0x30);
+        list.push(key.len() as u8);
+        list.extend(key);
+    }
+    let mut value = vec![0x30, list.len() as u8];
+    value.extend(list);
+    LdapControl::Unknown {
+        oid: SORT_OID.to_string(),
+        criticality: critical,
+        value: Some(value),
+    }
+}
+
+fn sort_result(ctrl: &[LdapControl]) -> Option<LdapResultCode> {
+    ctrl.iter().find_map(|c| match c {
+        LdapControl::ServerSortResult { sort_result } => Some(sort_result.result_code.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_sort_is_done_only_over_a_bounded_number_of_matches() {
+    let node = Node::new(&[
+        ("ldap.size_limit", "100"),
+        ("ldap.limits.max_sort_candidates", "10"),
+    ]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let mut c = Raw::connect(node.port);
+    let sorted = |id, filter: LdapFilter, keys: &[(&str, bool)], critical| {
+        let mut m = search_msg(id, filter, 0);
+        m.ctrl = vec![sort_control(keys, critical)];
+        m
+    };
+    let few = LdapFilter::Or(vec![
+        eq("sn", "Family1"),
+        eq("sn", "Family3"),
+        eq("sn", "Family2"),
+    ]);
+    c.send(sorted(2, few.clone(), &[("sn", true)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::Success));
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.attributes[0].vals[0]).into_owned())
+        .collect();
+    assert_eq!(names, ["Name3 Family3", "Name2 Family2", "Name1 Family1"]);
+
+    // 20 matches, more than max_sort_candidates: a critical sort sends nothing.
+    let all = LdapFilter::Present("sn".into());
+    c.send(sorted(3, all.clone(), &[("sn", false)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert!(
+        res.message.contains("max_sort_candidates"),
+        "{}",
+        res.message
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
+
+    // A non-critical one gets every entry, unsorted, and is told why.
+    c.send(sorted(4, all.clone(), &[("sn", false)], false));
+    let (entries, res, ctrl) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(entries.len(), 20);
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
+
+    // A critical sort by an unknown attribute is not honoured either.
+    c.send(sorted(5, few, &[("noSuchAttribute", false)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::NoSuchAttribute));
+
+    // Paged and sorted: the same bound.
+    let mut m = sorted(6, all, &[("sn", false)], true);
+    m.ctrl.push(LdapControl::SimplePagedResults {
+        size: 5,
+        cookie: Vec::new(),
+    });
+    c.send(m);
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
 }

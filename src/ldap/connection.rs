@@ -85,6 +85,10 @@ where
     let idle = tokio::time::sleep(policy.idle_timeout);
     tokio::pin!(idle);
     let mut codec = LdapCodec::new(Some(policy.max_request_bytes), None);
+    // Told when another generation is served, so that an idle connection's parked
+    // paged searches do not keep the old one in memory.
+    let mut directory = shared.directory.clone();
+    directory.borrow_and_update();
     loop {
         // Answer every whole request already read, in order.
         loop {
@@ -165,6 +169,11 @@ where
                 );
                 let _ = send(&mut stream, &notice).await;
                 return End::Closed;
+            }
+            Ok(()) = directory.changed() => {
+                let dir = directory.borrow_and_update().clone();
+                session.directory_changed(&dir);
+                continue;
             }
             r = stream.read_buf(&mut buf) => r,
         };

@@ -8,7 +8,7 @@ use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
-use crate::ldap::search;
+use crate::ldap::search::{self, SORT_REQUEST_OID};
 use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
@@ -152,7 +152,15 @@ pub fn respond(
 ) -> Reply {
     let mut bytes = BytesMut::from(frame);
     match codec.decode(&mut bytes) {
-        Ok(Some(msg)) => session.handle(msg, dir, policy, now),
+        Ok(Some(msg)) => {
+            // Only a request with controls is read again for their criticality.
+            let critical = if msg.ctrl.is_empty() {
+                Vec::new()
+            } else {
+                frame::critical_controls(frame)
+            };
+            session.handle(msg, &critical, dir, policy, now)
+        }
         Ok(None) | Err(_) => {
             let record = Some(Record::simple(
                 "invalid",
@@ -182,13 +190,26 @@ impl Session {
         }
     }
 
+    /// Another generation is served: paged searches parked on older ones are dropped.
+    pub fn directory_changed(&mut self, dir: &Arc<Directory>) {
+        self.paging.keep_only(dir);
+    }
+
+    /// How many paged searches wait for their next page.
+    pub fn parked_searches(&self) -> usize {
+        self.paging.len()
+    }
+
+    /// Answers one decoded message; `critical` names the controls it marks critical.
     pub fn handle(
         &mut self,
         msg: LdapMsg,
+        critical: &[String],
         dir: &Arc<Directory>,
         policy: &Policy,
         now: Instant,
     ) -> Reply {
+        self.paging.keep_only(dir);
         let id = msg.msgid;
         let reply = |op: LdapOp, record: Record| {
             Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
@@ -217,7 +238,16 @@ impl Session {
                     record.code = refusal.code.clone();
                     return reply(LdapOp::SearchResultDone(refusal), record);
                 }
-                let answer = search::search(&req, &msg.ctrl, dir, policy, &mut self.paging, now);
+                let sort_critical = critical.iter().any(|o| o == SORT_REQUEST_OID);
+                let answer = search::search(
+                    &req,
+                    &msg.ctrl,
+                    sort_critical,
+                    dir,
+                    policy,
+                    &mut self.paging,
+                    now,
+                );
                 record.entries = answer.count();
                 record.code = answer.code.clone();
                 Reply {
