@@ -672,3 +672,45 @@ fn a_sort_is_done_only_over_a_bounded_number_of_matches() {
     );
     assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
 }
+
+#[test]
+fn what_clients_send_cannot_flood_or_forge_the_server_log() {
+    let node = node();
+    let log_path = node.home().join("log/server.log");
+    let before = std::fs::read_to_string(&log_path).unwrap().lines().count();
+    let mut c = Raw::connect(node.port);
+    // A control this server does not know, not critical, on every request: its
+    // OID carries a line of its own.
+    let forged = "1.2.3\n2026-01-01T00:00:00Z ERROR forged line";
+    for id in 1..=200 {
+        let mut m = search_msg(id, eq("sn", "nobody"), 1);
+        m.ctrl = vec![LdapControl::Unknown {
+            oid: forged.to_string(),
+            criticality: false,
+            value: None,
+        }];
+        c.send(m);
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    }
+    // Requests that do not decode, each answered with protocolError.
+    for id in 20..120u8 {
+        c.stream
+            .write_all(&[0x30, 0x08, 0x02, 0x01, id, 0x63, 0x03, 0x01, 0x01, 0xff])
+            .unwrap();
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::ProtocolError);
+    }
+    // The server log is written in the background: a search answered after the
+    // others shows that everything before it was handled.
+    still_serving(node.port);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let added: Vec<&str> = log.lines().skip(before).collect();
+    let about_controls = added.iter().filter(|l| l.contains("1.2.3")).count();
+    assert!(about_controls <= 1, "{added:#?}");
+    assert!(
+        !added.iter().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "a client forged a log line: {added:#?}"
+    );
+    assert!(added.len() <= 5, "{added:#?}");
+}

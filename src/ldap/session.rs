@@ -12,6 +12,7 @@ use crate::ldap::search::{self, SORT_REQUEST_OID};
 use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
+use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{
     LdapBindCred, LdapBindResponse, LdapExtendedResponse, LdapFilter, LdapMsg, LdapOp, LdapResult,
     LdapResultCode,
@@ -36,6 +37,9 @@ pub struct Reply {
     pub out: Vec<u8>,
     pub after: After,
     pub record: Option<Record>,
+    /// The OID of a non-critical control the request carried and the server does
+    /// not know (ignored, as RFC 4511 says), for a rate-limited log line.
+    pub ignored_control: Option<String>,
 }
 
 impl Reply {
@@ -44,7 +48,12 @@ impl Reply {
         for msg in msgs {
             encode::message(&mut out, msg);
         }
-        Reply { out, after, record }
+        Reply {
+            out,
+            after,
+            record,
+            ignored_control: None,
+        }
     }
 }
 
@@ -153,13 +162,22 @@ pub fn respond(
     let mut bytes = BytesMut::from(frame);
     match codec.decode(&mut bytes) {
         Ok(Some(msg)) => {
+            if msg.ctrl.is_empty() {
+                return session.handle(msg, &[], dir, policy, now);
+            }
             // Only a request with controls is read again for their criticality.
-            let critical = if msg.ctrl.is_empty() {
-                Vec::new()
-            } else {
-                frame::critical_controls(frame)
-            };
-            session.handle(msg, &critical, dir, policy, now)
+            let critical = frame::critical_controls(frame);
+            let ignored = msg.ctrl.iter().find_map(|c| match c {
+                LdapControl::Unknown {
+                    oid,
+                    criticality: false,
+                    ..
+                } => Some(oid.clone()),
+                _ => None,
+            });
+            let mut reply = session.handle(msg, &critical, dir, policy, now);
+            reply.ignored_control = ignored;
+            reply
         }
         Ok(None) | Err(_) => {
             let record = Some(Record::simple(
@@ -255,6 +273,7 @@ impl Session {
                     after: After::Continue,
                     // Only a log line needs the record; building it formats the filter.
                     record: policy.access_log.then_some(record),
+                    ignored_control: None,
                 }
             }
             LdapOp::UnbindRequest => Reply::new(

@@ -89,6 +89,10 @@ impl LdapBundle {
                 tls: tls_rx,
                 access: Some(access),
                 cancel: stop.clone(),
+                notices: crate::logs::PerClient::new(
+                    crate::ldap::connection::NOTICE_EVERY,
+                    crate::ldap::connection::NOTICE_CLIENTS,
+                ),
             }),
             limiter: Limiter::new(limits.max_connections, limits.max_connections_per_client),
             tracker,

@@ -343,6 +343,8 @@ async fn access_log_writer(
     let (tx, mut rx) = mpsc::channel::<String>(8192);
     tracker.spawn(async move {
         let mut out = tokio::io::BufWriter::new(file);
+        // Whether the last line failed: a full disk is said once, not per line.
+        let mut failing = false;
         loop {
             let line = tokio::select! {
                 l = rx.recv() => l,
@@ -357,8 +359,17 @@ async fn access_log_writer(
                 && out.write_all(line.as_bytes()).await.is_ok()
                 && out.write_all(b"\n").await.is_ok();
             if !ok {
-                tracing::warn!("cannot write the access log (disk full?); lines are dropped");
+                crate::logs::count_access_dropped();
+                if !failing {
+                    tracing::warn!(
+                        "cannot write the access log (disk full?); lines are dropped and \
+                         counted in `sop server status`"
+                    );
+                }
+            } else if failing {
+                tracing::info!("the access log is written again");
             }
+            failing = !ok;
             if rx.is_empty() {
                 let _ = out.flush().await;
             }
@@ -646,6 +657,8 @@ impl Server {
             bundles,
             jobs: self.scheduler.lock().map(|s| s.view()).unwrap_or_default(),
             progress: self.progress.get(),
+            log_lines_dropped: crate::logs::server_dropped(),
+            access_lines_dropped: crate::logs::access_dropped(),
         }
     }
 }
