@@ -714,3 +714,90 @@ fn what_clients_send_cannot_flood_or_forge_the_server_log() {
     );
     assert!(added.len() <= 5, "{added:#?}");
 }
+
+/// `ldapcompare` against `url`; returns its exit code (6: compareTrue, 5: false).
+fn ldapcompare(node: &Node, url: &str, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new("ldapcompare")
+        .env("LDAPTLS_CACERT", node.home().join("ca.pem"))
+        .env("LDAPTLS_REQCERT", "demand")
+        .args(["-x", "-H", url])
+        .args(args)
+        .output()
+        .expect("ldapcompare (package ldap-utils) must be installed");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The DN of the entry whose sn is `sn`, read with these ldapsearch arguments.
+fn dn_of(node: &Node, auth: &[&str], sn: &str) -> String {
+    let mut args = auth.to_vec();
+    let filter = format!("(sn={sn})");
+    args.extend(["-b", BASE, filter.as_str(), "1.1"]);
+    let (out, code) = node.ldapsearch(&args);
+    assert_eq!(code, 0, "{out}");
+    out.lines()
+        .find_map(|l| l.strip_prefix("dn: "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string()
+}
+
+#[test]
+fn compare_obeys_the_bind_policy_as_search_does() {
+    let dn = "cn=phones,dc=phonebook,dc=local";
+    let node = Node::new(&[
+        ("ldap.bind", "\"credentials\""),
+        ("ldap.bind_dn", &format!("\"{dn}\"")),
+    ]);
+    std::fs::write(node.home().join("secrets/ldap-bind-password"), "s3cret\n").unwrap();
+    node.start();
+    node.publish_csv(&contacts_csv(3, "Family"));
+    let auth = ["-D", dn, "-w", "s3cret"];
+    let entry = dn_of(&node, &auth, "Family1");
+    let missing = format!("uid=nobody,{BASE}");
+    let url = node.url();
+    let (code, out) = ldapcompare(&node, &url, &[&entry, "sn:Family1"]);
+    assert_eq!(code, 50, "anonymous: insufficientAccessRights\n{out}");
+    let (code, out) = ldapcompare(&node, &url, &[&missing, "sn:Family1"]);
+    assert_eq!(
+        code, 50,
+        "whether an entry exists is not told either\n{out}"
+    );
+    let (code, out) = ldapcompare(&node, &url, &["-D", dn, "-w", "wrong", &entry, "sn:x"]);
+    assert_eq!(code, 49, "{out}");
+    let (code, out) = ldapcompare(
+        &node,
+        &url,
+        &["-D", dn, "-w", "s3cret", &entry, "sn:Family1"],
+    );
+    assert_eq!(code, 6, "bound: compareTrue\n{out}");
+    // Writes get the same refusal before they are told the book is read-only.
+    let mut c = Raw::connect(node.port);
+    c.send(LdapMsg::new(1, LdapOp::DelRequest(entry.clone())));
+    match c.recv() {
+        Some(LdapMsg {
+            op: LdapOp::DelResponse(r),
+            ..
+        }) => assert_eq!(r.code, LdapResultCode::InsufficentAccessRights),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn compare_obeys_tls_required_as_search_does() {
+    let node = Node::new(&[
+        ("ldap.tls.starttls", "true"),
+        ("ldap.tls.required", "true"),
+        ("ldap.tls.certificate", "\"cert.pem\""),
+        ("ldap.tls.key", "\"key.pem\""),
+    ]);
+    common::tls::write_ca_and_server_cert(node.home());
+    node.start();
+    node.publish_csv(&contacts_csv(3, "Family"));
+    let url = node.url();
+    let missing = format!("uid=nobody,{BASE}");
+    let (code, out) = ldapcompare(&node, &url, &[&missing, "sn:x"]);
+    assert_eq!(code, 13, "in clear: confidentialityRequired\n{out}");
+    let (code, out) = ldapcompare(&node, &url, &["-ZZ", &missing, "sn:x"]);
+    assert_eq!(code, 32, "after StartTLS: noSuchObject\n{out}");
+}

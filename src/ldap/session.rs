@@ -232,7 +232,6 @@ impl Session {
         let reply = |op: LdapOp, record: Record| {
             Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
         };
-        let read_only = "this phone book is read-only";
         match msg.op {
             LdapOp::BindRequest(bind) => {
                 let (res, record) = self.bind(bind.version, &bind.dn, &bind.cred, policy);
@@ -252,7 +251,8 @@ impl Session {
                 };
                 let rootdse = req.base.trim().is_empty()
                     && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
-                if let Some(refusal) = self.refuse_search(policy, rootdse) {
+                let refusal = (!rootdse).then(|| self.refuse(policy)).flatten();
+                if let Some(refusal) = refusal {
                     record.code = refusal.code.clone();
                     return reply(LdapOp::SearchResultDone(refusal), record);
                 }
@@ -289,26 +289,35 @@ impl Session {
             LdapOp::AbandonRequest(_) => Reply::new(Vec::new(), After::Continue, None),
             LdapOp::ExtendedRequest(ext) => self.extended(id, &ext.name, policy),
             LdapOp::CompareRequest(cmp) => {
-                let (code, message) = compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy);
+                // A compare tells whether an entry exists and what it holds: the
+                // same policy as a search.
+                let (code, message) = match self.refuse(policy) {
+                    Some(refusal) => (refusal.code, refusal.message),
+                    None => compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy),
+                };
                 let record = Record::simple("compare", &self.bind_dn, code.clone());
                 reply(LdapOp::CompareResult(result(code, message)), record)
             }
-            LdapOp::AddRequest(_) => reply(
-                LdapOp::AddResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("add", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::ModifyRequest(_) => reply(
-                LdapOp::ModifyResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("modify", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::DelRequest(_) => reply(
-                LdapOp::DelResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("delete", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::ModifyDNRequest(_) => reply(
-                LdapOp::ModifyDNResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("modrdn", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
+            LdapOp::AddRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("add", &self.bind_dn, res.code.clone());
+                reply(LdapOp::AddResponse(res), record)
+            }
+            LdapOp::ModifyRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("modify", &self.bind_dn, res.code.clone());
+                reply(LdapOp::ModifyResponse(res), record)
+            }
+            LdapOp::DelRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("delete", &self.bind_dn, res.code.clone());
+                reply(LdapOp::DelResponse(res), record)
+            }
+            LdapOp::ModifyDNRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("modrdn", &self.bind_dn, res.code.clone());
+                reply(LdapOp::ModifyDNResponse(res), record)
+            }
             // A client sending responses is not speaking LDAP to a server.
             _ => Reply::new(
                 vec![notice_of_disconnection(
@@ -395,14 +404,14 @@ impl Session {
         (result(C::Success, ""), bind_dn)
     }
 
-    fn refuse_search(&self, policy: &Policy, rootdse: bool) -> Option<LdapResult> {
-        if rootdse {
-            return None;
-        }
+    /// Why the bind and TLS policy refuses an operation on the phone book (search,
+    /// compare, writes) on this connection as it is; `None` when it allows it. Only
+    /// binds, StartTLS, Who am I? and the root DSE are answered before that.
+    fn refuse(&self, policy: &Policy) -> Option<LdapResult> {
         if policy.tls_required && !self.tls {
             return Some(result(
                 LdapResultCode::ConfidentialityRequired,
-                "use LDAPS or StartTLS before searching",
+                "use LDAPS or StartTLS first",
             ));
         }
         if policy.bind == BindPolicy::Credentials && !self.authorized {
@@ -412,6 +421,16 @@ impl Session {
             ));
         }
         None
+    }
+
+    /// What a write gets: the policy's refusal, else unwillingToPerform.
+    fn write_refused(&self, policy: &Policy) -> LdapResult {
+        self.refuse(policy).unwrap_or_else(|| {
+            result(
+                LdapResultCode::UnwillingToPerform,
+                "this phone book is read-only",
+            )
+        })
     }
 
     fn extended(&mut self, id: i32, name: &str, policy: &Policy) -> Reply {
