@@ -801,3 +801,201 @@ fn compare_obeys_tls_required_as_search_does() {
     let (code, out) = ldapcompare(&node, &url, &["-ZZ", &missing, "sn:x"]);
     assert_eq!(code, 32, "after StartTLS: noSuchObject\n{out}");
 }
+
+fn encoded(msg: LdapMsg) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    LdapCodec::default().encode(msg, &mut out).unwrap();
+    out.to_vec()
+}
+
+/// A message encoded with id 1, its id replaced by the INTEGER content `id`.
+fn with_raw_id(msg: LdapMsg, id: &[u8]) -> Vec<u8> {
+    let bytes = encoded(msg);
+    let header = match bytes[1] {
+        n if n < 0x80 => 2,
+        n => 2 + usize::from(n & 0x7f),
+    };
+    assert_eq!(&bytes[header..header + 3], &[0x02, 0x01, 0x01]);
+    let mut body = vec![0x02, id.len() as u8];
+    body.extend(id);
+    body.extend(&bytes[header + 3..]);
+    let mut out = vec![0x30];
+    match body.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend(body);
+    out
+}
+
+/// What a server answers to one request on a new connection.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Code(LdapResultCode),
+    /// Closed without an answer (after a notice of disconnection, or none).
+    Closed,
+}
+
+fn outcome(port: u16, request: &[u8]) -> Outcome {
+    let mut c = Raw::connect(port);
+    c.stream.write_all(request).unwrap();
+    loop {
+        let Some(msg) = c.recv() else {
+            return Outcome::Closed;
+        };
+        let res = match msg.op {
+            LdapOp::SearchResultEntry(_) => continue,
+            LdapOp::ExtendedResponse(r) if msg.msgid == 0 => {
+                assert!(
+                    c.closed_within(Duration::from_secs(5)),
+                    "closed after {r:?}"
+                );
+                return Outcome::Closed;
+            }
+            LdapOp::BindResponse(r) => r.res,
+            LdapOp::ExtendedResponse(r) => r.res,
+            LdapOp::SearchResultDone(r) | LdapOp::CompareResult(r) => r,
+            other => panic!("unexpected {other:?}"),
+        };
+        return Outcome::Code(res.code);
+    }
+}
+
+#[test]
+fn protocol_errors_and_critical_controls_are_answered_as_slapd_answers_them() {
+    let node = node();
+    let slapd = common::slapd::Slapd::start(common::slapd::Options {
+        ldif: common::slapd::people(3),
+        ..Default::default()
+    });
+    let unknown = || LdapControl::Unknown {
+        oid: "1.2.3.4.5.6.7".to_string(),
+        criticality: true,
+        value: None,
+    };
+    let with = |op: LdapOp, ctrl: Vec<LdapControl>| {
+        let mut m = LdapMsg::new(1, op);
+        m.ctrl = ctrl;
+        m
+    };
+    let search = |base: &str, scope, size: i32, time: i32| {
+        LdapOp::SearchRequest(LdapSearchRequest {
+            base: base.to_string(),
+            scope,
+            aliases: LdapDerefAliases::Never,
+            sizelimit: size,
+            timelimit: time,
+            typesonly: false,
+            filter: LdapFilter::Present("objectClass".into()),
+            attrs: vec!["1.1".to_string()],
+        })
+    };
+    let bind = || {
+        LdapOp::BindRequest(LdapBindRequest {
+            version: 3,
+            dn: String::new(),
+            cred: LdapBindCred::Simple(String::new()),
+        })
+    };
+    let paged = |size| LdapControl::SimplePagedResults {
+        size,
+        cookie: Vec::new(),
+    };
+    let people = format!("ou=people,{}", common::slapd::SUFFIX);
+    for (server, port, base) in [("sop", node.port, BASE), ("slapd", slapd.port, &people)] {
+        let entry = format!("uid=u0001,{base}");
+        let sub = LdapSearchScope::Subtree;
+        let cases: Vec<(&str, Vec<u8>, Outcome)> = vec![
+            (
+                "unknown critical control on a bind",
+                encoded(with(bind(), vec![unknown()])),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on a compare",
+                encoded(with(
+                    LdapOp::CompareRequest(LdapCompareRequest {
+                        dn: entry.clone(),
+                        atype: "sn".into(),
+                        val: b"x".to_vec(),
+                    }),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on Who am I?",
+                encoded(with(
+                    LdapOp::ExtendedRequest(LdapExtendedRequest {
+                        name: "1.3.6.1.4.1.4203.1.11.3".into(),
+                        value: None,
+                    }),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on a root DSE read",
+                encoded(with(
+                    search("", LdapSearchScope::Base, 0, 0),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "critical sort control on a bind",
+                encoded(with(bind(), vec![sort_control(&[("cn", false)], true)])),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "negative size limit",
+                encoded(with(search(base, sub.clone(), -1, 0), vec![])),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "negative time limit",
+                encoded(with(search(base, sub.clone(), 1, -1), vec![])),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "two paged results controls",
+                encoded(with(
+                    search(base, sub.clone(), 0, 0),
+                    vec![paged(2), paged(3)],
+                )),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "message id 2^31",
+                with_raw_id(
+                    search(base, sub.clone(), 1, 0).into_msg(),
+                    &[0x00, 0x80, 0, 0, 0],
+                ),
+                Outcome::Closed,
+            ),
+            (
+                "message id 2^32",
+                with_raw_id(
+                    search(base, sub.clone(), 1, 0).into_msg(),
+                    &[0x01, 0, 0, 0, 0],
+                ),
+                Outcome::Closed,
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(outcome(port, &request), expected, "{server}: {what}");
+        }
+    }
+    still_serving(node.port);
+}
+
+trait IntoMsg {
+    fn into_msg(self) -> LdapMsg;
+}
+
+impl IntoMsg for LdapOp {
+    fn into_msg(self) -> LdapMsg {
+        LdapMsg::new(1, self)
+    }
+}

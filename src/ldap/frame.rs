@@ -111,17 +111,43 @@ fn element(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, buf.get(start..end)?, buf.get(end..)?))
 }
 
+/// The value of a BER INTEGER of at most 8 bytes, sign included.
+fn integer(tag: u8, content: &[u8]) -> Option<i64> {
+    if tag != 0x02 || content.is_empty() || content.len() > 8 {
+        return None;
+    }
+    let start = if content[0] & 0x80 != 0 { -1i64 } else { 0 };
+    Some(
+        content
+            .iter()
+            .fold(start, |acc, b| (acc << 8) | i64::from(*b)),
+    )
+}
+
 /// The message id of a whole message as sent, before it is narrowed to the
 /// protocol's range (0 to 2^31 - 1): a decoder that truncates would answer 2^32 as 0.
 pub fn message_id(msg: &[u8]) -> Option<i64> {
     let (_, body, _) = element(msg)?;
     let (tag, id, _) = element(body)?;
-    if tag != 0x02 || id.is_empty() || id.len() > 8 {
+    integer(tag, id)
+}
+
+/// The size and time limits of a whole search request as sent: the decoder reads a
+/// negative number as a large positive one, and narrows larger ones.
+pub fn search_limits(msg: &[u8]) -> Option<(i64, i64)> {
+    let (_, body, _) = element(msg)?;
+    let (_, _, rest) = element(body)?;
+    let (0x63, search, _) = element(rest)? else {
         return None;
-    }
-    let negative = id[0] & 0x80 != 0;
-    let start = if negative { -1i64 } else { 0 };
-    Some(id.iter().fold(start, |acc, b| (acc << 8) | i64::from(*b)))
+    };
+    // baseObject, scope, derefAliases, then the two limits.
+    let (_, _, rest) = element(search)?;
+    let (_, _, rest) = element(rest)?;
+    let (_, _, rest) = element(rest)?;
+    let (tag, size, rest) = element(rest)?;
+    let size = integer(tag, size)?;
+    let (tag, time, _) = element(rest)?;
+    Some((size, integer(tag, time)?))
 }
 
 /// The OIDs of the controls a whole message marks critical (the decoder keeps the
@@ -250,6 +276,38 @@ mod control_tests {
         assert_eq!(critical_controls(&msg), ["1.2.3", "1.2.840.113556.1.4.473"]);
         assert!(critical_controls(&encoded(LdapMsg::new(1, LdapOp::UnbindRequest))).is_empty());
         assert!(critical_controls(&[0x30, 0x05, 0x02]).is_empty());
+    }
+
+    #[test]
+    fn search_limits_are_read_with_their_sign() {
+        use ldap3_proto::proto::{
+            LdapDerefAliases, LdapFilter, LdapSearchRequest, LdapSearchScope,
+        };
+        let search = |size, time| {
+            encoded(LdapMsg::new(
+                1,
+                LdapOp::SearchRequest(LdapSearchRequest {
+                    base: "dc=x".into(),
+                    scope: LdapSearchScope::Subtree,
+                    aliases: LdapDerefAliases::Never,
+                    sizelimit: size,
+                    timelimit: time,
+                    typesonly: false,
+                    filter: LdapFilter::Present("cn".into()),
+                    attrs: vec![],
+                }),
+            ))
+        };
+        assert_eq!(search_limits(&search(50, 10)), Some((50, 10)));
+        assert_eq!(search_limits(&search(-1, 0)), Some((-1, 0)));
+        assert_eq!(
+            search_limits(&search(0, i32::MIN)),
+            Some((0, i64::from(i32::MIN)))
+        );
+        assert_eq!(
+            search_limits(&encoded(LdapMsg::new(1, LdapOp::UnbindRequest))),
+            None
+        );
     }
 
     #[test]

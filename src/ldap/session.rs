@@ -8,7 +8,7 @@ use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
-use crate::ldap::search::{self, SORT_REQUEST_OID};
+use crate::ldap::search::{self, PAGED_RESULTS_OID, SORT_REQUEST_OID};
 use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
@@ -159,9 +159,34 @@ pub fn respond(
     policy: &Policy,
     now: Instant,
 ) -> Reply {
+    // RFC 4511 4.1.1: a message id out of 0..2^31-1 cannot be answered (a decoder
+    // that narrows it would answer 2^32 as 0): a notice of disconnection, then close.
+    if frame::message_id(frame).is_some_and(|id| !(0..=i64::from(i32::MAX)).contains(&id)) {
+        return Reply::new(
+            vec![notice_of_disconnection(
+                LdapResultCode::ProtocolError,
+                "message id out of range (0 to 2147483647)",
+            )],
+            After::Close,
+            Some(Record::simple(
+                "invalid",
+                &session.bind_dn,
+                LdapResultCode::ProtocolError,
+            )),
+        );
+    }
     let mut bytes = BytesMut::from(frame);
     match codec.decode(&mut bytes) {
         Ok(Some(msg)) => {
+            if matches!(msg.op, LdapOp::SearchRequest(_)) && !limits_valid(frame) {
+                let res = result(LdapResultCode::ProtocolError, "invalid size or time limit");
+                let record = Record::simple("search", &session.bind_dn, res.code.clone());
+                return Reply::new(
+                    vec![LdapMsg::new(msg.msgid, LdapOp::SearchResultDone(res))],
+                    After::Continue,
+                    Some(record),
+                );
+            }
             if msg.ctrl.is_empty() {
                 return session.handle(msg, &[], dir, policy, now);
             }
@@ -179,6 +204,7 @@ pub fn respond(
             reply.ignored_control = ignored;
             reply
         }
+
         Ok(None) | Err(_) => {
             let record = Some(Record::simple(
                 "invalid",
@@ -232,6 +258,22 @@ impl Session {
         let reply = |op: LdapOp, record: Record| {
             Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
         };
+        // RFC 4511 4.1.11: a critical control that is unknown, or not for this
+        // operation, fails the operation. Searches know paging and sorting.
+        let known: &[&str] = match msg.op {
+            LdapOp::SearchRequest(_) => &[PAGED_RESULTS_OID, SORT_REQUEST_OID],
+            _ => &[],
+        };
+        if let Some(oid) = critical.iter().find(|o| !known.contains(&o.as_str())) {
+            let code = LdapResultCode::UnavailableCriticalExtension;
+            let res = result(
+                code.clone(),
+                format!("critical control {oid} is not supported"),
+            );
+            if let Some((op, name)) = response_to(&msg.op, res) {
+                return reply(op, Record::simple(name, &self.bind_dn, code));
+            }
+        }
         match msg.op {
             LdapOp::BindRequest(bind) => {
                 let (res, record) = self.bind(bind.version, &bind.dn, &bind.cred, policy);
@@ -249,6 +291,11 @@ impl Session {
                 } else {
                     Record::simple("search", &self.bind_dn, LdapResultCode::Success)
                 };
+                if let Some(why) = search_protocol_error(&msg.ctrl) {
+                    record.code = LdapResultCode::ProtocolError;
+                    let res = result(LdapResultCode::ProtocolError, why);
+                    return reply(LdapOp::SearchResultDone(res), record);
+                }
                 let rootdse = req.base.trim().is_empty()
                     && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
                 let refusal = (!rootdse).then(|| self.refuse(policy)).flatten();
@@ -486,6 +533,53 @@ impl Session {
         });
         Reply::new(vec![LdapMsg::new(id, op)], after, Some(record))
     }
+}
+
+/// The response a request gets when it fails as a whole, and the operation's name
+/// for the access log; `None` for unbind and abandon, which have no response.
+fn response_to(op: &LdapOp, res: LdapResult) -> Option<(LdapOp, &'static str)> {
+    Some(match op {
+        LdapOp::BindRequest(_) => (
+            LdapOp::BindResponse(LdapBindResponse {
+                res,
+                saslcreds: None,
+            }),
+            "bind",
+        ),
+        LdapOp::SearchRequest(_) => (LdapOp::SearchResultDone(res), "search"),
+        LdapOp::CompareRequest(_) => (LdapOp::CompareResult(res), "compare"),
+        LdapOp::ExtendedRequest(_) => (
+            LdapOp::ExtendedResponse(LdapExtendedResponse {
+                res,
+                name: None,
+                value: None,
+            }),
+            "extended",
+        ),
+        LdapOp::AddRequest(_) => (LdapOp::AddResponse(res), "add"),
+        LdapOp::ModifyRequest(_) => (LdapOp::ModifyResponse(res), "modify"),
+        LdapOp::DelRequest(_) => (LdapOp::DelResponse(res), "delete"),
+        LdapOp::ModifyDNRequest(_) => (LdapOp::ModifyDNResponse(res), "modrdn"),
+        _ => return None,
+    })
+}
+
+/// Are a search request's size and time limits, as sent, within 0..2^31-1 (RFC 4511
+/// 4.5.1)? slapd answers others with protocolError too.
+fn limits_valid(frame: &[u8]) -> bool {
+    let range = 0..=i64::from(i32::MAX);
+    frame::search_limits(frame)
+        .is_none_or(|(size, time)| range.contains(&size) && range.contains(&time))
+}
+
+/// What RFC 2696 does not allow in a search request (slapd answers it with
+/// protocolError too): two paged results controls.
+fn search_protocol_error(controls: &[LdapControl]) -> Option<&'static str> {
+    let paged = controls
+        .iter()
+        .filter(|c| matches!(c, LdapControl::SimplePagedResults { .. }))
+        .count();
+    (paged > 1).then_some("paged results control specified more than once")
 }
 
 fn compare(
