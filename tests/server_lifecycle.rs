@@ -175,3 +175,65 @@ fn a_log_that_cannot_be_written_does_not_stop_the_server() {
         stop.join().unwrap().success();
     });
 }
+
+#[test]
+fn stop_removes_a_stale_pid_file_and_signals_nothing() {
+    let node = Node::new(&[]);
+    // A pid file left by a killed server names a pid that another process has now.
+    let mut other = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let pid_file = node.home().join("run/sop.pid");
+    std::fs::write(&pid_file, format!("{}\n", other.id())).unwrap();
+    let out = node.sop(&["server", "stop"]).success().stdout();
+    assert!(out.contains("stale pid file"), "{out}");
+    assert!(out.contains(&other.id().to_string()), "{out}");
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "the process the stale pid file named was signalled"
+    );
+    assert!(!pid_file.exists());
+    other.kill().unwrap();
+    other.wait().unwrap();
+}
+
+#[test]
+fn stop_without_access_to_the_control_socket_says_permission_denied() {
+    let node = Node::new(&[]);
+    node.start();
+    let run = node.home().join("run");
+    // Files this test makes belong to root when it runs as root.
+    let as_root = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(node.config()).unwrap().uid() == 0
+    };
+    let out = if as_root {
+        // As nobody, who cannot enter the home.
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(node.home())
+            .args(["server", "stop"])
+            .output()
+            .unwrap()
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(node.home())
+            .args(["server", "stop"])
+            .output()
+            .unwrap();
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+        out
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    // The server was not stopped.
+    let status = node.sop(&["server", "status"]);
+    assert_eq!(status.code(), 0, "{}", status.stdout());
+}

@@ -43,6 +43,10 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
         ServerCommand::Stop => match rt.block_on(daemon::stop(home))? {
             Stopped::Stopped { pid } => println!("application server stopped (pid {pid})"),
             Stopped::NotRunning => println!("the application server is not running"),
+            Stopped::StalePidFile { pid } => println!(
+                "the application server is not running; removed the stale pid file a \
+                 stopped server left (it named pid {pid}, which was not signalled)"
+            ),
         },
         ServerCommand::Status { json } => {
             let status = rt.block_on(daemon::status(home))?;
