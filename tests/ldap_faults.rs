@@ -999,3 +999,79 @@ impl IntoMsg for LdapOp {
         LdapMsg::new(1, self)
     }
 }
+
+#[test]
+fn the_open_file_limit_is_raised_and_connections_are_capped_to_it() {
+    let node = Node::new(&[
+        ("ldap.limits.max_connections_per_client", "100000"),
+        ("ldap.limits.idle_timeout", "120"),
+    ]);
+    // Started with a soft limit of 200 open files and a hard one of 300.
+    let out = std::process::Command::new("prlimit")
+        .arg("--nofile=200:300")
+        .arg(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(["server", "start"])
+        .output()
+        .expect("prlimit (util-linux) must be installed");
+    assert!(out.status.success(), "{out:?}");
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pid = status["status"]["pid"].as_u64().unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let soft: Vec<&str> = open_files.split_whitespace().collect();
+    assert_eq!(
+        soft[3], "300",
+        "the soft limit is raised to the hard one: {open_files}"
+    );
+    let log = std::fs::read_to_string(node.home().join("log/server.log")).unwrap();
+    assert!(log.contains("max_connections = 4096"), "{log}");
+
+    // 300 less the 64 the server keeps for itself: 236 connections, then "busy".
+    let mut open = Vec::new();
+    for _ in 0..236 {
+        let mut c = Raw::connect(node.port);
+        c.send(search_msg(1, eq("sn", "nobody"), 1));
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+        open.push(c);
+    }
+    let mut refused = Raw::connect(node.port);
+    match refused.recv() {
+        Some(LdapMsg {
+            op: LdapOp::ExtendedResponse(r),
+            ..
+        }) => {
+            assert_eq!(r.res.code, LdapResultCode::Busy);
+            assert!(
+                r.res.message.contains("max_connections"),
+                "{}",
+                r.res.message
+            );
+        }
+        other => panic!("expected busy, got {other:?}"),
+    }
+    // The control socket still answers, and so does LDAP once a slot is free.
+    node.sop(&["server", "status"]).success();
+    drop(open.pop());
+    drop(refused);
+    let mut again = None;
+    for _ in 0..100 {
+        let mut c = Raw::connect(node.port);
+        c.send(search_msg(1, eq("sn", "nobody"), 1));
+        match c.next() {
+            Next::Msg(m) if matches!(m.op, LdapOp::SearchResultDone(_)) => {
+                again = Some(m);
+                break;
+            }
+            // The freed slot is given back when the server sees the close.
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    assert!(again.is_some(), "a freed slot is used again");
+}

@@ -4,6 +4,7 @@
 mod background;
 pub mod control;
 pub mod daemon;
+mod fd_limit;
 mod ldap_bundle;
 pub mod pidfile;
 mod sources;
@@ -69,6 +70,7 @@ pub async fn run(home: Home) -> Result<()> {
     if let Some(old) = stale {
         tracing::warn!("replaced a stale pid file left by pid {old}");
     }
+    fd_limit::raise();
 
     let load_started = Instant::now();
     let loaded = load_directory(&home, &config).await?;
