@@ -239,11 +239,6 @@ impl Session {
         self.paging.keep_only(dir);
     }
 
-    /// How many paged searches wait for their next page.
-    pub fn parked_searches(&self) -> usize {
-        self.paging.len()
-    }
-
     /// Answers one decoded message; `critical` names the controls it marks critical.
     pub fn handle(
         &mut self,
