@@ -310,17 +310,50 @@ fn sorted_ids(
         }
         ids.push(id);
     }
-    ids.sort_by(|a, b| {
-        attrs
-            .iter()
-            .map(|(attr, reverse)| {
-                let o = dir.cmp_for_sort(*attr, *a, *b);
+    // Each entry's keys are read once, in the form `Directory::cmp_for_sort` compares
+    // (the first value, normalised; none sorts last), not at every comparison: the
+    // entries' values are spread over memory (8,000 entries: 24 ms -> a few).
+    let mut keyed: Vec<(Vec<Option<String>>, u32)> = ids
+        .into_iter()
+        .map(|id| (sort_keys(dir, id, &attrs), id))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        a.iter()
+            .zip(b)
+            .zip(&attrs)
+            .map(|((x, y), (_, reverse))| {
+                let o = match (x, y) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                };
                 if *reverse { o.reverse() } else { o }
             })
             .find(|o| *o != Ordering::Equal)
             .unwrap_or(Ordering::Equal)
     });
-    Ok(ids)
+    if Instant::now() > deadline {
+        return Err(LdapResultCode::TimeLimitExceeded);
+    }
+    Ok(keyed.into_iter().map(|(_, id)| id).collect())
+}
+
+/// An entry's sort keys: for each attribute, its first value as the directory
+/// normalises it for matching. Object classes are not stored with the entry, and
+/// sort as absent, as in `Directory::cmp_for_sort`.
+fn sort_keys(dir: &Directory, id: u32, attrs: &[(Attr, bool)]) -> Vec<Option<String>> {
+    let entry = dir.entry(id);
+    attrs
+        .iter()
+        .map(|(attr, _)| match attr {
+            Attr::ObjectClass => None,
+            _ => entry
+                .values(*attr)
+                .next()
+                .map(|v| crate::directory::matching::normalize(attr.rule(), v)),
+        })
+        .collect()
 }
 
 /// A critical sort that cannot be done: no entries, unavailableCriticalExtension, and
@@ -515,4 +548,62 @@ fn paged_done(mut answer: Answer, cookie: Vec<u8>) -> Answer {
         .controls
         .push(LdapControl::SimplePagedResults { size: 0, cookie });
     answer
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::directory::{FilterLimits, Generation, NumberRules, ServedContact};
+    use ldap3_proto::proto::LdapFilter;
+
+    #[test]
+    fn sorted_as_the_directory_compares() {
+        let contacts = crate::bench::phonebook::generate(500, 3)
+            .into_iter()
+            .map(|c| ServedContact {
+                uid: c.id.clone(),
+                source: "internal".into(),
+                contact: c,
+            })
+            .collect();
+        let generation = Generation {
+            number: 1,
+            created: 0,
+            contacts,
+        };
+        let dir = Directory::build(&generation, "dc=x", &NumberRules::default());
+        let limits = FilterLimits {
+            max_depth: 8,
+            max_terms: 8,
+        };
+        let all = LdapFilter::Present("objectClass".into());
+        let filter = Filter::compile(&all, &limits, dir.rules()).unwrap();
+        let later = Instant::now() + Duration::from_secs(60);
+        for (name, reverse) in [
+            ("telephoneNumber", false),
+            ("sn", true),
+            ("cn", false),
+            ("mobile", false),
+            ("o", true),
+        ] {
+            let attr = Attr::from_name(name).unwrap();
+            let keys = [ServerSortRequet {
+                attribute_name: name.into(),
+                ordering_rule: None,
+                reverse_order: reverse,
+            }];
+            let ids = sorted_ids(&dir, &filter, &keys, 10_000, later).unwrap();
+            assert_eq!(ids.len(), 500);
+            for pair in ids.windows(2) {
+                let o = dir.cmp_for_sort(attr, pair[0], pair[1]);
+                let o = if reverse { o.reverse() } else { o };
+                assert_ne!(o, Ordering::Greater, "{name}: {pair:?}");
+            }
+        }
+        assert_eq!(
+            sorted_ids(&dir, &filter, &[], 499, later),
+            Err(LdapResultCode::AdminLimitExceeded)
+        );
+    }
 }
