@@ -19,8 +19,8 @@ pub enum Position {
 }
 
 pub struct PagedSearch {
-    /// The generation the search started on: later pages come from the same one,
-    /// even when a merge published a new one in between.
+    /// The generation the search started on: later pages come from the same one.
+    /// The search ends when another generation is served (`Paging::keep_only`).
     pub directory: Arc<Directory>,
     pub filter: Filter,
     pub position: Position,

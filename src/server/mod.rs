@@ -525,7 +525,8 @@ impl Server {
 
     /// Builds the directory from the current generation and serves it. Connections
     /// pick it up at their next request; searches under way finish on the one they
-    /// started with, and paged searches keep theirs to the last page.
+    /// started with; paged searches parked on the old one end (their cookies are
+    /// refused), so that no connection keeps an old generation in memory.
     async fn swap(&self) -> Result<(u64, usize)> {
         let config = self.state.lock().await.config.clone();
         self.swap_with(&config).await
