@@ -312,7 +312,8 @@ fn sorted_ids(
     }
     // Each entry's keys are read once, in the form `Directory::cmp_for_sort` compares
     // (the first value, normalised; none sorts last), not at every comparison: the
-    // entries' values are spread over memory (8,000 entries: 24 ms -> a few).
+    // entries' values are spread over memory (a search sorting 8,051 matches at
+    // 100,000 contacts: 24 -> 14 ms, most of it now finding the matches).
     let mut keyed: Vec<(Vec<Option<String>>, u32)> = ids
         .into_iter()
         .map(|id| (sort_keys(dir, id, &attrs), id))
