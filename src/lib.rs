@@ -12,6 +12,7 @@ pub mod directory;
 pub mod directory_sources;
 pub mod home;
 pub mod ldap;
+pub mod logs;
 pub mod modules;
 pub mod node;
 pub mod phones;

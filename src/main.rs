@@ -1,4 +1,5 @@
 use clap::Parser;
+use std::io::Write;
 
 /// Many small strings (a million contacts) are made and freed fast.
 #[global_allocator]
@@ -18,7 +19,8 @@ fn main() {
     let code = match sop::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sop: {e:#}");
+            // Not eprintln!: a closed standard error must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr(), "sop: {e:#}");
             1
         }
     };

@@ -43,17 +43,29 @@ impl Raw {
         self.stream.write_all(&out).unwrap();
     }
 
-    /// Reads the next message; None when the server closed the connection.
-    fn recv(&mut self) -> Option<LdapMsg> {
+    /// Reads the next message, or says why there is none.
+    fn next(&mut self) -> Next {
         loop {
             if let Ok(Some(msg)) = self.codec.decode(&mut self.buf) {
-                return Some(msg);
+                return Next::Msg(Box::new(msg));
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) => return Next::Closed,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if is_timeout(&e) => return Next::TimedOut,
+                // Reset by the server.
+                Err(_) => return Next::Closed,
             }
+        }
+    }
+
+    /// Reads the next message; None when the server closed the connection or
+    /// said nothing within the read timeout.
+    fn recv(&mut self) -> Option<LdapMsg> {
+        match self.next() {
+            Next::Msg(msg) => Some(*msg),
+            Next::Closed | Next::TimedOut => None,
         }
     }
 
@@ -76,16 +88,36 @@ impl Raw {
         }
     }
 
+    /// Did the server close the connection (after any messages, such as a notice of
+    /// disconnection) before `limit`? A read that times out is not a close.
     fn closed_within(&mut self, limit: Duration) -> bool {
-        self.stream.set_read_timeout(Some(limit)).unwrap();
         let started = Instant::now();
-        while started.elapsed() < limit {
-            if self.recv().is_none() {
-                return true;
+        loop {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return false;
+            }
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            match self.next() {
+                Next::Msg(_) => {}
+                Next::Closed => return true,
+                Next::TimedOut => return false,
             }
         }
-        false
     }
+}
+
+enum Next {
+    Msg(Box<LdapMsg>),
+    Closed,
+    TimedOut,
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 fn search_msg(id: i32, filter: LdapFilter, size: i32) -> LdapMsg {
@@ -149,6 +181,8 @@ fn malformed_ber_gets_protocol_error_and_the_connection_goes_on() {
         res.code,
         LdapResultCode::Success | LdapResultCode::SizeLimitExceeded
     ));
+    // Still open: a read that times out is not taken for a close.
+    assert!(!c.closed_within(Duration::from_millis(500)));
 }
 
 #[test]
@@ -399,4 +433,645 @@ fn a_client_that_stops_reading_does_not_hold_up_others() {
     for _ in 0..20 {
         still_serving(node.port);
     }
+}
+
+fn paged_msg(id: i32, size: i64, cookie: Vec<u8>) -> LdapMsg {
+    let mut m = search_msg(id, LdapFilter::Present("objectClass".into()), 0);
+    m.ctrl = vec![LdapControl::SimplePagedResults { size, cookie }];
+    m
+}
+
+fn cookie_of(ctrl: &[LdapControl]) -> Vec<u8> {
+    ctrl.iter()
+        .find_map(|c| match c {
+            LdapControl::SimplePagedResults { cookie, .. } => Some(cookie.clone()),
+            _ => None,
+        })
+        .expect("a paged results control in the answer")
+}
+
+fn contacts_csv(count: usize, family: &str) -> String {
+    let mut csv = String::from("givenName,sn,telephoneNumber\n");
+    for i in 0..count {
+        csv.push_str(&format!("Name{i},{family}{i},+49 30 {i:07}\n"));
+    }
+    csv
+}
+
+#[test]
+fn a_page_is_at_most_the_size_limit() {
+    let node = Node::new(&[("ldap.size_limit", "5"), ("ldap.limits.idle_timeout", "30")]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let mut c = Raw::connect(node.port);
+    c.send(paged_msg(2, 6, Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+    assert!(res.message.contains("size_limit"), "{}", res.message);
+    c.send(paged_msg(2, i64::from(i32::MAX), Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+
+    // Pages of the size limit go on to the whole phone book.
+    let mut cookie = Vec::new();
+    let mut total = 0;
+    for id in 3.. {
+        c.send(paged_msg(id, 5, cookie));
+        let (entries, res, ctrl) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+        assert!(entries.len() <= 5);
+        total += entries.len();
+        cookie = cookie_of(&ctrl);
+        if cookie.is_empty() {
+            break;
+        }
+        // A later page asking for more than the limit is refused too.
+        c.send(paged_msg(100, 6, cookie.clone()));
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::AdminLimitExceeded, "{res:?}");
+    }
+    assert_eq!(total, 20);
+}
+
+#[test]
+fn a_page_size_over_the_limit_is_refused_as_slapd_refuses_it() {
+    let node = Node::new(&[("ldap.size_limit", "5")]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let slapd = common::slapd::Slapd::start(common::slapd::Options {
+        ldif: common::slapd::people(20),
+        database: "limits * size.soft=5 size.hard=5 size.pr=5 size.prtotal=unlimited",
+        ..Default::default()
+    });
+    let ask = |url: &str, base: &str, page: u32| {
+        let out = std::process::Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", url, "-b", base])
+            .args([
+                "-E",
+                &format!("pr={page}/noprompt"),
+                "(objectClass=*)",
+                "cn",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let people = format!("ou=people,{}", common::slapd::SUFFIX);
+    for (page, refused) in [(5, false), (6, true), (1000, true)] {
+        let (sop_code, sop_text) = ask(&node.url(), BASE, page);
+        let (slapd_code, slapd_text) = ask(&slapd.url(), &people, page);
+        assert_eq!(
+            sop_code, slapd_code,
+            "page {page}:\n{sop_text}\n{slapd_text}"
+        );
+        for text in [&sop_text, &slapd_text] {
+            assert_eq!(
+                text.contains("Administrative limit exceeded (11)"),
+                refused,
+                "page {page}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_paged_search_does_not_outlive_its_generation() {
+    let node = node();
+    node.publish_csv(&contacts_csv(10, "Family"));
+    let mut c = Raw::connect(node.port);
+    c.send(paged_msg(2, 2, Vec::new()));
+    let (entries, _, ctrl) = c.search_all();
+    assert_eq!(entries.len(), 2);
+    let cookie = cookie_of(&ctrl);
+    assert!(!cookie.is_empty());
+    node.publish_csv(&contacts_csv(10, "Other"));
+    c.send(paged_msg(3, 2, cookie));
+    let (entries, res, _) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(res.code, LdapResultCode::UnwillingToPerform, "{res:?}");
+    assert!(res.message.contains("newer phone book"), "{}", res.message);
+    // A new paged search reads the new generation.
+    c.send(paged_msg(4, 5, Vec::new()));
+    let (entries, res, _) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(entries.len(), 5);
+}
+
+const SORT_OID: &str = "1.2.840.113556.1.4.473";
+
+/// A server-side sort control over `keys` (attribute, reverse), critical or not.
+fn sort_control(keys: &[(&str, bool)], critical: bool) -> LdapControl {
+    let mut list = Vec::new();
+    for (attr, reverse) in keys {
+        let mut key = vec![0x04, attr.len() as u8];
+        key.extend(attr.as_bytes());
+        if *reverse {
+            key.extend([0x81, 0x01, 0xff]);
+        }
+        list.push(0x30);
+        list.push(key.len() as u8);
+        list.extend(key);
+    }
+    let mut value = vec![0x30, list.len() as u8];
+    value.extend(list);
+    LdapControl::Unknown {
+        oid: SORT_OID.to_string(),
+        criticality: critical,
+        value: Some(value),
+    }
+}
+
+fn sort_result(ctrl: &[LdapControl]) -> Option<LdapResultCode> {
+    ctrl.iter().find_map(|c| match c {
+        LdapControl::ServerSortResult { sort_result } => Some(sort_result.result_code.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_sort_is_done_only_over_a_bounded_number_of_matches() {
+    let node = Node::new(&[
+        ("ldap.size_limit", "100"),
+        ("ldap.limits.max_sort_candidates", "10"),
+    ]);
+    node.start();
+    node.publish_csv(&contacts_csv(20, "Family"));
+    let mut c = Raw::connect(node.port);
+    let sorted = |id, filter: LdapFilter, keys: &[(&str, bool)], critical| {
+        let mut m = search_msg(id, filter, 0);
+        m.ctrl = vec![sort_control(keys, critical)];
+        m
+    };
+    let few = LdapFilter::Or(vec![
+        eq("sn", "Family1"),
+        eq("sn", "Family3"),
+        eq("sn", "Family2"),
+    ]);
+    c.send(sorted(2, few.clone(), &[("sn", true)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::Success));
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.attributes[0].vals[0]).into_owned())
+        .collect();
+    assert_eq!(names, ["Name3 Family3", "Name2 Family2", "Name1 Family1"]);
+
+    // 20 matches, more than max_sort_candidates: a critical sort sends nothing.
+    let all = LdapFilter::Present("sn".into());
+    c.send(sorted(3, all.clone(), &[("sn", false)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert!(
+        res.message.contains("max_sort_candidates"),
+        "{}",
+        res.message
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
+
+    // A non-critical one gets every entry, unsorted, and is told why.
+    c.send(sorted(4, all.clone(), &[("sn", false)], false));
+    let (entries, res, ctrl) = c.search_all();
+    assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    assert_eq!(entries.len(), 20);
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
+
+    // A critical sort by an unknown attribute is not honoured either.
+    c.send(sorted(5, few, &[("noSuchAttribute", false)], true));
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::NoSuchAttribute));
+
+    // Paged and sorted: the same bound.
+    let mut m = sorted(6, all, &[("sn", false)], true);
+    m.ctrl.push(LdapControl::SimplePagedResults {
+        size: 5,
+        cookie: Vec::new(),
+    });
+    c.send(m);
+    let (entries, res, ctrl) = c.search_all();
+    assert!(entries.is_empty());
+    assert_eq!(
+        res.code,
+        LdapResultCode::UnavailableCriticalExtension,
+        "{res:?}"
+    );
+    assert_eq!(sort_result(&ctrl), Some(LdapResultCode::AdminLimitExceeded));
+}
+
+#[test]
+fn what_clients_send_cannot_flood_or_forge_the_server_log() {
+    let node = node();
+    let log_path = node.home().join("log/server.log");
+    let before = std::fs::read_to_string(&log_path).unwrap().lines().count();
+    let mut c = Raw::connect(node.port);
+    // A control this server does not know, not critical, on every request: its
+    // OID carries a line of its own.
+    let forged = "1.2.3\n2026-01-01T00:00:00Z ERROR forged line";
+    for id in 1..=200 {
+        let mut m = search_msg(id, eq("sn", "nobody"), 1);
+        m.ctrl = vec![LdapControl::Unknown {
+            oid: forged.to_string(),
+            criticality: false,
+            value: None,
+        }];
+        c.send(m);
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+    }
+    // Requests that do not decode, each answered with protocolError.
+    for id in 20..120u8 {
+        c.stream
+            .write_all(&[0x30, 0x08, 0x02, 0x01, id, 0x63, 0x03, 0x01, 0x01, 0xff])
+            .unwrap();
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::ProtocolError);
+    }
+    // The server log is written in the background: a search answered after the
+    // others shows that everything before it was handled.
+    still_serving(node.port);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let added: Vec<&str> = log.lines().skip(before).collect();
+    let about_controls = added.iter().filter(|l| l.contains("1.2.3")).count();
+    assert!(about_controls <= 1, "{added:#?}");
+    assert!(
+        !added.iter().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "a client forged a log line: {added:#?}"
+    );
+    assert!(added.len() <= 5, "{added:#?}");
+}
+
+/// `ldapcompare` against `url`; returns its exit code (6: compareTrue, 5: false).
+fn ldapcompare(node: &Node, url: &str, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new("ldapcompare")
+        .env("LDAPTLS_CACERT", node.home().join("ca.pem"))
+        .env("LDAPTLS_REQCERT", "demand")
+        .args(["-x", "-H", url])
+        .args(args)
+        .output()
+        .expect("ldapcompare (package ldap-utils) must be installed");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The DN of the entry whose sn is `sn`, read with these ldapsearch arguments.
+fn dn_of(node: &Node, auth: &[&str], sn: &str) -> String {
+    let mut args = auth.to_vec();
+    let filter = format!("(sn={sn})");
+    args.extend(["-b", BASE, filter.as_str(), "1.1"]);
+    let (out, code) = node.ldapsearch(&args);
+    assert_eq!(code, 0, "{out}");
+    out.lines()
+        .find_map(|l| l.strip_prefix("dn: "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string()
+}
+
+#[test]
+fn compare_obeys_the_bind_policy_as_search_does() {
+    let dn = "cn=phones,dc=phonebook,dc=local";
+    let node = Node::new(&[
+        ("ldap.bind", "\"credentials\""),
+        ("ldap.bind_dn", &format!("\"{dn}\"")),
+    ]);
+    std::fs::write(node.home().join("secrets/ldap-bind-password"), "s3cret\n").unwrap();
+    node.start();
+    node.publish_csv(&contacts_csv(3, "Family"));
+    let auth = ["-D", dn, "-w", "s3cret"];
+    let entry = dn_of(&node, &auth, "Family1");
+    let missing = format!("uid=nobody,{BASE}");
+    let url = node.url();
+    let (code, out) = ldapcompare(&node, &url, &[&entry, "sn:Family1"]);
+    assert_eq!(code, 50, "anonymous: insufficientAccessRights\n{out}");
+    let (code, out) = ldapcompare(&node, &url, &[&missing, "sn:Family1"]);
+    assert_eq!(
+        code, 50,
+        "whether an entry exists is not told either\n{out}"
+    );
+    let (code, out) = ldapcompare(&node, &url, &["-D", dn, "-w", "wrong", &entry, "sn:x"]);
+    assert_eq!(code, 49, "{out}");
+    let (code, out) = ldapcompare(
+        &node,
+        &url,
+        &["-D", dn, "-w", "s3cret", &entry, "sn:Family1"],
+    );
+    assert_eq!(code, 6, "bound: compareTrue\n{out}");
+    // Writes get the same refusal before they are told the book is read-only.
+    let mut c = Raw::connect(node.port);
+    c.send(LdapMsg::new(1, LdapOp::DelRequest(entry.clone())));
+    match c.recv() {
+        Some(LdapMsg {
+            op: LdapOp::DelResponse(r),
+            ..
+        }) => assert_eq!(r.code, LdapResultCode::InsufficentAccessRights),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn compare_obeys_tls_required_as_search_does() {
+    let node = Node::new(&[
+        ("ldap.tls.starttls", "true"),
+        ("ldap.tls.required", "true"),
+        ("ldap.tls.certificate", "\"cert.pem\""),
+        ("ldap.tls.key", "\"key.pem\""),
+    ]);
+    common::tls::write_ca_and_server_cert(node.home());
+    node.start();
+    node.publish_csv(&contacts_csv(3, "Family"));
+    let url = node.url();
+    let missing = format!("uid=nobody,{BASE}");
+    let (code, out) = ldapcompare(&node, &url, &[&missing, "sn:x"]);
+    assert_eq!(code, 13, "in clear: confidentialityRequired\n{out}");
+    let (code, out) = ldapcompare(&node, &url, &["-ZZ", &missing, "sn:x"]);
+    assert_eq!(code, 32, "after StartTLS: noSuchObject\n{out}");
+}
+
+fn encoded(msg: LdapMsg) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    LdapCodec::default().encode(msg, &mut out).unwrap();
+    out.to_vec()
+}
+
+/// A message encoded with id 1, its id replaced by the INTEGER content `id`.
+fn with_raw_id(msg: LdapMsg, id: &[u8]) -> Vec<u8> {
+    let bytes = encoded(msg);
+    let header = match bytes[1] {
+        n if n < 0x80 => 2,
+        n => 2 + usize::from(n & 0x7f),
+    };
+    assert_eq!(&bytes[header..header + 3], &[0x02, 0x01, 0x01]);
+    let mut body = vec![0x02, id.len() as u8];
+    body.extend(id);
+    body.extend(&bytes[header + 3..]);
+    let mut out = vec![0x30];
+    match body.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend(body);
+    out
+}
+
+/// What a server answers to one request on a new connection.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Code(LdapResultCode),
+    /// Closed without an answer (after a notice of disconnection, or none).
+    Closed,
+}
+
+fn outcome(port: u16, request: &[u8]) -> Outcome {
+    let mut c = Raw::connect(port);
+    c.stream.write_all(request).unwrap();
+    loop {
+        let Some(msg) = c.recv() else {
+            return Outcome::Closed;
+        };
+        let res = match msg.op {
+            LdapOp::SearchResultEntry(_) => continue,
+            LdapOp::ExtendedResponse(r) if msg.msgid == 0 => {
+                assert!(
+                    c.closed_within(Duration::from_secs(5)),
+                    "closed after {r:?}"
+                );
+                return Outcome::Closed;
+            }
+            LdapOp::BindResponse(r) => r.res,
+            LdapOp::ExtendedResponse(r) => r.res,
+            LdapOp::SearchResultDone(r) | LdapOp::CompareResult(r) => r,
+            other => panic!("unexpected {other:?}"),
+        };
+        return Outcome::Code(res.code);
+    }
+}
+
+#[test]
+fn protocol_errors_and_critical_controls_are_answered_as_slapd_answers_them() {
+    let node = node();
+    let slapd = common::slapd::Slapd::start(common::slapd::Options {
+        ldif: common::slapd::people(3),
+        ..Default::default()
+    });
+    let unknown = || LdapControl::Unknown {
+        oid: "1.2.3.4.5.6.7".to_string(),
+        criticality: true,
+        value: None,
+    };
+    let with = |op: LdapOp, ctrl: Vec<LdapControl>| {
+        let mut m = LdapMsg::new(1, op);
+        m.ctrl = ctrl;
+        m
+    };
+    let search = |base: &str, scope, size: i32, time: i32| {
+        LdapOp::SearchRequest(LdapSearchRequest {
+            base: base.to_string(),
+            scope,
+            aliases: LdapDerefAliases::Never,
+            sizelimit: size,
+            timelimit: time,
+            typesonly: false,
+            filter: LdapFilter::Present("objectClass".into()),
+            attrs: vec!["1.1".to_string()],
+        })
+    };
+    let bind = || {
+        LdapOp::BindRequest(LdapBindRequest {
+            version: 3,
+            dn: String::new(),
+            cred: LdapBindCred::Simple(String::new()),
+        })
+    };
+    let paged = |size| LdapControl::SimplePagedResults {
+        size,
+        cookie: Vec::new(),
+    };
+    let people = format!("ou=people,{}", common::slapd::SUFFIX);
+    for (server, port, base) in [("sop", node.port, BASE), ("slapd", slapd.port, &people)] {
+        let entry = format!("uid=u0001,{base}");
+        let sub = LdapSearchScope::Subtree;
+        let cases: Vec<(&str, Vec<u8>, Outcome)> = vec![
+            (
+                "unknown critical control on a bind",
+                encoded(with(bind(), vec![unknown()])),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on a compare",
+                encoded(with(
+                    LdapOp::CompareRequest(LdapCompareRequest {
+                        dn: entry.clone(),
+                        atype: "sn".into(),
+                        val: b"x".to_vec(),
+                    }),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on Who am I?",
+                encoded(with(
+                    LdapOp::ExtendedRequest(LdapExtendedRequest {
+                        name: "1.3.6.1.4.1.4203.1.11.3".into(),
+                        value: None,
+                    }),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "unknown critical control on a root DSE read",
+                encoded(with(
+                    search("", LdapSearchScope::Base, 0, 0),
+                    vec![unknown()],
+                )),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "critical sort control on a bind",
+                encoded(with(bind(), vec![sort_control(&[("cn", false)], true)])),
+                Outcome::Code(LdapResultCode::UnavailableCriticalExtension),
+            ),
+            (
+                "negative size limit",
+                encoded(with(search(base, sub.clone(), -1, 0), vec![])),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "negative time limit",
+                encoded(with(search(base, sub.clone(), 1, -1), vec![])),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "two paged results controls",
+                encoded(with(
+                    search(base, sub.clone(), 0, 0),
+                    vec![paged(2), paged(3)],
+                )),
+                Outcome::Code(LdapResultCode::ProtocolError),
+            ),
+            (
+                "message id 2^31",
+                with_raw_id(
+                    search(base, sub.clone(), 1, 0).into_msg(),
+                    &[0x00, 0x80, 0, 0, 0],
+                ),
+                Outcome::Closed,
+            ),
+            (
+                "message id 2^32",
+                with_raw_id(
+                    search(base, sub.clone(), 1, 0).into_msg(),
+                    &[0x01, 0, 0, 0, 0],
+                ),
+                Outcome::Closed,
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(outcome(port, &request), expected, "{server}: {what}");
+        }
+    }
+    still_serving(node.port);
+}
+
+trait IntoMsg {
+    fn into_msg(self) -> LdapMsg;
+}
+
+impl IntoMsg for LdapOp {
+    fn into_msg(self) -> LdapMsg {
+        LdapMsg::new(1, self)
+    }
+}
+
+#[test]
+fn the_open_file_limit_is_raised_and_connections_are_capped_to_it() {
+    let node = Node::new(&[
+        ("ldap.limits.max_connections_per_client", "100000"),
+        ("ldap.limits.idle_timeout", "120"),
+    ]);
+    // Started with a soft limit of 200 open files and a hard one of 300.
+    let out = std::process::Command::new("prlimit")
+        .arg("--nofile=200:300")
+        .arg(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(["server", "start"])
+        .output()
+        .expect("prlimit (util-linux) must be installed");
+    assert!(out.status.success(), "{out:?}");
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pid = status["status"]["pid"].as_u64().unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let soft: Vec<&str> = open_files.split_whitespace().collect();
+    assert_eq!(
+        soft[3], "300",
+        "the soft limit is raised to the hard one: {open_files}"
+    );
+    let log = std::fs::read_to_string(node.home().join("log/server.log")).unwrap();
+    assert!(log.contains("max_connections = 4096"), "{log}");
+
+    // 300 less the 64 the server keeps for itself: 236 connections, then "busy".
+    let mut open = Vec::new();
+    for _ in 0..236 {
+        let mut c = Raw::connect(node.port);
+        c.send(search_msg(1, eq("sn", "nobody"), 1));
+        let (_, res, _) = c.search_all();
+        assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
+        open.push(c);
+    }
+    let mut refused = Raw::connect(node.port);
+    match refused.recv() {
+        Some(LdapMsg {
+            op: LdapOp::ExtendedResponse(r),
+            ..
+        }) => {
+            assert_eq!(r.res.code, LdapResultCode::Busy);
+            assert!(
+                r.res.message.contains("max_connections"),
+                "{}",
+                r.res.message
+            );
+        }
+        other => panic!("expected busy, got {other:?}"),
+    }
+    // The control socket still answers, and so does LDAP once a slot is free.
+    node.sop(&["server", "status"]).success();
+    drop(open.pop());
+    drop(refused);
+    let mut again = None;
+    for _ in 0..100 {
+        let mut c = Raw::connect(node.port);
+        c.send(search_msg(1, eq("sn", "nobody"), 1));
+        match c.next() {
+            Next::Msg(m) if matches!(m.op, LdapOp::SearchResultDone(_)) => {
+                again = Some(m);
+                break;
+            }
+            // The freed slot is given back when the server sees the close.
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    assert!(again.is_some(), "a freed slot is used again");
 }

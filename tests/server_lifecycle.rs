@@ -118,3 +118,122 @@ fn control_socket_is_private() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Runs `sop server run` in the foreground with its standard error going nowhere it
+/// can be written (as when the terminal it ran in is closed), and waits until it
+/// answers on its control socket.
+fn run_with_closed_stderr(node: &Node) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(["server", "run"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads standard error any more: every write to it fails (EPIPE).
+    drop(child.stderr.take());
+    for _ in 0..600 {
+        if node.sop(&["server", "status"]).code() == 0 {
+            return child;
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            panic!("the server stopped at once: {exit}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not answer");
+}
+
+#[test]
+fn a_log_that_cannot_be_written_does_not_stop_the_server() {
+    let node = Node::new(&[]);
+    let mut server = run_with_closed_stderr(&node);
+    // A merge logs several lines; each write fails.
+    node.publish_csv(PEOPLE);
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server is still running"
+    );
+    let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=turing)", "cn"]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn"), ["Alan Turing"]);
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        v["status"]["log_lines_dropped"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+    let text = node.sop(&["server", "status"]).success().stdout();
+    assert!(text.contains("server log and"), "{text}");
+    // The server is this test's child: reaped here while `stop` waits for it to go.
+    std::thread::scope(|s| {
+        let stop = s.spawn(|| node.sop(&["server", "stop"]));
+        assert!(server.wait().unwrap().success());
+        stop.join().unwrap().success();
+    });
+}
+
+#[test]
+fn stop_removes_a_stale_pid_file_and_signals_nothing() {
+    let node = Node::new(&[]);
+    // A pid file left by a killed server names a pid that another process has now.
+    let mut other = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let pid_file = node.home().join("run/sop.pid");
+    std::fs::write(&pid_file, format!("{}\n", other.id())).unwrap();
+    let out = node.sop(&["server", "stop"]).success().stdout();
+    assert!(out.contains("stale pid file"), "{out}");
+    assert!(out.contains(&other.id().to_string()), "{out}");
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "the process the stale pid file named was signalled"
+    );
+    assert!(!pid_file.exists());
+    other.kill().unwrap();
+    other.wait().unwrap();
+}
+
+#[test]
+fn stop_without_access_to_the_control_socket_says_permission_denied() {
+    let node = Node::new(&[]);
+    node.start();
+    let run = node.home().join("run");
+    // Files this test makes belong to root when it runs as root.
+    let as_root = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(node.config()).unwrap().uid() == 0
+    };
+    let out = if as_root {
+        // As nobody, who cannot enter the home.
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(node.home())
+            .args(["server", "stop"])
+            .output()
+            .unwrap()
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(node.home())
+            .args(["server", "stop"])
+            .output()
+            .unwrap();
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+        out
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    // The server was not stopped.
+    let status = node.sop(&["server", "status"]);
+    assert_eq!(status.code(), 0, "{}", status.stdout());
+}

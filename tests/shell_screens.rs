@@ -69,6 +69,8 @@ fn status() -> Status {
             },
         ],
         progress: Default::default(),
+        log_lines_dropped: 0,
+        access_lines_dropped: 0,
     }
 }
 

@@ -11,7 +11,7 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
     match command {
         ServerCommand::Run => {
             crate::node::prepare(home)?;
-            init_logging();
+            crate::logs::init_server();
             rt.block_on(crate::server::run(home.clone()))?;
         }
         ServerCommand::Start => {
@@ -43,6 +43,10 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
         ServerCommand::Stop => match rt.block_on(daemon::stop(home))? {
             Stopped::Stopped { pid } => println!("application server stopped (pid {pid})"),
             Stopped::NotRunning => println!("the application server is not running"),
+            Stopped::StalePidFile { pid } => println!(
+                "the application server is not running; removed the stale pid file a \
+                 stopped server left (it named pid {pid}, which was not signalled)"
+            ),
         },
         ServerCommand::Status { json } => {
             let status = rt.block_on(daemon::status(home))?;
@@ -87,6 +91,10 @@ fn print_status(s: &Status) {
     println!("  generation  {}", s.generation);
     println!("  contacts    {}", s.contacts);
     println!("  connections {}", s.connections);
+    println!(
+        "  log         {} server log and {} access log lines dropped (could not be written)",
+        s.log_lines_dropped, s.access_lines_dropped
+    );
     println!("  version     {}", s.version);
     println!("  bundles");
     for b in &s.bundles {
@@ -127,18 +135,6 @@ fn uptime(secs: u64) -> String {
     } else {
         format!("{m}m {s}s")
     }
-}
-
-/// The server logs to stderr: the journal under systemd, log/server.log when started
-/// with `sop server start`. `RUST_LOG` tunes it (default: info).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
 }
 
 /// The last import and merge, from the job history ("never" until the first).

@@ -104,6 +104,7 @@ pub struct Limits {
     pub max_connections_per_client: usize,
     pub max_paged_searches: usize,
     pub paged_search_timeout: Duration,
+    pub max_sort_candidates: usize,
 }
 
 /// Why a configuration was refused.
@@ -265,6 +266,8 @@ impl Reader<'_> {
                     1,
                     86400,
                 )?),
+                max_sort_candidates: self.int("ldap.limits.max_sort_candidates", 1, 1_000_000)?
+                    as usize,
             },
         };
         self.check_bind(&ldap)?;

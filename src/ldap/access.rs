@@ -181,4 +181,29 @@ mod tests {
         let typed = LdapFilter::Equality("cn".into(), "a*(b)\\".into());
         assert_eq!(filter_text(&typed), "(cn=a\\2a\\28b\\29\\5c)");
     }
+
+    #[test]
+    fn what_a_client_sends_stays_on_one_line() {
+        let forged = "x\n2026-01-01T00:00:00Z client=1.2.3.4:5 op=bind\r\u{1b}[2K";
+        let mut search = Record::search(
+            forged,
+            &LdapSearchRequest {
+                base: forged.into(),
+                scope: LdapSearchScope::Subtree,
+                aliases: ldap3_proto::proto::LdapDerefAliases::Never,
+                sizelimit: 0,
+                timelimit: 0,
+                typesonly: false,
+                filter: LdapFilter::Equality("cn".into(), forged.into()),
+                attrs: vec![forged.into()],
+            },
+        );
+        search.entries = 1;
+        let mut extended = Record::simple("extended", "", LdapResultCode::ProtocolError);
+        extended.base = forged.into();
+        for record in [search, extended] {
+            let line = record.line("127.0.0.1:1", 5);
+            assert!(!line.contains(['\n', '\r', '\u{1b}']), "{line}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use crate::ldap::encode;
 use crate::ldap::frame::{self, Frame};
 use crate::ldap::policy::Policy;
 use crate::ldap::session::{self, After, Reply, Session};
+use crate::logs::{self, PerClient};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::LdapResultCode;
@@ -29,7 +30,15 @@ pub struct Shared {
     /// Access log lines; `None` when the access log is off.
     pub access: Option<mpsc::Sender<String>>,
     pub cancel: CancellationToken,
+    /// Lines about what a client may send on every request (a control the server
+    /// does not know) are written at most once a minute per client address.
+    pub notices: PerClient,
 }
+
+/// How often a line about one client's ignored controls may be written.
+pub const NOTICE_EVERY: Duration = Duration::from_secs(60);
+/// How many client addresses the notice limit remembers.
+pub const NOTICE_CLIENTS: usize = 4096;
 
 /// How late the idle timer may fire (it is moved at most this often).
 const IDLE_SLACK: Duration = Duration::from_secs(1);
@@ -54,13 +63,13 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc
     let mut session = Session::new(ldaps, salt);
     let client = peer.to_string();
     let Some(acceptor) = shared.tls.borrow().clone() else {
-        run(stream, &mut session, &shared, &client).await;
+        run(stream, &mut session, &shared, &client, peer).await;
         return;
     };
     let stream = if ldaps {
         stream
     } else {
-        match run(stream, &mut session, &shared, &client).await {
+        match run(stream, &mut session, &shared, &client, peer).await {
             End::Closed => return,
             End::StartTls(stream) => stream,
         }
@@ -69,14 +78,20 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc
     match tokio::time::timeout(idle_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => {
             session.tls = true;
-            run(tls, &mut session, &shared, &client).await;
+            run(tls, &mut session, &shared, &client, peer).await;
         }
         Ok(Err(e)) => tracing::debug!(%client, "TLS handshake failed: {e}"),
         Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
     }
 }
 
-async fn run<S>(mut stream: S, session: &mut Session, shared: &Shared, client: &str) -> End<S>
+async fn run<S>(
+    mut stream: S,
+    session: &mut Session,
+    shared: &Shared,
+    client: &str,
+    peer: SocketAddr,
+) -> End<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -85,6 +100,10 @@ where
     let idle = tokio::time::sleep(policy.idle_timeout);
     tokio::pin!(idle);
     let mut codec = LdapCodec::new(Some(policy.max_request_bytes), None);
+    // Told when another generation is served, so that an idle connection's parked
+    // paged searches do not keep the old one in memory.
+    let mut directory = shared.directory.clone();
+    directory.borrow_and_update();
     loop {
         // Answer every whole request already read, in order.
         loop {
@@ -125,10 +144,24 @@ where
                     let one = buf.split_to(len);
                     let started = Instant::now();
                     let dir = shared.directory.borrow().clone();
-                    let Reply { out, after, record } =
-                        session::respond(session, &one, &mut codec, &dir, &policy, started);
+                    let Reply {
+                        out,
+                        after,
+                        record,
+                        ignored_control,
+                    } = session::respond(session, &one, &mut codec, &dir, &policy, started);
                     if let Some(record) = record {
                         log(shared, client, record, started);
+                    }
+                    if let Some(oid) = ignored_control {
+                        if shared.notices.allow(peer.ip(), started) {
+                            tracing::info!(
+                                %client,
+                                oid = %logs::escaped(&oid),
+                                "ignored a control this server does not support (not critical); \
+                                 at most one such line per client a minute"
+                            );
+                        }
                     }
                     if send(&mut stream, &out).await.is_err() {
                         return End::Closed;
@@ -166,6 +199,11 @@ where
                 let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
+            Ok(()) = directory.changed() => {
+                let dir = directory.borrow_and_update().clone();
+                session.directory_changed(&dir);
+                continue;
+            }
             r = stream.read_buf(&mut buf) => r,
         };
         match read {
@@ -181,7 +219,12 @@ fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
     }
     if let Some(tx) = &shared.access {
         // A full queue drops the line rather than slowing answers down.
-        let _ = tx.try_send(record.line(client, started.elapsed().as_micros()));
+        if tx
+            .try_send(record.line(client, started.elapsed().as_micros()))
+            .is_err()
+        {
+            crate::logs::count_access_dropped();
+        }
     }
 }
 

@@ -100,6 +100,87 @@ pub fn peek_id_and_op(msg: &[u8]) -> Option<(i32, u8)> {
     Some((i32::try_from(id).ok()?, op))
 }
 
+/// One BER element at the start of `buf`: its tag, its content and what follows it.
+fn element(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *buf.first()?;
+    let Length::Definite { header, len } = length(buf.get(1..)?) else {
+        return None;
+    };
+    let start = 1 + header;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    Some((tag, buf.get(start..end)?, buf.get(end..)?))
+}
+
+/// The value of a BER INTEGER of at most 8 bytes, sign included.
+fn integer(tag: u8, content: &[u8]) -> Option<i64> {
+    if tag != 0x02 || content.is_empty() || content.len() > 8 {
+        return None;
+    }
+    let start = if content[0] & 0x80 != 0 { -1i64 } else { 0 };
+    Some(
+        content
+            .iter()
+            .fold(start, |acc, b| (acc << 8) | i64::from(*b)),
+    )
+}
+
+/// The message id of a whole message as sent, before it is narrowed to the
+/// protocol's range (0 to 2^31 - 1): a decoder that truncates would answer 2^32 as 0.
+pub fn message_id(msg: &[u8]) -> Option<i64> {
+    let (_, body, _) = element(msg)?;
+    let (tag, id, _) = element(body)?;
+    integer(tag, id)
+}
+
+/// The size and time limits of a whole search request as sent: the decoder reads a
+/// negative number as a large positive one, and narrows larger ones.
+pub fn search_limits(msg: &[u8]) -> Option<(i64, i64)> {
+    let (_, body, _) = element(msg)?;
+    let (_, _, rest) = element(body)?;
+    let (0x63, search, _) = element(rest)? else {
+        return None;
+    };
+    // baseObject, scope, derefAliases, then the two limits.
+    let (_, _, rest) = element(search)?;
+    let (_, _, rest) = element(rest)?;
+    let (_, _, rest) = element(rest)?;
+    let (tag, size, rest) = element(rest)?;
+    let size = integer(tag, size)?;
+    let (tag, time, _) = element(rest)?;
+    Some((size, integer(tag, time)?))
+}
+
+/// The OIDs of the controls a whole message marks critical (the decoder keeps the
+/// criticality of only some controls).
+pub fn critical_controls(msg: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some((_, body, _)) = element(msg) else {
+        return out;
+    };
+    // The message id, then the operation, then the controls ([0]).
+    let Some((_, _, rest)) = element(body) else {
+        return out;
+    };
+    let Some((_, _, rest)) = element(rest) else {
+        return out;
+    };
+    let Some((0xa0, mut controls, _)) = element(rest) else {
+        return out;
+    };
+    while let Some((_, control, next)) = element(controls) {
+        controls = next;
+        let Some((0x04, oid, after)) = element(control) else {
+            continue;
+        };
+        if let Some((0x01, [flag], _)) = element(after) {
+            if *flag != 0 {
+                out.push(String::from_utf8_lossy(oid).into_owned());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +227,104 @@ mod tests {
         let msg = [0x30, 0x05, 0x02, 0x01, 0x07, 0x63, 0x00];
         assert_eq!(peek_id_and_op(&msg), Some((7, 0x63)));
         assert_eq!(peek_id_and_op(&[0x30, 0x02, 0x04, 0x00]), None);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod control_tests {
+    use super::*;
+    use bytes::BytesMut;
+    use ldap3_proto::LdapCodec;
+    use ldap3_proto::proto::{LdapMsg, LdapOp};
+    use tokio_util::codec::Encoder;
+
+    fn encoded(msg: LdapMsg) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        LdapCodec::default().encode(msg, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    /// `[control(oid, critical)]` appended to an unbind request with id 3.
+    fn with_controls(controls: &[(&str, Option<bool>)]) -> Vec<u8> {
+        let mut list = Vec::new();
+        for (oid, critical) in controls {
+            let mut c = vec![0x04, oid.len() as u8];
+            c.extend(oid.as_bytes());
+            if let Some(flag) = critical {
+                c.extend([0x01, 0x01, if *flag { 0xff } else { 0x00 }]);
+            }
+            list.push(0x30);
+            list.push(c.len() as u8);
+            list.extend(c);
+        }
+        let mut body = vec![0x02, 0x01, 0x03, 0x42, 0x00, 0xa0, list.len() as u8];
+        body.extend(list);
+        let mut msg = vec![0x30, body.len() as u8];
+        msg.extend(body);
+        msg
+    }
+
+    #[test]
+    fn critical_controls_are_read_from_the_bytes() {
+        let msg = with_controls(&[
+            ("1.2.3", Some(true)),
+            ("1.2.4", Some(false)),
+            ("1.2.5", None),
+            ("1.2.840.113556.1.4.473", Some(true)),
+        ]);
+        assert_eq!(critical_controls(&msg), ["1.2.3", "1.2.840.113556.1.4.473"]);
+        assert!(critical_controls(&encoded(LdapMsg::new(1, LdapOp::UnbindRequest))).is_empty());
+        assert!(critical_controls(&[0x30, 0x05, 0x02]).is_empty());
+    }
+
+    #[test]
+    fn search_limits_are_read_with_their_sign() {
+        use ldap3_proto::proto::{
+            LdapDerefAliases, LdapFilter, LdapSearchRequest, LdapSearchScope,
+        };
+        let search = |size, time| {
+            encoded(LdapMsg::new(
+                1,
+                LdapOp::SearchRequest(LdapSearchRequest {
+                    base: "dc=x".into(),
+                    scope: LdapSearchScope::Subtree,
+                    aliases: LdapDerefAliases::Never,
+                    sizelimit: size,
+                    timelimit: time,
+                    typesonly: false,
+                    filter: LdapFilter::Present("cn".into()),
+                    attrs: vec![],
+                }),
+            ))
+        };
+        assert_eq!(search_limits(&search(50, 10)), Some((50, 10)));
+        assert_eq!(search_limits(&search(-1, 0)), Some((-1, 0)));
+        assert_eq!(
+            search_limits(&search(0, i32::MIN)),
+            Some((0, i64::from(i32::MIN)))
+        );
+        assert_eq!(
+            search_limits(&encoded(LdapMsg::new(1, LdapOp::UnbindRequest))),
+            None
+        );
+    }
+
+    #[test]
+    fn message_ids_are_read_whole() {
+        let id = |bytes: &[u8]| {
+            let mut body = vec![0x02, bytes.len() as u8];
+            body.extend(bytes);
+            body.extend([0x42, 0x00]);
+            let mut msg = vec![0x30, body.len() as u8];
+            msg.extend(body);
+            message_id(&msg)
+        };
+        assert_eq!(id(&[0x07]), Some(7));
+        assert_eq!(id(&[0x7f, 0xff, 0xff, 0xff]), Some(i64::from(i32::MAX)));
+        assert_eq!(id(&[0x00, 0x80, 0x00, 0x00, 0x00]), Some(1 << 31));
+        assert_eq!(id(&[0x01, 0x00, 0x00, 0x00, 0x00]), Some(1 << 32));
+        assert_eq!(id(&[0xff]), Some(-1));
+        assert_eq!(id(&[]), None);
     }
 }

@@ -1,8 +1,9 @@
 //! Simple paged results (RFC 2696): the state of paged searches of one connection.
 //!
 //! A cookie is only known to the connection that received it, so a cookie replayed on
-//! another connection is refused. Each connection keeps a bounded number of them, and
-//! each expires after a while.
+//! another connection is refused. Each connection keeps a bounded number of them; each
+//! expires after a while, and all of them when another generation is served (a parked
+//! search holds its generation in memory).
 
 use crate::directory::{Directory, Filter};
 use std::collections::HashMap;
@@ -18,8 +19,8 @@ pub enum Position {
 }
 
 pub struct PagedSearch {
-    /// The generation the search started on: later pages come from the same one,
-    /// even when a merge published a new one in between.
+    /// The generation the search started on: later pages come from the same one.
+    /// The search ends when another generation is served (`Paging::keep_only`).
     pub directory: Arc<Directory>,
     pub filter: Filter,
     pub position: Position,
@@ -102,8 +103,108 @@ impl Paging {
             .remove(&(u64::from_be_bytes(bytes) ^ self.salt))
     }
 
+    /// Drops the searches parked on a generation other than `current`.
+    pub fn keep_only(&mut self, current: &Arc<Directory>) {
+        if !self.searches.is_empty() {
+            self.searches
+                .retain(|_, s| Arc::ptr_eq(&s.directory, current));
+        }
+    }
+
+    /// How many searches are parked.
+    pub fn len(&self) -> usize {
+        self.searches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.searches.is_empty()
+    }
+
     fn expire(&mut self, ttl: Duration, now: Instant) {
         self.searches
             .retain(|_, s| now.saturating_duration_since(s.created) < ttl);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::directory::{FilterLimits, Generation, NumberRules, ServedContact};
+    use ldap3_proto::proto::LdapFilter;
+
+    fn directory(number: u64) -> Arc<Directory> {
+        let contacts = crate::bench::phonebook::generate(10, 1)
+            .into_iter()
+            .map(|c| ServedContact {
+                uid: c.id.clone(),
+                source: "internal".into(),
+                contact: c,
+            })
+            .collect();
+        let generation = Generation {
+            number,
+            created: 0,
+            contacts,
+        };
+        Arc::new(Directory::build(
+            &generation,
+            "dc=phonebook,dc=local",
+            &NumberRules::default(),
+        ))
+    }
+
+    fn parked(dir: &Arc<Directory>, now: Instant) -> PagedSearch {
+        let limits = FilterLimits {
+            max_depth: 8,
+            max_terms: 8,
+        };
+        let filter = Filter::compile(
+            &LdapFilter::Present("objectClass".into()),
+            &limits,
+            dir.rules(),
+        )
+        .unwrap();
+        PagedSearch::new(
+            dir.clone(),
+            filter,
+            Position::After(None),
+            None,
+            String::new(),
+            now,
+        )
+    }
+
+    #[test]
+    fn searches_parked_on_another_generation_are_dropped() {
+        let now = Instant::now();
+        let ttl = Duration::from_secs(600);
+        let (old, new) = (directory(1), directory(2));
+        let mut paging = Paging::new(7);
+        let first = paging.park(parked(&old, now), 8, ttl, now);
+        paging.park(parked(&old, now), 8, ttl, now);
+        let on_new = paging.park(parked(&new, now), 8, ttl, now);
+        assert_eq!(paging.len(), 3);
+        paging.keep_only(&new);
+        assert_eq!(paging.len(), 1);
+        assert!(paging.take(&first, ttl, now).is_none());
+        assert!(paging.take(&on_new, ttl, now).is_some());
+        // Nothing but the served generation holds the old one any more.
+        assert_eq!(Arc::strong_count(&old), 1);
+    }
+
+    #[test]
+    fn a_connection_keeps_at_most_max_searches() {
+        let now = Instant::now();
+        let ttl = Duration::from_secs(600);
+        let dir = directory(1);
+        let mut paging = Paging::new(7);
+        let cookies: Vec<Vec<u8>> = (0..5)
+            .map(|i| paging.park(parked(&dir, now), 3, ttl, now + Duration::from_secs(i)))
+            .collect();
+        assert_eq!(paging.len(), 3);
+        // The oldest were evicted.
+        assert!(paging.take(&cookies[0], ttl, now).is_none());
+        assert!(paging.take(&cookies[4], ttl, now).is_some());
     }
 }

@@ -20,6 +20,8 @@ pub struct Policy {
     pub tls_required: bool,
     pub filter_limits: FilterLimits,
     pub max_paged_searches: usize,
+    /// Most matches a search is sorted over (server-side sort).
+    pub max_sort_candidates: usize,
     pub paged_search_timeout: Duration,
     /// Whether operations are written to the access log.
     pub access_log: bool,
@@ -64,6 +66,7 @@ impl Policy {
                 max_terms: ldap.limits.max_filter_terms,
             },
             max_paged_searches: ldap.limits.max_paged_searches,
+            max_sort_candidates: ldap.limits.max_sort_candidates,
             paged_search_timeout: ldap.limits.paged_search_timeout,
             access_log: ldap.access_log,
             max_request_bytes: ldap.limits.max_request_bytes,

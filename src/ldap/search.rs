@@ -6,7 +6,7 @@ use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::{PagedSearch, Paging, Position};
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse;
-use ldap3_proto::control::{LdapControl, ServerSortRequet, ServerSortResult};
+use ldap3_proto::control::{LdapControl, ServerSortRequet};
 use ldap3_proto::proto::{
     LdapPartialAttribute, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope,
 };
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub const PAGED_RESULTS_OID: &str = "1.2.840.113556.1.4.319";
 pub const SORT_REQUEST_OID: &str = "1.2.840.113556.1.4.473";
+const SORT_RESULT_OID: &str = "1.2.840.113556.1.4.474";
 
 /// What a search produced: entries, then a result code and the response controls.
 /// Contacts are named by id and written straight from `directory` by the caller.
@@ -119,12 +120,15 @@ impl Selection {
 struct Controls<'a> {
     paged: Option<(usize, &'a [u8])>,
     sort: Option<&'a [ServerSortRequet]>,
+    /// Whether the sort control was marked critical (the decoder does not keep it).
+    sort_critical: bool,
 }
 
 fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, (LdapResultCode, String)> {
     let mut out = Controls {
         paged: None,
         sort: None,
+        sort_critical: false,
     };
     for c in controls {
         match c {
@@ -148,10 +152,12 @@ fn read_controls(controls: &[LdapControl]) -> Result<Controls<'_>, (LdapResultCo
     Ok(out)
 }
 
-/// Answers one search request.
+/// Answers one search request. `sort_critical`: the sort control, if any, was
+/// marked critical.
 pub fn search(
     req: &LdapSearchRequest,
     controls: &[LdapControl],
+    sort_critical: bool,
     dir: &Arc<Directory>,
     policy: &Policy,
     paging: &mut Paging,
@@ -164,7 +170,7 @@ pub fn search(
         return answer;
     }
     let ctrls = match read_controls(controls) {
-        Ok(c) => c,
+        Ok(c) => Controls { sort_critical, ..c },
         Err((code, message)) => return Answer::error(code, message),
     };
     let filter = match Filter::compile(&req.filter, &policy.filter_limits, dir.rules()) {
@@ -203,9 +209,17 @@ pub fn search(
             }
             let room = limit.saturating_sub(answer.built.len());
             if let Some(sort) = ctrls.sort {
-                let (ids, result) = sorted_ids(dir, &filter, sort);
-                answer.controls.push(sort_control(result));
-                collect(&mut answer, ids.into_iter(), room, deadline);
+                match sorted_ids(dir, &filter, sort, policy.max_sort_candidates, deadline) {
+                    Ok(ids) => {
+                        answer.controls.push(sort_control(LdapResultCode::Success));
+                        collect(&mut answer, ids.into_iter(), room, deadline);
+                    }
+                    Err(code) if ctrls.sort_critical => return unsorted_refused(code, policy),
+                    Err(code) => {
+                        answer.controls.push(sort_control(code));
+                        collect(&mut answer, dir.search(&filter), room, deadline);
+                    }
+                }
             } else {
                 collect(&mut answer, dir.search(&filter), room, deadline);
             }
@@ -267,40 +281,107 @@ fn collect(answer: &mut Answer, ids: impl Iterator<Item = u32>, room: usize, dea
     }
 }
 
-/// Every match, in the order the sort keys give. Unknown sort attributes leave the
-/// order as served and are reported in the sort result.
+/// Every match, in the order the sort keys give; or why they are not sorted: an
+/// unknown sort attribute (noSuchAttribute), more than `max` matches
+/// (adminLimitExceeded) or the time limit reached (timeLimitExceeded). `max` keeps a
+/// sort short enough to run where requests are answered (`[ldap.limits]
+/// max_sort_candidates`).
 fn sorted_ids(
     dir: &Directory,
     filter: &Filter,
     keys: &[ServerSortRequet],
-) -> (Vec<u32>, LdapResultCode) {
-    let mut ids: Vec<u32> = dir.search(filter).collect();
+    max: usize,
+    deadline: Instant,
+) -> Result<Vec<u32>, LdapResultCode> {
     let attrs: Option<Vec<(Attr, bool)>> = keys
         .iter()
         .map(|k| Attr::from_name(&k.attribute_name).map(|a| (a, k.reverse_order)))
         .collect();
     let Some(attrs) = attrs else {
-        return (ids, LdapResultCode::NoSuchAttribute);
+        return Err(LdapResultCode::NoSuchAttribute);
     };
-    ids.sort_by(|a, b| {
-        attrs
-            .iter()
-            .map(|(attr, reverse)| {
-                let o = dir.cmp_for_sort(*attr, *a, *b);
+    let mut ids = Vec::new();
+    for (n, id) in dir.search(filter).enumerate() {
+        if n >= max {
+            return Err(LdapResultCode::AdminLimitExceeded);
+        }
+        if n % 64 == 63 && Instant::now() > deadline {
+            return Err(LdapResultCode::TimeLimitExceeded);
+        }
+        ids.push(id);
+    }
+    // Each entry's keys are read once, in the form `Directory::cmp_for_sort` compares
+    // (the first value, normalised; none sorts last), not at every comparison: the
+    // entries' values are spread over memory (a search sorting 8,051 matches at
+    // 100,000 contacts: 24 -> 14 ms, most of it now finding the matches).
+    let mut keyed: Vec<(Vec<Option<String>>, u32)> = ids
+        .into_iter()
+        .map(|id| (sort_keys(dir, id, &attrs), id))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        a.iter()
+            .zip(b)
+            .zip(&attrs)
+            .map(|((x, y), (_, reverse))| {
+                let o = match (x, y) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                };
                 if *reverse { o.reverse() } else { o }
             })
             .find(|o| *o != Ordering::Equal)
             .unwrap_or(Ordering::Equal)
     });
-    (ids, LdapResultCode::Success)
+    if Instant::now() > deadline {
+        return Err(LdapResultCode::TimeLimitExceeded);
+    }
+    Ok(keyed.into_iter().map(|(_, id)| id).collect())
 }
 
+/// An entry's sort keys: for each attribute, its first value as the directory
+/// normalises it for matching. Object classes are not stored with the entry, and
+/// sort as absent, as in `Directory::cmp_for_sort`.
+fn sort_keys(dir: &Directory, id: u32, attrs: &[(Attr, bool)]) -> Vec<Option<String>> {
+    let entry = dir.entry(id);
+    attrs
+        .iter()
+        .map(|(attr, _)| match attr {
+            Attr::ObjectClass => None,
+            _ => entry
+                .values(*attr)
+                .next()
+                .map(|v| crate::directory::matching::normalize(attr.rule(), v)),
+        })
+        .collect()
+}
+
+/// A critical sort that cannot be done: no entries, unavailableCriticalExtension, and
+/// the sort result saying why (RFC 2891 1.1).
+fn unsorted_refused(code: LdapResultCode, policy: &Policy) -> Answer {
+    let why = match code {
+        LdapResultCode::AdminLimitExceeded => format!(
+            "more than {} entries match; sorting is limited to that many \
+             ([ldap.limits] max_sort_candidates)",
+            policy.max_sort_candidates
+        ),
+        LdapResultCode::TimeLimitExceeded => "sorting did not end within the time limit".into(),
+        _ => "cannot sort by an unknown attribute".into(),
+    };
+    let mut answer = Answer::error(LdapResultCode::UnavailableCriticalExtension, why);
+    answer.controls.push(sort_control(code));
+    answer
+}
+
+/// The sort result control: `SEQUENCE { sortResult ENUMERATED, attributeType [0]
+/// OPTIONAL }` (RFC 2891), written here because `ldap3_proto` writes attributeType as
+/// an empty universal OCTET STRING, which clients (its own decoder too) cannot read.
 fn sort_control(code: LdapResultCode) -> LdapControl {
-    LdapControl::ServerSortResult {
-        sort_result: ServerSortResult {
-            result_code: code,
-            attribute_type: None,
-        },
+    LdapControl::Unknown {
+        oid: SORT_RESULT_OID.to_string(),
+        criticality: false,
+        value: Some(vec![0x30, 0x03, 0x0a, 0x01, code as u8]),
     }
 }
 
@@ -337,6 +418,19 @@ fn paged(
     selection: Selection,
     now: Instant,
 ) -> Answer {
+    // A page is at most the server's size limit; a larger page size is refused with
+    // adminLimitExceeded, as slapd does with `limits * size.pr=N size.prtotal=unlimited`
+    // ("illegal pagedResults page size"), rather than capped: the client learns the
+    // limit, and its pages together may still list the whole phone book.
+    if size > policy.size_limit as usize {
+        return Answer::error(
+            LdapResultCode::AdminLimitExceeded,
+            format!(
+                "page size {size} exceeds the server's size limit ({}, [ldap] size_limit)",
+                policy.size_limit
+            ),
+        );
+    }
     let ttl = policy.paged_search_timeout;
     let mut search = if cookie.is_empty() {
         if dn::place(&base_of(req, policy), &policy.base_norm) != Place::Base
@@ -344,14 +438,22 @@ fn paged(
         {
             // Paging only matters for the phone book itself; anything else is small.
             let plain = req.clone();
-            return search(&plain, &[], dir, policy, paging, now);
+            return search(&plain, &[], false, dir, policy, paging, now);
         }
         let mut answer_controls = Vec::new();
-        let position = match ctrls.sort {
-            Some(keys) => {
-                let (ids, code) = sorted_ids(dir, &filter, keys);
-                answer_controls.push(sort_control(code));
+        let deadline = now + time_limit(req.timelimit, policy.time_limit);
+        let sorted = ctrls
+            .sort
+            .map(|keys| sorted_ids(dir, &filter, keys, policy.max_sort_candidates, deadline));
+        let position = match sorted {
+            Some(Ok(ids)) => {
+                answer_controls.push(sort_control(LdapResultCode::Success));
                 Position::Sorted { ids, sent: 0 }
+            }
+            Some(Err(code)) if ctrls.sort_critical => return unsorted_refused(code, policy),
+            Some(Err(code)) => {
+                answer_controls.push(sort_control(code));
+                Position::After(None)
             }
             None => Position::After(None),
         };
@@ -379,7 +481,8 @@ fn paged(
             None => {
                 return Answer::error(
                     LdapResultCode::UnwillingToPerform,
-                    "paged results cookie is unknown on this connection or has expired",
+                    "paged results cookie is unknown on this connection or has expired \
+                     (a newer phone book served ends paged searches)",
                 );
             }
         }
@@ -446,4 +549,62 @@ fn paged_done(mut answer: Answer, cookie: Vec<u8>) -> Answer {
         .controls
         .push(LdapControl::SimplePagedResults { size: 0, cookie });
     answer
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::directory::{FilterLimits, Generation, NumberRules, ServedContact};
+    use ldap3_proto::proto::LdapFilter;
+
+    #[test]
+    fn sorted_as_the_directory_compares() {
+        let contacts = crate::bench::phonebook::generate(500, 3)
+            .into_iter()
+            .map(|c| ServedContact {
+                uid: c.id.clone(),
+                source: "internal".into(),
+                contact: c,
+            })
+            .collect();
+        let generation = Generation {
+            number: 1,
+            created: 0,
+            contacts,
+        };
+        let dir = Directory::build(&generation, "dc=x", &NumberRules::default());
+        let limits = FilterLimits {
+            max_depth: 8,
+            max_terms: 8,
+        };
+        let all = LdapFilter::Present("objectClass".into());
+        let filter = Filter::compile(&all, &limits, dir.rules()).unwrap();
+        let later = Instant::now() + Duration::from_secs(60);
+        for (name, reverse) in [
+            ("telephoneNumber", false),
+            ("sn", true),
+            ("cn", false),
+            ("mobile", false),
+            ("o", true),
+        ] {
+            let attr = Attr::from_name(name).unwrap();
+            let keys = [ServerSortRequet {
+                attribute_name: name.into(),
+                ordering_rule: None,
+                reverse_order: reverse,
+            }];
+            let ids = sorted_ids(&dir, &filter, &keys, 10_000, later).unwrap();
+            assert_eq!(ids.len(), 500);
+            for pair in ids.windows(2) {
+                let o = dir.cmp_for_sort(attr, pair[0], pair[1]);
+                let o = if reverse { o.reverse() } else { o };
+                assert_ne!(o, Ordering::Greater, "{name}: {pair:?}");
+            }
+        }
+        assert_eq!(
+            sorted_ids(&dir, &filter, &[], 499, later),
+            Err(LdapResultCode::AdminLimitExceeded)
+        );
+    }
 }

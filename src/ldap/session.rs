@@ -8,10 +8,11 @@ use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
-use crate::ldap::search;
+use crate::ldap::search::{self, PAGED_RESULTS_OID, SORT_REQUEST_OID};
 use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
+use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{
     LdapBindCred, LdapBindResponse, LdapExtendedResponse, LdapFilter, LdapMsg, LdapOp, LdapResult,
     LdapResultCode,
@@ -36,6 +37,9 @@ pub struct Reply {
     pub out: Vec<u8>,
     pub after: After,
     pub record: Option<Record>,
+    /// The OID of a non-critical control the request carried and the server does
+    /// not know (ignored, as RFC 4511 says), for a rate-limited log line.
+    pub ignored_control: Option<String>,
 }
 
 impl Reply {
@@ -44,7 +48,12 @@ impl Reply {
         for msg in msgs {
             encode::message(&mut out, msg);
         }
-        Reply { out, after, record }
+        Reply {
+            out,
+            after,
+            record,
+            ignored_control: None,
+        }
     }
 }
 
@@ -150,9 +159,52 @@ pub fn respond(
     policy: &Policy,
     now: Instant,
 ) -> Reply {
+    // RFC 4511 4.1.1: a message id out of 0..2^31-1 cannot be answered (a decoder
+    // that narrows it would answer 2^32 as 0): a notice of disconnection, then close.
+    if frame::message_id(frame).is_some_and(|id| !(0..=i64::from(i32::MAX)).contains(&id)) {
+        return Reply::new(
+            vec![notice_of_disconnection(
+                LdapResultCode::ProtocolError,
+                "message id out of range (0 to 2147483647)",
+            )],
+            After::Close,
+            Some(Record::simple(
+                "invalid",
+                &session.bind_dn,
+                LdapResultCode::ProtocolError,
+            )),
+        );
+    }
     let mut bytes = BytesMut::from(frame);
     match codec.decode(&mut bytes) {
-        Ok(Some(msg)) => session.handle(msg, dir, policy, now),
+        Ok(Some(msg)) => {
+            if matches!(msg.op, LdapOp::SearchRequest(_)) && !limits_valid(frame) {
+                let res = result(LdapResultCode::ProtocolError, "invalid size or time limit");
+                let record = Record::simple("search", &session.bind_dn, res.code.clone());
+                return Reply::new(
+                    vec![LdapMsg::new(msg.msgid, LdapOp::SearchResultDone(res))],
+                    After::Continue,
+                    Some(record),
+                );
+            }
+            if msg.ctrl.is_empty() {
+                return session.handle(msg, &[], dir, policy, now);
+            }
+            // Only a request with controls is read again for their criticality.
+            let critical = frame::critical_controls(frame);
+            let ignored = msg.ctrl.iter().find_map(|c| match c {
+                LdapControl::Unknown {
+                    oid,
+                    criticality: false,
+                    ..
+                } => Some(oid.clone()),
+                _ => None,
+            });
+            let mut reply = session.handle(msg, &critical, dir, policy, now);
+            reply.ignored_control = ignored;
+            reply
+        }
+
         Ok(None) | Err(_) => {
             let record = Some(Record::simple(
                 "invalid",
@@ -182,18 +234,41 @@ impl Session {
         }
     }
 
+    /// Another generation is served: paged searches parked on older ones are dropped.
+    pub fn directory_changed(&mut self, dir: &Arc<Directory>) {
+        self.paging.keep_only(dir);
+    }
+
+    /// Answers one decoded message; `critical` names the controls it marks critical.
     pub fn handle(
         &mut self,
         msg: LdapMsg,
+        critical: &[String],
         dir: &Arc<Directory>,
         policy: &Policy,
         now: Instant,
     ) -> Reply {
+        self.paging.keep_only(dir);
         let id = msg.msgid;
         let reply = |op: LdapOp, record: Record| {
             Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
         };
-        let read_only = "this phone book is read-only";
+        // RFC 4511 4.1.11: a critical control that is unknown, or not for this
+        // operation, fails the operation. Searches know paging and sorting.
+        let known: &[&str] = match msg.op {
+            LdapOp::SearchRequest(_) => &[PAGED_RESULTS_OID, SORT_REQUEST_OID],
+            _ => &[],
+        };
+        if let Some(oid) = critical.iter().find(|o| !known.contains(&o.as_str())) {
+            let code = LdapResultCode::UnavailableCriticalExtension;
+            let res = result(
+                code.clone(),
+                format!("critical control {oid} is not supported"),
+            );
+            if let Some((op, name)) = response_to(&msg.op, res) {
+                return reply(op, Record::simple(name, &self.bind_dn, code));
+            }
+        }
         match msg.op {
             LdapOp::BindRequest(bind) => {
                 let (res, record) = self.bind(bind.version, &bind.dn, &bind.cred, policy);
@@ -211,13 +286,28 @@ impl Session {
                 } else {
                     Record::simple("search", &self.bind_dn, LdapResultCode::Success)
                 };
+                if let Some(why) = search_protocol_error(&msg.ctrl) {
+                    record.code = LdapResultCode::ProtocolError;
+                    let res = result(LdapResultCode::ProtocolError, why);
+                    return reply(LdapOp::SearchResultDone(res), record);
+                }
                 let rootdse = req.base.trim().is_empty()
                     && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
-                if let Some(refusal) = self.refuse_search(policy, rootdse) {
+                let refusal = (!rootdse).then(|| self.refuse(policy)).flatten();
+                if let Some(refusal) = refusal {
                     record.code = refusal.code.clone();
                     return reply(LdapOp::SearchResultDone(refusal), record);
                 }
-                let answer = search::search(&req, &msg.ctrl, dir, policy, &mut self.paging, now);
+                let sort_critical = critical.iter().any(|o| o == SORT_REQUEST_OID);
+                let answer = search::search(
+                    &req,
+                    &msg.ctrl,
+                    sort_critical,
+                    dir,
+                    policy,
+                    &mut self.paging,
+                    now,
+                );
                 record.entries = answer.count();
                 record.code = answer.code.clone();
                 Reply {
@@ -225,6 +315,7 @@ impl Session {
                     after: After::Continue,
                     // Only a log line needs the record; building it formats the filter.
                     record: policy.access_log.then_some(record),
+                    ignored_control: None,
                 }
             }
             LdapOp::UnbindRequest => Reply::new(
@@ -240,26 +331,35 @@ impl Session {
             LdapOp::AbandonRequest(_) => Reply::new(Vec::new(), After::Continue, None),
             LdapOp::ExtendedRequest(ext) => self.extended(id, &ext.name, policy),
             LdapOp::CompareRequest(cmp) => {
-                let (code, message) = compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy);
+                // A compare tells whether an entry exists and what it holds: the
+                // same policy as a search.
+                let (code, message) = match self.refuse(policy) {
+                    Some(refusal) => (refusal.code, refusal.message),
+                    None => compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy),
+                };
                 let record = Record::simple("compare", &self.bind_dn, code.clone());
                 reply(LdapOp::CompareResult(result(code, message)), record)
             }
-            LdapOp::AddRequest(_) => reply(
-                LdapOp::AddResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("add", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::ModifyRequest(_) => reply(
-                LdapOp::ModifyResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("modify", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::DelRequest(_) => reply(
-                LdapOp::DelResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("delete", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
-            LdapOp::ModifyDNRequest(_) => reply(
-                LdapOp::ModifyDNResponse(result(LdapResultCode::UnwillingToPerform, read_only)),
-                Record::simple("modrdn", &self.bind_dn, LdapResultCode::UnwillingToPerform),
-            ),
+            LdapOp::AddRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("add", &self.bind_dn, res.code.clone());
+                reply(LdapOp::AddResponse(res), record)
+            }
+            LdapOp::ModifyRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("modify", &self.bind_dn, res.code.clone());
+                reply(LdapOp::ModifyResponse(res), record)
+            }
+            LdapOp::DelRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("delete", &self.bind_dn, res.code.clone());
+                reply(LdapOp::DelResponse(res), record)
+            }
+            LdapOp::ModifyDNRequest(_) => {
+                let res = self.write_refused(policy);
+                let record = Record::simple("modrdn", &self.bind_dn, res.code.clone());
+                reply(LdapOp::ModifyDNResponse(res), record)
+            }
             // A client sending responses is not speaking LDAP to a server.
             _ => Reply::new(
                 vec![notice_of_disconnection(
@@ -346,14 +446,14 @@ impl Session {
         (result(C::Success, ""), bind_dn)
     }
 
-    fn refuse_search(&self, policy: &Policy, rootdse: bool) -> Option<LdapResult> {
-        if rootdse {
-            return None;
-        }
+    /// Why the bind and TLS policy refuses an operation on the phone book (search,
+    /// compare, writes) on this connection as it is; `None` when it allows it. Only
+    /// binds, StartTLS, Who am I? and the root DSE are answered before that.
+    fn refuse(&self, policy: &Policy) -> Option<LdapResult> {
         if policy.tls_required && !self.tls {
             return Some(result(
                 LdapResultCode::ConfidentialityRequired,
-                "use LDAPS or StartTLS before searching",
+                "use LDAPS or StartTLS first",
             ));
         }
         if policy.bind == BindPolicy::Credentials && !self.authorized {
@@ -363,6 +463,16 @@ impl Session {
             ));
         }
         None
+    }
+
+    /// What a write gets: the policy's refusal, else unwillingToPerform.
+    fn write_refused(&self, policy: &Policy) -> LdapResult {
+        self.refuse(policy).unwrap_or_else(|| {
+            result(
+                LdapResultCode::UnwillingToPerform,
+                "this phone book is read-only",
+            )
+        })
     }
 
     fn extended(&mut self, id: i32, name: &str, policy: &Policy) -> Reply {
@@ -418,6 +528,53 @@ impl Session {
         });
         Reply::new(vec![LdapMsg::new(id, op)], after, Some(record))
     }
+}
+
+/// The response a request gets when it fails as a whole, and the operation's name
+/// for the access log; `None` for unbind and abandon, which have no response.
+fn response_to(op: &LdapOp, res: LdapResult) -> Option<(LdapOp, &'static str)> {
+    Some(match op {
+        LdapOp::BindRequest(_) => (
+            LdapOp::BindResponse(LdapBindResponse {
+                res,
+                saslcreds: None,
+            }),
+            "bind",
+        ),
+        LdapOp::SearchRequest(_) => (LdapOp::SearchResultDone(res), "search"),
+        LdapOp::CompareRequest(_) => (LdapOp::CompareResult(res), "compare"),
+        LdapOp::ExtendedRequest(_) => (
+            LdapOp::ExtendedResponse(LdapExtendedResponse {
+                res,
+                name: None,
+                value: None,
+            }),
+            "extended",
+        ),
+        LdapOp::AddRequest(_) => (LdapOp::AddResponse(res), "add"),
+        LdapOp::ModifyRequest(_) => (LdapOp::ModifyResponse(res), "modify"),
+        LdapOp::DelRequest(_) => (LdapOp::DelResponse(res), "delete"),
+        LdapOp::ModifyDNRequest(_) => (LdapOp::ModifyDNResponse(res), "modrdn"),
+        _ => return None,
+    })
+}
+
+/// Are a search request's size and time limits, as sent, within 0..2^31-1 (RFC 4511
+/// 4.5.1)? slapd answers others with protocolError too.
+fn limits_valid(frame: &[u8]) -> bool {
+    let range = 0..=i64::from(i32::MAX);
+    frame::search_limits(frame)
+        .is_none_or(|(size, time)| range.contains(&size) && range.contains(&time))
+}
+
+/// What RFC 2696 does not allow in a search request (slapd answers it with
+/// protocolError too): two paged results controls.
+fn search_protocol_error(controls: &[LdapControl]) -> Option<&'static str> {
+    let paged = controls
+        .iter()
+        .filter(|c| matches!(c, LdapControl::SimplePagedResults { .. }))
+        .count();
+    (paged > 1).then_some("paged results control specified more than once")
 }
 
 fn compare(

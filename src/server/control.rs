@@ -88,6 +88,12 @@ pub struct Status {
     pub jobs: Vec<crate::schedule::JobView>,
     /// Where the running job is.
     pub progress: crate::ucm::ProgressState,
+    /// Server log lines that could not be written (a full disk, a closed terminal).
+    #[serde(default)]
+    pub log_lines_dropped: u64,
+    /// Access log lines that could not be written or queued.
+    #[serde(default)]
+    pub access_lines_dropped: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

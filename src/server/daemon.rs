@@ -161,12 +161,20 @@ fn log_since(path: &std::path::Path, offset: u64) -> String {
 /// What `stop` found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stopped {
-    Stopped { pid: u32 },
+    Stopped {
+        pid: u32,
+    },
     NotRunning,
+    /// Not running; the pid file a killed server left (naming this pid, which may
+    /// be another process by now) was removed.
+    StalePidFile {
+        pid: String,
+    },
 }
 
 /// Asks the server to stop and waits until its process is gone. A server that does
-/// not answer on its socket but whose pid file names a live process gets SIGTERM.
+/// not answer on its socket gets SIGTERM, only when its pid file shows that the pid
+/// is this home's server (see `pidfile::holder`); a stale pid file is removed.
 pub async fn stop(home: &Home) -> Result<Stopped> {
     let pid = match control::call(&home.socket(), &Request::Status, CONTROL_TIMEOUT).await {
         Ok(Reply::Status(s)) => {
@@ -174,8 +182,15 @@ pub async fn stop(home: &Home) -> Result<Stopped> {
             s.pid as i32
         }
         Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-        Err(e) => match pidfile::live_pid(&home.pid_file()) {
-            Some(pid) => {
+        Err(CallError::Io(path, e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(eyre!(
+                "permission denied: cannot open the control socket {path}; run this as the \
+                 user the server runs as (the owner of {})",
+                home.root().display()
+            ));
+        }
+        Err(e) => match pidfile::holder(&home.pid_file(), home.root()) {
+            Ok(pidfile::Holder::Server(pid)) => {
                 tracing::warn!("{e}; sending SIGTERM to pid {pid}");
                 nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid),
@@ -184,7 +199,22 @@ pub async fn stop(home: &Home) -> Result<Stopped> {
                 .wrap_err_with(|| format!("cannot signal pid {pid}"))?;
                 pid
             }
-            None => return Ok(Stopped::NotRunning),
+            Ok(pidfile::Holder::Stale(pid)) => {
+                let path = home.pid_file();
+                std::fs::remove_file(&path)
+                    .wrap_err_with(|| format!("cannot remove the stale {}", path.display()))?;
+                return Ok(Stopped::StalePidFile { pid });
+            }
+            Ok(pidfile::Holder::Nobody) => return Ok(Stopped::NotRunning),
+            Err(pidfile::PidError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                return Err(eyre!(
+                    "permission denied: cannot read {path}; run this as the user the server \
+                     runs as"
+                ));
+            }
+            Err(p) => return Err(eyre!("{e}; {p}")),
         },
     };
     let started = Instant::now();

@@ -89,8 +89,15 @@ impl LdapBundle {
                 tls: tls_rx,
                 access: Some(access),
                 cancel: stop.clone(),
+                notices: crate::logs::PerClient::new(
+                    crate::ldap::connection::NOTICE_EVERY,
+                    crate::ldap::connection::NOTICE_CLIENTS,
+                ),
             }),
-            limiter: Limiter::new(limits.max_connections, limits.max_connections_per_client),
+            limiter: Limiter::new(
+                max_connections(limits.max_connections),
+                limits.max_connections_per_client,
+            ),
             tracker,
             stop,
         };
@@ -163,8 +170,10 @@ impl LdapBundle {
             changes.push("LDAP settings applied from the next request".to_string());
         }
         let limits = &new.ldap.limits;
-        self.limiter
-            .set_limits(limits.max_connections, limits.max_connections_per_client);
+        self.limiter.set_limits(
+            max_connections(limits.max_connections),
+            limits.max_connections_per_client,
+        );
         self.policy.send_replace(policy);
         self.tls.send_replace(tls);
         Ok(changes)
@@ -186,6 +195,15 @@ impl LdapBundle {
     pub fn connections(&self) -> usize {
         self.limiter.open()
     }
+}
+
+/// `[ldap.limits] max_connections`, capped to what the open-file limit allows.
+fn max_connections(configured: usize) -> usize {
+    let (n, warning) = super::fd_limit::cap(configured, super::fd_limit::current());
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    n
 }
 
 fn scheme(ldaps: bool) -> &'static str {

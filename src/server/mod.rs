@@ -4,6 +4,7 @@
 mod background;
 pub mod control;
 pub mod daemon;
+mod fd_limit;
 mod ldap_bundle;
 pub mod pidfile;
 mod sources;
@@ -69,6 +70,7 @@ pub async fn run(home: Home) -> Result<()> {
     if let Some(old) = stale {
         tracing::warn!("replaced a stale pid file left by pid {old}");
     }
+    fd_limit::raise();
 
     let load_started = Instant::now();
     let loaded = load_directory(&home, &config).await?;
@@ -343,6 +345,8 @@ async fn access_log_writer(
     let (tx, mut rx) = mpsc::channel::<String>(8192);
     tracker.spawn(async move {
         let mut out = tokio::io::BufWriter::new(file);
+        // Whether the last line failed: a full disk is said once, not per line.
+        let mut failing = false;
         loop {
             let line = tokio::select! {
                 l = rx.recv() => l,
@@ -357,8 +361,17 @@ async fn access_log_writer(
                 && out.write_all(line.as_bytes()).await.is_ok()
                 && out.write_all(b"\n").await.is_ok();
             if !ok {
-                tracing::warn!("cannot write the access log (disk full?); lines are dropped");
+                crate::logs::count_access_dropped();
+                if !failing {
+                    tracing::warn!(
+                        "cannot write the access log (disk full?); lines are dropped and \
+                         counted in `sop server status`"
+                    );
+                }
+            } else if failing {
+                tracing::info!("the access log is written again");
             }
+            failing = !ok;
             if rx.is_empty() {
                 let _ = out.flush().await;
             }
@@ -512,7 +525,8 @@ impl Server {
 
     /// Builds the directory from the current generation and serves it. Connections
     /// pick it up at their next request; searches under way finish on the one they
-    /// started with, and paged searches keep theirs to the last page.
+    /// started with; paged searches parked on the old one end (their cookies are
+    /// refused), so that no connection keeps an old generation in memory.
     async fn swap(&self) -> Result<(u64, usize)> {
         let config = self.state.lock().await.config.clone();
         self.swap_with(&config).await
@@ -646,6 +660,8 @@ impl Server {
             bundles,
             jobs: self.scheduler.lock().map(|s| s.view()).unwrap_or_default(),
             progress: self.progress.get(),
+            log_lines_dropped: crate::logs::server_dropped(),
+            access_lines_dropped: crate::logs::access_dropped(),
         }
     }
 }

@@ -280,6 +280,9 @@ async fn stop(home: &Home) -> Result<String, String> {
     match daemon::stop(home).await {
         Ok(Stopped::Stopped { pid }) => Ok(format!("application server stopped (pid {pid})")),
         Ok(Stopped::NotRunning) => Ok("the application server was not running".into()),
+        Ok(Stopped::StalePidFile { pid }) => Ok(format!(
+            "the application server was not running (removed a stale pid file naming pid {pid})"
+        )),
         Err(e) => Err(format!("{e:#}")),
     }
 }

@@ -199,6 +199,8 @@ fn running(app: &mut App) {
         bundles: vec![],
         jobs: vec![],
         progress: Default::default(),
+        log_lines_dropped: 0,
+        access_lines_dropped: 0,
     }));
 }
 
