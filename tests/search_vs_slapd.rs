@@ -42,8 +42,7 @@ fn every_shape_on_every_attribute_returns_what_openldap_returns() {
     let book = phonebook::generate(COUNT, SEED);
     let mut ldif_text = Vec::new();
     ldif::write(&mut ldif_text, &book, BASE).unwrap();
-    let index: String = sop::bench::shapes::TEXT_ATTRS
-        .iter()
+    let index: String = shapes::text_attrs()
         .map(|a| format!("index {} eq,sub\n", a.name()))
         .collect();
     let slapd = Slapd::start(slapd::Options {

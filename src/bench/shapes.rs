@@ -20,25 +20,13 @@ pub struct Case {
     pub filter: String,
 }
 
-/// Every attribute a substring filter can name (objectClass has no substring rule;
-/// facsimileTelephoneNumber has no matching rule at all in OpenLDAP's schema).
-pub const TEXT_ATTRS: [Attr; 15] = [
-    Attr::Uid,
-    Attr::Cn,
-    Attr::Sn,
-    Attr::GivenName,
-    Attr::DisplayName,
-    Attr::O,
-    Attr::Ou,
-    Attr::Title,
-    Attr::Mail,
-    Attr::TelephoneNumber,
-    Attr::Mobile,
-    Attr::HomePhone,
-    Attr::IpPhone,
-    Attr::OtherTelephone,
-    Attr::Pager,
-];
+/// Every attribute a substring filter can name: all but objectClass (no substring
+/// rule) and facsimileTelephoneNumber (no matching rule at all in OpenLDAP's schema).
+pub fn text_attrs() -> impl Iterator<Item = Attr> {
+    Attr::ALL
+        .into_iter()
+        .filter(|a| !matches!(a, Attr::ObjectClass | Attr::FacsimileTelephoneNumber))
+}
 
 const NAME_ATTRS: [Attr; 6] = [
     Attr::Cn,
@@ -188,7 +176,8 @@ impl Maker<'_> {
             let t = match from_values {
                 // Text of another attribute: found in the index, not here.
                 true => {
-                    let other = TEXT_ATTRS[m.rng.usize(0..TEXT_ATTRS.len())];
+                    let attrs: Vec<Attr> = text_attrs().collect();
+                    let other = attrs[m.rng.usize(0..attrs.len())];
                     match m.typed(other, part, len) {
                         Some(t) => t,
                         None => m.made_up(attr, len),
@@ -209,7 +198,7 @@ pub fn matrix(dir: &Directory, seed: u64, per_class: usize) -> Vec<Case> {
         per_class,
         out: Vec::new(),
     };
-    for attr in TEXT_ATTRS {
+    for attr in text_attrs() {
         let a = attr.name();
         for part in [Part::Prefix, Part::Contains, Part::Suffix] {
             for len in 1..=6 {
@@ -267,40 +256,36 @@ pub fn matrix(dir: &Directory, seed: u64, per_class: usize) -> Vec<Case> {
             }
         }
     }
-    for len in 1..=3 {
-        let polycom = |t: &str| {
-            let t = escape(t);
-            format!("(&(objectClass=person)(|(sn={t}*)(givenName={t}*)))")
-        };
-        m.both(
-            &format!("and-of-or names {len}"),
+    // AND of OR as phones send them: Polycom's, a name with a number, a number of a
+    // person; `{t}` is the typed text.
+    let and_of_or = [
+        (
+            "names",
             Attr::Sn,
-            len,
-            polycom,
-            Part::Prefix,
-        );
-        let with_number = |t: &str| {
-            let t = escape(t);
-            format!("(&(|(cn={t}*)(sn={t}*))(|(telephoneNumber=*)(mobile=*)))")
-        };
-        m.both(
-            &format!("and-of-or with-number {len}"),
+            "(&(objectClass=person)(|(sn={t}*)(givenName={t}*)))",
+        ),
+        (
+            "with-number",
             Attr::Cn,
-            len,
-            with_number,
-            Part::Prefix,
-        );
-        let numbers = |t: &str| {
-            let t = escape(t);
-            format!("(&(|(telephoneNumber={t}*)(mobile={t}*))(objectClass=inetOrgPerson))")
-        };
-        m.both(
-            &format!("and-of-or numbers {len}"),
+            "(&(|(cn={t}*)(sn={t}*))(|(telephoneNumber=*)(mobile=*)))",
+        ),
+        (
+            "numbers",
             Attr::TelephoneNumber,
-            len,
-            numbers,
-            Part::Prefix,
-        );
+            "(&(|(telephoneNumber={t}*)(mobile={t}*))(objectClass=inetOrgPerson))",
+        ),
+    ];
+    for len in 1..=3 {
+        for (name, attr, template) in and_of_or {
+            let filter = |t: &str| template.replace("{t}", &escape(t));
+            m.both(
+                &format!("and-of-or {name} {len}"),
+                attr,
+                len,
+                filter,
+                Part::Prefix,
+            );
+        }
     }
     for preset in crate::phones::PRESETS {
         let id = preset.id;
