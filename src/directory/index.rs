@@ -290,12 +290,13 @@ fn fill(
 }
 
 impl GramIndex {
-    /// Buckets for `entries` entries: four per entry, between 2^14 and 2^22. Keys
+    /// Buckets for `entries` entries: two per entry, between 2^14 and 2^21. Keys
     /// are bounded by what people write (letters, digits) more than by the number
-    /// of entries, so that few buckets hold more than one key.
+    /// of entries, so that few
+    /// buckets hold more than one key.
     fn bits_for(entries: usize) -> u32 {
-        let want = (entries.max(1) * 4).next_power_of_two().trailing_zeros();
-        want.clamp(14, 22)
+        let want = (entries.max(1) * 2).next_power_of_two().trailing_zeros();
+        want.clamp(14, 21)
     }
 
     pub fn empty() -> GramIndex {
