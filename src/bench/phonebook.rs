@@ -332,6 +332,8 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
                     });
                 }
             }
+            // In the order of the kinds, as lists write them.
+            phones.sort_by_key(|p| p.kind);
             Contact {
                 id: n.to_string(),
                 given_name: given.to_string(),
