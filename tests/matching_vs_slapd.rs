@@ -18,6 +18,7 @@ fn start_slapd(ldif: &str) -> Slapd {
         suffix: BASE,
         global: "sizelimit unlimited",
         database: "index cn,sn,givenName,telephoneNumber,mobile,homePhone eq,sub",
+        schema: sop::bench::ldif::SCHEMA,
         ..Default::default()
     })
 }
