@@ -29,7 +29,7 @@ fn served(node: &Node, source: &str) -> Vec<String> {
         "-b",
         BASE,
         "-E",
-        "pr=1000/noprompt",
+        "pr=500/noprompt",
         "(objectClass=*)",
         "uid",
     ]);
