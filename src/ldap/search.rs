@@ -555,25 +555,12 @@ fn paged_done(mut answer: Answer, cookie: Vec<u8>) -> Answer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::directory::{FilterLimits, Generation, NumberRules, ServedContact};
+    use crate::directory::FilterLimits;
     use ldap3_proto::proto::LdapFilter;
 
     #[test]
     fn sorted_as_the_directory_compares() {
-        let contacts = crate::bench::phonebook::generate(500, 3)
-            .into_iter()
-            .map(|c| ServedContact {
-                uid: c.id.clone(),
-                source: "internal".into(),
-                contact: c,
-            })
-            .collect();
-        let generation = Generation {
-            number: 1,
-            created: 0,
-            contacts,
-        };
-        let dir = Directory::build(&generation, "dc=x", &NumberRules::default());
+        let dir = crate::bench::phonebook::directory(500, 3);
         let limits = FilterLimits {
             max_depth: 8,
             max_terms: 8,
