@@ -282,6 +282,10 @@ pub enum UcmCommand {
     /// Merge every source into a new generation and publish it (a running server
     /// merges and swaps to it without dropping a connection)
     Merge {
+        /// Publish even when the imported contacts of a source that is served now
+        /// are missing, or start an empty store where the store is missing
+        #[arg(long)]
+        force: bool,
         #[arg(long)]
         json: bool,
     },

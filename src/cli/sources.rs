@@ -186,7 +186,7 @@ fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -
     match merged {
         Some(m) if json => println!("{}", serde_json::to_string_pretty(&m)?),
         Some(m) => print_merge(&m, true),
-        None => merge(home, config, json)?,
+        None => merge(home, config, Default::default(), json)?,
     }
     Ok(0)
 }
@@ -431,6 +431,6 @@ fn remove(home: &Home, config: &Config, name: &str) -> Result<i32> {
     };
     println!("removed {name}; its contacts leave the directory with this merge");
     tell_server(home)?;
-    merge(home, &new, false)?;
+    merge(home, &new, Default::default(), false)?;
     Ok(0)
 }

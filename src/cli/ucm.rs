@@ -5,7 +5,7 @@ use crate::config::{self, Config};
 use crate::home::Home;
 use crate::server::control::{self, CallError, Reply, Request};
 use crate::ucm::import::{self, ImportOptions, ImportReport};
-use crate::ucm::{self, MergeReport, Progress};
+use crate::ucm::{self, MergeOptions, MergeReport, Progress};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::Duration;
@@ -77,7 +77,7 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
             }
             return Ok(if report.held.is_some() { 2 } else { 0 });
         }
-        UcmCommand::Merge { json } => merge(home, &config, json)?,
+        UcmCommand::Merge { force, json } => merge(home, &config, MergeOptions { force }, json)?,
         UcmCommand::Rollback => {
             let number = ucm::rollback(home)?;
             println!("generation {number} is current again");
@@ -103,18 +103,18 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
 
 /// Merges through the running server (which then serves the new generation), or
 /// here when it is stopped, and prints the report.
-pub(super) fn merge(home: &Home, config: &Config, json: bool) -> Result<()> {
+pub(super) fn merge(home: &Home, config: &Config, options: MergeOptions, json: bool) -> Result<()> {
     let rt = runtime()?;
-    let (report, served) = match rt.block_on(control::call(
-        &home.socket(),
-        &Request::Merge,
-        MERGE_TIMEOUT,
-    )) {
+    let request = Request::Merge {
+        force: options.force,
+    };
+    let (report, served) = match rt.block_on(control::call(&home.socket(), &request, MERGE_TIMEOUT))
+    {
         Ok(Reply::Merged(report)) => (report, true),
         Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
         Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
         Err(CallError::NotRunning(_)) => (
-            ucm::merge(home, config)
+            ucm::merge(home, config, options)
                 .map_err(|e| eyre!(home.explain_failure(format!("merge failed: {e:#}"))))?,
             false,
         ),

@@ -185,7 +185,8 @@ async fn merge(
             ),
         ));
     }
-    let generation = match control::call(&home.socket(), &Request::Merge, MERGE_TIMEOUT).await {
+    let request = Request::Merge { force: false };
+    let generation = match control::call(&home.socket(), &request, MERGE_TIMEOUT).await {
         Ok(Reply::Merged(report)) => report.generation,
         Ok(Reply::Error { message }) => {
             return Err(eyre!("stored, but the merge failed: {message}"));
@@ -193,7 +194,7 @@ async fn merge(
         Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
         Err(CallError::NotRunning(_)) => {
             let (h, c) = (home.clone(), config.clone());
-            tokio::task::spawn_blocking(move || crate::ucm::merge(&h, &c))
+            tokio::task::spawn_blocking(move || crate::ucm::merge(&h, &c, Default::default()))
                 .await
                 .map_err(|_| eyre!("the merge stopped unexpectedly"))?
                 .wrap_err("stored, but the merge failed")?

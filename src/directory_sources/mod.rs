@@ -58,12 +58,14 @@ pub fn remove(home: &Home, config: &Config, name: &str) -> Result<Config> {
 }
 
 /// The merge's sources for the directory sources synced so far (none while the
-/// module is not installed). A damaged snapshot stops the merge.
-pub fn merge_sources(home: &Home, config: &Config) -> Result<Vec<Source>> {
-    if !config.modules.contains(MODULE) {
-        return Ok(Vec::new());
-    }
+/// module is not installed), and the names of those with no snapshot on disk. A
+/// damaged snapshot stops the merge.
+pub fn merge_sources(home: &Home, config: &Config) -> Result<(Vec<Source>, Vec<String>)> {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
+    if !config.modules.contains(MODULE) {
+        return Ok((out, missing));
+    }
     for s in &config.sources {
         match snapshot::read(&snapshot_path(home, &s.name)) {
             Ok(Some((_, contacts))) => out.push(Source {
@@ -71,9 +73,9 @@ pub fn merge_sources(home: &Home, config: &Config) -> Result<Vec<Source>> {
                 priority: s.priority,
                 contacts,
             }),
-            Ok(None) => {}
+            Ok(None) => missing.push(s.name.clone()),
             Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
         }
     }
-    Ok(out)
+    Ok((out, missing))
 }

@@ -14,7 +14,11 @@ pub enum Request {
     /// Serve the generation the store now points to.
     Reload,
     /// Merge every source into a new generation, publish it and serve it.
-    Merge,
+    Merge {
+        /// Publish even what the removal guard holds.
+        #[serde(default)]
+        force: bool,
+    },
     /// Sync bundles: apply config.toml's modules and settings without a restart.
     Sync,
     /// Import the external contacts (after any running job).

@@ -15,8 +15,8 @@ use crate::home::Home;
 use crate::modules::Catalog;
 use crate::schedule::scheduler::next_after;
 use crate::schedule::{JobKind, Scheduler};
-use crate::ucm::MergeReport;
 use crate::ucm::import::{ImportOptions, ImportReport};
+use crate::ucm::{MergeOptions, MergeReport};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use control::{BundleStatus, Reply, Request, Status};
 use std::os::unix::fs::PermissionsExt;
@@ -66,6 +66,7 @@ pub async fn run(home: Home) -> Result<()> {
     home.ensure()
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     let config = Config::load(&home.config_file())?;
+    crate::ucm::check_store(&home)?;
     let (_pid, stale) = pidfile::PidFile::acquire(&home.pid_file())?;
     if let Some(old) = stale {
         tracing::warn!("replaced a stale pid file left by pid {old}");
@@ -223,7 +224,7 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
                 done.map(|(_, r)| format!("{r:?}"))
             }
             JobKind::Merge => server
-                .merge()
+                .merge(MergeOptions::default())
                 .await
                 .map(|r| format!("generation {}", r.generation)),
         };
@@ -407,7 +408,7 @@ impl Server {
                     },
                 }
             }
-            Request::Merge => match self.merge().await {
+            Request::Merge { force } => match self.merge(MergeOptions { force }).await {
                 Ok(report) => Reply::Merged(report),
                 Err(e) => Reply::Error {
                     message: self
@@ -481,16 +482,18 @@ impl Server {
 
     /// Merges every source, publishes and serves the new generation (after any
     /// job running now).
-    async fn merge(&self) -> Result<MergeReport> {
+    async fn merge(&self, options: MergeOptions) -> Result<MergeReport> {
         let _one_job = self.job.lock().await;
         self.progress.reset();
         let _one_at_a_time = self.reloading.lock().await;
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         self.progress.set("merging", 0, 0);
-        let merged = background::run("merge", move || crate::ucm::merge_and_build(&home, &config))
-            .await
-            .and_then(|r| r);
+        let merged = background::run("merge", move || {
+            crate::ucm::merge_and_build(&home, &config, options)
+        })
+        .await
+        .and_then(|r| r);
         self.progress.set("", 0, 0);
         let (report, dir) = merged.inspect_err(|e| {
             tracing::error!("merge failed, the previous generation keeps serving: {e:#}");

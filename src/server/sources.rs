@@ -78,7 +78,7 @@ impl Server {
         }?;
         let (job, report) = done;
         let merged = match report.held {
-            None => Some(self.merge().await?),
+            None => Some(self.merge(crate::ucm::MergeOptions::default()).await?),
             Some(_) => None,
         };
         Ok((job, report, merged))

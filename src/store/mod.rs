@@ -351,6 +351,24 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The generation the last successful merge published, as its job recorded it.
+    pub fn last_published(&self) -> Result<Option<u64>, StoreError> {
+        let counts: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT counts FROM jobs WHERE kind = 'merge' AND status = 'ok' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(counts.and_then(|c| {
+            serde_json::from_str::<serde_json::Value>(&c)
+                .ok()?
+                .get("generation")?
+                .as_u64()
+        }))
+    }
+
     /// The most recent jobs first.
     pub fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         let mut stmt = self.conn.prepare(

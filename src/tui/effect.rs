@@ -404,7 +404,8 @@ fn describe_merge(r: &MergeReport, served: bool) -> String {
 }
 
 async fn merge(home: &Home) -> Result<String, String> {
-    match control::call(&home.socket(), &Request::Merge, JOB_TIMEOUT).await {
+    let request = Request::Merge { force: false };
+    match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
         Ok(Reply::Merged(r)) => Ok(describe_merge(&r, true)),
         Ok(Reply::Error { message }) => Err(format!("merge failed: {message}")),
         Ok(other) => Err(format!("unexpected reply: {other:?}")),
@@ -412,7 +413,7 @@ async fn merge(home: &Home) -> Result<String, String> {
             let h = home.clone();
             let r = blocking(move || {
                 let config = Config::load(&h.config_file())?;
-                ucm::merge(&h, &config)
+                ucm::merge(&h, &config, ucm::MergeOptions::default())
             })
             .await
             .map_err(|e| format!("merge failed: {e}"))?;

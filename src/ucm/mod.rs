@@ -66,6 +66,27 @@ pub struct MergeReport {
     pub problems: Vec<String>,
 }
 
+/// How a merge runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeOptions {
+    /// Publish even what the removal guard holds (a source that served contacts
+    /// and has none on disk), and start an empty store where the store is missing.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Which of `names` a uid (`<source>-<id>`) belongs to: the longest that prefixes it.
+fn source_of(uid: &str, names: &[&str]) -> Option<usize> {
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| {
+            uid.len() > n.len() && uid.starts_with(**n) && uid.as_bytes()[n.len()] == b'-'
+        })
+        .max_by_key(|(_, n)| n.len())
+        .map(|(i, _)| i)
+}
+
 /// Where a long job is, for `sop server status` and the shell.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -141,15 +162,47 @@ pub(crate) fn now() -> u64 {
         .unwrap_or_default()
 }
 
+/// Opens the node's store. A store that is missing (or empty) on a node that has
+/// published a generation is an error rather than a new empty store: the next
+/// merge would remove every internal contact from the phone book.
 pub fn open_store(home: &Home) -> Result<Store> {
+    check_store(home)?;
+    open_or_create_store(home)
+}
+
+/// Opens the store, creating an empty one where there is none.
+fn open_or_create_store(home: &Home) -> Result<Store> {
     Store::open(&home.store_file()).wrap_err("cannot open the node's store")
+}
+
+/// An error when the store is missing or empty although this node has published
+/// a generation from it; says how to restore it.
+pub fn check_store(home: &Home) -> Result<()> {
+    let path = home.store_file();
+    let missing = match std::fs::metadata(&path) {
+        Ok(m) => m.len() == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    let gens = home.generations_dir();
+    let published = generations::current_number(&gens)
+        .or_else(|| generations::list(&gens).ok()?.last().copied());
+    match published {
+        Some(generation) if missing => Err(eyre!(
+            "the store {} is missing or empty, though this node has published generation \
+             {generation} from it: it holds the internal contacts and the job history. Restore \
+             it from a backup (with the server stopped), or start an empty store and publish \
+             the phone book without the internal contacts with sop ucm merge --force",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Merges every source into a new generation and publishes it, while no server
 /// runs; then saves the image of its directory, so that the next start reads it
 /// instead of building it (as a server does after its own merges). Blocking.
-pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
-    let (report, dir) = merge_and_build(home, config)?;
+pub fn merge(home: &Home, config: &Config, options: MergeOptions) -> Result<MergeReport> {
+    let (report, dir) = merge_and_build(home, config, options)?;
     if let Err(e) = save_image(home, &dir) {
         tracing::warn!("{e:#}");
     }
@@ -158,8 +211,12 @@ pub fn merge(home: &Home, config: &Config) -> Result<MergeReport> {
 
 /// Merges and publishes, then builds the directory to serve from the generation
 /// in memory, rather than reading back the file just written.
-pub fn merge_and_build(home: &Home, config: &Config) -> Result<(MergeReport, Directory)> {
-    merge_then(home, config, |g| {
+pub fn merge_and_build(
+    home: &Home,
+    config: &Config,
+    options: MergeOptions,
+) -> Result<(MergeReport, Directory)> {
+    merge_then(home, config, options, |g| {
         Directory::build(g, &config.ldap.base_dn, &config.numbers)
     })
 }
@@ -168,51 +225,106 @@ pub fn merge_and_build(home: &Home, config: &Config) -> Result<(MergeReport, Dir
 fn merge_then<T: Send>(
     home: &Home,
     config: &Config,
+    options: MergeOptions,
     beside: impl FnOnce(&crate::directory::Generation) -> T + Send,
 ) -> Result<(MergeReport, T)> {
     let started = Instant::now();
     let started_at = now();
     let dir = home.generations_dir();
     let lock = generations::lock(&dir)?;
-    let mut store = open_store(home)?;
+    let mut store = if options.force {
+        open_or_create_store(home)?
+    } else {
+        open_store(home)?
+    };
     let internal = store.all()?;
     let mut sources = vec![Source {
         name: INTERNAL_SOURCE.to_string(),
         priority: config.ucm.internal_priority,
         contacts: internal,
     }];
+    // What each source served in the current generation, for the guard.
+    let names: Vec<&str> = [INTERNAL_SOURCE, import::EXTERNAL]
+        .into_iter()
+        .chain(config.sources.iter().map(|s| s.name.as_str()))
+        .collect();
     // The external contacts and what the current generation serves are read at once.
-    let (external, (previous, problems)) = std::thread::scope(|scope| {
+    let (external, (previous, served_by, problems)) = std::thread::scope(|scope| {
         let external = scope.spawn(|| snapshot::read(&import::snapshot_path(home)));
         let previous = match generations::load_current_with(
             &dir,
-            |_, _| merge::Fingerprints::default(),
-            |f, c| {
+            |_, _| (merge::Fingerprints::default(), vec![0usize; names.len()]),
+            |(f, served_by), c| {
+                if let Some(i) = source_of(&c.uid, &names) {
+                    served_by[i] += 1;
+                }
                 let (uid, content) = merge::fingerprint(&c);
                 f.insert(uid, content);
             },
-            |f, later| f.extend(later),
+            |(f, served_by), (later, later_served)| {
+                f.extend(later);
+                for (n, m) in served_by.iter_mut().zip(later_served) {
+                    *n += m;
+                }
+            },
         ) {
             Ok(Some(Loaded {
-                generation,
+                generation: (f, served_by),
                 problems,
-            })) => (generation, problems),
-            Ok(None) => (merge::Fingerprints::default(), Vec::new()),
-            Err(e) => (merge::Fingerprints::default(), vec![e.to_string()]),
+            })) => (f, served_by, problems),
+            Ok(None) => (merge::Fingerprints::default(), Vec::new(), Vec::new()),
+            Err(e) => (
+                merge::Fingerprints::default(),
+                Vec::new(),
+                vec![e.to_string()],
+            ),
         };
         (external.join(), previous)
     });
+    let mut missing = Vec::new();
     match external.map_err(|_| eyre!("reading the external contacts failed"))? {
         Ok(Some((_, contacts))) => sources.push(Source {
             name: import::EXTERNAL.to_string(),
             priority: config.ucm.priority,
             contacts,
         }),
-        Ok(None) => {}
+        Ok(None) => missing.push(import::EXTERNAL.to_string()),
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
-    sources.extend(crate::directory_sources::merge_sources(home, config)?);
+    let (synced, not_synced) = crate::directory_sources::merge_sources(home, config)?;
+    sources.extend(synced);
+    missing.extend(not_synced);
+    // The removal guard: a source that served contacts and has none on disk now
+    // lost its files; publishing would silently drop all of its contacts.
+    let vanished: Vec<String> = missing
+        .iter()
+        .filter_map(|name| {
+            let i = names.iter().position(|n| n == name)?;
+            let count = *served_by.get(i)?;
+            (count > 0).then(|| format!("{name} ({count} served now)"))
+        })
+        .collect();
+    if !vanished.is_empty() && !options.force {
+        let message = format!(
+            "held: the imported contacts of {} are missing from {}, and publishing would \
+             remove all of them; nothing was published. Import them again (sop ucm import, \
+             sop sources sync NAME) or restore the folder from a backup; or publish without \
+             them with sop ucm merge --force",
+            vanished.join(", "),
+            home.sources_dir().display()
+        );
+        store.record_job(&Job {
+            id: 0,
+            kind: "merge".to_string(),
+            started: started_at as i64,
+            finished: now() as i64,
+            status: "held".to_string(),
+            counts: "{}".to_string(),
+            message: message.clone(),
+        })?;
+        return Err(eyre!(message));
+    }
     let read = started.elapsed();
     let (served, stats) = merge::merge(sources, &config.numbers);
     let merged = started.elapsed();
@@ -330,8 +442,29 @@ pub fn load_directory(
             generation,
             problems,
         }) => Ok((generation.finish(), problems)),
-        None => Ok((Directory::empty(base_dn), Vec::new())),
+        None => match published_before(home) {
+            Some(generation) => Err(eyre!(
+                "no generation to serve in {}: the files are missing, though this node \
+                 published generation {generation}. Restore the folder from a backup, or \
+                 publish a new generation from the store and the imported contacts with \
+                 sop ucm merge",
+                home.generations_dir().display()
+            )),
+            None => Ok((Directory::empty(base_dn), Vec::new())),
+        },
     }
+}
+
+/// The generation the last merge published, by the job history, when the store
+/// exists (it is not created here).
+fn published_before(home: &Home) -> Option<u64> {
+    if !home.store_file().exists() {
+        return None;
+    }
+    Store::open(&home.store_file())
+        .ok()?
+        .last_published()
+        .ok()?
 }
 
 /// The directory of the current generation read from its image, when there is a
@@ -427,6 +560,21 @@ pub fn seed_sample(home: &Home) -> Result<()> {
     store.import(&sample.contacts, false)?;
     drop(store);
     let config = Config::load(&home.config_file()).unwrap_or_else(|_| Config::defaults());
-    merge(home, &config)?;
+    merge(home, &config, MergeOptions::default())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uid_belongs_to_the_longest_source_name_that_prefixes_it() {
+        let names = ["int", "ext", "corp", "corp-int"];
+        assert_eq!(source_of("int-1", &names), Some(0));
+        assert_eq!(source_of("corp-int-1000", &names), Some(3));
+        assert_eq!(source_of("corp-1000", &names), Some(2));
+        assert_eq!(source_of("corp", &names), None);
+        assert_eq!(source_of("interior-1", &names), None);
+    }
 }
