@@ -71,7 +71,7 @@ fn main() {
         let (typed, number) = phonebook::typed(&mut rng);
         let contains = rng.bool();
         let filter = load::phone_filter(&typed, number, contains);
-        if let Ok(f) = Filter::compile(&filter, &policy.filter_limits, dir.rules()) {
+        if let Ok(f) = Filter::compile(&filter, &policy.filter_limits, dir.rules(), dir.base_dn()) {
             let (candidates, matched) = dir.precision(&f, size_limit);
             let k = kinds
                 .entry((number, contains, typed.chars().count()))

@@ -50,6 +50,13 @@ pub enum Filter {
         attr: Attr,
         value: String,
     },
+    /// Equality by a rule other than the attribute's own (`(sn:caseExactMatch:=X)`),
+    /// on the values as the entry holds them; `value` is normalised by `rule`.
+    Match {
+        attr: Attr,
+        rule: MatchRule,
+        value: String,
+    },
     /// Always true: `(objectClass=*)`.
     True,
     Undefined,
@@ -60,16 +67,86 @@ pub trait Values {
     /// Calls `f` on each normalised value of `attr` (and its reverse-lookup form for
     /// numbers) until it returns true; says whether it did.
     fn any(&self, attr: Attr, f: impl FnMut(&str, Option<&str>) -> bool) -> bool;
+
+    /// Calls `f` on each value of `attr` as the entry holds it, until it returns
+    /// true; says whether it did.
+    fn any_raw(&self, attr: Attr, f: impl FnMut(&str) -> bool) -> bool;
+}
+
+/// The equality rules an extensible match may name, by the values they compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchRule {
+    CaseIgnore,
+    CaseExact,
+    CaseIgnoreIa5,
+    CaseExactIa5,
+    Telephone,
+    ObjectIdentifier,
+}
+
+impl MatchRule {
+    /// The rule of a name or OID, as `slapd` knows them.
+    fn from_name(name: &str) -> Option<MatchRule> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "caseignorematch" | "2.5.13.2" => MatchRule::CaseIgnore,
+            "caseexactmatch" | "2.5.13.5" => MatchRule::CaseExact,
+            "caseignoreia5match" | "1.3.6.1.4.1.1466.109.114.2" => MatchRule::CaseIgnoreIa5,
+            "caseexactia5match" | "1.3.6.1.4.1.1466.109.114.1" => MatchRule::CaseExactIa5,
+            "telephonenumbermatch" | "2.5.13.20" => MatchRule::Telephone,
+            "objectidentifiermatch" | "2.5.13.0" => MatchRule::ObjectIdentifier,
+            _ => return None,
+        })
+    }
+
+    /// The attribute's own equality rule.
+    fn own(rule: Rule) -> Option<MatchRule> {
+        match rule {
+            Rule::CaseIgnore => Some(MatchRule::CaseIgnore),
+            Rule::CaseIgnoreIa5 => Some(MatchRule::CaseIgnoreIa5),
+            Rule::Telephone => Some(MatchRule::Telephone),
+            Rule::ObjectIdentifier => Some(MatchRule::ObjectIdentifier),
+            Rule::None => None,
+        }
+    }
+
+    /// Can it compare values of an attribute matched by `rule` (by their syntax,
+    /// as slapd allows: the directory string rules apply to numbers too)?
+    fn usable_with(self, rule: Rule) -> bool {
+        match self {
+            MatchRule::CaseIgnore | MatchRule::CaseExact => {
+                matches!(rule, Rule::CaseIgnore | Rule::Telephone)
+            }
+            MatchRule::CaseIgnoreIa5 | MatchRule::CaseExactIa5 => rule == Rule::CaseIgnoreIa5,
+            MatchRule::Telephone => rule == Rule::Telephone,
+            MatchRule::ObjectIdentifier => rule == Rule::ObjectIdentifier,
+        }
+    }
+
+    /// A value as this rule compares it.
+    pub fn normalize(self, s: &str) -> String {
+        match self {
+            MatchRule::CaseIgnore => matching::case_ignore(s, true, true),
+            MatchRule::CaseExact => matching::case_exact(s),
+            MatchRule::CaseIgnoreIa5 => matching::normalize(Rule::CaseIgnoreIa5, s),
+            MatchRule::CaseExactIa5 => matching::case_exact(s),
+            MatchRule::Telephone => matching::telephone(s),
+            MatchRule::ObjectIdentifier => matching::normalize(Rule::ObjectIdentifier, s),
+        }
+    }
 }
 
 impl Filter {
+    /// Compiles a filter for the entries under `base_dn` (whose attribute value
+    /// assertions `:dn:` matches reach).
     pub fn compile(
         f: &LdapFilter,
         limits: &FilterLimits,
         rules: &NumberRules,
+        base_dn: &str,
     ) -> Result<Filter, FilterError> {
         let mut terms = 0;
-        compile(f, limits, rules, 0, &mut terms)
+        let scope = Scope { rules, base_dn };
+        compile(f, limits, &scope, 0, &mut terms)
     }
 
     pub fn eval(&self, e: &impl Values) -> Truth {
@@ -113,6 +190,9 @@ impl Filter {
             Filter::Approx { attr, value } => {
                 truth(e.any(*attr, |v, _| matching::approx_matches(v, value)))
             }
+            Filter::Match { attr, rule, value } => {
+                truth(e.any_raw(*attr, |v| rule.normalize(v) == *value))
+            }
             Filter::True => Truth::True,
             Filter::Undefined => Truth::Undefined,
         }
@@ -137,6 +217,9 @@ impl Filter {
                     .into_iter()
                     .any(|v| f(&matching::normalize(attr.rule(), v), None))
             }
+            fn any_raw(&self, attr: Attr, f: impl FnMut(&str) -> bool) -> bool {
+                (self.0)(attr).into_iter().any(f)
+            }
         }
         self.eval(&Raw(get)) == Truth::True
     }
@@ -146,13 +229,20 @@ fn truth(b: bool) -> Truth {
     if b { Truth::True } else { Truth::False }
 }
 
+/// What a filter is compiled against.
+struct Scope<'a> {
+    rules: &'a NumberRules,
+    base_dn: &'a str,
+}
+
 fn compile(
     f: &LdapFilter,
     limits: &FilterLimits,
-    rules: &NumberRules,
+    scope: &Scope,
     depth: usize,
     terms: &mut usize,
 ) -> Result<Filter, FilterError> {
+    let rules = scope.rules;
     *terms += 1;
     if *terms > limits.max_terms {
         return Err(FilterError::TooManyTerms);
@@ -163,14 +253,14 @@ fn compile(
     let all = |items: &[LdapFilter], terms: &mut usize| {
         items
             .iter()
-            .map(|f| compile(f, limits, rules, depth + 1, terms))
+            .map(|f| compile(f, limits, scope, depth + 1, terms))
             .collect::<Result<Vec<_>, _>>()
     };
     Ok(match f {
         LdapFilter::And(items) => Filter::And(all(items, terms)?),
         LdapFilter::Or(items) => Filter::Or(all(items, terms)?),
         LdapFilter::Not(inner) => {
-            Filter::Not(Box::new(compile(inner, limits, rules, depth + 1, terms)?))
+            Filter::Not(Box::new(compile(inner, limits, scope, depth + 1, terms)?))
         }
         LdapFilter::Present(name) => match Attr::from_name(name) {
             Some(Attr::ObjectClass) => Filter::True,
@@ -184,7 +274,7 @@ fn compile(
             Filter::Or(
                 NAME_SUBTYPES
                     .iter()
-                    .map(|a| compile(&with_attr(f, a.name()), limits, rules, depth + 1, terms))
+                    .map(|a| compile(&with_attr(f, a.name()), limits, scope, depth + 1, terms))
                     .collect::<Result<Vec<_>, _>>()?,
             )
         }
@@ -222,18 +312,7 @@ fn compile(
         },
         // No attribute of the phone book has an ordering rule in OpenLDAP's schema.
         LdapFilter::GreaterOrEqual(..) | LdapFilter::LessOrEqual(..) => Filter::Undefined,
-        // `(sn:=x)` and `(sn:caseIgnoreMatch:=x)`: equality by the attribute's own rule.
-        LdapFilter::Extensible(m) if !m.dn_attributes => match (&m.type_, &m.matching_rule) {
-            (Some(name), None) => equal(name, &m.match_value, rules),
-            (Some(name), Some(rule)) => match Attr::from_name(name) {
-                Some(attr) if own_equality_rule(attr.rule(), rule) => {
-                    equal(name, &m.match_value, rules)
-                }
-                _ => Filter::Undefined,
-            },
-            _ => Filter::Undefined,
-        },
-        LdapFilter::Extensible(_) => Filter::Undefined,
+        LdapFilter::Extensible(m) => extensible(m, scope),
     })
 }
 
@@ -261,15 +340,97 @@ fn with_attr(f: &LdapFilter, attr: &str) -> LdapFilter {
     }
 }
 
-/// Is `rule` (a name or OID) the equality rule of attributes matched by `r`?
-fn own_equality_rule(r: Rule, rule: &str) -> bool {
-    let rule = rule.to_ascii_lowercase();
-    match r {
-        Rule::CaseIgnore => rule == "caseignorematch" || rule == "2.5.13.2",
-        Rule::CaseIgnoreIa5 => rule == "caseignoreia5match" || rule == "1.3.6.1.4.1.1466.109.114.2",
-        Rule::Telephone => rule == "telephonenumbermatch" || rule == "2.5.13.20",
-        Rule::ObjectIdentifier => rule == "objectidentifiermatch" || rule == "2.5.13.0",
-        Rule::None => false,
+/// An extensible match: `(sn:=x)` is equality by the attribute's own rule,
+/// `(sn:caseExactMatch:=X)` by another that applies to its values, `(:rule:=x)` by
+/// the rule on every attribute it applies to, and `:dn:` also holds when an
+/// attribute value assertion of the entry's DN matches (those of the base DN hold
+/// for every entry, and the entry's own `uid=` is its uid).
+fn extensible(m: &ldap3_proto::proto::LdapMatchingRuleAssertion, scope: &Scope) -> Filter {
+    let rule = match m.matching_rule.as_deref().map(MatchRule::from_name) {
+        Some(None) => return Filter::Undefined,
+        Some(Some(rule)) => Some(rule),
+        None => None,
+    };
+    let value = m.match_value.as_str();
+    let by_rule = |attr: Attr| {
+        let own = MatchRule::own(attr.rule());
+        match rule {
+            None => equal(attr.name(), value, scope.rules),
+            Some(r) if Some(r) == own => equal(attr.name(), value, scope.rules),
+            // The other rules are stricter than the attribute's own: its equality
+            // gives the candidates.
+            Some(r) if r.usable_with(attr.rule()) => Filter::And(vec![
+                equal(attr.name(), value, scope.rules),
+                Filter::Match {
+                    attr,
+                    rule: r,
+                    value: r.normalize(value),
+                },
+            ]),
+            Some(_) => Filter::Undefined,
+        }
+    };
+    let mut any = match m.type_.as_deref() {
+        Some(name) => Attr::from_name(name).map(by_rule).into_iter().collect(),
+        None if rule.is_none() => return Filter::Undefined,
+        None => Attr::ALL
+            .into_iter()
+            .filter(|a| rule.is_some_and(|r| r.usable_with(a.rule())))
+            .map(by_rule)
+            .collect::<Vec<_>>(),
+    };
+    if m.dn_attributes {
+        let mut typed = false;
+        for (attr, dn_value) in super::dn::avas(scope.base_dn) {
+            if m.type_.as_deref().is_some_and(|t| !same_type(t, &attr)) {
+                continue;
+            }
+            typed = true;
+            let Some(own) = dn_rule(&attr) else {
+                continue;
+            };
+            let Some(r) = rule.or(MatchRule::own(own)) else {
+                continue;
+            };
+            if r.usable_with(own) && r.normalize(&dn_value) == r.normalize(value) {
+                return Filter::True;
+            }
+        }
+        // A type of the base DN that no entry holds as an attribute: false.
+        if typed && any.is_empty() {
+            return Filter::Or(Vec::new());
+        }
+    }
+    match any.len() {
+        0 => Filter::Undefined,
+        1 => any.remove(0),
+        _ => Filter::Or(any),
+    }
+}
+
+/// Do two attribute type names (or OIDs) name the same type?
+fn same_type(a: &str, b: &str) -> bool {
+    let canonical = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        match t.as_str() {
+            "domaincomponent" | "0.9.2342.19200300.100.1.25" => "dc".to_string(),
+            _ => Attr::from_name(&t).map_or(t, |a| a.name().to_ascii_lowercase()),
+        }
+    };
+    canonical(a) == canonical(b)
+}
+
+/// The equality rule of an attribute type found in a DN.
+fn dn_rule(attr: &str) -> Option<Rule> {
+    if same_type(attr, "dc") {
+        return Some(Rule::CaseIgnoreIa5);
+    }
+    match Attr::from_name(attr) {
+        Some(a) => Some(a.rule()),
+        // The other naming attributes of RFC 4519 are directory strings.
+        None => ["c", "l", "st", "street"]
+            .contains(&attr)
+            .then_some(Rule::CaseIgnore),
     }
 }
 
@@ -335,6 +496,9 @@ mod tests {
                 f(&matching::normalize(attr.rule(), v), c.as_deref())
             })
         }
+        fn any_raw(&self, attr: Attr, f: impl FnMut(&str) -> bool) -> bool {
+            self.0.get(&attr).into_iter().flatten().copied().any(f)
+        }
     }
 
     fn entry() -> Entry {
@@ -342,6 +506,7 @@ mod tests {
             (Attr::ObjectClass, vec!["top", "person", "inetOrgPerson"]),
             (Attr::Cn, vec!["Jürgen Müller"]),
             (Attr::Sn, vec!["Müller"]),
+            (Attr::Uid, vec!["int-7"]),
             (Attr::TelephoneNumber, vec!["+49 30 1234567"]),
         ]))
     }
@@ -355,7 +520,9 @@ mod tests {
             country_code: Some("49".into()),
             trunk_prefix: Some("0".into()),
         };
-        Filter::compile(f, &limits, &rules).unwrap().eval(&entry())
+        Filter::compile(f, &limits, &rules, "ou=people,dc=example")
+            .unwrap()
+            .eval(&entry())
     }
 
     fn eval(text: &str) -> Truth {
@@ -399,6 +566,37 @@ mod tests {
     }
 
     #[test]
+    fn extensible_matches_by_rule_and_by_dn() {
+        use Truth::*;
+        assert_eq!(eval("(sn:caseExactMatch:=Müller)"), True);
+        assert_eq!(eval("(sn:caseExactMatch:=müller)"), False);
+        assert_eq!(eval("(sn:2.5.13.5:=  Müller )"), True);
+        assert_eq!(
+            eval("(telephoneNumber:caseExactMatch:=+49 30 1234567)"),
+            True
+        );
+        assert_eq!(
+            eval("(telephoneNumber:caseExactMatch:=+49301234567)"),
+            False
+        );
+        assert_eq!(eval("(sn:telephoneNumberMatch:=müller)"), Undefined);
+        assert_eq!(eval("(sn:noSuchMatch:=müller)"), Undefined);
+        assert_eq!(eval("(:caseIgnoreMatch:=MÜLLER)"), True);
+        assert_eq!(eval("(:caseExactMatch:=MÜLLER)"), False);
+        assert_eq!(eval("(sn:dn:=müller)"), True);
+        assert_eq!(eval("(ou:dn:=People)"), True);
+        assert_eq!(eval("(ou:dn:caseExactMatch:=People)"), False);
+        assert_eq!(eval("(dc:dn:=EXAMPLE)"), True);
+        assert_eq!(eval("(dc:dn:=elsewhere)"), False);
+        assert_eq!(eval("(!(dc:dn:=elsewhere))"), True);
+        assert_eq!(eval("(:dn:caseIgnoreIA5Match:=example)"), True);
+        assert_eq!(eval("(dc:=example)"), Undefined);
+        assert_eq!(eval("(uid:dn:=INT-7)"), True);
+        assert_eq!(eval("(uid:caseExactMatch:=int-7)"), True);
+        assert_eq!(eval("(uid:caseExactMatch:=INT-7)"), False);
+    }
+
+    #[test]
     fn limits_are_enforced() {
         let limits = FilterLimits {
             max_depth: 3,
@@ -407,12 +605,12 @@ mod tests {
         let rules = NumberRules::default();
         let deep = ldap3_proto::parse_ldap_filter_str("(&(&(&(&(&(cn=a))))))").unwrap();
         assert_eq!(
-            Filter::compile(&deep, &limits, &rules),
+            Filter::compile(&deep, &limits, &rules, ""),
             Err(FilterError::TooDeep)
         );
         let wide = ldap3_proto::parse_ldap_filter_str("(|(cn=a)(cn=b)(cn=c)(cn=d)(cn=e))").unwrap();
         assert_eq!(
-            Filter::compile(&wide, &limits, &rules),
+            Filter::compile(&wide, &limits, &rules, ""),
             Err(FilterError::TooManyTerms)
         );
     }

@@ -73,7 +73,8 @@ pub fn escape(text: &str) -> String {
 /// Why a filter string was refused.
 pub fn parse(text: &str, dir: &Directory) -> Result<Filter, String> {
     let ldap = parse_text(text)?;
-    Filter::compile(&ldap, &LIMITS, dir.rules()).map_err(|e| format!("{text:?}: {e}"))
+    Filter::compile(&ldap, &LIMITS, dir.rules(), dir.base_dn())
+        .map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// An RFC 4515 filter string as a filter. `ldap3_proto`'s text parser takes no

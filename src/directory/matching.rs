@@ -60,6 +60,18 @@ pub fn case_ignore(s: &str, trim_start: bool, trim_end: bool) -> String {
     out
 }
 
+/// caseExactMatch: compatibility composition and insignificant spaces removed,
+/// case kept.
+pub fn case_exact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
+        collapse_spaces_into(s.chars(), true, true, &mut out);
+    } else {
+        collapse_spaces_into(s.nfkc(), true, true, &mut out);
+    }
+    out
+}
+
 /// `case_ignore` appended to `out`.
 fn case_ignore_into(s: &str, trim_start: bool, trim_end: bool, out: &mut String) {
     if s.is_ascii() {

@@ -2,6 +2,7 @@
 //! and the immutable, indexed snapshot the LDAP server answers from. Everything here is
 //! pure, but for the reading and writing of a directory's image (`image`).
 
+pub mod dn;
 pub mod filter;
 pub mod image;
 pub mod index;

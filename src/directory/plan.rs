@@ -117,6 +117,8 @@ impl Directory {
         match f {
             Filter::True => Plan::all(self, true),
             Filter::Undefined => Plan::empty(),
+            // Checked on each candidate: what it is combined with narrows them.
+            Filter::Match { .. } => Plan::all(self, false),
             // A display name equal to the common name is indexed as the common
             // name: both are looked up, and the plan is no longer exact.
             Filter::Equal {

@@ -517,6 +517,10 @@ impl Values for EntryRef<'_> {
                 f(self.dir.str(v.norm()), canonical)
             })
     }
+
+    fn any_raw(&self, attr: Attr, f: impl FnMut(&str) -> bool) -> bool {
+        self.values(attr).any(f)
+    }
 }
 
 impl Directory {

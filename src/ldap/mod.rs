@@ -6,7 +6,6 @@
 
 pub mod access;
 pub mod connection;
-pub mod dn;
 pub mod encode;
 pub mod frame;
 pub mod listener;

@@ -163,6 +163,7 @@ mod tests {
             &LdapFilter::Present("objectClass".into()),
             &limits,
             dir.rules(),
+            dir.base_dn(),
         )
         .unwrap();
         PagedSearch::new(

@@ -2,7 +2,7 @@
 
 use crate::config::{BindPolicy, Config};
 use crate::directory::FilterLimits;
-use crate::ldap::dn;
+use crate::directory::dn;
 use std::fmt;
 use std::time::Duration;
 

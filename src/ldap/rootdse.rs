@@ -17,12 +17,13 @@ pub fn answer(
     selection: &Selection,
 ) -> Vec<LdapSearchResultEntry> {
     let top = ["top"];
-    let matches = Filter::compile(&req.filter, &policy.filter_limits, dir.rules()).is_ok_and(|f| {
-        f.matches_values(&|attr| match attr {
-            Attr::ObjectClass => top.to_vec(),
-            _ => Vec::new(),
-        })
-    });
+    let matches =
+        Filter::compile(&req.filter, &policy.filter_limits, dir.rules(), "").is_ok_and(|f| {
+            f.matches_values(&|attr| match attr {
+                Attr::ObjectClass => top.to_vec(),
+                _ => Vec::new(),
+            })
+        });
     if !matches {
         return Vec::new();
     }

@@ -1,8 +1,8 @@
 //! Answering a search: scope and base, filter, size and time limits, attribute
 //! selection, paged results (RFC 2696) and server-side sorting (RFC 2891).
 
+use crate::directory::dn::{self, Place};
 use crate::directory::{Attr, Directory, Filter, FilterError};
-use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::{PagedSearch, Paging, Position};
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse;
@@ -173,7 +173,12 @@ pub fn search(
         Ok(c) => Controls { sort_critical, ..c },
         Err((code, message)) => return Answer::error(code, message),
     };
-    let filter = match Filter::compile(&req.filter, &policy.filter_limits, dir.rules()) {
+    let filter = match Filter::compile(
+        &req.filter,
+        &policy.filter_limits,
+        dir.rules(),
+        dir.base_dn(),
+    ) {
         Ok(f) => f,
         Err(e) => {
             return Answer::error(LdapResultCode::AdminLimitExceeded, filter_error(&e, policy));
@@ -566,7 +571,7 @@ mod tests {
             max_terms: 8,
         };
         let all = LdapFilter::Present("objectClass".into());
-        let filter = Filter::compile(&all, &limits, dir.rules()).unwrap();
+        let filter = Filter::compile(&all, &limits, dir.rules(), dir.base_dn()).unwrap();
         let later = Instant::now() + Duration::from_secs(60);
         for (name, reverse) in [
             ("telephoneNumber", false),

@@ -2,9 +2,9 @@
 //! Pure: the transport feeds it decoded messages and writes out what it returns.
 
 use crate::config::BindPolicy;
+use crate::directory::dn::{self, Place};
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::access::Record;
-use crate::ldap::dn::{self, Place};
 use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
@@ -598,7 +598,12 @@ fn compare(
         );
     }
     let assertion = LdapFilter::Equality(attr.to_string(), String::from_utf8_lossy(value).into());
-    match Filter::compile(&assertion, &policy.filter_limits, dir.rules()) {
+    match Filter::compile(
+        &assertion,
+        &policy.filter_limits,
+        dir.rules(),
+        dir.base_dn(),
+    ) {
         Ok(f) if dir.matches(&f, id) => (LdapResultCode::CompareTrue, String::new()),
         _ => (LdapResultCode::CompareFalse, String::new()),
     }

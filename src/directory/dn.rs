@@ -31,23 +31,29 @@ pub fn normalized(dn: &str) -> Cow<'_, str> {
 
 /// Splits a DN at unescaped commas.
 fn split_rdns(dn: &str) -> Vec<&str> {
+    if dn.trim().is_empty() {
+        return Vec::new();
+    }
+    split_unescaped(dn, ',')
+}
+
+/// Splits `s` at each `sep` that is not escaped with a backslash.
+fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut escaped = false;
-    for (i, c) in dn.char_indices() {
+    for (i, c) in s.char_indices() {
         match c {
             _ if escaped => escaped = false,
             '\\' => escaped = true,
-            ',' => {
-                out.push(&dn[start..i]);
+            c if c == sep => {
+                out.push(&s[start..i]);
                 start = i + 1;
             }
             _ => {}
         }
     }
-    if !dn.trim().is_empty() {
-        out.push(&dn[start..]);
-    }
+    out.push(&s[start..]);
     out
 }
 
@@ -76,6 +82,20 @@ pub fn place<'a>(norm: &'a str, base_norm: &str) -> Place<'a> {
         Some(uid) if split_rdns(rdn).len() == 1 => Place::Child(uid),
         _ => Place::Under,
     }
+}
+
+/// The attribute value assertions of a DN, in order: each attribute name
+/// lowercased, each value unescaped (`dc=phonebook,dc=local` gives `dc`
+/// `phonebook` and `dc` `local`). Multi-valued RDNs (`+`) give each of theirs.
+pub fn avas(dn: &str) -> Vec<(String, String)> {
+    split_rdns(dn)
+        .iter()
+        .flat_map(|rdn| split_unescaped(rdn, '+'))
+        .filter_map(|ava| {
+            let (a, v) = ava.split_once('=')?;
+            Some((a.trim().to_ascii_lowercase(), unescape(v.trim())))
+        })
+        .collect()
 }
 
 /// Undoes RFC 4514 escapes in an attribute value (`\,` and `\2C` both give `,`).
@@ -110,6 +130,19 @@ pub fn unescape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn avas_are_read_in_order_with_their_escapes_undone() {
+        assert_eq!(
+            avas("OU=Sales\\, East+l=Paris, dc=acme"),
+            [
+                ("ou".to_string(), "Sales, East".to_string()),
+                ("l".to_string(), "Paris".to_string()),
+                ("dc".to_string(), "acme".to_string()),
+            ]
+        );
+        assert!(avas("").is_empty());
+    }
 
     #[test]
     fn normalizes_case_and_spaces() {
