@@ -891,6 +891,16 @@ fn protocol_errors_and_critical_controls_are_answered_as_slapd_answers_them() {
             attrs: vec!["1.1".to_string()],
         })
     };
+    let search_request = |base: &str, scope| LdapSearchRequest {
+        base: base.to_string(),
+        scope,
+        aliases: LdapDerefAliases::Never,
+        sizelimit: 0,
+        timelimit: 0,
+        typesonly: false,
+        filter: LdapFilter::Present("objectClass".into()),
+        attrs: vec!["1.1".to_string()],
+    };
     let bind = || {
         LdapOp::BindRequest(LdapBindRequest {
             version: 3,
@@ -903,7 +913,10 @@ fn protocol_errors_and_critical_controls_are_answered_as_slapd_answers_them() {
         cookie: Vec::new(),
     };
     let people = format!("ou=people,{}", common::slapd::SUFFIX);
-    for (server, port, base) in [("sop", node.port, BASE), ("slapd", slapd.port, &people)] {
+    for (server, port, base) in [
+        ("slapd", slapd.port, &people as &str),
+        ("sop", node.port, BASE),
+    ] {
         let entry = format!("uid=u0001,{base}");
         let sub = LdapSearchScope::Subtree;
         let cases: Vec<(&str, Vec<u8>, Outcome)> = vec![
@@ -985,6 +998,22 @@ fn protocol_errors_and_critical_controls_are_answered_as_slapd_answers_them() {
         ];
         for (what, request, expected) in cases {
             assert_eq!(outcome(port, &request), expected, "{server}: {what}");
+        }
+        // An empty substring filter is answered, and matches nothing, nor does its
+        // negation.
+        let empty = || LdapFilter::Substring("cn".into(), LdapSubstringFilter::default());
+        for filter in [empty(), LdapFilter::Not(Box::new(empty()))] {
+            let mut c = Raw::connect(port);
+            c.send(with(
+                LdapOp::SearchRequest(LdapSearchRequest {
+                    filter: filter.clone(),
+                    ..search_request(base, sub.clone())
+                }),
+                vec![],
+            ));
+            let (entries, done, _) = c.search_all();
+            assert_eq!(done.code, LdapResultCode::Success, "{server}: {filter:?}");
+            assert_eq!(entries.len(), 0, "{server}: {filter:?}");
         }
     }
     still_serving(node.port);

@@ -278,6 +278,12 @@ fn compile(
                     .collect::<Result<Vec<_>, _>>()?,
             )
         }
+        // No substring at all (the grammar wants one): slapd matches nothing.
+        LdapFilter::Substring(_, sub)
+            if sub.initial.is_none() && sub.any.is_empty() && sub.final_.is_none() =>
+        {
+            Filter::Undefined
+        }
         LdapFilter::Substring(name, sub) => match Attr::from_name(name) {
             Some(attr)
                 if matches!(
