@@ -85,7 +85,22 @@ pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
                     println!("{:<9} {v}", k);
                 }
             }
-            if !errors.is_empty() {
+            if job.kind == "merge" {
+                // A merge's details: every fold, pair kept apart and skipped contact.
+                for what in ["folded", "kept apart", "skipped"] {
+                    let lines: Vec<&String> = errors
+                        .iter()
+                        .filter(|(p, _)| p == what)
+                        .map(|(_, r)| r)
+                        .collect();
+                    if !lines.is_empty() {
+                        println!("{what} ({}):", lines.len());
+                        for line in lines {
+                            println!("  {line}");
+                        }
+                    }
+                }
+            } else if !errors.is_empty() {
                 println!("{} entries skipped:", errors.len());
                 for (position, reason) in errors {
                     println!("  {position}: {reason}");

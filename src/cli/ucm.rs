@@ -379,12 +379,34 @@ pub(super) fn print_merge(r: &MergeReport, served: bool) {
             s.name, s.priority, s.contacts, s.served
         );
     }
-    if r.stats.duplicates > 0 {
-        println!(
-            "  {} duplicates folded, {} conflicting fields",
-            r.stats.duplicates, r.stats.conflicts
-        );
-        for e in r.stats.conflict_examples.iter().take(5) {
+    let st = &r.stats;
+    for (count, what, examples) in [
+        (st.duplicates, "folded as one person", &st.fold_examples),
+        (
+            st.kept_apart,
+            "kept apart (different names sharing a number or e-mail address)",
+            &st.apart_examples,
+        ),
+        (
+            st.skipped,
+            "skipped (a uid already taken)",
+            &st.skipped_examples,
+        ),
+    ] {
+        if count == 0 {
+            continue;
+        }
+        println!("  {count} {what}:");
+        for e in examples.iter().take(5) {
+            println!("    {e}");
+        }
+        if count > 5 {
+            println!("    … {} more: sop jobs show {}", count - 5, r.job);
+        }
+    }
+    if st.conflicts > 0 {
+        println!("  {} conflicting fields:", st.conflicts);
+        for e in st.conflict_examples.iter().take(5) {
             println!("    {e}");
         }
     }

@@ -29,9 +29,17 @@ pub struct Config {
     pub ucm: UcmConfig,
     pub ldap: LdapConfig,
     pub numbers: NumberRules,
+    /// `[merge]`: when contacts of several sources are one person.
+    pub merge: MergeConfig,
     pub cluster: crate::cluster::config::ClusterConfig,
     /// `[[sources]]`: the directory sources.
     pub sources: Vec<crate::directory_sources::SourceSettings>,
+}
+
+/// `[merge]`: how the merge folds contacts of several sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MergeConfig {
+    pub fold: crate::directory::merge::Fold,
 }
 
 /// `[ucm]`: where external contacts come from, when they are imported and merged.
@@ -300,6 +308,9 @@ impl Reader<'_> {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
                 trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
             },
+            merge: MergeConfig {
+                fold: self.fold("merge.fold")?,
+            },
             sources: Vec::new(),
         })
     }
@@ -361,6 +372,15 @@ impl Reader<'_> {
             Some(toml::Value::String(s)) => Ok(s.clone()),
             _ => Err(self.bad(key, self.shown(key), "a string in double quotes")),
         }
+    }
+
+    fn fold(&self, key: &str) -> Result<crate::directory::merge::Fold, ConfigError> {
+        use crate::directory::merge::Fold;
+        let s = self.string(key)?;
+        Fold::parse(s.trim()).ok_or_else(|| {
+            let accepted = format!("one of \"{}\"", Fold::NAMES.join("\", \""));
+            self.bad(key, self.shown(key), &accepted)
+        })
     }
 
     fn nonempty(&self, key: &str) -> Result<String, ConfigError> {

@@ -4,10 +4,20 @@
 //!   source, so it stays the same from one generation to the next.
 //! - Within a source nothing is merged: two contacts with the same name are two entries.
 //! - The same person coming from several sources is served once. Two contacts of two
-//!   sources are the same person when they have the same global id (a vCard UID or
-//!   directory GUID: 8 characters or more), else a number in common, else the same
-//!   e-mail address. A number several contacts of one source share (a switchboard)
-//!   and a short extension never identify anyone.
+//!   sources are the same person (`[merge] fold = "name-and-contact"`, the default)
+//!   when they have the same global id (a vCard UID or directory GUID: 8 characters
+//!   or more); or the same personal name (without case, accents or word order:
+//!   "Haddad, Jean-Luc" is "Jean-Luc Haddad") and a number or e-mail address in
+//!   common; or a number in common when one of them has no personal name at all.
+//!   Different names that share a number or an e-mail address are two people, both
+//!   served with their own numbers ("kept apart"). A number several contacts of one
+//!   source share (a switchboard) and a short extension never identify anyone.
+//!   `fold = "id"` folds by global id only, `"off"` never.
+//! - A folded entry's uid is one of its members' own, chosen without regard to
+//!   priorities: the one served before if any, else the smallest; so flipping
+//!   priorities does not change a DN, and a folded entry keeps the DN it had.
+//! - Two contacts whose uids are equal ignoring case (DNs compare that way) would be
+//!   one DN: the later one is skipped.
 //! - For each field, the source with the lower priority number wins; fields it
 //!   leaves empty are filled from the others, kind of number by kind of number. Two
 //!   different non-empty values are a conflict, counted in the report.
@@ -37,6 +47,33 @@ pub struct Changes {
     pub removed: usize,
 }
 
+/// When contacts of two sources are taken for one person (`[merge] fold`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fold {
+    /// The same global id; the same personal name with a number or e-mail address
+    /// in common; a number in common when one has no personal name.
+    #[default]
+    NameAndContact,
+    /// The same global id only.
+    Id,
+    /// Never: every contact of every source is an entry.
+    Off,
+}
+
+impl Fold {
+    pub const NAMES: [&'static str; 3] = ["name-and-contact", "id", "off"];
+
+    pub fn parse(s: &str) -> Option<Fold> {
+        match s {
+            "name-and-contact" => Some(Fold::NameAndContact),
+            "id" => Some(Fold::Id),
+            "off" => Some(Fold::Off),
+            _ => None,
+        }
+    }
+}
+
 /// What the merge did with each source, and with duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergeStats {
@@ -47,6 +84,46 @@ pub struct MergeStats {
     pub conflicts: usize,
     /// The first few conflicts, for the report.
     pub conflict_examples: Vec<String>,
+    /// Pairs of contacts of two sources that share a number or an e-mail address
+    /// but not a name: both are served.
+    #[serde(default)]
+    pub kept_apart: usize,
+    /// Contacts skipped because their uid is another's (ignoring case).
+    #[serde(default)]
+    pub skipped: usize,
+    /// The first few folds, kept-apart pairs and skipped contacts, by name.
+    #[serde(default)]
+    pub fold_examples: Vec<String>,
+    #[serde(default)]
+    pub apart_examples: Vec<String>,
+    #[serde(default)]
+    pub skipped_examples: Vec<String>,
+}
+
+/// Every fold, kept-apart pair and skipped contact of a merge, by name (at most
+/// `LISTED` of each): for the job history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeLog {
+    pub folds: Vec<String>,
+    pub apart: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+/// How many of each kind a merge's log lists.
+pub const LISTED: usize = 100_000;
+/// How many of each kind the report shows.
+const EXAMPLES: usize = 20;
+
+impl MergeLog {
+    fn note(list: &mut Vec<String>, examples: &mut Vec<String>, line: impl FnOnce() -> String) {
+        if list.len() < LISTED {
+            let line = line();
+            if examples.len() < EXAMPLES {
+                examples.push(line.clone());
+            }
+            list.push(line);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +223,8 @@ struct Keys {
     numbers: [u64; SCANNED_NUMBERS],
     n_numbers: usize,
     mail: Option<u64>,
+    /// Its personal name (`name_key`).
+    name: Option<u64>,
 }
 
 impl Keys {
@@ -198,14 +277,8 @@ fn keys(c: &Contact, rules: &NumberRules) -> Keys {
         id: (id.chars().count() >= 8).then(|| hash_more(hash_more(FNV_START, *b"id:"), id.bytes())),
         numbers: [0; SCANNED_NUMBERS],
         n_numbers: 0,
-        mail: (!mail.is_empty()).then(|| {
-            let h = hash_more(FNV_START, *b"mail:");
-            if mail.is_ascii() {
-                hash_more(h, mail.bytes().map(|b| b.to_ascii_lowercase()))
-            } else {
-                hash_more(h, mail.to_lowercase().bytes())
-            }
-        }),
+        mail: (!mail.is_empty()).then(|| mail_key(mail)),
+        name: name_key(c),
     };
     for p in &c.phones {
         if k.n_numbers == SCANNED_NUMBERS {
@@ -217,6 +290,49 @@ fn keys(c: &Contact, rules: &NumberRules) -> Keys {
         }
     }
     k
+}
+
+fn mail_key(mail: &str) -> u64 {
+    let h = hash_more(FNV_START, *b"mail:");
+    if mail.is_ascii() {
+        hash_more(h, mail.bytes().map(|b| b.to_ascii_lowercase()))
+    } else {
+        hash_more(h, mail.to_lowercase().bytes())
+    }
+}
+
+/// A personal name as folding compares it: its words, lowercased and without
+/// accents, in any order ("Haddad, Jean-Luc" is "Jean-Luc Haddad"). From the given
+/// name and surname, else the display name unless it is the company's; None for a
+/// contact with no personal name (a company, a bare number).
+fn name_key(c: &Contact) -> Option<u64> {
+    let (given, surname, display) = (c.given_name.trim(), c.surname.trim(), c.display_name.trim());
+    let text = if !given.is_empty() || !surname.is_empty() {
+        format!("{given} {surname}")
+    } else if !display.is_empty() && !display.eq_ignore_ascii_case(c.company.trim()) {
+        display.to_string()
+    } else {
+        return None;
+    };
+    use unicode_normalization::UnicodeNormalization;
+    let plain: String = text
+        .nfkd()
+        .filter(|ch| !unicode_normalization::char::is_combining_mark(*ch))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let mut words: Vec<&str> = plain
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    words.sort_unstable();
+    let mut h = hash_more(FNV_START, *b"name:");
+    for w in words {
+        h = hash_more(hash_more(h, w.bytes()), [0]);
+    }
+    Some(h)
 }
 
 /// `f` over every item, on every core for long lists; results in order.
@@ -248,50 +364,159 @@ fn rank_bit(rank: usize) -> u64 {
     1 << rank.min(63)
 }
 
+/// Entries by key; a key may lead to several entries (people kept apart).
+#[derive(Default)]
+struct Postings {
+    first: HashKeyed<u32>,
+    more: HashKeyed<Vec<u32>>,
+}
+
+impl Postings {
+    fn add(&mut self, key: u64, at: usize) {
+        let at = at as u32;
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(at);
+            }
+            std::collections::hash_map::Entry::Occupied(o) if *o.get() != at => {
+                let more = self.more.entry(key).or_default();
+                if !more.contains(&at) {
+                    more.push(at);
+                }
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+        }
+    }
+
+    fn get(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        self.first
+            .get(&key)
+            .into_iter()
+            .chain(self.more.get(&key).into_iter().flatten())
+            .map(|at| *at as usize)
+    }
+}
+
 #[derive(Default)]
 struct Index {
-    ids: HashKeyed<usize>,
-    numbers: HashKeyed<usize>,
-    mails: HashKeyed<usize>,
+    ids: Postings,
+    numbers: Postings,
+    mails: Postings,
+}
+
+/// What two contacts were found to share.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    Id,
+    Number(u64),
+    Mail,
+}
+
+/// The entry a contact is folded into, and the entries it shares a number or an
+/// e-mail address with but not a name.
+struct Found {
+    fold: Option<(usize, Shared)>,
+    apart: Vec<(usize, Shared)>,
 }
 
 impl Index {
-    /// The entry of another source this contact is the same person as.
-    fn find(&self, k: &Keys, ranks: &[u64], rank: usize) -> Option<usize> {
+    /// The entry of another source this contact is the same person as (`names`:
+    /// each entry's personal name).
+    fn find(
+        &self,
+        k: &Keys,
+        ranks: &[u64],
+        names: &[Option<u64>],
+        rank: usize,
+        fold: Fold,
+    ) -> Found {
         let free = |at: &usize| ranks[*at] & rank_bit(rank) == 0;
-        if let Some(at) =
-            k.id.as_ref()
-                .and_then(|id| self.ids.get(id))
-                .filter(|a| free(a))
-        {
-            return Some(*at);
+        let mut found = Found {
+            fold: None,
+            apart: Vec::new(),
+        };
+        if fold == Fold::Off {
+            return found;
         }
-        if let Some(at) = k
-            .numbers()
-            .iter()
-            .filter_map(|n| self.numbers.get(n))
-            .find(|a| free(a))
-        {
-            return Some(*at);
+        if let Some(at) = k.id.and_then(|id| self.ids.get(id).find(|a| free(a))) {
+            found.fold = Some((at, Shared::Id));
+            return found;
         }
-        k.mail
-            .as_ref()
-            .and_then(|m| self.mails.get(m))
-            .filter(|a| free(a))
-            .copied()
-    }
-
-    fn add(&mut self, k: Keys, at: usize) {
-        if let Some(id) = k.id {
-            self.ids.entry(id).or_insert(at);
+        if fold == Fold::Id {
+            return found;
         }
+        let apart = |at: usize, shared: Shared, found: &mut Found| {
+            if !found.apart.iter().any(|(a, _)| *a == at) {
+                found.apart.push((at, shared));
+            }
+        };
         for n in k.numbers() {
-            self.numbers.entry(*n).or_insert(at);
+            for at in self.numbers.get(*n).filter(|a| free(a)) {
+                // A contact without a personal name is whoever has its number.
+                let same = match (k.name, names[at]) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                if same && found.fold.is_none() {
+                    found.fold = Some((at, Shared::Number(*n)));
+                } else if !same {
+                    apart(at, Shared::Number(*n), &mut found);
+                }
+            }
         }
         if let Some(m) = k.mail {
-            self.mails.entry(m).or_insert(at);
+            for at in self.mails.get(m).filter(|a| free(a)) {
+                let same = k.name.is_some() && k.name == names[at];
+                if same && found.fold.is_none() {
+                    found.fold = Some((at, Shared::Mail));
+                } else if !same {
+                    apart(at, Shared::Mail, &mut found);
+                }
+            }
+        }
+        if let Some((at, _)) = found.fold {
+            found.apart.retain(|(a, _)| *a != at);
+        }
+        found
+    }
+
+    fn add(&mut self, k: &Keys, at: usize, fold: Fold) {
+        if fold == Fold::Off {
+            return;
+        }
+        if let Some(id) = k.id {
+            self.ids.add(id, at);
+        }
+        if fold == Fold::Id {
+            return;
+        }
+        for n in k.numbers() {
+            self.numbers.add(*n, at);
+        }
+        if let Some(m) = k.mail {
+            self.mails.add(m, at);
         }
     }
+}
+
+/// What two contacts share, in words.
+fn shared_words(shared: Shared, c: &Contact, rules: &NumberRules) -> String {
+    match shared {
+        Shared::Id => format!("id {}", c.id.trim()),
+        Shared::Number(key) => c
+            .phones
+            .iter()
+            .find(|p| number_key(&p.number, rules) == Some(key))
+            .map_or_else(String::new, |p| {
+                format!("{} {}", p.kind.as_str(), p.number.trim())
+            }),
+        Shared::Mail => format!("e-mail {}", c.email.trim()),
+    }
+}
+
+/// A contact as the merge's log names it: "Jean-Luc Haddad (int-1)".
+fn label(c: &Contact, uid: &str) -> String {
+    format!("{} ({uid})", c.common_name())
 }
 
 /// Fills `into`'s empty fields from `from`; returns the fields that disagree.
@@ -342,18 +567,28 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
 }
 
 /// Merges sources into served contacts, in served order, and says what it did.
-pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContact>, MergeStats) {
+/// `previous` is what the current generation serves: a folded entry keeps the uid
+/// it was served under.
+pub fn merge(
+    mut sources: Vec<Source>,
+    rules: &NumberRules,
+    fold: Fold,
+    previous: &Fingerprints,
+) -> (Vec<ServedContact>, MergeStats, MergeLog) {
     sources.sort_by_key(|s| s.priority);
     let total: usize = sources.iter().map(|s| s.contacts.len()).sum();
     let mut stats = MergeStats::default();
+    let mut log = MergeLog::default();
     let mut entries: Vec<ServedContact> = Vec::with_capacity(total);
     let mut ranks: Vec<u64> = Vec::with_capacity(total);
+    let mut names: Vec<Option<u64>> = Vec::with_capacity(total);
     let mut index = Index::default();
-    // Every source's keys but the last one's.
-    let indexed = total - sources.last().map_or(0, |s| s.contacts.len());
-    index.ids.reserve(indexed);
-    index.numbers.reserve(indexed * 2);
-    index.mails.reserve(indexed);
+    // Every uid taken, ignoring case.
+    let mut uids: HashKeyed<()> = HashKeyed::default();
+    uids.reserve(total);
+    let served_before = |uid: &str| previous.contains_key(&quick_hash(FNV_START, uid.as_bytes()));
+    // Of two uids for one entry: the one served before, else the smaller.
+    let better = |a: &str, b: &str| (!served_before(a), a) < (!served_before(b), b);
     let n_sources = sources.len();
     for (rank, source) in sources.into_iter().enumerate() {
         let all_keys = par_map(&source.contacts, |c| keys(c, rules));
@@ -371,13 +606,54 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
             if !contact.is_servable() {
                 continue;
             }
+            let own_uid = uid(&source.name, &contact.id);
+            let lower = quick_hash(FNV_START, own_uid.to_lowercase().as_bytes());
+            if uids.insert(lower, ()).is_some() {
+                stats.skipped += 1;
+                MergeLog::note(&mut log.skipped, &mut stats.skipped_examples, || {
+                    format!(
+                        "{}: skipped, its uid is another contact's (ids differing only in case are one DN)",
+                        label(&contact, &own_uid)
+                    )
+                });
+                continue;
+            }
             let k = k.without_shared(&shared);
-            match index.find(&k, &ranks, rank) {
-                Some(at) => {
+            let found = index.find(&k, &ranks, &names, rank, fold);
+            for (at, what) in &found.apart {
+                stats.kept_apart += 1;
+                let entry = &entries[*at];
+                MergeLog::note(&mut log.apart, &mut stats.apart_examples, || {
+                    format!(
+                        "{} and {}: different names sharing {}; both served",
+                        label(&entry.contact, &entry.uid),
+                        label(&contact, &own_uid),
+                        shared_words(*what, &contact, rules)
+                    )
+                });
+            }
+            match found.fold {
+                Some((at, what)) => {
                     let entry = &mut entries[at];
+                    stats.duplicates += 1;
+                    MergeLog::note(&mut log.folds, &mut stats.fold_examples, || {
+                        let how = match (what, k.name.is_some() && names[at].is_some()) {
+                            (Shared::Id, _) => "the same",
+                            (_, true) => "the same name and",
+                            (_, false) => "no personal name on one side,",
+                        };
+                        format!(
+                            "{} and {}: one person ({how} {})",
+                            label(&entry.contact, &entry.uid),
+                            label(&contact, &own_uid),
+                            shared_words(what, &contact, rules)
+                        )
+                    });
                     let differ = fill(&mut entry.contact, &contact, rules);
                     ranks[at] |= rank_bit(rank);
-                    stats.duplicates += 1;
+                    if names[at].is_none() {
+                        names[at] = name_key(&entry.contact);
+                    }
                     stats.conflicts += differ.len();
                     if !differ.is_empty() && stats.conflict_examples.len() < CONFLICT_EXAMPLES {
                         stats.conflict_examples.push(format!(
@@ -389,17 +665,21 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
                             source.name
                         ));
                     }
+                    if better(&own_uid, &entry.uid) {
+                        entry.uid = own_uid;
+                    }
                     if !last {
-                        index.add(k, at);
+                        index.add(&k, at, fold);
                     }
                 }
                 None => {
                     count.served += 1;
                     if !last {
-                        index.add(k, entries.len());
+                        index.add(&k, entries.len(), fold);
                     }
+                    names.push(k.name);
                     entries.push(ServedContact {
-                        uid: uid(&source.name, &contact.id),
+                        uid: own_uid,
                         source: source.name.clone(),
                         contact,
                     });
@@ -409,6 +689,7 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
         }
         stats.sources.push(count);
     }
+    drop((names, uids, index));
     // Served order is by lowercase name, then uid. Small keys are sorted, not the
     // contacts: the first 16 bytes of the name and of the uid order almost every
     // pair without reading either (many people share a name).
@@ -440,7 +721,7 @@ pub fn merge(mut sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContac
     drop(names);
     let order: Vec<u32> = order.into_iter().map(|k| k.at).collect();
     permute(&mut entries, &order);
-    (entries, stats)
+    (entries, stats, log)
 }
 
 /// Puts `items[order[k]]` at `k`, in place: each cycle of the permutation is
@@ -519,6 +800,12 @@ mod tests {
     use super::*;
     use crate::contacts::{Phone, PhoneKind};
 
+    /// A merge with the default fold and no previous generation.
+    fn run(sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContact>, MergeStats) {
+        let (served, stats, _) = merge(sources, rules, Fold::default(), &Fingerprints::default());
+        (served, stats)
+    }
+
     fn person(id: &str, given: &str, sur: &str, number: &str, email: &str) -> Contact {
         Contact {
             id: id.into(),
@@ -578,7 +865,7 @@ mod tests {
 
     #[test]
     fn same_names_stay_two_entries_and_order_is_alphabetical() {
-        let (served, _) = merge(
+        let (served, _) = run(
             vec![Source {
                 name: "int".into(),
                 priority: 0,
@@ -621,7 +908,7 @@ mod tests {
         ada_ext.title = "Countess".into();
         let mut ada_int = person("1", "Ada", "King", "+44 20 7946 0099", "ADA@example.org");
         ada_int.title = "Programmer".into();
-        let (served, stats) = merge(
+        let (served, stats) = run(
             vec![
                 Source {
                     name: "ext".into(),
@@ -647,18 +934,283 @@ mod tests {
             ],
             &NumberRules::default(),
         );
-        let uids: Vec<&str> = served.iter().map(|s| s.uid.as_str()).collect();
-        assert_eq!(uids, ["int-1", "int-2", "int-3", "ext-c", "ext-d", "ext-e"]);
-        let ada = &served[0].contact;
-        assert_eq!(ada.surname, "King", "the preferred source wins");
-        assert_eq!(ada.company, "Analytical Engines", "gaps are filled");
-        assert_eq!(ada.title, "Programmer");
-        assert_eq!(ada.phones.len(), 1);
-        assert_eq!(stats.duplicates, 2);
-        assert_eq!(stats.conflicts, 3, "surname, title, work number: {stats:?}");
+        let names: Vec<(String, &str)> = served
+            .iter()
+            .map(|s| (s.contact.common_name(), s.uid.as_str()))
+            .collect();
+        // Ada King and Ada Lovelace share an e-mail address, not a name: two entries.
+        // Alan Turing is one person with one number in two forms: one entry, under
+        // the smaller of his two uids.
+        assert_eq!(
+            names,
+            [
+                ("Ada King".to_string(), "int-1"),
+                ("Ada Lovelace".to_string(), "ext-a"),
+                ("Alan Turing".to_string(), "ext-b"),
+                ("Bob Builder".to_string(), "int-3"),
+                ("Grace Hopper".to_string(), "ext-c"),
+                ("Reception ACME".to_string(), "ext-d"),
+                ("Sales ACME".to_string(), "ext-e"),
+            ]
+        );
+        assert_eq!(served[0].contact.title, "Programmer");
+        assert_eq!(served[1].contact.company, "Analytical Engines");
+        assert_eq!(stats.duplicates, 1);
+        assert_eq!(stats.kept_apart, 1);
+        assert!(
+            stats.apart_examples[0].contains("Ada King (int-1) and Ada Lovelace (ext-a)"),
+            "{stats:?}"
+        );
+        assert!(
+            stats.fold_examples[0].contains("Alan Turing (int-2) and Alan Turing (ext-b)"),
+            "{stats:?}"
+        );
         assert_eq!(stats.sources[0].name, "int");
-        assert_eq!((stats.sources[1].contacts, stats.sources[1].served), (5, 3));
-        assert!(stats.conflict_examples[0].contains("from int kept over ext"));
+        assert_eq!((stats.sources[1].contacts, stats.sources[1].served), (5, 4));
+    }
+
+    fn source(name: &str, priority: i32, contacts: Vec<Contact>) -> Source {
+        Source {
+            name: name.into(),
+            priority,
+            contacts,
+        }
+    }
+
+    fn with_phone(mut c: Contact, kind: PhoneKind, number: &str) -> Contact {
+        c.phones.push(Phone {
+            kind,
+            number: number.into(),
+        });
+        c
+    }
+
+    /// The served names, each with its numbers.
+    fn served_names(served: &[ServedContact]) -> Vec<(String, Vec<String>)> {
+        served
+            .iter()
+            .map(|s| {
+                let numbers = s.contact.phones.iter().map(|p| p.number.clone()).collect();
+                (s.contact.common_name(), numbers)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn different_people_sharing_a_number_or_a_mailbox_are_all_served() {
+        use PhoneKind::*;
+        let rules = NumberRules::default();
+        // A shared home phone: a couple, one in each list.
+        let anna = with_phone(
+            person("1", "Anna", "Berg", "+49 30 1000001", ""),
+            Home,
+            "+49 30 5550000",
+        );
+        let boris = with_phone(
+            person("x1", "Boris", "Berg", "+49 30 2000002", ""),
+            Home,
+            "+49 30 5550000",
+        );
+        // A reassigned mobile: the old owner internal, the new one external.
+        let carl = with_phone(
+            person("2", "Carl", "Alt", "+49 30 1000002", ""),
+            Mobile,
+            "+49 171 1234567",
+        );
+        let dana = person("x2", "Dana", "Neu", "+49 171 1234567", "");
+        // A team mailbox.
+        let eve = person("3", "Eve", "Sales", "+49 30 1000003", "sales@acme.example");
+        let frank = person(
+            "x3",
+            "Frank",
+            "Sales",
+            "+49 30 2000003",
+            "Sales@acme.example",
+        );
+        // A company's main line, one person per list.
+        let gina = person("4", "Gina", "Main", "+49 30 1234000", "");
+        let hugo = person("x4", "Hugo", "Main", "+49 30 1234000", "");
+        let (served, stats) = run(
+            vec![
+                source("int", 10, vec![anna, carl, eve, gina]),
+                source("ext", 20, vec![boris, dana, frank, hugo]),
+            ],
+            &rules,
+        );
+        assert_eq!(
+            served_names(&served),
+            [
+                (
+                    "Anna Berg".to_string(),
+                    vec!["+49 30 1000001".to_string(), "+49 30 5550000".to_string()]
+                ),
+                (
+                    "Boris Berg".to_string(),
+                    vec!["+49 30 2000002".to_string(), "+49 30 5550000".to_string()]
+                ),
+                (
+                    "Carl Alt".to_string(),
+                    vec!["+49 30 1000002".to_string(), "+49 171 1234567".to_string()]
+                ),
+                ("Dana Neu".to_string(), vec!["+49 171 1234567".to_string()]),
+                ("Eve Sales".to_string(), vec!["+49 30 1000003".to_string()]),
+                (
+                    "Frank Sales".to_string(),
+                    vec!["+49 30 2000003".to_string()]
+                ),
+                ("Gina Main".to_string(), vec!["+49 30 1234000".to_string()]),
+                ("Hugo Main".to_string(), vec!["+49 30 1234000".to_string()]),
+            ]
+        );
+        assert_eq!((stats.duplicates, stats.kept_apart), (0, 4), "{stats:?}");
+        assert!(
+            stats
+                .apart_examples
+                .iter()
+                .any(|l| l.contains("Anna Berg (int-1) and Boris Berg (ext-x1)")
+                    && l.contains("home +49 30 5550000")),
+            "{stats:?}"
+        );
+        assert!(
+            stats
+                .apart_examples
+                .iter()
+                .any(|l| l.contains("e-mail Sales@acme.example")),
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_person_is_folded_once_whatever_the_order_of_the_name() {
+        let rules = NumberRules::default();
+        let mut int = person("1", "Jean-Luc", "Haddad", "+33 1 44 55 66 77", "");
+        int.title = "Directeur".into();
+        let mut ext = person("x1", "", "", "+33 1 44 55 66 77", "jl@haddad.example");
+        ext.display_name = "HADDAD, Jean-Luc".into();
+        let mut dir = person(
+            "u9",
+            "Jean-Luc",
+            "Haddád",
+            "+33 6 00 00 00 01",
+            "jl@haddad.example",
+        );
+        dir.company = "Haddad SA".into();
+        // Only a company and the number: no personal name, so whoever has it.
+        let mut desk = person("d1", "", "", "+33 1 44 55 66 77", "");
+        desk.company = "Haddad SA".into();
+        let (served, stats) = run(
+            vec![
+                source("int", 10, vec![int]),
+                source("ext", 20, vec![ext]),
+                source("corp", 30, vec![dir]),
+                source("desk", 40, vec![desk]),
+            ],
+            &rules,
+        );
+        assert_eq!(served.len(), 1, "{:?}", served_names(&served));
+        assert_eq!(stats.duplicates, 3, "{stats:?}");
+        let c = &served[0].contact;
+        assert_eq!(
+            (c.given_name.as_str(), c.title.as_str()),
+            ("Jean-Luc", "Directeur")
+        );
+        assert_eq!(c.email, "jl@haddad.example");
+        assert_eq!(c.company, "Haddad SA");
+    }
+
+    #[test]
+    fn fold_id_folds_by_global_id_only_and_off_never() {
+        let rules = NumberRules::default();
+        let uuid = "urn:uuid:6f1c7c7e-0001";
+        let sources = || {
+            vec![
+                source(
+                    "int",
+                    10,
+                    vec![person("1", "Ada", "Lovelace", "+44 20 7946 0001", "")],
+                ),
+                source(
+                    "ext",
+                    20,
+                    vec![
+                        person("x1", "Ada", "Lovelace", "+44 20 7946 0001", ""),
+                        person(uuid, "Ada", "King", "+44 20 7946 0002", ""),
+                    ],
+                ),
+                source(
+                    "corp",
+                    30,
+                    vec![person(uuid, "Augusta", "King", "+44 20 7946 0003", "")],
+                ),
+            ]
+        };
+        let count = |fold| {
+            merge(sources(), &rules, fold, &Fingerprints::default())
+                .0
+                .len()
+        };
+        assert_eq!(count(Fold::NameAndContact), 2);
+        assert_eq!(count(Fold::Id), 3);
+        assert_eq!(count(Fold::Off), 4);
+    }
+
+    #[test]
+    fn a_folded_entry_keeps_its_dn_whichever_source_wins() {
+        let rules = NumberRules::default();
+        let sources = |int_priority| {
+            vec![
+                source(
+                    "int",
+                    int_priority,
+                    vec![person("1", "Ada", "Lovelace", "+44 20 7946 0001", "")],
+                ),
+                source(
+                    "ext",
+                    20,
+                    vec![person("x1", "Ada", "Lovelace", "+44 20 7946 0001", "")],
+                ),
+            ]
+        };
+        let uid_of = |int_priority, previous: &Fingerprints| {
+            let (served, _, _) = merge(sources(int_priority), &rules, Fold::default(), previous);
+            assert_eq!(served.len(), 1);
+            served[0].uid.clone()
+        };
+        let none = Fingerprints::default();
+        assert_eq!(uid_of(10, &none), "ext-x1");
+        assert_eq!(
+            uid_of(30, &none),
+            "ext-x1",
+            "flipping priorities keeps the DN"
+        );
+        // Served before as int-1 (before the external list held her): kept.
+        let before: Fingerprints = [(quick_hash(FNV_START, b"int-1"), 0)].into_iter().collect();
+        assert_eq!(uid_of(10, &before), "int-1");
+        assert_eq!(uid_of(30, &before), "int-1");
+    }
+
+    #[test]
+    fn ids_equal_but_for_case_are_one_dn_and_the_later_ones_are_skipped() {
+        let (served, stats) = run(
+            vec![source(
+                "ext",
+                20,
+                vec![
+                    person("d1", "First", "One", "+49 30 1", ""),
+                    person("d1", "Second", "One", "+49 30 2", ""),
+                    person("D1", "Third", "One", "+49 30 3", ""),
+                    person("d2", "Fourth", "One", "+49 30 4", ""),
+                ],
+            )],
+            &NumberRules::default(),
+        );
+        assert_eq!(served.len(), 2);
+        assert_eq!(served[0].contact.given_name, "First");
+        assert_eq!(stats.skipped, 2);
+        assert!(
+            stats.skipped_examples[1].contains("Third One (ext-D1)"),
+            "{stats:?}"
+        );
     }
 
     #[test]
@@ -673,7 +1225,7 @@ mod tests {
             priority,
             contacts,
         };
-        let (served, stats) = merge(
+        let (served, stats) = run(
             vec![
                 source(
                     "int",
@@ -710,7 +1262,7 @@ mod tests {
         let mut a = person(uuid, "Ada", "Lovelace", "1", "");
         a.company = "A".into();
         let b = person(uuid, "Augusta", "King", "2", "other@example.org");
-        let (served, stats) = merge(
+        let (served, stats) = run(
             vec![
                 Source {
                     name: "ext".into(),
@@ -733,7 +1285,7 @@ mod tests {
     #[test]
     fn changes_count_added_updated_removed() {
         let rules = NumberRules::default();
-        let (a, _) = merge(
+        let (a, _) = run(
             vec![Source {
                 name: "int".into(),
                 priority: 0,
@@ -744,7 +1296,7 @@ mod tests {
             }],
             &rules,
         );
-        let (b, _) = merge(
+        let (b, _) = run(
             vec![Source {
                 name: "int".into(),
                 priority: 0,
@@ -790,7 +1342,7 @@ mod tests {
                 c
             })
             .collect();
-        let (served, _) = merge(
+        let (served, _) = run(
             vec![Source {
                 name: "ext".into(),
                 priority: 0,

@@ -110,17 +110,20 @@ pub const DEFAULT_PRIORITY: i32 = 30;
 /// Names the sources may not take: the merge's own sources.
 const RESERVED: [&str; 2] = ["int", "ext"];
 
-/// Whether a source name is accepted; says what is otherwise.
+/// Whether a source name is accepted; says what is otherwise. No hyphen: it
+/// separates the source from the id in a contact's uid (`corp-1000`), so that two
+/// sources' uids can never be equal (`corp` + `int-1000` and `corp-int` + `1000`).
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 32
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !ok {
         return Err(
-            "a name of 1 to 32 lowercase letters, digits and hyphens, starting with a letter"
+            "a name of 1 to 32 lowercase letters, digits and underscores, starting with a \
+             letter (no hyphen: it separates the source from the id in uids)"
                 .to_string(),
         );
     }
@@ -431,6 +434,15 @@ mod tests {
         parse_all(items, |label, key, value, accepted| {
             format!("[[sources]] {label} {key} = {value}: expected {accepted}")
         })
+    }
+
+    #[test]
+    fn source_names_cannot_make_two_sources_uids_equal() {
+        assert!(check_name("corp").is_ok());
+        assert!(check_name("corp_eu2").is_ok());
+        assert!(check_name("corp-int").unwrap_err().contains("no hyphen"));
+        assert!(check_name("int").is_err());
+        assert!(check_name("Corp").is_err());
     }
 
     #[test]

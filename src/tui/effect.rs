@@ -387,8 +387,17 @@ fn import_local(
 }
 
 fn describe_merge(r: &MergeReport, served: bool) -> String {
+    let st = &r.stats;
+    let folds = if st.duplicates + st.kept_apart + st.skipped > 0 {
+        format!(
+            "; {} folded, {} kept apart, {} skipped (Jobs lists them)",
+            st.duplicates, st.kept_apart, st.skipped
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "generation {} published: {} contacts (+{} ~{} -{}) in {} ms{}",
+        "generation {} published: {} contacts (+{} ~{} -{}) in {} ms{folds}{}",
         r.generation,
         r.contacts,
         r.changes.added,

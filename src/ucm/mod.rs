@@ -64,6 +64,9 @@ pub struct MergeReport {
     pub millis: u64,
     /// Problems met while reading the previous generation or a source (it still merged).
     pub problems: Vec<String>,
+    /// Its job in the history (`sop jobs show`), with every fold by name.
+    #[serde(default)]
+    pub job: i64,
 }
 
 /// How a merge runs.
@@ -326,7 +329,7 @@ fn merge_then<T: Send>(
         return Err(eyre!(message));
     }
     let read = started.elapsed();
-    let (served, stats) = merge::merge(sources, &config.numbers);
+    let (served, stats, log) = merge::merge(sources, &config.numbers, config.merge.fold, &previous);
     let merged = started.elapsed();
     let generation = crate::directory::Generation {
         number: generations::next_number(&dir, &lock)?,
@@ -356,13 +359,14 @@ fn merge_then<T: Send>(
         build_ms = build_time.as_millis() as u64,
         "merge phases"
     );
-    let report = MergeReport {
+    let mut report = MergeReport {
         generation: generation.number,
         contacts: generation.contacts.len(),
         changes,
         stats,
         millis: started.elapsed().as_millis() as u64,
         problems,
+        job: 0,
     };
     // A million contacts take a while to free: not before the report.
     let freed = std::thread::Builder::new()
@@ -377,19 +381,59 @@ fn merge_then<T: Send>(
         "updated": changes.updated,
         "removed": changes.removed,
         "duplicates": report.stats.duplicates,
+        "kept_apart": report.stats.kept_apart,
+        "skipped": report.stats.skipped,
         "conflicts": report.stats.conflicts,
         "sources": report.stats.sources,
     });
-    store.record_job(&Job {
-        id: 0,
-        kind: "merge".to_string(),
-        started: started_at as i64,
-        finished: now() as i64,
-        status: "ok".to_string(),
-        counts: counts.to_string(),
-        message: report.problems.join("; "),
-    })?;
+    // Every fold, pair kept apart and skipped contact, by name, with the job.
+    let details: Vec<(String, String)> = [
+        ("folded", &log.folds),
+        ("kept apart", &log.apart),
+        ("skipped", &log.skipped),
+    ]
+    .into_iter()
+    .flat_map(|(what, lines)| lines.iter().map(move |l| (what.to_string(), l.clone())))
+    .collect();
+    report.job = store.record_job_with_errors(
+        &Job {
+            id: 0,
+            kind: "merge".to_string(),
+            started: started_at as i64,
+            finished: now() as i64,
+            status: "ok".to_string(),
+            counts: counts.to_string(),
+            message: report.problems.join("; "),
+        },
+        &details,
+    )?;
+    log_merge(&log, &report);
     Ok((report, extra))
+}
+
+/// How many lines of each kind a merge writes to the server log.
+const LOGGED: usize = 1000;
+
+/// The merge's folds, pairs kept apart and skipped contacts, in the server log.
+fn log_merge(log: &merge::MergeLog, report: &MergeReport) {
+    let stats = &report.stats;
+    for (what, lines, count) in [
+        ("folded", &log.folds, stats.duplicates),
+        ("kept apart", &log.apart, stats.kept_apart),
+        ("skipped", &log.skipped, stats.skipped),
+    ] {
+        for line in lines.iter().take(LOGGED) {
+            tracing::info!(generation = report.generation, "merge {what}: {line}");
+        }
+        if count > LOGGED {
+            tracing::info!(
+                generation = report.generation,
+                "merge {what}: {} more (sop jobs show {})",
+                count - LOGGED,
+                report.job
+            );
+        }
+    }
 }
 
 /// Serves the generation before the current one again. Returns its number.

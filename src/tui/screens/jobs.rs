@@ -182,12 +182,20 @@ pub fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
     lines.push(Line::from(""));
     match &s.errors_error {
         Some(e) => lines.push(Line::styled(e.clone(), t.bad())),
+        None if s.errors.is_empty() && job.kind == "merge" => {
+            lines.push(Line::from("No contact was folded, kept apart or skipped."))
+        }
         None if s.errors.is_empty() => lines.push(Line::from("No entry was skipped.")),
         None => {
-            lines.push(Line::from(Span::styled(
-                format!("{} entries skipped:", s.errors.len()),
-                t.title(),
-            )));
+            let heading = if job.kind == "merge" {
+                format!(
+                    "{} contacts folded, kept apart or skipped, by name:",
+                    s.errors.len()
+                )
+            } else {
+                format!("{} entries skipped:", s.errors.len())
+            };
+            lines.push(Line::from(Span::styled(heading, t.title())));
             for (position, reason) in s.errors.iter().skip(s.error_scroll) {
                 lines.push(Line::from(format!("{position:<16} {reason}")));
             }
