@@ -516,7 +516,12 @@ fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
+    // The node serves the push before the origin has recorded its outcome.
+    let mut nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
+    while nodes[0]["last_push"].is_null() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+        nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
+    }
     assert_eq!(nodes[0]["last_push"]["ok"], true, "{nodes}");
 }
 
