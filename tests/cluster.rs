@@ -542,6 +542,7 @@ fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
 #[test]
 fn a_node_whose_disk_is_full_fails_alone_keeps_serving_and_takes_the_retry() {
     let Some((disk, dir)) = common::tmpfs::Tmpfs::mount("16m") else {
+        // SOP_TEST_SKIP_MOUNT=1 and no tmpfs: skipped, as printed.
         return;
     };
     let sshd = Sshd::start();
