@@ -547,6 +547,7 @@ fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
 #[test]
 fn a_node_whose_disk_is_full_fails_alone_keeps_serving_and_takes_the_retry() {
     let Some((disk, dir)) = common::tmpfs::Tmpfs::mount("16m") else {
+        // SOP_TEST_SKIP_MOUNT=1 and no tmpfs: skipped, as printed.
         return;
     };
     let sshd = Sshd::start();
@@ -593,4 +594,63 @@ fn a_node_whose_disk_is_full_fails_alone_keeps_serving_and_takes_the_retry() {
     assert!(out.contains("b: ok") && !out.contains("c: "), "{out}");
     assert_eq!(count(&b, "(givenName=Ext2)"), 2000);
     assert_eq!(count(&b, "(givenName=Ext1)"), 0);
+}
+
+#[test]
+fn config_check_warns_of_ssh_options_that_run_a_command_on_this_machine() {
+    let a = receiver("sop-a");
+    let add = |args: &[&str]| {
+        let mut all = vec!["cluster", "add"];
+        all.extend_from_slice(args);
+        a.sop(&all).success()
+    };
+    // A jump host the recommended way: nothing to say.
+    let jump = add(&[
+        "b",
+        "192.0.2.11",
+        "--ssh-option=-o",
+        "--ssh-option=ProxyJump=bastion",
+    ]);
+    assert!(!jump.stderr().contains("warning"), "{}", jump.stderr());
+    let check = a.sop(&["config", "check"]).success();
+    assert!(!check.stderr().contains("warning"), "{}", check.stderr());
+
+    let proxy = add(&["c", "192.0.2.12", "--ssh-option=-oproxycommand=nc %h %p"]);
+    assert!(
+        proxy
+            .stderr()
+            .contains("warning: [[cluster.nodes]] c: ssh_options set ProxyCommand"),
+        "{}",
+        proxy.stderr()
+    );
+    add(&[
+        "d",
+        "192.0.2.13",
+        "--ssh-option=-o",
+        "--ssh-option=PermitLocalCommand yes",
+        "--ssh-option=-o",
+        "--ssh-option=LOCALCOMMAND=touch /tmp/x",
+    ]);
+    // A warning, not an error: the config is valid and the check succeeds.
+    let check = a.sop(&["config", "check"]).success();
+    assert!(check.stdout().contains("valid"), "{}", check.stdout());
+    let stderr = check.stderr();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .map(|l| l.split(", which").next().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: [[cluster.nodes]] c: ssh_options set ProxyCommand",
+            "warning: [[cluster.nodes]] d: ssh_options set PermitLocalCommand=yes",
+            "warning: [[cluster.nodes]] d: ssh_options set LocalCommand",
+        ],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ProxyJump (\"-o\", \"ProxyJump=bastion\")"),
+        "{stderr}"
+    );
 }

@@ -1,6 +1,7 @@
 //! A full disk: an import or a merge that cannot be written fails with the reason,
 //! nothing half-written is left, and the phone book served stays as it was. The
-//! node's home is on a small tmpfs that the test fills.
+//! node's home is on a small tmpfs that the test fills; where none can be mounted
+//! the test fails, or is skipped with `SOP_TEST_SKIP_MOUNT=1`.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -32,6 +33,7 @@ fn list(tag: &str, n: usize) -> String {
 #[test]
 fn a_full_disk_fails_the_import_and_the_merge_and_the_phone_book_stays() {
     let Some((disk, dir)) = Tmpfs::mount("16m") else {
+        // SOP_TEST_SKIP_MOUNT=1 and no tmpfs: skipped, as printed.
         return;
     };
     let node = Node::new_in(dir, &[]);

@@ -323,3 +323,82 @@ fn bad_lists_are_reported_and_nothing_served_is_lost() {
     let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
     assert!(jobs.as_array().unwrap().len() >= 10, "{jobs}");
 }
+
+#[test]
+fn a_url_to_a_file_that_is_not_a_list_is_held_without_showing_what_it_holds() {
+    let node = Node::new(&[]);
+    // A file the import can read but that is no contact list: its first line is a
+    // secret, and no message, job or log may repeat any of it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let path = elsewhere.path().join("app.conf");
+    let secret = "db_password=Zq7-hunter2-Xy9";
+    std::fs::write(&path, format!("{secret}\nlisten=0.0.0.0\n")).unwrap();
+    let url = format!("file://{}", path.display());
+    node.sop(&["ucm", "set", "--url", &url]).success();
+    let check = |what: &str, text: &str| {
+        for part in [secret, "Zq7", "hunter2", "db_password"] {
+            assert!(!text.contains(part), "{what} shows {part:?}:\n{text}");
+        }
+    };
+
+    // Without a server (the import runs in this process), then through one.
+    let here = node.sop(&["ucm", "import"]);
+    node.start();
+    let there = node.sop(&["ucm", "import"]);
+    for run in [&here, &there] {
+        assert_eq!(run.code(), 2, "held: {} {}", run.stdout(), run.stderr());
+        let shown = run.stdout() + &run.stderr();
+        check("sop ucm import", &shown);
+        assert!(
+            shown.contains(
+                "held, not applied: the format is not recognised: expected CSV with a header row"
+            ) && shown.contains("got 43 bytes of text in 2 lines that is none of these"),
+            "{shown}"
+        );
+    }
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let held: Vec<i64> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "import")
+        .map(|j| {
+            assert_eq!(j["status"], "held", "{j}");
+            assert!(
+                j["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the format is not recognised"),
+                "{j}"
+            );
+            j["id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(held.len(), 2, "{jobs}");
+    check("sop jobs list --json", &jobs.to_string());
+    check(
+        "sop jobs list",
+        &node.sop(&["jobs", "list"]).success().stdout(),
+    );
+    for id in held {
+        let id = id.to_string();
+        let shown = node.sop(&["jobs", "show", &id]).success().stdout();
+        assert!(shown.contains("status    held"), "{shown}");
+        check("sop jobs show", &shown);
+        check(
+            "sop jobs show --json",
+            &node
+                .sop(&["jobs", "show", &id, "--json"])
+                .success()
+                .stdout(),
+        );
+    }
+    check(
+        "sop ucm show",
+        &node.sop(&["ucm", "show"]).success().stdout(),
+    );
+    check(
+        "log/server.log",
+        &std::fs::read_to_string(node.home().join("log/server.log")).unwrap(),
+    );
+}

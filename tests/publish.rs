@@ -4,6 +4,9 @@
 mod common;
 
 use common::{BASE, Node, values};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,52 +73,91 @@ fn a_merge_swaps_generations_without_dropping_a_connection_or_failing_a_query() 
     assert_eq!(served(&node), 202);
 }
 
+/// Runs `sop ARGS` against the running server, and kills the server with SIGKILL
+/// as soon as `tmp` appears: the file the job writes before it renames it into
+/// place. Checks that the kill cut the job: the client does not succeed, and `tmp`
+/// was never renamed (once the client sees the server gone, no thread of it runs).
+fn kill_while_writing(node: &Node, args: &[&str], tmp: &Path) {
+    let json = node.sop(&["server", "status", "--json"]).success().stdout();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pid = Pid::from_raw(v["status"]["pid"].as_u64().unwrap() as i32);
+    assert!(!tmp.exists(), "{} is there before the job", tmp.display());
+    let mut client = Command::new(env!("CARGO_BIN_EXE_sop"))
+        .arg("--home")
+        .arg(node.home())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !tmp.exists() {
+        if let Some(status) = client.try_wait().unwrap() {
+            panic!(
+                "sop {} ended ({status}) before {} was seen",
+                args.join(" "),
+                tmp.display()
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{} never appeared",
+            tmp.display()
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    kill(pid, Signal::SIGKILL).unwrap();
+    let status = client.wait().unwrap();
+    assert!(
+        !status.success(),
+        "sop {} succeeded: the kill came after the work",
+        args.join(" ")
+    );
+    assert!(
+        tmp.exists(),
+        "{} was renamed into place before the kill",
+        tmp.display()
+    );
+}
+
+/// The number of the generation `current` names.
+fn current_generation(node: &Node) -> u64 {
+    let gens = node.home().join("data/generations");
+    let current = std::fs::read_to_string(gens.join("current")).unwrap();
+    current.trim().parse().unwrap()
+}
+
 #[test]
 fn sigkill_during_a_merge_loses_nothing() {
     let node = Node::new(&[]);
     node.start();
     node.publish_csv(&book(1000, "Kept"));
+    let kept = current_generation(&node);
     let path = node.home().join("big.csv");
     std::fs::write(&path, book(60_000, "Big")).unwrap();
     node.sop(&["contacts", "import", path.to_str().unwrap(), "--replace"])
         .success();
-    let pid = {
-        let json = node.sop(&["server", "status", "--json"]).success().stdout();
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        v["status"]["pid"].as_u64().unwrap() as i32
-    };
-    // Start a merge through the server, and kill the server while it runs.
-    let mut merge = Command::new(env!("CARGO_BIN_EXE_sop"))
-        .arg("--home")
-        .arg(node.home())
-        .args(["ucm", "merge"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(150));
-    Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    let _ = merge.wait();
+    // A merge through the server, killed while it writes the new generation.
+    let next = node
+        .home()
+        .join(format!("data/generations/gen-{:08}.tmp", kept + 1));
+    kill_while_writing(&node, &["ucm", "merge"], &next);
 
+    // The new generation was never published: the old one is served, whole.
+    assert_eq!(current_generation(&node), kept);
     node.start();
-    let count = served(&node);
-    assert!(
-        count == 1000 || count == 60_000,
-        "a whole generation serves, got {count}"
-    );
+    assert_eq!(served(&node), 1000);
     let (ldif, code) = node.ldapsearch(&["-b", BASE, "(sn=family999)", "cn"]);
     assert_eq!(code, 0, "{ldif}");
-    assert_eq!(values(&ldif, "cn").len(), 1);
-    // The store is intact: a new merge publishes everything.
+    assert_eq!(values(&ldif, "cn"), ["Kept999 Family999"]);
+    // The store is intact: a new merge publishes everything, in the place of the
+    // generation that was cut, whose partial file is gone.
     node.sop(&["ucm", "merge"]).success();
-    let started = Instant::now();
-    while served(&node) != 60_000 && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert_eq!(current_generation(&node), kept + 1);
+    assert!(!next.exists(), "{} is left over", next.display());
     assert_eq!(served(&node), 60_000);
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=family59999)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Big59999 Family59999"]);
 }
 
 #[test]
@@ -159,38 +201,46 @@ fn sigkill_during_an_import_loses_nothing() {
     node.sop(&["ucm", "import"]).success();
     node.start();
     node.sop(&["ucm", "merge"]).success();
+    let generation = current_generation(&node);
     std::fs::write(&path, book(200_000, "New")).unwrap();
-    let pid = {
-        let json = node.sop(&["server", "status", "--json"]).success().stdout();
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        v["status"]["pid"].as_u64().unwrap() as i32
-    };
-    let mut import = Command::new(env!("CARGO_BIN_EXE_sop"))
-        .arg("--home")
-        .arg(node.home())
-        .args(["ucm", "import", "--force"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    let _ = import.wait();
+    // An import through the server, killed while it writes the new external contacts.
+    let snapshot = node.home().join("data/sources/ext.snap");
+    let before = std::fs::read(&snapshot).unwrap();
+    kill_while_writing(
+        &node,
+        &["ucm", "import", "--force"],
+        &snapshot.with_extension("tmp"),
+    );
 
+    // The external contacts are the old list, whole, and what was served is served
+    // again.
+    assert!(
+        std::fs::read(&snapshot).unwrap() == before,
+        "{} changed",
+        snapshot.display()
+    );
     node.start();
-    // What was served is served again, and the external contacts are whole: the
-    // old list or the new one, never a part.
+    assert_eq!(current_generation(&node), generation);
     let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=family999)", "cn"]);
     assert_eq!(values(&ldif, "cn"), ["Old999 Family999"], "{ldif}");
-    node.sop(&["ucm", "merge"]).success();
-    let count = served(&node);
+    let show = node.sop(&["ucm", "show", "--json"]).success().stdout();
+    let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["external"]["count"], 1000, "{show}");
+    // The killed import was not recorded as done.
+    assert_eq!(show["last_import"]["status"], "ok", "{show}");
     assert!(
-        count == 1000 + 25 || count == 200_000 + 25,
-        "the sample and a whole list, got {count}"
+        show["last_import"]["counts"]
+            .as_str()
+            .unwrap()
+            .contains("\"imported\":1000"),
+        "{show}"
     );
+    node.sop(&["ucm", "merge"]).success();
+    assert_eq!(served(&node), 1000 + 25, "the sample and the old list");
+    // Nothing is stuck: the same import now goes through.
+    node.sop(&["ucm", "import", "--force"]).success();
+    node.sop(&["ucm", "merge"]).success();
+    assert_eq!(served(&node), 200_000 + 25, "the sample and the new list");
 }
 
 /// The saved image of the served directory, once the server has written it.

@@ -357,3 +357,106 @@ fn failures_of_the_url_are_failed_jobs_and_the_previous_contacts_stay() {
         "{failed}"
     );
 }
+
+#[test]
+fn credentials_over_plain_http_are_warned_of_without_showing_the_password() {
+    let node = Node::new(&[]);
+    let list = "First Name,Last Name,Business Phone\nHedy,Lamarr,+1 310 555 0142\n";
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(http("200 OK", "text/csv", list)));
+    let port = web(answer);
+    let password = "Pw-9f3k-s3cret";
+    let creds = node.home().join("creds.txt");
+    std::fs::write(&creds, format!("ucm:{password}\n")).unwrap();
+    let warning = format!(
+        "the UCM credentials go to 127.0.0.1:{port} over plain http: anyone on the way can read the password; use an https:// URL"
+    );
+    let shows_password = |what: &str, text: &str| {
+        assert!(
+            !text.contains(password),
+            "{what} shows the password:\n{text}"
+        );
+    };
+
+    // Over https, nothing to say.
+    let https = format!("https://127.0.0.1:{port}/contacts.csv");
+    let set = node
+        .sop(&[
+            "ucm",
+            "set",
+            "--url",
+            &https,
+            "--credentials-file",
+            creds.to_str().unwrap(),
+        ])
+        .success();
+    assert!(!set.stderr().contains("plain http"), "{}", set.stderr());
+    let check = node.sop(&["config", "check"]).success();
+    assert!(!check.stderr().contains("warning"), "{}", check.stderr());
+
+    // Over plain http: said when set, by the config check and by every import.
+    let http_url = format!("http://127.0.0.1:{port}/contacts.csv");
+    let set = node.sop(&["ucm", "set", "--url", &http_url]).success();
+    assert!(
+        set.stderr().contains(&format!("warning: {warning}")),
+        "{}",
+        set.stderr()
+    );
+    shows_password("sop ucm set", &(set.stdout() + &set.stderr()));
+    let check = node.sop(&["config", "check"]).success();
+    assert!(check.stdout().contains("valid"), "{}", check.stdout());
+    assert!(
+        check.stderr().contains(&format!("warning: {warning}")),
+        "{}",
+        check.stderr()
+    );
+    shows_password("sop config check", &(check.stdout() + &check.stderr()));
+    let here = node.sop(&["ucm", "import"]).success();
+    node.start();
+    let there = node.sop(&["ucm", "import", "--force"]).success();
+    for run in [&here, &there] {
+        assert!(
+            run.stdout().contains(&format!("note: {warning}")),
+            "{}",
+            run.stdout()
+        );
+        shows_password("sop ucm import", &(run.stdout() + &run.stderr()));
+    }
+    let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
+    let imports: Vec<&serde_json::Value> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "import")
+        .collect();
+    assert_eq!(imports.len(), 2, "{jobs}");
+    for job in imports {
+        let id = job["id"].to_string();
+        let shown = node.sop(&["jobs", "show", &id]).success().stdout();
+        assert!(shown.contains(&warning), "{shown}");
+        shows_password("sop jobs show", &shown);
+    }
+    let log = std::fs::read_to_string(node.home().join("log/server.log")).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" WARN ") && l.contains(&warning)),
+        "{log}"
+    );
+    shows_password("log/server.log", &log);
+
+    // Credentials typed into the URL are refused, and not repeated.
+    let typed = format!("http://ucm:{password}@127.0.0.1:{port}/contacts.csv");
+    let refused = node.sop(&["ucm", "set", "--url", &typed]).failure();
+    shows_password("sop ucm set", &(refused.stdout() + &refused.stderr()));
+
+    // Without credentials, plain http is nobody's secret.
+    let set = node.sop(&["ucm", "set", "--no-credentials"]).success();
+    assert!(!set.stderr().contains("plain http"), "{}", set.stderr());
+    let check = node.sop(&["config", "check"]).success();
+    assert!(!check.stderr().contains("warning"), "{}", check.stderr());
+    let import = node.sop(&["ucm", "import", "--force"]).success();
+    assert!(
+        !import.stdout().contains("plain http"),
+        "{}",
+        import.stdout()
+    );
+}

@@ -226,6 +226,9 @@ fn add(home: &Home, node: &NodeSpec) -> Result<i32> {
                 node.name,
                 home.config_file().display()
             );
+            for warning in crate::cluster::config::local_command_warnings(node) {
+                eprintln!("warning: {warning}");
+            }
             Ok(0)
         }
         Err(e) => {

@@ -47,6 +47,10 @@ pub fn run(home: &Home, command: ConfigCommand) -> Result<i32> {
                         listen.join(", "),
                         c.ldap.base_dn
                     );
+                    let credentials = home.path(&c.ucm.credentials_file).exists();
+                    for warning in crate::config::warnings(&c, credentials) {
+                        eprintln!("warning: {warning}");
+                    }
                 }
                 Err(e) => {
                     eprintln!("{e}");

@@ -198,6 +198,9 @@ fn set(
     }
     println!("saved in {}", home.config_file().display());
     show(home, &new, false)?;
+    if let Some(warning) = ucm::cleartext_credentials(&new.ucm.url, secrets.exists()) {
+        eprintln!("warning: {warning}");
+    }
     tell_server(home)?;
     Ok(0)
 }

@@ -118,6 +118,90 @@ pub fn check_host(s: &str) -> Result<(), String> {
     }
 }
 
+/// ssh's options that take a value (from its getopt string): the value is the
+/// rest of the argument, or the next one.
+const SSH_OPTIONS_WITH_VALUE: &str = "bceilmopBDEFIJLOPQRSwW";
+
+/// The options in a node's `ssh_options` that make ssh run a command on this
+/// machine, as ssh reads them (`-o Key=value`, `-oKey value`, `-vo Key=value`, any
+/// case): `ProxyCommand` (not `none`), `LocalCommand`, `PermitLocalCommand=yes`,
+/// `KnownHostsCommand` (not `none`). Named as ssh's documentation spells them.
+pub fn local_commands(ssh_options: &[String]) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    let mut args = ssh_options.iter();
+    while let Some(arg) = args.next() {
+        let Some(flags) = arg.strip_prefix('-') else {
+            continue;
+        };
+        if flags.starts_with('-') {
+            // `--` ends ssh's options.
+            if flags == "-" {
+                break;
+            }
+            continue;
+        }
+        let Some((at, flag)) = flags
+            .char_indices()
+            .find(|(_, c)| SSH_OPTIONS_WITH_VALUE.contains(*c))
+        else {
+            continue;
+        };
+        let rest = &flags[at + flag.len_utf8()..];
+        let value = if rest.is_empty() {
+            args.next().map(String::as_str)
+        } else {
+            Some(rest)
+        };
+        if let (Some(option), 'o') = (value.and_then(local_command), flag) {
+            if !found.contains(&option) {
+                found.push(option);
+            }
+        }
+    }
+    found
+}
+
+/// Whether one `-o` option (`Key=value`, `Key value`, `Key = value`) runs a local
+/// command; its name if so.
+fn local_command(option: &str) -> Option<&'static str> {
+    let option = option.trim();
+    let end = option
+        .find(|c: char| c == '=' || c.is_whitespace())
+        .unwrap_or(option.len());
+    let (key, value) = option.split_at(end);
+    let value = value.trim().trim_start_matches('=').trim();
+    let none = value.eq_ignore_ascii_case("none");
+    match key.to_ascii_lowercase().as_str() {
+        "proxycommand" if !none => Some("ProxyCommand"),
+        "knownhostscommand" if !none => Some("KnownHostsCommand"),
+        "localcommand" => Some("LocalCommand"),
+        "permitlocalcommand"
+            if value.eq_ignore_ascii_case("yes") || value.eq_ignore_ascii_case("true") =>
+        {
+            Some("PermitLocalCommand=yes")
+        }
+        _ => None,
+    }
+}
+
+/// What `sop config check` says of a node whose `ssh_options` run a local command.
+pub fn local_command_warnings(node: &NodeSpec) -> Vec<String> {
+    local_commands(&node.ssh_options)
+        .into_iter()
+        .map(|option| {
+            let instead = if option == "ProxyCommand" {
+                "for a jump host, ProxyJump (\"-o\", \"ProxyJump=bastion\") needs no command"
+            } else {
+                "remove it unless the command is meant to run"
+            };
+            format!(
+                "[[cluster.nodes]] {}: ssh_options set {option}, which runs a command on this machine, as the user running sop, each time sop reaches the node over ssh; {instead}",
+                node.name
+            )
+        })
+        .collect()
+}
+
 /// Parses the `nodes` array.
 pub fn nodes(value: Option<&toml::Value>) -> Result<Vec<NodeSpec>, Refused> {
     let items = match value {
@@ -241,5 +325,60 @@ mod tests {
             parse("[[nodes]]\nname = \"b\"\nhost = \"h\"\n[[nodes]]\nname = \"b\"\nhost = \"i\"\n")
                 .unwrap_err();
         assert_eq!(e.0, "[[cluster.nodes]] #2 name");
+    }
+
+    #[test]
+    fn options_that_run_a_local_command_are_found_in_every_form() {
+        let found =
+            |args: &[&str]| local_commands(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        assert_eq!(found(&["-o", "ProxyCommand=nc %h %p"]), ["ProxyCommand"]);
+        assert_eq!(found(&["-oproxycommand ssh -W %h:%p b"]), ["ProxyCommand"]);
+        assert_eq!(found(&["-vo", "PROXYCOMMAND = nc %h %p"]), ["ProxyCommand"]);
+        assert_eq!(found(&["-4voProxyCommand=x"]), ["ProxyCommand"]);
+        assert_eq!(
+            found(&[
+                "-o",
+                "PermitLocalCommand=yes",
+                "-o",
+                "LocalCommand=touch /tmp/x"
+            ]),
+            ["PermitLocalCommand=yes", "LocalCommand"]
+        );
+        assert_eq!(
+            found(&["-oPermitLocalCommand true"]),
+            ["PermitLocalCommand=yes"]
+        );
+        assert_eq!(
+            found(&["-o", "KnownHostsCommand=/bin/x %H"]),
+            ["KnownHostsCommand"]
+        );
+        assert_eq!(
+            found(&["-o", "ProxyCommand=a", "-o", "ProxyCommand=b"]),
+            ["ProxyCommand"]
+        );
+        // What runs nothing.
+        for args in [
+            &["-o", "ProxyJump=bastion"][..],
+            &["-J", "bastion"],
+            &["-o", "ProxyCommand=none"],
+            &["-o", "PermitLocalCommand=no"],
+            &["-o", "StrictHostKeyChecking=yes"],
+            // The value of another option, or no option at all.
+            &["-l", "-oProxyCommand=x"],
+            &["-F", "-oProxyCommand=x"],
+            &["ProxyCommand=x"],
+            &["--", "-oProxyCommand=x"],
+            &["-o"],
+        ] {
+            assert!(found(args).is_empty(), "{args:?}");
+        }
+        let mut node = NodeSpec::new("sop2", "h");
+        node.ssh_options = vec!["-o".into(), "ProxyCommand=nc %h %p".into()];
+        let w = local_command_warnings(&node);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("sop2") && w[0].contains("ProxyCommand") && w[0].contains("ProxyJump"),
+            "{w:?}"
+        );
     }
 }

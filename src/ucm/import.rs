@@ -299,6 +299,11 @@ pub fn import(
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
+    let has_credentials = home.path(&config.ucm.credentials_file).exists();
+    if let Some(warning) = super::cleartext_credentials(&config.ucm.url, has_credentials) {
+        tracing::warn!("{warning}");
+        report.warnings.push(warning);
+    }
     let previous = if options.force {
         None
     } else {
@@ -328,7 +333,7 @@ pub fn import(
     report.format = list.describe();
     report.parsed = list.contacts.len();
     report.skipped = list.skipped_count;
-    report.warnings = list.warnings;
+    report.warnings.extend(list.warnings);
     report.errors = list
         .skipped
         .into_iter()
@@ -403,17 +408,23 @@ pub fn run_job(
             } else {
                 "ok"
             },
-            serde_json::json!({
-                "fetched_bytes": r.fetched_bytes,
-                "parsed": r.parsed,
-                "imported": r.imported,
-                "skipped": r.skipped,
-                "added": r.changes.added,
-                "updated": r.changes.updated,
-                "removed": r.changes.removed,
-                "millis": r.millis,
-                "format": r.format,
-            }),
+            {
+                let mut counts = serde_json::json!({
+                    "fetched_bytes": r.fetched_bytes,
+                    "parsed": r.parsed,
+                    "imported": r.imported,
+                    "skipped": r.skipped,
+                    "added": r.changes.added,
+                    "updated": r.changes.updated,
+                    "removed": r.changes.removed,
+                    "millis": r.millis,
+                    "format": r.format,
+                });
+                if !r.warnings.is_empty() {
+                    counts["warnings"] = serde_json::json!(r.warnings);
+                }
+                counts
+            },
             r.held.clone().unwrap_or_default(),
             r.errors.as_slice(),
         ),

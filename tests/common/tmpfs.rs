@@ -6,13 +6,33 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A tmpfs of `size` mounted on a new temporary directory; unmounted when dropped.
-/// None (with the reason printed) where this user may not mount one.
 pub struct Tmpfs {
     path: PathBuf,
 }
 
+/// Set to `1`, a test that cannot mount a tmpfs is skipped (and says so) instead
+/// of failing.
+pub const SKIP_MOUNT: &str = "SOP_TEST_SKIP_MOUNT";
+
 impl Tmpfs {
+    /// Where this user may not mount one, the test fails with the reason, or,
+    /// with `SOP_TEST_SKIP_MOUNT=1`, it is skipped: None, with the reason printed.
     pub fn mount(size: &str) -> Option<(Tmpfs, tempfile::TempDir)> {
+        let mounted = Tmpfs::try_mount(size);
+        if let Err(why) = &mounted {
+            let why = format!(
+                "cannot mount a tmpfs here ({why}); the test needs root or a mount namespace (unshare -rm)"
+            );
+            if std::env::var(SKIP_MOUNT).as_deref() == Ok("1") {
+                eprintln!("skipped, as {SKIP_MOUNT}=1 asks: {why}");
+            } else {
+                panic!("{why}; set {SKIP_MOUNT}=1 to skip this test instead");
+            }
+        }
+        mounted.ok()
+    }
+
+    fn try_mount(size: &str) -> Result<(Tmpfs, tempfile::TempDir), String> {
         let dir = tempfile::Builder::new()
             .prefix("sop-full-")
             .tempdir()
@@ -21,18 +41,14 @@ impl Tmpfs {
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir.path())
             .output()
-            .unwrap();
+            .map_err(|e| format!("mount: {e}"))?;
         if !out.status.success() {
-            eprintln!(
-                "skipped: cannot mount a tmpfs here (needs root): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            return None;
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
         }
         let mount = Tmpfs {
             path: dir.path().to_path_buf(),
         };
-        Some((mount, dir))
+        Ok((mount, dir))
     }
 
     /// Writes a file until the file system has `left` bytes free (about); returns

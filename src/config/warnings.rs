@@ -1,0 +1,42 @@
+//! What a valid configuration does that its admin should know: `sop config check`
+//! prints it, and it never makes a configuration invalid.
+
+use super::Config;
+
+/// The warnings for `config`; `ucm_credentials` says whether the file of
+/// `[ucm] credentials_file` exists.
+pub fn warnings(config: &Config, ucm_credentials: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(crate::ucm::cleartext_credentials(
+        &config.ucm.url,
+        ucm_credentials,
+    ));
+    for node in &config.cluster.nodes {
+        out.extend(crate::cluster::config::local_command_warnings(node));
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cluster::config::NodeSpec;
+
+    #[test]
+    fn the_defaults_warn_of_nothing_and_risky_settings_are_named() {
+        let mut config = Config::defaults();
+        assert!(warnings(&config, true).is_empty());
+        config.ucm.url = "http://ucm.example/list.csv".to_string();
+        assert!(warnings(&config, false).is_empty());
+        assert_eq!(warnings(&config, true).len(), 1);
+        let mut jump = NodeSpec::new("b", "h");
+        jump.ssh_options = vec!["-o".into(), "ProxyJump=bastion".into()];
+        let mut proxy = NodeSpec::new("c", "h");
+        proxy.ssh_options = vec!["-oProxyCommand=nc %h %p".into()];
+        config.cluster.nodes = vec![jump, proxy];
+        let w = warnings(&config, false);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("[[cluster.nodes]] c: "), "{w:?}");
+    }
+}
