@@ -576,7 +576,8 @@ fn edge_book() -> Vec<Contact> {
             ],
         ),
     ];
-    rows.into_iter()
+    let mut book: Vec<Contact> = rows
+        .into_iter()
         .map(
             |(id, given, surname, display, company, department, title, email, phones)| Contact {
                 id: id.to_string(),
@@ -588,12 +589,45 @@ fn edge_book() -> Vec<Contact> {
                 title: title.to_string(),
                 email: email.to_string(),
                 phones,
+                ..Contact::default()
             },
         )
-        .collect()
+        .collect();
+    // Common names as the list gives them: not the display name, and two of them.
+    book.push(Contact {
+        id: "u26".into(),
+        cn: vec!["Jean-Luc Haddad".into(), "JL Haddad".into()],
+        given_name: "Jean-Luc".into(),
+        surname: "Haddad".into(),
+        display_name: "Haddad, Jean-Luc".into(),
+        phones: vec![phone(Work, "+33 1 40 00 00 26")],
+        ..Contact::default()
+    });
+    book.push(Contact {
+        id: "u27".into(),
+        cn: vec!["Dr. Maria Keller".into()],
+        given_name: "Maria".into(),
+        surname: "Keller".into(),
+        phones: vec![phone(Work, "+41 44 000 00 27")],
+        ..Contact::default()
+    });
+    book
 }
 
 const EDGE_FILTERS: &[&str] = &[
+    // Common names as given, apart from the display name
+    "(cn=jean*)",
+    "(cn=jl*)",
+    "(cn=JL Haddad)",
+    "(cn=Haddad, Jean-Luc)",
+    "(displayName=haddad*)",
+    "(displayName=jean*)",
+    "(|(cn=jean*)(displayName=jean*))",
+    "(cn=dr. maria*)",
+    "(cn=maria*)",
+    "(cn=*keller)",
+    "(displayName=*)",
+    "(!(displayName=*))",
     // Yealink
     "(|(cn=*an*)(telephoneNumber=*an*)(mobile=*an*))",
     "(|(cn=*30*)(telephoneNumber=*30*)(mobile=*30*))",

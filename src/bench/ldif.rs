@@ -38,7 +38,13 @@ pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::R
             writeln!(out, "objectClass: sopPhoneExtras")?;
         }
         line(out, "uid", &uid)?;
-        line(out, "cn", &c.common_name())?;
+        let given = c.given_common_names();
+        if given.is_empty() {
+            line(out, "cn", &c.common_name())?;
+        }
+        for v in given {
+            line(out, "cn", v)?;
+        }
         let sn = if c.surname.is_empty() {
             c.common_name()
         } else {

@@ -336,6 +336,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
             phones.sort_by_key(|p| p.kind);
             Contact {
                 id: n.to_string(),
+                cn: Vec::new(),
                 given_name: given.to_string(),
                 surname: family.to_string(),
                 display_name: format!("{given} {family}"),

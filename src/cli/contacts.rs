@@ -133,6 +133,7 @@ fn contact_from(new: NewContact) -> Result<Contact> {
     let text = |v: Option<String>| v.map(|s| s.trim().to_string()).unwrap_or_default();
     let contact = Contact {
         id: String::new(),
+        cn: Vec::new(),
         given_name: text(new.given),
         surname: text(new.surname),
         display_name: text(new.display),

@@ -59,6 +59,10 @@ pub struct Phone {
 pub struct Contact {
     /// Stable identifier within its source; the served DN is derived from it.
     pub id: String,
+    /// The common names (`cn`) as the source gives them, the first one first. None
+    /// given: `cn` is derived (see `common_name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cn: Vec<String>,
     pub given_name: String,
     pub surname: String,
     pub display_name: String,
@@ -70,8 +74,9 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The common name served as `cn`: the display name, else "given surname",
-    /// else the company, else the first number.
+    /// The first common name served as `cn`: the first one the source gave, else
+    /// the display name, else "given surname", else the company, else the first
+    /// number.
     pub fn common_name(&self) -> String {
         let mut out = String::new();
         self.common_name_into(&mut out);
@@ -82,7 +87,10 @@ impl Contact {
     pub fn common_name_into(&self, out: &mut String) {
         out.clear();
         let (given, surname) = (self.given_name.trim(), self.surname.trim());
-        let name = if !self.display_name.trim().is_empty() {
+        let given_cn = self.cn.iter().map(|v| v.trim()).find(|v| !v.is_empty());
+        let name = if let Some(cn) = given_cn {
+            cn
+        } else if !self.display_name.trim().is_empty() {
             self.display_name.trim()
         } else if !given.is_empty() || !surname.is_empty() {
             out.push_str(given);
@@ -97,6 +105,18 @@ impl Contact {
             self.phones.first().map_or("", |p| p.number.trim())
         };
         out.push_str(name);
+    }
+
+    /// The common names the source gave, trimmed, each once (ignoring case, as
+    /// LDAP compares them); empty when it gave none and `cn` is derived.
+    pub fn given_common_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::with_capacity(self.cn.len());
+        for v in self.cn.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            if !out.iter().any(|o| o.to_lowercase() == v.to_lowercase()) {
+                out.push(v);
+            }
+        }
+        out
     }
 
     /// The text fields in a fixed order (id, given name, surname, display name,
@@ -117,14 +137,15 @@ impl Contact {
     /// A contact phones can show: it has a name or a number (a common name, without
     /// building it).
     pub fn is_servable(&self) -> bool {
-        [
-            &self.display_name,
-            &self.given_name,
-            &self.surname,
-            &self.company,
-        ]
-        .iter()
-        .any(|s| !s.trim().is_empty())
+        self.cn.iter().any(|v| !v.trim().is_empty())
+            || [
+                &self.display_name,
+                &self.given_name,
+                &self.surname,
+                &self.company,
+            ]
+            .iter()
+            .any(|s| !s.trim().is_empty())
             || self
                 .phones
                 .first()

@@ -303,16 +303,25 @@ fn mail_key(mail: &str) -> u64 {
 
 /// A personal name as folding compares it: its words, lowercased and without
 /// accents, in any order ("Haddad, Jean-Luc" is "Jean-Luc Haddad"). From the given
-/// name and surname, else the display name unless it is the company's; None for a
-/// contact with no personal name (a company, a bare number).
+/// name and surname, else the display name, else the first common name given, unless
+/// it is the company's; None for a contact with no personal name (a company, a bare
+/// number).
 fn name_key(c: &Contact) -> Option<u64> {
-    let (given, surname, display) = (c.given_name.trim(), c.surname.trim(), c.display_name.trim());
+    let (given, surname) = (c.given_name.trim(), c.surname.trim());
+    let company = c.company.trim();
     let text = if !given.is_empty() || !surname.is_empty() {
         format!("{given} {surname}")
-    } else if !display.is_empty() && !display.eq_ignore_ascii_case(c.company.trim()) {
-        display.to_string()
     } else {
-        return None;
+        let display = c.display_name.trim();
+        let name = if display.is_empty() {
+            c.cn.iter().map(|v| v.trim()).find(|v| !v.is_empty())?
+        } else {
+            display
+        };
+        if name.eq_ignore_ascii_case(company) {
+            return None;
+        }
+        name.to_string()
     };
     use unicode_normalization::UnicodeNormalization;
     let plain: String = text
@@ -531,6 +540,9 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
         ("title", &mut into.title, &from.title),
         ("e-mail", &mut into.email, &from.email),
     ];
+    if into.cn.is_empty() {
+        into.cn.clone_from(&from.cn);
+    }
     for (name, mine, theirs) in fields {
         if mine.trim().is_empty() {
             mine.clone_from(theirs);

@@ -126,6 +126,9 @@ pub fn contact_hash(c: &crate::contacts::Contact) -> u64 {
     for f in c.text_fields() {
         h = quick_hash(h, f.as_bytes());
     }
+    for v in &c.cn {
+        h = quick_hash(h, v.as_bytes());
+    }
     for p in &c.phones {
         h = quick_hash(h, &[p.kind as u8]);
         h = quick_hash(h, p.number.as_bytes());

@@ -291,7 +291,13 @@ impl Builder {
         self.push_value(Attr::Uid, &s.uid);
         let mut cn = std::mem::take(&mut self.cn);
         c.common_name_into(&mut cn);
-        self.push_value(Attr::Cn, &cn);
+        if c.cn.is_empty() {
+            self.push_value(Attr::Cn, &cn);
+        } else {
+            for v in c.given_common_names() {
+                self.push_value(Attr::Cn, v);
+            }
+        }
         // person requires sn: a contact without a surname is served with its cn.
         let sn = if c.surname.trim().is_empty() {
             &cn

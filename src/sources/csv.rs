@@ -397,6 +397,7 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec![
         "uid",
+        "cn",
         "givenName",
         "sn",
         "displayName",
@@ -421,6 +422,9 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
             .text_fields()
             .map(|cell| guarded(cell, false).into_owned())
             .to_vec();
+        // The common names the source gave (none: derived from the others).
+        let cn = c.given_common_names().join(MULTI_SEPARATOR);
+        record.insert(1, guarded(&cn, false).into_owned());
         record.extend(kinds.iter().map(|(_, kind)| {
             let cell = c.numbers(*kind).collect::<Vec<_>>().join(MULTI_SEPARATOR);
             guarded(&cell, true).into_owned()
@@ -529,7 +533,7 @@ mod tests {
         let out = read(google).unwrap();
         assert_eq!(out.variant, Some("Google Contacts"));
         let c = &out.contacts[0];
-        assert_eq!(c.display_name, "Grace Hopper");
+        assert_eq!(c.cn, ["Grace Hopper"]);
         assert_eq!(c.company, "Navy");
         assert_eq!(
             c.numbers(PhoneKind::Mobile).collect::<Vec<_>>(),
@@ -588,10 +592,10 @@ mod tests {
         let multi = list
             .contacts
             .iter()
-            .filter(|c| c.display_name.starts_with("Multi"))
+            .filter(|c| c.common_name().starts_with("Multi"))
             .count();
         assert_eq!(multi, rows / 1000 + usize::from(rows % 1000 > 7));
-        assert_eq!(list.contacts[7].display_name, "Multi \"7\"\nline,\nname");
+        assert_eq!(list.contacts[7].common_name(), "Multi \"7\"\nline,\nname");
     }
 
     #[test]
@@ -698,7 +702,7 @@ mod tests {
         assert_eq!(guarded("+49 30 1234567", false), "'+49 30 1234567");
         // A quote before a formula character in a file not made by sop is dropped too.
         let out = read("cn,telephoneNumber\n'=Ada,'+49 30 1\n").unwrap();
-        assert_eq!(out.contacts[0].display_name, "=Ada");
+        assert_eq!(out.contacts[0].cn, ["=Ada"]);
         assert_eq!(
             out.contacts[0].numbers(PhoneKind::Work).collect::<Vec<_>>(),
             ["+49 30 1"]

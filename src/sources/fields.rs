@@ -103,7 +103,6 @@ pub fn kind_of_label(label: &str) -> PhoneKind {
 #[derive(Debug, Default)]
 pub struct Builder {
     pub contact: Contact,
-    common_name: String,
 }
 
 impl Builder {
@@ -115,7 +114,16 @@ impl Builder {
         let c = &mut self.contact;
         let slot = match field {
             Field::Id => &mut c.id,
-            Field::CommonName => &mut self.common_name,
+            // Several common names: several values (LDIF), or one cell joined as
+            // exports join them.
+            Field::CommonName => {
+                for v in value.split(super::csv::MULTI_SEPARATOR).map(str::trim) {
+                    if !v.is_empty() && !c.cn.iter().any(|o| o == v) {
+                        c.cn.push(v.to_string());
+                    }
+                }
+                return;
+            }
             Field::Given => &mut c.given_name,
             Field::Surname => &mut c.surname,
             Field::Display => &mut c.display_name,
@@ -146,10 +154,7 @@ impl Builder {
         }
     }
 
-    pub fn finish(mut self) -> Contact {
-        if self.contact.display_name.is_empty() && !self.common_name.is_empty() {
-            self.contact.display_name = self.common_name;
-        }
+    pub fn finish(self) -> Contact {
         self.contact
     }
 }
@@ -182,8 +187,10 @@ mod tests {
         b.set(Field::Email, "a@x");
         b.set(Field::Email, "b@x");
         b.set(Field::Number(PhoneKind::Mobile), "1 ::: 2\n3");
+        b.set(Field::CommonName, "Ada Lovelace ::: Ada L.");
         let c = b.finish();
-        assert_eq!(c.display_name, "Ada L.");
+        assert_eq!(c.cn, ["Ada L.", "Ada Lovelace"]);
+        assert_eq!(c.display_name, "", "a common name is not a display name");
         assert_eq!(c.email, "a@x");
         assert_eq!(c.phones.len(), 3);
     }

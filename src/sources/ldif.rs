@@ -230,13 +230,13 @@ mod tests {
         assert_eq!(list.contacts.len(), 2);
         let ada = &list.contacts[0];
         assert_eq!(ada.id, "ada");
-        assert_eq!(ada.display_name, "Ada Lovelace");
+        assert_eq!(ada.cn, ["Ada Lovelace"]);
         assert_eq!(
             ada.numbers(PhoneKind::Work).collect::<Vec<_>>(),
             ["+44 20 79460001"]
         );
         let jurgen = &list.contacts[1];
-        assert_eq!(jurgen.display_name, "Jürgen Müller");
+        assert_eq!(jurgen.cn, ["Jürgen Müller", "Juergen"]);
         assert_eq!(jurgen.id, "cn=J\\C3\\BCrgen,dc=example,dc=org");
         assert_eq!(jurgen.numbers(PhoneKind::Fax).count(), 1);
     }
@@ -250,11 +250,7 @@ mod tests {
             cn: five without dn\n\n\
             dn: cn=six\ncn: Six\n";
         let list = read(text).unwrap();
-        let names: Vec<&str> = list
-            .contacts
-            .iter()
-            .map(|c| c.display_name.as_str())
-            .collect();
+        let names: Vec<String> = list.contacts.iter().map(|c| c.common_name()).collect();
         assert_eq!(names, ["One", "Six"]);
         let skipped: Vec<(usize, u64, &str)> = list
             .skipped

@@ -10,8 +10,12 @@ pub fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
     out.write_all(s.as_bytes())
 }
 
+/// The tag of an extra field (format 2): a common name.
+const EXTRA_CN: u8 = 1;
+
 /// A contact: its text fields (id first), a u8 count of numbers, each a u8 kind and a
-/// string. More than 255 numbers are cut at 255.
+/// string; then (format 2) a u8 count of extra fields, each a u8 tag and a string:
+/// the common names. More than 255 numbers or extras are cut at 255.
 pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     for field in c.text_fields() {
         write_str(out, field)?;
@@ -26,6 +30,12 @@ pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         out.write_all(&[kind as u8])?;
         write_str(out, &p.number)?;
     }
+    let cn = &c.cn[..c.cn.len().min(255)];
+    out.write_all(&[cn.len() as u8])?;
+    for v in cn {
+        out.write_all(&[EXTRA_CN])?;
+        write_str(out, v)?;
+    }
     Ok(())
 }
 
@@ -33,11 +43,19 @@ pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
 #[derive(Clone)]
 pub struct Reader<'a> {
     pub buf: &'a [u8],
+    /// Contacts have extra fields (format 2) or not (format 1).
+    extras: bool,
 }
 
 impl<'a> Reader<'a> {
+    /// Reads contacts as `write_contact` writes them now.
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf }
+        Reader { buf, extras: true }
+    }
+
+    /// Reads contacts of format 1, written before contacts had extra fields.
+    pub fn format1(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf, extras: false }
     }
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.buf.len() < n {
@@ -75,11 +93,18 @@ impl<'a> Reader<'a> {
             self.u8()?;
             self.skip_string()?;
         }
+        if self.extras {
+            for _ in 0..self.u8()? {
+                self.u8()?;
+                self.skip_string()?;
+            }
+        }
         Some(())
     }
     pub fn contact(&mut self) -> Option<Contact> {
         let mut c = Contact {
             id: self.string()?,
+            cn: Vec::new(),
             given_name: self.string()?,
             surname: self.string()?,
             display_name: self.string()?,
@@ -96,6 +121,16 @@ impl<'a> Reader<'a> {
                 kind,
                 number: self.string()?,
             });
+        }
+        if self.extras {
+            for _ in 0..self.u8()? {
+                let tag = self.u8()?;
+                let value = self.string()?;
+                // Tags this version does not know are passed over.
+                if tag == EXTRA_CN {
+                    c.cn.push(value);
+                }
+            }
         }
         Some(c)
     }
@@ -161,4 +196,35 @@ pub fn checked_body(bytes: &[u8]) -> Option<&[u8]> {
     let (body, tail) = bytes.split_at(bytes.len() - 4);
     let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
     (crc32fast::hash(body) == stored).then_some(body)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_names_travel_and_format_1_is_still_read() {
+        let mut c = Contact {
+            id: "7".into(),
+            given_name: "Jean-Luc".into(),
+            display_name: "Haddad, Jean-Luc".into(),
+            phones: vec![Phone {
+                kind: PhoneKind::Work,
+                number: "+33 1 40 00 00 26".into(),
+            }],
+            ..Contact::default()
+        };
+        let mut plain = Vec::new();
+        write_contact(&mut plain, &c).unwrap();
+        // Format 1 is format 2 without the extras' count.
+        let format1 = &plain[..plain.len() - 1];
+        assert_eq!(Reader::format1(format1).contact(), Some(c.clone()));
+        c.cn = vec!["Jean-Luc Haddad".into(), "JL Haddad".into()];
+        let mut with_cn = Vec::new();
+        write_contact(&mut with_cn, &c).unwrap();
+        let mut r = Reader::new(&with_cn);
+        assert_eq!(r.contact(), Some(c));
+        assert!(r.buf.is_empty());
+    }
 }

@@ -7,10 +7,12 @@
 //! Each file ends with a CRC-32 of its content, so a damaged file is detected, reported
 //! and the previous complete generation is used instead.
 //!
-//! File format (little-endian): `SOPGEN1\n`, number u64, created u64, count u64, then
+//! File format (little-endian): `SOPGEN2\n`, number u64, created u64, count u64, then
 //! per contact its strings (u32 length + UTF-8) uid, source, id, given name, surname,
 //! display name, company, department, title, email, a u8 count of numbers, each a u8
-//! kind and a string; then the CRC-32 (u32) of everything before it.
+//! kind and a string, a u8 count of extra fields, each a u8 tag and a string (the
+//! common names); then the CRC-32 (u32) of everything before it. `SOPGEN1\n` files
+//! (contacts without extra fields) are still read.
 
 use super::codec::{Reader, checked_body, write_checked, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};
@@ -19,7 +21,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"SOPGEN1\n";
+const MAGIC: &[u8; 8] = b"SOPGEN2\n";
+/// Generations written before contacts had extra fields; still read.
+const MAGIC_1: &[u8; 8] = b"SOPGEN1\n";
 /// Generations kept for rollback besides the current one.
 const KEEP: usize = 3;
 
@@ -311,13 +315,17 @@ fn read_with<T: Send>(
         path: path.display().to_string(),
         reason: reason.to_string(),
     };
-    if bytes.len() < MAGIC.len() + 28 || &bytes[..8] != MAGIC {
+    if bytes.len() < MAGIC.len() + 28 || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_1) {
         return Err(damaged("not a generation file (bad header)"));
     }
     let Some(body) = checked_body(&bytes) else {
         return Err(damaged("checksum mismatch (truncated or corrupted)"));
     };
-    let mut r = Reader::new(&body[8..]);
+    let mut r = if &bytes[..8] == MAGIC_1 {
+        Reader::format1(&body[8..])
+    } else {
+        Reader::new(&body[8..])
+    };
     let parsed = (|| -> Option<T> {
         let number = r.u64()?;
         let created = r.u64()?;

@@ -30,7 +30,10 @@ pub enum StoreError {
     NoSuchContact(String),
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
+
+/// Version 3: the common names as given, one per line (empty: derived).
+const COMMON_NAMES: &str = "ALTER TABLE contacts ADD COLUMN cn TEXT NOT NULL DEFAULT '';";
 
 /// Version 2: the entries a job skipped, with their reasons.
 const JOB_ERRORS: &str = "
@@ -128,8 +131,9 @@ impl Store {
             });
         }
         let migration = match version {
-            0 => format!("{SCHEMA} {JOB_ERRORS}"),
-            1 => JOB_ERRORS.to_string(),
+            0 => format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES}"),
+            1 => format!("{JOB_ERRORS} {COMMON_NAMES}"),
+            2 => COMMON_NAMES.to_string(),
             _ => String::new(),
         };
         if !migration.is_empty() {
@@ -281,15 +285,16 @@ impl Store {
             .all()?
             .into_iter()
             .filter(|c| {
-                [
-                    &c.given_name,
-                    &c.surname,
-                    &c.display_name,
-                    &c.company,
-                    &c.email,
-                ]
-                .iter()
-                .any(|f| f.to_lowercase().contains(&needle))
+                c.cn.iter().any(|v| v.to_lowercase().contains(&needle))
+                    || [
+                        &c.given_name,
+                        &c.surname,
+                        &c.display_name,
+                        &c.company,
+                        &c.email,
+                    ]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&needle))
                     || (!digits.is_empty()
                         && c.phones.iter().any(|p| {
                             p.number
@@ -408,8 +413,15 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-const SELECT: &str =
-    "SELECT id, given_name, surname, display_name, company, department, title, email FROM contacts";
+const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn FROM contacts";
+
+/// Common names as a column: one per line.
+fn cn_column(c: &Contact) -> String {
+    c.cn.iter()
+        .map(|v| v.replace(['\n', '\r'], " "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
@@ -421,6 +433,12 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
         department: r.get(5)?,
         title: r.get(6)?,
         email: r.get(7)?,
+        cn: r
+            .get::<_, String>(8)?
+            .lines()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect(),
         phones: Vec::new(),
     })
 }
@@ -436,7 +454,7 @@ fn contact_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>, StoreError> {
 /// Rewrites a contact in place, numbers included.
 fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8 WHERE id = ?1",
+        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8, cn = ?9 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -446,7 +464,8 @@ fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), St
         c.company,
         c.department,
         c.title,
-        c.email
+        c.email,
+        cn_column(c)
     ])?;
     tx.prepare_cached("DELETE FROM numbers WHERE contact_id = ?1")?
         .execute([id])?;
@@ -470,7 +489,7 @@ fn insert_numbers(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Resul
 
 fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email, cn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     stmt.execute(params![
         c.given_name,
@@ -479,7 +498,8 @@ fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError
         c.company,
         c.department,
         c.title,
-        c.email
+        c.email,
+        cn_column(c)
     ])?;
     let id = tx.last_insert_rowid();
     let mut stmt = tx.prepare_cached(
@@ -518,6 +538,29 @@ mod tests {
             ],
             ..Contact::default()
         }
+    }
+
+    #[test]
+    fn common_names_are_kept_and_a_version_2_store_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sop.db");
+        // A store as version 2 made it: no cn column.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{SCHEMA} {JOB_ERRORS} PRAGMA user_version = 2;"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO contacts (given_name, surname) VALUES ('Ada', 'Lovelace')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&path).unwrap();
+        let old = store.all().unwrap();
+        assert_eq!((old.len(), old[0].cn.len()), (1, 0));
+        let mut two = ada();
+        two.cn = vec!["Ada Lovelace".into(), "Countess of Lovelace".into()];
+        let id = store.add(&two).unwrap();
+        assert_eq!(store.get(&id).unwrap().unwrap().cn, two.cn);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! replaced atomically (written aside, synced, renamed), with a CRC-32 and a
 //! SHA-256 of its contacts that names the snapshot across nodes.
 //!
-//! File format: `SOPSNAP1\n`, a u32 length and the JSON of `SnapshotMeta`, a u64
+//! File format: `SOPSNAP2\n`, a u32 length and the JSON of `SnapshotMeta`, a u64
 //! count and the contacts (see `codec`), then the CRC-32 of everything before it.
+//! `SOPSNAP1\n` files (contacts without extra fields) are still read.
 
 use super::codec::{Reader, checked_body, write_checked, write_contact};
 use crate::contacts::Contact;
@@ -14,7 +15,9 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 
-const MAGIC: &[u8; 9] = b"SOPSNAP1\n";
+const MAGIC: &[u8; 9] = b"SOPSNAP2\n";
+/// Snapshots written before contacts had extra fields; still read.
+const MAGIC_1: &[u8; 9] = b"SOPSNAP1\n";
 
 /// What is known of a snapshot besides its contacts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +128,15 @@ pub fn read_with<T>(
         path: path.display().to_string(),
         reason: reason.to_string(),
     };
-    if !bytes.starts_with(MAGIC) {
+    if !bytes.starts_with(MAGIC) && !bytes.starts_with(MAGIC_1) {
         return Err(damaged("not a snapshot file"));
     }
     let body = checked_body(&bytes).ok_or_else(|| damaged("checksum mismatch"))?;
-    let mut r = Reader::new(&body[MAGIC.len()..]);
+    let mut r = if bytes.starts_with(MAGIC_1) {
+        Reader::format1(&body[MAGIC.len()..])
+    } else {
+        Reader::new(&body[MAGIC.len()..])
+    };
     let meta = (|| {
         let n = r.u32()? as usize;
         serde_json::from_slice::<SnapshotMeta>(r.take(n)?).ok()
@@ -166,7 +173,7 @@ pub fn read_meta(path: &Path) -> Result<Option<SnapshotMeta>, SnapshotError> {
     file.read_exact(&mut head)
         .map_err(|_| damaged("not a snapshot file"))?;
     let (magic, len) = head.split_at(MAGIC.len());
-    if magic != MAGIC {
+    if magic != MAGIC && magic != MAGIC_1 {
         return Err(damaged("not a snapshot file"));
     }
     let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;

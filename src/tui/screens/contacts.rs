@@ -187,6 +187,8 @@ pub struct Form {
     pub inputs: Vec<Input>,
     pub focus: usize,
     original: Vec<String>,
+    /// The common names the contact came with: kept, not edited here.
+    cn: Vec<String>,
 }
 
 impl Form {
@@ -208,6 +210,7 @@ impl Form {
             inputs: values.iter().cloned().map(Input::new).collect(),
             focus: 0,
             original: values,
+            cn: c.cn.clone(),
         }
     }
 
@@ -234,6 +237,7 @@ impl Form {
         };
         let mut c = Contact {
             id: self.id.clone(),
+            cn: self.cn.clone(),
             given_name: v(0),
             surname: v(1),
             display_name: v(2),
