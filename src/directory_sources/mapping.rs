@@ -9,8 +9,9 @@ use crate::contacts::{Contact, PhoneKind};
 use crate::sources::fields::{Builder, Field};
 use std::collections::HashMap;
 
-/// The names of the text fields in the mapping (`cn`: the display name when no
-/// attribute fills `display`); numbers are named by their kind.
+/// The names of the text fields in the mapping (`cn`: the common names served; when
+/// no attribute fills it, one is derived from the display name, else the given name
+/// and surname); numbers are named by their kind.
 const TEXT_FIELDS: [(&str, Field); 9] = [
     ("id", Field::Id),
     ("given", Field::Given),
@@ -152,7 +153,6 @@ impl Preset {
             ("givenName", &[Given]),
             ("sn", &[Surname]),
             ("displayName", &[Display]),
-            ("cn", &[CommonName]),
             ("title", &[Title]),
             ("mail", &[Email]),
             ("telephoneNumber", &[Number(K::Work)]),
@@ -167,7 +167,13 @@ impl Preset {
         };
         m.rules.extend(Mapping::of(common).rules);
         let extra: &[(&str, &[Field])] = match self {
-            Preset::OpenLdap => &[("o", &[Company]), ("ou", &[Department])],
+            // Active Directory's cn is the entry's RDN, often an account name: its
+            // phones show the display name, from which cn is then derived.
+            Preset::OpenLdap => &[
+                ("cn", &[CommonName]),
+                ("o", &[Company]),
+                ("ou", &[Department]),
+            ],
             Preset::Ad => &[
                 ("company", &[Company]),
                 ("department", &[Department]),

@@ -321,6 +321,9 @@ impl Entries {
     }
 }
 
+/// Common names one contact may have.
+const MAX_COMMON_NAMES: usize = 16;
+
 /// Applies the shared rules to one contact.
 fn tidy(c: &mut Contact) -> Result<(), String> {
     for (value, what) in [
@@ -334,6 +337,16 @@ fn tidy(c: &mut Contact) -> Result<(), String> {
         (&mut c.email, "the email"),
     ] {
         check_value(value, what)?;
+    }
+    c.cn.retain(|v| !v.trim().is_empty());
+    if c.cn.len() > MAX_COMMON_NAMES {
+        return Err(format!(
+            "{} common names; at most {MAX_COMMON_NAMES} are accepted",
+            c.cn.len()
+        ));
+    }
+    for v in &mut c.cn {
+        check_value(v, "the common name")?;
     }
     c.phones.retain(|p| !p.number.trim().is_empty());
     if c.phones.len() > MAX_PHONES {
