@@ -133,9 +133,11 @@ fn variant_of(keys: &[String]) -> Option<&'static str> {
     }
 }
 
-/// The localized dialect most of the header's names are from, when it knows two.
+/// The dialect most of the header's names are from, when it knows two names that
+/// are not everyday or LDAP names (an LDAP header is no Thunderbird export).
 fn dialect_of(names: &[String]) -> Option<&'static str> {
-    headers::dialect_votes(names.iter().map(String::as_str))
+    let own = names.iter().filter(|n| field_of(n).is_none());
+    headers::dialect_votes(own.map(String::as_str))
         .into_iter()
         .rev()
         .max_by_key(|(_, n)| *n)
@@ -645,7 +647,7 @@ mod tests {
     #[test]
     fn a_german_outlook_export_imports_every_number_and_email() {
         let list = sample("outlook-de.csv");
-        assert_eq!(list.variant, Some("Outlook (German)"));
+        assert_eq!(list.variant, Some("Outlook, German"));
         assert!(
             list.warnings[0].contains("Windows-1252"),
             "{:?}",
@@ -701,7 +703,7 @@ mod tests {
     #[test]
     fn a_french_outlook_export_tells_its_two_titre_apart() {
         let list = sample("outlook-fr.csv");
-        assert_eq!(list.variant, Some("Outlook (French)"));
+        assert_eq!(list.variant, Some("Outlook, French"));
         let a = &list.contacts[0];
         // The first "Titre" is the honorific, the second the job title;
         // "Profession" is a field of its own beside them.
@@ -737,7 +739,7 @@ mod tests {
     #[test]
     fn a_german_thunderbird_export_imports() {
         let list = sample("thunderbird-de.csv");
-        assert_eq!(list.variant, Some("Thunderbird (German)"));
+        assert_eq!(list.variant, Some("Thunderbird, German"));
         let i = &list.contacts[0];
         assert_eq!(i.display_name, "Ingrid Svensson");
         assert_eq!(i.title, "Projektleiterin");
@@ -760,7 +762,7 @@ mod tests {
     fn outlook_and_thunderbird_headers_in_every_language() {
         let cases: [(&str, &str, &[&str]); 12] = [
             (
-                "Outlook (Spanish)",
+                "Outlook, Spanish",
                 "Title,Nombre,Apellidos,Organización,Department,Puesto,Teléfono del trabajo,Business Phone 2,Particular,Mobile Phone,Otro teléfono,Business Fax,Pager,E-mail Address",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
@@ -768,7 +770,7 @@ mod tests {
                 ],
             ),
             (
-                "Outlook (Italian)",
+                "Outlook, Italian",
                 "Titolo,Nome,Cognome,Società,Reparto,Posizione,Ufficio,Ufficio 2,Abitazione,Cellulare,Altro telefono,Fax (uff.),Cercapersone,Indirizzo posta elettronica",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
@@ -776,7 +778,7 @@ mod tests {
                 ],
             ),
             (
-                "Outlook (Dutch)",
+                "Outlook, Dutch",
                 "Titel,Voornaam,Achternaam,Bedrijf,Afdeling,Functie,Telefoon op werk,Telefoon op werk 2,Telefoon thuis,Mobiele telefoon,Andere telefoon,Fax op werk,Pager,E-mailadres",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
@@ -784,7 +786,7 @@ mod tests {
                 ],
             ),
             (
-                "Outlook (Portuguese, Brazil)",
+                "Outlook, Portuguese (Brazil)",
                 "Tratamento,Primeiro nome,Sobrenome,Empresa,Departamento,Cargo,Telefone comercial,Telefone comercial 2,Telefone residencial,Telefone celular,Outro telefone,Fax comercial,Pager,E-mail Address",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
@@ -792,7 +794,7 @@ mod tests {
                 ],
             ),
             (
-                "Outlook (Portuguese)",
+                "Outlook, Portuguese",
                 "Título,Nome,Apelido,Empresa,Departamento,Cargo,Telefone da empresa,2º telefone da empresa,Telefone da residência,Telemóvel,Outro telefone,Fax da empresa,Pager,Endereço de correio electrónico,Profissão",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
@@ -808,7 +810,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (French)",
+                "Thunderbird, French",
                 "Prénom,Nom de famille,Nom à afficher,Société,Service,Profession,Tél. professionnel ,Tél. personnel,Portable,Fax,Pager,Adresse e-mail principale",
                 &[
                     "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
@@ -816,7 +818,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (Spanish)",
+                "Thunderbird, Spanish",
                 "Nombre,Apellidos,Nombre mostrado,Organización,Departamento,Puesto,Teléfono (Trabajo),Teléfono particular,Teléfono móvil,Fax,Buscapersonas,Dirección de correo electrónico principal",
                 &[
                     "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
@@ -824,7 +826,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (Italian)",
+                "Thunderbird, Italian",
                 "Nome,Cognome,Nome visualizzato,Organizzazione,Reparto,Qualifica,Telefono lavoro,Telefono casa,Numero cellulare,Numero fax,Numero cercapersone,Email primaria",
                 &[
                     "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
@@ -832,7 +834,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (Dutch)",
+                "Thunderbird, Dutch",
                 "Voornaam,Achternaam,Weergavenaam,Organisatie,Afdeling,Werkfunctie,Telefoon werk,Telefoon thuis,Mobiel nummer,Faxnummer,Piepernummer,Primair e-mailadres",
                 &[
                     "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
@@ -840,7 +842,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (Portuguese, Brazil)",
+                "Thunderbird, Portuguese (Brazil)",
                 "Primeiro nome,Sobrenome,Nome de exibição,Apelido,Organização,Setor,Cargo,Telefone comercial,Telefone residencial,Número do celular,Número do fax,Número do pager,Email principal",
                 &[
                     "given", "sn", "display", "", "o", "ou", "title", "work", "home", "mobile",
@@ -848,7 +850,7 @@ mod tests {
                 ],
             ),
             (
-                "Thunderbird (Portuguese)",
+                "Thunderbird, Portuguese",
                 "Nome,Apelido,Nome exibido,Organização,Departamento,Profissão,Telefone profissional,Telefone de casa,Número de telemóvel,Número de fax,Número de pager,Email primário",
                 &[
                     "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",

@@ -44,7 +44,7 @@ const PAGER: Field = Field::Number(PhoneKind::Pager);
 
 /// One application's column names in one language.
 pub struct Table {
-    /// As a report names the file's dialect: "Outlook (German)".
+    /// As a report names the file's dialect: "Outlook, German".
     pub dialect: &'static str,
     pub names: &'static [(&'static str, Field)],
 }
@@ -385,31 +385,31 @@ pub const TABLES: &[Table] = &[
         names: OUTLOOK_EN,
     },
     Table {
-        dialect: "Outlook (German)",
+        dialect: "Outlook, German",
         names: OUTLOOK_DE,
     },
     Table {
-        dialect: "Outlook (French)",
+        dialect: "Outlook, French",
         names: OUTLOOK_FR,
     },
     Table {
-        dialect: "Outlook (Spanish)",
+        dialect: "Outlook, Spanish",
         names: OUTLOOK_ES,
     },
     Table {
-        dialect: "Outlook (Italian)",
+        dialect: "Outlook, Italian",
         names: OUTLOOK_IT,
     },
     Table {
-        dialect: "Outlook (Dutch)",
+        dialect: "Outlook, Dutch",
         names: OUTLOOK_NL,
     },
     Table {
-        dialect: "Outlook (Portuguese, Brazil)",
+        dialect: "Outlook, Portuguese (Brazil)",
         names: OUTLOOK_PT_BR,
     },
     Table {
-        dialect: "Outlook (Portuguese)",
+        dialect: "Outlook, Portuguese",
         names: OUTLOOK_PT_PT,
     },
     Table {
@@ -417,31 +417,31 @@ pub const TABLES: &[Table] = &[
         names: THUNDERBIRD_EN,
     },
     Table {
-        dialect: "Thunderbird (German)",
+        dialect: "Thunderbird, German",
         names: THUNDERBIRD_DE,
     },
     Table {
-        dialect: "Thunderbird (French)",
+        dialect: "Thunderbird, French",
         names: THUNDERBIRD_FR,
     },
     Table {
-        dialect: "Thunderbird (Spanish)",
+        dialect: "Thunderbird, Spanish",
         names: THUNDERBIRD_ES,
     },
     Table {
-        dialect: "Thunderbird (Italian)",
+        dialect: "Thunderbird, Italian",
         names: THUNDERBIRD_IT,
     },
     Table {
-        dialect: "Thunderbird (Dutch)",
+        dialect: "Thunderbird, Dutch",
         names: THUNDERBIRD_NL,
     },
     Table {
-        dialect: "Thunderbird (Portuguese, Brazil)",
+        dialect: "Thunderbird, Portuguese (Brazil)",
         names: THUNDERBIRD_PT_BR,
     },
     Table {
-        dialect: "Thunderbird (Portuguese)",
+        dialect: "Thunderbird, Portuguese",
         names: THUNDERBIRD_PT_PT,
     },
 ];
@@ -525,9 +525,9 @@ mod tests {
         assert_eq!(key("E-Mail 2: Adresse"), key("E-Mail-Adresse"));
         assert_eq!(key("Téléphone 2 (bureau)"), key("Telephone (bureau)"));
         assert_eq!(key("2º telefone da empresa"), "telefonedaempresa");
-        assert_eq!(lookup("Tél. mobile"), Some((MOBILE, "Outlook (French)")));
+        assert_eq!(lookup("Tél. mobile"), Some((MOBILE, "Outlook, French")));
         assert_eq!(lookup("Telefon Assistent"), None);
-        assert_eq!(lookup("Autotelefon"), Some((OTHER, "Outlook (German)")));
+        assert_eq!(lookup("Autotelefon"), Some((OTHER, "Outlook, German")));
         assert_eq!(lookup("Rückmeldung"), None);
         assert_eq!(lookup("  "), None);
     }
