@@ -126,6 +126,24 @@ fn every_sample_imports_and_is_served() {
             "+31 10 765 4321",
         ),
         (
+            "yealink-local.xml",
+            "XML (Yealink local contacts)",
+            "Priya Sharma",
+            "+91 98200 12345",
+        ),
+        (
+            "fanvil.xml",
+            "XML (Fanvil)",
+            "Marek Nowak",
+            "+48 22 765 43 21",
+        ),
+        (
+            "fritzbox.xml",
+            "XML (FRITZ!Box)",
+            "Jürgen Müller",
+            "+49 30 4455667",
+        ),
+        (
             "polycom.xml",
             "XML (Polycom)",
             "Niccolò (Napoli)",

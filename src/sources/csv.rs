@@ -803,7 +803,7 @@ mod tests {
             ),
             (
                 "Outlook",
-                "Title,First Name,Last Name,Company,Department,Job Title,Business Phone,Car Phone,Home Phone,Mobile Phone,Other Phone,Home Fax,Pager,E-mail 2 Address",
+                "Title,First Name,Last Name,Company,Department,Job Title,Business Phone,Car Phone,Home Phone,Mobile Phone,Other Phone,Home Fax,Pager,E-mail Address",
                 &[
                     "", "given", "sn", "o", "ou", "title", "work", "other", "home", "mobile",
                     "other", "fax", "pager", "mail",
