@@ -135,7 +135,7 @@ fn every_sample_imports_and_is_served() {
             "fanvil.xml",
             "XML (Fanvil)",
             "Marek Nowak",
-            "+48 22 765 43 21",
+            "+48 601 555 010",
         ),
         (
             "fritzbox.xml",

@@ -827,9 +827,9 @@ mod tests {
         assert_eq!(
             numbers(&fanvil.contacts[0]),
             [
-                (PhoneKind::Work, "+48 22 123 45 67"),
-                (PhoneKind::Mobile, "+48 601 234 567"),
-                (PhoneKind::Other, "+48 22 765 43 21")
+                (PhoneKind::Work, "+48 22 555 01 01"),
+                (PhoneKind::Mobile, "+48 601 555 010"),
+                (PhoneKind::Other, "+48 22 555 01 99")
             ]
         );
         assert_eq!(
