@@ -50,6 +50,24 @@ fn every_sample_imports_and_is_served() {
             "+33 6 12 34 56 78",
         ),
         (
+            "outlook-de.csv",
+            "CSV (Outlook, German)",
+            "Jürgen Müller",
+            "+49 172 7654321",
+        ),
+        (
+            "outlook-fr.csv",
+            "CSV (Outlook, French)",
+            "Amélie Laurent",
+            "+33 6 12 34 56 78",
+        ),
+        (
+            "thunderbird-de.csv",
+            "CSV (Thunderbird, German)",
+            "Ingrid Svensson",
+            "+46 70 234 56 78",
+        ),
+        (
             "google.csv",
             "CSV (Google Contacts)",
             "Hiroshi Tanaka",
@@ -106,6 +124,24 @@ fn every_sample_imports_and_is_served() {
             "XML (Grandstream)",
             "Daan de Vries",
             "+31 10 765 4321",
+        ),
+        (
+            "yealink-local.xml",
+            "XML (Yealink local contacts)",
+            "Priya Sharma",
+            "+91 98200 12345",
+        ),
+        (
+            "fanvil.xml",
+            "XML (Fanvil)",
+            "Marek Nowak",
+            "+48 601 555 010",
+        ),
+        (
+            "fritzbox.xml",
+            "XML (FRITZ!Box)",
+            "Jürgen Müller",
+            "+49 30 4455667",
         ),
         (
             "polycom.xml",
@@ -401,4 +437,91 @@ fn a_url_to_a_file_that_is_not_a_list_is_held_without_showing_what_it_holds() {
         "log/server.log",
         &std::fs::read_to_string(node.home().join("log/server.log")).unwrap(),
     );
+}
+
+/// A list whose columns are not recognised reads with a mapping: `--map` for
+/// `sop contacts import`, `[ucm.mapping]` for `sop ucm import`. A mapping to an
+/// unknown field is refused with the fields accepted, and nothing is changed.
+#[test]
+fn columns_are_mapped_on_the_command_line_and_in_the_config() {
+    let node = Node::new(&[]);
+    let count = || node.sop(&["contacts", "count"]).success().stdout();
+    let before = count();
+    let path = node.home().join("pbx.csv");
+    std::fs::write(
+        &path,
+        "Teilnehmer;Durchwahl;Telefon Zentrale;Bemerkung\nAda Byron-King;2001;+44 20 7946 0777;VIP\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let err = node.sop(&["contacts", "import", file]).failure().stderr();
+    assert!(err.contains("no column is a contact field"), "{err}");
+    assert!(err.contains("--map"), "{err}");
+    let err = node
+        .sop(&["contacts", "import", file, "--map", "Durchwahl=extension"])
+        .failure()
+        .stderr();
+    assert!(
+        err.contains("column \"Durchwahl\": \"extension\" is not a field"),
+        "{err}"
+    );
+    assert!(
+        err.contains("telephoneNumber, mobile, homePhone, ipPhone"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(count(), before);
+    let run = node
+        .sop(&[
+            "contacts",
+            "import",
+            file,
+            "--map",
+            "Teilnehmer=cn",
+            "--map",
+            "Durchwahl=ipPhone",
+            "--map",
+            "telefon zentrale=telephoneNumber",
+        ])
+        .success();
+    assert!(
+        run.stderr().contains("ignored columns: Bemerkung"),
+        "{}",
+        run.stderr()
+    );
+    node.sop(&["ucm", "merge"]).success();
+    node.start();
+    let (ldif, _) = node.ldapsearch(&[
+        "-b",
+        BASE,
+        "(cn=Ada Byron-King)",
+        "ipPhone",
+        "telephoneNumber",
+    ]);
+    assert_eq!(values(&ldif, "ipPhone"), ["2001"], "{ldif}");
+    assert_eq!(
+        values(&ldif, "telephoneNumber"),
+        ["+44 20 7946 0777"],
+        "{ldif}"
+    );
+
+    // The same for the external list, from the config.
+    let mut config = std::fs::read_to_string(node.config()).unwrap();
+    config.push_str("\n[ucm.mapping]\n\"Rufnummer\" = \"mobile\"\nName = \"cn\"\n");
+    std::fs::write(node.config(), &config).unwrap();
+    let list = node.home().join("ext.csv");
+    std::fs::write(&list, "Name,Rufnummer\nGrace Murray,+1 202 555 0101\n").unwrap();
+    let report = import(&node, &list, true);
+    assert_eq!(report["imported"], 1, "{report}");
+    node.sop(&["ucm", "merge"]).success();
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(cn=Grace Murray)", "mobile"]);
+    assert_eq!(values(&ldif, "mobile"), ["+1 202 555 0101"], "{ldif}");
+
+    // A mapping to an unknown field in the config is refused at check.
+    config.push_str("Fax = \"fax\"\n");
+    std::fs::write(node.config(), &config).unwrap();
+    let err = node.sop(&["config", "check"]).failure();
+    let text = err.stdout() + &err.stderr();
+    assert!(text.contains("[ucm.mapping] \"Fax\""), "{text}");
+    assert!(text.contains("facsimileTelephoneNumber"), "{text}");
 }

@@ -15,13 +15,17 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
             file,
             replace,
             format,
+            map,
         } => {
+            let mapping =
+                crate::sources::mapping::Mapping::from_pairs(map.iter().map(String::as_str))
+                    .map_err(|e| eyre!("--map: {e}; nothing was changed"))?;
             let bytes =
                 std::fs::read(&file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
             let name = file.to_string_lossy();
             let parsed = match format {
-                Some(f) => crate::sources::read_as(f, &bytes),
-                None => crate::sources::read(&name, None, &bytes),
+                Some(f) => crate::sources::read_as_mapped(f, &bytes, &mapping),
+                None => crate::sources::read_mapped(&name, None, &bytes, &mapping),
             }
             .map_err(|e| eyre!("{}: {e}; nothing was changed", file.display()))?;
             for w in &parsed.warnings {

@@ -177,6 +177,10 @@ pub enum ContactsCommand {
         /// The file's format, when its content and name do not say
         #[arg(long, value_parser = parse_format)]
         format: Option<crate::sources::Format>,
+        /// Read a CSV column as a field, e.g. 'Telefon Zentrale=telephoneNumber'
+        /// (repeatable; fields are LDAP attribute names, - leaves a column out)
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
     },
     /// Add one contact
     Add(NewContact),

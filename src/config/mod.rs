@@ -59,6 +59,8 @@ pub struct UcmConfig {
     pub max_removal_percent: u32,
     pub max_size_bytes: u64,
     pub fetch_timeout: Duration,
+    /// `[ucm.mapping]`: CSV columns and the fields they go to.
+    pub mapping: crate::sources::mapping::Mapping,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +174,11 @@ impl Config {
                 })?;
         // `[[sources]]` is a list the template only describes: read on its own.
         let sources = user.remove("sources");
+        // `[ucm.mapping]` names the admin's columns: read on its own too.
+        let mapping = user
+            .get_mut("ucm")
+            .and_then(toml::Value::as_table_mut)
+            .and_then(|ucm| ucm.remove("mapping"));
         overlay(&mut merged, user, "", file)?;
         let mut config = Reader {
             file,
@@ -179,6 +186,7 @@ impl Config {
         }
         .config()?;
         config.sources = read_sources(sources, file)?;
+        config.ucm.mapping = read_mapping(mapping, file)?;
         Ok(config)
     }
 }
@@ -298,6 +306,7 @@ impl Reader<'_> {
             max_removal_percent: self.int("ucm.max_removal_percent", 0, 100)? as u32,
             max_size_bytes: self.int("ucm.max_size_mib", 1, 65536)? << 20,
             fetch_timeout: Duration::from_secs(self.int("ucm.fetch_timeout", 1, 86400)?),
+            mapping: crate::sources::mapping::Mapping::default(),
         };
         let cluster = self.cluster()?;
         Ok(Config {
@@ -565,6 +574,51 @@ impl Reader<'_> {
     }
 }
 
+/// Reads `[ucm.mapping]`, a table of `"Column" = "field"`; an error names the
+/// column and lists the fields.
+fn read_mapping(
+    value: Option<toml::Value>,
+    file: &str,
+) -> Result<crate::sources::mapping::Mapping, ConfigError> {
+    let bad = |key: String, value: String, accepted: String| ConfigError::Value {
+        file: file.to_string(),
+        key,
+        value,
+        accepted,
+    };
+    let table = match value {
+        None => return Ok(crate::sources::mapping::Mapping::default()),
+        Some(toml::Value::Table(t)) => t,
+        Some(other) => {
+            return Err(bad(
+                "[ucm] mapping".to_string(),
+                other.to_string(),
+                "a table of \"Column\" = \"field\"".to_string(),
+            ));
+        }
+    };
+    let mut mapping = crate::sources::mapping::Mapping::default();
+    for (column, field) in table {
+        let key = format!("[ucm.mapping] {column:?}");
+        let Some(name) = field.as_str() else {
+            return Err(bad(
+                key,
+                field.to_string(),
+                crate::sources::mapping::accepted(),
+            ));
+        };
+        mapping.add(&column, name).map_err(|e| match e {
+            crate::sources::mapping::MappingError::UnknownField { .. } => bad(
+                key.clone(),
+                format!("{name:?}"),
+                crate::sources::mapping::accepted(),
+            ),
+            other => bad(key.clone(), format!("{name:?}"), other.to_string()),
+        })?;
+    }
+    Ok(mapping)
+}
+
 /// Reads `[[sources]]`; an error names the source, the key and the value.
 fn read_sources(
     value: Option<toml::Value>,
@@ -656,6 +710,30 @@ mod tests {
         assert!(e.to_string().contains("[numbers] country_code"), "{e}");
         let e = Config::parse("[ldap\n", "c").unwrap_err();
         assert!(matches!(e, ConfigError::Syntax { .. }));
+    }
+
+    #[test]
+    fn a_column_mapping_is_read_and_checked() {
+        let config = Config::parse(
+            "[ucm.mapping]\n\"Telefon Zentrale\" = \"telephoneNumber\"\nDurchwahl = \"ipPhone\"\n",
+            "config.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.ucm.mapping.to_string(),
+            "Durchwahl=ipPhone, Telefon Zentrale=telephoneNumber"
+        );
+        assert!(Config::defaults().ucm.mapping.is_empty());
+        let err = Config::parse("[ucm.mapping]\nDurchwahl = \"extension\"\n", "config.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[ucm.mapping] \"Durchwahl\""), "{err}");
+        assert!(err.contains("\"extension\""), "{err}");
+        assert!(err.contains("telephoneNumber, mobile"), "{err}");
+        let err = Config::parse("[ucm]\nmapping = 3\n", "config.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[ucm] mapping"), "{err}");
     }
 
     #[test]

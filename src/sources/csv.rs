@@ -18,6 +18,8 @@
 //! can call no function and reach no other cell.
 
 use super::fields::{Builder, Field, field_of, key_of, kind_of_label};
+use super::headers;
+use super::mapping::Mapping;
 use super::{Entries, NotAList, Position, ReadList};
 use crate::contacts::{Contact, PhoneKind};
 use std::borrow::Cow;
@@ -77,17 +79,78 @@ enum Column {
     NumberType(u16),
 }
 
-/// What a column holds. `job_title` says the file also has a "Job Title" column,
-/// so that "Title" is Outlook's honorific (Mr., Dr.) and is ignored.
-fn column_of(header: &str, job_title: bool) -> Option<Column> {
+/// What a column holds by its name alone: a mapping's word first, then Google's
+/// typed numbers, the localized names of address book exports, and the LDAP and
+/// everyday names `fields` knows.
+fn column_of(header: &str, mapping: &Mapping) -> Option<Column> {
+    if let Some(target) = mapping.target(header) {
+        return target.map(Column::Field);
+    }
     let key = key_of(header);
     if let Some(column) = google_phone(&key) {
         return Some(column);
     }
-    if job_title && key == "title" {
-        return None;
+    headers::lookup(header)
+        .map(|(field, _)| field)
+        .or_else(|| field_of(header))
+        .map(Column::Field)
+}
+
+/// What each column of a header row holds. Names that mean two things are
+/// resolved by the row: a name of [`headers::UNLESS`] beside its other name is
+/// left out, and when several columns give the job title, Outlook's honorific
+/// ("Title" beside "Job Title"; the first of French Outlook's two "Titre") is.
+fn columns_of(names: &[String], mapping: &Mapping) -> Vec<Option<Column>> {
+    let mut columns: Vec<Option<Column>> = names.iter().map(|n| column_of(n, mapping)).collect();
+    let has = |name: &str| {
+        let key = headers::key(name);
+        names.iter().any(|n| headers::key(n) == key)
+    };
+    let mapped = |n: &str| mapping.target(n).is_some();
+    for (name, column) in names.iter().zip(columns.iter_mut()) {
+        if mapped(name) {
+            continue;
+        }
+        let key = headers::key(name);
+        if headers::UNLESS
+            .iter()
+            .any(|(a, b)| headers::key(a) == key && has(b))
+        {
+            *column = None;
+        }
     }
-    field_of(header).map(Column::Field)
+    let titles: Vec<usize> = (0..names.len())
+        .filter(|i| columns[*i] == Some(Column::Field(Field::Title)) && !mapped(&names[*i]))
+        .collect();
+    if titles.len() > 1 {
+        let honorific: Vec<usize> = titles
+            .iter()
+            .copied()
+            .filter(|i| key_of(&names[*i]) == "title")
+            .collect();
+        let mut rest: Vec<usize> = titles
+            .into_iter()
+            .filter(|i| !honorific.contains(i))
+            .collect();
+        if rest.is_empty() {
+            rest = honorific.clone();
+        } else {
+            for i in honorific {
+                columns[i] = None;
+            }
+        }
+        // Same-named job title columns: the last one is the job title.
+        for (n, i) in rest.iter().enumerate() {
+            let key = headers::key(&names[*i]);
+            if rest[n + 1..]
+                .iter()
+                .any(|j| headers::key(&names[*j]) == key)
+            {
+                columns[*i] = None;
+            }
+        }
+    }
+    columns
 }
 
 /// Google's "Phone 1 - Value" / "Phone 1 - Type" / "Phone 1 - Label" columns.
@@ -118,11 +181,25 @@ fn variant_of(keys: &[String]) -> Option<&'static str> {
     }
 }
 
+/// The dialect most of the header's names are from, when it knows two names that
+/// are not everyday or LDAP names (an LDAP header is no Thunderbird export).
+fn dialect_of(names: &[String]) -> Option<&'static str> {
+    let own = names.iter().filter(|n| field_of(n).is_none());
+    headers::dialect_votes(own.map(String::as_str))
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n >= 2)
+        .map(|(d, _)| d)
+}
+
 /// Whether `line` reads as a CSV header naming at least one contact field.
 pub fn looks_like_header(line: &str) -> bool {
     let sep = separator(line) as char;
-    line.split(sep)
-        .any(|h| field_of(h.trim().trim_matches('"')).is_some())
+    line.split(sep).any(|h| {
+        let h = h.trim().trim_matches('"');
+        field_of(h).is_some() || headers::lookup(h).is_some()
+    })
 }
 
 fn separator(header_line: &str) -> u8 {
@@ -142,6 +219,11 @@ fn separator(header_line: &str) -> u8 {
 
 /// Reads a CSV document of contacts; bad rows are skipped and listed, the rest read.
 pub fn read(text: &str) -> Result<ReadList, NotAList> {
+    read_mapped(text, &Mapping::default())
+}
+
+/// Reads a CSV document whose columns `mapping` maps, the others by their names.
+pub fn read_mapped(text: &str, mapping: &Mapping) -> Result<ReadList, NotAList> {
     let text = text.trim_start_matches('\u{feff}');
     if text.trim().is_empty() {
         return Err(NotAList::Empty);
@@ -166,25 +248,32 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
     let keys: Vec<String> = names.iter().map(|n| key_of(n)).collect();
-    let job_title = keys.iter().any(|k| k == "jobtitle");
-    let fields: Vec<Option<Column>> = names.iter().map(|n| column_of(n, job_title)).collect();
+    let fields = columns_of(&names, mapping);
     if fields.iter().all(Option::is_none) {
         return Err(NotAList::Broken {
             format: super::Format::Csv,
             reason: format!(
-                "no column is a contact field; found: {}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid) or names such as First Name, Last Name, Company, Phone, Mobile, E-mail (Outlook, Google Contacts, 3CX and Yeastar exports)",
+                "no column is a contact field; found: {}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid), the columns of Outlook and Thunderbird exports in English, German, French, Spanish, Italian, Dutch and Portuguese, and of Google Contacts, 3CX and Yeastar exports; map any other column with --map 'Column=field' ([ucm.mapping] for sop ucm import)",
                 names.join(", ")
             ),
         });
     }
     let mut out = Entries::new();
-    if let Some(v) = variant_of(&keys) {
+    if let Some(v) = variant_of(&keys).or_else(|| dialect_of(&names)) {
         out.set_variant(v);
+    }
+    let missing = mapping.missing(&names);
+    if !missing.is_empty() {
+        out.warn(format!(
+            "the column mapping names columns the file does not have: {}",
+            missing.join(", ")
+        ));
     }
     let unknown: Vec<&str> = names
         .iter()
         .zip(&fields)
-        .filter(|(n, f)| f.is_none() && !n.is_empty())
+        // Columns the mapping leaves out are not listed: the admin chose.
+        .filter(|(n, f)| f.is_none() && !n.is_empty() && mapping.target(n).is_none())
         .map(|(n, _)| n.as_str())
         .collect();
     if !unknown.is_empty() {
@@ -435,7 +524,7 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -596,6 +685,330 @@ mod tests {
             .count();
         assert_eq!(multi, rows / 1000 + usize::from(rows % 1000 > 7));
         assert_eq!(list.contacts[7].common_name(), "Multi \"7\"\nline,\nname");
+    }
+
+    fn sample(name: &str) -> ReadList {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/formats")
+            .join(name);
+        let list = crate::sources::read(name, None, &std::fs::read(path).unwrap()).unwrap();
+        assert!(list.skipped.is_empty(), "{name}: {:?}", list.skipped);
+        list
+    }
+
+    fn numbers(c: &Contact, kind: PhoneKind) -> Vec<&str> {
+        c.numbers(kind).collect()
+    }
+
+    #[test]
+    fn a_german_outlook_export_imports_every_number_and_email() {
+        let list = sample("outlook-de.csv");
+        assert_eq!(list.variant, Some("Outlook, German"));
+        assert!(
+            list.warnings[0].contains("Windows-1252"),
+            "{:?}",
+            list.warnings
+        );
+        let names: Vec<String> = list.contacts.iter().map(Contact::common_name).collect();
+        assert_eq!(names, ["Jürgen Müller", "Renate Weiß", "Özlem Schäfer"]);
+        let j = &list.contacts[0];
+        assert_eq!(
+            (j.company.as_str(), j.department.as_str(), j.title.as_str()),
+            ("Nordwind GmbH", "Vertrieb", "Leiter Vertrieb")
+        );
+        assert_eq!(j.email, "j.mueller@nordwind.example");
+        assert_eq!(
+            numbers(j, PhoneKind::Work),
+            [
+                "+49 30 901820",
+                "+49 30 901821",
+                "+49 30 901800",
+                "+49 30 901820-1"
+            ]
+        );
+        assert_eq!(
+            numbers(j, PhoneKind::Home),
+            ["+49 30 4455667", "+49 30 4455668"]
+        );
+        assert_eq!(
+            numbers(j, PhoneKind::Mobile),
+            ["+49 170 1234567", "+49 172 7654321"]
+        );
+        assert_eq!(
+            numbers(j, PhoneKind::Other),
+            ["+49 171 5550101", "+49 30 901820-50", "+49 30 901820-7"]
+        );
+        assert_eq!(
+            numbers(j, PhoneKind::Fax),
+            ["+49 30 901820-9", "+49 30 4455669", "+49 30 901820-8"]
+        );
+        assert_eq!(numbers(j, PhoneKind::Pager), ["+49 160 5550199"]);
+        // The assistant's, callback, TTY and telex numbers are not the contact's.
+        assert_eq!(j.phones.len(), 15);
+        let r = &list.contacts[1];
+        assert_eq!(r.title, "Inhaberin");
+        assert_eq!(r.email, "renate@baeckerei-weiss.example");
+        assert_eq!(r.phones.len(), 3);
+        // Only a second address: it is the one imported.
+        let o = &list.contacts[2];
+        assert_eq!(o.email, "oezlem@privat.example");
+        assert_eq!(numbers(o, PhoneKind::Pager), ["+49 160 5550200"]);
+        assert_eq!(numbers(o, PhoneKind::Other), ["+49 40 7654300"]);
+    }
+
+    #[test]
+    fn a_french_outlook_export_tells_its_two_titre_apart() {
+        let list = sample("outlook-fr.csv");
+        assert_eq!(list.variant, Some("Outlook, French"));
+        let a = &list.contacts[0];
+        // The first "Titre" is the honorific, the second the job title;
+        // "Profession" is a field of its own beside them.
+        assert_eq!(a.title, "Directrice générale");
+        assert_eq!(
+            (a.given_name.as_str(), a.surname.as_str()),
+            ("Amélie", "Laurent")
+        );
+        assert_eq!(a.department, "Direction");
+        assert_eq!(a.email, "amelie.laurent@lumiere.example");
+        assert_eq!(
+            numbers(a, PhoneKind::Work),
+            [
+                "+33 1 42 68 53 00",
+                "+33 1 42 68 53 01",
+                "+33 1 42 68 50 00"
+            ]
+        );
+        assert_eq!(numbers(a, PhoneKind::Home), ["+33 1 45 00 00 01"]);
+        assert_eq!(numbers(a, PhoneKind::Mobile), ["+33 6 12 34 56 78"]);
+        assert_eq!(numbers(a, PhoneKind::Other), ["+33 1 45 00 00 02"]);
+        assert_eq!(numbers(a, PhoneKind::Fax), ["+33 1 42 68 53 09"]);
+        assert_eq!(numbers(a, PhoneKind::Pager), ["+33 6 99 00 00 01"]);
+        let f = &list.contacts[1];
+        assert_eq!(f.title, "Gérant");
+        assert_eq!(numbers(f, PhoneKind::Fax), ["+33 4 78 00 11 29"]);
+        assert_eq!(numbers(f, PhoneKind::Other), ["+33 6 70 00 11 23"]);
+        let c = &list.contacts[2];
+        assert_eq!(c.email, "chloe@asso.example");
+        assert_eq!(c.phones.len(), 3);
+    }
+
+    #[test]
+    fn a_german_thunderbird_export_imports() {
+        let list = sample("thunderbird-de.csv");
+        assert_eq!(list.variant, Some("Thunderbird, German"));
+        let i = &list.contacts[0];
+        assert_eq!(i.display_name, "Ingrid Svensson");
+        assert_eq!(i.title, "Projektleiterin");
+        assert_eq!(i.company, "Fjord AB");
+        assert_eq!(i.email, "ingrid@fjord.example");
+        for (kind, number) in [
+            (PhoneKind::Work, "+46 8 123 456"),
+            (PhoneKind::Home, "+46 8 654 321"),
+            (PhoneKind::Fax, "+46 8 123 459"),
+            (PhoneKind::Pager, "+46 70 000 11 22"),
+            (PhoneKind::Mobile, "+46 70 234 56 78"),
+        ] {
+            assert_eq!(numbers(i, kind), [number], "{kind:?}");
+        }
+        assert_eq!(list.contacts[2].common_name(), "Empfang Hamburg");
+    }
+
+    /// One row per language: (header row, what each column is expected to give).
+    #[test]
+    fn outlook_and_thunderbird_headers_in_every_language() {
+        let cases: [(&str, &str, &[&str]); 12] = [
+            (
+                "Outlook, Spanish",
+                "Title,Nombre,Apellidos,Organización,Department,Puesto,Teléfono del trabajo,Business Phone 2,Particular,Mobile Phone,Otro teléfono,Business Fax,Pager,E-mail Address",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
+                    "other", "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Outlook, Italian",
+                "Titolo,Nome,Cognome,Società,Reparto,Posizione,Ufficio,Ufficio 2,Abitazione,Cellulare,Altro telefono,Fax (uff.),Cercapersone,Indirizzo posta elettronica",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
+                    "other", "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Outlook, Dutch",
+                "Titel,Voornaam,Achternaam,Bedrijf,Afdeling,Functie,Telefoon op werk,Telefoon op werk 2,Telefoon thuis,Mobiele telefoon,Andere telefoon,Fax op werk,Pager,E-mailadres",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
+                    "other", "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Outlook, Portuguese (Brazil)",
+                "Tratamento,Primeiro nome,Sobrenome,Empresa,Departamento,Cargo,Telefone comercial,Telefone comercial 2,Telefone residencial,Telefone celular,Outro telefone,Fax comercial,Pager,E-mail Address",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
+                    "other", "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Outlook, Portuguese",
+                "Título,Nome,Apelido,Empresa,Departamento,Cargo,Telefone da empresa,2º telefone da empresa,Telefone da residência,Telemóvel,Outro telefone,Fax da empresa,Pager,Endereço de correio electrónico,Profissão",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "work", "home", "mobile",
+                    "other", "fax", "pager", "mail", "",
+                ],
+            ),
+            (
+                "Outlook",
+                "Title,First Name,Last Name,Company,Department,Job Title,Business Phone,Car Phone,Home Phone,Mobile Phone,Other Phone,Home Fax,Pager,E-mail Address",
+                &[
+                    "", "given", "sn", "o", "ou", "title", "work", "other", "home", "mobile",
+                    "other", "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, French",
+                "Prénom,Nom de famille,Nom à afficher,Société,Service,Profession,Tél. professionnel ,Tél. personnel,Portable,Fax,Pager,Adresse e-mail principale",
+                &[
+                    "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
+                    "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, Spanish",
+                "Nombre,Apellidos,Nombre mostrado,Organización,Departamento,Puesto,Teléfono (Trabajo),Teléfono particular,Teléfono móvil,Fax,Buscapersonas,Dirección de correo electrónico principal",
+                &[
+                    "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
+                    "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, Italian",
+                "Nome,Cognome,Nome visualizzato,Organizzazione,Reparto,Qualifica,Telefono lavoro,Telefono casa,Numero cellulare,Numero fax,Numero cercapersone,Email primaria",
+                &[
+                    "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
+                    "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, Dutch",
+                "Voornaam,Achternaam,Weergavenaam,Organisatie,Afdeling,Werkfunctie,Telefoon werk,Telefoon thuis,Mobiel nummer,Faxnummer,Piepernummer,Primair e-mailadres",
+                &[
+                    "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
+                    "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, Portuguese (Brazil)",
+                "Primeiro nome,Sobrenome,Nome de exibição,Apelido,Organização,Setor,Cargo,Telefone comercial,Telefone residencial,Número do celular,Número do fax,Número do pager,Email principal",
+                &[
+                    "given", "sn", "display", "", "o", "ou", "title", "work", "home", "mobile",
+                    "fax", "pager", "mail",
+                ],
+            ),
+            (
+                "Thunderbird, Portuguese",
+                "Nome,Apelido,Nome exibido,Organização,Departamento,Profissão,Telefone profissional,Telefone de casa,Número de telemóvel,Número de fax,Número de pager,Email primário",
+                &[
+                    "given", "sn", "display", "o", "ou", "title", "work", "home", "mobile", "fax",
+                    "pager", "mail",
+                ],
+            ),
+        ];
+        for (dialect, header, expected) in cases {
+            let cells: Vec<String> = (0..expected.len()).map(|i| format!("v{i}-{i}")).collect();
+            let text = format!("{header}\n{}\n", cells.join(","));
+            let list = read(&text).unwrap_or_else(|e| panic!("{dialect}: {e}"));
+            assert_eq!(list.variant, Some(dialect), "{header}");
+            let c = &list.contacts[0];
+            let got = |i: usize| {
+                let v = &cells[i];
+                let kinds = [
+                    ("work", PhoneKind::Work),
+                    ("home", PhoneKind::Home),
+                    ("mobile", PhoneKind::Mobile),
+                    ("other", PhoneKind::Other),
+                    ("fax", PhoneKind::Fax),
+                    ("pager", PhoneKind::Pager),
+                ];
+                for (name, kind) in kinds {
+                    if c.numbers(kind).any(|n| n == v) {
+                        return name;
+                    }
+                }
+                for (name, field) in [
+                    ("given", &c.given_name),
+                    ("sn", &c.surname),
+                    ("display", &c.display_name),
+                    ("o", &c.company),
+                    ("ou", &c.department),
+                    ("title", &c.title),
+                    ("mail", &c.email),
+                ] {
+                    if field == v {
+                        return name;
+                    }
+                }
+                ""
+            };
+            let found: Vec<&str> = (0..expected.len()).map(got).collect();
+            assert_eq!(found, expected, "{dialect}");
+        }
+    }
+
+    #[test]
+    fn headers_match_without_case_accents_or_spacing_and_with_semicolons() {
+        let text = "\u{feff}VORNAME; nachname ;TELEFON GESCHAEFTLICH;Telefon  privat;mobiltelefon;E-MAIL-ADRESSE\n\
+                    Jörg;Größer;+49 30 1;+49 30 2;+49 170 3;j@example.de\n";
+        let list = read(text).unwrap();
+        let c = &list.contacts[0];
+        assert_eq!(c.common_name(), "Jörg Größer");
+        assert_eq!(c.phones.len(), 3);
+        assert_eq!(c.email, "j@example.de");
+        // A name close to a known one is not taken for it.
+        let err = read("Telefonie,Vornamen\n1,2\n").unwrap_err();
+        assert!(err.to_string().contains("--map"), "{err}");
+    }
+
+    #[test]
+    fn a_mapping_reads_any_column_and_leaves_out_others() {
+        let text = "Name,Durchwahl,Telefon Zentrale,Mobile,Bemerkung\n\
+                    Ada,2001,+44 20 1,+44 77 2,n/a\n";
+        let plain = read(text).unwrap();
+        assert_eq!(plain.contacts[0].phones.len(), 1);
+        assert!(plain.warnings[0].contains("Durchwahl, Telefon Zentrale, Bemerkung"));
+        let mapping = Mapping::from_pairs([
+            "Durchwahl=ipPhone",
+            "telefon zentrale=telephoneNumber",
+            "Mobile=-",
+            "Fax=facsimileTelephoneNumber",
+        ])
+        .unwrap();
+        let list = read_mapped(text, &mapping).unwrap();
+        let c = &list.contacts[0];
+        assert_eq!(numbers(c, PhoneKind::IpPhone), ["2001"]);
+        assert_eq!(numbers(c, PhoneKind::Work), ["+44 20 1"]);
+        assert_eq!(numbers(c, PhoneKind::Mobile), Vec::<&str>::new());
+        assert!(
+            list.warnings
+                .iter()
+                .any(|w| w == "ignored columns: Bemerkung"),
+            "{:?}",
+            list.warnings
+        );
+        assert!(
+            list.warnings
+                .iter()
+                .any(|w| w.contains("names columns the file does not have: Fax")),
+            "{:?}",
+            list.warnings
+        );
+        // A file with no known column reads with a mapping.
+        let list = read_mapped(
+            "Teilnehmer;Rufnummer\nAda;+44 20 1\n",
+            &Mapping::from_pairs(["Teilnehmer=cn", "Rufnummer=telephoneNumber"]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(list.contacts[0].common_name(), "Ada");
     }
 
     #[test]

@@ -10,13 +10,16 @@
 
 pub mod csv;
 pub mod fields;
+pub mod headers;
 pub mod json;
 pub mod ldif;
+pub mod mapping;
 mod text;
 pub mod vcard;
 pub mod xml;
 
 use crate::contacts::{Contact, Phone};
+use mapping::Mapping;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -166,9 +169,19 @@ pub enum NotAList {
 /// Reads a contact list in whatever supported format it is in. `name` (a file name
 /// or URL path) and `media_type` break ties when the content alone does not say.
 pub fn read(name: &str, media_type: Option<&str>, bytes: &[u8]) -> Result<ReadList, NotAList> {
+    read_mapped(name, media_type, bytes, &Mapping::default())
+}
+
+/// Like [`read`], with the columns of a CSV list mapped by `mapping`.
+pub fn read_mapped(
+    name: &str,
+    media_type: Option<&str>,
+    bytes: &[u8],
+    mapping: &Mapping,
+) -> Result<ReadList, NotAList> {
     let decoded = text::decode(bytes)?;
     let format = detect(name, media_type, &decoded.text)?;
-    let mut list = read_text(format, &decoded.text)?;
+    let mut list = read_text(format, &decoded.text, mapping)?;
     if let Some(w) = decoded.warning {
         list.warnings.insert(0, w);
     }
@@ -177,23 +190,37 @@ pub fn read(name: &str, media_type: Option<&str>, bytes: &[u8]) -> Result<ReadLi
 
 /// Reads a contact list known to be in `format`.
 pub fn read_as(format: Format, bytes: &[u8]) -> Result<ReadList, NotAList> {
+    read_as_mapped(format, bytes, &Mapping::default())
+}
+
+/// Like [`read_as`], with the columns of a CSV list mapped by `mapping`.
+pub fn read_as_mapped(
+    format: Format,
+    bytes: &[u8],
+    mapping: &Mapping,
+) -> Result<ReadList, NotAList> {
     let decoded = text::decode(bytes)?;
-    let mut list = read_text(format, &decoded.text)?;
+    let mut list = read_text(format, &decoded.text, mapping)?;
     if let Some(w) = decoded.warning {
         list.warnings.insert(0, w);
     }
     Ok(list)
 }
 
-fn read_text(format: Format, text: &str) -> Result<ReadList, NotAList> {
+fn read_text(format: Format, text: &str, mapping: &Mapping) -> Result<ReadList, NotAList> {
     let mut list = match format {
-        Format::Csv => csv::read(text)?,
+        Format::Csv => csv::read_mapped(text, mapping)?,
         Format::VCard => vcard::read(text)?,
         Format::Ldif => ldif::read(text)?,
         Format::Json => json::read(text)?,
         Format::Xml => xml::read(text)?,
     };
     list.format = Some(format);
+    if format != Format::Csv && !mapping.is_empty() {
+        list.warnings.push(format!(
+            "the column mapping ({mapping}) applies to CSV files only; this list is {format}"
+        ));
+    }
     Ok(list)
 }
 

@@ -10,7 +10,15 @@
 //!   `organization`, `email`, `number` and the `number_type` that follows it);
 //! - Grandstream `AddressBook` (`Contact` with `FirstName`, `LastName`, `Company`,
 //!   `Department`, `Job`, `Mail` and `Phone type=".."` holding a `phonenumber`);
-//! - Polycom `directory` (`item_list` of `item` with `fn`, `ln`, `lb` and `ct`).
+//! - Polycom `directory` (`item_list` of `item` with `fn`, `ln`, `lb` and `ct`);
+//! - the Yealink local directory export (`root_group` and `root_contact`, or both
+//!   in `vp_contact`: `contact display_name=".." office_number=".."
+//!   mobile_number=".." other_number=".."`);
+//! - Fanvil `FanvilIPPhoneDirectory` (`DirectoryEntry` with `Name`, `Telephone`,
+//!   `Mobile` and `Other`);
+//! - the FRITZ!Box phone book (`phonebooks`/`phonebook`/`contact` with
+//!   `person/realName`, `telephony/number type="home|work|mobile|fax_work"` and
+//!   `services/email`).
 //!
 //! Element and attribute names are matched without regard to case or namespace
 //! prefix. Number labels and types (`Office`, `business`, `Cell`, `Fax`...) give the
@@ -41,9 +49,16 @@ pub const MAX_TEXT: usize = 4096;
 const MAX_ATTRIBUTES: usize = 64;
 
 /// The phone books read, by root element, with their names.
-const ROOTS: [(&str, &str); 7] = [
+const ROOTS: [(&str, &str); 12] = [
     ("YealinkIPPhoneDirectory", "Yealink"),
     ("YealinkIPPhoneBook", "Yealink remote phone book"),
+    // The local directory a Yealink phone exports: `root_group` and `root_contact`
+    // side by side, or both inside `vp_contact` on newer firmware.
+    ("vp_contact", "Yealink local contacts"),
+    ("root_group", "Yealink local contacts"),
+    ("root_contact", "Yealink local contacts"),
+    ("FanvilIPPhoneDirectory", "Fanvil"),
+    ("phonebooks", "FRITZ!Box"),
     ("CiscoIPPhoneDirectory", "Cisco"),
     ("SnomIPPhoneDirectory", "Snom"),
     ("tbook", "Snom tbook"),
@@ -52,9 +67,10 @@ const ROOTS: [(&str, &str); 7] = [
 ];
 
 /// The root elements read, as a refusal lists them.
-const ACCEPTED: &str = "YealinkIPPhoneDirectory, YealinkIPPhoneBook, CiscoIPPhoneDirectory, \
-    SnomIPPhoneDirectory (or another ...IPPhoneDirectory), tbook (Snom), \
-    AddressBook (Grandstream), directory (Polycom)";
+const ACCEPTED: &str = "YealinkIPPhoneDirectory, YealinkIPPhoneBook, root_contact or vp_contact \
+    (Yealink local contacts), CiscoIPPhoneDirectory, SnomIPPhoneDirectory, FanvilIPPhoneDirectory \
+    (or another ...IPPhoneDirectory), tbook (Snom), AddressBook (Grandstream), \
+    directory (Polycom), phonebooks (FRITZ!Box)";
 
 /// Elements that are one contact each (below the root).
 const ENTRIES: [&[u8]; 4] = [b"DirectoryEntry", b"Unit", b"item", b"Contact"];
@@ -74,10 +90,15 @@ enum Field {
     NumberType,
     /// Grandstream: a number, in a `phonenumber` child or as its own text.
     Phone,
+    /// A number whose element names its kind (Fanvil `Mobile`, `Other`).
+    Kind(PhoneKind),
 }
 
-const FIELDS: [(&[u8], Field); 24] = [
+const FIELDS: [(&[u8], Field); 27] = [
     (b"Name", Field::Display),
+    (b"realName", Field::Display),
+    (b"Mobile", Field::Kind(PhoneKind::Mobile)),
+    (b"Other", Field::Kind(PhoneKind::Other)),
     (b"lb", Field::Display),
     (b"DisplayName", Field::Display),
     (b"FirstName", Field::Given),
@@ -434,13 +455,15 @@ impl Entry {
             };
             let key = attr.key.local_name();
             let key = key.as_ref();
-            let kind = if key.eq_ignore_ascii_case(b"Name") {
+            let is = |names: &[&[u8]]| names.iter().any(|n| key.eq_ignore_ascii_case(n));
+            // Yealink remote phone book `Unit`s and Yealink local `contact`s.
+            let kind = if is(&[b"Name", b"display_name"]) {
                 None
-            } else if key.eq_ignore_ascii_case(b"Phone1") || key.eq_ignore_ascii_case(b"Office") {
+            } else if is(&[b"Phone1", b"Office", b"office_number"]) {
                 Some(PhoneKind::Work)
-            } else if key.eq_ignore_ascii_case(b"Phone2") || key.eq_ignore_ascii_case(b"Mobile") {
+            } else if is(&[b"Phone2", b"Mobile", b"mobile_number"]) {
                 Some(PhoneKind::Mobile)
-            } else if key.eq_ignore_ascii_case(b"Phone3") || key.eq_ignore_ascii_case(b"Other") {
+            } else if is(&[b"Phone3", b"Other", b"other_number"]) {
                 Some(PhoneKind::Other)
             } else {
                 continue;
@@ -473,6 +496,7 @@ impl Entry {
         match field {
             Field::Phone => self.phone = Some((depth, kind)),
             Field::Number => kind = kind.or_else(|| self.phone.and_then(|(_, k)| k)),
+            Field::Kind(k) => kind = Some(k),
             _ => {}
         }
         self.field = Some((field, depth, kind));
@@ -508,7 +532,7 @@ impl Entry {
             Field::Department => &mut c.department,
             Field::Title => &mut c.title,
             Field::Email => &mut c.email,
-            Field::Number | Field::Phone => {
+            Field::Number | Field::Phone | Field::Kind(_) => {
                 if !value.is_empty() {
                     self.unkinded = kind.is_none().then_some(c.phones.len());
                     c.phones.push(Phone {
@@ -730,8 +754,14 @@ mod tests {
             numbers(&grandstream.contacts[2]),
             [
                 (PhoneKind::Fax, "+90 212 765 43 21"),
-                (PhoneKind::Work, "+90 212 765 43 20")
+                (PhoneKind::Work, "+90 212 765 43 20"),
+                (PhoneKind::Home, "+90 212 765 43 22")
             ]
+        );
+        // The group's name is not a contact's.
+        assert_eq!(
+            names(&grandstream),
+            ["Hiroshi Tanaka", "Daan de Vries", "Mehmet Kaya"]
         );
 
         let polycom = sample(
@@ -750,6 +780,94 @@ mod tests {
             ["Giulia Rossi", "Niccolò (Napoli)", "Helpdesk"]
         );
         assert_eq!(numbers(&polycom.contacts[2]), [(PhoneKind::Work, "4100")]);
+    }
+
+    #[test]
+    fn yealink_local_fanvil_and_fritzbox() {
+        let local = sample(
+            "yealink-local.xml",
+            include_str!("../../assets/formats/yealink-local.xml"),
+        );
+        assert_eq!(local.variant, Some("Yealink local contacts"));
+        assert_eq!(
+            names(&local),
+            ["Amélie Laurent", "Wei Zhang", "Priya Sharma"]
+        );
+        assert_eq!(
+            numbers(&local.contacts[0]),
+            [
+                (PhoneKind::Work, "+33 1 42 68 53 00"),
+                (PhoneKind::Mobile, "+33 6 12 34 56 78"),
+                (PhoneKind::Other, "+33 1 45 00 00 02")
+            ]
+        );
+        assert_eq!(
+            numbers(&local.contacts[2]),
+            [(PhoneKind::Mobile, "+91 98200 12345")]
+        );
+        // Newer firmware wraps both lists in vp_contact.
+        let wrapped = read(
+            "<vp_contact><root_group><group display_name=\"All Contacts\"/></root_group>\
+             <root_contact><contact display_name=\"Ana\" office_number=\"1\" mobile_number=\"2\"/>\
+             </root_contact></vp_contact>",
+        )
+        .unwrap();
+        assert_eq!(names(&wrapped), ["Ana"]);
+        assert_eq!(wrapped.contacts[0].phones.len(), 2);
+
+        let fanvil = sample(
+            "fanvil.xml",
+            include_str!("../../assets/formats/fanvil.xml"),
+        );
+        assert_eq!(fanvil.variant, Some("Fanvil"));
+        assert_eq!(
+            names(&fanvil),
+            ["Marek Nowak", "Ingrid Svensson", "Helpdesk"]
+        );
+        assert_eq!(
+            numbers(&fanvil.contacts[0]),
+            [
+                (PhoneKind::Work, "+48 22 555 01 01"),
+                (PhoneKind::Mobile, "+48 601 555 010"),
+                (PhoneKind::Other, "+48 22 555 01 99")
+            ]
+        );
+        assert_eq!(
+            numbers(&fanvil.contacts[1]),
+            [(PhoneKind::Mobile, "+46 70 234 56 78")]
+        );
+        assert_eq!(
+            numbers(&fanvil.contacts[2]),
+            [(PhoneKind::Work, "4100"), (PhoneKind::Other, "4199")]
+        );
+
+        let fritz = sample(
+            "fritzbox.xml",
+            include_str!("../../assets/formats/fritzbox.xml"),
+        );
+        assert_eq!(fritz.variant, Some("FRITZ!Box"));
+        assert_eq!(
+            names(&fritz),
+            ["Jürgen Müller", "Praxis Dr. Weiß", "Oma & Opa"]
+        );
+        let j = &fritz.contacts[0];
+        assert_eq!(
+            numbers(j),
+            [
+                (PhoneKind::Home, "+49 30 4455667"),
+                (PhoneKind::Work, "+49 30 901820"),
+                (PhoneKind::Mobile, "+49 170 1234567"),
+                (PhoneKind::Fax, "+49 30 901820-9")
+            ]
+        );
+        assert_eq!(j.email, "j.mueller@example.de");
+        assert_eq!(
+            numbers(&fritz.contacts[2]),
+            [
+                (PhoneKind::Home, "+49 40 7654321"),
+                (PhoneKind::Mobile, "+49 151 22334455")
+            ]
+        );
     }
 
     #[test]

@@ -135,8 +135,12 @@ fn fetch_list(
 
 /// Reads the fetched list into contacts and entry errors, or says why it is not a
 /// contact list.
-fn parse(f: &Fetched) -> std::result::Result<crate::sources::ReadList, String> {
-    crate::sources::read(&f.name, f.content_type.as_deref(), &f.bytes).map_err(|e| e.to_string())
+fn parse(
+    f: &Fetched,
+    mapping: &crate::sources::mapping::Mapping,
+) -> std::result::Result<crate::sources::ReadList, String> {
+    crate::sources::read_mapped(&f.name, f.content_type.as_deref(), &f.bytes, mapping)
+        .map_err(|e| e.to_string())
 }
 
 /// Gives every contact without an id one derived from its name and first number,
@@ -321,7 +325,7 @@ pub fn import(
     report.fetched_bytes = fetched.bytes.len() as u64;
     progress.check()?;
     progress.set("reading", 0, 0);
-    let list = match parse(&fetched) {
+    let list = match parse(&fetched, &config.ucm.mapping) {
         Ok(p) => p,
         Err(why) => {
             report.held = Some(format!("{why}; the previous contacts stay"));
