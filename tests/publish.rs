@@ -135,8 +135,14 @@ fn sigkill_during_a_merge_loses_nothing() {
     let kept = current_generation(&node);
     let path = node.home().join("big.csv");
     std::fs::write(&path, book(60_000, "Big")).unwrap();
-    node.sop(&["contacts", "import", path.to_str().unwrap(), "--replace"])
-        .success();
+    node.sop(&[
+        "contacts",
+        "import",
+        path.to_str().unwrap(),
+        "--replace",
+        "--force",
+    ])
+    .success();
     // A merge through the server, killed while it writes the new generation.
     let next = node
         .home()

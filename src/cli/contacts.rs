@@ -14,6 +14,7 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
         ContactsCommand::Import {
             file,
             replace,
+            force,
             format,
             map,
         } => {
@@ -48,20 +49,46 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
                     parsed.skipped_count
                 ));
             }
-            let done = store.import(&parsed.contacts, replace)?;
-            print!(
-                "imported {} contacts: {} added",
-                parsed.contacts.len(),
-                done.added
-            );
-            if replace {
-                print!(", {} updated, {} removed", done.updated, done.removed);
-            }
+            let limit = crate::config::Config::load(&home.config_file())
+                .map(|c| c.ucm.max_removal_percent)
+                .unwrap_or(50) as usize;
+            // The removal guard of imports: a --replace that would remove more than
+            // the configured share of the internal contacts is held.
+            let mut held = None;
+            let done = store.import(&parsed.contacts, replace, |d| {
+                let share = d.removed * 100 / d.before.max(1);
+                if force || d.removed == 0 || share <= limit {
+                    return true;
+                }
+                held = Some(format!(
+                    "held: it would remove {} of the {} internal contacts ({share}%, over [ucm] \
+                     max_removal_percent = {limit}); nothing was changed. Check the list, or \
+                     apply it with --force",
+                    d.removed, d.before
+                ));
+                false
+            })?;
+            let Some(done) = done else {
+                eprintln!("{}: {}", file.display(), held.unwrap_or_default());
+                return Ok(2);
+            };
             println!(
-                " from {}; skipped {} entries",
+                "imported {} contacts from {}: {} added, {} updated, {} unchanged, {} removed; \
+                 skipped {} entries",
+                parsed.contacts.len(),
                 parsed.describe(),
+                done.added,
+                done.updated,
+                done.unchanged,
+                done.removed,
                 parsed.skipped_count
             );
+            if done.sample_removed > 0 {
+                println!(
+                    "the sample phone book ({} contacts) was removed: this is the node's first import",
+                    done.sample_removed
+                );
+            }
             println!("run `sop ucm merge` to serve them");
         }
         ContactsCommand::Add(new) => {

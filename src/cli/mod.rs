@@ -171,9 +171,13 @@ pub enum ContactsCommand {
     /// aliases), vCard, LDIF, JSON or a phone book XML; the format is detected
     Import {
         file: PathBuf,
-        /// Replace all internal contacts instead of adding to them
+        /// Make the list the whole set of internal contacts: remove those it does
+        /// not hold (held above [ucm] max_removal_percent unless --force)
         #[arg(long)]
         replace: bool,
+        /// Apply a --replace that removes more than [ucm] max_removal_percent
+        #[arg(long)]
+        force: bool,
         /// The file's format, when its content and name do not say
         #[arg(long, value_parser = parse_format)]
         format: Option<crate::sources::Format>,

@@ -358,6 +358,12 @@ fn print_import(id: i64, r: &ImportReport) {
         "change: +{} added ~{} updated -{} removed",
         r.changes.added, r.changes.updated, r.changes.removed
     );
+    if r.sample_removed > 0 {
+        println!(
+            "the sample phone book ({} contacts) was removed: this is the node's first import",
+            r.sample_removed
+        );
+    }
     match &r.held {
         Some(why) => println!("held, not applied: {why}"),
         None if r.dry_run => println!("dry run: nothing {verb} applied"),

@@ -306,7 +306,7 @@ fn mail_key(mail: &str) -> u64 {
 /// name and surname, else the display name, else the first common name given, unless
 /// it is the company's; None for a contact with no personal name (a company, a bare
 /// number).
-fn name_key(c: &Contact) -> Option<u64> {
+pub(crate) fn name_key(c: &Contact) -> Option<u64> {
     let (given, surname) = (c.given_name.trim(), c.surname.trim());
     let company = c.company.trim();
     let text = if !given.is_empty() || !surname.is_empty() {

@@ -32,8 +32,14 @@ pub enum StoreError {
 
 const SCHEMA_VERSION: i64 = 3;
 
-/// Version 3: the common names as given, one per line (empty: derived).
-const COMMON_NAMES: &str = "ALTER TABLE contacts ADD COLUMN cn TEXT NOT NULL DEFAULT '';";
+/// Version 3: the common names as given, one per line (empty: derived), and the
+/// id the contact had in the list it was imported from (empty: none; `sample-N`:
+/// the sample phone book).
+const COMMON_NAMES: &str = "ALTER TABLE contacts ADD COLUMN cn TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN import_id TEXT NOT NULL DEFAULT '';";
+
+/// The import id of the sample phone book's contacts: `sample-<n>`.
+pub const SAMPLE_PREFIX: &str = "sample-";
 
 /// Version 2: the entries a job skipped, with their reasons.
 const JOB_ERRORS: &str = "
@@ -82,7 +88,13 @@ CREATE TABLE jobs (
 pub struct Imported {
     pub added: usize,
     pub updated: usize,
+    /// Found, and the same already.
+    pub unchanged: usize,
     pub removed: usize,
+    /// Contacts of the sample phone book removed by this first import.
+    pub sample_removed: usize,
+    /// Contacts held before the import.
+    pub before: usize,
 }
 
 /// One finished job, as the history shows it.
@@ -153,42 +165,117 @@ impl Store {
         Ok(id.to_string())
     }
 
-    /// Adds contacts, in one transaction: either all of it happens or none.
+    /// Imports contacts, in one transaction: either all of it happens or none.
     ///
-    /// With `replace`, the contacts become the whole set: a contact whose id names a
-    /// current one updates it in place and keeps its id (so an export, edited and
-    /// imported back, keeps every DN); the others are added; current contacts not
-    /// named are removed. Without it, ids are ignored and every contact is added.
-    pub fn import(&mut self, contacts: &[Contact], replace: bool) -> Result<Imported, StoreError> {
+    /// A contact the store already holds is updated in place and keeps its id (and
+    /// so its DN), rather than added again: the same id in the list it came from,
+    /// else its store id (an export imported back), else the same e-mail address
+    /// (held by one contact on each side), else the same name with a number in
+    /// common. The others are added. With `replace`, current contacts the list does
+    /// not hold are removed. The sample phone book goes at the first import. Nothing
+    /// is kept when `accept` refuses what the import would do.
+    pub fn import(
+        &mut self,
+        contacts: &[Contact],
+        replace: bool,
+        accept: impl FnOnce(&Imported) -> bool,
+    ) -> Result<Option<Imported>, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut done = Imported::default();
-        let mut kept = std::collections::HashSet::new();
-        let existing: Vec<i64> = if replace {
-            contact_ids(&tx)?
-        } else {
-            Vec::new()
+        let existing = identities(&tx)?;
+        let mut done = Imported {
+            before: existing.len(),
+            ..Imported::default()
         };
-        let existing_set: std::collections::HashSet<i64> = existing.iter().copied().collect();
+        let samples: Vec<i64> = existing
+            .iter()
+            .filter(|e| e.import_id.starts_with(SAMPLE_PREFIX))
+            .map(|e| e.id)
+            .collect();
+        let first = !samples.is_empty() && samples.len() == existing.len();
+        let matcher = Matcher::new(&existing, contacts);
+        let mut claimed = std::collections::HashSet::new();
         for c in contacts {
-            let id = c.id.trim().parse::<i64>().ok();
-            match id.filter(|id| replace && existing_set.contains(id) && !kept.contains(id)) {
-                Some(id) => {
-                    update(&tx, id, c)?;
-                    kept.insert(id);
-                    done.updated += 1;
+            match matcher.find(c, &claimed) {
+                Some(at) => {
+                    let e = &existing[at];
+                    claimed.insert(e.id);
+                    let mut stored = get_contact(&tx, e.id)?.unwrap_or_default();
+                    stored.id = String::new();
+                    let mut incoming = c.clone();
+                    incoming.id = String::new();
+                    if stored == incoming {
+                        done.unchanged += 1;
+                    } else {
+                        update(&tx, e.id, c)?;
+                        done.updated += 1;
+                    }
+                    if !c.id.trim().is_empty() && e.import_id.is_empty() {
+                        tx.execute(
+                            "UPDATE contacts SET import_id = ?2 WHERE id = ?1",
+                            params![e.id, c.id.trim()],
+                        )?;
+                    }
                 }
                 None => {
-                    insert(&tx, c)?;
+                    let id = insert(&tx, c)?;
+                    tx.execute(
+                        "UPDATE contacts SET import_id = ?2 WHERE id = ?1",
+                        params![id, c.id.trim()],
+                    )?;
                     done.added += 1;
                 }
             }
         }
-        for id in existing.into_iter().filter(|id| !kept.contains(id)) {
+        let gone: Vec<i64> = existing
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| !claimed.contains(id))
+            .filter(|id| replace || (first && samples.contains(id)))
+            .collect();
+        for id in gone {
             tx.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
-            done.removed += 1;
+            if samples.contains(&id) {
+                done.sample_removed += 1;
+            } else {
+                done.removed += 1;
+            }
+        }
+        if !accept(&done) {
+            return Ok(None);
         }
         tx.commit()?;
-        Ok(done)
+        Ok(Some(done))
+    }
+
+    /// Removes the sample phone book, if it is all the store holds (the node's first
+    /// import); says how many contacts went.
+    pub fn remove_sample(&mut self) -> Result<usize, StoreError> {
+        let pattern = format!("{SAMPLE_PREFIX}%");
+        let (all, samples): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COUNT(CASE WHEN import_id LIKE ?1 THEN 1 END) FROM contacts",
+            [&pattern],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if samples == 0 || samples != all {
+            return Ok(0);
+        }
+        Ok(self
+            .conn
+            .execute("DELETE FROM contacts WHERE import_id LIKE ?1", [&pattern])?)
+    }
+
+    /// Adds the sample phone book, marked as such (the first import removes it).
+    pub fn add_sample(&mut self, contacts: &[Contact]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (n, c) in contacts.iter().enumerate() {
+            let id = insert(&tx, c)?;
+            tx.execute(
+                "UPDATE contacts SET import_id = ?2 WHERE id = ?1",
+                params![id, format!("{SAMPLE_PREFIX}{}", n + 1)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Replaces the contact with this id, keeping the id (and so its DN); false
@@ -223,17 +310,7 @@ impl Store {
         let Ok(n) = id.trim().parse::<i64>() else {
             return Ok(None);
         };
-        let contact = self
-            .conn
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [n], row_to_contact)
-            .optional()?;
-        match contact {
-            Some(mut c) => {
-                c.phones = self.numbers_of(n)?;
-                Ok(Some(c))
-            }
-            None => Ok(None),
-        }
+        get_contact(&self.conn, n)
     }
 
     pub fn count(&self) -> Result<usize, StoreError> {
@@ -382,10 +459,24 @@ impl Store {
         let rows = stmt.query_map([limit as i64], job_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
 
-    fn numbers_of(&self, id: i64) -> Result<Vec<Phone>, StoreError> {
-        let mut stmt = self
-            .conn
+fn get_contact(conn: &Connection, n: i64) -> Result<Option<Contact>, StoreError> {
+    let contact = conn
+        .query_row(&format!("{SELECT} WHERE id = ?1"), [n], row_to_contact)
+        .optional()?;
+    match contact {
+        Some(mut c) => {
+            c.phones = numbers_of(conn, n)?;
+            Ok(Some(c))
+        }
+        None => Ok(None),
+    }
+}
+
+fn numbers_of(conn: &Connection, id: i64) -> Result<Vec<Phone>, StoreError> {
+    {
+        let mut stmt = conn
             .prepare("SELECT kind, number FROM numbers WHERE contact_id = ?1 ORDER BY position")?;
         let rows = stmt.query_map([id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -398,6 +489,130 @@ impl Store {
             }
         }
         Ok(phones)
+    }
+}
+
+/// What an import recognises a stored contact by.
+struct Identity {
+    id: i64,
+    import_id: String,
+    mail: String,
+    name: Option<u64>,
+    numbers: Vec<String>,
+}
+
+/// A number as imports compare it: its digits.
+fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn identities(conn: &Connection) -> Result<Vec<Identity>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{SELECT_WITH_IMPORT_ID} ORDER BY id"))?;
+    let rows = stmt.query_map([], |r| Ok((row_to_contact(r)?, r.get::<_, String>(9)?)))?;
+    let mut out = Vec::new();
+    let mut at = std::collections::HashMap::new();
+    for row in rows {
+        let (c, import_id) = row?;
+        let id: i64 = c.id.parse().unwrap_or_default();
+        at.insert(id, out.len());
+        out.push(Identity {
+            id,
+            import_id,
+            mail: c.email.trim().to_lowercase(),
+            name: crate::directory::merge::name_key(&c),
+            numbers: Vec::new(),
+        });
+    }
+    let mut stmt = conn.prepare("SELECT contact_id, number FROM numbers")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, number) = row?;
+        if let Some(i) = at.get(&id) {
+            out[*i].numbers.push(digits(&number));
+        }
+    }
+    Ok(out)
+}
+
+/// Finds which stored contact an imported one is (see `Store::import`).
+struct Matcher<'a> {
+    existing: &'a [Identity],
+    by_import: std::collections::HashMap<&'a str, usize>,
+    by_store: std::collections::HashMap<i64, usize>,
+    /// E-mail addresses held by one stored contact and one imported contact only.
+    by_mail: std::collections::HashMap<&'a str, usize>,
+    by_name: std::collections::HashMap<u64, Vec<usize>>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(existing: &'a [Identity], incoming: &[Contact]) -> Matcher<'a> {
+        let mut m = Matcher {
+            existing,
+            by_import: Default::default(),
+            by_store: Default::default(),
+            by_mail: Default::default(),
+            by_name: Default::default(),
+        };
+        let mut mails: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, e) in existing.iter().enumerate() {
+            if !e.import_id.is_empty() {
+                m.by_import.entry(e.import_id.as_str()).or_insert(i);
+            }
+            m.by_store.insert(e.id, i);
+            if !e.mail.is_empty() {
+                *mails.entry(e.mail.as_str()).or_default() += 1;
+                m.by_mail.insert(e.mail.as_str(), i);
+            }
+            if let Some(n) = e.name {
+                m.by_name.entry(n).or_default().push(i);
+            }
+        }
+        let mut incoming_mails: std::collections::HashMap<String, usize> = Default::default();
+        for c in incoming {
+            *incoming_mails
+                .entry(c.email.trim().to_lowercase())
+                .or_default() += 1;
+        }
+        m.by_mail.retain(|mail, _| {
+            mails.get(mail) == Some(&1) && incoming_mails.get(*mail).copied().unwrap_or(0) <= 1
+        });
+        m
+    }
+
+    fn find(&self, c: &Contact, claimed: &std::collections::HashSet<i64>) -> Option<usize> {
+        let free = |at: &usize| !claimed.contains(&self.existing[*at].id);
+        let numbers: Vec<String> = c.phones.iter().map(|p| digits(&p.number)).collect();
+        let shares_number = |e: &Identity| {
+            numbers
+                .iter()
+                .any(|n| n.len() >= 3 && e.numbers.contains(n))
+        };
+        let name = crate::directory::merge::name_key(c);
+        let mail = c.email.trim().to_lowercase();
+        let id = c.id.trim();
+        if let Some(at) = self.by_import.get(id).filter(|a| !id.is_empty() && free(a)) {
+            return Some(*at);
+        }
+        // An export imported back: its ids are store ids. Taken for the same contact
+        // only when something else agrees (a foreign list may number from 1 too).
+        if let Some(at) = id.parse::<i64>().ok().and_then(|n| self.by_store.get(&n)) {
+            let e = &self.existing[*at];
+            let agrees = (name.is_some() && name == e.name)
+                || shares_number(e)
+                || (!mail.is_empty() && mail == e.mail);
+            if free(at) && (e.import_id.is_empty() || e.import_id == id) && agrees {
+                return Some(*at);
+            }
+        }
+        if let Some(at) = self.by_mail.get(mail.as_str()).filter(|a| free(a)) {
+            return Some(*at);
+        }
+        name.and_then(|n| self.by_name.get(&n))
+            .and_then(|ats| {
+                ats.iter()
+                    .find(|a| free(a) && shares_number(&self.existing[**a]))
+            })
+            .copied()
     }
 }
 
@@ -414,6 +629,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
 }
 
 const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn FROM contacts";
+const SELECT_WITH_IMPORT_ID: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, import_id FROM contacts";
 
 /// Common names as a column: one per line.
 fn cn_column(c: &Contact) -> String {
@@ -441,14 +657,6 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
             .collect(),
         phones: Vec::new(),
     })
-}
-
-fn contact_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = tx.prepare("SELECT id FROM contacts")?;
-    let ids = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
 }
 
 /// Rewrites a contact in place, numbers included.

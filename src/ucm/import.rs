@@ -61,6 +61,9 @@ pub struct ImportReport {
     /// What the reader noticed without skipping anything (encoding, ignored columns).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Contacts of the sample phone book removed by this first import.
+    #[serde(default)]
+    pub sample_removed: usize,
 }
 
 /// How many entry errors a report and a job keep.
@@ -399,9 +402,15 @@ pub fn run_job(
     progress: &Progress,
 ) -> Result<(i64, ImportReport)> {
     let started = now();
-    let result = import(home, config, options, progress);
+    let mut result = import(home, config, options, progress);
     if options.dry_run {
         return result.map(|r| (0, r));
+    }
+    // The node's first import replaces the sample phone book.
+    if let Ok(r) = &mut result {
+        if r.held.is_none() && !r.unchanged {
+            r.sample_removed = super::open_store(home)?.remove_sample()?;
+        }
     }
     let (status, counts, message, errors) = match &result {
         Ok(r) => (
@@ -426,6 +435,9 @@ pub fn run_job(
                 });
                 if !r.warnings.is_empty() {
                     counts["warnings"] = serde_json::json!(r.warnings);
+                }
+                if r.sample_removed > 0 {
+                    counts["sample_removed"] = serde_json::json!(r.sample_removed);
                 }
                 counts
             },

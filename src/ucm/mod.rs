@@ -623,7 +623,7 @@ pub fn seed_sample(home: &Home) -> Result<()> {
         return Ok(());
     }
     let sample = crate::sources::csv::read(SAMPLE)?;
-    store.import(&sample.contacts, false)?;
+    store.add_sample(&sample.contacts)?;
     drop(store);
     let config = Config::load(&home.config_file()).unwrap_or_else(|_| Config::defaults());
     merge(home, &config, MergeOptions::default())?;

@@ -119,12 +119,19 @@ impl Node {
         self.sop(&["server", "start"]).success();
     }
 
-    /// Writes a CSV file in the home and imports it with `--replace`, then merges.
+    /// Writes a CSV file in the home and imports it as the whole set of internal
+    /// contacts (`--replace --force`: the test means to replace them), then merges.
     pub fn publish_csv(&self, csv: &str) {
         let path = self.home().join("import.csv");
         std::fs::write(&path, csv).unwrap();
-        self.sop(&["contacts", "import", path.to_str().unwrap(), "--replace"])
-            .success();
+        self.sop(&[
+            "contacts",
+            "import",
+            path.to_str().unwrap(),
+            "--replace",
+            "--force",
+        ])
+        .success();
         self.sop(&["ucm", "merge"]).success();
     }
 
