@@ -810,9 +810,16 @@ mod tests {
     fn replace_is_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
-        store.import(&[ada(), ada()], false).unwrap();
-        let done = store.import(&[ada()], true).unwrap();
-        assert_eq!((done.added, done.updated, done.removed), (1, 0, 2));
+        let done = store.import(&[ada(), ada()], false, |_| true).unwrap();
+        assert_eq!(done.unwrap().added, 2);
+        // Refused by the caller (the removal guard): nothing happens.
+        assert!(store.import(&[ada()], true, |_| false).unwrap().is_none());
+        assert_eq!(store.count().unwrap(), 2);
+        let done = store.import(&[ada()], true, |_| true).unwrap().unwrap();
+        assert_eq!(
+            (done.added, done.updated, done.unchanged, done.removed),
+            (0, 0, 1, 1)
+        );
         assert_eq!(store.count().unwrap(), 1);
     }
 
@@ -820,13 +827,19 @@ mod tests {
     fn replace_keeps_the_ids_it_is_given() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("sop.db")).unwrap();
-        store.import(&[ada(), ada(), ada()], false).unwrap();
+        store
+            .import(&[ada(), ada(), ada()], false, |_| true)
+            .unwrap();
         let mut all = store.all().unwrap();
         all[0].surname = "Byron".into();
         all.remove(1);
+        // Without an id, but with the name and number of the one taken out.
         all.push(ada());
-        let done = store.import(&all, true).unwrap();
-        assert_eq!((done.added, done.updated, done.removed), (1, 2, 1));
+        let done = store.import(&all, true, |_| true).unwrap().unwrap();
+        assert_eq!(
+            (done.added, done.updated, done.unchanged, done.removed),
+            (0, 1, 2, 0)
+        );
         let first = store.get(&all[0].id).unwrap().unwrap();
         assert_eq!(first.surname, "Byron");
         assert_eq!(first.phones, ada().phones);
