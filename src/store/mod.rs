@@ -191,11 +191,24 @@ impl Store {
             .filter(|e| e.import_id.starts_with(SAMPLE_PREFIX))
             .map(|e| e.id)
             .collect();
-        let first = !samples.is_empty() && samples.len() == existing.len();
-        let matcher = Matcher::new(&existing, contacts);
+        // The sample phone book stays until the node's first import.
+        let first = !samples.is_empty();
+        let matcher = Matcher::new(&existing, contacts, first);
         let mut claimed = std::collections::HashSet::new();
         for c in contacts {
             match matcher.find(c, &claimed) {
+                // The first import takes over the sample contact its row's id names
+                // (an export of another node imported here keeps its DNs).
+                Some(at) if first && existing[at].import_id.starts_with(SAMPLE_PREFIX) => {
+                    let e = &existing[at];
+                    claimed.insert(e.id);
+                    update(&tx, e.id, c)?;
+                    tx.execute(
+                        "UPDATE contacts SET import_id = ?2 WHERE id = ?1",
+                        params![e.id, c.id.trim()],
+                    )?;
+                    done.added += 1;
+                }
                 Some(at) => {
                     let e = &existing[at];
                     claimed.insert(e.id);
@@ -234,11 +247,12 @@ impl Store {
             .collect();
         for id in gone {
             tx.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
-            if samples.contains(&id) {
-                done.sample_removed += 1;
-            } else {
+            if !samples.contains(&id) {
                 done.removed += 1;
             }
+        }
+        if first {
+            done.sample_removed = samples.len();
         }
         if !accept(&done) {
             return Ok(None);
@@ -247,18 +261,10 @@ impl Store {
         Ok(Some(done))
     }
 
-    /// Removes the sample phone book, if it is all the store holds (the node's first
-    /// import); says how many contacts went.
+    /// Removes the sample phone book (at the node's first import); says how many
+    /// contacts went.
     pub fn remove_sample(&mut self) -> Result<usize, StoreError> {
         let pattern = format!("{SAMPLE_PREFIX}%");
-        let (all, samples): (i64, i64) = self.conn.query_row(
-            "SELECT COUNT(*), COUNT(CASE WHEN import_id LIKE ?1 THEN 1 END) FROM contacts",
-            [&pattern],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if samples == 0 || samples != all {
-            return Ok(0);
-        }
         Ok(self
             .conn
             .execute("DELETE FROM contacts WHERE import_id LIKE ?1", [&pattern])?)
@@ -542,11 +548,15 @@ struct Matcher<'a> {
     /// E-mail addresses held by one stored contact and one imported contact only.
     by_mail: std::collections::HashMap<&'a str, usize>,
     by_name: std::collections::HashMap<u64, Vec<usize>>,
+    /// The store holds the sample phone book only: a row's id may name a sample
+    /// contact, which it then takes over.
+    first: bool,
 }
 
 impl<'a> Matcher<'a> {
-    fn new(existing: &'a [Identity], incoming: &[Contact]) -> Matcher<'a> {
+    fn new(existing: &'a [Identity], incoming: &[Contact], first: bool) -> Matcher<'a> {
         let mut m = Matcher {
+            first,
             existing,
             by_import: Default::default(),
             by_store: Default::default(),
@@ -601,6 +611,9 @@ impl<'a> Matcher<'a> {
                 || shares_number(e)
                 || (!mail.is_empty() && mail == e.mail);
             if free(at) && (e.import_id.is_empty() || e.import_id == id) && agrees {
+                return Some(*at);
+            }
+            if free(at) && self.first && e.import_id.starts_with(SAMPLE_PREFIX) {
                 return Some(*at);
             }
         }
