@@ -157,8 +157,13 @@ fn merged_book() -> &'static Path {
         let bin = std::fs::metadata(env!("CARGO_BIN_EXE_sop")).unwrap();
         let built = bin.modified().unwrap().duration_since(UNIX_EPOCH).unwrap();
         let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let profile = if cfg!(debug_assertions) {
+            "hostile-book-debug-"
+        } else {
+            "hostile-book-release-"
+        };
         let name = format!(
-            "hostile-book-{CONTACTS}-{SEED}-{}-{}",
+            "{profile}{CONTACTS}-{SEED}-{}-{}",
             built.as_nanos(),
             bin.len()
         );
@@ -172,10 +177,10 @@ fn merged_book() -> &'static Path {
             if std::fs::rename(&partial, &dir).is_err() {
                 let _ = std::fs::remove_dir_all(&partial);
             }
-            // Those of earlier builds.
+            // Those of earlier builds of the same profile.
             for old in std::fs::read_dir(root).unwrap().flatten() {
                 let old_name = old.file_name().to_string_lossy().into_owned();
-                if old_name.starts_with("hostile-book-") && !old_name.starts_with(&name) {
+                if old_name.starts_with(profile) && !old_name.starts_with(&name) {
                     let _ = std::fs::remove_dir_all(old.path());
                 }
             }
