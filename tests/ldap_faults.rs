@@ -5,148 +5,18 @@
 mod common;
 
 use bytes::BytesMut;
+use common::raw::{
+    Next, Raw, connect_from, cookie_of, eq, paged_msg, search_msg, sort_control, sort_result,
+    still_serving,
+};
 use common::{BASE, Node};
 use ldap3_proto::LdapCodec;
 use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::*;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
-use tokio_util::codec::{Decoder, Encoder};
-
-/// A blocking LDAP connection that speaks raw bytes or messages.
-struct Raw {
-    stream: TcpStream,
-    buf: BytesMut,
-    codec: LdapCodec,
-}
-
-impl Raw {
-    fn connect(port: u16) -> Raw {
-        Raw::from(TcpStream::connect(("127.0.0.1", port)).unwrap())
-    }
-
-    fn from(stream: TcpStream) -> Raw {
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        Raw {
-            stream,
-            buf: BytesMut::new(),
-            codec: LdapCodec::new(Some(8 << 20), None),
-        }
-    }
-
-    fn send(&mut self, msg: LdapMsg) {
-        let mut out = BytesMut::new();
-        self.codec.encode(msg, &mut out).unwrap();
-        self.stream.write_all(&out).unwrap();
-    }
-
-    /// Reads the next message, or says why there is none.
-    fn next(&mut self) -> Next {
-        loop {
-            if let Ok(Some(msg)) = self.codec.decode(&mut self.buf) {
-                return Next::Msg(Box::new(msg));
-            }
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return Next::Closed,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if is_timeout(&e) => return Next::TimedOut,
-                // Reset by the server.
-                Err(_) => return Next::Closed,
-            }
-        }
-    }
-
-    /// Reads the next message; None when the server closed the connection or
-    /// said nothing within the read timeout.
-    fn recv(&mut self) -> Option<LdapMsg> {
-        match self.next() {
-            Next::Msg(msg) => Some(*msg),
-            Next::Closed | Next::TimedOut => None,
-        }
-    }
-
-    /// Messages until SearchResultDone (returned last).
-    fn search_all(&mut self) -> (Vec<LdapSearchResultEntry>, LdapResult, Vec<LdapControl>) {
-        let mut entries = Vec::new();
-        loop {
-            match self.recv().expect("the server answered") {
-                LdapMsg {
-                    op: LdapOp::SearchResultEntry(e),
-                    ..
-                } => entries.push(e),
-                LdapMsg {
-                    op: LdapOp::SearchResultDone(r),
-                    ctrl,
-                    ..
-                } => return (entries, r, ctrl),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    }
-
-    /// Did the server close the connection (after any messages, such as a notice of
-    /// disconnection) before `limit`? A read that times out is not a close.
-    fn closed_within(&mut self, limit: Duration) -> bool {
-        let started = Instant::now();
-        loop {
-            let left = limit.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return false;
-            }
-            self.stream.set_read_timeout(Some(left)).unwrap();
-            match self.next() {
-                Next::Msg(_) => {}
-                Next::Closed => return true,
-                Next::TimedOut => return false,
-            }
-        }
-    }
-}
-
-enum Next {
-    Msg(Box<LdapMsg>),
-    Closed,
-    TimedOut,
-}
-
-fn is_timeout(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
-}
-
-fn search_msg(id: i32, filter: LdapFilter, size: i32) -> LdapMsg {
-    LdapMsg::new(
-        id,
-        LdapOp::SearchRequest(LdapSearchRequest {
-            base: BASE.to_string(),
-            scope: LdapSearchScope::Subtree,
-            aliases: LdapDerefAliases::Never,
-            sizelimit: size,
-            timelimit: 0,
-            typesonly: false,
-            filter,
-            attrs: vec!["cn".to_string()],
-        }),
-    )
-}
-
-fn eq(attr: &str, value: &str) -> LdapFilter {
-    LdapFilter::Equality(attr.to_string(), value.to_string())
-}
-
-/// The server still answers a normal search on a new connection.
-fn still_serving(port: u16) {
-    let mut c = Raw::connect(port);
-    c.send(search_msg(1, LdapFilter::Present("objectClass".into()), 2));
-    let (entries, res, _) = c.search_all();
-    assert!(!entries.is_empty(), "{res:?}");
-}
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_util::codec::Encoder;
 
 fn node() -> Node {
     let node = Node::new(&[
@@ -391,16 +261,6 @@ fn thousands_of_idle_connections_do_not_lock_others_out() {
     assert!(first.closed_within(Duration::from_secs(15)));
 }
 
-/// Connects from a chosen loopback source address.
-fn connect_from(rt: &tokio::runtime::Runtime, source: [u8; 4], to: SocketAddr) -> TcpStream {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind((source, 0).into()).unwrap();
-    let stream = rt.block_on(socket.connect(to)).unwrap();
-    let std = stream.into_std().unwrap();
-    std.set_nonblocking(false).unwrap();
-    std
-}
-
 #[test]
 fn a_client_that_stops_reading_does_not_hold_up_others() {
     let node = Node::new(&[
@@ -433,21 +293,6 @@ fn a_client_that_stops_reading_does_not_hold_up_others() {
     for _ in 0..20 {
         still_serving(node.port);
     }
-}
-
-fn paged_msg(id: i32, size: i64, cookie: Vec<u8>) -> LdapMsg {
-    let mut m = search_msg(id, LdapFilter::Present("objectClass".into()), 0);
-    m.ctrl = vec![LdapControl::SimplePagedResults { size, cookie }];
-    m
-}
-
-fn cookie_of(ctrl: &[LdapControl]) -> Vec<u8> {
-    ctrl.iter()
-        .find_map(|c| match c {
-            LdapControl::SimplePagedResults { cookie, .. } => Some(cookie.clone()),
-            _ => None,
-        })
-        .expect("a paged results control in the answer")
 }
 
 fn contacts_csv(count: usize, family: &str) -> String {
@@ -559,37 +404,6 @@ fn a_paged_search_does_not_outlive_its_generation() {
     let (entries, res, _) = c.search_all();
     assert_eq!(res.code, LdapResultCode::Success, "{res:?}");
     assert_eq!(entries.len(), 5);
-}
-
-const SORT_OID: &str = "1.2.840.113556.1.4.473";
-
-/// A server-side sort control over `keys` (attribute, reverse), critical or not.
-fn sort_control(keys: &[(&str, bool)], critical: bool) -> LdapControl {
-    let mut list = Vec::new();
-    for (attr, reverse) in keys {
-        let mut key = vec![0x04, attr.len() as u8];
-        key.extend(attr.as_bytes());
-        if *reverse {
-            key.extend([0x81, 0x01, 0xff]);
-        }
-        list.push(0x30);
-        list.push(key.len() as u8);
-        list.extend(key);
-    }
-    let mut value = vec![0x30, list.len() as u8];
-    value.extend(list);
-    LdapControl::Unknown {
-        oid: SORT_OID.to_string(),
-        criticality: critical,
-        value: Some(value),
-    }
-}
-
-fn sort_result(ctrl: &[LdapControl]) -> Option<LdapResultCode> {
-    ctrl.iter().find_map(|c| match c {
-        LdapControl::ServerSortResult { sort_result } => Some(sort_result.result_code.clone()),
-        _ => None,
-    })
 }
 
 #[test]

@@ -33,6 +33,9 @@ pub struct Shared {
     /// Lines about what a client may send on every request (a control the server
     /// does not know) are written at most once a minute per client address.
     pub notices: PerClient,
+    /// So are lines about connections refused over a limit: a client may connect
+    /// again and again.
+    pub refusals: PerClient,
 }
 
 /// How often a line about one client's ignored controls may be written.

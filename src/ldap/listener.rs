@@ -111,7 +111,12 @@ pub async fn accept_loop(
                 });
             }
             Err(why) => {
-                tracing::warn!(client = %peer, "connection refused: {why}");
+                if shared.refusals.allow(peer.ip(), std::time::Instant::now()) {
+                    tracing::warn!(
+                        client = %peer,
+                        "connection refused: {why}; at most one such line per client a minute"
+                    );
+                }
                 tracker.spawn(refuse(stream, peer, why));
             }
         }

@@ -93,6 +93,10 @@ impl LdapBundle {
                     crate::ldap::connection::NOTICE_EVERY,
                     crate::ldap::connection::NOTICE_CLIENTS,
                 ),
+                refusals: crate::logs::PerClient::new(
+                    crate::ldap::connection::NOTICE_EVERY,
+                    crate::ldap::connection::NOTICE_CLIENTS,
+                ),
             }),
             limiter: Limiter::new(
                 max_connections(limits.max_connections),

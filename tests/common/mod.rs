@@ -1,6 +1,7 @@
 //! A node for process tests: a temporary home, free ports, the real `sop` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
+pub mod raw;
 pub mod slapd;
 pub mod tls;
 pub mod tmpfs;
