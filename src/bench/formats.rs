@@ -91,7 +91,6 @@ pub fn write_json(out: &mut impl Write, contacts: &[Contact]) -> io::Result<()> 
     writeln!(out, "]")
 }
 
-
 /// The Yealink XML phone book: a name and its labelled numbers per entry.
 pub fn write_yealink_xml(out: &mut impl Write, contacts: &[Contact]) -> io::Result<()> {
     crate::export::yealink::write(out, contacts)

@@ -83,6 +83,8 @@ fn write_atomically(
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .and_then(|()| tmp.as_file().sync_all())
         .wrap_err_with(cannot)?;
-    tmp.persist(path).map_err(|e| e.error).wrap_err_with(cannot)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .wrap_err_with(cannot)?;
     Ok(())
 }
