@@ -10,6 +10,7 @@ pub mod config;
 pub mod contacts;
 pub mod directory;
 pub mod directory_sources;
+pub mod export;
 pub mod home;
 pub mod ldap;
 pub mod logs;

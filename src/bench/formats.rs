@@ -91,25 +91,7 @@ pub fn write_json(out: &mut impl Write, contacts: &[Contact]) -> io::Result<()> 
     writeln!(out, "]")
 }
 
-fn xml_text(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The Yealink XML phone book: a name and its numbers per entry.
+/// The Yealink XML phone book: a name and its labelled numbers per entry.
 pub fn write_yealink_xml(out: &mut impl Write, contacts: &[Contact]) -> io::Result<()> {
-    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-    writeln!(out, "<YealinkIPPhoneDirectory>")?;
-    for c in contacts {
-        writeln!(out, "  <DirectoryEntry>")?;
-        writeln!(out, "    <Name>{}</Name>", xml_text(&c.common_name()))?;
-        for p in &c.phones {
-            writeln!(out, "    <Telephone>{}</Telephone>", xml_text(&p.number))?;
-        }
-        writeln!(out, "  </DirectoryEntry>")?;
-    }
-    writeln!(out, "</YealinkIPPhoneDirectory>")
+    crate::export::yealink::write(out, contacts)
 }

@@ -5,6 +5,7 @@ mod bench;
 mod cluster;
 mod config;
 mod contacts;
+mod directory;
 mod jobs;
 mod modules;
 mod phones;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Unified Communication Model: external contacts, imports, merges, rollback
     #[command(subcommand)]
     Ucm(UcmCommand),
+    /// The served directory: export exactly what phones get
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Job history: imports, merges, rollbacks
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -209,6 +213,19 @@ pub enum ContactsCommand {
     },
     /// Write internal contacts as CSV (to FILE, or standard output)
     Export { file: Option<PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Write the published generation as served: LDIF as ldapsearch shows it, CSV
+    /// that `sop contacts import` reads back, or a Yealink remote phone book
+    Export {
+        #[arg(long, value_enum, default_value = "ldif")]
+        format: crate::export::Format,
+        /// Write to FILE (atomically) instead of standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -405,6 +422,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench(c) => bench::run(c),
         Command::Contacts(c) => contacts::run(&home, c),
         Command::Ucm(c) => ucm::run(&home, c),
+        Command::Directory(c) => directory::run(&home, c),
         Command::Jobs(c) => jobs::run(&home, c),
         Command::Sources(c) => sources::run(&home, c),
         Command::Phones(c) => phones::run(&home, c),

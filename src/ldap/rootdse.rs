@@ -61,17 +61,18 @@ pub fn answer(
     vec![selection.entry(String::new(), attrs)]
 }
 
-/// The first RDN's value of the base DN (`phonebook` for `dc=phonebook,dc=local`).
-fn base_rdn(policy: &Policy) -> (&str, &str) {
-    let first = policy.base_dn.split(',').next().unwrap_or_default();
+/// The first RDN of the base DN, attribute and value (`dc`, `phonebook` for
+/// `dc=phonebook,dc=local`).
+fn base_rdn(base_dn: &str) -> (&str, &str) {
+    let first = base_dn.split(',').next().unwrap_or_default();
     match first.split_once('=') {
         Some((a, v)) => (a.trim(), v.trim()),
         None => ("dc", first.trim()),
     }
 }
 
-fn base_object_classes(policy: &Policy) -> Vec<&'static str> {
-    match base_rdn(policy).0.to_ascii_lowercase().as_str() {
+fn base_object_classes(base_dn: &str) -> Vec<&'static str> {
+    match base_rdn(base_dn).0.to_ascii_lowercase().as_str() {
         "dc" => vec!["top", "dcObject", "organization"],
         "ou" => vec!["top", "organizationalUnit"],
         _ => vec!["top", "organization"],
@@ -80,8 +81,8 @@ fn base_object_classes(policy: &Policy) -> Vec<&'static str> {
 
 /// Does the phone book's base entry match the filter?
 pub fn base_entry_matches(filter: &Filter, policy: &Policy) -> bool {
-    let classes = base_object_classes(policy);
-    let (_, name) = base_rdn(policy);
+    let classes = base_object_classes(&policy.base_dn);
+    let (_, name) = base_rdn(&policy.base_dn);
     filter.matches_values(&|attr| match attr {
         Attr::ObjectClass => classes.clone(),
         Attr::O | Attr::Ou => vec![name],
@@ -89,20 +90,26 @@ pub fn base_entry_matches(filter: &Filter, policy: &Policy) -> bool {
     })
 }
 
-/// The base entry: an organization (or unit) holding the contacts.
-pub fn base_entry(policy: &Policy, selection: &Selection) -> LdapSearchResultEntry {
-    let (rdn_attr, name) = base_rdn(policy);
+/// Every attribute of the base entry, an organization (or unit) holding the
+/// contacts, with its values: what a search for all attributes returns.
+pub fn base_attributes(base_dn: &str) -> Vec<(&'static str, Vec<&str>)> {
+    let (rdn_attr, name) = base_rdn(base_dn);
     let rdn_attr = if rdn_attr.eq_ignore_ascii_case("ou") {
         "ou"
     } else {
         "dc"
     };
-    let attrs = vec![
-        ("objectClass", base_object_classes(policy)),
+    vec![
+        ("objectClass", base_object_classes(base_dn)),
         (rdn_attr, vec![name]),
         ("o", vec![name]),
     ]
-    .into_iter()
-    .filter(|(n, _)| Attr::from_name(n).map_or(selection.wants_all(), |a| selection.wants(a)));
+}
+
+/// The base entry, with the attributes the selection asks for.
+pub fn base_entry(policy: &Policy, selection: &Selection) -> LdapSearchResultEntry {
+    let attrs = base_attributes(&policy.base_dn)
+        .into_iter()
+        .filter(|(n, _)| Attr::from_name(n).map_or(selection.wants_all(), |a| selection.wants(a)));
     selection.entry(policy.base_dn.clone(), attrs)
 }

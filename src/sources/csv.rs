@@ -483,6 +483,15 @@ fn row(record: &::csv::ByteRecord, columns: &[Option<Column>]) -> Result<Contact
 /// cell a spreadsheet would run as a formula is written behind a `'` (see the
 /// module's documentation).
 pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result<()> {
+    export_csv_rows(contacts.iter().map(|c| (c.id.as_str(), c)), out)
+}
+
+/// Like `export_csv`, with each contact's `uid` cell given beside it (the uid a
+/// generation serves it under, say).
+pub fn export_csv_rows<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a Contact)>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec![
         "uid",
@@ -506,9 +515,10 @@ pub fn export_csv(contacts: &[Contact], out: &mut impl Write) -> std::io::Result
     ];
     header.extend(kinds.iter().map(|(name, _)| *name));
     w.write_record(&header)?;
-    for c in contacts {
-        let mut record: Vec<String> = c
-            .text_fields()
+    for (uid, c) in rows {
+        let mut fields = c.text_fields();
+        fields[0] = uid;
+        let mut record: Vec<String> = fields
             .map(|cell| guarded(cell, false).into_owned())
             .to_vec();
         // The common names the source gave (none: derived from the others).
