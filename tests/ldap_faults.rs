@@ -21,7 +21,7 @@ use tokio_util::codec::Encoder;
 fn node() -> Node {
     let node = Node::new(&[
         ("ldap.limits.idle_timeout", "3"),
-        ("ldap.limits.max_connections_per_client", "100"),
+        ("ldap.limits.max_connections_per_address", "100"),
     ]);
     node.start();
     node
@@ -231,7 +231,7 @@ fn thousands_of_idle_connections_do_not_lock_others_out() {
     // not free slots before the last one is refused.
     let node = Node::new(&[
         ("ldap.limits.idle_timeout", "10"),
-        ("ldap.limits.max_connections_per_client", "100"),
+        ("ldap.limits.max_connections_per_address", "100"),
     ]);
     node.start();
     let server: SocketAddr = ([127, 0, 0, 1], node.port).into();
@@ -244,7 +244,7 @@ fn thousands_of_idle_connections_do_not_lock_others_out() {
     for _ in 0..2000 {
         idle.push(connect_from(&rt, [127, 0, 0, 2], server));
     }
-    // Past max_connections_per_client (100), connections are told "busy" and closed.
+    // Past max_connections_per_address (100), connections are told "busy" and closed.
     let mut refused = Raw::from(idle.pop().unwrap());
     match refused.recv() {
         Some(LdapMsg {
@@ -846,7 +846,7 @@ impl IntoMsg for LdapOp {
 #[test]
 fn the_open_file_limit_is_raised_and_connections_are_capped_to_it() {
     let node = Node::new(&[
-        ("ldap.limits.max_connections_per_client", "100000"),
+        ("ldap.limits.max_connections_per_address", "100000"),
         ("ldap.limits.idle_timeout", "120"),
     ]);
     // Started with a soft limit of 200 open files and a hard one of 300.

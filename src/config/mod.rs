@@ -113,7 +113,7 @@ pub struct Limits {
     pub max_filter_terms: usize,
     pub idle_timeout: Duration,
     pub max_connections: usize,
-    pub max_connections_per_client: usize,
+    pub max_connections_per_address: usize,
     pub max_paged_searches: usize,
     pub paged_search_timeout: Duration,
     pub max_sort_candidates: usize,
@@ -179,6 +179,17 @@ impl Config {
             .get_mut("ucm")
             .and_then(toml::Value::as_table_mut)
             .and_then(|ucm| ucm.remove("mapping"));
+        // Keys renamed since: the old name still reads.
+        if let Some(limits) = user
+            .get_mut("ldap")
+            .and_then(toml::Value::as_table_mut)
+            .and_then(|l| l.get_mut("limits"))
+            .and_then(toml::Value::as_table_mut)
+        {
+            if let Some(v) = limits.remove("max_connections_per_client") {
+                limits.entry("max_connections_per_address").or_insert(v);
+            }
+        }
         overlay(&mut merged, user, "", file)?;
         let mut config = Reader {
             file,
@@ -273,8 +284,8 @@ impl Reader<'_> {
                     86400,
                 )?),
                 max_connections: self.int("ldap.limits.max_connections", 1, 1_000_000)? as usize,
-                max_connections_per_client: self.int(
-                    "ldap.limits.max_connections_per_client",
+                max_connections_per_address: self.int(
+                    "ldap.limits.max_connections_per_address",
                     1,
                     1_000_000,
                 )? as usize,
@@ -681,6 +692,16 @@ mod tests {
         assert_eq!(c.ldap.size_limit, 50);
         assert_eq!(c.ldap.listen.len(), 2);
         assert_eq!(c.ldap.time_limit, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_renamed_key_still_reads() {
+        let old = "[ldap.limits]\nmax_connections_per_client = 7\n";
+        let c = Config::parse(old, "t").unwrap();
+        assert_eq!(c.ldap.limits.max_connections_per_address, 7);
+        let new = "[ldap.limits]\nmax_connections_per_address = 9\n";
+        let c = Config::parse(new, "t").unwrap();
+        assert_eq!(c.ldap.limits.max_connections_per_address, 9);
     }
 
     #[test]

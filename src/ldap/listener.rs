@@ -44,7 +44,7 @@ impl Limiter {
         }
         let mine = open.1.entry(ip).or_insert(0);
         if *mine >= self.max_per_client.load(Ordering::Relaxed) {
-            return Err("too many connections from this address (max_connections_per_client)");
+            return Err("too many connections from this address (max_connections_per_address)");
         }
         *mine += 1;
         open.0 += 1;

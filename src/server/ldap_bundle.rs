@@ -100,7 +100,7 @@ impl LdapBundle {
             }),
             limiter: Limiter::new(
                 max_connections(limits.max_connections),
-                limits.max_connections_per_client,
+                limits.max_connections_per_address,
             ),
             tracker,
             stop,
@@ -176,7 +176,7 @@ impl LdapBundle {
         let limits = &new.ldap.limits;
         self.limiter.set_limits(
             max_connections(limits.max_connections),
-            limits.max_connections_per_client,
+            limits.max_connections_per_address,
         );
         self.policy.send_replace(policy);
         self.tls.send_replace(tls);

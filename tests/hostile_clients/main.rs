@@ -439,7 +439,7 @@ fn idle_connections_from_one_address() {
     assert_eq!(
         held(&conns, MAX_PER_CLIENT),
         MAX_PER_CLIENT,
-        "one address holds max_connections_per_client connections, no more"
+        "one address holds max_connections_per_address connections, no more"
     );
     figures.server_log_bounded();
 }
