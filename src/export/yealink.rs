@@ -57,15 +57,7 @@ mod tests {
 
     #[test]
     fn kinds_survive_an_import() {
-        let kinds = [
-            PhoneKind::Work,
-            PhoneKind::Mobile,
-            PhoneKind::Home,
-            PhoneKind::IpPhone,
-            PhoneKind::Other,
-            PhoneKind::Fax,
-            PhoneKind::Pager,
-        ];
+        let kinds = PhoneKind::ALL;
         let contact = Contact {
             cn: vec!["Tom & Jerry".into()],
             phones: (0..)
