@@ -2,8 +2,9 @@
 //! answered by the same code the server runs, against a generated directory; and
 //! how exact the index is for each kind of search (candidates checked per match).
 //!
-//! `cargo bench --bench respond [-- COUNT]`; env `SIZE` (size limit, 50) and
-//! `ROUNDS` (3).
+//! `cargo bench --bench respond [-- COUNT]`; env `SIZE` (size limit, 50),
+//! `ROUNDS` (3) and `MATRIX` (1: answer every class of `sop bench filters` instead
+//! of the phone mix, and print the costliest classes).
 
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
@@ -50,6 +51,8 @@ fn main() {
         started.elapsed().as_millis()
     );
     drop(generation);
+    let (ids, keys, dense) = dir.index_stats();
+    println!("index: {keys} keys, {dense} of them dense, {ids} ids");
     let mut config = Config::defaults();
     config.ldap.base_dn = base.to_string();
     config.ldap.access_log = false;
@@ -62,6 +65,21 @@ fn main() {
         size_limit: i32::try_from(size_limit).unwrap_or(50),
         seed: 7,
     };
+
+    if let Ok(text) = std::env::var("FILTER") {
+        let f = sop::directory::lookup::parse(&text, &dir).expect("filter");
+        let cpu = thread_cpu();
+        let (candidates, matched) = dir.precision(&f, size_limit);
+        println!(
+            "{text}: {candidates} candidates, {matched} matched, {:?}\n{f:?}",
+            thread_cpu() - cpu
+        );
+        return;
+    }
+    if env("MATRIX", 0) == 1 {
+        matrix(&dir, &policy, &opts);
+        return;
+    }
 
     let mut rng = fastrand::Rng::with_seed(7);
     let mut requests = Vec::new();
@@ -114,4 +132,54 @@ fn main() {
             bytes / requests.len(),
         );
     }
+}
+
+/// This thread's CPU time: other processes on the machine do not count.
+fn thread_cpu() -> Duration {
+    use nix::time::{ClockId, clock_gettime};
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(Duration::ZERO, Duration::from)
+}
+
+/// Every class of the filter matrix answered in turn, each filter repeated for
+/// about 20 ms of CPU: the CPU per answered search, costliest classes last.
+fn matrix(dir: &Arc<Directory>, policy: &Policy, opts: &load::LoadOptions) {
+    let cases = sop::bench::shapes::matrix(dir, 11, 6);
+    let mut session = Session::new(false, 1);
+    let mut codec = LdapCodec::new(Some(1 << 20), None);
+    let mut costs: Vec<(f64, String, String)> = Vec::new();
+    for (class, filters) in sop::bench::shapes::by_class(&cases) {
+        let mut worst = (0.0, String::new());
+        let mut total = 0.0;
+        for filter in &filters {
+            let Ok(ldap) = sop::directory::lookup::parse_text(filter) else {
+                continue;
+            };
+            let mut buf = BytesMut::new();
+            let _ = LdapCodec::default().encode(load::search(2, opts, ldap), &mut buf);
+            let started = Instant::now();
+            let cpu = thread_cpu();
+            let mut n = 0u32;
+            while n < 3 || thread_cpu() - cpu < Duration::from_millis(20 / filters.len() as u64) {
+                let _ = session::respond(&mut session, &buf, &mut codec, dir, policy, started);
+                n += 1;
+            }
+            let us = (thread_cpu() - cpu).as_secs_f64() * 1e6 / f64::from(n);
+            total += us;
+            if us > worst.0 {
+                worst = (us, filter.clone());
+            }
+        }
+        costs.push((total / filters.len() as f64, class, worst.1));
+    }
+    costs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let show = env("SHOW", 25).min(costs.len());
+    for (us, class, filter) in &costs[costs.len() - show..] {
+        println!("{us:>9.1} us  {class:<36} {filter}");
+    }
+    let over = costs.iter().filter(|c| c.0 > 300.0).count();
+    let median = costs[costs.len() / 2].0;
+    println!(
+        "{} classes, median {median:.1} us, {over} above 300 us",
+        costs.len()
+    );
 }

@@ -10,11 +10,11 @@
 //!
 //! File format (little-endian): `SOPDIR1\n`; a header (u32 length, then the release
 //! string, generation u64, the generation file's length u64 and CRC u32, base DN,
-//! country code and trunk prefix as u32-length strings, index bits u32, and the
-//! sizes of the nine sections below as u64 counts), followed by its CRC-32; then the
-//! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
-//! each), the heads (12), the uid table (12), the index offsets (4), tags (4) and
-//! ids (4), the number keys (8) and their ids (4).
+//! country code and trunk prefix as u32-length strings, and the sizes of the ten
+//! sections below as u64 counts), followed by its CRC-32; then the sections, each
+//! followed by its CRC-32: the text (bytes), the values (12 bytes each), the heads
+//! (12), the uid table (12), the index keys (8), offsets (4), tags (4) and ids (4),
+//! the number keys (8) and their ids (4).
 
 use super::NumberRules;
 use super::index::{GramIndex, Numbers};
@@ -28,7 +28,7 @@ use std::os::unix::fs::FileExt;
 const MAGIC: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/5");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/6");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -65,6 +65,7 @@ struct Sizes {
     values: u64,
     heads: u64,
     by_uid: u64,
+    keys: u64,
     offsets: u64,
     tags: u64,
     ids: u64,
@@ -79,6 +80,7 @@ impl Sizes {
             values: dir.values.len() as u64,
             heads: dir.heads.len() as u64,
             by_uid: dir.by_uid.len() as u64,
+            keys: dir.index.keys.len() as u64,
             offsets: dir.index.offsets.len() as u64,
             tags: dir.index.tags.len() as u64,
             ids: dir.index.ids.len() as u64,
@@ -93,6 +95,7 @@ impl Sizes {
             self.values,
             self.heads,
             self.by_uid,
+            self.keys,
             self.offsets,
             self.tags,
             self.ids,
@@ -104,14 +107,14 @@ impl Sizes {
     /// Bytes of each section, CRC included, in file order.
     fn bytes(&self) -> [u64; SECTIONS] {
         let mut out = self.counts();
-        for (n, size) in out.iter_mut().zip([1, 12, 12, 12, 4, 4, 4, 8, 4]) {
+        for (n, size) in out.iter_mut().zip([1, 12, 12, 12, 8, 4, 4, 4, 8, 4]) {
             *n = *n * size + 4;
         }
         out
     }
 }
 
-const SECTIONS: usize = 9;
+const SECTIONS: usize = 10;
 
 /// How many bytes the image of `dir` takes, about.
 pub fn size(dir: &Directory) -> u64 {
@@ -132,7 +135,6 @@ fn header(dir: &Directory, source: Source) -> Vec<u8> {
     put_str(&mut h, &dir.base_dn);
     put_str(&mut h, dir.rules.country_code.as_deref().unwrap_or(""));
     put_str(&mut h, dir.rules.trunk_prefix.as_deref().unwrap_or(""));
-    h.extend_from_slice(&dir.index.bits.to_le_bytes());
     for n in Sizes::of(dir).counts() {
         h.extend_from_slice(&n.to_le_bytes());
     }
@@ -214,12 +216,12 @@ pub fn write(dir: &Directory, source: Source, out: &mut impl Write) -> io::Resul
         buf.extend_from_slice(&id.to_le_bytes());
     })?;
     let u32s = |n: &u32, buf: &mut Vec<u8>| buf.extend_from_slice(&n.to_le_bytes());
+    let u64s = |n: &u64, buf: &mut Vec<u8>| buf.extend_from_slice(&n.to_le_bytes());
+    put_array(out, &dir.index.keys, 8, u64s)?;
     put_array(out, &dir.index.offsets, 4, u32s)?;
     put_array(out, &dir.index.tags, 4, u32s)?;
     put_array(out, &dir.index.ids, 4, u32s)?;
-    put_array(out, &dir.numbers.keys, 8, |n, buf| {
-        buf.extend_from_slice(&n.to_le_bytes())
-    })?;
+    put_array(out, &dir.numbers.keys, 8, u64s)?;
     put_array(out, &dir.numbers.ids, 4, u32s)
 }
 
@@ -268,7 +270,6 @@ fn get_bytes(file: &File, at: u64, len: u64) -> Result<Vec<u8>, ImageError> {
 
 /// What an image's header says beyond what is expected of it, once checked.
 struct Header {
-    bits: u32,
     sizes: Sizes,
     /// Where the first section starts.
     start: u64,
@@ -313,7 +314,6 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
             "another base DN or other number rules".to_string(),
         ));
     }
-    let bits = r.u32().ok_or_else(bad)?;
     let mut n = [0u64; SECTIONS];
     for n in &mut n {
         *n = r.u64().ok_or_else(bad)?;
@@ -323,11 +323,12 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         values: n[1],
         heads: n[2],
         by_uid: n[3],
-        offsets: n[4],
-        tags: n[5],
-        ids: n[6],
-        number_keys: n[7],
-        number_ids: n[8],
+        keys: n[4],
+        offsets: n[5],
+        tags: n[6],
+        ids: n[7],
+        number_keys: n[8],
+        number_ids: n[9],
     };
     // No section counts more items than the file has bytes: the sums cannot overflow.
     let file_len = file.metadata()?.len();
@@ -343,7 +344,7 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
     if end != file_len {
         return Err(ImageError::Damaged("truncated or too long"));
     }
-    Ok(Header { bits, sizes, start })
+    Ok(Header { sizes, start })
 }
 
 /// Is `file` a complete-looking image of what `expected` says? Its header only is read.
@@ -354,7 +355,7 @@ pub fn is_of(file: &File, expected: &Expected<'_>) -> bool {
 /// Reads an image, if it is one of what `expected` says, in two parts at once (the
 /// entries on one core, the index on the other).
 pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageError> {
-    let Header { bits, sizes, start } = read_header(file, expected)?;
+    let Header { sizes, start } = read_header(file, expected)?;
     let bytes = sizes.bytes();
     let mut at = [start; SECTIONS];
     for i in 1..SECTIONS {
@@ -379,17 +380,15 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
     };
     let index = || -> Result<_, ImageError> {
         let u32s = |b: &[u8]| Some(u32_at(b, 0));
-        let offsets = get_array(file, at[4], sizes.offsets, 4, u32s)?;
-        let tags = get_array(file, at[5], sizes.tags, 4, u32s)?;
-        let ids = get_array(file, at[6], sizes.ids, 4, u32s)?;
-        let number_keys = get_array(file, at[7], sizes.number_keys, 8, |b| Some(u64_at(b, 0)))?;
-        let number_ids = get_array(file, at[8], sizes.number_ids, 4, u32s)?;
-        let index = GramIndex {
-            bits,
-            offsets,
-            tags,
-            ids,
-        };
+        let u64s = |b: &[u8]| Some(u64_at(b, 0));
+        let keys = get_array(file, at[4], sizes.keys, 8, u64s)?;
+        let offsets = get_array(file, at[5], sizes.offsets, 4, u32s)?;
+        let tags = get_array(file, at[6], sizes.tags, 4, u32s)?;
+        let ids = get_array(file, at[7], sizes.ids, 4, u32s)?;
+        let number_keys = get_array(file, at[8], sizes.number_keys, 8, u64s)?;
+        let number_ids = get_array(file, at[9], sizes.number_ids, 4, u32s)?;
+        let index = GramIndex::from_parts(keys, offsets, tags, ids)
+            .ok_or(ImageError::Damaged("inconsistent tables"))?;
         let numbers = Numbers {
             keys: number_keys,
             ids: number_ids,
@@ -411,17 +410,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         && heads
             .last()
             .is_some_and(|h| h.values as usize == values.len() && h.text as usize == text.len());
-    let index_sound = (1..=24).contains(&index.bits)
-        && index.offsets.len() == (1 << index.bits) + 1
-        && index.tags.len() == 1 << index.bits
-        && numbers.keys.len() == numbers.ids.len()
-        && numbers.keys.is_sorted()
-        && index.offsets.first() == Some(&0)
-        && index.offsets.windows(2).all(|w| w[0] <= w[1])
-        && index
-            .offsets
-            .last()
-            .is_some_and(|n| *n as usize == index.ids.len());
+    let index_sound = numbers.keys.len() == numbers.ids.len() && numbers.keys.is_sorted();
     if !heads_sound || !index_sound {
         return Err(ImageError::Damaged("inconsistent tables"));
     }
@@ -517,7 +506,7 @@ mod tests {
         assert_eq!(back.values, dir.values);
         assert_eq!(back.heads, dir.heads);
         assert_eq!(back.by_uid, dir.by_uid);
-        assert_eq!(back.index.bits, dir.index.bits);
+        assert_eq!(back.index.keys, dir.index.keys);
         assert_eq!(back.index.offsets, dir.index.offsets);
         assert_eq!(back.index.ids, dir.index.ids);
         assert_eq!(back.index.tags, dir.index.tags);

@@ -5,10 +5,10 @@
 //! own keys, so that `(sn=ma*)` is not answered from the given names; grams of one
 //! to three bytes make what phones type first (one to three characters) exact.
 //!
-//! Keys are hashed into buckets (CSR, built with two counting passes rather than a
-//! sort). A bucket remembers the fingerprint of its key, or that several keys
-//! share it: a key that finds another key's bucket is known to be absent, and a
-//! bucket of one key is that key's exact list.
+//! Keys are 64-bit hashes, kept whole and sorted, and found through a table of
+//! their top bits: every key has a list of its own, and a key that no entry holds
+//! is known to be absent, so that a search that finds nothing is answered at once.
+//! The lists are built with two counting passes rather than a sort.
 //!
 //! A list is kept only where it narrows a search. A key that fewer than one entry
 //! in `DENSE` holds has its list; a key that all but fewer than one in `DENSE` hold
@@ -21,6 +21,8 @@
 //! (heads), the most clustered, always have a list, or that of the entries
 //! without them.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::schema::Attr;
@@ -66,16 +68,16 @@ pub fn gram_key(attr: Attr, kind: Kind, bytes: &[u8]) -> u64 {
     }
 }
 
-/// The fingerprint's lowest bit: the key has a list however dense it is.
-const ALWAYS_LISTED: u64 = 1 << FINGERPRINT_SHIFT;
+/// A bit of the key: the key has a list however dense it is.
+const ALWAYS_LISTED: u64 = 1 << 3;
 
 /// A key of any length, as a hash.
 #[inline]
 pub fn hashed_key(attr: Attr, kind: Kind, bytes: &[u8]) -> u64 {
-    mix(super::quick_hash(attr as u64 | (kind as u64) << 5, bytes))
+    mix(super::quick_hash(attr as u64 | (kind as u64) << 5, bytes)) & !ALWAYS_LISTED
 }
 
-/// splitmix64's finaliser: every bit of the key moves the bucket and fingerprint.
+/// splitmix64's finaliser: every bit of the key moves every bit of the hash.
 #[inline]
 fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -108,14 +110,10 @@ pub fn value_keys(attr: Attr, norm: &str, approx: bool, add: &mut dyn FnMut(u64)
     }
 }
 
-/// What a bucket holds (its tag's low bits).
+/// What a key's list is.
 const POSITIVE: u32 = 0;
 const WITHOUT: u32 = 1;
 const BLOCKS: u32 = 2;
-const REPR: u32 = 3;
-/// Several keys share the bucket: its list is their union.
-const MIXED: u32 = 4;
-const FINGERPRINT_SHIFT: u32 = 3;
 
 /// A key is dense when at least one entry in `DENSE` holds it and one lacks it.
 const DENSE: u64 = 32;
@@ -131,13 +129,17 @@ fn bitmap_words(entries: u32) -> u32 {
 }
 
 pub struct GramIndex {
-    pub(super) bits: u32,
-    /// `offsets[b]..offsets[b + 1]` are bucket b's ids in `ids`.
+    /// Every key, ascending.
+    pub(super) keys: Vec<u64>,
+    /// `offsets[k]..offsets[k + 1]` are the ids of `keys[k]` in `ids`.
     pub(super) offsets: Vec<u32>,
-    /// Per bucket: the fingerprint of its key (when unmixed), `MIXED`, and what its
-    /// list is (`POSITIVE`, `WITHOUT`, `BLOCKS`).
+    /// What each key's list is (`POSITIVE`, `WITHOUT`, `BLOCKS`).
     pub(super) tags: Vec<u32>,
     pub(super) ids: Vec<u32>,
+    /// The keys whose top `bits` bits are `p` are `keys[starts[p]..starts[p + 1]]`:
+    /// one or two keys each.
+    bits: u32,
+    starts: Vec<u32>,
 }
 
 /// The entries a key gives.
@@ -145,8 +147,8 @@ pub struct GramIndex {
 pub enum Posting<'a> {
     /// No entry holds the key.
     Empty,
-    /// The entries holding the key; `exact` unless other keys share the list.
-    List { ids: &'a [u32], exact: bool },
+    /// The entries holding the key.
+    List(&'a [u32]),
     /// Every entry but these holds the key.
     Without { ids: &'a [u32] },
     /// Too many entries hold it, and too many lack it, for a list to help: the
@@ -159,128 +161,115 @@ impl Posting<'_> {
     pub fn estimate(&self, entries: u32) -> u32 {
         match self {
             Posting::Empty => 0,
-            Posting::List { ids, .. } => ids.len() as u32,
+            Posting::List(ids) => ids.len() as u32,
             Posting::Without { ids } => entries.saturating_sub(ids.len() as u32),
             Posting::Dense { .. } => entries / 2,
         }
     }
 }
 
-#[inline]
-fn bucket_of(bits: u32, key: u64) -> usize {
-    (key >> (64 - bits)) as usize
+/// Keys are hashes already: their own bits place them in a hash map.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
-#[inline]
-fn fingerprint(key: u64) -> u32 {
-    (key as u32) >> FINGERPRINT_SHIFT
-}
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
-/// A bucket while counting: the entry that last had a key in it, how many
-/// entries did, and its fingerprint (with `MIXED` once a second key came).
+/// A key while counting: the entry that last had it, and how many entries did.
 #[derive(Clone, Copy)]
 struct Count {
     last: u32,
     count: u32,
-    tag: u32,
 }
 
 const UNSEEN: u32 = u32::MAX;
 
-impl Count {
-    const NEW: Count = Count {
-        last: UNSEEN,
-        count: 0,
-        tag: UNSEEN,
-    };
-}
-
-/// Calls `each(bucket, key)` for every key of every entry of `range`, the buckets
-/// of one entry read together first, so that their cache misses overlap.
-fn each_key<S>(
-    bits: u32,
-    range: std::ops::Range<u32>,
-    keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
-    state: &mut [S],
-    mut each: impl FnMut(u32, &mut S, u64),
-) {
-    let mut keys: Vec<u64> = Vec::with_capacity(512);
-    for id in range {
-        keys.clear();
-        keys_of(id, &mut |k| keys.push(k));
-        for k in &keys {
-            prefetch(&state[bucket_of(bits, *k)]);
-        }
-        for k in &keys {
-            each(id, &mut state[bucket_of(bits, *k)], *k);
-        }
-    }
-}
-
+/// How many entries of `range` hold each key.
 fn count(
-    bits: u32,
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
-) -> Vec<Count> {
-    let mut state = vec![Count::NEW; 1usize << bits];
-    each_key(bits, range, keys_of, &mut state, |id, c, key| {
-        let fp = fingerprint(key);
-        if c.tag == UNSEEN {
-            c.tag = fp;
-        } else if c.tag != fp {
-            c.tag = MIXED;
-        }
-        if c.last != id {
-            c.last = id;
-            c.count += 1;
-        }
-    });
-    state
+) -> KeyMap<Count> {
+    let mut counts = KeyMap::default();
+    for id in range {
+        keys_of(id, &mut |key| {
+            let c = counts.entry(key).or_insert(Count {
+                last: UNSEEN,
+                count: 0,
+            });
+            if c.last != id {
+                c.last = id;
+                c.count += 1;
+            }
+        });
+    }
+    counts
 }
 
-/// Writes the list of each bucket for the entries of `range`: `starts[b]` is where
-/// this range's part of bucket b's list begins in `ids`. For a `WITHOUT` bucket,
-/// the ids of the range that lack its key are written.
+/// Writes the list of each key for the entries of `range`: `starts[k]` is where
+/// this range's part of key k's list begins in `ids`. For a `WITHOUT` key, the ids
+/// of the range that lack it are written.
 fn fill(
-    bits: u32,
+    index: &GramIndex,
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
-    tags: &[u32],
     starts: impl Iterator<Item = u32>,
-    offsets: &[u32],
     ids: &[AtomicU32],
 ) {
-    // Per bucket: the entry that last had its key, and where its next id goes.
+    // Per key: the entry that last had it, and where its next id goes.
     let first = range.start;
     let mut state: Vec<(u32, u32)> = starts.map(|at| (UNSEEN, at)).collect();
     let put = |at: &mut u32, id: u32| {
         ids[*at as usize].store(id, Ordering::Relaxed);
         *at += 1;
     };
-    each_key(bits, range.clone(), keys_of, &mut state, |id, s, key| {
-        if s.0 == id {
-            return;
-        }
-        let b = bucket_of(bits, key);
-        match tags[b] & REPR {
-            POSITIVE => put(&mut s.1, id),
-            WITHOUT => {
-                let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
-                for gap in from..id {
-                    put(&mut s.1, gap);
+    let mut found: Vec<usize> = Vec::with_capacity(512);
+    for id in range.clone() {
+        // The keys of one entry are found first, so that their cache misses overlap.
+        found.clear();
+        keys_of(id, &mut |key| {
+            if let Some(k) = index.find(key) {
+                prefetch(&state[k]);
+                found.push(k);
+            }
+        });
+        for &k in &found {
+            let s = &mut state[k];
+            if s.0 == id {
+                continue;
+            }
+            match index.tags[k] {
+                POSITIVE => put(&mut s.1, id),
+                WITHOUT => {
+                    let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
+                    for gap in from..id {
+                        put(&mut s.1, gap);
+                    }
+                }
+                // Both threads set bits of the one bitmap (a word may hold both halves).
+                _ => {
+                    let word = index.offsets[k] + id / (BLOCK * 32);
+                    ids[word as usize].fetch_or(1 << (id / BLOCK % 32), Ordering::Relaxed);
                 }
             }
-            // Both threads set bits of the one bitmap (a word may hold both halves).
-            _ => {
-                let word = offsets[b] + id / (BLOCK * 32);
-                ids[word as usize].fetch_or(1 << (id / BLOCK % 32), Ordering::Relaxed);
-            }
+            s.0 = id;
         }
-        s.0 = id;
-    });
-    // The entries after the last one holding a `WITHOUT` bucket's key lack it too.
-    for (b, s) in state.iter_mut().enumerate() {
-        if tags[b] & REPR == WITHOUT {
+    }
+    // The entries after the last one holding a `WITHOUT` key lack it too.
+    for (k, s) in state.iter_mut().enumerate() {
+        if index.tags[k] == WITHOUT {
             let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
             for gap in from..range.end {
                 put(&mut s.1, gap);
@@ -290,17 +279,46 @@ fn fill(
 }
 
 impl GramIndex {
-    /// Buckets for `entries` entries: two per entry, between 2^14 and 2^21. Keys
-    /// are bounded by what people write (letters, digits) more than by the number
-    /// of entries, so that few
-    /// buckets hold more than one key.
-    fn bits_for(entries: usize) -> u32 {
-        let want = (entries.max(1) * 2).next_power_of_two().trailing_zeros();
-        want.clamp(14, 21)
-    }
-
     pub fn empty() -> GramIndex {
         GramIndex::build(0, |_, _| {})
+    }
+
+    /// An index from its parts (as an image holds them), if they are consistent.
+    pub(super) fn from_parts(
+        keys: Vec<u64>,
+        offsets: Vec<u32>,
+        tags: Vec<u32>,
+        ids: Vec<u32>,
+    ) -> Option<GramIndex> {
+        let sound = keys.windows(2).all(|w| w[0] < w[1])
+            && offsets.len() == keys.len() + 1
+            && tags.len() == keys.len()
+            && tags.iter().all(|t| *t <= BLOCKS)
+            && offsets.first() == Some(&0)
+            && offsets.windows(2).all(|w| w[0] <= w[1])
+            && offsets.last().is_some_and(|n| *n as usize == ids.len());
+        sound.then(|| GramIndex::with_starts(keys, offsets, tags, ids))
+    }
+
+    /// Adds the table of the keys' top bits.
+    fn with_starts(keys: Vec<u64>, offsets: Vec<u32>, tags: Vec<u32>, ids: Vec<u32>) -> GramIndex {
+        let bits = keys.len().max(2).next_power_of_two().trailing_zeros();
+        let mut starts = Vec::with_capacity((1 << bits) + 1);
+        let mut k = 0;
+        for p in 0..=(1u64 << bits) {
+            while k < keys.len() && keys[k] >> (64 - bits) < p {
+                k += 1;
+            }
+            starts.push(k as u32);
+        }
+        GramIndex {
+            keys,
+            offsets,
+            tags,
+            ids,
+            bits,
+            starts,
+        }
     }
 
     /// Builds the index of `entries` entries; `keys_of(id, add)` calls `add` with
@@ -309,25 +327,26 @@ impl GramIndex {
     /// Two passes over the entries, each on two threads taking half of the
     /// entries: counting, then filling (each thread its own part of every list).
     pub fn build(entries: usize, keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync) -> GramIndex {
-        let bits = Self::bits_for(entries);
-        let buckets = 1usize << bits;
         let mid = (entries / 2) as u32;
         let end = entries as u32;
         let (low, high) = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| count(bits, 0..mid, &keys_of));
-            let high = count(bits, mid..end, &keys_of);
-            let low = worker
-                .join()
-                .unwrap_or_else(|_| count(bits, 0..mid, &keys_of));
+            let worker = scope.spawn(|| count(0..mid, &keys_of));
+            let high = count(mid..end, &keys_of);
+            let low = worker.join().unwrap_or_else(|_| count(0..mid, &keys_of));
             (low, high)
         });
-        // Each bucket's tag, and how many ids each half writes into it.
-        let mut tags = Vec::with_capacity(buckets);
-        let mut low_len = Vec::with_capacity(buckets);
-        let mut offsets = Vec::with_capacity(buckets + 1);
+        let mut keys: Vec<u64> = low.keys().copied().collect();
+        keys.extend(high.keys().filter(|k| !low.contains_key(k)));
+        keys.sort_unstable();
+        // Each key's tag, and how many ids each half writes into its list.
+        let mut tags = Vec::with_capacity(keys.len());
+        let mut low_len = Vec::with_capacity(keys.len());
+        let mut offsets = Vec::with_capacity(keys.len() + 1);
         let mut total = 0u32;
-        for (a, b) in low.iter().zip(&high) {
-            let (tag, in_low, in_high) = Self::decide(a, b, mid, end - mid);
+        for key in &keys {
+            let held = |m: &KeyMap<Count>| m.get(key).map_or(0, |c| c.count);
+            let (tag, in_low, in_high) =
+                Self::decide(*key, held(&low), held(&high), mid, end - mid);
             tags.push(tag);
             low_len.push(in_low);
             offsets.push(total);
@@ -335,104 +354,74 @@ impl GramIndex {
         }
         offsets.push(total);
         drop((low, high));
+        let mut index = GramIndex::with_starts(keys, offsets, tags, Vec::new());
         let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
         std::thread::scope(|scope| {
-            let (keys_of, ids, tags, starts) = (&keys_of, &ids, &tags, &offsets[..buckets]);
-            scope.spawn(move || {
-                fill(
-                    bits,
-                    0..mid,
-                    keys_of,
-                    tags,
-                    starts.iter().copied(),
-                    starts,
-                    ids,
-                )
-            });
+            let (keys_of, ids, index) = (&keys_of, &ids, &index);
+            let starts = &index.offsets[..index.keys.len()];
+            scope.spawn(move || fill(index, 0..mid, keys_of, starts.iter().copied(), ids));
             let seconds = starts.iter().zip(&low_len).map(|(at, n)| at + n);
-            fill(bits, mid..end, keys_of, tags, seconds, starts, ids);
+            fill(index, mid..end, keys_of, seconds, ids);
         });
-        let ids = ids.into_iter().map(AtomicU32::into_inner).collect();
-        GramIndex {
-            bits,
-            offsets,
-            tags,
-            ids,
-        }
+        index.ids = ids.into_iter().map(AtomicU32::into_inner).collect();
+        index
     }
 
-    /// A bucket's tag from the counts of both halves, and how many ids each half
-    /// writes into its list.
-    fn decide(low: &Count, high: &Count, low_entries: u32, high_entries: u32) -> (u32, u32, u32) {
-        let tag = match (low.tag, high.tag) {
-            (UNSEEN, t) | (t, UNSEEN) => t,
-            (a, b) if a == b => a,
-            _ => MIXED,
-        };
-        if tag == UNSEEN {
-            return (0, 0, 0);
-        }
+    /// A key's tag from how many entries of each half hold it, and how many ids
+    /// each half writes into its list.
+    fn decide(
+        key: u64,
+        low: u32,
+        high: u32,
+        low_entries: u32,
+        high_entries: u32,
+    ) -> (u32, u32, u32) {
         let entries = u64::from(low_entries + high_entries);
-        let holding = u64::from(low.count + high.count);
+        let holding = u64::from(low + high);
         let lacking = entries - holding;
-        let (mixed, fp) = if tag == MIXED {
-            (MIXED, 0)
-        } else {
-            (0, tag << FINGERPRINT_SHIFT)
-        };
-        let listed = mixed == 0 && u64::from(tag) & (ALWAYS_LISTED >> FINGERPRINT_SHIFT) != 0;
+        let listed = key & ALWAYS_LISTED != 0;
         if holding <= u64::from(SHORT)
             || holding * DENSE < entries
             || (listed && holding <= lacking)
         {
-            (fp | mixed | POSITIVE, low.count, high.count)
-        } else if mixed == 0 && (lacking <= u64::from(SHORT) || lacking * DENSE < entries || listed)
-        {
-            (
-                fp | WITHOUT,
-                low_entries - low.count,
-                high_entries - high.count,
-            )
+            (POSITIVE, low, high)
+        } else if lacking <= u64::from(SHORT) || lacking * DENSE < entries || listed {
+            (WITHOUT, low_entries - low, high_entries - high)
         } else {
-            (
-                fp | mixed | BLOCKS,
-                bitmap_words(low_entries + high_entries),
-                0,
-            )
+            (BLOCKS, bitmap_words(low_entries + high_entries), 0)
         }
     }
 
-    fn list(&self, bucket: usize) -> &[u32] {
-        &self.ids[self.offsets[bucket] as usize..self.offsets[bucket + 1] as usize]
+    /// Where `key` is in `keys`, if an entry holds it.
+    #[inline]
+    fn find(&self, key: u64) -> Option<usize> {
+        let p = (key >> (64 - self.bits)) as usize;
+        let (from, to) = (self.starts[p] as usize, self.starts[p + 1] as usize);
+        self.keys[from..to]
+            .iter()
+            .position(|k| *k == key)
+            .map(|i| from + i)
     }
 
     /// The entries of a key.
     pub fn get(&self, key: u64) -> Posting<'_> {
-        let b = bucket_of(self.bits, key);
-        let tag = self.tags[b];
-        let exact = tag & MIXED == 0;
-        if exact && tag >> FINGERPRINT_SHIFT != fingerprint(key) {
+        let Some(k) = self.find(key) else {
             return Posting::Empty;
-        }
-        match tag & REPR {
-            POSITIVE if self.list(b).is_empty() => Posting::Empty,
-            POSITIVE => Posting::List {
-                ids: self.list(b),
-                exact,
-            },
-            WITHOUT => Posting::Without { ids: self.list(b) },
-            _ => Posting::Dense {
-                blocks: self.list(b),
-            },
+        };
+        let list = &self.ids[self.offsets[k] as usize..self.offsets[k + 1] as usize];
+        match self.tags[k] {
+            POSITIVE if list.is_empty() => Posting::Empty,
+            POSITIVE => Posting::List(list),
+            WITHOUT => Posting::Without { ids: list },
+            _ => Posting::Dense { blocks: list },
         }
     }
 
-    /// How many ids the lists hold, and how many buckets are shared by several
-    /// keys and have no list (for benchmarks).
+    /// How many ids the lists hold, how many keys there are, and how many keys are
+    /// too dense for a list (for benchmarks).
     pub fn stats(&self) -> (usize, usize, usize) {
-        let mixed = self.tags.iter().filter(|t| *t & MIXED != 0).count();
-        let dense = self.tags.iter().filter(|t| *t & REPR == BLOCKS).count();
-        (self.ids.len(), mixed, dense)
+        let dense = self.tags.iter().filter(|t| **t == BLOCKS).count();
+        (self.ids.len(), self.keys.len(), dense)
     }
 }
 
@@ -465,7 +454,7 @@ impl Numbers {
         let to = from + self.keys[from..].partition_point(|k| *k == key);
         match &self.ids[from..to] {
             [] => Posting::Empty,
-            ids => Posting::List { ids, exact: true },
+            ids => Posting::List(ids),
         }
     }
 }
@@ -704,10 +693,60 @@ mod tests {
         );
         assert_eq!(
             index.get(hashed_key(Attr::Sn, Kind::Whole, b"a7")),
-            Posting::List {
-                ids: &[7],
-                exact: true
-            }
+            Posting::List(&[7])
         );
+    }
+
+    /// Every key gives exactly the entries holding it, however many keys there are
+    /// (more than entries: no two keys share a list), and a key nobody holds gives
+    /// nothing.
+    #[test]
+    fn every_key_gives_exactly_its_entries() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut rng = fastrand::Rng::with_seed(5);
+        let values: Vec<String> = (0..3_000)
+            .map(|_| {
+                let len = rng.usize(1..12);
+                (0..len).map(|_| rng.alphanumeric()).collect::<String>()
+            })
+            .collect();
+        let keys_of = |id: u32, add: &mut dyn FnMut(u64)| {
+            value_keys(Attr::Sn, &values[id as usize].to_lowercase(), true, add)
+        };
+        let index = GramIndex::build(values.len(), keys_of);
+        let mut holders: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
+        for id in 0..values.len() as u32 {
+            keys_of(id, &mut |k| {
+                holders.entry(k).or_default().insert(id);
+            });
+        }
+        assert!(holders.len() > 2 * values.len(), "{} keys", holders.len());
+        let end = values.len() as u32;
+        for (key, expected) in &holders {
+            let mut cursor = match index.get(*key) {
+                Posting::Empty => panic!("{key:x}: no entry"),
+                Posting::List(ids) => Cursor::List { ids, pos: 0 },
+                Posting::Without { ids } => Cursor::Without { ids, pos: 0, end },
+                Posting::Dense { blocks } => {
+                    // Blocks give a superset: only those of the holders.
+                    let got = ids(Cursor::Blocks { words: blocks, end });
+                    assert!(expected.iter().all(|id| got.contains(id)), "{key:x}");
+                    continue;
+                }
+            };
+            let mut got = BTreeSet::new();
+            let mut at = 0;
+            while let Some(id) = cursor.seek(at) {
+                got.insert(id);
+                at = id + 1;
+            }
+            assert_eq!(&got, expected, "key {key:x}");
+        }
+        for absent in ["#", "\u{e9}\u{e9}\u{e9}", "zzzzzzzzzzzzzzzzzz"] {
+            assert_eq!(
+                index.get(hashed_key(Attr::Sn, Kind::Whole, absent.as_bytes())),
+                Posting::Empty
+            );
+        }
     }
 }

@@ -69,9 +69,9 @@ impl<'a> Plan<'a> {
         let end = dir.len() as u32;
         match p {
             Posting::Empty => Plan::empty(),
-            Posting::List { ids, exact } => Plan {
+            Posting::List(ids) => Plan {
                 cursor: Cursor::List { ids, pos: 0 },
-                exact,
+                exact: true,
                 estimate: ids.len() as u32,
             },
             Posting::Without { ids: [] } => Plan::all(dir, true),

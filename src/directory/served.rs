@@ -690,8 +690,8 @@ impl Directory {
         }
     }
 
-    /// How many ids the index holds, how many buckets several keys share, and how
-    /// many keys are too dense for a list (for benchmarks).
+    /// How many ids the index holds, how many keys it has, and how many keys are
+    /// too dense for a list (for benchmarks).
     pub fn index_stats(&self) -> (usize, usize, usize) {
         self.index.stats()
     }
