@@ -697,6 +697,45 @@ mod tests {
         assert_eq!(list.contacts[7].common_name(), "Multi \"7\"\nline,\nname");
     }
 
+    #[test]
+    fn ids_that_differ_only_in_case_keep_the_first_entry() {
+        let list =
+            read("uid,cn,telephoneNumber\nd1,First,1\nd2,Second,2\nd1,Third,3\nD1,Fourth,4\n")
+                .unwrap();
+        let names: Vec<String> = list.contacts.iter().map(|c| c.common_name()).collect();
+        assert_eq!(names, ["First", "Second"]);
+        assert_eq!(list.skipped_count, 2);
+        assert_eq!(list.skipped[0].position, Position { entry: 3, line: 4 });
+        assert!(
+            list.skipped[1].reason.contains("\"D1\"")
+                && list.skipped[1].reason.contains("entry 1 (line 2)"),
+            "{:?}",
+            list.skipped[1]
+        );
+
+        // The same across the parts of a large file read on every core.
+        let mut text = String::from("uid,cn,telephoneNumber\n");
+        let rows = 2 * SPLIT_ABOVE / 30;
+        for i in 0..rows {
+            text.push_str(&format!("id{i:08},Person {i:08},+1 555 {i}\n"));
+        }
+        text.push_str("ID00000003,Late copy,+1 555 3\nlast,Last one,+1 555 9\n");
+        let list = read(&text).unwrap();
+        assert_eq!(
+            list.contacts.len(),
+            rows + 1,
+            "the copy skipped, the last kept"
+        );
+        assert_eq!(list.skipped_count, 1);
+        assert_eq!(list.skipped[0].position.entry, rows + 1);
+        assert!(
+            list.skipped[0].reason.contains("entry 4 "),
+            "{:?}",
+            list.skipped[0]
+        );
+        assert_eq!(list.contacts.last().unwrap().common_name(), "Last one");
+    }
+
     fn sample(name: &str) -> ReadList {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("assets/formats")

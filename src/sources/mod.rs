@@ -21,6 +21,7 @@ pub mod xml;
 use crate::contacts::{Contact, Phone};
 use mapping::Mapping;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Longest value accepted in any field; longer ones are a broken file, not a name.
@@ -271,10 +272,18 @@ pub fn detect(name: &str, media_type: Option<&str>, text: &str) -> Result<Format
 
 /// Collects a reader's entries and applies the rules every format shares: values
 /// are trimmed and bounded, numbers have a digit, text that was not valid UTF-8
-/// is refused, and a contact needs a name or a number.
+/// is refused, a contact needs a name or a number, and an id names one entry of
+/// the list (ids that differ only in case are one DN: the later ones are skipped).
 #[derive(Debug, Default)]
 pub(crate) struct Entries {
     list: ReadList,
+    /// The id of each entry read so far, case-folded and hashed: where it was
+    /// and which contact it is.
+    ids: HashMap<u64, (Position, usize)>,
+}
+
+fn id_key(id: &str) -> u64 {
+    crate::directory::stable_hash(&id.to_lowercase())
 }
 
 impl Entries {
@@ -291,10 +300,28 @@ impl Entries {
 
     /// Adds a read entry, or skips it when it breaks a shared rule.
     pub fn push(&mut self, position: Position, mut c: Contact) {
-        match tidy(&mut c) {
-            Ok(()) => self.list.contacts.push(c),
-            Err(reason) => self.skip(position, reason),
+        if let Err(reason) = tidy(&mut c) {
+            return self.skip(position, reason);
         }
+        if !c.id.is_empty() {
+            if let Some(reason) = self.same_id(&c.id) {
+                return self.skip(position, reason);
+            }
+            let at = self.list.contacts.len();
+            self.ids.insert(id_key(&c.id), (position, at));
+        }
+        self.list.contacts.push(c);
+    }
+
+    /// Why a contact with this id is not added, if an earlier entry has it.
+    fn same_id(&self, id: &str) -> Option<String> {
+        let (first, at) = self.ids.get(&id_key(id))?;
+        let theirs = &self.list.contacts[*at].id;
+        theirs.to_lowercase().eq(&id.to_lowercase()).then(|| {
+            format!(
+                "id {id:?} is already {first}'s ({theirs:?}); ids that differ only in case name one entry"
+            )
+        })
     }
 
     /// Adds a read entry, or skips it with the reader's reason.
@@ -318,6 +345,42 @@ impl Entries {
     /// Adds the entries another reader read from a later part of the document;
     /// its entry numbers count on from `entries_before`.
     pub fn append(&mut self, mut later: Entries, entries_before: usize) {
+        // The later part's ids that an earlier entry has: those contacts are skipped.
+        let mut taken: Vec<(usize, Position, String)> = Vec::new();
+        for (position, at) in later.ids.values() {
+            if let Some(reason) = self.same_id(&later.list.contacts[*at].id) {
+                let mut position = *position;
+                position.entry += entries_before;
+                taken.push((*at, position, reason));
+            }
+        }
+        if !taken.is_empty() {
+            taken.sort_unstable_by_key(|t| t.0);
+            let taken: Vec<usize> = taken
+                .into_iter()
+                .map(|(at, position, reason)| {
+                    self.skip(position, reason);
+                    at
+                })
+                .collect();
+            let mut i = 0;
+            later.list.contacts.retain(|_| {
+                i += 1;
+                taken.binary_search(&(i - 1)).is_err()
+            });
+            later
+                .ids
+                .retain(|_, (_, at)| taken.binary_search(at).is_err());
+            for (_, at) in later.ids.values_mut() {
+                *at -= taken.partition_point(|t| t < at);
+            }
+        }
+        let offset = self.list.contacts.len();
+        self.ids
+            .extend(later.ids.into_iter().map(|(k, (mut position, at))| {
+                position.entry += entries_before;
+                (k, (position, at + offset))
+            }));
         if self.list.contacts.is_empty() {
             // Taken whole, with the room it has for what follows.
             std::mem::swap(&mut self.list.contacts, &mut later.list.contacts);
