@@ -48,9 +48,9 @@ pub fn run(command: BenchCommand) -> Result<i32> {
         } => {
             let started = std::time::Instant::now();
             let dir = phonebook::directory(count, seed);
-            let (ids, mixed, dense) = dir.index_stats();
+            let (ids, keys, dense) = dir.index_stats();
             eprintln!(
-                "directory of {count} contacts built in {} ms; index: {ids} ids, {mixed} buckets shared by several keys, {dense} keys without a list",
+                "directory of {count} contacts built in {} ms; index: {keys} keys ({dense} without a list), {ids} ids",
                 started.elapsed().as_millis()
             );
             let stdout = std::io::stdout();
