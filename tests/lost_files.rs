@@ -121,3 +121,46 @@ fn a_merge_that_would_drop_a_source_whose_files_are_missing_is_held() {
     assert_eq!(served(&node, "(sn=Outside)"), 0);
     assert_eq!(served(&node, "(sn=Inside)"), 30);
 }
+
+#[test]
+fn a_merge_that_would_remove_what_no_import_removed_is_held() {
+    let node = node();
+    // The store as it was before the 30 internal contacts: a backup restored over
+    // it, with a history that knows nothing of them.
+    let store = node.home().join("data/sop.db");
+    let backup = node.home().join("backup.db");
+    std::fs::copy(&store, &backup).unwrap();
+    node.sop(&["server", "stop"]).success();
+    let before = Node::new(&[]);
+    std::fs::copy(before.home().join("data/sop.db"), &store).unwrap();
+    node.start();
+
+    let merge = node.sop(&["ucm", "merge"]).failure();
+    let said = merge.stderr();
+    assert!(
+        said.contains("held") && said.contains("max_removal_percent") && said.contains("--force"),
+        "{said}"
+    );
+    assert_eq!(served(&node, "(sn=Inside)"), 30, "the phone book stays");
+
+    // Contacts removed on purpose (a forced --replace) are expected to go.
+    node.sop(&["server", "stop"]).success();
+    std::fs::copy(&backup, &store).unwrap();
+    node.start();
+    node.publish_csv(&list("Inside", 3, 1));
+    assert_eq!(served(&node, "(sn=Inside)"), 3);
+    // And so are contacts deleted one by one.
+    let listed = node.sop(&["contacts", "list", "--json"]).success().stdout();
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&listed)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 3, "{listed}");
+    node.sop(&["contacts", "remove", &ids[0], &ids[1]])
+        .success();
+    node.sop(&["ucm", "merge"]).success();
+    assert_eq!(served(&node, "(sn=Inside)"), 1);
+}

@@ -21,10 +21,9 @@
 //! (heads), the most clustered, always have a list, or that of the entries
 //! without them.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::HashKeyed;
 use super::schema::Attr;
 
 /// What the key asks of an attribute.
@@ -168,26 +167,6 @@ impl Posting<'_> {
     }
 }
 
-/// Keys are hashes already: their own bits place them in a hash map.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
-
 /// A key while counting: the entry that last had it, and how many entries did.
 #[derive(Clone, Copy)]
 struct Count {
@@ -201,8 +180,8 @@ const UNSEEN: u32 = u32::MAX;
 fn count(
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
-) -> KeyMap<Count> {
-    let mut counts = KeyMap::default();
+) -> HashKeyed<Count> {
+    let mut counts = HashKeyed::default();
     for id in range {
         keys_of(id, &mut |key| {
             let c = counts.entry(key).or_insert(Count {
@@ -344,7 +323,7 @@ impl GramIndex {
         let mut offsets = Vec::with_capacity(keys.len() + 1);
         let mut total = 0u32;
         for key in &keys {
-            let held = |m: &KeyMap<Count>| m.get(key).map_or(0, |c| c.count);
+            let held = |m: &HashKeyed<Count>| m.get(key).map_or(0, |c| c.count);
             let (tag, in_low, in_high) =
                 Self::decide(*key, held(&low), held(&high), mid, end - mid);
             tags.push(tag);

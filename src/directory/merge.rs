@@ -785,6 +785,15 @@ pub fn fingerprint(s: &ServedContact) -> (u64, u64) {
 }
 
 /// Counts what a new generation adds, changes and removes compared with the previous one.
+/// How many of the previous generation's entries `next` no longer serves.
+pub fn removed(previous: &Fingerprints, next: &[ServedContact]) -> usize {
+    let kept = next
+        .iter()
+        .filter(|s| previous.contains_key(&quick_hash(FNV_START, s.uid.as_bytes())))
+        .count();
+    previous.len().saturating_sub(kept)
+}
+
 pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> Changes {
     let mut changes = Changes::default();
     let mut seen = 0;

@@ -257,6 +257,16 @@ impl Store {
         if !accept(&done) {
             return Ok(None);
         }
+        let counts = serde_json::json!({
+            "source": "internal",
+            "imported": contacts.len(),
+            "added": done.added,
+            "updated": done.updated,
+            "unchanged": done.unchanged,
+            "removed": done.removed,
+            "sample_removed": done.sample_removed,
+        });
+        insert_job(&tx, "import", &counts)?;
         tx.commit()?;
         Ok(Some(done))
     }
@@ -302,14 +312,40 @@ impl Store {
         Ok(true)
     }
 
+    /// Removes a contact, and records it in the history: the merge that follows
+    /// expects it to go.
     pub fn remove(&mut self, id: &str) -> Result<bool, StoreError> {
         let Ok(n) = id.trim().parse::<i64>() else {
             return Ok(false);
         };
-        Ok(self
-            .conn
-            .execute("DELETE FROM contacts WHERE id = ?1", [n])?
-            > 0)
+        let tx = self.conn.transaction()?;
+        let removed = tx.execute("DELETE FROM contacts WHERE id = ?1", [n])?;
+        if removed > 0 {
+            insert_job(&tx, "delete", &serde_json::json!({ "removed": removed }))?;
+        }
+        tx.commit()?;
+        Ok(removed > 0)
+    }
+
+    /// How many served contacts the imports, syncs and deletions applied since the
+    /// last published merge removed: what the next merge is expected to remove.
+    pub fn removed_since_merge(&self) -> Result<usize, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT counts FROM jobs WHERE status = 'ok' AND kind IN ('import', 'sync', 'delete') \
+             AND id > (SELECT COALESCE(MAX(id), 0) FROM jobs WHERE kind = 'merge' AND status = 'ok')",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut removed = 0;
+        for counts in rows {
+            let counts: serde_json::Value = serde_json::from_str(&counts?).unwrap_or_default();
+            for key in ["removed", "sample_removed"] {
+                removed += counts
+                    .get(key)
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0) as usize;
+            }
+        }
+        Ok(removed)
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Contact>, StoreError> {
@@ -465,6 +501,18 @@ impl Store {
         let rows = stmt.query_map([limit as i64], job_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Records a job done now, in the transaction of what it did.
+fn insert_job(tx: &Connection, kind: &str, counts: &serde_json::Value) -> Result<(), StoreError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    tx.execute(
+        "INSERT INTO jobs (kind, started, finished, status, counts, message) VALUES (?1, ?2, ?2, 'ok', ?3, '')",
+        params![kind, now, counts.to_string()],
+    )?;
+    Ok(())
 }
 
 fn get_contact(conn: &Connection, n: i64) -> Result<Option<Contact>, StoreError> {

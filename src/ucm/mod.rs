@@ -339,20 +339,32 @@ fn merge_then<T: Send>(
             vanished.join(", "),
             home.sources_dir().display()
         );
-        store.record_job(&Job {
-            id: 0,
-            kind: "merge".to_string(),
-            started: started_at as i64,
-            finished: now() as i64,
-            status: "held".to_string(),
-            counts: "{}".to_string(),
-            message: message.clone(),
-        })?;
+        record_held(&mut store, started_at, &message)?;
         return Err(eyre!(message));
     }
     let read = started.elapsed();
     let (served, stats, log) = merge::merge(sources, &config.numbers, config.merge.fold, &previous);
     let merged = started.elapsed();
+    // The removal guard of imports, for what the merge itself would remove: more
+    // than the configured share of the served entries, beyond what the imports,
+    // syncs and deletions since the last merge removed, is held.
+    let removed = merge::removed(&previous, &served);
+    let expected = store.removed_since_merge()?;
+    let unexpected = removed.saturating_sub(expected);
+    let share = unexpected * 100 / previous.len().max(1);
+    if !options.force && share > config.ucm.max_removal_percent as usize {
+        let message = format!(
+            "held: publishing would remove {removed} of the {} served entries, {unexpected} \
+             ({share}%, over [ucm] max_removal_percent = {}) more than the imports and \
+             deletions since the last merge removed; nothing was published. Check the \
+             contacts (sop contacts list, sop jobs), restore the store from a backup, or \
+             publish with sop ucm merge --force",
+            previous.len(),
+            config.ucm.max_removal_percent
+        );
+        record_held(&mut store, started_at, &message)?;
+        return Err(eyre!(message));
+    }
     let generation = crate::directory::Generation {
         number: generations::next_number(&dir, &lock)?,
         created: started_at,
@@ -437,6 +449,20 @@ fn merge_then<T: Send>(
 const LOGGED: usize = 1000;
 
 /// The merge's folds, pairs kept apart and skipped contacts, in the server log.
+/// Records a merge that the removal guard held.
+fn record_held(store: &mut Store, started_at: u64, message: &str) -> Result<()> {
+    store.record_job(&Job {
+        id: 0,
+        kind: "merge".to_string(),
+        started: started_at as i64,
+        finished: now() as i64,
+        status: "held".to_string(),
+        counts: "{}".to_string(),
+        message: message.to_string(),
+    })?;
+    Ok(())
+}
+
 fn log_merge(log: &merge::MergeLog, report: &MergeReport) {
     let stats = &report.stats;
     for (what, lines, count) in [
