@@ -30,7 +30,17 @@ pub enum StoreError {
     NoSuchContact(String),
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// Version 4: the details (description, street, l, postalCode, st, country) and
+/// the photo.
+const DETAILS: &str = "ALTER TABLE contacts ADD COLUMN description TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN street TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN locality TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN postal_code TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN state TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN country TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN photo BLOB NOT NULL DEFAULT x'';";
 
 /// Version 3: the common names as given, one per line (empty: derived), and the
 /// id the contact had in the list it was imported from (empty: none; `sample-N`:
@@ -143,9 +153,10 @@ impl Store {
             });
         }
         let migration = match version {
-            0 => format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES}"),
-            1 => format!("{JOB_ERRORS} {COMMON_NAMES}"),
-            2 => COMMON_NAMES.to_string(),
+            0 => format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} {DETAILS}"),
+            1 => format!("{JOB_ERRORS} {COMMON_NAMES} {DETAILS}"),
+            2 => format!("{COMMON_NAMES} {DETAILS}"),
+            3 => DETAILS.to_string(),
             _ => String::new(),
         };
         if !migration.is_empty() {
@@ -514,7 +525,7 @@ fn digits(number: &str) -> String {
 
 fn identities(conn: &Connection) -> Result<Vec<Identity>, StoreError> {
     let mut stmt = conn.prepare(&format!("{SELECT_WITH_IMPORT_ID} ORDER BY id"))?;
-    let rows = stmt.query_map([], |r| Ok((row_to_contact(r)?, r.get::<_, String>(9)?)))?;
+    let rows = stmt.query_map([], |r| Ok((row_to_contact(r)?, r.get::<_, String>(16)?)))?;
     let mut out = Vec::new();
     let mut at = std::collections::HashMap::new();
     for row in rows {
@@ -641,8 +652,10 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn FROM contacts";
-const SELECT_WITH_IMPORT_ID: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, import_id FROM contacts";
+/// The columns `row_to_contact` reads, in its order: the details follow the common
+/// names in `Detail::ALL` order, then the photo.
+const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo FROM contacts";
+const SELECT_WITH_IMPORT_ID: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo, import_id FROM contacts";
 
 /// Common names as a column: one per line.
 fn cn_column(c: &Contact) -> String {
@@ -668,6 +681,13 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect(),
+        description: r.get(9)?,
+        street: r.get(10)?,
+        locality: r.get(11)?,
+        postal_code: r.get(12)?,
+        state: r.get(13)?,
+        country: r.get(14)?,
+        photo: r.get(15)?,
         phones: Vec::new(),
     })
 }
@@ -675,7 +695,7 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
 /// Rewrites a contact in place, numbers included.
 fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8, cn = ?9 WHERE id = ?1",
+        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8, cn = ?9, description = ?10, street = ?11, locality = ?12, postal_code = ?13, state = ?14, country = ?15, photo = ?16 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -686,7 +706,14 @@ fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), St
         c.department,
         c.title,
         c.email,
-        cn_column(c)
+        cn_column(c),
+        c.description,
+        c.street,
+        c.locality,
+        c.postal_code,
+        c.state,
+        c.country,
+        c.photo
     ])?;
     tx.prepare_cached("DELETE FROM numbers WHERE contact_id = ?1")?
         .execute([id])?;
@@ -710,7 +737,7 @@ fn insert_numbers(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Resul
 
 fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email, cn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     stmt.execute(params![
         c.given_name,
@@ -720,7 +747,14 @@ fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError
         c.department,
         c.title,
         c.email,
-        cn_column(c)
+        cn_column(c),
+        c.description,
+        c.street,
+        c.locality,
+        c.postal_code,
+        c.state,
+        c.country,
+        c.photo
     ])?;
     let id = tx.last_insert_rowid();
     let mut stmt = tx.prepare_cached(
@@ -741,6 +775,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::contacts::Detail;
 
     fn ada() -> Contact {
         Contact {
@@ -782,6 +817,52 @@ mod tests {
         two.cn = vec!["Ada Lovelace".into(), "Countess of Lovelace".into()];
         let id = store.add(&two).unwrap();
         assert_eq!(store.get(&id).unwrap().unwrap().cn, two.cn);
+    }
+
+    #[test]
+    fn details_and_photos_are_kept_and_a_version_3_store_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sop.db");
+        // A store as version 3 made it: common names, no details.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} PRAGMA user_version = 3;"
+        ))
+        .unwrap();
+        conn.execute(
+            "INSERT INTO contacts (given_name, surname, cn) VALUES ('Ada', 'Lovelace', 'Ada L.')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&path).unwrap();
+        let old = store.all().unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].cn, ["Ada L."]);
+        assert!(Detail::ALL.iter().all(|d| old[0].detail(*d).is_empty()));
+        assert!(old[0].photo.is_empty());
+        let mut placed = ada();
+        for (i, d) in Detail::ALL.into_iter().enumerate() {
+            *placed.detail_mut(d) = format!("{} {i}", d.name());
+        }
+        placed.photo = vec![0xff, 0xd8, 0x00, 0xff, 0xd9];
+        let id = store.add(&placed).unwrap();
+        let back = store.get(&id).unwrap().unwrap();
+        assert_eq!(back, Contact { id, ..placed.clone() });
+        // An import that finds the contact updates its details in place.
+        let mut moved = placed.clone();
+        moved.street = "12 New Street".into();
+        moved.photo.clear();
+        store.import(&[moved], false, |_| true).unwrap();
+        let all = store.all().unwrap();
+        let back = all.iter().find(|c| c.given_name == "Ada" && !c.street.is_empty());
+        assert_eq!(back.map(|c| (c.street.as_str(), c.photo.len())), Some(("12 New Street", 0)));
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]
