@@ -123,8 +123,13 @@ impl Node {
     /// Writes a CSV file in the home and imports it as the whole set of internal
     /// contacts (`--replace --force`: the test means to replace them), then merges.
     pub fn publish_csv(&self, csv: &str) {
-        let path = self.home().join("import.csv");
-        std::fs::write(&path, csv).unwrap();
+        self.publish_file("import.csv", csv);
+    }
+
+    /// `publish_csv` for a list in any format, named by `file_name`'s extension.
+    pub fn publish_file(&self, file_name: &str, text: &str) {
+        let path = self.home().join(file_name);
+        std::fs::write(&path, text).unwrap();
         self.sop(&[
             "contacts",
             "import",
