@@ -255,35 +255,50 @@ const PLACES: &[(&str, &str, &str, &[(&str, &str, &str)], &[&str])] = &[
         "49",
         "DE",
         "Deutschland",
-        &[("München", "Bayern", "80331"), ("Köln", "Nordrhein-Westfalen", "50667")],
+        &[
+            ("München", "Bayern", "80331"),
+            ("Köln", "Nordrhein-Westfalen", "50667"),
+        ],
         &["Hauptstraße", "Schloßallee", "Königsweg"],
     ),
     (
         "33",
         "FR",
         "France",
-        &[("Paris", "Île-de-France", "75008"), ("Lyon", "Auvergne-Rhône-Alpes", "69002")],
+        &[
+            ("Paris", "Île-de-France", "75008"),
+            ("Lyon", "Auvergne-Rhône-Alpes", "69002"),
+        ],
         &["Rue de la Paix", "Avenue Foch", "Quai d'Orsay"],
     ),
     (
         "34",
         "ES",
         "España",
-        &[("Sevilla", "Andalucía", "41001"), ("Madrid", "Madrid", "28013")],
+        &[
+            ("Sevilla", "Andalucía", "41001"),
+            ("Madrid", "Madrid", "28013"),
+        ],
         &["Calle Mayor", "Paseo de Gracia"],
     ),
     (
         "44",
         "GB",
         "United Kingdom",
-        &[("London", "Greater London", "EC1A 1BB"), ("Leeds", "West Yorkshire", "LS1 4DY")],
+        &[
+            ("London", "Greater London", "EC1A 1BB"),
+            ("Leeds", "West Yorkshire", "LS1 4DY"),
+        ],
         &["High Street", "Station Road"],
     ),
     (
         "81",
         "JP",
         "日本",
-        &[("東京", "東京都", "100-0001"), ("大阪", "大阪府", "530-0001")],
+        &[
+            ("東京", "東京都", "100-0001"),
+            ("大阪", "大阪府", "530-0001"),
+        ],
         &["銀座 1-2-3", "丸の内 2-7"],
     ),
 ];
@@ -312,7 +327,11 @@ fn add_details(c: &mut Contact, code: &str, rng: &mut fastrand::Rng) {
         && rng.u32(0..ADDRESSED) == 0
     {
         let (city, state, postal) = cities[rng.usize(0..cities.len())];
-        c.street = format!("{} {}", streets[rng.usize(0..streets.len())], rng.u32(1..120));
+        c.street = format!(
+            "{} {}",
+            streets[rng.usize(0..streets.len())],
+            rng.u32(1..120)
+        );
         c.locality = city.to_string();
         c.postal_code = postal.to_string();
         if rng.bool() {

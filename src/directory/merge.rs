@@ -529,7 +529,12 @@ fn label(c: &Contact, uid: &str) -> String {
 }
 
 /// Fills an empty text field from the other side's; notes a field both give differently.
-fn fill_text(name: &'static str, mine: &mut String, theirs: &str, conflicts: &mut Vec<&'static str>) {
+fn fill_text(
+    name: &'static str,
+    mine: &mut String,
+    theirs: &str,
+    conflicts: &mut Vec<&'static str>,
+) {
     if mine.trim().is_empty() {
         theirs.clone_into(mine);
     } else if !theirs.trim().is_empty() && !mine.trim().eq_ignore_ascii_case(theirs.trim()) {
@@ -556,7 +561,12 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
         fill_text(name, mine, theirs, &mut conflicts);
     }
     for d in crate::contacts::Detail::ALL {
-        fill_text(d.words(), into.detail_mut(d), from.detail(d), &mut conflicts);
+        fill_text(
+            d.words(),
+            into.detail_mut(d),
+            from.detail(d),
+            &mut conflicts,
+        );
     }
     if into.photo.is_empty() {
         into.photo.clone_from(&from.photo);
@@ -946,10 +956,17 @@ mod tests {
         assert_eq!(served.len(), 1);
         let c = &served[0].contact;
         assert_eq!(
-            (c.street.as_str(), c.locality.as_str(), c.postal_code.as_str()),
+            (
+                c.street.as_str(),
+                c.locality.as_str(),
+                c.postal_code.as_str()
+            ),
             ("Sherwood Drive", "Milton Keynes", "MK3 6EB")
         );
-        assert_eq!((c.country.as_str(), c.photo.as_slice()), ("GB", &[1u8, 2, 3][..]));
+        assert_eq!(
+            (c.country.as_str(), c.photo.as_slice()),
+            ("GB", &[1u8, 2, 3][..])
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 
 use super::settings::{Scope, SourceSettings};
 use crate::contacts::{Contact, PHOTO_MAX};
-use crate::sources::fields::Field;
 use crate::home::Home;
+use crate::sources::fields::Field;
 use crate::ucm::Progress;
 use crate::ucm::import::EntryError;
 use ldap3::adapters::PagedResults;

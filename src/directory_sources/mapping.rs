@@ -262,8 +262,22 @@ mod tests {
         );
         assert_eq!(c.id, "ada");
         assert_eq!(
-            [&c.street, &c.locality, &c.postal_code, &c.state, &c.country, &c.description],
-            ["12 St James's Square", "London", "SW1Y 4JH", "Greater London", "GB", "Analyst"]
+            [
+                &c.street,
+                &c.locality,
+                &c.postal_code,
+                &c.state,
+                &c.country,
+                &c.description
+            ],
+            [
+                "12 St James's Square",
+                "London",
+                "SW1Y 4JH",
+                "Greater London",
+                "GB",
+                "Analyst"
+            ]
         );
         assert_eq!(c.photo, [0xff, 0xd8, 0xff, 0xe0, 1, 2]);
         assert_eq!(c.display_name, "Ada Lovelace");

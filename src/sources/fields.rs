@@ -85,14 +85,23 @@ fn field_of_key(key: &str) -> Option<Field> {
         }
         "l" | "locality" | "localityname" | "city" | "businesscity" | "workcity"
         | "addresscity" => Field::Detail(Detail::Locality),
-        "postalcode" | "zip" | "zipcode" | "postcode" | "businesspostalcode"
-        | "workzipcode" | "workpostalcode" | "addresspostalcode" => {
-            Field::Detail(Detail::PostalCode)
-        }
-        "st" | "state" | "province" | "stateorprovincename" | "businessstate" | "workstate"
+        "postalcode" | "zip" | "zipcode" | "postcode" | "businesspostalcode" | "workzipcode"
+        | "workpostalcode" | "addresspostalcode" => Field::Detail(Detail::PostalCode),
+        "st"
+        | "state"
+        | "province"
+        | "stateorprovincename"
+        | "businessstate"
+        | "workstate"
         | "addressregion" => Field::Detail(Detail::State),
-        "c" | "co" | "country" | "countryname" | "friendlycountryname" | "businesscountry"
-        | "workcountry" | "addresscountry" => Field::Detail(Detail::Country),
+        "c"
+        | "co"
+        | "country"
+        | "countryname"
+        | "friendlycountryname"
+        | "businesscountry"
+        | "workcountry"
+        | "addresscountry" => Field::Detail(Detail::Country),
         "jpegphoto" | "thumbnailphoto" | "photo" => Field::Photo,
         _ => return None,
     })

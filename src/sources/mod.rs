@@ -9,6 +9,9 @@
 //! spreadsheet) is refused with a [`NotAList`] that says so.
 
 pub mod csv;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod details_tests;
 pub mod fields;
 pub mod headers;
 pub mod json;
@@ -350,10 +353,16 @@ impl Entries {
         self.photos_left_out += later.photos_left_out;
         let room = PHOTOS_NAMED.saturating_sub(self.photos_left_out_at.len());
         self.photos_left_out_at
-            .extend(later.photos_left_out_at.into_iter().take(room).map(|mut p| {
-                p.entry += entries_before;
-                p
-            }));
+            .extend(
+                later
+                    .photos_left_out_at
+                    .into_iter()
+                    .take(room)
+                    .map(|mut p| {
+                        p.entry += entries_before;
+                        p
+                    }),
+            );
     }
 
     pub fn warn(&mut self, warning: impl Into<String>) {

@@ -848,15 +848,26 @@ mod tests {
         placed.photo = vec![0xff, 0xd8, 0x00, 0xff, 0xd9];
         let id = store.add(&placed).unwrap();
         let back = store.get(&id).unwrap().unwrap();
-        assert_eq!(back, Contact { id, ..placed.clone() });
+        assert_eq!(
+            back,
+            Contact {
+                id,
+                ..placed.clone()
+            }
+        );
         // An import that finds the contact updates its details in place.
         let mut moved = placed.clone();
         moved.street = "12 New Street".into();
         moved.photo.clear();
         store.import(&[moved], false, |_| true).unwrap();
         let all = store.all().unwrap();
-        let back = all.iter().find(|c| c.given_name == "Ada" && !c.street.is_empty());
-        assert_eq!(back.map(|c| (c.street.as_str(), c.photo.len())), Some(("12 New Street", 0)));
+        let back = all
+            .iter()
+            .find(|c| c.given_name == "Ada" && !c.street.is_empty());
+        assert_eq!(
+            back.map(|c| (c.street.as_str(), c.photo.len())),
+            Some(("12 New Street", 0))
+        );
         drop(store);
         let conn = Connection::open(&path).unwrap();
         let version: i64 = conn
