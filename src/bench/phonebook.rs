@@ -248,59 +248,67 @@ const TITLES: &[&str] = &[
     "Consultant",
 ];
 
-/// Where some contacts work, by calling code: the ISO country code, the country's
-/// name, cities with their state or province and postal code, and streets.
-const PLACES: &[(&str, &str, &str, &[(&str, &str, &str)], &[&str])] = &[
-    (
-        "49",
-        "DE",
-        "Deutschland",
-        &[
+/// Where some contacts work: a country by its calling code, ISO code and name, its
+/// cities (with their state or province and a postal code) and streets.
+struct Place {
+    code: &'static str,
+    iso: &'static str,
+    name: &'static str,
+    cities: &'static [(&'static str, &'static str, &'static str)],
+    streets: &'static [&'static str],
+}
+
+const PLACES: &[Place] = &[
+    Place {
+        code: "49",
+        iso: "DE",
+        name: "Deutschland",
+        cities: &[
             ("München", "Bayern", "80331"),
             ("Köln", "Nordrhein-Westfalen", "50667"),
         ],
-        &["Hauptstraße", "Schloßallee", "Königsweg"],
-    ),
-    (
-        "33",
-        "FR",
-        "France",
-        &[
+        streets: &["Hauptstraße", "Schloßallee", "Königsweg"],
+    },
+    Place {
+        code: "33",
+        iso: "FR",
+        name: "France",
+        cities: &[
             ("Paris", "Île-de-France", "75008"),
             ("Lyon", "Auvergne-Rhône-Alpes", "69002"),
         ],
-        &["Rue de la Paix", "Avenue Foch", "Quai d'Orsay"],
-    ),
-    (
-        "34",
-        "ES",
-        "España",
-        &[
+        streets: &["Rue de la Paix", "Avenue Foch", "Quai d'Orsay"],
+    },
+    Place {
+        code: "34",
+        iso: "ES",
+        name: "España",
+        cities: &[
             ("Sevilla", "Andalucía", "41001"),
             ("Madrid", "Madrid", "28013"),
         ],
-        &["Calle Mayor", "Paseo de Gracia"],
-    ),
-    (
-        "44",
-        "GB",
-        "United Kingdom",
-        &[
+        streets: &["Calle Mayor", "Paseo de Gracia"],
+    },
+    Place {
+        code: "44",
+        iso: "GB",
+        name: "United Kingdom",
+        cities: &[
             ("London", "Greater London", "EC1A 1BB"),
             ("Leeds", "West Yorkshire", "LS1 4DY"),
         ],
-        &["High Street", "Station Road"],
-    ),
-    (
-        "81",
-        "JP",
-        "日本",
-        &[
+        streets: &["High Street", "Station Road"],
+    },
+    Place {
+        code: "81",
+        iso: "JP",
+        name: "日本",
+        cities: &[
             ("東京", "東京都", "100-0001"),
             ("大阪", "大阪府", "530-0001"),
         ],
-        &["銀座 1-2-3", "丸の内 2-7"],
-    ),
+        streets: &["銀座 1-2-3", "丸の内 2-7"],
+    },
 ];
 
 /// Notes some contacts carry as their description.
@@ -322,8 +330,14 @@ const DESCRIBED: u32 = 250;
 /// Gives some contacts an address and a description, from a random stream of its
 /// own, so that the rest of the phone book is the same as without them.
 fn add_details(c: &mut Contact, code: &str, rng: &mut fastrand::Rng) {
-    let place = PLACES.iter().find(|p| p.0 == code);
-    if let Some((_, iso, name, cities, streets)) = place
+    let place = PLACES.iter().find(|p| p.code == code);
+    if let Some(Place {
+        iso,
+        name,
+        cities,
+        streets,
+        ..
+    }) = place
         && rng.u32(0..ADDRESSED) == 0
     {
         let (city, state, postal) = cities[rng.usize(0..cities.len())];

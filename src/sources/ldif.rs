@@ -132,8 +132,11 @@ fn text_of<'a>(
     }
 }
 
+/// A value's bytes, or why it cannot be read.
+type Bytes<'a> = Result<std::borrow::Cow<'a, [u8]>, String>;
+
 /// Splits `attr: value`, `attr:: base64` and `attr:< url`, the value as bytes.
-fn attribute_value(line: &str) -> Option<(&str, Result<std::borrow::Cow<'_, [u8]>, String>)> {
+fn attribute_value(line: &str) -> Option<(&str, Bytes<'_>)> {
     let (attribute, rest) = line.split_once(':')?;
     let attribute = attribute.trim_end();
     if attribute.is_empty()
