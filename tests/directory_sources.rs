@@ -308,10 +308,13 @@ fn ad_preset_maps_account_names_and_numbers() {
     let ldif = [
         entry(
             "jdoe",
-            "displayName: Jane Doe\ntelephoneNumber: +1 404 555 7100\notherTelephone: +1 404 555 7101\n\
-             otherTelephone: +1 404 555 7102\nipPhone: 2001\nmobile: +1 404 555 7199\ncompany: Corp\n\
-             streetAddress: 1 Peachtree St\nl: Atlanta\npostalCode: 30303\nst: GA\nc: US\n\
-             description: Reception\nthumbnailPhoto:: {PHOTO}\n",
+            &format!(
+                "displayName: Jane Doe\ntelephoneNumber: +1 404 555 7100\n\
+                 otherTelephone: +1 404 555 7101\notherTelephone: +1 404 555 7102\n\
+                 ipPhone: 2001\nmobile: +1 404 555 7199\ncompany: Corp\n\
+                 streetAddress: 1 Peachtree St\nl: Atlanta\npostalCode: 30303\nst: GA\nc: US\n\
+                 description: Reception\nthumbnailPhoto:: {PHOTO}\n"
+            ),
         ),
         entry(
             "rroe",

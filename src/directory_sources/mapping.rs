@@ -213,7 +213,9 @@ impl Preset {
                 ("otherIpPhone", &[Number(K::IpPhone)]),
                 ("otherMobile", &[Number(K::Mobile)]),
                 ("otherHomePhone", &[Number(K::Home)]),
+                // AD's address; its `street` (rarely set) when there is none.
                 ("streetAddress", &[Detail(D::Street)]),
+                ("street", &[Detail(D::Street)]),
                 ("co", &[Detail(D::Country)]),
                 ("thumbnailPhoto", &[Photo]),
                 ("jpegPhoto", &[Photo]),
