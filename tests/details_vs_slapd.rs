@@ -9,9 +9,8 @@
 mod common;
 
 use common::slapd::{self, Slapd};
-use common::{BASE, Node, values};
+use common::{BASE, Node, search_one as ldapsearch, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
-use std::process::Command;
 
 /// Bytes that start and end as a JPEG image does, with every byte value between.
 fn photo(seed: u8, len: usize) -> Vec<u8> {
@@ -228,20 +227,6 @@ fn serve(book: &[Contact]) -> Servers {
     node.start();
     node.publish_file("import.ldif", &ldif);
     Servers { slapd, node }
-}
-
-fn ldapsearch(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
-    let out = Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0", "-s", "one"])
-        .args(["-b", BASE, "-H", &format!("ldap://127.0.0.1:{port}")])
-        .arg(filter)
-        .args(attrs)
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn entries(port: u16, filter: &str, attrs: &[&str]) -> Vec<String> {

@@ -9,7 +9,6 @@ mod common;
 use common::slapd::{self, Slapd};
 use common::{BASE, Node, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
-use std::process::Command;
 
 /// `slapd` serving `ldif` under `BASE`, indexed as a phone book would be.
 fn start_slapd(ldif: &str) -> Slapd {
@@ -192,28 +191,7 @@ fn serve(book: &[Contact]) -> Servers {
 
 /// The LDIF `ldapsearch` prints for a one-level search, or its error.
 fn ldapsearch(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
-    let out = Command::new("ldapsearch")
-        .args([
-            "-x",
-            "-LLL",
-            "-o",
-            "ldif-wrap=no",
-            "-z",
-            "0",
-            "-s",
-            "one",
-            "-b",
-            BASE,
-        ])
-        .args(["-H", &format!("ldap://127.0.0.1:{port}")])
-        .arg(filter)
-        .args(attrs)
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    common::search_one(port, filter, attrs)
 }
 
 /// The filters whose results differ between the two servers, described, and how

@@ -692,29 +692,47 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     })
 }
 
+/// The columns a contact is written to, in the order of `column_values`.
+const COLUMNS: &str = "given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo";
+
+/// A contact's values for `COLUMNS`; `cn` is its `cn_column`.
+fn column_values<'a>(c: &'a Contact, cn: &'a dyn rusqlite::ToSql) -> [&'a dyn rusqlite::ToSql; 15] {
+    [
+        &c.given_name,
+        &c.surname,
+        &c.display_name,
+        &c.company,
+        &c.department,
+        &c.title,
+        &c.email,
+        cn,
+        &c.description,
+        &c.street,
+        &c.locality,
+        &c.postal_code,
+        &c.state,
+        &c.country,
+        &c.photo,
+    ]
+}
+
+/// `?from, ?from+1, ...`: one placeholder for each of `COLUMNS`.
+fn placeholders(from: usize) -> String {
+    (from..from + 15)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Rewrites a contact in place, numbers included.
 fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8, cn = ?9, description = ?10, street = ?11, locality = ?12, postal_code = ?13, state = ?14, country = ?15, photo = ?16 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        c.given_name,
-        c.surname,
-        c.display_name,
-        c.company,
-        c.department,
-        c.title,
-        c.email,
-        cn_column(c),
-        c.description,
-        c.street,
-        c.locality,
-        c.postal_code,
-        c.state,
-        c.country,
-        c.photo
-    ])?;
+    let cn = cn_column(c);
+    let values = std::iter::once(&id as &dyn rusqlite::ToSql).chain(column_values(c, &cn));
+    tx.prepare_cached(&format!(
+        "UPDATE contacts SET ({COLUMNS}) = ({}) WHERE id = ?1",
+        placeholders(2)
+    ))?
+    .execute(rusqlite::params_from_iter(values))?;
     tx.prepare_cached("DELETE FROM numbers WHERE contact_id = ?1")?
         .execute([id])?;
     insert_numbers(tx, id, c)
@@ -736,38 +754,14 @@ fn insert_numbers(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Resul
 }
 
 fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
-    stmt.execute(params![
-        c.given_name,
-        c.surname,
-        c.display_name,
-        c.company,
-        c.department,
-        c.title,
-        c.email,
-        cn_column(c),
-        c.description,
-        c.street,
-        c.locality,
-        c.postal_code,
-        c.state,
-        c.country,
-        c.photo
-    ])?;
+    let cn = cn_column(c);
+    tx.prepare_cached(&format!(
+        "INSERT INTO contacts ({COLUMNS}) VALUES ({})",
+        placeholders(1)
+    ))?
+    .execute(rusqlite::params_from_iter(column_values(c, &cn)))?;
     let id = tx.last_insert_rowid();
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO numbers (contact_id, position, kind, number) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (position, phone) in c.phones.iter().enumerate() {
-        stmt.execute(params![
-            id,
-            position as i64,
-            phone.kind.as_str(),
-            phone.number
-        ])?;
-    }
+    insert_numbers(tx, id, c)?;
     Ok(id)
 }
 

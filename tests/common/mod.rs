@@ -204,6 +204,22 @@ impl Run {
     }
 }
 
+/// The LDIF `ldapsearch` prints for a one-level search under `BASE` of the server
+/// on `port`, with no size limit, or its error.
+pub fn search_one(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
+    let out = Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0", "-s", "one"])
+        .args(["-b", BASE, "-H", &format!("ldap://127.0.0.1:{port}")])
+        .arg(filter)
+        .args(attrs)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Values of `attr` in ldapsearch LDIF output (base64 values decoded).
 pub fn values(ldif: &str, attr: &str) -> Vec<String> {
     let plain = format!("{attr}: ");
