@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::slapd::{self, Slapd};
+use common::slapd::{self, Servers, Slapd};
 use common::{BASE, Node, search_one as ldapsearch, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
 
@@ -204,17 +204,10 @@ const FILTERS: &[&str] = &[
     "(l<=m)",
 ];
 
-struct Servers {
-    slapd: Slapd,
-    node: Node,
-}
-
 /// The same list in `slapd` (as the LDIF `sop` serves it) and in `sop` (imported
 /// as that LDIF).
 fn serve(book: &[Contact]) -> Servers {
-    let mut ldif = Vec::new();
-    sop::bench::ldif::write(&mut ldif, book, BASE).unwrap();
-    let ldif = String::from_utf8(ldif).unwrap();
+    let ldif = slapd::served_ldif(book);
     let slapd = Slapd::start(slapd::Options {
         ldif: ldif.clone(),
         suffix: BASE,

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::slapd::{self, Slapd};
+use common::slapd::{self, Servers, Slapd};
 use common::{BASE, Node, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
 
@@ -171,16 +171,8 @@ const FILTERS: &[&str] = &[
     "(&(|(cn=*a*)(sn=*a*))(mobile=+*))",
 ];
 
-/// `slapd` and `sop`, each serving the same contacts.
-struct Servers {
-    slapd: Slapd,
-    node: Node,
-}
-
 fn serve(book: &[Contact]) -> Servers {
-    let mut ldif = Vec::new();
-    sop::bench::ldif::write(&mut ldif, book, BASE).unwrap();
-    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
+    let slapd = start_slapd(&slapd::served_ldif(book));
     let node = Node::new(&[("ldap.size_limit", "100000")]);
     node.start();
     let mut csv = Vec::new();

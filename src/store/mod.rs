@@ -790,20 +790,24 @@ mod tests {
         }
     }
 
+    /// A store in `dir` as an earlier version made it (`schema`), holding a contact.
+    fn old_store(dir: &tempfile::TempDir, schema: &str, insert: &str) -> std::path::PathBuf {
+        let path = dir.path().join("sop.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        conn.execute(insert, []).unwrap();
+        path
+    }
+
     #[test]
     fn common_names_are_kept_and_a_version_2_store_gains_them() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sop.db");
         // A store as version 2 made it: no cn column.
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(&format!("{SCHEMA} {JOB_ERRORS} PRAGMA user_version = 2;"))
-            .unwrap();
-        conn.execute(
+        let path = old_store(
+            &dir,
+            &format!("{SCHEMA} {JOB_ERRORS} PRAGMA user_version = 2;"),
             "INSERT INTO contacts (given_name, surname) VALUES ('Ada', 'Lovelace')",
-            [],
-        )
-        .unwrap();
-        drop(conn);
+        );
         let mut store = Store::open(&path).unwrap();
         let old = store.all().unwrap();
         assert_eq!((old.len(), old[0].cn.len()), (1, 0));
@@ -816,19 +820,12 @@ mod tests {
     #[test]
     fn details_and_photos_are_kept_and_a_version_3_store_gains_them() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sop.db");
         // A store as version 3 made it: common names, no details.
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(&format!(
-            "{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} PRAGMA user_version = 3;"
-        ))
-        .unwrap();
-        conn.execute(
+        let path = old_store(
+            &dir,
+            &format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} PRAGMA user_version = 3;"),
             "INSERT INTO contacts (given_name, surname, cn) VALUES ('Ada', 'Lovelace', 'Ada L.')",
-            [],
-        )
-        .unwrap();
-        drop(conn);
+        );
         let mut store = Store::open(&path).unwrap();
         let old = store.all().unwrap();
         assert_eq!(old.len(), 1);

@@ -205,3 +205,17 @@ pub fn people(count: usize) -> String {
     }
     out
 }
+
+/// `slapd` and `sop`, each serving the same contacts.
+pub struct Servers {
+    pub slapd: Slapd,
+    pub node: super::Node,
+}
+
+/// The LDIF of the entries `sop` serves for `book` as internal contacts under
+/// `BASE`, for loading into `slapd` (with `sop::bench::ldif::SCHEMA`).
+pub fn served_ldif(book: &[sop::contacts::Contact]) -> String {
+    let mut ldif = Vec::new();
+    sop::bench::ldif::write(&mut ldif, book, super::BASE).unwrap();
+    String::from_utf8(ldif).unwrap()
+}
