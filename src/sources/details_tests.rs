@@ -79,6 +79,19 @@ fn csv_columns_by_ldap_name_and_as_exports_name_them() {
             "Rechnungen"
         ]
     );
+    let french = "Prénom;Nom;Rue (bureau);Ville (bureau);Dép/Région (bureau);Code postal (bureau);Pays/Région (bureau);Notes;Téléphone (bureau)\n\
+                  Élodie;Dubois;12 Rue de la Paix;Paris;Île-de-France;75002;France;Accueil;+33 1\n";
+    assert_eq!(
+        details(&only(Format::Csv, french)),
+        [
+            "12 Rue de la Paix",
+            "Paris",
+            "75002",
+            "Île-de-France",
+            "France",
+            "Accueil"
+        ]
+    );
     let google = "First Name,Last Name,Address 1 - Street,Address 1 - City,Address 1 - Region,Address 1 - Postal Code,Address 1 - Country,Notes,Phone 1 - Value\n\
                   Ana,Ruiz,Calle Mayor 1,Sevilla,Andalucía,41001,ES,Turno de noche,+34 1\n";
     assert_eq!(details(&only(Format::Csv, google)), ANA);

@@ -9,8 +9,8 @@
 //! below are known: no guessing from parts of names. The contact's own numbers
 //! are read (car phone and ISDN as other numbers, Outlook's radio phone as a
 //! mobile); the assistant's phone, callback, TTY and telex columns are not. Of the
-//! addresses, the business (work) address is read, in English, German and Spanish
-//! Outlook and English Thunderbird, with the notes as the description.
+//! addresses, the business (work) address is read, in English, German, French and
+//! Spanish Outlook and English Thunderbird, with the notes as the description.
 //!
 //! Where the tables come from:
 //! - Outlook: the column names classic Outlook writes (File > Open & Export >
@@ -150,6 +150,12 @@ const OUTLOOK_FR: &[(&str, Field)] = &[
     ("Téléphone (voiture)", OTHER),
     ("Radio téléphone", MOBILE),
     ("RNIS", OTHER),
+    ("Rue (bureau)", STREET),
+    ("Ville (bureau)", CITY),
+    ("Dép/Région (bureau)", STATE),
+    ("Code postal (bureau)", POSTAL_CODE),
+    ("Pays/Région (bureau)", COUNTRY),
+    ("Notes", NOTES),
 ];
 
 const OUTLOOK_ES: &[(&str, Field)] = &[
