@@ -28,6 +28,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 
 const MAGIC: &[u8; 8] = b"SOPDIR2\n";
+/// Images made before binary values: built again.
+const MAGIC_1: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
 const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/6");
@@ -285,6 +287,9 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
     let bad = || ImageError::Damaged("bad header");
     let mut head = [0u8; 12];
     file.read_exact_at(&mut head, 0)?;
+    if &head[..8] == MAGIC_1 {
+        return Err(ImageError::Stale("an earlier image format".to_string()));
+    }
     if &head[..8] != MAGIC {
         return Err(ImageError::Damaged("not a directory image"));
     }
@@ -594,6 +599,14 @@ mod tests {
             let err = read(file.as_file(), &case).err().unwrap();
             assert!(matches!(err, ImageError::Stale(_)), "{err}");
         }
+        // An image of the format before binary values.
+        let mut old = std::fs::read(file.path()).unwrap();
+        old[..8].copy_from_slice(MAGIC_1);
+        std::fs::write(file.path(), &old).unwrap();
+        let err = read(file.as_file(), &expected("dc=example,dc=com", &rules))
+            .err()
+            .unwrap();
+        assert!(matches!(err, ImageError::Stale(_)), "{err}");
     }
 
     #[test]
