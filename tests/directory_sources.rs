@@ -291,6 +291,14 @@ fn ldaps_and_starttls_trust_the_given_ca_only() {
 
 #[test]
 fn ad_preset_maps_account_names_and_numbers() {
+    // A JPEG's first bytes, then bytes that are not UTF-8; and a photo over 64 KiB.
+    const PHOTO: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==";
+    let big = {
+        use base64::Engine;
+        let mut bytes = vec![0xff, 0xd8, 0xff, 0xe0];
+        bytes.resize(70_000, 0xfe);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
     let node = node();
     let entry = |sam: &str, extra: &str| {
         format!(
@@ -300,10 +308,18 @@ fn ad_preset_maps_account_names_and_numbers() {
     let ldif = [
         entry(
             "jdoe",
-            "displayName: Jane Doe\ntelephoneNumber: +1 404 555 7100\notherTelephone: +1 404 555 7101\n\
-             otherTelephone: +1 404 555 7102\nipPhone: 2001\nmobile: +1 404 555 7199\ncompany: Corp\n",
+            &format!(
+                "displayName: Jane Doe\ntelephoneNumber: +1 404 555 7100\n\
+                 otherTelephone: +1 404 555 7101\notherTelephone: +1 404 555 7102\n\
+                 ipPhone: 2001\nmobile: +1 404 555 7199\ncompany: Corp\n\
+                 streetAddress: 1 Peachtree St\nl: Atlanta\npostalCode: 30303\nst: GA\nc: US\n\
+                 description: Reception\nthumbnailPhoto:: {PHOTO}\n"
+            ),
         ),
-        entry("rroe", "displayName: Richard Roe\nipPhone: 2002\n"),
+        entry(
+            "rroe",
+            &format!("displayName: Richard Roe\nipPhone: 2002\nthumbnailPhoto:: {big}\n"),
+        ),
         // A second account with the same sAMAccountName: skipped, with its reason.
         format!(
             "dn: cn=jdoe2,{PEOPLE}\nobjectClass: user\ncn: jdoe2\nsn: Doe\nsAMAccountName: jdoe\n\n"
@@ -334,6 +350,11 @@ fn ad_preset_maps_account_names_and_numbers() {
             && shown.contains("the same id \"jdoe\""),
         "{shown}"
     );
+    assert!(
+        shown.contains("cn=rroe,ou=people,dc=corp,dc=example")
+            && shown.contains("photo is larger than 64 KiB"),
+        "{shown}"
+    );
     assert_eq!(served(&node, "ad"), ["ad-jdoe", "ad-rroe"]);
     let (jane, _) = node.ldapsearch(&[
         "-b",
@@ -344,8 +365,31 @@ fn ad_preset_maps_account_names_and_numbers() {
         "ipPhone",
         "mobile",
         "o",
+        "street",
+        "l",
+        "postalCode",
+        "st",
+        "c",
+        "description",
+        "jpegPhoto",
     ]);
     assert_eq!(values(&jane, "cn"), ["Jane Doe"]);
+    for (attr, value) in [
+        ("street", "1 Peachtree St"),
+        ("l", "Atlanta"),
+        ("postalCode", "30303"),
+        ("st", "GA"),
+        ("c", "US"),
+        ("description", "Reception"),
+    ] {
+        assert_eq!(values(&jane, attr), [value], "{attr}");
+    }
+    assert!(jane.contains(&format!("jpegPhoto:: {PHOTO}\n")), "{jane}");
+    let (richard, _) = node.ldapsearch(&["-b", BASE, "(uid=ad-rroe)", "*"]);
+    assert!(
+        richard.contains("ipPhone: 2002") && !richard.contains("jpegPhoto"),
+        "{richard}"
+    );
     assert_eq!(
         values(&jane, "telephoneNumber"),
         ["+1 404 555 7100", "+1 404 555 7101", "+1 404 555 7102"]

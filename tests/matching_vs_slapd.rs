@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::slapd::{self, Slapd};
+use common::slapd::{self, Servers, Slapd};
 use common::{BASE, Node, values};
 use sop::contacts::{Contact, Phone, PhoneKind};
-use std::process::Command;
 
 /// `slapd` serving `ldif` under `BASE`, indexed as a phone book would be.
 fn start_slapd(ldif: &str) -> Slapd {
@@ -172,16 +171,8 @@ const FILTERS: &[&str] = &[
     "(&(|(cn=*a*)(sn=*a*))(mobile=+*))",
 ];
 
-/// `slapd` and `sop`, each serving the same contacts.
-struct Servers {
-    slapd: Slapd,
-    node: Node,
-}
-
 fn serve(book: &[Contact]) -> Servers {
-    let mut ldif = Vec::new();
-    sop::bench::ldif::write(&mut ldif, book, BASE).unwrap();
-    let slapd = start_slapd(&String::from_utf8(ldif).unwrap());
+    let slapd = start_slapd(&slapd::served_ldif(book));
     let node = Node::new(&[("ldap.size_limit", "100000")]);
     node.start();
     let mut csv = Vec::new();
@@ -192,28 +183,7 @@ fn serve(book: &[Contact]) -> Servers {
 
 /// The LDIF `ldapsearch` prints for a one-level search, or its error.
 fn ldapsearch(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
-    let out = Command::new("ldapsearch")
-        .args([
-            "-x",
-            "-LLL",
-            "-o",
-            "ldif-wrap=no",
-            "-z",
-            "0",
-            "-s",
-            "one",
-            "-b",
-            BASE,
-        ])
-        .args(["-H", &format!("ldap://127.0.0.1:{port}")])
-        .arg(filter)
-        .args(attrs)
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    common::search_one(port, filter, attrs)
 }
 
 /// The filters whose results differ between the two servers, described, and how

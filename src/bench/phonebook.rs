@@ -248,6 +248,116 @@ const TITLES: &[&str] = &[
     "Consultant",
 ];
 
+/// Where some contacts work: a country by its calling code, ISO code and name, its
+/// cities (with their state or province and a postal code) and streets.
+struct Place {
+    code: &'static str,
+    iso: &'static str,
+    name: &'static str,
+    cities: &'static [(&'static str, &'static str, &'static str)],
+    streets: &'static [&'static str],
+}
+
+const PLACES: &[Place] = &[
+    Place {
+        code: "49",
+        iso: "DE",
+        name: "Deutschland",
+        cities: &[
+            ("München", "Bayern", "80331"),
+            ("Köln", "Nordrhein-Westfalen", "50667"),
+        ],
+        streets: &["Hauptstraße", "Schloßallee", "Königsweg"],
+    },
+    Place {
+        code: "33",
+        iso: "FR",
+        name: "France",
+        cities: &[
+            ("Paris", "Île-de-France", "75008"),
+            ("Lyon", "Auvergne-Rhône-Alpes", "69002"),
+        ],
+        streets: &["Rue de la Paix", "Avenue Foch", "Quai d'Orsay"],
+    },
+    Place {
+        code: "34",
+        iso: "ES",
+        name: "España",
+        cities: &[
+            ("Sevilla", "Andalucía", "41001"),
+            ("Madrid", "Madrid", "28013"),
+        ],
+        streets: &["Calle Mayor", "Paseo de Gracia"],
+    },
+    Place {
+        code: "44",
+        iso: "GB",
+        name: "United Kingdom",
+        cities: &[
+            ("London", "Greater London", "EC1A 1BB"),
+            ("Leeds", "West Yorkshire", "LS1 4DY"),
+        ],
+        streets: &["High Street", "Station Road"],
+    },
+    Place {
+        code: "81",
+        iso: "JP",
+        name: "日本",
+        cities: &[
+            ("東京", "東京都", "100-0001"),
+            ("大阪", "大阪府", "530-0001"),
+        ],
+        streets: &["銀座 1-2-3", "丸の内 2-7"],
+    },
+];
+
+/// Notes some contacts carry as their description.
+const DESCRIPTIONS: &[&str] = &[
+    "Front desk",
+    "On call at weekends",
+    "Ansprechpartner für Rechnungen",
+    "Interprète — français, español",
+    "Night shift",
+];
+
+/// One contact in `ADDRESSED` has an address (street, city, postal code, state and
+/// country, the country as a code or a name), one in `DESCRIBED` a description:
+/// enough for every filter class on them to find entries, few enough that the
+/// directory stays within its memory per contact.
+const ADDRESSED: u32 = 100;
+const DESCRIBED: u32 = 250;
+
+/// Gives some contacts an address and a description, from a random stream of its
+/// own, so that the rest of the phone book is the same as without them.
+fn add_details(c: &mut Contact, code: &str, rng: &mut fastrand::Rng) {
+    let place = PLACES.iter().find(|p| p.code == code);
+    if let Some(Place {
+        iso,
+        name,
+        cities,
+        streets,
+        ..
+    }) = place
+        && rng.u32(0..ADDRESSED) == 0
+    {
+        let (city, state, postal) = cities[rng.usize(0..cities.len())];
+        c.street = format!(
+            "{} {}",
+            streets[rng.usize(0..streets.len())],
+            rng.u32(1..120)
+        );
+        c.locality = city.to_string();
+        c.postal_code = postal.to_string();
+        if rng.bool() {
+            c.state = state.to_string();
+        }
+        c.country = if rng.u8(0..3) == 0 { name } else { iso }.to_string();
+    }
+    if rng.u32(0..DESCRIBED) == 0 {
+        c.description = DESCRIPTIONS[rng.usize(0..DESCRIPTIONS.len())].to_string();
+    }
+}
+
 /// Number formats seen in real phone books, for `+CC`, `00CC` and national forms.
 fn number(rng: &mut fastrand::Rng, code: &str) -> String {
     let area = rng.u32(20..999);
@@ -290,6 +400,7 @@ fn ascii_mail(s: &str) -> String {
 /// `count` contacts, deterministic for a seed. Ids are `1..=count`.
 pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
     let mut rng = fastrand::Rng::with_seed(seed);
+    let mut details = fastrand::Rng::with_seed(seed ^ 0x5eed_0de7_a115);
     (1..=count)
         .map(|n| {
             let country = &COUNTRIES[rng.usize(0..COUNTRIES.len())];
@@ -334,7 +445,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
             }
             // In the order of the kinds, as lists write them.
             phones.sort_by_key(|p| p.kind);
-            Contact {
+            let mut c = Contact {
                 id: n.to_string(),
                 cn: Vec::new(),
                 given_name: given.to_string(),
@@ -350,7 +461,10 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
                     n
                 ),
                 phones,
-            }
+                ..Contact::default()
+            };
+            add_details(&mut c, country.code, &mut details);
+            c
         })
         .collect()
 }

@@ -21,11 +21,15 @@ pub struct Case {
 }
 
 /// Every attribute a substring filter can name: all but objectClass (no substring
-/// rule) and facsimileTelephoneNumber (no matching rule at all in OpenLDAP's schema).
+/// rule), facsimileTelephoneNumber and jpegPhoto (no matching rule at all in
+/// OpenLDAP's schema).
 pub fn text_attrs() -> impl Iterator<Item = Attr> {
-    Attr::ALL
-        .into_iter()
-        .filter(|a| !matches!(a, Attr::ObjectClass | Attr::FacsimileTelephoneNumber))
+    Attr::ALL.into_iter().filter(|a| {
+        !matches!(
+            a,
+            Attr::ObjectClass | Attr::FacsimileTelephoneNumber | Attr::JpegPhoto
+        )
+    })
 }
 
 const NAME_ATTRS: [Attr; 6] = [
@@ -78,6 +82,8 @@ struct Maker<'a> {
     rng: fastrand::Rng,
     per_class: usize,
     out: Vec<Case>,
+    /// `holders`, once per attribute.
+    sparse: BTreeMap<Attr, std::rc::Rc<Vec<u32>>>,
 }
 
 impl Maker<'_> {
@@ -89,8 +95,12 @@ impl Maker<'_> {
     /// The value of `attr` of a random entry that has one, as a phone user types
     /// it: numbers without their spaces and hyphens.
     fn value(&mut self, attr: Attr) -> Option<String> {
+        let holders = self.holders(attr);
         for _ in 0..64 {
-            let id = self.rng.u32(0..self.dir.len() as u32);
+            let id = match holders.is_empty() {
+                true => self.rng.u32(0..self.dir.len() as u32),
+                false => holders[self.rng.usize(0..holders.len())],
+            };
             let values: Vec<&str> = self.dir.entry(id).values(attr).collect();
             if values.is_empty() {
                 continue;
@@ -103,6 +113,21 @@ impl Maker<'_> {
             });
         }
         None
+    }
+
+    /// The entries holding `attr` when fewer than one in 8 do (an address), so
+    /// that values are picked among them; empty when most do.
+    fn holders(&mut self, attr: Attr) -> std::rc::Rc<Vec<u32>> {
+        if let Some(h) = self.sparse.get(&attr) {
+            return h.clone();
+        }
+        let few = self.dir.len() / 8;
+        let held: Vec<u32> = lookup::parse(&format!("({}=*)", attr.name()), self.dir)
+            .map(|present| self.dir.search(&present).take(few + 1).collect())
+            .unwrap_or_default();
+        let held = std::rc::Rc::new(if held.len() > few { Vec::new() } else { held });
+        self.sparse.insert(attr, held.clone());
+        held
     }
 
     /// `len` characters of a value of `attr` where `part` says.
@@ -197,6 +222,7 @@ pub fn matrix(dir: &Directory, seed: u64, per_class: usize) -> Vec<Case> {
         rng: fastrand::Rng::with_seed(seed),
         per_class,
         out: Vec::new(),
+        sparse: BTreeMap::new(),
     };
     for attr in text_attrs() {
         let a = attr.name();

@@ -173,6 +173,7 @@ fn contact_from(new: NewContact) -> Result<Contact> {
         title: text(new.title),
         email: text(new.email),
         phones,
+        ..Contact::default()
     };
     if !contact.is_servable() {
         return Err(eyre!(

@@ -71,6 +71,90 @@ pub struct Contact {
     pub title: String,
     pub email: String,
     pub phones: Vec<Phone>,
+    /// `description` (a note on the contact).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// `street`: the street address, one line.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub street: String,
+    /// `l`: the city.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub locality: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub postal_code: String,
+    /// `st`: the state or province.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state: String,
+    /// The country as the source gives it: served as `c` when it is a two-letter
+    /// code, else as `co` (friendlyCountryName).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub country: String,
+    /// `jpegPhoto`: the photo's bytes, at most [`PHOTO_MAX`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photo: Vec<u8>,
+}
+
+/// Largest photo kept, in bytes (64 KiB less one byte): larger ones are left out.
+pub const PHOTO_MAX: usize = 65_535;
+
+/// The text details of a contact besides its names, e-mail and numbers, each
+/// served under its LDAP attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Detail {
+    Description,
+    Street,
+    Locality,
+    PostalCode,
+    State,
+    Country,
+}
+
+impl Detail {
+    pub const ALL: [Detail; 6] = [
+        Detail::Description,
+        Detail::Street,
+        Detail::Locality,
+        Detail::PostalCode,
+        Detail::State,
+        Detail::Country,
+    ];
+
+    /// The LDAP attribute name, also the name of the field in files and mappings
+    /// (the country is `c`, served as `co` when it is not a two-letter code).
+    pub fn name(self) -> &'static str {
+        match self {
+            Detail::Description => "description",
+            Detail::Street => "street",
+            Detail::Locality => "l",
+            Detail::PostalCode => "postalCode",
+            Detail::State => "st",
+            Detail::Country => "c",
+        }
+    }
+
+    /// As reports name it: "postal code".
+    pub fn words(self) -> &'static str {
+        match self {
+            Detail::Description => "description",
+            Detail::Street => "street",
+            Detail::Locality => "city",
+            Detail::PostalCode => "postal code",
+            Detail::State => "state",
+            Detail::Country => "country",
+        }
+    }
+}
+
+/// Do these bytes start as a JPEG image does (what `jpegPhoto` holds)?
+pub fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xff, 0xd8, 0xff])
+}
+
+/// Is `country` an ISO 3166 two-letter code (served as `c`), rather than a name
+/// (served as `co`)?
+pub fn is_country_code(country: &str) -> bool {
+    let c = country.trim();
+    c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 impl Contact {
@@ -150,6 +234,28 @@ impl Contact {
                 .phones
                 .first()
                 .is_some_and(|p| !p.number.trim().is_empty())
+    }
+
+    pub fn detail(&self, d: Detail) -> &str {
+        match d {
+            Detail::Description => &self.description,
+            Detail::Street => &self.street,
+            Detail::Locality => &self.locality,
+            Detail::PostalCode => &self.postal_code,
+            Detail::State => &self.state,
+            Detail::Country => &self.country,
+        }
+    }
+
+    pub fn detail_mut(&mut self, d: Detail) -> &mut String {
+        match d {
+            Detail::Description => &mut self.description,
+            Detail::Street => &mut self.street,
+            Detail::Locality => &mut self.locality,
+            Detail::PostalCode => &mut self.postal_code,
+            Detail::State => &mut self.state,
+            Detail::Country => &mut self.country,
+        }
     }
 
     pub fn numbers(&self, kind: PhoneKind) -> impl Iterator<Item = &str> {

@@ -268,7 +268,7 @@ fn compile(
             None => Filter::Undefined,
         },
         LdapFilter::Equality(name, value) => equal(name, value, rules),
-        // `name` is the supertype of cn, sn, givenName, o, ou and title: an assertion
+        // `name` is the supertype of cn, sn, givenName, o, ou, title, l, st and c: an assertion
         // on it holds when it holds on any of them.
         LdapFilter::Substring(name, _) | LdapFilter::Approx(name, _) if is_name(name) => {
             Filter::Or(
@@ -323,13 +323,16 @@ fn compile(
 }
 
 /// The attributes whose supertype is `name`.
-const NAME_SUBTYPES: [Attr; 6] = [
+const NAME_SUBTYPES: [Attr; 9] = [
     Attr::Cn,
     Attr::Sn,
     Attr::GivenName,
     Attr::O,
     Attr::Ou,
     Attr::Title,
+    Attr::L,
+    Attr::St,
+    Attr::C,
 ];
 
 fn is_name(attr: &str) -> bool {

@@ -8,13 +8,15 @@
 //! and the release that wrote it, and any difference, or any damage, means the
 //! directory is built from the generation as before.
 //!
-//! File format (little-endian): `SOPDIR1\n`; a header (u32 length, then the release
+//! File format (little-endian): `SOPDIR2\n`; a header (u32 length, then the release
 //! string, generation u64, the generation file's length u64 and CRC u32, base DN,
-//! country code and trunk prefix as u32-length strings, and the sizes of the ten
-//! sections below as u64 counts), followed by its CRC-32; then the sections, each
-//! followed by its CRC-32: the text (bytes), the values (12 bytes each), the heads
-//! (12), the uid table (12), the index keys (8), offsets (4), tags (4) and ids (4),
-//! the number keys (8) and their ids (4).
+//! country code and trunk prefix as u32-length strings, and the sizes of the
+//! eleven sections below as u64 counts), followed by its CRC-32; then the
+//! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
+//! each), the heads (12), the uid table (12), the index keys (8), offsets (4),
+//! tags (4) and ids (4), the number keys (8) and their ids (4), the binary values
+//! (bytes). Images of format 1 (`SOPDIR1\n`, before binary values) are not read:
+//! the directory is built again.
 
 use super::NumberRules;
 use super::index::{GramIndex, Numbers};
@@ -25,10 +27,12 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 
-const MAGIC: &[u8; 8] = b"SOPDIR1\n";
+const MAGIC: &[u8; 8] = b"SOPDIR2\n";
+/// Images made before binary values: built again.
+const MAGIC_1: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/6");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/7");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -71,6 +75,7 @@ struct Sizes {
     ids: u64,
     number_keys: u64,
     number_ids: u64,
+    blobs: u64,
 }
 
 impl Sizes {
@@ -86,6 +91,7 @@ impl Sizes {
             ids: dir.index.ids.len() as u64,
             number_keys: dir.numbers.keys.len() as u64,
             number_ids: dir.numbers.ids.len() as u64,
+            blobs: dir.blobs.len() as u64,
         }
     }
 
@@ -101,20 +107,21 @@ impl Sizes {
             self.ids,
             self.number_keys,
             self.number_ids,
+            self.blobs,
         ]
     }
 
     /// Bytes of each section, CRC included, in file order.
     fn bytes(&self) -> [u64; SECTIONS] {
         let mut out = self.counts();
-        for (n, size) in out.iter_mut().zip([1, 12, 12, 12, 8, 4, 4, 4, 8, 4]) {
+        for (n, size) in out.iter_mut().zip([1, 12, 12, 12, 8, 4, 4, 4, 8, 4, 1]) {
             *n = *n * size + 4;
         }
         out
     }
 }
 
-const SECTIONS: usize = 10;
+const SECTIONS: usize = 11;
 
 /// How many bytes the image of `dir` takes, about.
 pub fn size(dir: &Directory) -> u64 {
@@ -222,7 +229,9 @@ pub fn write(dir: &Directory, source: Source, out: &mut impl Write) -> io::Resul
     put_array(out, &dir.index.tags, 4, u32s)?;
     put_array(out, &dir.index.ids, 4, u32s)?;
     put_array(out, &dir.numbers.keys, 8, u64s)?;
-    put_array(out, &dir.numbers.ids, 4, u32s)
+    put_array(out, &dir.numbers.ids, 4, u32s)?;
+    out.write_all(&dir.blobs)?;
+    out.write_all(&crc32fast::hash(&dir.blobs).to_le_bytes())
 }
 
 /// Reads `count` items of `size` bytes from `at` in `file`, decoded by `get`, and
@@ -279,6 +288,9 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
     let bad = || ImageError::Damaged("bad header");
     let mut head = [0u8; 12];
     file.read_exact_at(&mut head, 0)?;
+    if &head[..8] == MAGIC_1 {
+        return Err(ImageError::Stale("an earlier image format".to_string()));
+    }
     if &head[..8] != MAGIC {
         return Err(ImageError::Damaged("not a directory image"));
     }
@@ -329,6 +341,7 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         ids: n[7],
         number_keys: n[8],
         number_ids: n[9],
+        blobs: n[10],
     };
     // No section counts more items than the file has bytes: the sums cannot overflow.
     let file_len = file.metadata()?.len();
@@ -376,7 +389,8 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         let by_uid = get_array(file, at[3], sizes.by_uid, 12, |b| {
             Some((u64_at(b, 0), u32_at(b, 8)))
         })?;
-        Ok((text, values, heads, by_uid))
+        let blobs = get_bytes(file, at[10], sizes.blobs)?;
+        Ok((text, blobs, values, heads, by_uid))
     };
     let index = || -> Result<_, ImageError> {
         let u32s = |b: &[u8]| Some(u32_at(b, 0));
@@ -400,7 +414,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         let entries = entries();
         (entries, worker.join().unwrap_or_else(|_| index()))
     });
-    let (text, values, heads, by_uid) = entries?;
+    let (text, blobs, values, heads, by_uid) = entries?;
     let (index, numbers) = index?;
     // What lookups slice by: every entry's values and text, every bucket's list.
     let heads_sound = heads.first().is_some_and(|h| h.values == 0 && h.text == 0)
@@ -409,7 +423,12 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
             .all(|w| w[0].values <= w[1].values && w[0].text <= w[1].text)
         && heads
             .last()
-            .is_some_and(|h| h.values as usize == values.len() && h.text as usize == text.len());
+            .is_some_and(|h| h.values as usize == values.len() && h.text as usize == text.len())
+        // Binary values are read by their spans alone: each must lie in its arena.
+        && values
+            .iter()
+            .filter(|v| v.attr.is_binary())
+            .all(|v| v.start as usize + usize::from(v.raw_len) <= blobs.len());
     let index_sound = numbers.keys.len() == numbers.ids.len() && numbers.keys.is_sorted();
     if !heads_sound || !index_sound {
         return Err(ImageError::Damaged("inconsistent tables"));
@@ -420,6 +439,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         base_dn: expected.base_dn.to_string(),
         rules: expected.rules.clone(),
         text,
+        blobs,
         values,
         heads,
         by_uid,
@@ -449,6 +469,13 @@ mod tests {
                         kind: PhoneKind::Work,
                         number: format!("030 {i:07}"),
                     }],
+                    locality: format!("Köln {}", i % 3),
+                    country: if i % 2 == 0 { "DE" } else { "Deutschland" }.to_string(),
+                    photo: if i % 50 == 0 {
+                        vec![0xff, 0xd8, i as u8, 0xff, 0xd9]
+                    } else {
+                        Vec::new()
+                    },
                     ..Contact::default()
                 },
             })
@@ -503,6 +530,8 @@ mod tests {
         let back = read(file.as_file(), &expected("dc=example,dc=com", &rules)).unwrap();
         assert_eq!(back.generation, 7);
         assert_eq!(back.text, dir.text);
+        assert_eq!(back.blobs, dir.blobs);
+        assert!(!back.blobs.is_empty());
         assert_eq!(back.values, dir.values);
         assert_eq!(back.heads, dir.heads);
         assert_eq!(back.by_uid, dir.by_uid);
@@ -516,6 +545,10 @@ mod tests {
             "(sn=müller 3*)",
             "(telephoneNumber=*0000012*)",
             "(cn=zoë4*)",
+            "(jpegPhoto=*)",
+            "(l=köln 1)",
+            "(co=deutsch*)",
+            "(c=de)",
         ] {
             let want = answers(&dir, filter);
             assert!(!want.is_empty(), "{filter}");
@@ -555,6 +588,14 @@ mod tests {
             let err = read(file.as_file(), &case).err().unwrap();
             assert!(matches!(err, ImageError::Stale(_)), "{err}");
         }
+        // An image of the format before binary values.
+        let mut old = std::fs::read(file.path()).unwrap();
+        old[..8].copy_from_slice(MAGIC_1);
+        std::fs::write(file.path(), &old).unwrap();
+        let err = read(file.as_file(), &expected("dc=example,dc=com", &rules))
+            .err()
+            .unwrap();
+        assert!(matches!(err, ImageError::Stale(_)), "{err}");
     }
 
     #[test]
@@ -582,7 +623,7 @@ mod tests {
         std::fs::write(file.path(), &good[..good.len() - 1]).unwrap();
         let err = read(file.as_file(), &want).err().unwrap();
         assert!(matches!(err, ImageError::Damaged(_)), "{err}");
-        // A sound header that counts absurdly many ids: refused before anything
+        // A sound header that counts absurdly many items in its last section: refused before anything
         // is allocated or summed.
         let header_len = u32_at(&good, 8) as usize;
         for count in [u64::MAX / 2, u64::MAX / 4 + 1, 1 << 40] {

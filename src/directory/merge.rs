@@ -528,6 +528,20 @@ fn label(c: &Contact, uid: &str) -> String {
     format!("{} ({uid})", c.common_name())
 }
 
+/// Fills an empty text field from the other side's; notes a field both give differently.
+fn fill_text(
+    name: &'static str,
+    mine: &mut String,
+    theirs: &str,
+    conflicts: &mut Vec<&'static str>,
+) {
+    if mine.trim().is_empty() {
+        theirs.clone_into(mine);
+    } else if !theirs.trim().is_empty() && !mine.trim().eq_ignore_ascii_case(theirs.trim()) {
+        conflicts.push(name);
+    }
+}
+
 /// Fills `into`'s empty fields from `from`; returns the fields that disagree.
 fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static str> {
     let mut conflicts = Vec::new();
@@ -544,11 +558,18 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
         into.cn.clone_from(&from.cn);
     }
     for (name, mine, theirs) in fields {
-        if mine.trim().is_empty() {
-            mine.clone_from(theirs);
-        } else if !theirs.trim().is_empty() && !mine.trim().eq_ignore_ascii_case(theirs.trim()) {
-            conflicts.push(name);
-        }
+        fill_text(name, mine, theirs, &mut conflicts);
+    }
+    for d in crate::contacts::Detail::ALL {
+        fill_text(
+            d.words(),
+            into.detail_mut(d),
+            from.detail(d),
+            &mut conflicts,
+        );
+    }
+    if into.photo.is_empty() {
+        into.photo.clone_from(&from.photo);
     }
     for kind in crate::contacts::PhoneKind::ALL {
         let theirs: Vec<_> = from
@@ -913,6 +934,47 @@ mod tests {
                 ("John Smith".into(), "int-2".into()),
                 ("John Smith".into(), "int-3".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_folded_entry_keeps_the_winners_details_and_fills_the_others() {
+        let mut ext = person("b", "Alan", "Turing", "+44 20 7946 0002", "");
+        ext.street = "Bletchley Park".into();
+        ext.locality = "Milton Keynes".into();
+        ext.photo = vec![1, 2, 3];
+        let mut int = person("2", "Alan", "Turing", "+44-20-7946-0002", "");
+        int.street = "Sherwood Drive".into();
+        int.postal_code = "MK3 6EB".into();
+        int.country = "GB".into();
+        let (served, _) = run(
+            vec![
+                Source {
+                    name: "ext".into(),
+                    priority: 20,
+                    contacts: vec![ext],
+                },
+                Source {
+                    name: "int".into(),
+                    priority: 10,
+                    contacts: vec![int],
+                },
+            ],
+            &NumberRules::default(),
+        );
+        assert_eq!(served.len(), 1);
+        let c = &served[0].contact;
+        assert_eq!(
+            (
+                c.street.as_str(),
+                c.locality.as_str(),
+                c.postal_code.as_str()
+            ),
+            ("Sherwood Drive", "Milton Keynes", "MK3 6EB")
+        );
+        assert_eq!(
+            (c.country.as_str(), c.photo.as_slice()),
+            ("GB", &[1u8, 2, 3][..])
         );
     }
 

@@ -1,6 +1,7 @@
 //! Attribute names, aliases and matching rules of the served schema: inetOrgPerson
-//! as OpenLDAP defines it (core, cosine and inetorgperson schemas), plus the Active
-//! Directory number attributes phones ask for (`ipPhone`, `otherTelephone`).
+//! as OpenLDAP defines it (core, cosine and inetorgperson schemas), with `c` and
+//! `co` (cosine's friendlyCountryName), plus the Active Directory number attributes
+//! phones ask for (`ipPhone`, `otherTelephone`).
 
 /// An attribute the directory serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,6 +15,15 @@ pub enum Attr {
     O,
     Ou,
     Title,
+    Description,
+    Street,
+    L,
+    PostalCode,
+    St,
+    /// A two-letter country code (countryName).
+    C,
+    /// A country given by its name (friendlyCountryName).
+    Co,
     Mail,
     TelephoneNumber,
     Mobile,
@@ -22,6 +32,9 @@ pub enum Attr {
     OtherTelephone,
     FacsimileTelephoneNumber,
     Pager,
+    /// Binary: served as the bytes stored, present or absent, never matched by
+    /// value (OpenLDAP's schema gives it no matching rule).
+    JpegPhoto,
 }
 
 /// How an attribute's values compare.
@@ -41,7 +54,7 @@ pub enum Rule {
 }
 
 impl Attr {
-    pub const ALL: [Attr; 17] = [
+    pub const ALL: [Attr; 25] = [
         Attr::ObjectClass,
         Attr::Uid,
         Attr::Cn,
@@ -51,6 +64,13 @@ impl Attr {
         Attr::O,
         Attr::Ou,
         Attr::Title,
+        Attr::Description,
+        Attr::Street,
+        Attr::L,
+        Attr::PostalCode,
+        Attr::St,
+        Attr::C,
+        Attr::Co,
         Attr::Mail,
         Attr::TelephoneNumber,
         Attr::Mobile,
@@ -59,6 +79,7 @@ impl Attr {
         Attr::OtherTelephone,
         Attr::FacsimileTelephoneNumber,
         Attr::Pager,
+        Attr::JpegPhoto,
     ];
 
     /// Resolves a name, alias or OID, case-insensitively.
@@ -81,6 +102,13 @@ impl Attr {
             "o" | "organizationname" | "2.5.4.10" => Attr::O,
             "ou" | "organizationalunitname" | "2.5.4.11" => Attr::Ou,
             "title" | "2.5.4.12" => Attr::Title,
+            "description" | "2.5.4.13" => Attr::Description,
+            "street" | "streetaddress" | "2.5.4.9" => Attr::Street,
+            "l" | "localityname" | "2.5.4.7" => Attr::L,
+            "postalcode" | "2.5.4.17" => Attr::PostalCode,
+            "st" | "stateorprovincename" | "2.5.4.8" => Attr::St,
+            "c" | "countryname" | "2.5.4.6" => Attr::C,
+            "co" | "friendlycountryname" | "0.9.2342.19200300.100.1.43" => Attr::Co,
             "mail" | "rfc822mailbox" | "email" | "0.9.2342.19200300.100.1.3" => Attr::Mail,
             "telephonenumber" | "2.5.4.20" => Attr::TelephoneNumber,
             "mobile" | "mobiletelephonenumber" | "0.9.2342.19200300.100.1.41" => Attr::Mobile,
@@ -89,6 +117,7 @@ impl Attr {
             "othertelephone" | "1.2.840.113556.1.2.18" => Attr::OtherTelephone,
             "facsimiletelephonenumber" | "fax" | "2.5.4.23" => Attr::FacsimileTelephoneNumber,
             "pager" | "pagertelephonenumber" | "0.9.2342.19200300.100.1.42" => Attr::Pager,
+            "jpegphoto" | "0.9.2342.19200300.100.1.60" => Attr::JpegPhoto,
             _ => return None,
         })
     }
@@ -105,6 +134,13 @@ impl Attr {
             Attr::O => "o",
             Attr::Ou => "ou",
             Attr::Title => "title",
+            Attr::Description => "description",
+            Attr::Street => "street",
+            Attr::L => "l",
+            Attr::PostalCode => "postalCode",
+            Attr::St => "st",
+            Attr::C => "c",
+            Attr::Co => "co",
             Attr::Mail => "mail",
             Attr::TelephoneNumber => "telephoneNumber",
             Attr::Mobile => "mobile",
@@ -113,6 +149,7 @@ impl Attr {
             Attr::OtherTelephone => "otherTelephone",
             Attr::FacsimileTelephoneNumber => "facsimileTelephoneNumber",
             Attr::Pager => "pager",
+            Attr::JpegPhoto => "jpegPhoto",
         }
     }
 
@@ -126,7 +163,7 @@ impl Attr {
             | Attr::IpPhone
             | Attr::OtherTelephone
             | Attr::Pager => Rule::Telephone,
-            Attr::FacsimileTelephoneNumber => Rule::None,
+            Attr::FacsimileTelephoneNumber | Attr::JpegPhoto => Rule::None,
             _ => Rule::CaseIgnore,
         }
     }
@@ -134,6 +171,11 @@ impl Attr {
     /// Is this one of the number attributes (for reverse lookup)?
     pub fn is_number(self) -> bool {
         self.rule() == Rule::Telephone
+    }
+
+    /// Are its values bytes rather than text (`jpegPhoto`)?
+    pub fn is_binary(self) -> bool {
+        self == Attr::JpegPhoto
     }
 
     /// Does it have an approximate match (names and mail do)?
@@ -154,6 +196,10 @@ mod tests {
         assert_eq!(Attr::from_name("mobileTelephoneNumber"), Some(Attr::Mobile));
         assert_eq!(Attr::from_name("cn;lang-de"), Some(Attr::Cn));
         assert_eq!(Attr::from_name("shoeSize"), None);
+        assert_eq!(Attr::from_name("streetAddress"), Some(Attr::Street));
+        assert_eq!(Attr::from_name("localityName"), Some(Attr::L));
+        assert_eq!(Attr::from_name("friendlyCountryName"), Some(Attr::Co));
+        assert_eq!(Attr::from_name("JPEGPHOTO"), Some(Attr::JpegPhoto));
         for a in Attr::ALL {
             assert_eq!(Attr::from_name(a.name()), Some(a));
         }

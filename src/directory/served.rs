@@ -4,7 +4,8 @@
 //! Every string lives in one arena; an entry is a run of values, each naming its
 //! attribute and spans of the arena for its raw text (what is served), its
 //! normalised text (what is matched) and, for numbers, its reverse-lookup form.
-//! Entry ids are positions in served order.
+//! Binary values (photos) live in an arena of their own, and are only ever served
+//! or found present. Entry ids are positions in served order.
 //!
 //! A search spends most of its time waiting for memory: the candidates of a
 //! search lie all over a directory much larger than the processor's caches. So
@@ -16,7 +17,7 @@ use super::index::{self, Cursor, GramIndex, Kind, Numbers};
 use super::matching;
 use super::schema::Attr;
 use super::{Generation, NumberRules, ServedContact};
-use crate::contacts::PhoneKind;
+use crate::contacts::{Detail, PhoneKind};
 use std::cmp::Ordering;
 
 /// At most how many candidates are fetched into cache together (see `Lookahead`).
@@ -101,7 +102,8 @@ struct Span {
 }
 
 /// One value of an entry, in 12 bytes so that an entry's values share few cache
-/// lines: its raw text (what is served) starts at `start`; its normalised text
+/// lines: its raw text (what is served) starts at `start` (in `blobs` for a binary
+/// attribute, with no other form); its normalised text
 /// (what is matched) is the raw text, or follows it when it differs; its
 /// reverse-lookup form, if any, comes next. Values are at most 65535 bytes; the
 /// last byte is padding.
@@ -189,6 +191,8 @@ pub struct Directory {
     pub(super) dn_suffix: String,
     pub(super) rules: NumberRules,
     pub(super) text: String,
+    /// The values of binary attributes (photos).
+    pub(super) blobs: Vec<u8>,
     pub(super) values: Vec<Value>,
     /// Per entry; the last head only ends the values and the text.
     pub(super) heads: Vec<Head>,
@@ -205,6 +209,7 @@ pub struct Builder {
     base_dn: String,
     rules: NumberRules,
     text: String,
+    blobs: Vec<u8>,
     values: Vec<Value>,
     heads: Vec<Head>,
     /// Reused for normalising, so that building allocates per contact, not per value.
@@ -220,6 +225,7 @@ impl Builder {
             base_dn: base_dn.to_string(),
             rules: rules.clone(),
             text: String::new(),
+            blobs: Vec::new(),
             values: Vec::new(),
             heads: vec![Head::default()],
             scratch: String::new(),
@@ -267,13 +273,35 @@ impl Builder {
         });
     }
 
+    /// A binary value: its bytes, at most 65535 (longer ones are not served).
+    fn push_binary(&mut self, attr: Attr, bytes: &[u8]) {
+        if bytes.is_empty() || bytes.len() > usize::from(u16::MAX) {
+            return;
+        }
+        self.values.push(Value {
+            start: self.blobs.len() as u32,
+            raw_len: bytes.len() as u16,
+            norm_len: 0,
+            canonical_len: 0,
+            attr,
+            norm_apart: false,
+        });
+        self.blobs.extend_from_slice(bytes);
+    }
+
     /// Puts the entries `later` collected after this builder's.
     pub fn append(&mut self, later: Builder) {
         let text_shift = self.text.len() as u32;
+        let blob_shift = self.blobs.len() as u32;
         let value_shift = self.values.len() as u32;
         self.text.push_str(&later.text);
+        self.blobs.extend_from_slice(&later.blobs);
         self.values.extend(later.values.into_iter().map(|mut v| {
-            v.start += text_shift;
+            v.start += if v.attr.is_binary() {
+                blob_shift
+            } else {
+                text_shift
+            };
             v
         }));
         // This builder's last head only ends its values and text: `later`'s first replaces it.
@@ -311,6 +339,22 @@ impl Builder {
         self.push_value(Attr::O, &c.company);
         self.push_value(Attr::Ou, &c.department);
         self.push_value(Attr::Title, &c.title);
+        for (attr, detail) in [
+            (Attr::Description, Detail::Description),
+            (Attr::Street, Detail::Street),
+            (Attr::L, Detail::Locality),
+            (Attr::PostalCode, Detail::PostalCode),
+            (Attr::St, Detail::State),
+        ] {
+            self.push_value(attr, c.detail(detail));
+        }
+        // `c` holds two-letter codes only (its syntax in OpenLDAP's schema): a
+        // country given by its name is served as `co`.
+        let country = match crate::contacts::is_country_code(&c.country) {
+            true => Attr::C,
+            false => Attr::Co,
+        };
+        self.push_value(country, &c.country);
         self.push_value(Attr::Mail, &c.email);
         for (attr, kind) in [
             (Attr::TelephoneNumber, PhoneKind::Work),
@@ -325,6 +369,7 @@ impl Builder {
                 self.push_value(attr, n);
             }
         }
+        self.push_binary(Attr::JpegPhoto, &c.photo);
         let first = self.heads.last().map_or(0, |h| h.values as usize);
         debug_assert!(self.values[first..].is_sorted_by_key(|v| v.attr));
         let mask = self.values[first..]
@@ -344,6 +389,7 @@ impl Builder {
 
     pub fn finish(mut self) -> Directory {
         self.text.shrink_to_fit();
+        self.blobs.shrink_to_fit();
         self.values.shrink_to_fit();
         let entries = self.heads.len() - 1;
         let mut dir = Directory {
@@ -352,6 +398,7 @@ impl Builder {
             base_dn: self.base_dn,
             rules: self.rules,
             text: self.text,
+            blobs: self.blobs,
             values: self.values,
             heads: self.heads,
             by_uid: Vec::new(),
@@ -369,6 +416,11 @@ impl Builder {
                 let values = dir.entry_values(id);
                 let cn = values.iter().find(|v| v.attr == Attr::Cn);
                 for v in values {
+                    // Binary values are found present, never by their bytes.
+                    if v.attr.is_binary() {
+                        add(index::hashed_key(v.attr, Kind::Present, b""));
+                        continue;
+                    }
                     let norm = dir.str(v.norm());
                     let approx = v.attr.has_approx();
                     // A display name that is the common name (most are) has the
@@ -429,7 +481,7 @@ impl<'a> EntryRef<'a> {
         ["uid=", self.uid(), self.dir.dn_suffix.as_str()]
     }
 
-    /// Raw values of one attribute.
+    /// Raw values of one text attribute (none for a binary one: see `Group::raws`).
     pub fn values(&self, attr: Attr) -> impl Iterator<Item = &'a str> + Clone + 'a {
         let dir = self.dir;
         let classes: &'static [&'static str] = if attr == Attr::ObjectClass {
@@ -440,7 +492,7 @@ impl<'a> EntryRef<'a> {
         classes.iter().copied().chain(
             self.values
                 .iter()
-                .filter(move |v| v.attr == attr)
+                .filter(move |v| v.attr == attr && !attr.is_binary())
                 .map(move |v| dir.str(v.raw())),
         )
     }
@@ -499,7 +551,7 @@ impl<'a> Group<'a> {
         classes
             .iter()
             .map(|c| c.as_bytes())
-            .chain(self.values.iter().map(move |v| dir.bytes(v.raw())))
+            .chain(self.values.iter().map(move |v| dir.raw_bytes(v)))
     }
 }
 
@@ -519,6 +571,9 @@ impl Values for EntryRef<'_> {
             .iter()
             .take_while(|v| v.attr == attr)
             .any(|v| {
+                if attr.is_binary() {
+                    return f("", None);
+                }
                 let canonical = (v.canonical_len > 0).then(|| self.dir.str(v.canonical()));
                 f(self.dir.str(v.norm()), canonical)
             })
@@ -615,6 +670,18 @@ impl Directory {
 
     fn str(&self, s: Span) -> &str {
         str_of(&self.text, s)
+    }
+
+    /// A value's raw bytes, from the arena its attribute keeps values in.
+    fn raw_bytes(&self, v: &Value) -> &[u8] {
+        if v.attr.is_binary() {
+            let start = v.start as usize;
+            self.blobs
+                .get(start..start + usize::from(v.raw_len))
+                .unwrap_or_default()
+        } else {
+            self.bytes(v.raw())
+        }
     }
 
     fn entry_values(&self, id: u32) -> &[Value] {
@@ -720,7 +787,7 @@ impl Directory {
         let first = |id: u32| {
             self.entry_values(id)
                 .iter()
-                .find(|v| v.attr == attr)
+                .find(|v| v.attr == attr && !attr.is_binary())
                 .map(|v| self.str(v.norm()))
         };
         match (first(a), first(b)) {
@@ -823,6 +890,7 @@ mod tests {
         let one = one.finish();
         assert_eq!(parallel.len(), one.len());
         assert_eq!(parallel.text, one.text);
+        assert_eq!(parallel.blobs, one.blobs);
         assert_eq!(parallel.heads, one.heads);
         assert_eq!(parallel.by_uid, one.by_uid);
         for id in (0..one.len() as u32).step_by(97) {

@@ -8,8 +8,9 @@
 //! never applied.
 
 use super::settings::{Scope, SourceSettings};
-use crate::contacts::Contact;
+use crate::contacts::{Contact, PHOTO_MAX};
 use crate::home::Home;
+use crate::sources::fields::Field;
 use crate::ucm::Progress;
 use crate::ucm::import::EntryError;
 use ldap3::adapters::PagedResults;
@@ -193,7 +194,19 @@ fn search(
             }
         }
         match entry_contact(s, &entry, &ids) {
-            Ok(contact) => {
+            Ok(mut contact) => {
+                if contact.photo.len() > PHOTO_MAX {
+                    contact.photo = Vec::new();
+                    if out.errors.len() < MAX_ERRORS {
+                        out.errors.push(EntryError {
+                            position: entry.dn.clone(),
+                            reason: format!(
+                                "its photo is larger than {} KiB: left out, the contact is kept",
+                                (PHOTO_MAX + 1) / 1024
+                            ),
+                        });
+                    }
+                }
                 ids.insert(contact.id.clone(), entry.dn.clone());
                 out.contacts.push(contact);
             }
@@ -285,12 +298,13 @@ fn entry_contact(
     entry: &SearchEntry,
     ids: &HashMap<String, String>,
 ) -> Result<Contact, String> {
-    for (attr, _) in s.mapping.rules() {
-        if entry.bin_attrs.keys().any(|k| k.eq_ignore_ascii_case(attr)) {
+    for (attr, fields) in s.mapping.rules() {
+        let text = fields.iter().any(|f| *f != Field::Photo);
+        if text && entry.bin_attrs.keys().any(|k| k.eq_ignore_ascii_case(attr)) {
             return Err(format!("{attr} is not text (UTF-8)"));
         }
     }
-    let contact = s.mapping.contact(&entry.dn, &entry.attrs);
+    let contact = s.mapping.contact(&entry.dn, &entry.attrs, &entry.bin_attrs);
     if !contact.is_servable() {
         return Err("no name nor number in the mapped attributes".to_string());
     }

@@ -5,14 +5,14 @@
 //! number); several attributes may fill one field: numbers add up, and the first
 //! attribute with a value fills a text field.
 
-use crate::contacts::{Contact, PhoneKind};
+use crate::contacts::{Contact, Detail, PhoneKind};
 use crate::sources::fields::{Builder, Field};
 use std::collections::HashMap;
 
 /// The names of the text fields in the mapping (`cn`: the common names served; when
 /// no attribute fills it, one is derived from the display name, else the given name
 /// and surname); numbers are named by their kind.
-const TEXT_FIELDS: [(&str, Field); 9] = [
+const TEXT_FIELDS: [(&str, Field); 16] = [
     ("id", Field::Id),
     ("given", Field::Given),
     ("surname", Field::Surname),
@@ -22,6 +22,13 @@ const TEXT_FIELDS: [(&str, Field); 9] = [
     ("department", Field::Department),
     ("title", Field::Title),
     ("email", Field::Email),
+    ("description", Field::Detail(Detail::Description)),
+    ("street", Field::Detail(Detail::Street)),
+    ("l", Field::Detail(Detail::Locality)),
+    ("postalCode", Field::Detail(Detail::PostalCode)),
+    ("st", Field::Detail(Detail::State)),
+    ("c", Field::Detail(Detail::Country)),
+    ("jpegPhoto", Field::Photo),
 ];
 
 /// The field a mapping names.
@@ -80,23 +87,27 @@ impl Mapping {
         self.rules.iter().map(|(a, f)| (a.as_str(), f.as_slice()))
     }
 
-    /// The contact an entry makes. Its id is the mapped id, else one derived from
-    /// the DN, so that it stays the same from one sync to the next.
-    pub fn contact(&self, dn: &str, attrs: &HashMap<String, Vec<String>>) -> Contact {
+    /// The contact an entry makes from its text values and its binary ones (a
+    /// photo). Its id is the mapped id, else one derived from the DN, so that it
+    /// stays the same from one sync to the next.
+    pub fn contact(
+        &self,
+        dn: &str,
+        attrs: &HashMap<String, Vec<String>>,
+        binary: &HashMap<String, Vec<Vec<u8>>>,
+    ) -> Contact {
         let mut b = Builder::default();
         for (attr, fields) in &self.rules {
-            // Servers answer with the schema's case, mostly the one asked for.
-            let values = attrs.get(attr).or_else(|| {
-                attrs
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(attr))
-                    .map(|(_, v)| v)
-            });
-            let Some(values) = values else {
-                continue;
-            };
             for field in fields {
-                for value in values.iter() {
+                if *field == Field::Photo {
+                    let bytes = values_of(binary, attr).into_iter().flatten().cloned();
+                    let text = values_of(attrs, attr).into_iter().flatten();
+                    for value in bytes.chain(text.map(|t| t.as_bytes().to_vec())) {
+                        b.set_photo(value);
+                    }
+                    continue;
+                }
+                for value in values_of(attrs, attr).into_iter().flatten() {
                     b.set(*field, value);
                 }
             }
@@ -108,6 +119,17 @@ impl Mapping {
         }
         c
     }
+}
+
+/// An attribute's values: servers answer with the schema's case, mostly the one
+/// asked for.
+fn values_of<'a, T>(attrs: &'a HashMap<String, Vec<T>>, attr: &str) -> Option<&'a Vec<T>> {
+    attrs.get(attr).or_else(|| {
+        attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+            .map(|(_, v)| v)
+    })
 }
 
 /// A mapping and a filter for a kind of directory.
@@ -147,6 +169,7 @@ impl Preset {
     }
 
     pub fn mapping(self) -> Mapping {
+        use crate::contacts::Detail as D;
         use Field::*;
         use PhoneKind as K;
         let common: &[(&str, &[Field])] = &[
@@ -160,6 +183,11 @@ impl Preset {
             ("homePhone", &[Number(K::Home)]),
             ("facsimileTelephoneNumber", &[Number(K::Fax)]),
             ("pager", &[Number(K::Pager)]),
+            ("description", &[Detail(D::Description)]),
+            ("l", &[Detail(D::Locality)]),
+            ("postalCode", &[Detail(D::PostalCode)]),
+            ("st", &[Detail(D::State)]),
+            ("c", &[Detail(D::Country)]),
         ];
         let mut m = match self {
             Preset::OpenLdap => Mapping::of(&[("uid", &[Id])]),
@@ -173,6 +201,9 @@ impl Preset {
                 ("cn", &[CommonName]),
                 ("o", &[Company]),
                 ("ou", &[Department]),
+                ("street", &[Detail(D::Street)]),
+                ("co", &[Detail(D::Country)]),
+                ("jpegPhoto", &[Photo]),
             ],
             Preset::Ad => &[
                 ("company", &[Company]),
@@ -182,6 +213,12 @@ impl Preset {
                 ("otherIpPhone", &[Number(K::IpPhone)]),
                 ("otherMobile", &[Number(K::Mobile)]),
                 ("otherHomePhone", &[Number(K::Home)]),
+                // AD's address; its `street` (rarely set) when there is none.
+                ("streetAddress", &[Detail(D::Street)]),
+                ("street", &[Detail(D::Street)]),
+                ("co", &[Detail(D::Country)]),
+                ("thumbnailPhoto", &[Photo]),
+                ("jpegPhoto", &[Photo]),
             ],
         };
         m.rules.extend(Mapping::of(extra).rules);
@@ -213,9 +250,38 @@ mod tests {
                 ("telephoneNumber", &["+44 1"]),
                 ("othertelephone", &["+44 2", "+44 3"]),
                 ("ipPhone", &["1001"]),
+                ("streetAddress", &["12 St James's Square"]),
+                ("l", &["London"]),
+                ("postalCode", &["SW1Y 4JH"]),
+                ("st", &["Greater London"]),
+                ("c", &["GB"]),
+                ("description", &["Analyst"]),
             ]),
+            &HashMap::from([(
+                "thumbnailPhoto".to_string(),
+                vec![vec![0xff, 0xd8, 0xff, 0xe0, 1, 2]],
+            )]),
         );
         assert_eq!(c.id, "ada");
+        assert_eq!(
+            [
+                &c.street,
+                &c.locality,
+                &c.postal_code,
+                &c.state,
+                &c.country,
+                &c.description
+            ],
+            [
+                "12 St James's Square",
+                "London",
+                "SW1Y 4JH",
+                "Greater London",
+                "GB",
+                "Analyst"
+            ]
+        );
+        assert_eq!(c.photo, [0xff, 0xd8, 0xff, 0xe0, 1, 2]);
         assert_eq!(c.display_name, "Ada Lovelace");
         assert_eq!(
             c.numbers(PhoneKind::Work).collect::<Vec<_>>(),
@@ -235,9 +301,10 @@ mod tests {
             ],
         );
         let a = attrs(&[("telephoneNumber", &["200"]), ("cn", &["Desk"])]);
-        let c = m.contact("cn=Desk,dc=x", &a);
+        let none = HashMap::new();
+        let c = m.contact("cn=Desk,dc=x", &a, &none);
         assert_eq!(c.phones.len(), 2);
-        assert_eq!(c.id, m.contact("CN=Desk, dc=x", &a).id);
+        assert_eq!(c.id, m.contact("CN=Desk, dc=x", &a, &none).id);
         assert!(parse_field("nope").unwrap_err().contains("ipPhone"));
     }
 }

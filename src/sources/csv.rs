@@ -21,7 +21,7 @@ use super::fields::{Builder, Field, field_of, key_of, kind_of_label};
 use super::headers;
 use super::mapping::Mapping;
 use super::{Entries, NotAList, Position, ReadList};
-use crate::contacts::{Contact, PhoneKind};
+use crate::contacts::{Contact, Detail, PhoneKind};
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -253,7 +253,7 @@ pub fn read_mapped(text: &str, mapping: &Mapping) -> Result<ReadList, NotAList> 
         return Err(NotAList::Broken {
             format: super::Format::Csv,
             reason: format!(
-                "no column is a contact field; found: {}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid), the columns of Outlook and Thunderbird exports in English, German, French, Spanish, Italian, Dutch and Portuguese, and of Google Contacts, 3CX and Yeastar exports; map any other column with --map 'Column=field' ([ucm.mapping] for sop ucm import)",
+                "no column is a contact field; found: {}. Accepted: LDAP attribute names (cn, sn, givenName, displayName, telephoneNumber, mobile, homePhone, ipPhone, otherTelephone, facsimileTelephoneNumber, pager, mail, o, ou, title, uid, description, street, l, postalCode, st, c, jpegPhoto), the columns of Outlook and Thunderbird exports in English, German, French, Spanish, Italian, Dutch and Portuguese, and of Google Contacts, 3CX and Yeastar exports; map any other column with --map 'Column=field' ([ucm.mapping] for sop ucm import)",
                 names.join(", ")
             ),
         });
@@ -514,6 +514,8 @@ pub fn export_csv_rows<'a>(
         ("pager", PhoneKind::Pager),
     ];
     header.extend(kinds.iter().map(|(name, _)| *name));
+    // The details last (the photo is not written: a cell is no place for it).
+    header.extend(Detail::ALL.iter().map(|d| d.name()));
     w.write_record(&header)?;
     for (uid, c) in rows {
         let mut fields = c.text_fields();
@@ -528,6 +530,11 @@ pub fn export_csv_rows<'a>(
             let cell = c.numbers(*kind).collect::<Vec<_>>().join(MULTI_SEPARATOR);
             guarded(&cell, true).into_owned()
         }));
+        record.extend(
+            Detail::ALL
+                .iter()
+                .map(|d| guarded(c.detail(*d), false).into_owned()),
+        );
         w.write_record(&record)?;
     }
     w.flush()

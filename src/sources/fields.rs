@@ -2,7 +2,8 @@
 //! names that address books and phone systems export. CSV headers, LDIF
 //! attributes and JSON keys are all looked up here.
 
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, Detail, Phone, PhoneKind};
+use base64::Engine;
 
 /// Where a value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,9 @@ pub enum Field {
     Title,
     Email,
     Number(PhoneKind),
+    Detail(Detail),
+    /// `jpegPhoto`: base64 in a text value, bytes in LDIF and directories.
+    Photo,
 }
 
 /// A name as compared: lowercase, without spaces, dashes, underscores and dots.
@@ -73,6 +77,32 @@ fn field_of_key(key: &str) -> Option<Field> {
         | "homefax"
         | "otherfax" => Field::Number(PhoneKind::Fax),
         "pager" => Field::Number(PhoneKind::Pager),
+        "description" | "notes" | "note" | "comment" | "comments" => {
+            Field::Detail(Detail::Description)
+        }
+        "street" | "streetaddress" | "businessstreet" | "workaddress" | "addressstreet" => {
+            Field::Detail(Detail::Street)
+        }
+        "l" | "locality" | "localityname" | "city" | "businesscity" | "workcity"
+        | "addresscity" => Field::Detail(Detail::Locality),
+        "postalcode" | "zip" | "zipcode" | "postcode" | "businesspostalcode" | "workzipcode"
+        | "workpostalcode" | "addresspostalcode" => Field::Detail(Detail::PostalCode),
+        "st"
+        | "state"
+        | "province"
+        | "stateorprovincename"
+        | "businessstate"
+        | "workstate"
+        | "addressregion" => Field::Detail(Detail::State),
+        "c"
+        | "co"
+        | "country"
+        | "countryname"
+        | "friendlycountryname"
+        | "businesscountry"
+        | "workcountry"
+        | "addresscountry" => Field::Detail(Detail::Country),
+        "jpegphoto" | "thumbnailphoto" | "photo" => Field::Photo,
         _ => return None,
     })
 }
@@ -132,9 +162,25 @@ impl Builder {
             Field::Title => &mut c.title,
             Field::Email => &mut c.email,
             Field::Number(kind) => return self.add_numbers(kind, value),
+            Field::Detail(d) => c.detail_mut(d),
+            Field::Photo => {
+                // Base64, perhaps across lines; anything else is not a photo.
+                let text: String = value.split_whitespace().collect();
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text) {
+                    self.set_photo(bytes);
+                }
+                return;
+            }
         };
         if slot.is_empty() {
             *slot = value.to_string();
+        }
+    }
+
+    /// The photo's bytes, when the contact has none yet and they are a JPEG image.
+    pub fn set_photo(&mut self, bytes: Vec<u8>) {
+        if self.contact.photo.is_empty() && crate::contacts::is_jpeg(&bytes) {
+            self.contact.photo = bytes;
         }
     }
 
@@ -179,6 +225,12 @@ mod tests {
             Some(Field::Number(PhoneKind::Mobile))
         );
         assert_eq!(field_of("Assistant's Phone"), None);
+        assert_eq!(
+            field_of("Address 1 - Postal Code"),
+            Some(Field::Detail(Detail::PostalCode))
+        );
+        assert_eq!(field_of("Notes"), Some(Field::Detail(Detail::Description)));
+        assert_eq!(field_of("thumbnailPhoto"), Some(Field::Photo));
         assert_eq!(kind_of_label("* Mobile"), PhoneKind::Mobile);
         assert_eq!(kind_of_label("Work Fax"), PhoneKind::Fax);
         assert_eq!(kind_of_label("Main"), PhoneKind::Work);
@@ -188,10 +240,13 @@ mod tests {
         b.set(Field::Email, "b@x");
         b.set(Field::Number(PhoneKind::Mobile), "1 ::: 2\n3");
         b.set(Field::CommonName, "Ada Lovelace ::: Ada L.");
+        b.set(Field::Photo, "/9j/\n4AAQ");
+        b.set(Field::Photo, "not a photo");
         let c = b.finish();
         assert_eq!(c.cn, ["Ada L.", "Ada Lovelace"]);
         assert_eq!(c.display_name, "", "a common name is not a display name");
         assert_eq!(c.email, "a@x");
         assert_eq!(c.phones.len(), 3);
+        assert_eq!(c.photo, [0xff, 0xd8, 0xff, 0xe0, 0, 0x10]);
     }
 }

@@ -8,7 +8,9 @@
 //! "Telefon geschäftlich", "E-Mail 2: Adresse" is "E-Mail-Adresse"). Only the names
 //! below are known: no guessing from parts of names. The contact's own numbers
 //! are read (car phone and ISDN as other numbers, Outlook's radio phone as a
-//! mobile); the assistant's phone, callback, TTY and telex columns are not.
+//! mobile); the assistant's phone, callback, TTY and telex columns are not. Of the
+//! addresses, the business (work) address is read, in English, German, French and
+//! Spanish Outlook and English Thunderbird, with the notes as the description.
 //!
 //! Where the tables come from:
 //! - Outlook: the column names classic Outlook writes (File > Open & Export >
@@ -33,7 +35,7 @@
 //! it is in: see [`UNLESS`] and the title rules in `csv`.
 
 use super::fields::Field;
-use crate::contacts::PhoneKind;
+use crate::contacts::{Detail, PhoneKind};
 
 const WORK: Field = Field::Number(PhoneKind::Work);
 const MOBILE: Field = Field::Number(PhoneKind::Mobile);
@@ -41,6 +43,12 @@ const HOME: Field = Field::Number(PhoneKind::Home);
 const OTHER: Field = Field::Number(PhoneKind::Other);
 const FAX: Field = Field::Number(PhoneKind::Fax);
 const PAGER: Field = Field::Number(PhoneKind::Pager);
+const NOTES: Field = Field::Detail(Detail::Description);
+const STREET: Field = Field::Detail(Detail::Street);
+const CITY: Field = Field::Detail(Detail::Locality);
+const POSTAL_CODE: Field = Field::Detail(Detail::PostalCode);
+const STATE: Field = Field::Detail(Detail::State);
+const COUNTRY: Field = Field::Detail(Detail::Country);
 
 /// One application's column names in one language.
 pub struct Table {
@@ -74,6 +82,14 @@ const OUTLOOK_EN: &[(&str, Field)] = &[
     ("Car Phone", OTHER),
     ("Radio Phone", MOBILE),
     ("ISDN", OTHER),
+    // The business address (the home and other addresses are not read), the notes.
+    ("Business Street", STREET),
+    ("Business City", CITY),
+    ("Business State", STATE),
+    ("Business Postal Code", POSTAL_CODE),
+    ("Business Country/Region", COUNTRY),
+    ("Business Country", COUNTRY),
+    ("Notes", NOTES),
 ];
 
 const OUTLOOK_DE: &[(&str, Field)] = &[
@@ -100,6 +116,12 @@ const OUTLOOK_DE: &[(&str, Field)] = &[
     ("E-Mail 2: Adresse", Field::Email),
     ("E-Mail 3: Adresse", Field::Email),
     ("Autotelefon", OTHER),
+    ("Straße geschäftlich", STREET),
+    ("Ort geschäftlich", CITY),
+    ("Region geschäftlich", STATE),
+    ("Postleitzahl geschäftlich", POSTAL_CODE),
+    ("Land/Region geschäftlich", COUNTRY),
+    ("Notizen", NOTES),
 ];
 
 const OUTLOOK_FR: &[(&str, Field)] = &[
@@ -128,6 +150,12 @@ const OUTLOOK_FR: &[(&str, Field)] = &[
     ("Téléphone (voiture)", OTHER),
     ("Radio téléphone", MOBILE),
     ("RNIS", OTHER),
+    ("Rue (bureau)", STREET),
+    ("Ville (bureau)", CITY),
+    ("Dép/Région (bureau)", STATE),
+    ("Code postal (bureau)", POSTAL_CODE),
+    ("Pays/Région (bureau)", COUNTRY),
+    ("Notes", NOTES),
 ];
 
 const OUTLOOK_ES: &[(&str, Field)] = &[
@@ -144,6 +172,11 @@ const OUTLOOK_ES: &[(&str, Field)] = &[
     ("Dirección de correo electrónico 2", Field::Email),
     ("Dirección del correo electrónico 3", Field::Email),
     ("Radioteléfono", MOBILE),
+    ("Calle del trabajo", STREET),
+    ("Ciudad de trabajo", CITY),
+    ("Provincia o estado de trabajo", STATE),
+    ("Código postal del trabajo", POSTAL_CODE),
+    ("País o región del trabajo", COUNTRY),
 ];
 
 const OUTLOOK_IT: &[(&str, Field)] = &[
@@ -261,6 +294,12 @@ const THUNDERBIRD_EN: &[(&str, Field)] = &[
     ("Job Title", Field::Title),
     ("Department", Field::Department),
     ("Organization", Field::Company),
+    ("Work Address", STREET),
+    ("Work City", CITY),
+    ("Work State", STATE),
+    ("Work ZipCode", POSTAL_CODE),
+    ("Work Country", COUNTRY),
+    ("Notes", NOTES),
 ];
 
 const THUNDERBIRD_DE: &[(&str, Field)] = &[

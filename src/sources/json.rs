@@ -244,6 +244,17 @@ fn contact_of(
             }
             continue;
         }
+        // An address as an object: `{"street": ..., "city": ..., "postalCode": ...}`.
+        if let (Some("address" | "workaddress" | "businessaddress"), Value::Object(parts)) =
+            (Some(lower.as_str()), value)
+        {
+            for (k, v) in parts {
+                if let (Some(field @ Field::Detail(_)), Some(s)) = (field_of(k), scalar(v)) {
+                    b.set(field, &s);
+                }
+            }
+            continue;
+        }
         let Some(field) = field_of(key) else {
             if ignored.len() < 64 {
                 ignored.insert(key.clone());

@@ -5,7 +5,8 @@
 //! `telephoneNumber`, `mobile`, `mail`, `o`, `ou`, `title`...). The id is `uid`,
 //! else `entryUUID`, else the DN, so that an entry keeps its identity from one
 //! import to the next. Folded lines, base64 values (`::`), attribute options
-//! (`cn;lang-de`) and comments are understood. Entries that are containers
+//! (`cn;lang-de`) and comments are understood; `jpegPhoto` (or `thumbnailPhoto`)
+//! is read as the bytes of a JPEG image. Entries that are containers
 //! (organizational units, groups, domains) are passed over; change records other
 //! than `add` and values to load from a URL (`:<`) are skipped with their reason.
 
@@ -66,6 +67,16 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
             );
             continue;
         };
+        let name = attribute.split(';').next().unwrap_or_default();
+        let value = match value {
+            // A photo is bytes; the first one a started entry has is kept.
+            Ok(bytes) if record.position.is_some() && field_of(name) == Some(Field::Photo) => {
+                record.builder.set_photo(bytes.into_owned());
+                continue;
+            }
+            Ok(bytes) => text_of(attribute, bytes),
+            Err(reason) => Err(reason),
+        };
         let value = match value {
             Ok(v) => v,
             Err(reason) => {
@@ -73,7 +84,6 @@ pub fn read(text: &str) -> Result<ReadList, NotAList> {
                 continue;
             }
         };
-        let name = attribute.split(';').next().unwrap_or_default();
         if record.position.is_none() {
             if name.eq_ignore_ascii_case("version") && !seen_dn {
                 continue;
@@ -107,8 +117,26 @@ fn excerpt(line: &str) -> String {
     format!("{cut:?}")
 }
 
-/// Splits `attr: value`, `attr:: base64` and `attr:< url`.
-fn attribute_value(line: &str) -> Option<(&str, Result<std::borrow::Cow<'_, str>, String>)> {
+/// A value's bytes as text: base64 values must decode to UTF-8.
+fn text_of<'a>(
+    attribute: &str,
+    bytes: std::borrow::Cow<'a, [u8]>,
+) -> Result<std::borrow::Cow<'a, str>, String> {
+    match bytes {
+        std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|_| format!("{attribute}: the value is not UTF-8 text")),
+        std::borrow::Cow::Owned(b) => String::from_utf8(b)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| format!("{attribute}: the base64 value is not UTF-8 text")),
+    }
+}
+
+/// A value's bytes, or why it cannot be read.
+type Bytes<'a> = Result<std::borrow::Cow<'a, [u8]>, String>;
+
+/// Splits `attr: value`, `attr:: base64` and `attr:< url`, the value as bytes.
+fn attribute_value(line: &str) -> Option<(&str, Bytes<'_>)> {
     let (attribute, rest) = line.split_once(':')?;
     let attribute = attribute.trim_end();
     if attribute.is_empty()
@@ -122,17 +150,15 @@ fn attribute_value(line: &str) -> Option<(&str, Result<std::borrow::Cow<'_, str>
         base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .map_err(|e| format!("{attribute}: bad base64 value: {e}"))
-            .and_then(|bytes| {
-                String::from_utf8(bytes)
-                    .map_err(|_| format!("{attribute}: the base64 value is not UTF-8 text"))
-            })
             .map(std::borrow::Cow::Owned)
     } else if rest.starts_with('<') {
         Err(format!(
             "{attribute}: values read from a URL (:<) are not accepted"
         ))
     } else {
-        Ok(std::borrow::Cow::Borrowed(rest.trim_start_matches(' ')))
+        Ok(std::borrow::Cow::Borrowed(
+            rest.trim_start_matches(' ').as_bytes(),
+        ))
     };
     Some((attribute, value))
 }

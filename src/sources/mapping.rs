@@ -5,12 +5,12 @@
 //! whatever its name would otherwise mean.
 
 use super::fields::Field;
-use crate::contacts::PhoneKind;
+use crate::contacts::{Detail, PhoneKind};
 use std::fmt;
 
 /// The names a mapping may give a column, and where each puts its value (`None`:
 /// the column is left out).
-pub const TARGETS: [(&str, Option<Field>); 17] = [
+pub const TARGETS: [(&str, Option<Field>); 24] = [
     ("givenName", Some(Field::Given)),
     ("sn", Some(Field::Surname)),
     ("cn", Some(Field::CommonName)),
@@ -29,6 +29,13 @@ pub const TARGETS: [(&str, Option<Field>); 17] = [
         Some(Field::Number(PhoneKind::Fax)),
     ),
     ("pager", Some(Field::Number(PhoneKind::Pager))),
+    ("description", Some(Field::Detail(Detail::Description))),
+    ("street", Some(Field::Detail(Detail::Street))),
+    ("l", Some(Field::Detail(Detail::Locality))),
+    ("postalCode", Some(Field::Detail(Detail::PostalCode))),
+    ("st", Some(Field::Detail(Detail::State))),
+    ("c", Some(Field::Detail(Detail::Country))),
+    ("jpegPhoto", Some(Field::Photo)),
     ("uid", Some(Field::Id)),
     ("-", None),
 ];

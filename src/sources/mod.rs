@@ -9,6 +9,9 @@
 //! spreadsheet) is refused with a [`NotAList`] that says so.
 
 pub mod csv;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod details_tests;
 pub mod fields;
 pub mod headers;
 pub mod json;
@@ -18,7 +21,7 @@ mod text;
 pub mod vcard;
 pub mod xml;
 
-use crate::contacts::{Contact, Phone};
+use crate::contacts::{Contact, Detail, PHOTO_MAX, Phone};
 use mapping::Mapping;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -280,11 +283,17 @@ pub(crate) struct Entries {
     /// The id of each entry read so far, case-folded and hashed: where it was
     /// and which contact it is.
     ids: HashMap<u64, (Position, usize)>,
+    /// Entries whose photo was larger than `PHOTO_MAX`: how many, and the first few.
+    photos_left_out: usize,
+    photos_left_out_at: Vec<Position>,
 }
 
 fn id_key(id: &str) -> u64 {
     crate::directory::stable_hash(&id.to_lowercase())
 }
+
+/// How many entries with a photo left out the warning names.
+const PHOTOS_NAMED: usize = 5;
 
 impl Entries {
     pub fn new() -> Entries {
@@ -298,8 +307,16 @@ impl Entries {
         e
     }
 
-    /// Adds a read entry, or skips it when it breaks a shared rule.
+    /// Adds a read entry, or skips it when it breaks a shared rule. A photo larger
+    /// than `PHOTO_MAX` is left out, with a warning; the contact is kept.
     pub fn push(&mut self, position: Position, mut c: Contact) {
+        if c.photo.len() > PHOTO_MAX {
+            c.photo = Vec::new();
+            self.photos_left_out += 1;
+            if self.photos_left_out_at.len() < PHOTOS_NAMED {
+                self.photos_left_out_at.push(position);
+            }
+        }
         if let Err(reason) = tidy(&mut c) {
             return self.skip(position, reason);
         }
@@ -396,6 +413,19 @@ impl Entries {
                 s
             }));
         self.list.warnings.append(&mut later.list.warnings);
+        self.photos_left_out += later.photos_left_out;
+        let room = PHOTOS_NAMED.saturating_sub(self.photos_left_out_at.len());
+        self.photos_left_out_at
+            .extend(
+                later
+                    .photos_left_out_at
+                    .into_iter()
+                    .take(room)
+                    .map(|mut p| {
+                        p.entry += entries_before;
+                        p
+                    }),
+            );
     }
 
     pub fn warn(&mut self, warning: impl Into<String>) {
@@ -406,7 +436,24 @@ impl Entries {
         self.list.variant = Some(variant);
     }
 
-    pub fn finish(self) -> ReadList {
+    pub fn finish(mut self) -> ReadList {
+        if self.photos_left_out > 0 {
+            let at: Vec<String> = self
+                .photos_left_out_at
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            let more = match self.photos_left_out - at.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            self.list.warnings.push(format!(
+                "{} photo(s) larger than {} KiB left out (the contacts are kept): {}{more}",
+                self.photos_left_out,
+                (PHOTO_MAX + 1) / 1024,
+                at.join(", ")
+            ));
+        }
         self.list
     }
 }
@@ -427,6 +474,18 @@ fn tidy(c: &mut Contact) -> Result<(), String> {
         (&mut c.email, "the email"),
     ] {
         check_value(value, what)?;
+    }
+    // A long note is a note, not a broken file: it is cut rather than refused.
+    let description = c.description.trim();
+    if description.len() > MAX_VALUE {
+        let mut end = MAX_VALUE;
+        while !description.is_char_boundary(end) {
+            end -= 1;
+        }
+        c.description = description[..end].to_string();
+    }
+    for d in Detail::ALL {
+        check_value(c.detail_mut(d), &format!("the {}", d.words()))?;
     }
     c.cn.retain(|v| !v.trim().is_empty());
     if c.cn.len() > MAX_COMMON_NAMES {

@@ -4,16 +4,22 @@
 //! Read: `UID` (kept as the contact's id, so that a card keeps its identity from one
 //! import to the next), `FN`, `N`, `ORG` (company; department), `TITLE`, the first
 //! `EMAIL`, and every `TEL` with its type (`WORK`, `CELL`, `HOME`, `FAX`, `PAGER`;
-//! as `TYPE=` parameters, vCard 2.1 bare parameters, or vCard 4.0 `tel:` URIs).
-//! Folded lines, escapes (`\,` `\;` `\n`), quoted parameter values and vCard 2.1
-//! quoted-printable values are understood; other properties (photos, addresses) are
-//! passed over without being kept.
+//! as `TYPE=` parameters, vCard 2.1 bare parameters, or vCard 4.0 `tel:` URIs);
+//! `ADR` (street, city, region, postal code, country; the work address, else the
+//! first), `NOTE` (the description) and `PHOTO` when it is an inline JPEG image
+//! (`ENCODING=b` or `BASE64`, or a 4.0 `data:` URI; a photo given by URL is not
+//! fetched). Folded lines, escapes (`\,` `\;` `\n`), quoted parameter values and
+//! vCard 2.1 quoted-printable values are understood; other properties are passed
+//! over without being kept.
 
 use super::{Entries, Format, NotAList, Position, ReadList, newlines};
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, Detail, Phone, PhoneKind};
+use base64::Engine;
 
 /// The properties that are read; every other one is passed over.
-const READ: [&str; 8] = ["UID", "FN", "N", "ORG", "TITLE", "EMAIL", "TEL", "END"];
+const READ: [&str; 11] = [
+    "UID", "FN", "N", "ORG", "TITLE", "EMAIL", "TEL", "ADR", "NOTE", "PHOTO", "END",
+];
 
 pub fn read(text: &str) -> Result<ReadList, NotAList> {
     let mut out = Entries::new();
@@ -90,6 +96,8 @@ fn excerpt(line: &str) -> String {
 struct Card {
     contact: Contact,
     email_preferred: bool,
+    /// The address read is a work address.
+    work_address: bool,
 }
 
 impl Card {
@@ -110,6 +118,32 @@ impl Card {
                 set_first(&mut c.department, parts.next().unwrap_or_default());
             }
             "TITLE" => set_first(&mut c.title, unescape(&value)),
+            "NOTE" => set_first(&mut c.description, unescape(&value)),
+            "ADR" => {
+                let work = p.has_type("WORK");
+                let has = [Detail::Street, Detail::Locality, Detail::PostalCode]
+                    .iter()
+                    .any(|d| !c.detail(*d).is_empty());
+                if !has || work && !self.work_address {
+                    // PO box; extended address; street; locality; region; code; country.
+                    let parts: Vec<String> = split_structured(&value).collect();
+                    let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+                    c.street = part(2);
+                    c.locality = part(3);
+                    c.state = part(4);
+                    c.postal_code = part(5);
+                    c.country = part(6);
+                    self.work_address = work;
+                }
+            }
+            "PHOTO" => {
+                if c.photo.is_empty()
+                    && let Some(bytes) = p.inline_bytes()
+                    && crate::contacts::is_jpeg(&bytes)
+                {
+                    c.photo = bytes;
+                }
+            }
             "EMAIL" => {
                 let preferred = p.has_type("PREF") || p.param("PREF").is_some();
                 if c.email.is_empty() || preferred && !self.email_preferred {
@@ -218,6 +252,21 @@ impl<'a> Property<'a> {
         } else {
             PhoneKind::Work
         }
+    }
+
+    /// The bytes of an inline binary value: `ENCODING=b` (3.0), `ENCODING=BASE64`
+    /// (2.1) or a `data:...;base64,` URI (4.0). None for a URL or bad base64.
+    fn inline_bytes(&self) -> Option<Vec<u8>> {
+        let encoding = self.param("ENCODING").unwrap_or_default();
+        let base64 = encoding.eq_ignore_ascii_case("b")
+            || encoding.eq_ignore_ascii_case("BASE64")
+            || self.has_type("BASE64");
+        let data = match base64 {
+            true => self.value,
+            false => self.value.strip_prefix("data:")?.split_once(";base64,")?.1,
+        };
+        let data: String = data.split_whitespace().collect();
+        base64::engine::general_purpose::STANDARD.decode(data).ok()
     }
 
     /// The value with a vCard 2.1 `ENCODING=QUOTED-PRINTABLE` undone.

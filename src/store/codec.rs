@@ -2,7 +2,7 @@
 //! snapshots): little-endian, strings as a u32 length and UTF-8, a CRC-32 at the
 //! end of each file. Fast to write and read at a million contacts.
 
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, Detail, Phone, PhoneKind};
 use std::io::{self, Write};
 
 pub fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
@@ -10,12 +10,20 @@ pub fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
     out.write_all(s.as_bytes())
 }
 
-/// The tag of an extra field (format 2): a common name.
+/// The tags of extra fields (format 2): 1 a common name, 2 to 7 the details in
+/// `Detail::ALL` order (description, street, l, postalCode, st, country), 8 the
+/// photo (its bytes).
 const EXTRA_CN: u8 = 1;
+const EXTRA_PHOTO: u8 = 8;
+
+fn detail_tag(d: Detail) -> u8 {
+    Detail::ALL.iter().position(|x| *x == d).unwrap_or(0) as u8 + 2
+}
 
 /// A contact: its text fields (id first), a u8 count of numbers, each a u8 kind and a
 /// string; then (format 2) a u8 count of extra fields, each a u8 tag and a string:
-/// the common names. More than 255 numbers or extras are cut at 255.
+/// the common names, the details and the photo (bytes) it has. More than 255
+/// numbers or extras are cut at 255 (common names first give way).
 pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     for field in c.text_fields() {
         write_str(out, field)?;
@@ -30,11 +38,22 @@ pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         out.write_all(&[kind as u8])?;
         write_str(out, &p.number)?;
     }
-    let cn = &c.cn[..c.cn.len().min(255)];
-    out.write_all(&[cn.len() as u8])?;
-    for v in cn {
-        out.write_all(&[EXTRA_CN])?;
-        write_str(out, v)?;
+    let mut extras: Vec<(u8, &[u8])> = Detail::ALL
+        .iter()
+        .map(|d| (detail_tag(*d), c.detail(*d).as_bytes()))
+        .chain([(EXTRA_PHOTO, c.photo.as_slice())])
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let room = 255 - extras.len();
+    extras.splice(
+        0..0,
+        c.cn.iter().take(room).map(|v| (EXTRA_CN, v.as_bytes())),
+    );
+    out.write_all(&[extras.len() as u8])?;
+    for (tag, v) in extras {
+        out.write_all(&[tag])?;
+        out.write_all(&(v.len() as u32).to_le_bytes())?;
+        out.write_all(v)?;
     }
     Ok(())
 }
@@ -73,6 +92,10 @@ impl<'a> Reader<'a> {
     }
     pub fn u64(&mut self) -> Option<u64> {
         self.take(8)?.try_into().ok().map(u64::from_le_bytes)
+    }
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
     }
     pub fn string(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
@@ -113,6 +136,7 @@ impl<'a> Reader<'a> {
             title: self.string()?,
             email: self.string()?,
             phones: Vec::new(),
+            ..Contact::default()
         };
         let phones = self.u8()?;
         for _ in 0..phones {
@@ -125,10 +149,17 @@ impl<'a> Reader<'a> {
         if self.extras {
             for _ in 0..self.u8()? {
                 let tag = self.u8()?;
-                let value = self.string()?;
-                // Tags this version does not know are passed over.
-                if tag == EXTRA_CN {
-                    c.cn.push(value);
+                let value = self.bytes()?;
+                if tag == EXTRA_PHOTO {
+                    c.photo = value.to_vec();
+                    continue;
+                }
+                let text = std::str::from_utf8(value).ok()?.to_string();
+                match Detail::ALL.into_iter().find(|d| detail_tag(*d) == tag) {
+                    Some(d) => *c.detail_mut(d) = text,
+                    None if tag == EXTRA_CN => c.cn.push(text),
+                    // Tags this version does not know are passed over.
+                    None => {}
                 }
             }
         }
@@ -226,5 +257,40 @@ mod tests {
         let mut r = Reader::new(&with_cn);
         assert_eq!(r.contact(), Some(c));
         assert!(r.buf.is_empty());
+    }
+
+    #[test]
+    fn details_and_photos_travel() {
+        let mut c = Contact {
+            id: "8".into(),
+            cn: vec!["Ana Ruiz".into()],
+            street: "Calle Mayor 1".into(),
+            locality: "Madrid".into(),
+            postal_code: "28013".into(),
+            state: "Madrid".into(),
+            country: "ES".into(),
+            description: "Front desk".into(),
+            photo: vec![0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0xff, 0xd9],
+            ..Contact::default()
+        };
+        let mut bytes = Vec::new();
+        write_contact(&mut bytes, &c).unwrap();
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.contact(), Some(c.clone()));
+        assert!(r.buf.is_empty());
+        let mut served = Vec::new();
+        write_str(&mut served, "uid").unwrap();
+        write_str(&mut served, "source").unwrap();
+        served.extend_from_slice(&bytes);
+        let mut r = Reader::new(&served);
+        r.skip_served().unwrap();
+        assert!(r.buf.is_empty());
+        // Many common names give way to the details.
+        c.cn = (0..300).map(|i| format!("n{i}")).collect();
+        let mut crowded = Vec::new();
+        write_contact(&mut crowded, &c).unwrap();
+        let back = Reader::new(&crowded).contact().unwrap();
+        assert_eq!((back.cn.len(), back.photo.len()), (248, 8));
+        assert_eq!(back.country, "ES");
     }
 }

@@ -10,9 +10,11 @@
 //! File format (little-endian): `SOPGEN2\n`, number u64, created u64, count u64, then
 //! per contact its strings (u32 length + UTF-8) uid, source, id, given name, surname,
 //! display name, company, department, title, email, a u8 count of numbers, each a u8
-//! kind and a string, a u8 count of extra fields, each a u8 tag and a string (the
-//! common names); then the CRC-32 (u32) of everything before it. `SOPGEN1\n` files
-//! (contacts without extra fields) are still read.
+//! kind and a string, a u8 count of extra fields, each a u8 tag and a string (1 a
+//! common name; 2 description, 3 street, 4 l, 5 postalCode, 6 st, 7 country; 8 the
+//! photo's bytes); then the CRC-32 (u32) of everything before it. Files written
+//! before the details existed are read as they are; `SOPGEN1\n` files (contacts
+//! without extra fields) are still read.
 
 use super::codec::{Reader, checked_body, write_checked, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};

@@ -30,7 +30,17 @@ pub enum StoreError {
     NoSuchContact(String),
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// Version 4: the details (description, street, l, postalCode, st, country) and
+/// the photo.
+const DETAILS: &str = "ALTER TABLE contacts ADD COLUMN description TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN street TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN locality TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN postal_code TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN state TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN country TEXT NOT NULL DEFAULT ''; \
+ALTER TABLE contacts ADD COLUMN photo BLOB NOT NULL DEFAULT x'';";
 
 /// Version 3: the common names as given, one per line (empty: derived), and the
 /// id the contact had in the list it was imported from (empty: none; `sample-N`:
@@ -143,9 +153,10 @@ impl Store {
             });
         }
         let migration = match version {
-            0 => format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES}"),
-            1 => format!("{JOB_ERRORS} {COMMON_NAMES}"),
-            2 => COMMON_NAMES.to_string(),
+            0 => format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} {DETAILS}"),
+            1 => format!("{JOB_ERRORS} {COMMON_NAMES} {DETAILS}"),
+            2 => format!("{COMMON_NAMES} {DETAILS}"),
+            3 => DETAILS.to_string(),
             _ => String::new(),
         };
         if !migration.is_empty() {
@@ -562,7 +573,7 @@ fn digits(number: &str) -> String {
 
 fn identities(conn: &Connection) -> Result<Vec<Identity>, StoreError> {
     let mut stmt = conn.prepare(&format!("{SELECT_WITH_IMPORT_ID} ORDER BY id"))?;
-    let rows = stmt.query_map([], |r| Ok((row_to_contact(r)?, r.get::<_, String>(9)?)))?;
+    let rows = stmt.query_map([], |r| Ok((row_to_contact(r)?, r.get::<_, String>(16)?)))?;
     let mut out = Vec::new();
     let mut at = std::collections::HashMap::new();
     for row in rows {
@@ -689,8 +700,10 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn FROM contacts";
-const SELECT_WITH_IMPORT_ID: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, import_id FROM contacts";
+/// The columns `row_to_contact` reads, in its order: the details follow the common
+/// names in `Detail::ALL` order, then the photo.
+const SELECT: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo FROM contacts";
+const SELECT_WITH_IMPORT_ID: &str = "SELECT id, given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo, import_id FROM contacts";
 
 /// Common names as a column: one per line.
 fn cn_column(c: &Contact) -> String {
@@ -716,26 +729,58 @@ fn row_to_contact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect(),
+        description: r.get(9)?,
+        street: r.get(10)?,
+        locality: r.get(11)?,
+        postal_code: r.get(12)?,
+        state: r.get(13)?,
+        country: r.get(14)?,
+        photo: r.get(15)?,
         phones: Vec::new(),
     })
 }
 
+/// The columns a contact is written to, in the order of `column_values`.
+const COLUMNS: &str = "given_name, surname, display_name, company, department, title, email, cn, description, street, locality, postal_code, state, country, photo";
+
+/// A contact's values for `COLUMNS`; `cn` is its `cn_column`.
+fn column_values<'a>(c: &'a Contact, cn: &'a dyn rusqlite::ToSql) -> [&'a dyn rusqlite::ToSql; 15] {
+    [
+        &c.given_name,
+        &c.surname,
+        &c.display_name,
+        &c.company,
+        &c.department,
+        &c.title,
+        &c.email,
+        cn,
+        &c.description,
+        &c.street,
+        &c.locality,
+        &c.postal_code,
+        &c.state,
+        &c.country,
+        &c.photo,
+    ]
+}
+
+/// `?from, ?from+1, ...`: one placeholder for each of `COLUMNS`.
+fn placeholders(from: usize) -> String {
+    (from..from + 15)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Rewrites a contact in place, numbers included.
 fn update(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE contacts SET given_name = ?2, surname = ?3, display_name = ?4, company = ?5, department = ?6, title = ?7, email = ?8, cn = ?9 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        c.given_name,
-        c.surname,
-        c.display_name,
-        c.company,
-        c.department,
-        c.title,
-        c.email,
-        cn_column(c)
-    ])?;
+    let cn = cn_column(c);
+    let values = std::iter::once(&id as &dyn rusqlite::ToSql).chain(column_values(c, &cn));
+    tx.prepare_cached(&format!(
+        "UPDATE contacts SET ({COLUMNS}) = ({}) WHERE id = ?1",
+        placeholders(2)
+    ))?
+    .execute(rusqlite::params_from_iter(values))?;
     tx.prepare_cached("DELETE FROM numbers WHERE contact_id = ?1")?
         .execute([id])?;
     insert_numbers(tx, id, c)
@@ -757,31 +802,14 @@ fn insert_numbers(tx: &rusqlite::Transaction<'_>, id: i64, c: &Contact) -> Resul
 }
 
 fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO contacts (given_name, surname, display_name, company, department, title, email, cn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    stmt.execute(params![
-        c.given_name,
-        c.surname,
-        c.display_name,
-        c.company,
-        c.department,
-        c.title,
-        c.email,
-        cn_column(c)
-    ])?;
+    let cn = cn_column(c);
+    tx.prepare_cached(&format!(
+        "INSERT INTO contacts ({COLUMNS}) VALUES ({})",
+        placeholders(1)
+    ))?
+    .execute(rusqlite::params_from_iter(column_values(c, &cn)))?;
     let id = tx.last_insert_rowid();
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO numbers (contact_id, position, kind, number) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (position, phone) in c.phones.iter().enumerate() {
-        stmt.execute(params![
-            id,
-            position as i64,
-            phone.kind.as_str(),
-            phone.number
-        ])?;
-    }
+    insert_numbers(tx, id, c)?;
     Ok(id)
 }
 
@@ -789,6 +817,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, c: &Contact) -> Result<i64, StoreError
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::contacts::Detail;
 
     fn ada() -> Contact {
         Contact {
@@ -809,20 +838,24 @@ mod tests {
         }
     }
 
+    /// A store in `dir` as an earlier version made it (`schema`), holding a contact.
+    fn old_store(dir: &tempfile::TempDir, schema: &str, insert: &str) -> std::path::PathBuf {
+        let path = dir.path().join("sop.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        conn.execute(insert, []).unwrap();
+        path
+    }
+
     #[test]
     fn common_names_are_kept_and_a_version_2_store_gains_them() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sop.db");
         // A store as version 2 made it: no cn column.
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(&format!("{SCHEMA} {JOB_ERRORS} PRAGMA user_version = 2;"))
-            .unwrap();
-        conn.execute(
+        let path = old_store(
+            &dir,
+            &format!("{SCHEMA} {JOB_ERRORS} PRAGMA user_version = 2;"),
             "INSERT INTO contacts (given_name, surname) VALUES ('Ada', 'Lovelace')",
-            [],
-        )
-        .unwrap();
-        drop(conn);
+        );
         let mut store = Store::open(&path).unwrap();
         let old = store.all().unwrap();
         assert_eq!((old.len(), old[0].cn.len()), (1, 0));
@@ -830,6 +863,56 @@ mod tests {
         two.cn = vec!["Ada Lovelace".into(), "Countess of Lovelace".into()];
         let id = store.add(&two).unwrap();
         assert_eq!(store.get(&id).unwrap().unwrap().cn, two.cn);
+    }
+
+    #[test]
+    fn details_and_photos_are_kept_and_a_version_3_store_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        // A store as version 3 made it: common names, no details.
+        let path = old_store(
+            &dir,
+            &format!("{SCHEMA} {JOB_ERRORS} {COMMON_NAMES} PRAGMA user_version = 3;"),
+            "INSERT INTO contacts (given_name, surname, cn) VALUES ('Ada', 'Lovelace', 'Ada L.')",
+        );
+        let mut store = Store::open(&path).unwrap();
+        let old = store.all().unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].cn, ["Ada L."]);
+        assert!(Detail::ALL.iter().all(|d| old[0].detail(*d).is_empty()));
+        assert!(old[0].photo.is_empty());
+        let mut placed = ada();
+        for (i, d) in Detail::ALL.into_iter().enumerate() {
+            *placed.detail_mut(d) = format!("{} {i}", d.name());
+        }
+        placed.photo = vec![0xff, 0xd8, 0x00, 0xff, 0xd9];
+        let id = store.add(&placed).unwrap();
+        let back = store.get(&id).unwrap().unwrap();
+        assert_eq!(
+            back,
+            Contact {
+                id,
+                ..placed.clone()
+            }
+        );
+        // An import that finds the contact updates its details in place.
+        let mut moved = placed.clone();
+        moved.street = "12 New Street".into();
+        moved.photo.clear();
+        store.import(&[moved], false, |_| true).unwrap();
+        let all = store.all().unwrap();
+        let back = all
+            .iter()
+            .find(|c| c.given_name == "Ada" && !c.street.is_empty());
+        assert_eq!(
+            back.map(|c| (c.street.as_str(), c.photo.len())),
+            Some(("12 New Street", 0))
+        );
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub enum Action {
         result: Result<String, String>,
     },
     /// An internal contact read for editing.
-    ContactLoaded(Result<crate::contacts::Contact, String>),
+    ContactLoaded(Result<Box<crate::contacts::Contact>, String>),
     /// A directory source's test: its preview, or why it failed.
     SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
     /// A directory source's form was saved (or refused with the reason).
@@ -556,7 +556,7 @@ impl App {
                 vec![]
             }
             Action::ContactLoaded(r) => {
-                contacts::loaded(self, r);
+                contacts::loaded(self, r.map(|c| *c));
                 vec![]
             }
             Action::Saved(r) => {

@@ -200,9 +200,12 @@ pub async fn perform(
         Effect::ReadLog { from } => Some(Action::Log(read_log(&home, from).await)),
         Effect::LoadContact(id) => Some(Action::ContactLoaded(
             blocking(move || {
-                ucm::open_store(&home)?.get(&id)?.ok_or_else(|| {
-                    color_eyre::eyre::eyre!("contact {id} is no longer in the store")
-                })
+                ucm::open_store(&home)?
+                    .get(&id)?
+                    .map(Box::new)
+                    .ok_or_else(|| {
+                        color_eyre::eyre::eyre!("contact {id} is no longer in the store")
+                    })
             })
             .await,
         )),

@@ -123,8 +123,13 @@ impl Node {
     /// Writes a CSV file in the home and imports it as the whole set of internal
     /// contacts (`--replace --force`: the test means to replace them), then merges.
     pub fn publish_csv(&self, csv: &str) {
-        let path = self.home().join("import.csv");
-        std::fs::write(&path, csv).unwrap();
+        self.publish_file("import.csv", csv);
+    }
+
+    /// `publish_csv` for a list in any format, named by `file_name`'s extension.
+    pub fn publish_file(&self, file_name: &str, text: &str) {
+        let path = self.home().join(file_name);
+        std::fs::write(&path, text).unwrap();
         self.sop(&[
             "contacts",
             "import",
@@ -197,6 +202,22 @@ impl Run {
     pub fn code(&self) -> i32 {
         self.out.status.code().unwrap_or(-1)
     }
+}
+
+/// The LDIF `ldapsearch` prints for a one-level search under `BASE` of the server
+/// on `port`, with no size limit, or its error.
+pub fn search_one(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {
+    let out = Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-z", "0", "-s", "one"])
+        .args(["-b", BASE, "-H", &format!("ldap://127.0.0.1:{port}")])
+        .arg(filter)
+        .args(attrs)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Values of `attr` in ldapsearch LDIF output (base64 values decoded).

@@ -20,7 +20,8 @@ attributetype ( 1.2.840.113556.1.4.721 NAME 'ipPhone' EQUALITY caseIgnoreMatch S
 attributetype ( 1.2.840.113556.1.2.18 NAME 'otherTelephone' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
 attributetype ( 1.2.840.113556.1.2.146 NAME 'company' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
 attributetype ( 1.2.840.113556.1.2.141 NAME 'department' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( sAMAccountName $ ipPhone $ otherTelephone $ company $ department ) )
+attributetype ( 2.16.840.1.113730.3.1.35 NAME 'thumbnailPhoto' SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )
+objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( sAMAccountName $ ipPhone $ otherTelephone $ company $ department $ c $ thumbnailPhoto ) )
 ";
 
 #[derive(Default)]
@@ -203,4 +204,18 @@ pub fn people(count: usize) -> String {
         ));
     }
     out
+}
+
+/// `slapd` and `sop`, each serving the same contacts.
+pub struct Servers {
+    pub slapd: Slapd,
+    pub node: super::Node,
+}
+
+/// The LDIF of the entries `sop` serves for `book` as internal contacts under
+/// `BASE`, for loading into `slapd` (with `sop::bench::ldif::SCHEMA`).
+pub fn served_ldif(book: &[sop::contacts::Contact]) -> String {
+    let mut ldif = Vec::new();
+    sop::bench::ldif::write(&mut ldif, book, super::BASE).unwrap();
+    String::from_utf8(ldif).unwrap()
 }

@@ -187,8 +187,9 @@ pub struct Form {
     pub inputs: Vec<Input>,
     pub focus: usize,
     original: Vec<String>,
-    /// The common names the contact came with: kept, not edited here.
-    cn: Vec<String>,
+    /// What the contact came with that the form does not edit (its common names,
+    /// details and photo): kept as it was.
+    kept: Contact,
 }
 
 impl Form {
@@ -210,7 +211,10 @@ impl Form {
             inputs: values.iter().cloned().map(Input::new).collect(),
             focus: 0,
             original: values,
-            cn: c.cn.clone(),
+            kept: Contact {
+                phones: Vec::new(),
+                ..c.clone()
+            },
         }
     }
 
@@ -237,7 +241,6 @@ impl Form {
         };
         let mut c = Contact {
             id: self.id.clone(),
-            cn: self.cn.clone(),
             given_name: v(0),
             surname: v(1),
             display_name: v(2),
@@ -246,6 +249,7 @@ impl Form {
             title: v(5),
             email: v(6),
             phones: Vec::new(),
+            ..self.kept.clone()
         };
         for (n, (kind, _, label)) in PHONE_ATTRS.into_iter().enumerate() {
             for number in v(7 + n).split(',').map(str::trim).filter(|s| !s.is_empty()) {
