@@ -146,8 +146,17 @@ fn matrix(dir: &Arc<Directory>, policy: &Policy, opts: &load::LoadOptions) {
     let cases = sop::bench::shapes::matrix(dir, 11, 6);
     let mut session = Session::new(false, 1);
     let mut codec = LdapCodec::new(Some(1 << 20), None);
+    let classes = sop::bench::shapes::by_class(&cases);
+    // Once through every filter first: the first touch of a page is not a search's.
+    for filter in classes.iter().flat_map(|(_, filters)| filters) {
+        if let Ok(ldap) = sop::directory::lookup::parse_text(filter) {
+            let mut buf = BytesMut::new();
+            let _ = LdapCodec::default().encode(load::search(2, opts, ldap), &mut buf);
+            let _ = session::respond(&mut session, &buf, &mut codec, dir, policy, Instant::now());
+        }
+    }
     let mut costs: Vec<(f64, String, String)> = Vec::new();
-    for (class, filters) in sop::bench::shapes::by_class(&cases) {
+    for (class, filters) in classes {
         let mut worst = (0.0, String::new());
         let mut total = 0.0;
         for filter in &filters {
