@@ -143,6 +143,14 @@ fn summary(j: &Job) -> String {
             n("removed")
         ),
         "rollback" => format!("generation {} serves again", n("generation")),
+        "contacts" if v.get("imported").is_some() => format!(
+            "+{} ~{} -{}, {} imported into the internal contacts",
+            n("added"),
+            n("updated"),
+            n("removed") + n("sample_removed"),
+            n("imported")
+        ),
+        "contacts" => format!("{} internal contacts removed", n("removed")),
         "sync" => format!(
             "{}: +{} ~{} -{}, {} read, {} skipped",
             v.get("source")

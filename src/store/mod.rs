@@ -269,7 +269,6 @@ impl Store {
             return Ok(None);
         }
         let counts = serde_json::json!({
-            "source": "internal",
             "imported": contacts.len(),
             "added": done.added,
             "updated": done.updated,
@@ -277,7 +276,7 @@ impl Store {
             "removed": done.removed,
             "sample_removed": done.sample_removed,
         });
-        insert_job(&tx, "import", &counts)?;
+        insert_job(&tx, "contacts", &counts)?;
         tx.commit()?;
         Ok(Some(done))
     }
@@ -332,7 +331,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let removed = tx.execute("DELETE FROM contacts WHERE id = ?1", [n])?;
         if removed > 0 {
-            insert_job(&tx, "delete", &serde_json::json!({ "removed": removed }))?;
+            insert_job(&tx, "contacts", &serde_json::json!({ "removed": removed }))?;
         }
         tx.commit()?;
         Ok(removed > 0)
@@ -342,7 +341,8 @@ impl Store {
     /// last published merge removed: what the next merge is expected to remove.
     pub fn removed_since_merge(&self) -> Result<usize, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT counts FROM jobs WHERE status = 'ok' AND kind IN ('import', 'sync', 'delete') \
+            "SELECT counts FROM jobs WHERE status = 'ok' \
+             AND kind IN ('import', 'sync', 'contacts') \
              AND id > (SELECT COALESCE(MAX(id), 0) FROM jobs WHERE kind = 'merge' AND status = 'ok')",
         )?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;

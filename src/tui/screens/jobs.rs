@@ -54,8 +54,10 @@ pub fn counts(job: &Job) -> String {
     };
     let n = |k: &str| map.get(k).and_then(serde_json::Value::as_u64);
     let mut parts = Vec::new();
-    if let (Some(a), Some(u), Some(r)) = (n("added"), n("updated"), n("removed")) {
-        parts.push(format!("+{a} ~{u} -{r}"));
+    match (n("added"), n("updated"), n("removed")) {
+        (Some(a), Some(u), Some(r)) => parts.push(format!("+{a} ~{u} -{r}")),
+        (None, None, Some(r)) => parts.push(format!("-{r}")),
+        _ => {}
     }
     for (key, label) in [
         ("contacts", "contacts"),
@@ -137,7 +139,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             };
             Line::from(vec![
                 Span::raw(format!(
-                    "{:>4} {} {:<6} ",
+                    "{:>4} {} {:<8} ",
                     j.id,
                     when(j.started).get(..11).unwrap_or_default(),
                     j.kind
