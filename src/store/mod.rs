@@ -408,31 +408,37 @@ impl Store {
 
     /// Contacts whose names, company or numbers contain `text` (case-insensitive;
     /// spaces and hyphens in numbers ignored).
+    /// The contacts that every word of `text` finds in a name, the company or the
+    /// e-mail address (`John Smith` finds given name John, surname Smith), or whose
+    /// number holds `text`'s digits (spaces and hyphens ignored).
     pub fn search(&self, text: &str) -> Result<Vec<Contact>, StoreError> {
         let needle = text.trim().to_lowercase();
+        let words: Vec<&str> = needle.split_whitespace().collect();
         let digits: String = needle.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let bare = |n: &str| {
+            n.chars()
+                .filter(|c| !matches!(c, ' ' | '-'))
+                .collect::<String>()
+        };
         Ok(self
             .all()?
             .into_iter()
             .filter(|c| {
-                c.cn.iter().any(|v| v.to_lowercase().contains(&needle))
-                    || [
-                        &c.given_name,
-                        &c.surname,
-                        &c.display_name,
-                        &c.company,
-                        &c.email,
-                    ]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&needle))
+                let fields: Vec<String> =
+                    c.cn.iter()
+                        .chain([
+                            &c.common_name(),
+                            &c.given_name,
+                            &c.surname,
+                            &c.display_name,
+                            &c.company,
+                            &c.email,
+                        ])
+                        .map(|f| f.to_lowercase())
+                        .collect();
+                (!words.is_empty() && words.iter().all(|w| fields.iter().any(|f| f.contains(w))))
                     || (!digits.is_empty()
-                        && c.phones.iter().any(|p| {
-                            p.number
-                                .chars()
-                                .filter(|c| !matches!(c, ' ' | '-'))
-                                .collect::<String>()
-                                .contains(&digits)
-                        }))
+                        && c.phones.iter().any(|p| bare(&p.number).contains(&digits)))
             })
             .collect())
     }
@@ -948,6 +954,10 @@ mod tests {
         assert_eq!(store.search("LOVE").unwrap().len(), 1);
         assert_eq!(store.search("79460001").unwrap().len(), 1);
         assert_eq!(store.search("nobody").unwrap().len(), 0);
+        // A whole name, as typed: each word in a field of its own.
+        assert_eq!(store.search("Ada Lovelace").unwrap().len(), 1);
+        assert_eq!(store.search("lovelace engines").unwrap().len(), 1);
+        assert_eq!(store.search("Ada Byron").unwrap().len(), 0);
     }
 
     #[test]

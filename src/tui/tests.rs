@@ -94,6 +94,9 @@ fn the_form_saves_only_valid_values_and_says_which_field_is_wrong() {
     ctrl(&mut app, 'u');
     typing(&mut app, "0 23 ? * *");
     key(&mut app, KeyCode::Tab);
+    // Priority is optional: empty is the default, 20.
+    ctrl(&mut app, 'u');
+    assert_eq!(app.ucm.problem(2), None);
     key(&mut app, KeyCode::Tab);
     ctrl(&mut app, 'u');
     // The merge cron is required.

@@ -398,9 +398,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         (None, None) => Span::styled("searching...", t.dim()),
         (Some(found), None) => {
             let count = if found.truncated() {
-                format!("first {} matches", found.entries.len())
+                format!(
+                    "first {} {}",
+                    found.entries.len(),
+                    plural(found.entries.len(), "match", "matches")
+                )
             } else {
-                format!("{} matches", found.matched)
+                format!(
+                    "{} {}",
+                    found.matched,
+                    plural(found.matched, "match", "matches")
+                )
             };
             let origin = if s.internal_only {
                 " (application server stopped: internal contacts from the store)"
@@ -501,4 +509,9 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
         )),
         Rect::new(inner.x, note_y, inner.width, 1),
     );
+}
+
+/// `one` for 1, else `many`: "1 match", "2 matches".
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
 }

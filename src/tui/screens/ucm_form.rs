@@ -79,6 +79,8 @@ impl Form {
             0 => crate::ucm::check_url(v).err(),
             1 if v.is_empty() => None,
             1 => crate::ucm::check_cron(v).err(),
+            // Empty: the default priority.
+            2 if v.is_empty() => None,
             2 => match v.parse::<u32>() {
                 Ok(0..=1000) => None,
                 _ => Some(format!("{v:?}: a whole number from 0 to 1000")),
@@ -114,7 +116,11 @@ impl Form {
         Ok(Values {
             url: self.value(0).trim().to_string(),
             cron: self.value(1).trim().to_string(),
-            priority: self.value(2).trim().parse().unwrap_or(10),
+            priority: self
+                .value(2)
+                .trim()
+                .parse()
+                .unwrap_or(crate::config::Config::defaults().ucm.priority as u32),
             merge_cron: self.value(3).trim().to_string(),
         })
     }
