@@ -292,6 +292,11 @@ fn sighup_and_a_closed_terminal_leave_no_process_and_a_sane_terminal() {
     t.run(&["new-window", "-d"]);
     t.run(&["kill-pane", "-t", "main:0"]);
     assert!(gone(pid), "the shell outlived its terminal");
+    let log = std::fs::read_to_string(node.home().join("log/shell.log")).unwrap();
+    assert!(
+        !log.contains("panic") && log.matches("shell closed").count() == 2,
+        "{log}"
+    );
 }
 
 #[test]

@@ -59,7 +59,8 @@ fn restore() {
 
 /// Restores the terminal when dropped.
 struct Screen {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// Always there until dropped.
+    terminal: Option<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl Screen {
@@ -74,17 +75,41 @@ impl Screen {
         std::panic::set_hook(Box::new(move |info| {
             restore();
             tracing::error!("panic: {info}");
-            eprintln!("sop: internal error; the details are in the shell log");
+            // Not eprintln!: standard error may be gone with the terminal.
+            let _ = writeln!(
+                std::io::stderr(),
+                "sop: internal error; the details are in the shell log"
+            );
             let _ = &default_hook;
         }));
         let terminal = Terminal::new(CrosstermBackend::new(out))?;
-        Ok(Screen { terminal })
+        Ok(Screen {
+            terminal: Some(terminal),
+        })
+    }
+
+    fn draw(&mut self, app: &App) -> std::io::Result<()> {
+        match &mut self.terminal {
+            Some(t) => t.draw(|f| screens::draw(app, f)).map(drop),
+            None => Ok(()),
+        }
     }
 }
 
 impl Drop for Screen {
     fn drop(&mut self) {
         restore();
+        // The terminal's own drop prints to standard error when it cannot show the
+        // cursor, which panics when the terminal is gone (its window closed, the SSH
+        // session dropped): it is let go without its drop then. The process is
+        // exiting.
+        if let Some(mut t) = self.terminal.take() {
+            if t.show_cursor().is_ok() {
+                drop(t);
+            } else {
+                std::mem::forget(t);
+            }
+        }
     }
 }
 
@@ -135,7 +160,7 @@ async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;
-    screen.terminal.draw(|f| screens::draw(&app, f))?;
+    screen.draw(&app)?;
     let mut timings = timings::Timings::default();
     timings.first_frame = Some(opened.elapsed());
     loop {
@@ -169,7 +194,7 @@ async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
             timings.search_sent(app.contacts.seq, arrived);
         }
         if changed {
-            screen.terminal.draw(|f| screens::draw(&app, f))?;
+            screen.draw(&app)?;
             let drawn = std::time::Instant::now();
             if key {
                 timings.key(arrived, drawn);
