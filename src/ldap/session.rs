@@ -150,6 +150,13 @@ pub fn malformed(msgid: i32, op_tag: u8, why: &str) -> Option<LdapMsg> {
     Some(LdapMsg::new(msgid, op))
 }
 
+/// Whether a whole message is a costly request, answered on the slow lane
+/// (`slow_lane`): a search with a sort control.
+pub fn costly(frame: &[u8]) -> bool {
+    frame::peek_id_and_op(frame).is_some_and(|(_, op)| op == 0x63)
+        && frame::has_control(frame, SORT_REQUEST_OID)
+}
+
 /// Answers one whole message (as framed by `frame::frame`), decoded or not.
 pub fn respond(
     session: &mut Session,
@@ -232,6 +239,11 @@ impl Session {
             tls,
             paging: Paging::new(salt),
         }
+    }
+
+    /// Whether paged searches are parked, waiting for their next page.
+    pub fn has_parked(&self) -> bool {
+        !self.paging.is_empty()
     }
 
     /// Another generation is served: paged searches parked on older ones are dropped.
