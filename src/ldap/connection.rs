@@ -235,7 +235,8 @@ where
                     };
                     session = answered;
                     let Reply {
-                        out,
+                        mut out,
+                        more,
                         after,
                         record,
                         ignored_control,
@@ -255,6 +256,13 @@ where
                     }
                     if send(&mut stream, &out).await.is_err() {
                         return End::Closed;
+                    }
+                    if let Some(mut more) = more {
+                        while more.next_piece(&mut out) {
+                            if send(&mut stream, &out).await.is_err() {
+                                return End::Closed;
+                            }
+                        }
                     }
                     match after {
                         After::Continue => {}
