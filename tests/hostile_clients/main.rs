@@ -500,10 +500,13 @@ fn more_idle_connections_than_max_connections() {
     figures.phones_served();
     figures.memory_bounded();
     figures.server_log_bounded();
-    // Phones' own connections (2 kept, 2 new ones now and then) count too.
+    // Phones' own connections (2 kept, 2 new ones now and then) count too, and a
+    // phone's new connection closes an attacker's when every slot is taken (and
+    // its own has not been seen closing yet).
     let held = held(&conns, MAX_CONNECTIONS - 2);
+    println!("hostile: over max_connections | {held} of the attackers' connections held");
     assert!(
-        (MAX_CONNECTIONS - 4..=MAX_CONNECTIONS - 2).contains(&held),
+        (MAX_CONNECTIONS * 9 / 10..=MAX_CONNECTIONS - 2).contains(&held),
         "{held} connections held, max_connections {MAX_CONNECTIONS}"
     );
     // The slots the phones held are taken too: every slot is held by an idle
