@@ -124,6 +124,12 @@ fn main() {
         for r in &requests {
             let reply = session::respond(&mut session, r, &mut codec, &dir, &policy, started);
             bytes += reply.out.len();
+            if let Some(mut more) = reply.more {
+                let mut piece = Vec::new();
+                while more.next_piece(&mut piece) {
+                    bytes += piece.len();
+                }
+            }
         }
         let took = started.elapsed();
         println!(

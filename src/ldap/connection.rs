@@ -5,10 +5,12 @@ use crate::directory::Directory;
 use crate::ldap::access::Record;
 use crate::ldap::encode;
 use crate::ldap::frame::{self, Frame};
+use crate::ldap::limiter::Activity;
 use crate::ldap::policy::Policy;
 use crate::ldap::session::{self, After, Reply, Session};
+use crate::ldap::slow_lane::SlowLane;
 use crate::logs::{self, PerClient};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use ldap3_proto::LdapCodec;
 use ldap3_proto::proto::LdapResultCode;
 use std::net::SocketAddr;
@@ -36,12 +38,27 @@ pub struct Shared {
     /// So are lines about connections refused over a limit: a client may connect
     /// again and again.
     pub refusals: PerClient,
+    /// And lines about idle connections closed to make room for others, per
+    /// address of the connection closed.
+    pub evictions: PerClient,
+    /// Where sorted searches are answered.
+    pub slow_lane: SlowLane,
 }
 
 /// How often a line about one client's ignored controls may be written.
 pub const NOTICE_EVERY: Duration = Duration::from_secs(60);
 /// How many client addresses the notice limit remembers.
 pub const NOTICE_CLIENTS: usize = 4096;
+
+/// The send buffer asked of the kernel for each connection (which doubles it for
+/// its bookkeeping): a page at the size limit (500 entries of every attribute, about
+/// 200 KiB) fits whole.
+pub const SEND_BUFFER: usize = 256 * 1024;
+
+/// The read buffer of a connection with no request pending: a phone's search fits.
+const IDLE_BUFFER: usize = 512;
+/// How much more is read at once into a request that does not fit.
+const READ_CHUNK: usize = 4096;
 
 /// How late the idle timer may fire (it is moved at most this often).
 const IDLE_SLACK: Duration = Duration::from_secs(1);
@@ -51,58 +68,122 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 enum End<S> {
     Closed,
-    StartTls(S),
+    StartTls(S, Session),
+}
+
+/// What a connection is served with, besides its stream and session.
+struct Context<'a> {
+    shared: &'a Shared,
+    activity: &'a Activity,
+    client: &'a str,
+    peer: SocketAddr,
 }
 
 /// Serves one accepted connection until it closes.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, ldaps: bool, shared: Arc<Shared>) {
+pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ldaps: bool,
+    shared: Arc<Shared>,
+    activity: &Activity,
+) {
     let _ = stream.set_nodelay(true);
+    // Answers a client does not read wait in the kernel up to the send buffer, which
+    // would otherwise grow to the system's maximum (tcp_wmem, megabytes) for each.
+    let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
     let salt = {
         use std::hash::{BuildHasher, Hasher};
         std::collections::hash_map::RandomState::new()
             .build_hasher()
             .finish()
     };
-    let mut session = Session::new(ldaps, salt);
+    let session = Session::new(ldaps, salt);
     let client = peer.to_string();
+    let cx = Context {
+        shared: &shared,
+        activity,
+        client: &client,
+        peer,
+    };
     let Some(acceptor) = shared.tls.borrow().clone() else {
-        run(stream, &mut session, &shared, &client, peer).await;
+        run(stream, session, &cx).await;
         return;
     };
-    let stream = if ldaps {
-        stream
+    // Boxed: a TLS session's state is large, and a connection's task is as large as
+    // its largest state.
+    Box::pin(serve_tls(stream, acceptor, ldaps, session, &cx)).await;
+}
+
+/// Serves a connection that may use TLS: from the first byte (LDAPS) or after StartTLS.
+async fn serve_tls(
+    stream: TcpStream,
+    acceptor: TlsAcceptor,
+    ldaps: bool,
+    session: Session,
+    cx: &Context<'_>,
+) {
+    let (stream, mut session) = if ldaps {
+        (stream, session)
     } else {
-        match run(stream, &mut session, &shared, &client, peer).await {
+        match run(stream, session, cx).await {
             End::Closed => return,
-            End::StartTls(stream) => stream,
+            End::StartTls(stream, session) => (stream, session),
         }
     };
-    let idle_timeout = shared.policy.borrow().idle_timeout;
-    match tokio::time::timeout(idle_timeout, acceptor.accept(stream)).await {
+    let idle_timeout = cx.shared.policy.borrow().idle_timeout;
+    let client = cx.client;
+    let handshake = tokio::select! {
+        done = tokio::time::timeout(idle_timeout, acceptor.accept(stream)) => done,
+        () = cx.activity.closed_for_another() => return,
+    };
+    match handshake {
         Ok(Ok(tls)) => {
             session.tls = true;
-            run(tls, &mut session, &shared, &client, peer).await;
+            run(tls, session, cx).await;
         }
         Ok(Err(e)) => tracing::debug!(%client, "TLS handshake failed: {e}"),
         Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
     }
 }
 
-async fn run<S>(
-    mut stream: S,
-    session: &mut Session,
+/// Answers one whole request: on the runtime's thread, or on the slow lane if it is
+/// costly. `None` when the slow lane has stopped.
+async fn answer(
+    session: Session,
+    request: Bytes,
+    dir: Arc<Directory>,
+    policy: Arc<Policy>,
     shared: &Shared,
-    client: &str,
-    peer: SocketAddr,
-) -> End<S>
+    started: Instant,
+) -> Option<(Session, Reply)> {
+    let costly = session::costly(&request);
+    let respond = move || {
+        let mut session = session;
+        let mut codec = LdapCodec::new(Some(policy.max_request_bytes), None);
+        let reply = session::respond(&mut session, &request, &mut codec, &dir, &policy, started);
+        (session, reply)
+    };
+    if costly {
+        shared.slow_lane.run(respond).await
+    } else {
+        Some(respond())
+    }
+}
+
+async fn run<S>(mut stream: S, mut session: Session, cx: &Context<'_>) -> End<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = BytesMut::with_capacity(4096);
+    let Context {
+        shared,
+        activity,
+        client,
+        peer,
+    } = *cx;
+    let mut buf = BytesMut::new();
     let mut policy = shared.policy.borrow().clone();
     let idle = tokio::time::sleep(policy.idle_timeout);
     tokio::pin!(idle);
-    let mut codec = LdapCodec::new(Some(policy.max_request_bytes), None);
     // Told when another generation is served, so that an idle connection's parked
     // paged searches do not keep the old one in memory.
     let mut directory = shared.directory.clone();
@@ -144,15 +225,21 @@ where
                     return End::Closed;
                 }
                 Frame::Complete(len) => {
-                    let one = buf.split_to(len);
+                    let one = buf.split_to(len).freeze();
                     let started = Instant::now();
                     let dir = shared.directory.borrow().clone();
+                    let answered = answer(session, one, dir, policy.clone(), shared, started);
+                    let Some((answered, reply)) = answered.await else {
+                        return End::Closed;
+                    };
+                    session = answered;
                     let Reply {
-                        out,
+                        mut out,
+                        more,
                         after,
                         record,
                         ignored_control,
-                    } = session::respond(session, &one, &mut codec, &dir, &policy, started);
+                    } = reply;
                     if let Some(record) = record {
                         log(shared, client, record, started);
                     }
@@ -169,10 +256,19 @@ where
                     if send(&mut stream, &out).await.is_err() {
                         return End::Closed;
                     }
+                    if let Some(mut more) = more {
+                        while more.next_piece(&mut out) {
+                            if send(&mut stream, &out).await.is_err() {
+                                return End::Closed;
+                            }
+                        }
+                    }
                     match after {
                         After::Continue => {}
                         After::Close => return End::Closed,
-                        After::StartTls if buf.is_empty() => return End::StartTls(stream),
+                        After::StartTls if buf.is_empty() => {
+                            return End::StartTls(stream, session);
+                        }
                         // Bytes sent after StartTLS but before the handshake are not allowed.
                         After::StartTls => return End::Closed,
                     }
@@ -184,6 +280,23 @@ where
         let now = tokio::time::Instant::now();
         if idle.deadline() + IDLE_SLACK < now + policy.idle_timeout {
             idle.as_mut().reset(now + policy.idle_timeout);
+        }
+        let open = if buf.is_empty() {
+            // Between requests a connection holds a small buffer, whatever the last
+            // ones needed: idle connections cost little.
+            buf = BytesMut::with_capacity(IDLE_BUFFER);
+            // Paged searches parked: not to be closed for another connection.
+            if session.has_parked() {
+                activity.busy()
+            } else {
+                activity.idle()
+            }
+        } else {
+            buf.reserve(READ_CHUNK);
+            activity.busy()
+        };
+        if !open {
+            return closed_for_another(&mut stream).await;
         }
         let read = tokio::select! {
             () = shared.cancel.cancelled() => {
@@ -202,6 +315,9 @@ where
                 let _ = send(&mut stream, &notice).await;
                 return End::Closed;
             }
+            () = activity.closed_for_another() => {
+                return closed_for_another(&mut stream).await;
+            }
             Ok(()) = directory.changed() => {
                 let dir = directory.borrow_and_update().clone();
                 session.directory_changed(&dir);
@@ -211,9 +327,20 @@ where
         };
         match read {
             Ok(0) | Err(_) => return End::Closed,
+            Ok(_) if !activity.busy() => return closed_for_another(&mut stream).await,
             Ok(_) => {}
         }
     }
+}
+
+/// Tells a connection closed to make room for another why, then closes.
+async fn closed_for_another<S: AsyncWrite + Unpin>(stream: &mut S) -> End<S> {
+    let notice = notice(
+        LdapResultCode::Unavailable,
+        "idle connection closed for a new one (max_connections)",
+    );
+    let _ = send(stream, &notice).await;
+    End::Closed
 }
 
 fn log(shared: &Shared, client: &str, record: Record, started: Instant) {
@@ -242,12 +369,12 @@ async fn send<S: AsyncWrite + Unpin>(stream: &mut S, out: &[u8]) -> std::io::Res
     if out.is_empty() {
         return Ok(());
     }
-    match tokio::time::timeout(WRITE_TIMEOUT, async {
+    // Boxed: kept only while writing, not in every idle connection's task.
+    let write = Box::pin(tokio::time::timeout(WRITE_TIMEOUT, async {
         stream.write_all(out).await?;
         stream.flush().await
-    })
-    .await
-    {
+    }));
+    match write.await {
         Ok(r) => r,
         Err(_) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,

@@ -153,6 +153,20 @@ pub fn search_limits(msg: &[u8]) -> Option<(i64, i64)> {
 /// The OIDs of the controls a whole message marks critical (the decoder keeps the
 /// criticality of only some controls).
 pub fn critical_controls(msg: &[u8]) -> Vec<String> {
+    controls(msg)
+        .into_iter()
+        .filter(|(_, critical)| *critical)
+        .map(|(oid, _)| String::from_utf8_lossy(oid).into_owned())
+        .collect()
+}
+
+/// Whether a whole message carries a control of this OID.
+pub fn has_control(msg: &[u8], oid: &str) -> bool {
+    controls(msg).iter().any(|(o, _)| *o == oid.as_bytes())
+}
+
+/// The controls of a whole message: each one's OID and whether it is marked critical.
+fn controls(msg: &[u8]) -> Vec<(&[u8], bool)> {
     let mut out = Vec::new();
     let Some((_, body, _)) = element(msg) else {
         return out;
@@ -172,11 +186,8 @@ pub fn critical_controls(msg: &[u8]) -> Vec<String> {
         let Some((0x04, oid, after)) = element(control) else {
             continue;
         };
-        if let Some((0x01, [flag], _)) = element(after) {
-            if *flag != 0 {
-                out.push(String::from_utf8_lossy(oid).into_owned());
-            }
-        }
+        let critical = matches!(element(after), Some((0x01, [flag], _)) if *flag != 0);
+        out.push((oid, critical));
     }
     out
 }
@@ -276,6 +287,8 @@ mod control_tests {
         assert_eq!(critical_controls(&msg), ["1.2.3", "1.2.840.113556.1.4.473"]);
         assert!(critical_controls(&encoded(LdapMsg::new(1, LdapOp::UnbindRequest))).is_empty());
         assert!(critical_controls(&[0x30, 0x05, 0x02]).is_empty());
+        assert!(has_control(&msg, "1.2.5"));
+        assert!(!has_control(&msg, "1.2.6"));
     }
 
     #[test]

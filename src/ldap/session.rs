@@ -35,6 +35,9 @@ pub enum After {
 /// The encoded answer to one request.
 pub struct Reply {
     pub out: Vec<u8>,
+    /// The rest of a large search answer, to encode and write after `out` a piece
+    /// at a time.
+    pub more: Option<Remaining>,
     pub after: After,
     pub record: Option<Record>,
     /// The OID of a non-critical control the request carried and the server does
@@ -50,6 +53,7 @@ impl Reply {
         }
         Reply {
             out,
+            more: None,
             after,
             record,
             ignored_control: None,
@@ -57,42 +61,94 @@ impl Reply {
     }
 }
 
-/// Writes a search answer: entries straight from the directory, then the result.
-fn write_answer(msgid: i32, answer: search::Answer) -> Vec<u8> {
+/// Most bytes of a search answer encoded at once: a large page is written a piece at
+/// a time, so that a client that does not read holds at most a piece of it in the
+/// server's memory. A phone's answer is one piece.
+pub const PIECE: usize = 64 * 1024;
+
+/// The entries of a search answer still to encode, then its result.
+pub struct Remaining {
+    msgid: i32,
+    /// The snapshot `ids` refer to (`None`: no entries from it).
+    directory: Option<Arc<Directory>>,
+    ids: Vec<u32>,
+    next: usize,
+    selection: search::Selection,
+    /// The encoded result, written after the last entry.
+    done: Vec<u8>,
+}
+
+impl Remaining {
+    /// Encodes the next piece into `out` (emptied first); false when the whole
+    /// answer was already encoded.
+    pub fn next_piece(&mut self, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        if self.done.is_empty() {
+            return false;
+        }
+        self.fill(out);
+        true
+    }
+
+    /// Encodes entries into `out` until it holds a piece, then the result after the
+    /// last entry. Returns whether entries remain.
+    fn fill(&mut self, out: &mut Vec<u8>) -> bool {
+        if let Some(dir) = &self.directory {
+            let left = self.ids.len() - self.next;
+            out.reserve((left * 160).min(PIECE));
+            // Reused from entry to entry: no allocation per entry.
+            let mut groups = Vec::new();
+            while self.next < self.ids.len() && out.len() < PIECE {
+                let e = dir.entry(self.ids[self.next]);
+                self.next += 1;
+                groups.clear();
+                groups.extend(e.groups().filter(|g| self.selection.wants(g.attr)));
+                encode::search_entry(
+                    out,
+                    self.msgid,
+                    &e.dn_parts(),
+                    &groups,
+                    self.selection.types_only(),
+                );
+            }
+        }
+        if self.next < self.ids.len() {
+            return true;
+        }
+        out.append(&mut self.done);
+        false
+    }
+}
+
+/// Writes a search answer: entries straight from the directory, then the result;
+/// what does not fit in the first piece is left for `Remaining::next_piece`.
+fn write_answer(msgid: i32, answer: search::Answer) -> (Vec<u8>, Option<Remaining>) {
     let mut out = Vec::new();
     for e in answer.built {
         encode::message(&mut out, LdapMsg::new(msgid, LdapOp::SearchResultEntry(e)));
     }
-    if let Some(dir) = &answer.directory {
-        let selection = &answer.selection;
-        // Reused from entry to entry: no allocation per entry.
-        let mut groups = Vec::new();
-        out.reserve(answer.ids.len() * 160);
-        for id in &answer.ids {
-            let e = dir.entry(*id);
-            groups.clear();
-            groups.extend(e.groups().filter(|g| selection.wants(g.attr)));
-            encode::search_entry(
-                &mut out,
-                msgid,
-                &e.dn_parts(),
-                &groups,
-                selection.types_only(),
-            );
-        }
-    }
+    let mut done = Vec::new();
     if answer.controls.is_empty() {
         let code = answer.code as i32;
-        encode::search_done(&mut out, msgid, code, &answer.matched_dn, &answer.message);
-        return out;
+        encode::search_done(&mut done, msgid, code, &answer.matched_dn, &answer.message);
+    } else {
+        let mut res = result(answer.code, answer.message);
+        res.matcheddn = answer.matched_dn;
+        encode::message(
+            &mut done,
+            LdapMsg::new_with_ctrls(msgid, LdapOp::SearchResultDone(res), answer.controls),
+        );
     }
-    let mut done = result(answer.code, answer.message);
-    done.matcheddn = answer.matched_dn;
-    encode::message(
-        &mut out,
-        LdapMsg::new_with_ctrls(msgid, LdapOp::SearchResultDone(done), answer.controls),
-    );
-    out
+    let mut rest = Remaining {
+        msgid,
+        directory: answer.directory,
+        ids: answer.ids,
+        next: 0,
+        selection: answer.selection,
+        done,
+    };
+    let more = rest.fill(&mut out).then_some(rest);
+    (out, more)
 }
 
 pub struct Session {
@@ -148,6 +204,13 @@ pub fn malformed(msgid: i32, op_tag: u8, why: &str) -> Option<LdapMsg> {
         _ => return None,
     };
     Some(LdapMsg::new(msgid, op))
+}
+
+/// Whether a whole message is a costly request, answered on the slow lane
+/// (`slow_lane`): a search with a sort control.
+pub fn costly(frame: &[u8]) -> bool {
+    frame::peek_id_and_op(frame).is_some_and(|(_, op)| op == 0x63)
+        && frame::has_control(frame, SORT_REQUEST_OID)
 }
 
 /// Answers one whole message (as framed by `frame::frame`), decoded or not.
@@ -234,6 +297,11 @@ impl Session {
         }
     }
 
+    /// Whether paged searches are parked, waiting for their next page.
+    pub fn has_parked(&self) -> bool {
+        !self.paging.is_empty()
+    }
+
     /// Another generation is served: paged searches parked on older ones are dropped.
     pub fn directory_changed(&mut self, dir: &Arc<Directory>) {
         self.paging.keep_only(dir);
@@ -310,8 +378,10 @@ impl Session {
                 );
                 record.entries = answer.count();
                 record.code = answer.code.clone();
+                let (out, more) = write_answer(id, answer);
                 Reply {
-                    out: write_answer(id, answer),
+                    out,
+                    more,
                     after: After::Continue,
                     // Only a log line needs the record; building it formats the filter.
                     record: policy.access_log.then_some(record),
@@ -614,4 +684,66 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use ldap3_proto::proto::{LdapDerefAliases, LdapSearchRequest, LdapSearchScope};
+    use tokio_util::codec::Encoder;
+
+    #[test]
+    fn a_large_answer_comes_in_pieces_that_make_the_whole() {
+        let dir = Arc::new(crate::bench::phonebook::directory(400, 3));
+        let policy = Policy::new(&Config::defaults(), None);
+        let search = LdapMsg::new(
+            7,
+            LdapOp::SearchRequest(LdapSearchRequest {
+                base: policy.base_dn.clone(),
+                scope: LdapSearchScope::Subtree,
+                aliases: LdapDerefAliases::Never,
+                sizelimit: 0,
+                timelimit: 0,
+                typesonly: false,
+                filter: LdapFilter::Present("sn".into()),
+                attrs: vec!["*".into()],
+            }),
+        );
+        let mut request = BytesMut::new();
+        LdapCodec::default().encode(search, &mut request).unwrap();
+        let mut session = Session::new(false, 1);
+        let mut codec = LdapCodec::default();
+        let reply = respond(
+            &mut session,
+            &request,
+            &mut codec,
+            &dir,
+            &policy,
+            Instant::now(),
+        );
+        let mut whole = BytesMut::from(reply.out.as_slice());
+        let mut pieces = 1;
+        let mut more = reply.more.unwrap();
+        let mut piece = Vec::new();
+        while more.next_piece(&mut piece) {
+            assert!(piece.len() < PIECE + 4096, "{}", piece.len());
+            whole.extend_from_slice(&piece);
+            pieces += 1;
+        }
+        assert!(pieces > 2, "{pieces} pieces");
+        let (mut entries, mut done) = (0, None);
+        let mut decoder = LdapCodec::new(Some(whole.len()), None);
+        while let Some(msg) = decoder.decode(&mut whole).unwrap() {
+            assert_eq!(msg.msgid, 7);
+            match msg.op {
+                LdapOp::SearchResultEntry(_) => entries += 1,
+                LdapOp::SearchResultDone(r) => done = Some(r.code),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(entries, 400);
+        assert_eq!(done, Some(LdapResultCode::Success));
+    }
 }

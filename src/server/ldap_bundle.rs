@@ -6,8 +6,10 @@ use crate::config::Config;
 use crate::directory::Directory;
 use crate::home::Home;
 use crate::ldap::connection::Shared;
-use crate::ldap::listener::{self, Limiter};
+use crate::ldap::limiter::Limiter;
+use crate::ldap::listener;
 use crate::ldap::policy::Policy;
+use crate::ldap::slow_lane::SlowLane;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -97,6 +99,12 @@ impl LdapBundle {
                     crate::ldap::connection::NOTICE_EVERY,
                     crate::ldap::connection::NOTICE_CLIENTS,
                 ),
+                evictions: crate::logs::PerClient::new(
+                    crate::ldap::connection::NOTICE_EVERY,
+                    crate::ldap::connection::NOTICE_CLIENTS,
+                ),
+                slow_lane: SlowLane::start()
+                    .wrap_err("cannot start the thread that answers sorted searches")?,
             }),
             limiter: Limiter::new(
                 max_connections(limits.max_connections),

@@ -211,6 +211,16 @@ impl Target {
         let data = node.home().join("data");
         std::fs::remove_dir_all(&data).unwrap();
         copy_dir(merged_book(), &data);
+        Target::serving(node)
+    }
+
+    /// A node serving the sample phone book `sop init` makes (25 contacts): a small
+    /// node, whose idle size is little more than the server's own.
+    pub fn sample(settings: &[(&str, &str)]) -> Target {
+        Target::serving(Node::new(settings))
+    }
+
+    fn serving(node: Node) -> Target {
         node.start();
         let pid = server_pid(&node);
         let searches = Arc::new(phone_searches());
@@ -332,8 +342,8 @@ fn ms(d: Duration) -> f64 {
 
 pub struct Figures {
     name: String,
-    idle_kib: u64,
-    peak_kib: u64,
+    pub idle_kib: u64,
+    pub peak_kib: u64,
     /// TCP buffer memory added (the whole system's: the attackers' sockets and the
     /// server's).
     tcp_kib: u64,
