@@ -385,7 +385,10 @@ fn a_page_size_over_the_limit_is_refused_as_slapd_refuses_it() {
 
 #[test]
 fn a_paged_search_does_not_outlive_its_generation() {
-    let node = node();
+    // Idle while the next generation is imported and published: longer than
+    // `node()`'s 3 s on a busy machine.
+    let node = Node::new(&[("ldap.limits.idle_timeout", "120")]);
+    node.start();
     node.publish_csv(&contacts_csv(10, "Family"));
     let mut c = Raw::connect(node.port);
     c.send(paged_msg(2, 2, Vec::new()));
