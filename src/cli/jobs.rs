@@ -82,7 +82,17 @@ pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
             }
             if let Ok(serde_json::Value::Object(counts)) = serde_json::from_str(&job.counts) {
                 for (k, v) in counts {
-                    println!("{:<9} {v}", k);
+                    let k = k.replace('_', " ");
+                    match v {
+                        // Per-source counts: one source a line.
+                        serde_json::Value::Array(items) if items.iter().any(|i| i.is_object()) => {
+                            println!("{k}:");
+                            for item in &items {
+                                println!("  {}", plain(item));
+                            }
+                        }
+                        v => println!("{k:<14} {}", plain(&v)),
+                    }
                 }
             }
             if job.kind == "merge" {
@@ -109,6 +119,23 @@ pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// A value of a job's counts as a person reads it: text without quotes, lists
+/// joined, objects as `key: value` pairs.
+fn plain(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), plain(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 fn time(epoch: i64) -> String {
@@ -169,4 +196,22 @@ fn summary(j: &Job) -> String {
         out.push_str(&j.message);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn counts_read_as_text_not_json() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"warnings":["credentials over http","a \"quoted\" word"],"source":{"name":"ext","served_now":20}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plain(&v["warnings"]),
+            "credentials over http, a \"quoted\" word"
+        );
+        assert_eq!(plain(&v["source"]), "name: ext, served now: 20");
+    }
 }
