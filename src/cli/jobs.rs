@@ -199,6 +199,7 @@ fn summary(j: &Job) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::plain;
 
