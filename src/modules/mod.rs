@@ -124,7 +124,12 @@ impl Catalog {
                 baseline: m.baseline,
                 depends,
                 bundles: m.bundles,
-                description: m.description.trim().to_string(),
+                // One paragraph: its line breaks are spaces wherever it is shown.
+                description: m
+                    .description
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 release_notes: m.release_notes.trim().to_string(),
             });
         }
@@ -286,6 +291,14 @@ mod tests {
             assert!(c.get(id).unwrap().depends.iter().all(|d| d.id != id));
         }
         assert!(c.check_installed(&set(&RECOMMENDED), 2).is_ok());
+        // Descriptions are one paragraph: a line break is a space.
+        assert!(
+            ldap.description
+                .contains("name and number search as people type")
+                && !ldap.description.contains('\n'),
+            "{}",
+            ldap.description
+        );
     }
 
     #[test]
