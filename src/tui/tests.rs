@@ -651,3 +651,24 @@ fn cluster_pushes_ask_first_and_retry_only_the_failed_nodes() {
         }
     );
 }
+
+#[test]
+fn a_server_listening_on_loopback_only_is_not_one_phones_reach() {
+    use crate::tui::screens::checklist::{Check, checklist};
+    let mut app = app();
+    running(&mut app);
+    let phones = |app: &App| {
+        checklist(app)
+            .into_iter()
+            .find(|i| i.label == "Phones get answers")
+            .map(|i| (i.check, i.detail))
+            .unwrap()
+    };
+    let (check, detail) = phones(&app);
+    assert_eq!(check, Check::Todo);
+    assert!(detail.contains("127.0.0.1:389 only"), "{detail}");
+    if let ServerView::Running(s) = &mut app.server {
+        s.listen = vec!["0.0.0.0:389".into()];
+    }
+    assert_eq!(phones(&app).0, Check::Done);
+}

@@ -160,13 +160,27 @@ pub fn checklist(app: &App) -> Vec<Item> {
         },
         fix: UCM,
     });
+    // A listener phones can reach: one not on the loopback interface.
+    let reachable = |s: &&crate::server::control::Status| {
+        s.listen.iter().chain(&s.ldaps_listen).any(|a| !loopback(a))
+    };
     items.push(Item {
         label: "Phones get answers".into(),
         check: match running {
-            Some(s) if !s.listen.is_empty() || !s.ldaps_listen.is_empty() => Check::Done,
+            Some(s) if reachable(&s) => Check::Done,
             _ => Check::Todo,
         },
         detail: match running {
+            Some(s) if !reachable(&s) => format!(
+                "listening on {} only: phones on the network cannot reach it; set [ldap] \
+                 listen to an address of this host or 0.0.0.0:389",
+                s.listen
+                    .iter()
+                    .chain(&s.ldaps_listen)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             Some(s) => format!(
                 "{} contacts served on {} (base {})",
                 s.contacts,
@@ -183,6 +197,15 @@ pub fn checklist(app: &App) -> Vec<Item> {
         fix: SERVER,
     });
     items
+}
+
+/// Is a listen address on the loopback interface (`127.0.0.1:389`, `[::1]:389`,
+/// `localhost:389`)?
+fn loopback(addr: &str) -> bool {
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(a) => a.ip().is_loopback(),
+        Err(_) => addr.starts_with("localhost:"),
+    }
 }
 
 pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
