@@ -60,6 +60,25 @@ fn a_second_start_is_refused_and_stop_is_graceful() {
     assert!(!node.home().join("run/sop.pid").exists());
     let again = node.sop(&["server", "stop"]).success().stdout();
     assert!(again.contains("not running"), "{again}");
+
+    // Restart starts a stopped server, and replaces a running one.
+    let first = node.sop(&["server", "restart"]).success().stdout();
+    assert!(first.contains("started (pid"), "{first}");
+    let pid = |text: &str| {
+        text.split("started (pid ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .map(str::to_string)
+    };
+    let second = node.sop(&["server", "restart"]).success().stdout();
+    assert!(
+        second.contains("stopped (pid") && second.contains("started (pid"),
+        "{second}"
+    );
+    assert_ne!(pid(&first), pid(&second), "a new process");
+    let (out, code) = node.ldapsearch(&["-b", BASE, "(objectClass=*)", "1.1"]);
+    assert_eq!(code, 0, "{out}");
+    node.sop(&["server", "stop"]).success();
 }
 
 #[test]

@@ -380,6 +380,9 @@ pub enum ServerCommand {
     Start,
     /// Stop gracefully
     Stop,
+    /// Stop, then start (new settings that need a restart: listeners, TLS); starts
+    /// a server that is not running
+    Restart,
     /// Sync bundles: start the bundles of newly installed modules, stop removed
     /// ones and apply changed settings, without a restart or dropping LDAP clients
     Sync,

@@ -17,13 +17,15 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
         ServerCommand::Start => {
             crate::node::prepare(home)?;
             let s = rt.block_on(daemon::start(home))?;
-            println!(
-                "application server started (pid {}); LDAP on {}; serving generation {} with {} contacts",
-                s.pid,
-                listeners(&s),
-                s.generation,
-                s.contacts
-            );
+            print_started(&s);
+        }
+        ServerCommand::Restart => {
+            crate::node::prepare(home)?;
+            if let Stopped::Stopped { pid } = rt.block_on(daemon::stop(home))? {
+                println!("application server stopped (pid {pid})");
+            }
+            let s = rt.block_on(daemon::start(home))?;
+            print_started(&s);
         }
         ServerCommand::Sync => match rt.block_on(daemon::sync(home)) {
             Ok(changes) if changes.is_empty() => {
@@ -70,6 +72,16 @@ pub fn run(home: &Home, command: ServerCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+fn print_started(s: &Status) {
+    println!(
+        "application server started (pid {}); LDAP on {}; serving generation {} with {} contacts",
+        s.pid,
+        listeners(s),
+        s.generation,
+        s.contacts
+    );
 }
 
 fn listeners(s: &Status) -> String {
