@@ -86,7 +86,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     }
     let _one_import = crate::ucm::lock_sources(home)?;
     let current = state::external(home).ok().flatten();
-    if current.is_some_and(|c| c.hash == header.hash) {
+    if current.as_ref().is_some_and(|c| c.hash == header.hash) {
         let _ = std::fs::remove_file(&tmp);
         let merged = merged_hash(home) == header.hash;
         return Ok(if merged || !config.cluster.merge_on_receive {
@@ -115,6 +115,16 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         sender = header.sender,
         "received external contacts"
     );
+    // In the history as an import: the merge that follows expects the external
+    // contacts it had to go (the origin's import was guarded).
+    let counts = serde_json::json!({
+        "imported": header.count,
+        "removed": current.as_ref().map_or(0, |c| c.count),
+        "origin": header.origin,
+    });
+    let started = crate::ucm::now();
+    let message = format!("received from {}", header.sender);
+    crate::ucm::import::record_job(home, "import", started, "ok", &counts, message, &[])?;
     Ok(Some(header.hash))
 }
 
