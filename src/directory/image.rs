@@ -416,7 +416,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
     });
     let (text, blobs, values, heads, by_uid) = entries?;
     let (index, numbers) = index?;
-    // What lookups slice by: every entry's values and text, every bucket's list.
+    // What lookups slice by: every entry's values and text, every key's list.
     let heads_sound = heads.first().is_some_and(|h| h.values == 0 && h.text == 0)
         && heads
             .windows(2)
