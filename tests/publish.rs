@@ -133,16 +133,7 @@ fn sigkill_during_a_merge_loses_nothing() {
     node.start();
     node.publish_csv(&book(1000, "Kept"));
     let kept = current_generation(&node);
-    let path = node.home().join("big.csv");
-    std::fs::write(&path, book(60_000, "Big")).unwrap();
-    node.sop(&[
-        "contacts",
-        "import",
-        path.to_str().unwrap(),
-        "--replace",
-        "--force",
-    ])
-    .success();
+    node.replace_contacts("big.csv", &book(60_000, "Big"));
     // A merge through the server, killed while it writes the new generation.
     let next = node
         .home()

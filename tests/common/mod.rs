@@ -128,6 +128,13 @@ impl Node {
 
     /// `publish_csv` for a list in any format, named by `file_name`'s extension.
     pub fn publish_file(&self, file_name: &str, text: &str) {
+        self.replace_contacts(file_name, text);
+        self.sop(&["ucm", "merge"]).success();
+    }
+
+    /// Writes `text` to `file_name` in the home and makes it the whole set of
+    /// internal contacts (`contacts import --replace --force`), without a merge.
+    pub fn replace_contacts(&self, file_name: &str, text: &str) {
         let path = self.home().join(file_name);
         std::fs::write(&path, text).unwrap();
         self.sop(&[
@@ -138,7 +145,6 @@ impl Node {
             "--force",
         ])
         .success();
-        self.sop(&["ucm", "merge"]).success();
     }
 
     /// `ldapsearch -x -LLL` against this node; returns stdout and the exit code.
