@@ -110,3 +110,78 @@ fn a_replace_that_removes_too_many_is_held_until_forced() {
     );
     assert_eq!(count(&node), 2);
 }
+
+/// The smallest JPEG header phones accept as a photo: SOI, APP0 "JFIF".
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
+    0x00, 0x01, 0x00, 0x00, 0xFF, 0xD9,
+];
+
+#[test]
+fn a_contact_added_by_hand_is_served_with_its_names_address_and_photo() {
+    let node = Node::new(&[]);
+    node.start();
+    let photo = node.home().join("jean-luc.jpg");
+    std::fs::write(&photo, JPEG).unwrap();
+    let not_a_photo = node.home().join("notes.txt");
+    std::fs::write(&not_a_photo, "not a picture").unwrap();
+    let mut args = vec![
+        "contacts",
+        "add",
+        "--cn",
+        "Jean-Luc Haddad",
+        "--cn",
+        "JL Haddad",
+        "--display",
+        "Haddad, Jean-Luc",
+        "--work",
+        "+33 1 4000 0001",
+        "--street",
+        "12 Rue de la Paix",
+        "--city",
+        "Paris",
+        "--postal-code",
+        "75002",
+        "--state",
+        "Île-de-France",
+        "--country",
+        "FR",
+        "--description",
+        "Front desk",
+        "--photo",
+    ];
+    // A file that is not a JPEG image: refused by name, nothing added.
+    let mut refused = args.clone();
+    refused.push(not_a_photo.to_str().unwrap());
+    let before = count(&node);
+    let err = node.sop(&refused).failure().stderr();
+    assert!(err.contains("not a JPEG image"), "{err}");
+    assert_eq!(count(&node), before, "nothing was added");
+
+    args.push(photo.to_str().unwrap());
+    node.sop(&args).success();
+    node.sop(&["ucm", "merge"]).success();
+    let (ldif, code) = node.ldapsearch(&[
+        "-b",
+        BASE,
+        "(cn=jean*)",
+        "cn",
+        "displayName",
+        "street",
+        "l",
+        "postalCode",
+        "st",
+        "c",
+        "description",
+    ]);
+    assert_eq!(code, 0, "{ldif}");
+    assert_eq!(values(&ldif, "cn"), ["Jean-Luc Haddad", "JL Haddad"]);
+    assert_eq!(values(&ldif, "displayName"), ["Haddad, Jean-Luc"]);
+    assert_eq!(values(&ldif, "street"), ["12 Rue de la Paix"]);
+    assert_eq!(values(&ldif, "l"), ["Paris"]);
+    assert_eq!(values(&ldif, "postalCode"), ["75002"]);
+    assert_eq!(values(&ldif, "c"), ["FR"]);
+    assert_eq!(values(&ldif, "description"), ["Front desk"]);
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(&(l=paris)(jpegPhoto=*))", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Jean-Luc Haddad", "JL Haddad"]);
+}

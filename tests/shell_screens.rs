@@ -412,6 +412,11 @@ fn new_internal_contact() {
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "Schmidt");
     snapshot("contact_form", &app);
+    // Back past the first field to the last: the fields scroll to show it.
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    type_text(&mut app, "Night shift");
+    snapshot("contact_form_last_field", &app);
 }
 
 #[test]

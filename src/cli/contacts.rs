@@ -162,9 +162,18 @@ fn contact_from(new: NewContact) -> Result<Contact> {
         }
     }
     let text = |v: Option<String>| v.map(|s| s.trim().to_string()).unwrap_or_default();
+    let photo = match &new.photo {
+        Some(path) => photo_from(path)?,
+        None => Vec::new(),
+    };
     let contact = Contact {
         id: String::new(),
-        cn: Vec::new(),
+        cn: new
+            .cn
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         given_name: text(new.given),
         surname: text(new.surname),
         display_name: text(new.display),
@@ -173,14 +182,41 @@ fn contact_from(new: NewContact) -> Result<Contact> {
         title: text(new.title),
         email: text(new.email),
         phones,
-        ..Contact::default()
+        description: text(new.description),
+        street: text(new.street),
+        locality: text(new.city),
+        postal_code: text(new.postal_code),
+        state: text(new.state),
+        country: text(new.country),
+        photo,
     };
     if !contact.is_servable() {
         return Err(eyre!(
-            "a contact needs a name (--given, --surname, --display or --company) or a number"
+            "a contact needs a name (--cn, --given, --surname, --display or --company) or a number"
         ));
     }
     Ok(contact)
+}
+
+/// The bytes of a photo file, when it is a JPEG image small enough to serve.
+fn photo_from(path: &std::path::Path) -> Result<Vec<u8>> {
+    let bytes =
+        std::fs::read(path).wrap_err_with(|| format!("--photo: cannot read {}", path.display()))?;
+    if !crate::contacts::is_jpeg(&bytes) {
+        return Err(eyre!(
+            "--photo {}: not a JPEG image (phones read jpegPhoto as JPEG only)",
+            path.display()
+        ));
+    }
+    if bytes.len() > crate::contacts::PHOTO_MAX {
+        return Err(eyre!(
+            "--photo {}: {} bytes, more than the {} a photo may have",
+            path.display(),
+            bytes.len(),
+            crate::contacts::PHOTO_MAX
+        ));
+    }
+    Ok(bytes)
 }
 
 pub(super) fn print_contacts(contacts: &[Contact], json: bool) -> Result<()> {

@@ -230,6 +230,10 @@ pub enum DirectoryCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct NewContact {
+    /// Common name (repeatable; the first is the one shown) [default: derived
+    /// from --display or --given and --surname]
+    #[arg(long)]
+    pub cn: Vec<String>,
     #[arg(long)]
     pub given: Option<String>,
     #[arg(long)]
@@ -260,6 +264,26 @@ pub struct NewContact {
     pub fax: Vec<String>,
     #[arg(long)]
     pub pager: Vec<String>,
+    /// A note on the contact, served as description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Street address, one line
+    #[arg(long)]
+    pub street: Option<String>,
+    /// City, served as l
+    #[arg(long)]
+    pub city: Option<String>,
+    #[arg(long = "postal-code")]
+    pub postal_code: Option<String>,
+    /// State or province, served as st
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Country: a two-letter code is served as c, a name as co
+    #[arg(long)]
+    pub country: Option<String>,
+    /// A JPEG photo (at most 65,535 bytes), served as jpegPhoto
+    #[arg(long, value_name = "FILE")]
+    pub photo: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,6 +92,32 @@ fn csv_columns_by_ldap_name_and_as_exports_name_them() {
             "Accueil"
         ]
     );
+    let italian = "Nome;Cognome;Via (uff.);Via (uff.) 2;Città (uff.);Provincia (uff.);CAP (uff.);Paese/area geografica (uff.);Via (ab.);Notes;Ufficio\n\
+                   Giulia;Rossi;Via Roma 10;Scala B;Torino;TO;10121;Italia;Via Po 3;Centralino;+39 011 1\n";
+    assert_eq!(
+        details(&only(Format::Csv, italian)),
+        [
+            "Via Roma 10",
+            "Torino",
+            "10121",
+            "TO",
+            "Italia",
+            "Centralino"
+        ]
+    );
+    let dutch = "Voornaam;Achternaam;Werkadres, straat;Werkadres 2, straat;Werkadres, plaats;Werkadres, provincie;Werkadres, postcode;Land/regio (werk);Huisadres, straat;Notities;Telefoon op werk\n\
+                 Sanne;de Vries;Keizersgracht 1;;Amsterdam;Noord-Holland;1015 CJ;Nederland;Prinsengracht 2;Receptie;+31 20 1\n";
+    assert_eq!(
+        details(&only(Format::Csv, dutch)),
+        [
+            "Keizersgracht 1",
+            "Amsterdam",
+            "1015 CJ",
+            "Noord-Holland",
+            "Nederland",
+            "Receptie"
+        ]
+    );
     let google = "First Name,Last Name,Address 1 - Street,Address 1 - City,Address 1 - Region,Address 1 - Postal Code,Address 1 - Country,Notes,Phone 1 - Value\n\
                   Ana,Ruiz,Calle Mayor 1,Sevilla,Andalucía,41001,ES,Turno de noche,+34 1\n";
     assert_eq!(details(&only(Format::Csv, google)), ANA);

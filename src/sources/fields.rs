@@ -107,8 +107,9 @@ fn field_of_key(key: &str) -> Option<Field> {
     })
 }
 
-/// The kind a number's label or type names: "Mobile", "Work Fax", "cell", "* Home".
-/// Anything else is a work number.
+/// The kind a number's label or type names: "Mobile", "Work Fax", "cell", "* Home";
+/// FRITZ!Box's "memo" is another number, its "intern" an extension. Anything else
+/// is a work number.
 pub fn kind_of_label(label: &str) -> PhoneKind {
     let label = label.trim_start_matches(['*', ' ']).to_ascii_lowercase();
     if label.contains("fax") {
@@ -119,9 +120,9 @@ pub fn kind_of_label(label: &str) -> PhoneKind {
         PhoneKind::Home
     } else if label.contains("pager") {
         PhoneKind::Pager
-    } else if label.contains("other") {
+    } else if label.contains("other") || label == "memo" {
         PhoneKind::Other
-    } else if label.contains("ipphone") || label.contains("extension") {
+    } else if label.contains("ipphone") || label.contains("extension") || label == "intern" {
         PhoneKind::IpPhone
     } else {
         PhoneKind::Work

@@ -9,8 +9,10 @@
 //! below are known: no guessing from parts of names. The contact's own numbers
 //! are read (car phone and ISDN as other numbers, Outlook's radio phone as a
 //! mobile); the assistant's phone, callback, TTY and telex columns are not. Of the
-//! addresses, the business (work) address is read, in English, German, French and
-//! Spanish Outlook and English Thunderbird, with the notes as the description.
+//! addresses, the business (work) address is read, in English, German, French,
+//! Spanish, Italian, Dutch and Brazilian Outlook and English Thunderbird, with the
+//! notes as the description (Portuguese Outlook's address columns are not known
+//! here: map them with `--map`).
 //!
 //! Where the tables come from:
 //! - Outlook: the column names classic Outlook writes (File > Open & Export >
@@ -202,6 +204,11 @@ const OUTLOOK_IT: &[(&str, Field)] = &[
     ("Indirizzo posta elettronica 3", Field::Email),
     ("Telefono auto", OTHER),
     ("Radiotelefono", MOBILE),
+    ("Via (uff.)", STREET),
+    ("Città (uff.)", CITY),
+    ("Provincia (uff.)", STATE),
+    ("CAP (uff.)", POSTAL_CODE),
+    ("Paese/area geografica (uff.)", COUNTRY),
 ];
 
 const OUTLOOK_NL: &[(&str, Field)] = &[
@@ -227,6 +234,12 @@ const OUTLOOK_NL: &[(&str, Field)] = &[
     ("E-mailadres 3", Field::Email),
     ("Autotelefoon", OTHER),
     ("Radiotelefoon", MOBILE),
+    ("Werkadres, straat", STREET),
+    ("Werkadres, plaats", CITY),
+    ("Werkadres, provincie", STATE),
+    ("Werkadres, postcode", POSTAL_CODE),
+    ("Land/regio (werk)", COUNTRY),
+    ("Notities", NOTES),
 ];
 
 const OUTLOOK_PT_BR: &[(&str, Field)] = &[
@@ -251,6 +264,11 @@ const OUTLOOK_PT_BR: &[(&str, Field)] = &[
     ("Endereço de email 3", Field::Email),
     ("Telefone do carro", OTHER),
     ("Radiofone", MOBILE),
+    // Brazilian Outlook writes the first business street, the city, the state and
+    // the postal code in English; the second and third streets are localized.
+    ("Rua do endereço comercial", STREET),
+    ("País/Região da Empresa", COUNTRY),
+    ("Anotações", NOTES),
 ];
 
 const OUTLOOK_PT_PT: &[(&str, Field)] = &[

@@ -17,8 +17,8 @@
 //! - Fanvil `FanvilIPPhoneDirectory` (`DirectoryEntry` with `Name`, `Telephone`,
 //!   `Mobile` and `Other`);
 //! - the FRITZ!Box phone book (`phonebooks`/`phonebook`/`contact` with
-//!   `person/realName`, `telephony/number type="home|work|mobile|fax_work"` and
-//!   `services/email`).
+//!   `person/realName`, `telephony/number type="home|work|mobile|fax_work|memo|intern"`
+//!   and `services/email`, also under `telephony` as the TR-064 download has it).
 //!
 //! Element and attribute names are matched without regard to case or namespace
 //! prefix. Number labels and types (`Office`, `business`, `Cell`, `Fax`...) give the
@@ -866,6 +866,46 @@ mod tests {
             [
                 (PhoneKind::Home, "+49 40 7654321"),
                 (PhoneKind::Mobile, "+49 151 22334455")
+            ]
+        );
+    }
+
+    /// The shapes FRITZ!OS writes besides the backup file: the TR-064 phone book
+    /// download (e-mail under `telephony/services`, empty number slots, `memo` and
+    /// `intern` numbers), older boxes' ISO-8859-1 backups, `contact modified`.
+    #[test]
+    fn fritzbox_as_fritz_os_versions_write_it() {
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n\
+            <phonebooks><phonebook owner=\"0\" name=\"Telefonbuch\">\n\
+            <timestamp>1730308258</timestamp>\n\
+            <contact modified=\"0\"><category>1</category>\
+            <person><realName>Sigrist, Werner</realName></person>\
+            <telephony nid=\"3\">\
+            <number type=\"home\" prio=\"1\" id=\"0\" quickdial=\"1\" vanity=\"889911\">0733553355</number>\
+            <number type=\"mobile\" id=\"1\" prio=\"0\" />\
+            <number type=\"work\" vanity=\"\" prio=\"\" id=\"2\"></number>\
+            <services><email classifier=\"private\">sig@example.de</email></services>\
+            </telephony><setup/><mod_time>1378711978</mod_time><uniqueid>19</uniqueid></contact>\n\
+            <contact><category>0</category><person><realName>Hans M\xfcller</realName>\
+            <imageURL>/download.lua?path=/var/fonpix/1.jpg</imageURL></person>\
+            <telephony><number type=\"memo\" prio=\"0\">0221 555</number>\
+            <number type=\"intern\" prio=\"1\">**610</number></telephony>\
+            <uniqueid>20</uniqueid></contact>\n\
+            </phonebook></phonebooks>\n";
+        let list = crate::sources::read("Telefonbuch.xml", None, latin1).unwrap();
+        assert_eq!(list.variant, Some("FRITZ!Box"));
+        assert!(list.skipped.is_empty(), "{:?}", list.skipped);
+        assert_eq!(names(&list), ["Sigrist, Werner", "Hans Müller"]);
+        assert_eq!(
+            numbers(&list.contacts[0]),
+            [(PhoneKind::Home, "0733553355")]
+        );
+        assert_eq!(list.contacts[0].email, "sig@example.de");
+        assert_eq!(
+            numbers(&list.contacts[1]),
+            [
+                (PhoneKind::Other, "0221 555"),
+                (PhoneKind::IpPhone, "**610")
             ]
         );
     }

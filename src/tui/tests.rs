@@ -297,7 +297,11 @@ fn an_internal_contact_is_added_and_checked_before_saving() {
     typing(&mut app, "Anna");
     key(&mut app, KeyCode::Tab);
     typing(&mut app, "Schmidt");
-    for _ in 0..6 {
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    // Two common names, one with a comma.
+    typing(&mut app, "Schmidt, Anna; Anni");
+    for _ in 0..5 {
         key(&mut app, KeyCode::Tab);
     }
     typing(&mut app, "+49 30 1234, +49 30 5678");
@@ -318,6 +322,7 @@ fn an_internal_contact_is_added_and_checked_before_saving() {
         (c.given_name.as_str(), c.surname.as_str()),
         ("Anna", "Schmidt")
     );
+    assert_eq!(c.cn, ["Schmidt, Anna", "Anni"]);
     assert_eq!(c.phones.len(), 2);
     assert!(c.id.is_empty(), "a new contact");
     assert_eq!(app.screen(), Screen::Contacts);
@@ -671,4 +676,40 @@ fn a_server_listening_on_loopback_only_is_not_one_phones_reach() {
         s.listen = vec!["0.0.0.0:389".into()];
     }
     assert_eq!(phones(&app).0, Check::Done);
+}
+
+#[test]
+fn editing_a_contact_keeps_every_field_the_form_shows_and_its_photo() {
+    use crate::contacts::{Contact, Phone, PhoneKind};
+    use crate::tui::screens::contacts::Form;
+    let c = Contact {
+        id: "7".into(),
+        cn: vec!["Haddad, Jean-Luc".into(), "JL".into()],
+        given_name: "Jean-Luc".into(),
+        surname: "Haddad".into(),
+        display_name: "Jean-Luc Haddad".into(),
+        company: "ACME".into(),
+        email: "jl@acme.example".into(),
+        phones: vec![
+            Phone {
+                kind: PhoneKind::Work,
+                number: "+33 1 1".into(),
+            },
+            Phone {
+                kind: PhoneKind::Mobile,
+                number: "+33 6 2".into(),
+            },
+        ],
+        description: "Front desk".into(),
+        street: "12 Rue de la Paix".into(),
+        locality: "Paris".into(),
+        postal_code: "75002".into(),
+        state: "Île-de-France".into(),
+        country: "FR".into(),
+        photo: vec![0xff, 0xd8, 0xff, 0xe0],
+        ..Contact::default()
+    };
+    let form = Form::new(&c);
+    assert!(!form.is_dirty());
+    assert_eq!(form.contact(), Ok(c));
 }

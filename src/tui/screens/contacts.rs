@@ -6,7 +6,7 @@ use super::super::app::{App, Popup, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
-use crate::contacts::{Contact, Phone, PhoneKind};
+use crate::contacts::{Contact, Detail, Phone, PhoneKind};
 use crate::directory::lookup::{Found, FoundEntry, escape};
 use crossterm::event::Event;
 use ratatui::Frame;
@@ -162,50 +162,145 @@ pub fn internal_id(e: &FoundEntry) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The contact form's fields, in order.
-pub const FORM_FIELDS: [&str; 14] = [
-    "Given name",
-    "Surname",
-    "Display name",
-    "Company",
-    "Department",
-    "Title",
-    "Email",
-    "Work",
-    "Mobile",
-    "Home",
-    "IP phone",
-    "Other",
-    "Fax",
-    "Pager",
+/// One field of the contact form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Given,
+    Surname,
+    Display,
+    /// The common names, separated by semicolons (a name may hold a comma).
+    CommonNames,
+    Company,
+    Department,
+    Title,
+    Email,
+    /// The numbers of one kind, separated by commas.
+    Numbers(PhoneKind),
+    Detail(Detail),
+}
+
+/// The contact form's fields, in order. The photo is not edited here: a contact
+/// keeps the one it has.
+pub const FORM: [Field; 21] = [
+    Field::Given,
+    Field::Surname,
+    Field::Display,
+    Field::CommonNames,
+    Field::Company,
+    Field::Department,
+    Field::Title,
+    Field::Email,
+    Field::Numbers(PhoneKind::Work),
+    Field::Numbers(PhoneKind::Mobile),
+    Field::Numbers(PhoneKind::Home),
+    Field::Numbers(PhoneKind::IpPhone),
+    Field::Numbers(PhoneKind::Other),
+    Field::Numbers(PhoneKind::Fax),
+    Field::Numbers(PhoneKind::Pager),
+    Field::Detail(Detail::Street),
+    Field::Detail(Detail::Locality),
+    Field::Detail(Detail::PostalCode),
+    Field::Detail(Detail::State),
+    Field::Detail(Detail::Country),
+    Field::Detail(Detail::Description),
 ];
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Given => "Given name",
+            Field::Surname => "Surname",
+            Field::Display => "Display name",
+            Field::CommonNames => "Common names",
+            Field::Company => "Company",
+            Field::Department => "Department",
+            Field::Title => "Title",
+            Field::Email => "Email",
+            Field::Numbers(kind) => PHONE_ATTRS
+                .iter()
+                .find(|(k, _, _)| *k == kind)
+                .map_or("Number", |(_, _, label)| label),
+            Field::Detail(Detail::Street) => "Street",
+            Field::Detail(Detail::Locality) => "City",
+            Field::Detail(Detail::PostalCode) => "Postal code",
+            Field::Detail(Detail::State) => "State",
+            Field::Detail(Detail::Country) => "Country",
+            Field::Detail(Detail::Description) => "Description",
+        }
+    }
+
+    /// The field's text for `c`.
+    fn value(self, c: &Contact) -> String {
+        match self {
+            Field::Given => c.given_name.clone(),
+            Field::Surname => c.surname.clone(),
+            Field::Display => c.display_name.clone(),
+            Field::CommonNames => c.cn.join("; "),
+            Field::Company => c.company.clone(),
+            Field::Department => c.department.clone(),
+            Field::Title => c.title.clone(),
+            Field::Email => c.email.clone(),
+            Field::Numbers(kind) => c.numbers(kind).collect::<Vec<_>>().join(", "),
+            Field::Detail(d) => c.detail(d).to_string(),
+        }
+    }
+
+    /// Sets the field of `c` from its text (trimmed), or says what is wrong.
+    fn set(self, c: &mut Contact, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let slot = match self {
+            Field::Given => &mut c.given_name,
+            Field::Surname => &mut c.surname,
+            Field::Display => &mut c.display_name,
+            Field::Company => &mut c.company,
+            Field::Department => &mut c.department,
+            Field::Title => &mut c.title,
+            Field::Email => &mut c.email,
+            Field::Detail(d) => c.detail_mut(d),
+            Field::CommonNames => {
+                c.cn = split(text, ';');
+                return Ok(());
+            }
+            Field::Numbers(kind) => {
+                for number in split(text, ',') {
+                    if !number.chars().any(|ch| ch.is_ascii_digit()) {
+                        return Err(format!("{}: {number:?} has no digit", self.label()));
+                    }
+                    c.phones.push(Phone { kind, number });
+                }
+                return Ok(());
+            }
+        };
+        *slot = text.to_string();
+        Ok(())
+    }
+}
+
+/// The non-empty values of a list typed with `separator` between them.
+fn split(text: &str, separator: char) -> Vec<String> {
+    text.split(separator)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
 
 #[derive(Debug, Default)]
 pub struct Form {
     /// Empty for a new contact.
     pub id: String,
+    /// One input per field of [`FORM`].
     pub inputs: Vec<Input>,
     pub focus: usize,
     original: Vec<String>,
-    /// What the contact came with that the form does not edit (its common names,
-    /// details and photo): kept as it was.
+    /// What the contact came with that the form does not edit (its photo): kept
+    /// as it was.
     kept: Contact,
 }
 
 impl Form {
     pub fn new(c: &Contact) -> Form {
-        let mut values = vec![
-            c.given_name.clone(),
-            c.surname.clone(),
-            c.display_name.clone(),
-            c.company.clone(),
-            c.department.clone(),
-            c.title.clone(),
-            c.email.clone(),
-        ];
-        for (kind, _, _) in PHONE_ATTRS {
-            values.push(c.numbers(kind).collect::<Vec<_>>().join(", "));
-        }
+        let values: Vec<String> = FORM.iter().map(|f| f.value(c)).collect();
         Form {
             id: c.id.clone(),
             inputs: values.iter().cloned().map(Input::new).collect(),
@@ -233,34 +328,13 @@ impl Form {
 
     /// The contact, or what is wrong with it.
     pub fn contact(&self) -> Result<Contact, String> {
-        let v = |i: usize| {
-            self.inputs
-                .get(i)
-                .map(|x| x.value().trim().to_string())
-                .unwrap_or_default()
-        };
         let mut c = Contact {
             id: self.id.clone(),
-            given_name: v(0),
-            surname: v(1),
-            display_name: v(2),
-            company: v(3),
-            department: v(4),
-            title: v(5),
-            email: v(6),
             phones: Vec::new(),
             ..self.kept.clone()
         };
-        for (n, (kind, _, label)) in PHONE_ATTRS.into_iter().enumerate() {
-            for number in v(7 + n).split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !number.chars().any(|ch| ch.is_ascii_digit()) {
-                    return Err(format!("{label}: {number:?} has no digit"));
-                }
-                c.phones.push(Phone {
-                    kind,
-                    number: number.to_string(),
-                });
-            }
+        for (field, input) in FORM.iter().zip(&self.inputs) {
+            field.set(&mut c, input.value())?;
         }
         if !c.is_servable() {
             return Err("a contact needs a name, a company or a number".into());
@@ -474,11 +548,12 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let label_w = 14u16;
-    for (i, input) in form.inputs.iter().enumerate() {
-        if i as u16 >= inner.height.saturating_sub(1) {
-            break;
-        }
-        let y = inner.y + i as u16;
+    // The rows above the note; when the fields do not all fit, they scroll so
+    // that the focused one is shown.
+    let rows = inner.height.saturating_sub(1) as usize;
+    let first = (form.focus + 1).saturating_sub(rows);
+    for (i, input) in form.inputs.iter().enumerate().skip(first).take(rows) {
+        let y = inner.y + (i - first) as u16;
         let focused = i == form.focus;
         let mark = if focused {
             super::super::theme::MARKER
@@ -486,7 +561,7 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
             super::super::theme::NO_MARKER
         };
         let label = Paragraph::new(Line::from(Span::styled(
-            format!("{mark}{}", FORM_FIELDS.get(i).copied().unwrap_or("")),
+            format!("{mark}{}", FORM.get(i).map_or("", |f| f.label())),
             if focused { t.title() } else { Style::new() },
         )));
         f.render_widget(label, Rect::new(inner.x, y, label_w, 1));
@@ -504,7 +579,7 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
     let note_y = inner.y + inner.height.saturating_sub(1);
     f.render_widget(
         Paragraph::new(Span::styled(
-            "Several numbers of a kind: separate them with commas. ^S saves and publishes.",
+            "Several numbers: commas between them; several names: semicolons. ^S saves.",
             t.dim(),
         )),
         Rect::new(inner.x, note_y, inner.width, 1),
