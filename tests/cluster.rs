@@ -414,14 +414,21 @@ fn a_snapshot_damaged_in_transit_is_refused_and_the_node_keeps_serving() {
     import(&a, &external_csv("2", 45));
     let payload = sop::cluster::push::payload(&sop::home::Home::new(a.home()), &config).unwrap();
     let good = payload.bytes.as_ref().clone();
-    // A bit flipped in the contacts (the payload's tail; its head is a JSON header
-    // whose informational fields, such as the sender's name, are not checked).
+    // A bit flipped in the contacts (the payload's tail), and one in the sender's
+    // name in its header (the JSON still reads).
     let mut flipped = good.clone();
     let n = flipped.len();
     flipped[n - 16] ^= 0x20;
+    let mut renamed = good.clone();
+    let at = renamed
+        .windows(10)
+        .position(|w| w == b"\"sender\":\"")
+        .unwrap();
+    renamed[at + 10] ^= 0x20;
     let truncated = good[..good.len() - 40].to_vec();
     for (what, bytes) in [
         ("flipped", flipped),
+        ("renamed", renamed),
         ("truncated", truncated),
         ("garbage", b"PK\x03\x04 not a snapshot".to_vec()),
         ("empty", Vec::new()),

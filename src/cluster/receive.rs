@@ -152,6 +152,12 @@ fn check(path: &Path, header: &wire::Header) -> Result<()> {
             "its contacts do not match its content hash".to_string(),
         ));
     }
+    if meta.origin != header.origin || meta.created != header.created {
+        return Err(damaged(format!(
+            "its header names the import of {} at {}, its contacts the import of {} at {}",
+            header.origin, header.created, meta.origin, meta.created
+        )));
+    }
     if contacts.len() as u64 != header.count || meta.count != header.count {
         return Err(damaged(format!(
             "{} contacts announced, {} received",

@@ -1,18 +1,23 @@
 //! The snapshot as it travels to a node: `SOPPUSH1\n`, a u32 length and the JSON
 //! of a `Header` (format version, content hash, count, origin node, time, size),
-//! then the snapshot file compressed with deflate. The receiver checks everything
-//! the header claims against what it decompressed before anything is stored.
+//! the SHA-256 of that JSON, then the snapshot file compressed with deflate. The
+//! receiver checks the header against its digest, and everything the header
+//! claims against what it decompressed, before anything is stored. Version 1
+//! (before the header had a digest) is still read.
 
 use crate::store::snapshot::SnapshotMeta;
 use flate2::Compression;
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 
 const MAGIC: &[u8; 9] = b"SOPPUSH1\n";
 /// The wire format's version; a receiver refuses a version it does not know.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// The version whose header had no digest, still read.
+const VERSION_WITHOUT_DIGEST: u32 = 1;
 /// The largest header accepted.
 const MAX_HEADER: usize = 64 * 1024;
 
@@ -70,6 +75,9 @@ pub fn encode(header: &Header, snapshot: &[u8]) -> std::io::Result<Vec<u8>> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());
     out.extend_from_slice(&json);
+    if header.version != VERSION_WITHOUT_DIGEST {
+        out.extend_from_slice(&Sha256::digest(&json));
+    }
     let mut z = DeflateEncoder::new(out, Compression::fast());
     z.write_all(snapshot)?;
     z.finish()
@@ -87,11 +95,19 @@ pub fn decode(bytes: &[u8], limit: u64) -> Result<(Header, Vec<u8>), WireError> 
     if len > MAX_HEADER || len > rest.len() {
         return Err(WireError::BadHeader);
     }
-    let (json, body) = rest.split_at(len);
+    let (json, rest) = rest.split_at(len);
     let header: Header = serde_json::from_slice(json).map_err(|_| WireError::BadHeader)?;
-    if header.version != VERSION {
-        return Err(WireError::Version(header.version));
-    }
+    let body = match header.version {
+        VERSION_WITHOUT_DIGEST => rest,
+        VERSION => {
+            let digest = Sha256::digest(json);
+            match rest.split_at_checked(digest.len()) {
+                Some((sent, body)) if sent == digest.as_slice() => body,
+                _ => return Err(WireError::BadHeader),
+            }
+        }
+        other => return Err(WireError::Version(other)),
+    };
     if header.bytes > limit {
         return Err(WireError::TooLarge(header.bytes, limit));
     }
@@ -154,8 +170,30 @@ mod tests {
             Err(WireError::Damaged(_))
         ));
         let mut newer = header(body.len() as u64);
-        newer.version = 2;
+        newer.version = 3;
         let wire = encode(&newer, &body).unwrap();
-        assert_eq!(decode(&wire, 1 << 20), Err(WireError::Version(2)));
+        assert_eq!(decode(&wire, 1 << 20), Err(WireError::Version(3)));
+    }
+
+    #[test]
+    fn a_changed_header_is_refused_and_version_1_still_read() {
+        let body = vec![7u8; 1000];
+        let h = header(body.len() as u64);
+        let wire = encode(&h, &body).unwrap();
+        // The sender's name changed in transit: the JSON still reads, the digest
+        // does not match.
+        let at = wire
+            .windows(12)
+            .position(|w| w == b"\"sender\":\"a\"")
+            .unwrap();
+        let mut renamed = wire.clone();
+        renamed[at + 10] = b'b';
+        assert_eq!(decode(&renamed, 1 << 20), Err(WireError::BadHeader));
+        let old = Header {
+            version: VERSION_WITHOUT_DIGEST,
+            ..h
+        };
+        let wire = encode(&old, &body).unwrap();
+        assert_eq!(decode(&wire, 1 << 20), Ok((old, body)));
     }
 }
