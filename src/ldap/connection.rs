@@ -63,7 +63,8 @@ const READ_CHUNK: usize = 4096;
 /// How late the idle timer may fire (it is moved at most this often).
 const IDLE_SLACK: Duration = Duration::from_secs(1);
 
-/// How long a reply may take to reach a client that stopped reading.
+/// How long a reply (a whole answer, however many pieces) may take to reach a
+/// client that reads slowly or not at all.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 enum End<S> {
@@ -253,12 +254,16 @@ where
                             );
                         }
                     }
-                    if send(&mut stream, &out).await.is_err() {
+                    // One deadline for the whole answer, not one per piece: a
+                    // client reading a trickle cannot hold a large answer open
+                    // for a piece's timeout times its pieces.
+                    let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
+                    if send_by(&mut stream, &out, deadline).await.is_err() {
                         return End::Closed;
                     }
                     if let Some(mut more) = more {
                         while more.next_piece(&mut out) {
-                            if send(&mut stream, &out).await.is_err() {
+                            if send_by(&mut stream, &out, deadline).await.is_err() {
                                 return End::Closed;
                             }
                         }
@@ -366,11 +371,20 @@ fn notice(code: LdapResultCode, message: &str) -> Vec<u8> {
 }
 
 async fn send<S: AsyncWrite + Unpin>(stream: &mut S, out: &[u8]) -> std::io::Result<()> {
+    send_by(stream, out, tokio::time::Instant::now() + WRITE_TIMEOUT).await
+}
+
+/// Writes `out`, unless the client has not read it by `deadline`.
+async fn send_by<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    out: &[u8],
+    deadline: tokio::time::Instant,
+) -> std::io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
     // Boxed: kept only while writing, not in every idle connection's task.
-    let write = Box::pin(tokio::time::timeout(WRITE_TIMEOUT, async {
+    let write = Box::pin(tokio::time::timeout_at(deadline, async {
         stream.write_all(out).await?;
         stream.flush().await
     }));

@@ -72,10 +72,10 @@ impl LdapBundle {
         let (policy, tls) = prepare(home, config)?;
         let mut bound = Vec::new();
         for addr in &config.ldap.listen {
-            bound.push((*addr, bind(*addr).await?, false));
+            bound.push((*addr, bind(*addr)?, false));
         }
         for addr in &config.ldap.tls.ldaps_listen {
-            bound.push((*addr, bind(*addr).await?, true));
+            bound.push((*addr, bind(*addr)?, true));
         }
         let stop = server_stop.child_token();
         let (policy_tx, policy_rx) = watch::channel(policy);
@@ -158,7 +158,7 @@ impl LdapBundle {
                 .iter()
                 .any(|l| l.configured == *addr && l.ldaps == *ldaps)
             {
-                added.push((*addr, bind(*addr).await?, *ldaps));
+                added.push((*addr, bind(*addr)?, *ldaps));
             }
         }
         let mut changes = Vec::new();
@@ -222,8 +222,14 @@ fn scheme(ldaps: bool) -> &'static str {
     if ldaps { "LDAPS" } else { "LDAP" }
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| {
+/// Connections the kernel holds for the listener before they are accepted (it caps
+/// this to `net.core.somaxconn`): as many as a full connection limit, so that a
+/// burst of new connections does not drop phones' SYNs (a dropped SYN costs a
+/// phone a second before it tries again).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    listen(addr).map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => format!(
                 "another program already listens there (see: ss -ltnp 'sport = :{}'); \
@@ -242,6 +248,17 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener> {
         };
         eyre!("cannot listen on {addr}: {e}; {hint}")
     })
+}
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 fn read_bind_password(home: &Home, config: &Config) -> Result<Option<String>> {
