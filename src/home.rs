@@ -123,6 +123,15 @@ impl Home {
         }
     }
 
+    /// Holds the home no node: its `config.toml` is not there. A home that cannot
+    /// be read is not missing (what fails to read it says why).
+    pub fn is_missing(&self) -> bool {
+        matches!(
+            fs::metadata(self.config_file()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound
+        )
+    }
+
     /// Creates the folders and, when missing, `config.toml` from the template.
     /// Returns true when the config was created (a new node). An existing config
     /// is never touched.

@@ -256,3 +256,42 @@ fn stop_without_access_to_the_control_socket_says_permission_denied() {
     let status = node.sop(&["server", "status"]);
     assert_eq!(status.code(), 0, "{}", status.stdout());
 }
+
+#[test]
+fn a_home_named_by_mistake_is_not_made_a_new_node() {
+    let node = Node::new(&[]);
+    let typo = node.home().join("sop-typo");
+    let sop = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sop"))
+            .arg("--home")
+            .arg(&typo)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for verb in [
+        &["server", "status"][..],
+        &["server", "start"],
+        &["contacts", "list"],
+        &["ucm", "show"],
+        &["jobs", "list"],
+    ] {
+        let out = sop(verb);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{verb:?}: {err}");
+        assert!(
+            err.contains(&format!("no node at {}", typo.display())) && err.contains("init`"),
+            "{verb:?}: {err}"
+        );
+        assert!(!typo.exists(), "{verb:?} created {}", typo.display());
+    }
+    // The template needs no node; init sets one up, and then the verbs work.
+    assert!(sop(&["config", "template"]).status.success());
+    assert!(sop(&["init"]).status.success());
+    let out = sop(&["server", "status"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("stopped"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -15,7 +15,7 @@ mod ucm;
 
 use crate::home::Home;
 use clap::{Parser, Subcommand};
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -431,6 +431,9 @@ impl Cli {
 
 /// Runs one command line. Returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    // A home named on the command line (or by SOP_HOME) must hold a node: a typo
+    // there must not set up a new node beside the real one.
+    let named = cli.home.is_some();
     let home = Home::resolve(cli.home)?;
     let Some(command) = cli.command else {
         use std::io::IsTerminal;
@@ -438,10 +441,20 @@ pub fn run(cli: Cli) -> Result<i32> {
             eprintln!("sop: the shell needs a terminal; see `sop --help` for the commands");
             return Ok(2);
         }
-        return crate::tui::run(home);
+        return shell(home, named);
     };
+    let needs_node = !matches!(
+        command,
+        Command::Shell
+            | Command::Init { .. }
+            | Command::Bench(_)
+            | Command::Config(ConfigCommand::Path | ConfigCommand::Template)
+    );
+    if named && needs_node && home.is_missing() {
+        return Err(eyre!(no_node(&home)));
+    }
     match command {
-        Command::Shell => crate::tui::run(home),
+        Command::Shell => shell(home, named),
         Command::Init { bare } => config::init(&home, bare),
         Command::Module(c) => modules::run(&home, c),
         Command::Config(c) => config::run(&home, c),
@@ -455,6 +468,33 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Phones(c) => phones::run(&home, c),
         Command::Cluster(c) => cluster::run(&home, c),
     }
+}
+
+fn no_node(home: &Home) -> String {
+    format!(
+        "no node at {dir}: run `sop --home {dir} init` to set one up there",
+        dir = home.root().display()
+    )
+}
+
+/// The shell; on a named home that holds no node, only once the admin says to set
+/// one up there.
+fn shell(home: Home, named: bool) -> Result<i32> {
+    if named && home.is_missing() {
+        use std::io::Write;
+        print!(
+            "There is no node at {}. Set up a new node there? [y/N] ",
+            home.root().display()
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("{}", no_node(&home));
+            return Ok(2);
+        }
+    }
+    crate::tui::run(home)
 }
 
 /// The node's config, or None after printing why it does not load.
