@@ -185,3 +185,66 @@ fn a_contact_added_by_hand_is_served_with_its_names_address_and_photo() {
     let (ldif, _) = node.ldapsearch(&["-b", BASE, "(&(l=paris)(jpegPhoto=*))", "cn"]);
     assert_eq!(values(&ldif, "cn"), ["Jean-Luc Haddad", "JL Haddad"]);
 }
+
+#[test]
+fn a_contact_is_edited_from_the_command_line_field_by_field() {
+    let node = Node::new(&[]);
+    import(&node, "list.csv", LIST, &[]).success();
+    let list = node.sop(&["contacts", "list", "--json"]).success().stdout();
+    let contacts: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let boris = contacts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["given_name"] == "Boris")
+        .unwrap();
+    let id = boris["id"].as_str().unwrap();
+    let out = node
+        .sop(&[
+            "contacts",
+            "edit",
+            id,
+            "--company",
+            "ACME",
+            "--work",
+            "+49 30 2000002",
+            "--city",
+            "Berlin",
+        ])
+        .success()
+        .stdout();
+    assert!(
+        out.contains(&format!("saved contact {id}: Boris Berg")),
+        "{out}"
+    );
+    // A name removed and nothing left to show: refused, nothing changed.
+    let err = node
+        .sop(&[
+            "contacts",
+            "edit",
+            id,
+            "--given",
+            "",
+            "--surname",
+            "",
+            "--company",
+            "",
+            "--work",
+            "",
+        ])
+        .failure()
+        .stderr();
+    assert!(err.contains("nothing was changed"), "{err}");
+    let err = node
+        .sop(&["contacts", "edit", "999999", "--company", "X"])
+        .failure()
+        .stderr();
+    assert!(err.contains("no internal contact with id 999999"), "{err}");
+    node.start();
+    node.sop(&["ucm", "merge"]).success();
+    let (ldif, _) =
+        node.ldapsearch(&["-b", BASE, "(givenName=Boris)", "o", "telephoneNumber", "l"]);
+    assert_eq!(values(&ldif, "o"), ["ACME"]);
+    assert_eq!(values(&ldif, "telephoneNumber"), ["+49 30 2000002"]);
+    assert_eq!(values(&ldif, "l"), ["Berlin"]);
+}

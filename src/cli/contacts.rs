@@ -97,6 +97,24 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
             println!("added contact {id}: {}", contact.common_name());
             println!("run `sop ucm merge` to serve it");
         }
+        ContactsCommand::Edit { id, fields } => {
+            let Some(mut contact) = store.get(&id)? else {
+                return Err(eyre!(
+                    "no internal contact with id {id} (`sop contacts list` shows them)"
+                ));
+            };
+            apply(&mut contact, fields)?;
+            if !contact.is_servable() {
+                return Err(eyre!(
+                    "contact {id} would have no name and no number: nothing was changed"
+                ));
+            }
+            if !store.update(&id, &contact)? {
+                return Err(eyre!("contact {id} was removed meanwhile"));
+            }
+            println!("saved contact {id}: {}", contact.common_name());
+            println!("run `sop ucm merge` to serve it");
+        }
         ContactsCommand::List { json } => print_contacts(&store.all()?, json)?,
         ContactsCommand::Search { text, json } => print_contacts(&store.search(&text)?, json)?,
         ContactsCommand::Count => println!("{}", store.count()?),
@@ -138,7 +156,46 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
 }
 
 fn contact_from(new: NewContact) -> Result<Contact> {
-    let mut phones = Vec::new();
+    let mut contact = Contact::default();
+    apply(&mut contact, new)?;
+    if !contact.is_servable() {
+        return Err(eyre!(
+            "a contact needs a name (--cn, --given, --surname, --display or --company) or a number"
+        ));
+    }
+    Ok(contact)
+}
+
+/// Sets the fields given on the command line: a text given replaces the contact's
+/// ("" empties it), numbers of a kind given replace that kind's numbers, common
+/// names given replace its common names, a photo given replaces its photo.
+fn apply(c: &mut Contact, new: NewContact) -> Result<()> {
+    let set = |slot: &mut String, value: Option<String>| {
+        if let Some(v) = value {
+            *slot = v.trim().to_string();
+        }
+    };
+    if !new.cn.is_empty() {
+        c.cn = new
+            .cn
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    set(&mut c.given_name, new.given);
+    set(&mut c.surname, new.surname);
+    set(&mut c.display_name, new.display);
+    set(&mut c.company, new.company);
+    set(&mut c.department, new.department);
+    set(&mut c.title, new.title);
+    set(&mut c.email, new.email);
+    set(&mut c.description, new.description);
+    set(&mut c.street, new.street);
+    set(&mut c.locality, new.city);
+    set(&mut c.postal_code, new.postal_code);
+    set(&mut c.state, new.state);
+    set(&mut c.country, new.country);
     for (kind, numbers) in [
         (PhoneKind::Work, new.work),
         (PhoneKind::Mobile, new.mobile),
@@ -148,54 +205,27 @@ fn contact_from(new: NewContact) -> Result<Contact> {
         (PhoneKind::Fax, new.fax),
         (PhoneKind::Pager, new.pager),
     ] {
-        for number in numbers {
-            if !number.chars().any(|c| c.is_ascii_digit()) {
+        if numbers.is_empty() {
+            continue;
+        }
+        c.phones.retain(|p| p.kind != kind);
+        for number in numbers.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            if !number.chars().any(|ch| ch.is_ascii_digit()) {
                 return Err(eyre!(
                     "--{} {number:?}: a number needs digits",
                     kind.as_str()
                 ));
             }
-            phones.push(Phone {
+            c.phones.push(Phone {
                 kind,
-                number: number.trim().to_string(),
+                number: number.to_string(),
             });
         }
     }
-    let text = |v: Option<String>| v.map(|s| s.trim().to_string()).unwrap_or_default();
-    let photo = match &new.photo {
-        Some(path) => photo_from(path)?,
-        None => Vec::new(),
-    };
-    let contact = Contact {
-        id: String::new(),
-        cn: new
-            .cn
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        given_name: text(new.given),
-        surname: text(new.surname),
-        display_name: text(new.display),
-        company: text(new.company),
-        department: text(new.department),
-        title: text(new.title),
-        email: text(new.email),
-        phones,
-        description: text(new.description),
-        street: text(new.street),
-        locality: text(new.city),
-        postal_code: text(new.postal_code),
-        state: text(new.state),
-        country: text(new.country),
-        photo,
-    };
-    if !contact.is_servable() {
-        return Err(eyre!(
-            "a contact needs a name (--cn, --given, --surname, --display or --company) or a number"
-        ));
+    if let Some(path) = &new.photo {
+        c.photo = photo_from(path)?;
     }
-    Ok(contact)
+    Ok(())
 }
 
 /// The bytes of a photo file, when it is a JPEG image small enough to serve.

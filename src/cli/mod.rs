@@ -192,6 +192,14 @@ pub enum ContactsCommand {
     },
     /// Add one contact
     Add(NewContact),
+    /// Change one internal contact: the fields given replace its own ("" empties
+    /// a field; numbers of a kind given replace that kind's numbers)
+    Edit {
+        /// Its id (`sop contacts list`)
+        id: String,
+        #[command(flatten)]
+        fields: NewContact,
+    },
     /// List internal contacts
     List {
         /// Print JSON
