@@ -16,6 +16,7 @@ pub mod ldap;
 pub mod logs;
 pub mod modules;
 pub mod node;
+pub mod ops;
 pub mod phones;
 pub mod schedule;
 pub mod server;

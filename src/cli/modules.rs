@@ -1,10 +1,9 @@
 //! `sop module list|info|install|remove`: Advanced > Module Configuration.
 
 use super::{ModuleCommand, runtime};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::home::Home;
 use crate::modules::{Catalog, Module};
-use crate::server::daemon;
 use color_eyre::eyre::Result;
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -99,19 +98,15 @@ fn label(m: &Module) -> String {
 }
 
 fn save(home: &Home, installed: &BTreeSet<String>) -> Result<()> {
-    let list: toml_edit::Array = installed.iter().map(String::as_str).collect();
-    config::edit(&home.config_file(), |doc| {
-        config::set(doc, "modules.installed", list);
-    })?;
-    Ok(())
+    crate::ops::settings::save_modules(home, installed)
 }
 
 /// Says how a running server picks up the change.
 fn after_change(home: &Home) {
     let running = runtime()
-        .ok()
-        .and_then(|rt| rt.block_on(daemon::status(home)).ok().flatten());
-    if running.is_some() {
+        .map(|rt| rt.block_on(crate::ops::settings::running(home)))
+        .unwrap_or(false);
+    if running {
         println!("the application server runs the previous modules until: sop server sync");
     }
 }

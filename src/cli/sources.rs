@@ -6,15 +6,12 @@ use crate::directory_sources::MODULE;
 use crate::directory_sources::settings;
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request};
+use crate::ops;
 use crate::ucm::Progress;
 use clap::Subcommand;
 use color_eyre::eyre::Result;
 use std::path::PathBuf;
 use toml_edit::Table;
-
-/// A sync of a large directory takes a while; this is for a hung server.
-const SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
@@ -139,54 +136,21 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
 /// Syncs through the running server (one job at a time, shown in its status), or
 /// here when it is stopped; then merges and publishes.
 fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -> Result<i32> {
-    let failed = |e: String| {
-        eprintln!("sync of {name} failed: {e}; the previous contacts stay");
-        Ok(1)
-    };
-    // --force is for a held sync: only here, where the admin sees why it was held.
-    let by_server = if force {
-        Err(CallError::NotRunning(String::new()))
-    } else {
-        super::runtime()?.block_on(control::call(
-            &home.socket(),
-            &Request::SyncSource {
-                name: name.to_string(),
-            },
-            SYNC_TIMEOUT,
-        ))
-    };
-    let (id, report, merged) = match by_server {
-        Ok(Reply::SourceSynced {
-            job,
-            report,
-            merged,
-        }) => (job, report, merged),
-        Ok(Reply::Error { message }) => return failed(message),
-        Ok(other) => return failed(format!("unexpected reply from the server: {other:?}")),
-        Err(CallError::NotRunning(_)) => {
-            let options = SyncOptions {
-                force,
-                ..SyncOptions::default()
-            };
-            match sync::run_job(home, config, name, options, &Progress::default()) {
-                Ok((id, r)) => (id, r, None),
-                Err(e) => return failed(format!("{e:#}")),
-            }
+    let done = match super::runtime()?.block_on(ops::jobs::sync_source(home, name, force)) {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
         }
-        Err(e) => return failed(e.to_string()),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&done.report)?);
     } else {
-        print_report(config, &report, id)?;
+        print_report(config, &done.report, done.job)?;
     }
-    if report.held.is_some() {
-        return Ok(2);
-    }
-    match merged {
-        Some(m) if json => println!("{}", serde_json::to_string_pretty(&m)?),
-        Some(m) => print_merge(&m, true),
-        None => merge(home, config, Default::default(), json)?,
+    match &done.merged {
+        Some(m) => print_merge(m, json)?,
+        None => return Ok(2),
     }
     Ok(0)
 }
@@ -422,15 +386,12 @@ fn apply(t: &mut Table, a: &SourceArgs) {
 }
 
 fn remove(home: &Home, config: &Config, name: &str) -> Result<i32> {
-    let new = match crate::directory_sources::remove(home, config, name) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
-    };
+    if let Err(e) = crate::directory_sources::remove(home, config, name) {
+        eprintln!("{e}");
+        return Ok(1);
+    }
     println!("removed {name}; its contacts leave the directory with this merge");
     tell_server(home)?;
-    merge(home, &new, Default::default(), false)?;
+    merge(home, Default::default(), false)?;
     Ok(0)
 }

@@ -3,15 +3,11 @@
 use super::{UcmCommand, runtime};
 use crate::config::{self, Config};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request};
-use crate::ucm::import::{self, ImportOptions, ImportReport};
-use crate::ucm::{self, MergeOptions, MergeReport, Progress};
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use crate::ops::{self, settings::Applied, words};
+use crate::ucm::import::{self, ImportOptions};
+use crate::ucm::{self, MergeOptions};
+use color_eyre::eyre::{Result, WrapErr};
 use std::os::unix::fs::OpenOptionsExt;
-use std::time::Duration;
-
-/// A merge of a million contacts takes seconds; this is for a hung server.
-const MERGE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
     crate::node::prepare(home)?;
@@ -51,51 +47,21 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
             force,
             json,
         } => {
-            // A running server runs it, after any job it is running.
-            let rt = runtime()?;
-            let (id, report) = match rt.block_on(control::call(
-                &home.socket(),
-                &Request::Import { dry_run, force },
-                MERGE_TIMEOUT,
-            )) {
-                Ok(Reply::Imported { job, report }) => (job, report),
-                Ok(Reply::Error { message }) => return Err(eyre!("import failed: {message}")),
-                Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-                Err(CallError::NotRunning(_)) => import::run_job(
-                    home,
-                    &config,
-                    ImportOptions { dry_run, force },
-                    &Progress::default(),
-                )
-                .map_err(|e| eyre!(home.explain_failure(format!("import failed: {e:#}"))))?,
-                Err(e) => return Err(e.into()),
-            };
+            let done =
+                runtime()?.block_on(ops::jobs::import(home, ImportOptions { dry_run, force }))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", serde_json::to_string_pretty(&done.report)?);
             } else {
-                print_import(id, &report);
+                for line in words::import(&done) {
+                    println!("{line}");
+                }
             }
-            return Ok(if report.held.is_some() { 2 } else { 0 });
+            return Ok(if done.report.held.is_some() { 2 } else { 0 });
         }
-        UcmCommand::Merge { force, json } => merge(home, &config, MergeOptions { force }, json)?,
+        UcmCommand::Merge { force, json } => merge(home, MergeOptions { force }, json)?,
         UcmCommand::Rollback => {
-            let number = ucm::rollback(home)?;
-            println!("generation {number} is current again");
-            let rt = runtime()?;
-            match rt.block_on(control::call(
-                &home.socket(),
-                &Request::Reload,
-                MERGE_TIMEOUT,
-            )) {
-                Ok(Reply::Reloaded { contacts, .. }) => {
-                    println!("the application server serves it now ({contacts} contacts)");
-                }
-                Ok(Reply::Error { message }) => return Err(eyre!(message)),
-                Ok(_) | Err(CallError::NotRunning(_)) => {
-                    println!("the application server is stopped; it serves it when started");
-                }
-                Err(e) => return Err(e.into()),
-            }
+            let done = runtime()?.block_on(ops::jobs::rollback(home))?;
+            println!("{}", words::rollback(&done));
         }
     }
     Ok(0)
@@ -103,27 +69,22 @@ pub fn run(home: &Home, command: UcmCommand) -> Result<i32> {
 
 /// Merges through the running server (which then serves the new generation), or
 /// here when it is stopped, and prints the report.
-pub(super) fn merge(home: &Home, config: &Config, options: MergeOptions, json: bool) -> Result<()> {
-    let rt = runtime()?;
-    let request = Request::Merge {
-        force: options.force,
-    };
-    let (report, served) = match rt.block_on(control::call(&home.socket(), &request, MERGE_TIMEOUT))
-    {
-        Ok(Reply::Merged(report)) => (report, true),
-        Ok(Reply::Error { message }) => return Err(eyre!("merge failed: {message}")),
-        Ok(other) => return Err(eyre!("unexpected reply from the server: {other:?}")),
-        Err(CallError::NotRunning(_)) => (
-            ucm::merge(home, config, options)
-                .map_err(|e| eyre!(home.explain_failure(format!("merge failed: {e:#}"))))?,
-            false,
-        ),
-        Err(e) => return Err(e.into()),
-    };
+pub(super) fn merge(home: &Home, options: MergeOptions, json: bool) -> Result<()> {
+    let done = runtime()?.block_on(ops::jobs::merge(home, options))?;
+    print_merge(&done, json)
+}
+
+pub(super) fn print_merge(done: &ops::jobs::Merged, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_merge(&report, served);
+        println!("{}", serde_json::to_string_pretty(&done.report)?);
+        return Ok(());
+    }
+    let (warnings, lines) = words::merge(done);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    for line in lines {
+        println!("{line}");
     }
     Ok(())
 }
@@ -208,12 +169,10 @@ fn set(
 /// Tells a running server to read the config again, so that its crons and jobs
 /// use the new settings.
 pub(super) fn tell_server(home: &Home) -> Result<()> {
-    let rt = runtime()?;
-    if let Ok(Some(_)) = rt.block_on(crate::server::daemon::status(home)) {
-        match rt.block_on(crate::server::daemon::sync(home)) {
-            Ok(_) => println!("the application server uses the new settings"),
-            Err(e) => eprintln!("the application server could not apply them: {e:#}"),
-        }
+    match runtime()?.block_on(ops::settings::apply(home)) {
+        Applied::NotRunning => {}
+        Applied::Now => println!("the application server uses the new settings"),
+        Applied::Refused(why) => eprintln!("the application server could not apply them: {why}"),
     }
     Ok(())
 }
@@ -330,98 +289,4 @@ fn ago(epoch: i64) -> String {
                 .to_string()
         })
         .unwrap_or_default()
-}
-
-fn print_import(id: i64, r: &ImportReport) {
-    let verb = if r.dry_run { "would be" } else { "was" };
-    if r.unchanged {
-        println!(
-            "the list has not changed since the last import: nothing to do ({} contacts)",
-            r.imported
-        );
-        return;
-    }
-    println!(
-        "{}: {} bytes, {}: {} contacts read, {} skipped",
-        r.url, r.fetched_bytes, r.format, r.parsed, r.skipped
-    );
-    for w in &r.warnings {
-        println!("  note: {w}");
-    }
-    for e in r.errors.iter().take(10) {
-        println!("  skipped {}: {}", e.position, e.reason);
-    }
-    if r.errors.len() > 10 {
-        println!("  ... (sop jobs show {id})");
-    }
-    println!(
-        "change: +{} added ~{} updated -{} removed",
-        r.changes.added, r.changes.updated, r.changes.removed
-    );
-    if r.sample_removed > 0 {
-        println!(
-            "the sample phone book ({} contacts) was removed: this is the node's first import",
-            r.sample_removed
-        );
-    }
-    match &r.held {
-        Some(why) => println!("held, not applied: {why}"),
-        None if r.dry_run => println!("dry run: nothing {verb} applied"),
-        None => println!(
-            "imported {} external contacts in {} ms (job {id}); they are served after the next merge (sop ucm merge)",
-            r.imported, r.millis
-        ),
-    }
-}
-
-pub(super) fn print_merge(r: &MergeReport, served: bool) {
-    for p in &r.problems {
-        eprintln!("warning: {p}");
-    }
-    println!(
-        "generation {} published: {} contacts (+{} added ~{} updated -{} removed) in {} ms",
-        r.generation, r.contacts, r.changes.added, r.changes.updated, r.changes.removed, r.millis
-    );
-    for s in &r.stats.sources {
-        println!(
-            "  {:<10} priority {:<4} {} contacts, {} served",
-            s.name, s.priority, s.contacts, s.served
-        );
-    }
-    let st = &r.stats;
-    for (count, what, examples) in [
-        (st.duplicates, "folded as one person", &st.fold_examples),
-        (
-            st.kept_apart,
-            "kept apart (different names sharing a number or e-mail address)",
-            &st.apart_examples,
-        ),
-        (
-            st.skipped,
-            "skipped (a uid already taken)",
-            &st.skipped_examples,
-        ),
-    ] {
-        if count == 0 {
-            continue;
-        }
-        println!("  {count} {what}:");
-        for e in examples.iter().take(5) {
-            println!("    {e}");
-        }
-        if count > 5 {
-            println!("    … {} more: sop jobs show {}", count - 5, r.job);
-        }
-    }
-    if st.conflicts > 0 {
-        println!("  {} conflicting fields:", st.conflicts);
-        for e in st.conflict_examples.iter().take(5) {
-            println!("    {e}");
-        }
-    }
-    if served {
-        println!("the application server serves it now");
-    } else {
-        println!("the application server is stopped; it serves this generation when started");
-    }
 }

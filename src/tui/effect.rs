@@ -9,10 +9,11 @@ use crate::config::{self, Config};
 use crate::contacts::Contact;
 use crate::home::Home;
 use crate::modules::Catalog;
+use crate::ops::{self, settings::Applied, words};
 use crate::server::control::{self, CallError, Reply, Request};
 use crate::server::daemon::{self, Stopped};
-use crate::ucm::import::{ImportOptions, ImportReport};
-use crate::ucm::{self, MergeReport, Progress};
+use crate::ucm::import::ImportOptions;
+use crate::ucm::{self, Progress};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -20,8 +21,6 @@ use std::time::Duration;
 const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Searching as you type: a slow answer is shown as such, not waited for.
 const SEARCH_TIMEOUT: Duration = Duration::from_secs(3);
-/// Imports and merges of a million contacts take seconds; this is for a hung server.
-const JOB_TIMEOUT: Duration = Duration::from_secs(600);
 /// How much of the server log the Logs screen first shows.
 const LOG_TAIL: u64 = 64 * 1024;
 
@@ -319,141 +318,44 @@ async fn save_ucm(home: &Home, v: Values) -> Result<String, String> {
 
 /// After a save: a running server reads the config again.
 async fn applied(home: &Home, saved: String) -> Result<String, String> {
-    match status(home).await {
-        Ok(Some(_)) => match daemon::sync(home).await {
-            Ok(_) => Ok(format!("{saved}; the application server uses them now")),
-            Err(e) => Err(format!(
-                "{saved}, but the application server could not apply them: {e:#}"
-            )),
-        },
-        _ => Ok(format!(
+    match ops::settings::apply(home).await {
+        Applied::Now => Ok(format!("{saved}; the application server uses them now")),
+        Applied::Refused(why) => Err(format!(
+            "{saved}, but the application server could not apply them: {why}"
+        )),
+        Applied::NotRunning => Ok(format!(
             "{saved}; the application server uses them when started"
         )),
     }
 }
 
-fn describe_import(id: i64, r: &ImportReport) -> Result<String, String> {
-    if r.unchanged {
-        return Ok(format!(
-            "the list has not changed since the last import ({} contacts)",
-            r.imported
-        ));
-    }
-    let change = format!(
-        "+{} added ~{} updated -{} removed",
-        r.changes.added, r.changes.updated, r.changes.removed
-    );
-    let read = format!("{}: {} read, {} skipped", r.format, r.parsed, r.skipped);
-    match &r.held {
-        Some(why) => Err(format!(
-            "import held, not applied: {why} ({read}; {change}); ^F in Edit Unified Communication Model forces it"
-        )),
-        None if r.dry_run => Ok(format!("dry run: {change} ({read}); nothing applied")),
-        None => Ok(format!(
-            "imported (job {id}): {change} ({read}); served after the next merge"
-        )),
-    }
-}
-
 async fn import(home: &Home, dry_run: bool, force: bool) -> Result<String, String> {
-    let request = Request::Import { dry_run, force };
-    match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
-        Ok(Reply::Imported { job, report }) => describe_import(job, &report),
-        Ok(Reply::Error { message }) => Err(format!("import failed: {message}")),
-        Ok(other) => Err(format!("unexpected reply: {other:?}")),
-        Err(CallError::NotRunning(_)) => {
-            let h = home.clone();
-            let (id, report) = blocking(move || {
-                let config = Config::load(&h.config_file())?;
-                import_local(&h, &config, dry_run, force)
-            })
-            .await
-            .map_err(|e| format!("import failed: {e}"))?;
-            describe_import(id, &report)
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn import_local(
-    home: &Home,
-    config: &Config,
-    dry_run: bool,
-    force: bool,
-) -> color_eyre::Result<(i64, ImportReport)> {
-    crate::ucm::import::run_job(
-        home,
-        config,
-        ImportOptions { dry_run, force },
-        &Progress::default(),
-    )
-}
-
-fn describe_merge(r: &MergeReport, served: bool) -> String {
-    let st = &r.stats;
-    let folds = if st.duplicates + st.kept_apart + st.skipped > 0 {
-        format!(
-            "; {} folded, {} kept apart, {} skipped (Jobs lists them)",
-            st.duplicates, st.kept_apart, st.skipped
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "generation {} published: {} contacts (+{} ~{} -{}) in {} ms{folds}{}",
-        r.generation,
-        r.contacts,
-        r.changes.added,
-        r.changes.updated,
-        r.changes.removed,
-        r.millis,
-        if served {
-            "; served now"
-        } else {
-            "; served when the application server starts"
-        }
-    )
+    let done = ops::jobs::import(home, ImportOptions { dry_run, force })
+        .await
+        .map_err(|e| e.to_string())?;
+    words::import_line(&done)
+        .map_err(|held| format!("{held}; ^F in Edit Unified Communication Model forces it"))
 }
 
 async fn merge(home: &Home) -> Result<String, String> {
-    let request = Request::Merge { force: false };
-    match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
-        Ok(Reply::Merged(r)) => Ok(describe_merge(&r, true)),
-        Ok(Reply::Error { message }) => Err(format!("merge failed: {message}")),
-        Ok(other) => Err(format!("unexpected reply: {other:?}")),
-        Err(CallError::NotRunning(_)) => {
-            let h = home.clone();
-            let r = blocking(move || {
-                let config = Config::load(&h.config_file())?;
-                ucm::merge(&h, &config, ucm::MergeOptions::default())
-            })
-            .await
-            .map_err(|e| format!("merge failed: {e}"))?;
-            Ok(describe_merge(&r, false))
-        }
-        Err(e) => Err(e.to_string()),
-    }
+    ops::jobs::merge(home, ucm::MergeOptions::default())
+        .await
+        .map(|m| words::merge_line(&m))
+        .map_err(|e| e.to_string())
 }
 
 async fn rollback(home: &Home) -> Result<String, String> {
-    let h = home.clone();
-    let number = blocking(move || ucm::rollback(&h)).await?;
-    match control::call(&home.socket(), &Request::Reload, JOB_TIMEOUT).await {
-        Ok(Reply::Reloaded { contacts, .. }) => Ok(format!(
-            "generation {number} is current again and served ({contacts} contacts)"
-        )),
-        Ok(Reply::Error { message }) => Err(message),
-        Ok(_) | Err(CallError::NotRunning(_)) => Ok(format!(
-            "generation {number} is current again; served when the application server starts"
-        )),
-        Err(e) => Err(e.to_string()),
-    }
+    ops::jobs::rollback(home)
+        .await
+        .map(|r| words::rollback(&r))
+        .map_err(|e| e.to_string())
 }
 
 /// Installs (with their dependencies, already planned) or removes modules.
 async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<String, String> {
     let path = home.config_file();
     let h = home.clone();
+    let h2 = home.clone();
     let names = blocking(move || {
         let config = Config::load(&path)?;
         let catalog = Catalog::builtin();
@@ -467,8 +369,7 @@ async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<Str
                 now.remove(id);
             }
         }
-        let list: toml_edit::Array = now.iter().map(String::as_str).collect();
-        config::edit(&path, |doc| config::set(doc, "modules.installed", list))?;
+        ops::settings::save_modules(&h2, &now)?;
         Ok(ids
             .iter()
             .filter_map(|id| {
@@ -481,8 +382,7 @@ async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<Str
     })
     .await?;
     let verb = if install { "installed" } else { "removed" };
-    let running = matches!(status(&h).await, Ok(Some(_)));
-    Ok(if running {
+    Ok(if ops::settings::running(&h).await {
         format!("{verb} {names}; Subsystems > Application Server > Sync bundles applies it")
     } else {
         format!("{verb} {names}")
@@ -662,52 +562,10 @@ async fn cluster_push(
 /// Syncs a directory source as a job, then merges and serves: in the running
 /// server (one job at a time), or here when it is stopped.
 async fn sync_source(home: &Home, name: String) -> Result<String, String> {
-    let request = Request::SyncSource { name: name.clone() };
-    let (job, r, by_server) = match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
-        Ok(Reply::SourceSynced {
-            job,
-            report,
-            merged,
-        }) => (job, report, merged),
-        Ok(Reply::Error { message }) => {
-            return Err(format!(
-                "sync failed: {message}; the previous contacts stay"
-            ));
-        }
-        Ok(other) => return Err(format!("unexpected reply: {other:?}")),
-        Err(CallError::NotRunning(_)) => {
-            let h = home.clone();
-            let (job, r) = blocking(move || {
-                let config = Config::load(&h.config_file())?;
-                crate::directory_sources::sync::run_job(
-                    &h,
-                    &config,
-                    &name,
-                    Default::default(),
-                    &Progress::default(),
-                )
-            })
-            .await
-            .map_err(|e| format!("sync failed: {e}; the previous contacts stay"))?;
-            (job, r, None)
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    let change = format!(
-        "+{} added ~{} updated -{} removed",
-        r.changes.added, r.changes.updated, r.changes.removed
-    );
-    if let Some(why) = r.held {
-        return Err(format!("sync of {} held (job {job}): {why}", r.source));
-    }
-    let merged = match by_server {
-        Some(m) => describe_merge(&m, true),
-        None => merge(home).await?,
-    };
-    Ok(format!(
-        "synced {} (job {job}): {} read, {change}; {merged}",
-        r.source, r.read
-    ))
+    let done = ops::jobs::sync_source(home, &name, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    words::sync_line(&done)
 }
 
 /// Writes a directory source's settings, then tells a running server.
