@@ -2,6 +2,7 @@
 //! effects out. No I/O here: `effect.rs` performs the effects and sends their
 //! outcome back as an `Action`.
 
+pub use super::action::Action;
 use super::effect::Effect;
 use super::keys::{self, Binding, Cmd};
 use super::screens::{
@@ -10,9 +11,7 @@ use super::screens::{
 };
 use super::theme::Theme;
 use crate::config::Config;
-use crate::directory::lookup::Found;
 use crate::server::control::Status;
-use crate::store::Job;
 use chrono::{DateTime, Local};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 
@@ -169,50 +168,6 @@ pub struct Busy {
     pub since: DateTime<Local>,
     /// Whether `^X` can cancel it (imports and merges in the server).
     pub cancellable: bool,
-}
-
-/// Results and events the loop feeds in.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Key(KeyEvent),
-    /// Any other terminal event that needs a redraw (resize, focus).
-    Redraw,
-    /// The slow tick: the clock moves, status and logs are refreshed.
-    Tick(DateTime<Local>),
-    Status(Result<Option<Box<Status>>, String>),
-    Config(Result<Box<Config>, String>),
-    Jobs(Result<Vec<Job>, String>),
-    JobErrors(i64, Result<Vec<(String, String)>, String>),
-    Found {
-        seq: u64,
-        result: Result<Found, String>,
-    },
-    PhoneFound {
-        seq: u64,
-        result: Result<Found, String>,
-    },
-    Log(Result<logs::Chunk, String>),
-    /// Long or short work finished: a line for the message bar.
-    Done {
-        result: Result<String, String>,
-    },
-    /// An internal contact read for editing.
-    ContactLoaded(Result<Box<crate::contacts::Contact>, String>),
-    /// A directory source's test: its preview, or why it failed.
-    SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
-    /// A directory source's form was saved (or refused with the reason).
-    SourceSaved(Result<String, String>),
-    /// The UCM form was saved (or refused with the reason).
-    Saved(Result<String, String>),
-    /// The cluster's nodes checked.
-    Cluster(Result<Box<crate::cluster::status::ClusterStatus>, String>),
-    /// A node's progress in the running push.
-    ClusterProgress {
-        node: String,
-        text: String,
-    },
-    /// SIGHUP, SIGTERM: leave now.
-    Quit,
 }
 
 /// The whole state of the shell.

@@ -2,8 +2,7 @@
 //! store reads), performed in tasks so that the screen never waits. Each sends
 //! its outcome back as an `Action`, in words an admin can act on.
 
-use super::app::Action;
-use super::screens::logs::Chunk;
+use super::action::{Action, Chunk};
 use super::screens::ucm_form::Values;
 use crate::config::{self, Config};
 use crate::contacts::Contact;

@@ -6,6 +6,7 @@
 //! the results, a slow tick and the signals, handles everything pending, then
 //! draws once, and only when something changed.
 
+pub mod action;
 pub mod app;
 pub mod effect;
 pub mod keys;

@@ -12,15 +12,7 @@ use ratatui::widgets::Paragraph;
 /// Lines kept in memory; older ones scroll away.
 const KEEP: usize = 5000;
 
-/// Log text read from an offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chunk {
-    pub text: String,
-    /// Where the next read starts.
-    pub offset: u64,
-    /// The text replaces what is shown (first read, or a rotated log).
-    pub restart: bool,
-}
+pub use super::super::action::Chunk;
 
 #[derive(Debug, Default)]
 pub struct State {
