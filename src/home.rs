@@ -11,7 +11,6 @@
 //! HOME/secrets/             passwords kept apart from the config (mode 0700)
 //! ```
 
-use crate::config::TEMPLATE;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -132,10 +131,10 @@ impl Home {
         )
     }
 
-    /// Creates the folders and, when missing, `config.toml` from the template.
+    /// Creates the folders and, when missing, `config.toml` holding `template`.
     /// Returns true when the config was created (a new node). An existing config
     /// is never touched.
-    pub fn ensure(&self) -> io::Result<bool> {
+    pub fn ensure(&self, template: &str) -> io::Result<bool> {
         for (dir, mode) in [
             (self.root.clone(), 0o755),
             (self.data_dir(), 0o750),
@@ -158,7 +157,7 @@ impl Home {
             .open(&config)
         {
             Ok(mut f) => {
-                f.write_all(TEMPLATE.as_bytes())
+                f.write_all(template.as_bytes())
                     .and_then(|()| f.sync_all())
                     .map_err(|e| with_path(e, &config))?;
                 Ok(true)
@@ -189,12 +188,13 @@ mod tests {
 
     #[test]
     fn ensure_creates_config_once_and_keeps_the_admins() {
+        const TEMPLATE: &str = "# the template\n";
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("node"));
-        assert!(home.ensure().unwrap());
+        assert!(home.ensure(TEMPLATE).unwrap());
         assert_eq!(fs::read_to_string(home.config_file()).unwrap(), TEMPLATE);
         fs::write(home.config_file(), "# mine\n").unwrap();
-        assert!(!home.ensure().unwrap());
+        assert!(!home.ensure(TEMPLATE).unwrap());
         assert_eq!(fs::read_to_string(home.config_file()).unwrap(), "# mine\n");
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(home.run_dir()).unwrap().permissions().mode();

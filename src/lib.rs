@@ -24,3 +24,4 @@ pub mod sources;
 pub mod store;
 pub mod tui;
 pub mod ucm;
+pub mod validate;

@@ -12,7 +12,7 @@ pub fn prepare(home: &Home) -> Result<bool> {
 /// Like `prepare`; a `bare` new node has no module installed and serves nothing.
 pub fn prepare_with(home: &Home, bare: bool) -> Result<bool> {
     let created = home
-        .ensure()
+        .ensure(crate::config::TEMPLATE)
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     if created && bare {
         crate::config::edit(&home.config_file(), |doc| {

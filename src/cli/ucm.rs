@@ -159,7 +159,7 @@ fn set(
     }
     println!("saved in {}", home.config_file().display());
     show(home, &new, false)?;
-    if let Some(warning) = ucm::cleartext_credentials(&new.ucm.url, secrets.exists()) {
+    if let Some(warning) = crate::validate::cleartext_credentials(&new.ucm.url, secrets.exists()) {
         eprintln!("warning: {warning}");
     }
     tell_server(home)?;

@@ -490,7 +490,7 @@ impl Reader<'_> {
 
     fn url(&self, key: &str) -> Result<String, ConfigError> {
         let s = self.string(key)?.trim().to_string();
-        if let Err(why) = crate::ucm::check_url(&s) {
+        if let Err(why) = crate::validate::check_url(&s) {
             // A password typed into the URL is not repeated in the message.
             let shown = match s.split_once("://") {
                 Some((scheme, rest)) if rest.split('/').next().unwrap_or("").contains('@') => {
@@ -517,7 +517,7 @@ impl Reader<'_> {
                 "a cron spec such as \"30 23 ? * *\" (required while UCM is installed)",
             ));
         }
-        if let Err(why) = crate::ucm::check_cron(&s) {
+        if let Err(why) = crate::validate::check_cron(&s) {
             return Err(self.bad(key, self.shown(key), &why));
         }
         Ok(s)

@@ -7,7 +7,7 @@ use super::Config;
 /// `[ucm] credentials_file` exists.
 pub fn warnings(config: &Config, ucm_credentials: bool) -> Vec<String> {
     let mut out = Vec::new();
-    out.extend(crate::ucm::cleartext_credentials(
+    out.extend(crate::validate::cleartext_credentials(
         &config.ucm.url,
         ucm_credentials,
     ));

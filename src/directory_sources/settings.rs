@@ -350,7 +350,7 @@ fn parse_one<E>(
         Policy::parse(&policy_text).map_err(|why| bad("policy", quoted(&policy_text), &why))?;
     let cron = string("cron", "")?;
     if !cron.is_empty() {
-        crate::ucm::check_cron(&cron).map_err(|why| bad("cron", quoted(&cron), &why))?;
+        crate::validate::check_cron(&cron).map_err(|why| bad("cron", quoted(&cron), &why))?;
     }
     let starttls = boolean("starttls")?;
     if starttls && uri.starts_with("ldaps") {

@@ -37,7 +37,7 @@ pub async fn status(home: &Home) -> Result<Option<Status>, CallError> {
 
 /// Starts `sop server run` detached and returns once its LDAP listener answers.
 pub async fn start(home: &Home) -> Result<Status> {
-    home.ensure()
+    home.ensure(crate::config::TEMPLATE)
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     // Refuse a bad config here, with its message, rather than in a log.
     let config = Config::load(&home.config_file())?;

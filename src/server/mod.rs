@@ -63,7 +63,7 @@ struct State {
 /// Runs the application server in the foreground until SIGTERM, SIGINT or a
 /// shutdown request.
 pub async fn run(home: Home) -> Result<()> {
-    home.ensure()
+    home.ensure(crate::config::TEMPLATE)
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     let config = Config::load(&home.config_file())?;
     crate::ucm::check_store(&home)?;

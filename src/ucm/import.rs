@@ -307,7 +307,8 @@ pub fn import(
         ..ImportReport::default()
     };
     let has_credentials = home.path(&config.ucm.credentials_file).exists();
-    if let Some(warning) = super::cleartext_credentials(&config.ucm.url, has_credentials) {
+    if let Some(warning) = crate::validate::cleartext_credentials(&config.ucm.url, has_credentials)
+    {
         tracing::warn!("{warning}");
         report.warnings.push(warning);
     }

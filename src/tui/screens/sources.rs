@@ -416,7 +416,7 @@ impl Form {
             7 => Preset::parse(v).err(),
             8 => Policy::parse(v).err(),
             9 if v.is_empty() => None,
-            9 => crate::ucm::check_cron(v).err(),
+            9 => crate::validate::check_cron(v).err(),
             10 => number(1000),
             _ => None,
         }

@@ -76,9 +76,9 @@ impl Form {
     pub fn problem(&self, i: usize) -> Option<String> {
         let v = self.value(i).trim();
         match i {
-            0 => crate::ucm::check_url(v).err(),
+            0 => crate::validate::check_url(v).err(),
             1 if v.is_empty() => None,
-            1 => crate::ucm::check_cron(v).err(),
+            1 => crate::validate::check_cron(v).err(),
             // Empty: the default priority.
             2 if v.is_empty() => None,
             2 => match v.parse::<u32>() {
@@ -88,7 +88,7 @@ impl Form {
             3 if v.is_empty() => {
                 Some("required once UCM is installed, e.g. 30 23 ? * *".to_string())
             }
-            3 => crate::ucm::check_cron(v).err(),
+            3 => crate::validate::check_cron(v).err(),
             _ => None,
         }
     }
