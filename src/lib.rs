@@ -6,12 +6,15 @@
 pub mod bench;
 pub mod cli;
 pub mod cluster;
+pub mod codec;
 pub mod config;
 pub mod contacts;
+pub mod control;
 pub mod directory;
 pub mod directory_sources;
 pub mod export;
 pub mod home;
+pub mod jobs;
 pub mod ldap;
 pub mod logs;
 pub mod modules;

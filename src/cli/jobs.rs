@@ -8,7 +8,7 @@ use color_eyre::eyre::Result;
 pub fn run(home: &Home, command: JobsCommand) -> Result<i32> {
     crate::node::prepare(home)?;
     if let JobsCommand::Cancel = command {
-        use crate::server::control::{self, Reply, Request};
+        use crate::control::{self, Reply, Request};
         let rt = super::runtime()?;
         let reply = rt.block_on(control::call(
             &home.socket(),

@@ -3,10 +3,10 @@
 
 use super::PhonesCommand;
 use crate::config::Config;
+use crate::control::{self, Reply, Request};
 use crate::directory::lookup::Found;
 use crate::home::Home;
 use crate::phones::{self, Preset, Query, setup};
-use crate::server::control::{self, Reply, Request};
 use color_eyre::eyre::{Result, eyre};
 use std::time::Duration;
 

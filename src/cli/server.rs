@@ -1,8 +1,8 @@
 //! `sop server run|start|stop|status|sync`.
 
 use super::{ServerCommand, runtime};
+use crate::control::Status;
 use crate::home::Home;
-use crate::server::control::Status;
 use crate::server::daemon::{self, Stopped};
 use color_eyre::eyre::Result;
 

@@ -5,7 +5,7 @@
 //! node: `sop cluster receive` takes a snapshot on its standard input, `sop cluster
 //! state` says what the node serves. Both answer one JSON object on standard output.
 
-pub mod config;
+pub use crate::config::cluster as config;
 pub mod push;
 pub mod receive;
 pub mod records;

@@ -26,14 +26,14 @@ pub struct Payload {
 pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
     let path = snapshot_path(home);
     // Read under the import's lock: the file is not replaced meanwhile.
-    let lock = crate::ucm::lock_sources(home)?;
+    let lock = crate::jobs::lock_sources(home)?;
     let meta = snapshot::read_meta(&path)?.ok_or_else(|| {
         eyre!("this node has no imported external contacts to push: import them first (sop ucm import)")
     })?;
     let bytes = std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
     drop(lock);
     // Its checksum here; each node checks its contacts against its hash.
-    if crate::store::codec::checked_body(&bytes).is_none() {
+    if crate::codec::checked_body(&bytes).is_none() {
         return Err(eyre!(
             "{} is damaged (checksum mismatch); import again to replace it (sop ucm import --force)",
             path.display()
@@ -118,7 +118,7 @@ fn outcome(
     started: Instant,
 ) -> Outcome {
     let record = |ok: bool, message: String, fix: Option<String>| PushRecord {
-        at: crate::ucm::now(),
+        at: crate::jobs::now(),
         ok,
         hash: header.hash.clone(),
         count: header.count,

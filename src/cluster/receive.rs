@@ -7,8 +7,8 @@
 use super::state::{self, NodeState};
 use super::wire;
 use crate::config::Config;
+use crate::control::{self, CallError, Reply, Request};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request};
 use crate::store::snapshot;
 use crate::ucm::import::{EXTERNAL, snapshot_path};
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -84,7 +84,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    let _one_import = crate::ucm::lock_sources(home)?;
+    let _one_import = crate::jobs::lock_sources(home)?;
     let current = state::external(home).ok().flatten();
     if current.as_ref().is_some_and(|c| c.hash == header.hash) {
         let _ = std::fs::remove_file(&tmp);
@@ -122,9 +122,9 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         "removed": current.as_ref().map_or(0, |c| c.count),
         "origin": header.origin,
     });
-    let started = crate::ucm::now();
+    let started = crate::jobs::now();
     let message = format!("received from {}", header.sender);
-    crate::ucm::import::record_job(home, "import", started, "ok", &counts, message, &[])?;
+    crate::jobs::record_job(home, "import", started, "ok", &counts, message, &[])?;
     Ok(Some(header.hash))
 }
 

@@ -5,8 +5,8 @@
 
 use super::sync::SnapshotId;
 use crate::config::Config;
+use crate::control::{self, Reply, Request};
 use crate::home::Home;
-use crate::server::control::{self, Reply, Request};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;

@@ -6,6 +6,9 @@
 //! a typo and is refused. Values are parsed into typed settings here, at the edge;
 //! every error names the key, the bad value and what would be accepted.
 
+pub mod attribute_mapping;
+pub mod cluster;
+pub mod directory_sources;
 mod edit;
 mod warnings;
 
@@ -33,9 +36,9 @@ pub struct Config {
     pub numbers: NumberRules,
     /// `[merge]`: when contacts of several sources are one person.
     pub merge: MergeConfig,
-    pub cluster: crate::cluster::config::ClusterConfig,
+    pub cluster: cluster::ClusterConfig,
     /// `[[sources]]`: the directory sources.
-    pub sources: Vec<crate::directory_sources::SourceSettings>,
+    pub sources: Vec<directory_sources::SourceSettings>,
 }
 
 /// `[merge]`: how the merge folds contacts of several sources.
@@ -337,16 +340,17 @@ impl Reader<'_> {
         })
     }
 
-    fn cluster(&self) -> Result<crate::cluster::config::ClusterConfig, ConfigError> {
-        let nodes = crate::cluster::config::nodes(self.value("cluster.nodes")).map_err(
-            |(key, value, accepted)| ConfigError::Value {
-                file: self.file.to_string(),
-                key,
-                value,
-                accepted,
-            },
-        )?;
-        Ok(crate::cluster::config::ClusterConfig {
+    fn cluster(&self) -> Result<cluster::ClusterConfig, ConfigError> {
+        let nodes =
+            cluster::nodes(self.value("cluster.nodes")).map_err(|(key, value, accepted)| {
+                ConfigError::Value {
+                    file: self.file.to_string(),
+                    key,
+                    value,
+                    accepted,
+                }
+            })?;
+        Ok(cluster::ClusterConfig {
             nodes,
             push_after_import: self.boolean("cluster.push_after_import")?,
             merge_on_receive: self.boolean("cluster.merge_on_receive")?,
@@ -634,7 +638,7 @@ fn read_mapping(
 fn read_sources(
     value: Option<toml::Value>,
     file: &str,
-) -> Result<Vec<crate::directory_sources::SourceSettings>, ConfigError> {
+) -> Result<Vec<directory_sources::SourceSettings>, ConfigError> {
     let items = match value {
         None => return Ok(Vec::new()),
         Some(toml::Value::Array(items)) => items,
@@ -647,13 +651,11 @@ fn read_sources(
             });
         }
     };
-    crate::directory_sources::settings::parse_all(&items, |source, key, value, accepted| {
-        ConfigError::Value {
-            file: file.to_string(),
-            key: format!("[[sources]] {source}: {key}"),
-            value,
-            accepted: accepted.to_string(),
-        }
+    directory_sources::parse_all(&items, |source, key, value, accepted| ConfigError::Value {
+        file: file.to_string(),
+        key: format!("[[sources]] {source}: {key}"),
+        value,
+        accepted: accepted.to_string(),
     })
 }
 

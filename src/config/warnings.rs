@@ -12,7 +12,7 @@ pub fn warnings(config: &Config, ucm_credentials: bool) -> Vec<String> {
         ucm_credentials,
     ));
     for node in &config.cluster.nodes {
-        out.extend(crate::cluster::config::local_command_warnings(node));
+        out.extend(super::cluster::local_command_warnings(node));
     }
     out
 }
@@ -21,7 +21,7 @@ pub fn warnings(config: &Config, ucm_credentials: bool) -> Vec<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::cluster::config::NodeSpec;
+    use crate::config::cluster::NodeSpec;
 
     #[test]
     fn the_defaults_warn_of_nothing_and_risky_settings_are_named() {

@@ -22,7 +22,7 @@ use super::NumberRules;
 use super::index::{GramIndex, Numbers};
 use super::schema::Attr;
 use super::served::{Directory, Head, Value};
-use crate::store::codec::Reader;
+use crate::codec::Reader;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;

@@ -10,9 +10,9 @@
 use super::settings::{Scope, SourceSettings};
 use crate::contacts::{Contact, PHOTO_MAX};
 use crate::home::Home;
+use crate::jobs::EntryError;
+use crate::jobs::progress::Progress;
 use crate::sources::fields::Field;
-use crate::ucm::Progress;
-use crate::ucm::import::EntryError;
 use ldap3::adapters::PagedResults;
 use ldap3::{LdapConn, LdapConnSettings, LdapError, SearchEntry};
 use std::collections::HashMap;

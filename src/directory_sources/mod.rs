@@ -2,15 +2,16 @@
 //! Directory, each one more source of contacts for the merge, with its own
 //! priority, schedule, mapping and policy for entries gone from the directory.
 //!
-//! `settings` reads `[[sources]]`, `mapping` turns entries into contacts,
-//! `fetch` reads a directory page by page, `sync` applies the policy and keeps
-//! the source's snapshot.
+//! The config reads `[[sources]]` (`settings`) and their attribute mappings
+//! (`mapping`, which turns entries into contacts); here `fetch` reads a directory
+//! page by page and `sync` applies the policy and keeps the source's snapshot.
 
 pub mod fetch;
-pub mod mapping;
 pub mod schedule;
-pub mod settings;
 pub mod sync;
+
+pub use crate::config::attribute_mapping as mapping;
+pub use crate::config::directory_sources as settings;
 
 use crate::config::Config;
 use crate::directory::merge::Source;

@@ -10,9 +10,9 @@ use crate::config::Config;
 use crate::contacts::Contact;
 use crate::directory::merge::Changes;
 use crate::home::Home;
+use crate::jobs::progress::Progress;
+use crate::jobs::{self, EntryError, Fingerprints, now};
 use crate::store::snapshot::{self, SnapshotMeta};
-use crate::ucm::import::{self, EntryError, Fingerprints};
-use crate::ucm::{Progress, now};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -133,7 +133,7 @@ pub fn sync(
 ) -> Result<SyncReport> {
     let started = Instant::now();
     let s = find(config, name)?;
-    let _lock = crate::ucm::lock_sources(home)?;
+    let _lock = jobs::lock_sources(home)?;
     let path = snapshot_path(home, name);
     let (previous_meta, previous) = match snapshot::read(&path)? {
         Some((m, c)) => (Some(m), c),
@@ -160,7 +160,7 @@ pub fn sync(
     let old = Fingerprints::of(&previous);
     let at = now();
     let (contacts, seen, kept) = apply_policy(s.policy, at, read, previous, &read_seen(home, name));
-    report.changes = import::changes(&old, &contacts);
+    report.changes = jobs::changes(&old, &contacts);
     report.contacts = contacts.len();
     report.kept = kept;
     if entries == 0 && !old.is_empty() && !options.force {
@@ -230,7 +230,7 @@ pub fn run_job(
             &[][..],
         ),
     };
-    let id = import::record_job(home, "sync", started, status, &counts, message, errors)?;
+    let id = jobs::record_job(home, "sync", started, status, &counts, message, errors)?;
     result.map(|r| (id, r))
 }
 

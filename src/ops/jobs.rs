@@ -3,9 +3,9 @@
 
 use super::{JOB_TIMEOUT, OpsError, SYNC_TIMEOUT, here};
 use crate::config::Config;
+use crate::control::{self, CallError, Reply, Request};
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request};
 use crate::ucm::import::{self, ImportOptions, ImportReport};
 use crate::ucm::{self, MergeOptions, MergeReport, Progress};
 

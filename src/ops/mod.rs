@@ -8,8 +8,8 @@ pub mod jobs;
 pub mod settings;
 pub mod words;
 
+use crate::control::CallError;
 use crate::home::Home;
-use crate::server::control::CallError;
 use std::time::Duration;
 
 /// Imports and merges of a million contacts take seconds; this is for a hung server.

@@ -2,8 +2,8 @@
 //! what `sop server start|stop|status` and the shell's Application Server menu do.
 
 use crate::config::Config;
+use crate::control::{self, CallError, Reply, Request, Status};
 use crate::home::Home;
-use crate::server::control::{self, CallError, Reply, Request, Status};
 use crate::server::pidfile;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

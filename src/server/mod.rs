@@ -2,7 +2,6 @@
 //! socket, in one process that one `Server` value owns.
 
 mod background;
-pub mod control;
 pub mod daemon;
 mod fd_limit;
 mod ldap_bundle;
@@ -10,6 +9,7 @@ pub mod pidfile;
 mod sources;
 
 use crate::config::Config;
+use crate::control::{BundleStatus, Reply, Request, Status};
 use crate::directory::Directory;
 use crate::home::Home;
 use crate::modules::Catalog;
@@ -18,7 +18,6 @@ use crate::schedule::{JobKind, Scheduler};
 use crate::ucm::import::{ImportOptions, ImportReport};
 use crate::ucm::{MergeOptions, MergeReport};
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use control::{BundleStatus, Reply, Request, Status};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

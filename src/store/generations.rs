@@ -16,7 +16,7 @@
 //! before the details existed are read as they are; `SOPGEN1\n` files (contacts
 //! without extra fields) are still read.
 
-use super::codec::{Reader, checked_body, write_checked, write_contact, write_str};
+use crate::codec::{Reader, checked_body, write_checked, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
@@ -391,7 +391,7 @@ fn write_generation(out: &mut impl Write, g: &Generation) -> io::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::codec::Crc32Writer;
+    use crate::codec::Crc32Writer;
 
     fn served(n: usize) -> Vec<ServedContact> {
         crate::bench::phonebook::generate(n, 3)

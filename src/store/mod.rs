@@ -1,8 +1,8 @@
 //! The node's embedded store (SQLite): internal contacts and the job history.
 //! Published generations of the served directory live beside it, in `generations`.
 
-pub mod codec;
 pub mod generations;
+pub mod node;
 pub mod snapshot;
 
 use crate::contacts::{Contact, Phone, PhoneKind};

@@ -7,7 +7,7 @@
 //! count and the contacts (see `codec`), then the CRC-32 of everything before it.
 //! `SOPSNAP1\n` files (contacts without extra fields) are still read.
 
-use super::codec::{Reader, checked_body, write_checked, write_contact};
+use crate::codec::{Reader, checked_body, write_checked, write_contact};
 use crate::contacts::Contact;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

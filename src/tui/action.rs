@@ -3,8 +3,8 @@
 //! the model and the effect runner all depend on it and not on each other.
 
 use crate::config::Config;
+use crate::control::Status;
 use crate::directory::lookup::Found;
-use crate::server::control::Status;
 use crate::store::Job;
 use chrono::{DateTime, Local};
 use crossterm::event::KeyEvent;

@@ -11,7 +11,7 @@ use super::screens::{
 };
 use super::theme::Theme;
 use crate::config::Config;
-use crate::server::control::Status;
+use crate::control::Status;
 use chrono::{DateTime, Local};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 

@@ -237,7 +237,7 @@ fn apply(app: &mut App, runner: &Runner, action: Action, found: &mut Vec<u64>) -
 
 fn status_same(
     old: &app::ServerView,
-    new: &Result<Option<Box<crate::server::control::Status>>, String>,
+    new: &Result<Option<Box<crate::control::Status>>, String>,
 ) -> bool {
     match (old, new) {
         (app::ServerView::Running(a), Ok(Some(b))) => a == b,

@@ -186,7 +186,7 @@ fn install_shows_the_dependency_plan_before_anything() {
 }
 
 fn running(app: &mut App) {
-    app.server = ServerView::Running(Box::new(crate::server::control::Status {
+    app.server = ServerView::Running(Box::new(crate::control::Status {
         node: "sop1".into(),
         version: "0".into(),
         pid: 1,

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::contacts::Contact;
 use crate::directory::merge::Changes;
 use crate::home::Home;
+pub use crate::jobs::{EntryError, Fingerprints, changes, record_job};
 use crate::store::snapshot::{self, SnapshotMeta};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
@@ -28,14 +29,6 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Apply even what the guards would hold.
     pub force: bool,
-}
-
-/// An entry of the list that was not imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EntryError {
-    /// Where it is: "line 12", "entry 3 (line 40)".
-    pub position: String,
-    pub reason: String,
 }
 
 /// What an import did (or, held or dry, would do).
@@ -197,57 +190,6 @@ pub fn derive_ids(contacts: &mut [Contact]) {
     }
 }
 
-/// What the current external contacts are, enough to count what an import
-/// changes: the hash of each id, with the hash of its contact.
-#[derive(Default)]
-pub struct Fingerprints {
-    by_id: FastMap<u64, u64>,
-}
-
-impl Fingerprints {
-    pub fn of(contacts: &[Contact]) -> Fingerprints {
-        let mut f = Fingerprints::default();
-        for c in contacts {
-            f.add(c);
-        }
-        f
-    }
-
-    fn add(&mut self, c: &Contact) {
-        self.by_id.insert(
-            crate::directory::stable_hash(&c.id),
-            crate::directory::contact_hash(c),
-        );
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-}
-
-/// What replacing `old` by `new` (by id) adds, updates and removes.
-pub fn changes(old: &Fingerprints, new: &[Contact]) -> Changes {
-    let mut out = Changes::default();
-    let mut kept = 0;
-    for c in new {
-        match old.by_id.get(&crate::directory::stable_hash(&c.id)) {
-            None => out.added += 1,
-            Some(hash) => {
-                kept += 1;
-                if *hash != crate::directory::contact_hash(c) {
-                    out.updated += 1;
-                }
-            }
-        }
-    }
-    out.removed = old.len().saturating_sub(kept);
-    out
-}
-
 /// The guards: why this import should not be applied, if it should not.
 fn hold_reason(
     config: &Config,
@@ -288,12 +230,7 @@ pub fn import(
     // The current contacts as fingerprints: all an import compares with.
     let previous = snapshot::read_with(
         &path,
-        |count| Fingerprints {
-            by_id: FastMap::with_capacity_and_hasher(
-                count.min(10_000_000) as usize,
-                Default::default(),
-            ),
-        },
+        |count| Fingerprints::with_capacity(count.min(10_000_000) as usize),
         |f, c| f.add(&c),
     )?;
     let (old_meta, old) = match previous {
@@ -454,36 +391,6 @@ pub fn run_job(
     };
     let id = record_job(home, "import", started, status, &counts, message, errors)?;
     result.map(|r| (id, r))
-}
-
-/// Records a job that ran from `started` to now, with its counts and the entries
-/// it skipped. Returns its id.
-pub fn record_job(
-    home: &Home,
-    kind: &str,
-    started: u64,
-    status: &str,
-    counts: &serde_json::Value,
-    message: String,
-    errors: &[EntryError],
-) -> Result<i64> {
-    let errors: Vec<(String, String)> = errors
-        .iter()
-        .map(|e| (e.position.clone(), e.reason.clone()))
-        .collect();
-    let id = super::open_store(home)?.record_job_with_errors(
-        &crate::store::Job {
-            id: 0,
-            kind: kind.to_string(),
-            started: started as i64,
-            finished: now() as i64,
-            status: status.to_string(),
-            counts: counts.to_string(),
-            message,
-        },
-        &errors,
-    )?;
-    Ok(id)
 }
 
 #[cfg(test)]

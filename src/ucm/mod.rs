@@ -17,7 +17,7 @@ use crate::store::snapshot;
 use crate::store::{Job, Store};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// The sample phone book a new node serves.
 pub const SAMPLE: &str = include_str!("../../assets/sample-phonebook.csv");
@@ -59,116 +59,10 @@ fn source_of(uid: &str, names: &[&str]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Where a long job is, for `sop server status` and the shell.
-#[derive(Debug, Default)]
-pub struct Progress {
-    state: std::sync::Mutex<ProgressState>,
-    cancelled: std::sync::atomic::AtomicBool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProgressState {
-    pub stage: String,
-    pub done: u64,
-    /// 0 when unknown.
-    pub total: u64,
-}
-
-impl Progress {
-    pub fn set(&self, stage: &str, done: u64, total: u64) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = ProgressState {
-                stage: stage.to_string(),
-                done,
-                total,
-            };
-        }
-    }
-
-    pub fn get(&self) -> ProgressState {
-        self.state.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Asks the running job to stop at its next step; nothing it did is applied.
-    pub fn cancel(&self) {
-        self.cancelled
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Clears a cancellation, for the next job.
-    pub fn reset(&self) {
-        self.cancelled
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        self.set("", 0, 0);
-    }
-
-    /// An error when the job was cancelled.
-    pub fn check(&self) -> Result<()> {
-        if self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(eyre!("cancelled; nothing was applied"));
-        }
-        Ok(())
-    }
-}
-
-/// Holds the lock of the sources folder: one import at a time, across processes.
-pub fn lock_sources(home: &Home) -> Result<nix::fcntl::Flock<std::fs::File>> {
-    let dir = home.sources_dir();
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(".lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .wrap_err_with(|| format!("cannot open {}", path.display()))?;
-    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| e)
-        .wrap_err_with(|| format!("cannot lock {}", path.display()))
-}
-
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
-/// Opens the node's store. A store that is missing (or empty) on a node that has
-/// published a generation is an error rather than a new empty store: the next
-/// merge would remove every internal contact from the phone book.
-pub fn open_store(home: &Home) -> Result<Store> {
-    check_store(home)?;
-    open_or_create_store(home)
-}
-
-/// Opens the store, creating an empty one where there is none.
-fn open_or_create_store(home: &Home) -> Result<Store> {
-    Store::open(&home.store_file()).wrap_err("cannot open the node's store")
-}
-
-/// An error when the store is missing or empty although this node has published
-/// a generation from it; says how to restore it.
-pub fn check_store(home: &Home) -> Result<()> {
-    let path = home.store_file();
-    let missing = match std::fs::metadata(&path) {
-        Ok(m) => m.len() == 0,
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-    };
-    let gens = home.generations_dir();
-    let published = generations::current_number(&gens)
-        .or_else(|| generations::list(&gens).ok()?.last().copied());
-    match published {
-        Some(generation) if missing => Err(eyre!(
-            "the store {} is missing or empty, though this node has published generation \
-             {generation} from it: it holds the internal contacts and the job history. Restore \
-             it from a backup (with the server stopped), or start an empty store and publish \
-             the phone book without the internal contacts with sop ucm merge --force",
-            path.display()
-        )),
-        _ => Ok(()),
-    }
-}
+pub use crate::jobs::progress::{Progress, ProgressState};
+pub(crate) use crate::jobs::{lock_sources, now};
+use crate::store::node::open_or_create_store;
+pub use crate::store::node::{check_store, open_store};
 
 /// Merges every source into a new generation and publishes it, while no server
 /// runs; then saves the image of its directory, so that the next start reads it

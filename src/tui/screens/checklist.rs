@@ -161,9 +161,8 @@ pub fn checklist(app: &App) -> Vec<Item> {
         fix: UCM,
     });
     // A listener phones can reach: one not on the loopback interface.
-    let reachable = |s: &&crate::server::control::Status| {
-        s.listen.iter().chain(&s.ldaps_listen).any(|a| !loopback(a))
-    };
+    let reachable =
+        |s: &&crate::control::Status| s.listen.iter().chain(&s.ldaps_listen).any(|a| !loopback(a));
     items.push(Item {
         label: "Phones get answers".into(),
         check: match running {

@@ -2,7 +2,7 @@
 //! and checked where they enter: each error names the key, the value and what
 //! would be accepted.
 
-use super::mapping::{self, Mapping, Preset};
+use super::attribute_mapping::{self as mapping, Mapping, Preset};
 use crate::sources::fields::Field;
 use std::path::PathBuf;
 use std::time::Duration;
