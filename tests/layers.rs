@@ -1,0 +1,111 @@
+//! The code's layers: no two top-level modules of `src/` import each other, so that
+//! every module can be read (and changed) knowing only those below it. Unit tests
+//! (a file's `#[cfg(test)]` module) are left out: they may use any module.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The top-level modules: the folders and files of `src/` (not `lib.rs`, `main.rs`).
+fn modules(src: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_stem()?.to_str()?.to_string();
+            (p.is_dir() || p.extension().is_some_and(|e| e == "rs")).then_some(name)
+        })
+        .filter(|n| n != "lib" && n != "main")
+        .collect()
+}
+
+/// Every Rust file under `path` (a folder or one file).
+fn files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).unwrap() {
+            files(&e.unwrap().path(), out);
+        }
+    } else if path.extension().is_some_and(|e| e == "rs") {
+        out.push(path.to_path_buf());
+    }
+}
+
+/// The other top-level modules that `text` names as `crate::NAME`.
+fn named(text: &str, all: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if all.contains(&name) {
+            found.insert(name);
+        }
+    }
+    found
+}
+
+fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let all = modules(src);
+    let mut graph = BTreeMap::new();
+    for m in &all {
+        let mut paths = Vec::new();
+        let dir = src.join(m);
+        let root = if dir.is_dir() {
+            dir
+        } else {
+            src.join(format!("{m}.rs"))
+        };
+        files(&root, &mut paths);
+        let mut to = BTreeSet::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).unwrap();
+            // A file's unit tests (its last module, by the house's habit) may use
+            // what is above it, such as the benchmark's phone book generator.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            to.extend(named(code, &all));
+        }
+        to.remove(m);
+        graph.insert(m.clone(), to);
+    }
+    graph
+}
+
+fn two_way(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (a, to) in graph {
+        for b in to {
+            if a < b && graph.get(b).is_some_and(|back| back.contains(a)) {
+                pairs.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    pairs
+}
+
+#[test]
+fn no_two_top_level_modules_import_each_other() {
+    let graph = imports(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(graph.len() > 10, "{graph:?}");
+    assert_eq!(two_way(&graph), [] as [(String, String); 0], "{graph:#?}");
+}
+
+#[test]
+fn a_module_importing_one_that_imports_it_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::create_dir(src.join("config")).unwrap();
+    std::fs::write(src.join("config/mod.rs"), "use crate::ucm::check;\n").unwrap();
+    std::fs::write(src.join("ucm.rs"), "fn f(c: &crate::config::Config) {}\n").unwrap();
+    std::fs::write(src.join("home.rs"), "use crate::config::TEMPLATE;\n").unwrap();
+    std::fs::write(
+        src.join("bench.rs"),
+        "use crate::home::Home;\n#[cfg(test)]\nmod tests { use crate::ucm::f; }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        two_way(&imports(src)),
+        [("config".to_string(), "ucm".to_string())]
+    );
+}
