@@ -5,8 +5,8 @@
 //! `cargo bench --bench parse [-- COUNT]` (200000 contacts by default); env
 //! `ROUNDS` (3, the best round counts).
 
-use sop::bench::{formats, ldif, phonebook};
-use sop::sources::{self, Format};
+use sop::bench::{formats as writers, ldif, phonebook};
+use sop::formats::{self, Format};
 use std::time::Instant;
 
 fn main() {
@@ -26,11 +26,11 @@ fn main() {
     for format in Format::ALL {
         let mut bytes = Vec::new();
         let written = match format {
-            Format::Csv => sources::csv::export_csv(&contacts, &mut bytes),
-            Format::VCard => formats::write_vcard(&mut bytes, &contacts),
+            Format::Csv => formats::csv::export_csv(&contacts, &mut bytes),
+            Format::VCard => writers::write_vcard(&mut bytes, &contacts),
             Format::Ldif => ldif::write(&mut bytes, &contacts, "dc=phonebook,dc=local"),
-            Format::Json => formats::write_json(&mut bytes, &contacts),
-            Format::Xml => formats::write_yealink_xml(&mut bytes, &contacts),
+            Format::Json => writers::write_json(&mut bytes, &contacts),
+            Format::Xml => writers::write_yealink_xml(&mut bytes, &contacts),
         };
         if let Err(e) = written {
             eprintln!("{format}: cannot write: {e}");
@@ -40,7 +40,7 @@ fn main() {
         let mut read = 0;
         for _ in 0..rounds {
             let started = Instant::now();
-            match sources::read("list", None, &bytes) {
+            match formats::read("list", None, &bytes) {
                 Ok(list) => {
                     read = list.contacts.len();
                     if list.skipped_count > 0 {

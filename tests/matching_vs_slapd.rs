@@ -176,7 +176,7 @@ fn serve(book: &[Contact]) -> Servers {
     let node = Node::new(&[("ldap.size_limit", "100000")]);
     node.start();
     let mut csv = Vec::new();
-    sop::sources::csv::export_csv(book, &mut csv).unwrap();
+    sop::formats::csv::export_csv(book, &mut csv).unwrap();
     node.publish_csv(&String::from_utf8(csv).unwrap());
     Servers { slapd, node }
 }

@@ -56,7 +56,7 @@ fn every_shape_on_every_attribute_returns_what_openldap_returns() {
     let node = Node::new(&[("ldap.size_limit", "100000")]);
     node.start();
     let mut csv = Vec::new();
-    sop::sources::csv::export_csv(&book, &mut csv).unwrap();
+    sop::formats::csv::export_csv(&book, &mut csv).unwrap();
     node.publish_csv(&String::from_utf8(csv).unwrap());
 
     let cases = shapes::matrix(&phonebook::directory(COUNT, SEED), SEED, 2);

@@ -18,7 +18,7 @@ pub fn run(command: BenchCommand) -> Result<i32> {
             format,
             schema,
         } => {
-            use crate::sources::Format;
+            use crate::formats::Format;
             if schema {
                 print!("{}", crate::bench::ldif::SCHEMA);
                 return Ok(0);
@@ -35,7 +35,7 @@ pub fn run(command: BenchCommand) -> Result<i32> {
                 (None, Some(Format::Json)) => formats::write_json(&mut out, &contacts)?,
                 (None, Some(Format::Xml)) => formats::write_yealink_xml(&mut out, &contacts)?,
                 (None, Some(Format::Csv) | None) => {
-                    crate::sources::csv::export_csv(&contacts, &mut out)
+                    crate::formats::csv::export_csv(&contacts, &mut out)
                         .map_err(|e| eyre!("writing CSV: {e}"))?
                 }
             }

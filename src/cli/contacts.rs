@@ -19,14 +19,14 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
             map,
         } => {
             let mapping =
-                crate::sources::mapping::Mapping::from_pairs(map.iter().map(String::as_str))
+                crate::formats::mapping::Mapping::from_pairs(map.iter().map(String::as_str))
                     .map_err(|e| eyre!("--map: {e}; nothing was changed"))?;
             let bytes =
                 std::fs::read(&file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
             let name = file.to_string_lossy();
             let parsed = match format {
-                Some(f) => crate::sources::read_as_mapped(f, &bytes, &mapping),
-                None => crate::sources::read_mapped(&name, None, &bytes, &mapping),
+                Some(f) => crate::formats::read_as_mapped(f, &bytes, &mapping),
+                None => crate::formats::read_mapped(&name, None, &bytes, &mapping),
             }
             .map_err(|e| eyre!("{}: {e}; nothing was changed", file.display()))?;
             for w in &parsed.warnings {
@@ -139,14 +139,14 @@ pub fn run(home: &Home, command: ContactsCommand) -> Result<i32> {
                         std::fs::File::create(&path)
                             .wrap_err_with(|| format!("cannot create {}", path.display()))?,
                     );
-                    crate::sources::csv::export_csv(&contacts, &mut out)?;
+                    crate::formats::csv::export_csv(&contacts, &mut out)?;
                     out.flush()?;
                     eprintln!("exported {} contacts to {}", contacts.len(), path.display());
                 }
                 None => {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::new(stdout.lock());
-                    crate::sources::csv::export_csv(&contacts, &mut out)?;
+                    crate::formats::csv::export_csv(&contacts, &mut out)?;
                     out.flush()?;
                 }
             }

@@ -116,7 +116,7 @@ pub enum BenchCommand {
         ldif: Option<String>,
         /// Print this format instead of CSV: csv, vcard, json, xml (Yealink)
         #[arg(long, value_parser = parse_format, conflicts_with = "ldif")]
-        format: Option<crate::sources::Format>,
+        format: Option<crate::formats::Format>,
         /// Print the OpenLDAP schema the LDIF needs beside inetOrgPerson (ipPhone,
         /// otherTelephone) instead of a phone book
         #[arg(long, conflicts_with_all = ["ldif", "format"])]
@@ -184,7 +184,7 @@ pub enum ContactsCommand {
         force: bool,
         /// The file's format, when its content and name do not say
         #[arg(long, value_parser = parse_format)]
-        format: Option<crate::sources::Format>,
+        format: Option<crate::formats::Format>,
         /// Read a CSV column as a field, e.g. 'Telefon Zentrale=telephoneNumber'
         /// (repeatable; fields are LDAP attribute names, - leaves a column out)
         #[arg(long = "map", value_name = "COLUMN=FIELD")]
@@ -519,8 +519,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn parse_format(s: &str) -> Result<crate::sources::Format, String> {
-    crate::sources::Format::ALL
+fn parse_format(s: &str) -> Result<crate::formats::Format, String> {
+    crate::formats::Format::ALL
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(s))
         .ok_or_else(|| format!("{s:?} is not a format; accepted: csv, vcard, ldif, json, xml"))

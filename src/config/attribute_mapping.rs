@@ -6,7 +6,7 @@
 //! attribute with a value fills a text field.
 
 use crate::contacts::{Contact, Detail, PhoneKind};
-use crate::sources::fields::{Builder, Field};
+use crate::formats::fields::{Builder, Field};
 use std::collections::HashMap;
 
 /// The names of the text fields in the mapping (`cn`: the common names served; when

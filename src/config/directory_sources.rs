@@ -3,7 +3,7 @@
 //! would be accepted.
 
 use super::attribute_mapping::{self as mapping, Mapping, Preset};
-use crate::sources::fields::Field;
+use crate::formats::fields::Field;
 use std::path::PathBuf;
 use std::time::Duration;
 

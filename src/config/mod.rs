@@ -63,7 +63,7 @@ pub struct UcmConfig {
     pub max_size_bytes: u64,
     pub fetch_timeout: Duration,
     /// `[ucm.mapping]`: CSV columns and the fields they go to.
-    pub mapping: crate::sources::mapping::Mapping,
+    pub mapping: crate::formats::mapping::Mapping,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -320,7 +320,7 @@ impl Reader<'_> {
             max_removal_percent: self.int("ucm.max_removal_percent", 0, 100)? as u32,
             max_size_bytes: self.int("ucm.max_size_mib", 1, 65536)? << 20,
             fetch_timeout: Duration::from_secs(self.int("ucm.fetch_timeout", 1, 86400)?),
-            mapping: crate::sources::mapping::Mapping::default(),
+            mapping: crate::formats::mapping::Mapping::default(),
         };
         let cluster = self.cluster()?;
         Ok(Config {
@@ -594,7 +594,7 @@ impl Reader<'_> {
 fn read_mapping(
     value: Option<toml::Value>,
     file: &str,
-) -> Result<crate::sources::mapping::Mapping, ConfigError> {
+) -> Result<crate::formats::mapping::Mapping, ConfigError> {
     let bad = |key: String, value: String, accepted: String| ConfigError::Value {
         file: file.to_string(),
         key,
@@ -602,7 +602,7 @@ fn read_mapping(
         accepted,
     };
     let table = match value {
-        None => return Ok(crate::sources::mapping::Mapping::default()),
+        None => return Ok(crate::formats::mapping::Mapping::default()),
         Some(toml::Value::Table(t)) => t,
         Some(other) => {
             return Err(bad(
@@ -612,21 +612,21 @@ fn read_mapping(
             ));
         }
     };
-    let mut mapping = crate::sources::mapping::Mapping::default();
+    let mut mapping = crate::formats::mapping::Mapping::default();
     for (column, field) in table {
         let key = format!("[ucm.mapping] {column:?}");
         let Some(name) = field.as_str() else {
             return Err(bad(
                 key,
                 field.to_string(),
-                crate::sources::mapping::accepted(),
+                crate::formats::mapping::accepted(),
             ));
         };
         mapping.add(&column, name).map_err(|e| match e {
-            crate::sources::mapping::MappingError::UnknownField { .. } => bad(
+            crate::formats::mapping::MappingError::UnknownField { .. } => bad(
                 key.clone(),
                 format!("{name:?}"),
-                crate::sources::mapping::accepted(),
+                crate::formats::mapping::accepted(),
             ),
             other => bad(key.clone(), format!("{name:?}"), other.to_string()),
         })?;

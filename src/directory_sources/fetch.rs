@@ -9,10 +9,10 @@
 
 use super::settings::{Scope, SourceSettings};
 use crate::contacts::{Contact, PHOTO_MAX};
+use crate::formats::fields::Field;
 use crate::home::Home;
 use crate::jobs::EntryError;
 use crate::jobs::progress::Progress;
-use crate::sources::fields::Field;
 use ldap3::adapters::PagedResults;
 use ldap3::{LdapConn, LdapConnSettings, LdapError, SearchEntry};
 use std::collections::HashMap;

@@ -29,7 +29,7 @@ pub fn write(
     let contacts = &generation.contacts;
     match format {
         Format::Ldif => ldif::write(out, &Directory::build(generation, base_dn, rules), None),
-        Format::Csv => crate::sources::csv::export_csv_rows(
+        Format::Csv => crate::formats::csv::export_csv_rows(
             contacts.iter().map(|s| (s.uid.as_str(), &s.contact)),
             out,
         ),

@@ -71,7 +71,7 @@ mod tests {
         };
         let mut out = Vec::new();
         write(&mut out, [&contact]).unwrap();
-        let read = crate::sources::xml::read(std::str::from_utf8(&out).unwrap()).unwrap();
+        let read = crate::formats::xml::read(std::str::from_utf8(&out).unwrap()).unwrap();
         let back = &read.contacts[0];
         assert_eq!(back.common_name(), "Tom & Jerry");
         assert_eq!(back.phones, contact.phones);

@@ -133,9 +133,9 @@ fn fetch_list(
 /// contact list.
 fn parse(
     f: &Fetched,
-    mapping: &crate::sources::mapping::Mapping,
-) -> std::result::Result<crate::sources::ReadList, String> {
-    crate::sources::read_mapped(&f.name, f.content_type.as_deref(), &f.bytes, mapping)
+    mapping: &crate::formats::mapping::Mapping,
+) -> std::result::Result<crate::formats::ReadList, String> {
+    crate::formats::read_mapped(&f.name, f.content_type.as_deref(), &f.bytes, mapping)
         .map_err(|e| e.to_string())
 }
 

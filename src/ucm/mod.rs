@@ -489,7 +489,7 @@ pub fn seed_sample(home: &Home) -> Result<()> {
     if store.count()? > 0 || generations::current_number(&home.generations_dir()).is_some() {
         return Ok(());
     }
-    let sample = crate::sources::csv::read(SAMPLE)?;
+    let sample = crate::formats::csv::read(SAMPLE)?;
     store.add_sample(&sample.contacts)?;
     drop(store);
     let config = Config::load(&home.config_file()).unwrap_or_else(|_| Config::defaults());

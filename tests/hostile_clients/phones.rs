@@ -32,14 +32,14 @@ pub fn book() -> &'static [Contact] {
 
 pub fn book_csv() -> String {
     let mut csv = Vec::new();
-    sop::sources::csv::export_csv(book(), &mut csv).unwrap();
+    sop::formats::csv::export_csv(book(), &mut csv).unwrap();
     String::from_utf8(csv).unwrap()
 }
 
 /// A phone book of a few contacts, for generations that are quick to merge.
 pub fn small_book_csv(seed: u64) -> String {
     let mut csv = Vec::new();
-    sop::sources::csv::export_csv(&phonebook::generate(200, seed), &mut csv).unwrap();
+    sop::formats::csv::export_csv(&phonebook::generate(200, seed), &mut csv).unwrap();
     String::from_utf8(csv).unwrap()
 }
 

@@ -4,4 +4,4 @@
 #[path = "common/import.rs"]
 mod import;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| import::check(sop::sources::Format::Json, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| import::check(sop::formats::Format::Json, data));

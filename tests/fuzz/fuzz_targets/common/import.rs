@@ -1,15 +1,15 @@
 //! What every import fuzz target checks: reading never panics, and every contact
 //! it accepts keeps the rules all formats share.
 
-use sop::sources::{self, Format, MAX_PHONES, MAX_VALUE};
+use sop::formats::{self, Format, MAX_PHONES, MAX_VALUE};
 
 pub fn check(format: Format, data: &[u8]) {
     // Through detection (as `sop ucm import` reads a URL), then as the format.
-    let _ = sources::read("list", None, data);
-    let Ok(list) = sources::read_as(format, data) else {
+    let _ = formats::read("list", None, data);
+    let Ok(list) = formats::read_as(format, data) else {
         return;
     };
-    assert!(list.skipped.len() <= sources::MAX_SKIPPED_KEPT);
+    assert!(list.skipped.len() <= formats::MAX_SKIPPED_KEPT);
     assert!(list.skipped_count >= list.skipped.len());
     for c in &list.contacts {
         assert!(c.is_servable(), "{c:?}");

@@ -747,7 +747,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("assets/formats")
             .join(name);
-        let list = crate::sources::read(name, None, &std::fs::read(path).unwrap()).unwrap();
+        let list = crate::formats::read(name, None, &std::fs::read(path).unwrap()).unwrap();
         assert!(list.skipped.is_empty(), "{name}: {:?}", list.skipped);
         list
     }

@@ -571,7 +571,7 @@ mod tests {
     use super::*;
 
     fn sample(name: &str, text: &str) -> ReadList {
-        let list = crate::sources::read(name, None, text.as_bytes()).unwrap();
+        let list = crate::formats::read(name, None, text.as_bytes()).unwrap();
         assert_eq!(list.format, Some(Format::Xml), "{name}");
         assert!(list.skipped.is_empty(), "{name}: {:?}", list.skipped);
         assert!(list.contacts.iter().all(|c| c.id.is_empty()), "{name}");
@@ -892,7 +892,7 @@ mod tests {
             <number type=\"intern\" prio=\"1\">**610</number></telephony>\
             <uniqueid>20</uniqueid></contact>\n\
             </phonebook></phonebooks>\n";
-        let list = crate::sources::read("Telefonbuch.xml", None, latin1).unwrap();
+        let list = crate::formats::read("Telefonbuch.xml", None, latin1).unwrap();
         assert_eq!(list.variant, Some("FRITZ!Box"));
         assert!(list.skipped.is_empty(), "{:?}", list.skipped);
         assert_eq!(names(&list), ["Sigrist, Werner", "Hans Müller"]);
