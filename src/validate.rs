@@ -52,7 +52,17 @@ pub fn cleartext_credentials(url: &str, has_credentials: bool) -> Option<String>
 pub fn check_cron(spec: &str) -> Result<(), String> {
     spec.parse::<crate::schedule::CronSpec>()
         .map(|_| ())
-        .map_err(|e| format!("a cron spec such as \"0 23 ? * *\" ({e})"))
+        .map_err(|e| cron_accepted(&e))
+}
+
+/// A schedule from what an admin typed ("" for on demand only), parsed once; says
+/// why it is not one.
+pub fn cron(text: &str) -> Result<crate::schedule::Cron, String> {
+    crate::schedule::Cron::parse(text).map_err(|e| cron_accepted(&e))
+}
+
+fn cron_accepted(e: &crate::schedule::CronError) -> String {
+    format!("a cron spec such as \"0 23 ? * *\" ({e})")
 }
 
 #[cfg(test)]

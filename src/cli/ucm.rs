@@ -197,7 +197,7 @@ pub(super) fn write_secret(path: &std::path::Path, line: &str) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn when(spec: &str) -> String {
+pub(super) fn when(spec: &crate::schedule::Cron) -> String {
     if spec.is_empty() {
         return "on demand only".to_string();
     }

@@ -95,7 +95,7 @@ pub struct SourceSettings {
     pub mapping: Mapping,
     pub priority: i32,
     /// Empty: synced on demand only.
-    pub cron: String,
+    pub cron: crate::schedule::Cron,
     pub policy: Policy,
     pub timeout: Duration,
 }
@@ -348,10 +348,9 @@ fn parse_one<E>(
     let policy_text = string("policy", &DEFAULT_POLICY.to_string())?;
     let policy =
         Policy::parse(&policy_text).map_err(|why| bad("policy", quoted(&policy_text), &why))?;
-    let cron = string("cron", "")?;
-    if !cron.is_empty() {
-        crate::validate::check_cron(&cron).map_err(|why| bad("cron", quoted(&cron), &why))?;
-    }
+    let cron_text = string("cron", "")?;
+    let cron =
+        crate::validate::cron(&cron_text).map_err(|why| bad("cron", quoted(&cron_text), &why))?;
     let starttls = boolean("starttls")?;
     if starttls && uri.starts_with("ldaps") {
         return Err(bad(

@@ -17,6 +17,7 @@ pub use warnings::warnings;
 
 use crate::directory::NumberRules;
 use crate::modules::Catalog;
+use crate::schedule::Cron;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::SocketAddr;
@@ -53,10 +54,10 @@ pub struct UcmConfig {
     /// Empty: no external contacts.
     pub url: String,
     /// Empty: imported only on demand.
-    pub cron: String,
+    pub cron: Cron,
     pub priority: i32,
     pub internal_priority: i32,
-    pub merge_cron: String,
+    pub merge_cron: Cron,
     pub ca_file: Option<PathBuf>,
     pub credentials_file: PathBuf,
     pub max_removal_percent: u32,
@@ -508,12 +509,12 @@ impl Reader<'_> {
         Ok(s)
     }
 
-    /// A cron spec; empty only when `may_be_empty`.
-    fn cron(&self, key: &str, may_be_empty: bool) -> Result<String, ConfigError> {
+    /// A cron spec, parsed; empty only when `may_be_empty`.
+    fn cron(&self, key: &str, may_be_empty: bool) -> Result<Cron, ConfigError> {
         let s = self.string(key)?.trim().to_string();
         if s.is_empty() {
             if may_be_empty {
-                return Ok(s);
+                return Ok(Cron::default());
             }
             return Err(self.bad(
                 key,
@@ -521,10 +522,7 @@ impl Reader<'_> {
                 "a cron spec such as \"30 23 ? * *\" (required while UCM is installed)",
             ));
         }
-        if let Err(why) = crate::validate::check_cron(&s) {
-            return Err(self.bad(key, self.shown(key), &why));
-        }
-        Ok(s)
+        crate::validate::cron(&s).map_err(|why| self.bad(key, self.shown(key), &why))
     }
 
     fn base_dn(&self, key: &str) -> Result<String, ConfigError> {

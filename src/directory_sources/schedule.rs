@@ -2,13 +2,14 @@
 //! by the time it is given (tests never sleep). Missed ticks coalesce into one
 //! run, and nothing runs for ticks missed while the server was stopped.
 
+use crate::schedule::Cron;
 use crate::schedule::scheduler::NextAfter;
 use chrono::{DateTime, Local};
 
 #[derive(Debug, Clone)]
 struct Timer {
     name: String,
-    spec: String,
+    spec: Cron,
     next: Option<DateTime<Local>>,
 }
 
@@ -28,7 +29,7 @@ impl Timers {
 
     /// The sources to sync now, given each source's `(name, cron)`; a new or
     /// changed cron starts from `now`, an empty one never fires.
-    pub fn due(&mut self, specs: &[(String, String)], now: DateTime<Local>) -> Vec<String> {
+    pub fn due(&mut self, specs: &[(String, Cron)], now: DateTime<Local>) -> Vec<String> {
         let next_after = self.next_after;
         let old = std::mem::take(&mut self.timers);
         for (name, spec) in specs {
@@ -38,7 +39,7 @@ impl Timers {
                 None => Timer {
                     name: name.clone(),
                     spec: spec.clone(),
-                    next: if spec.trim().is_empty() {
+                    next: if spec.is_empty() {
                         None
                     } else {
                         next_after(spec, now)
@@ -72,9 +73,10 @@ mod tests {
     #[test]
     fn each_source_fires_on_its_cron_once_per_tick() {
         let mut t = Timers::new(crate::schedule::scheduler::next_after);
+        let cron = |s: &str| Cron::parse(s).unwrap();
         let specs = vec![
-            ("a".to_string(), "0 * * * *".to_string()),
-            ("b".to_string(), String::new()),
+            ("a".to_string(), cron("0 * * * *")),
+            ("b".to_string(), cron("")),
         ];
         assert!(t.due(&specs, at(10, 30)).is_empty());
         assert!(t.due(&specs, at(10, 59)).is_empty());
@@ -83,7 +85,7 @@ mod tests {
         // Three missed ticks: one run.
         assert_eq!(t.due(&specs, at(14, 5)), ["a"]);
         assert!(t.due(&specs, at(14, 30)).is_empty());
-        let changed = vec![("a".to_string(), "45 * * * *".to_string())];
+        let changed = vec![("a".to_string(), cron("45 * * * *"))];
         assert!(t.due(&changed, at(14, 31)).is_empty());
         assert_eq!(t.due(&changed, at(14, 45)), ["a"]);
     }

@@ -5,10 +5,12 @@
 //! UCM's import and merge never overlap and run once per tick. The server owns
 //! the clock and the running jobs; nothing here sleeps or spawns.
 
+mod cron;
 mod field;
 pub mod scheduler;
 mod spec;
 
+pub use cron::Cron;
 pub use field::Unit;
 pub use scheduler::{JobKind, JobView, Scheduler};
 pub use spec::CronSpec;

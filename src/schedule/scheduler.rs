@@ -3,6 +3,7 @@
 //! stopped (the first run is the first tick after start, as the product's guide
 //! says). Plain data driven by the time it is given, so tests never sleep.
 
+use super::Cron;
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
@@ -22,18 +23,18 @@ impl JobKind {
     }
 }
 
-/// The next time a cron spec fires after a time.
-pub type NextAfter = fn(&str, DateTime<Local>) -> Option<DateTime<Local>>;
+/// The next time a schedule fires after a time.
+pub type NextAfter = fn(&Cron, DateTime<Local>) -> Option<DateTime<Local>>;
 
-/// `NextAfter` for cron specs as admins type them.
-pub fn next_after(spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
-    spec.parse::<super::CronSpec>().ok()?.next_after(&t)
+/// `NextAfter` for the schedules admins set.
+pub fn next_after(cron: &Cron, t: DateTime<Local>) -> Option<DateTime<Local>> {
+    cron.next_after(&t)
 }
 
 #[derive(Debug, Clone)]
 struct Timer {
     kind: JobKind,
-    spec: String,
+    spec: Cron,
     next: Option<DateTime<Local>>,
 }
 
@@ -63,7 +64,7 @@ impl Scheduler {
     /// Timers for `(job, cron spec)`; an empty spec never fires. Their first runs
     /// are strictly after `now`.
     pub fn new(
-        specs: &[(JobKind, String)],
+        specs: &[(JobKind, Cron)],
         now: DateTime<Local>,
         next_after: NextAfter,
     ) -> Scheduler {
@@ -79,7 +80,7 @@ impl Scheduler {
     }
 
     /// New specs (after a config change): timers whose spec changed restart from `now`.
-    pub fn reschedule(&mut self, specs: &[(JobKind, String)], now: DateTime<Local>) {
+    pub fn reschedule(&mut self, specs: &[(JobKind, Cron)], now: DateTime<Local>) {
         let old = std::mem::take(&mut self.timers);
         for (kind, spec) in specs {
             let kept = old.iter().find(|t| t.kind == *kind && t.spec == *spec);
@@ -94,8 +95,8 @@ impl Scheduler {
         }
     }
 
-    fn first_after(&self, spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
-        if spec.trim().is_empty() {
+    fn first_after(&self, spec: &Cron, t: DateTime<Local>) -> Option<DateTime<Local>> {
+        if spec.is_empty() {
             None
         } else {
             (self.next_after)(spec, t)
@@ -165,7 +166,7 @@ impl Scheduler {
             .iter()
             .map(|t| JobView {
                 kind: t.kind,
-                cron: t.spec.clone(),
+                cron: t.spec.to_string(),
                 next: t.next.map(|n| n.to_rfc3339()),
                 running: self.running == Some(t.kind),
                 queued: self.queue.contains(&t.kind),
@@ -185,9 +186,9 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Timelike};
 
-    /// Fires on every full hour at `minute` (the spec is the minute).
-    fn hourly(spec: &str, t: DateTime<Local>) -> Option<DateTime<Local>> {
-        let minute: u32 = spec.parse().ok()?;
+    /// Fires on every full hour at `minute` (the spec's first field).
+    fn hourly(spec: &Cron, t: DateTime<Local>) -> Option<DateTime<Local>> {
+        let minute: u32 = spec.as_str().split_whitespace().next()?.parse().ok()?;
         let base = t.with_second(0)?.with_nanosecond(0)?;
         let candidate = base.with_minute(minute)?;
         Some(if candidate > t {
@@ -201,8 +202,16 @@ mod tests {
         Local.with_ymd_and_hms(2026, 3, 10, h, m, 0).unwrap()
     }
 
-    fn specs() -> Vec<(JobKind, String)> {
-        vec![(JobKind::Import, "0".into()), (JobKind::Merge, "30".into())]
+    /// Every hour at `minute`.
+    fn at_minute(minute: u32) -> Cron {
+        Cron::parse(&format!("{minute} * * * *")).unwrap()
+    }
+
+    fn specs() -> Vec<(JobKind, Cron)> {
+        vec![
+            (JobKind::Import, at_minute(0)),
+            (JobKind::Merge, at_minute(30)),
+        ]
     }
 
     #[test]
@@ -261,8 +270,8 @@ mod tests {
     fn requests_queue_behind_the_running_job_and_empty_specs_never_fire() {
         let mut s = Scheduler::new(
             &[
-                (JobKind::Import, String::new()),
-                (JobKind::Merge, "30".into()),
+                (JobKind::Import, Cron::default()),
+                (JobKind::Merge, at_minute(30)),
             ],
             at(10, 45),
             hourly,
@@ -277,7 +286,10 @@ mod tests {
     fn a_changed_spec_restarts_from_now_and_an_unchanged_one_keeps_its_time() {
         let mut s = Scheduler::new(&specs(), at(10, 45), hourly);
         s.reschedule(
-            &[(JobKind::Import, "0".into()), (JobKind::Merge, "50".into())],
+            &[
+                (JobKind::Import, at_minute(0)),
+                (JobKind::Merge, at_minute(50)),
+            ],
             at(10, 46),
         );
         let v = s.view();

@@ -14,7 +14,7 @@ use crate::directory::Directory;
 use crate::home::Home;
 use crate::modules::Catalog;
 use crate::schedule::scheduler::next_after;
-use crate::schedule::{JobKind, Scheduler};
+use crate::schedule::{Cron, JobKind, Scheduler};
 use crate::ucm::import::{ImportOptions, ImportReport};
 use crate::ucm::{MergeOptions, MergeReport};
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -155,15 +155,15 @@ const LDAP_MODULE: &str = "ldap-server";
 const UCM_MODULE: &str = "ucm";
 
 /// The crons the scheduler follows: none without UCM, no import without a URL.
-fn schedule_specs(config: &Config) -> Vec<(JobKind, String)> {
+fn schedule_specs(config: &Config) -> Vec<(JobKind, Cron)> {
     if !config.modules.contains(UCM_MODULE) {
         return vec![
-            (JobKind::Import, String::new()),
-            (JobKind::Merge, String::new()),
+            (JobKind::Import, Cron::default()),
+            (JobKind::Merge, Cron::default()),
         ];
     }
     let import = if config.ucm.url.is_empty() {
-        String::new()
+        Cron::default()
     } else {
         config.ucm.cron.clone()
     };

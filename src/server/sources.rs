@@ -16,7 +16,7 @@ pub(super) async fn schedule_loop(server: Arc<Server>) {
     let mut timers = Timers::new(next_after);
     let mut seconds = super::Seconds::new();
     while seconds.next(&server.cancel).await {
-        let specs: Vec<(String, String)> = {
+        let specs: Vec<(String, crate::schedule::Cron)> = {
             let state = server.state.lock().await;
             if state.config.modules.contains(MODULE) {
                 state

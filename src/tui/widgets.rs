@@ -78,7 +78,7 @@ pub fn header(app: &App, f: &mut Frame, area: Rect) {
 
 /// The next import and merge: from the server when it runs, else from the config.
 pub fn next_jobs(app: &App) -> (String, String) {
-    let when = |spec: &str| -> String {
+    let when = |spec: &crate::schedule::Cron| -> String {
         if spec.is_empty() {
             return "on demand".into();
         }

@@ -345,13 +345,11 @@ pub fn rollback(home: &Home) -> Result<u64> {
 
 /// The next `n` times a cron spec fires after `after`, in local time.
 pub fn next_runs(
-    spec: &str,
+    spec: &crate::schedule::Cron,
     after: chrono::DateTime<chrono::Local>,
     n: usize,
 ) -> Vec<chrono::DateTime<chrono::Local>> {
-    spec.parse::<crate::schedule::CronSpec>()
-        .map(|s| s.upcoming(&after, n))
-        .unwrap_or_default()
+    spec.upcoming(&after, n)
 }
 
 /// Builds the directory from the current generation (an empty one when there is

@@ -87,7 +87,7 @@ pub fn checklist(app: &App) -> Vec<Item> {
                 if u.cron.is_empty() {
                     "(on demand)"
                 } else {
-                    &u.cron
+                    u.cron.as_str()
                 },
                 u.merge_cron
             )

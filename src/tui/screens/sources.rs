@@ -222,7 +222,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             let cron = if s.cron.is_empty() {
                 "on demand".to_string()
             } else {
-                s.cron.clone()
+                s.cron.to_string()
             };
             let mut spans = vec![Span::raw(format!("{:<12} {:<14} ", s.name, cron))];
             spans.extend(result.spans);
@@ -326,7 +326,7 @@ impl Form {
             s.page_size.to_string(),
             s.preset.as_str().to_string(),
             s.policy.to_string(),
-            s.cron.clone(),
+            s.cron.to_string(),
             s.priority.to_string(),
         ];
         Form {

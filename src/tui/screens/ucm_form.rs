@@ -44,9 +44,9 @@ impl Form {
     pub fn from_config(c: &Config) -> Form {
         let values = [
             c.ucm.url.clone(),
-            c.ucm.cron.clone(),
+            c.ucm.cron.to_string(),
             c.ucm.priority.to_string(),
-            c.ucm.merge_cron.clone(),
+            c.ucm.merge_cron.to_string(),
         ];
         Form {
             inputs: values.clone().map(Input::new),
@@ -95,11 +95,13 @@ impl Form {
 
     /// The next runs of a cron field, in local time.
     pub fn next_runs(&self, i: usize, now: DateTime<Local>) -> String {
-        let v = self.value(i).trim();
-        if v.is_empty() {
+        let Ok(cron) = crate::schedule::Cron::parse(self.value(i)) else {
+            return String::new();
+        };
+        if cron.is_empty() {
             return "on demand only".to_string();
         }
-        let runs: Vec<String> = crate::ucm::next_runs(v, now, 3)
+        let runs: Vec<String> = crate::ucm::next_runs(&cron, now, 3)
             .iter()
             .map(|t| t.format("%a %d %b %H:%M").to_string())
             .collect();
