@@ -2,7 +2,7 @@
 
 use super::app::{Action, App, Menu, Popup, Screen, ServerView};
 use super::effect::Effect;
-use super::screens::ucm_form::Values;
+use super::screens::ucm_form::{Field, Values};
 use crate::config::Config;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -54,7 +54,7 @@ fn the_guide_path_is_reached_with_first_letters_and_enter() {
         "Advanced > Module Configuration > Edit Unified Communication Model"
     );
     // The first field, URL, has the focus.
-    assert_eq!(app.ucm.focus, 0);
+    assert_eq!(app.ucm.focus, Field::Url);
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
@@ -82,10 +82,14 @@ fn the_form_saves_only_valid_values_and_says_which_field_is_wrong() {
     let mut app = app();
     open_ucm_form(&mut app);
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.ucm.focus, 1, "Cron");
+    assert_eq!(app.ucm.focus, Field::Cron);
     ctrl(&mut app, 'u');
     typing(&mut app, "0 25 ? * *");
-    assert!(app.ucm.problem(1).is_some_and(|p| p.contains("hour 25")));
+    assert!(
+        app.ucm
+            .problem(Field::Cron)
+            .is_some_and(|p| p.contains("hour 25"))
+    );
     let effects = ctrl(&mut app, 's');
     assert!(effects.is_empty(), "nothing is written: {effects:?}");
     let m = app.message.clone().map(|m| m.text).unwrap_or_default();
@@ -96,11 +100,11 @@ fn the_form_saves_only_valid_values_and_says_which_field_is_wrong() {
     key(&mut app, KeyCode::Tab);
     // Priority is optional: empty is the default, 20.
     ctrl(&mut app, 'u');
-    assert_eq!(app.ucm.problem(2), None);
+    assert_eq!(app.ucm.problem(Field::Priority), None);
     key(&mut app, KeyCode::Tab);
     ctrl(&mut app, 'u');
     // The merge cron is required.
-    assert!(app.ucm.problem(3).is_some());
+    assert!(app.ucm.problem(Field::MergeCron).is_some());
     typing(&mut app, "30 23 ? * *");
     let effects = ctrl(&mut app, 's');
     assert_eq!(

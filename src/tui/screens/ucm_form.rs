@@ -16,13 +16,57 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-pub const FIELDS: [&str; 4] = ["URL", "Cron", "Priority", "Merge directory cron"];
-const HELP: [&str; 4] = [
-    "The list of external contacts (optional): https://, http://, file:// or a path",
-    "When to import it; once during the night, e.g. 0 23 ? * *",
-    "Optional; the lower wins when a contact is in several sources (0-1000)",
-    "Required: when to merge into the served directory, after the import, e.g. 30 23 ? * *",
-];
+/// The form's fields, in the guide's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    #[default]
+    Url,
+    Cron,
+    Priority,
+    MergeCron,
+}
+
+impl Field {
+    pub const ALL: [Field; 4] = [Field::Url, Field::Cron, Field::Priority, Field::MergeCron];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Url => "URL",
+            Field::Cron => "Cron",
+            Field::Priority => "Priority",
+            Field::MergeCron => "Merge directory cron",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Field::Url => {
+                "The list of external contacts (optional): https://, http://, file:// or a path"
+            }
+            Field::Cron => "When to import it; once during the night, e.g. 0 23 ? * *",
+            Field::Priority => {
+                "Optional; the lower wins when a contact is in several sources (0-1000)"
+            }
+            Field::MergeCron => {
+                "Required: when to merge into the served directory, after the import, e.g. 30 23 ? * *"
+            }
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The next field, after the last the first.
+    pub fn next(self) -> Field {
+        Field::ALL[(self.index() + 1) % Field::ALL.len()]
+    }
+
+    /// The field before, before the first the last.
+    pub fn prev(self) -> Field {
+        Field::ALL[(self.index() + Field::ALL.len() - 1) % Field::ALL.len()]
+    }
+}
 
 /// The settings as saved.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,8 +79,9 @@ pub struct Values {
 
 #[derive(Debug, Default)]
 pub struct Form {
-    pub inputs: [Input; 4],
-    pub focus: usize,
+    /// One input per field of [`Field::ALL`].
+    inputs: [Input; 4],
+    pub focus: Field,
     saved: [String; 4],
 }
 
@@ -50,52 +95,59 @@ impl Form {
         ];
         Form {
             inputs: values.clone().map(Input::new),
-            focus: 0,
+            focus: Field::Url,
             saved: values,
         }
     }
 
-    pub fn value(&self, i: usize) -> &str {
-        self.inputs[i].value()
+    pub fn value(&self, field: Field) -> &str {
+        self.inputs[field.index()].value()
+    }
+
+    fn input_mut(&mut self, field: Field) -> &mut Input {
+        &mut self.inputs[field.index()]
     }
 
     pub fn is_dirty(&self) -> bool {
-        (0..4).any(|i| self.inputs[i].value() != self.saved[i])
+        self.inputs
+            .iter()
+            .zip(&self.saved)
+            .any(|(i, saved)| i.value() != saved)
     }
 
     /// After a save: the values shown are the values saved.
     pub fn saved(&mut self) {
-        self.saved = [0, 1, 2, 3].map(|i| self.inputs[i].value().to_string());
+        self.saved = Field::ALL.map(|f| self.value(f).to_string());
     }
 
     pub fn input(&mut self, event: &Event) {
-        self.inputs[self.focus].handle_event(event);
+        let focus = self.focus;
+        self.input_mut(focus).handle_event(event);
     }
 
-    /// What is wrong with field `i` as typed, if anything.
-    pub fn problem(&self, i: usize) -> Option<String> {
-        let v = self.value(i).trim();
-        match i {
-            0 => crate::validate::check_url(v).err(),
-            1 if v.is_empty() => None,
-            1 => crate::validate::check_cron(v).err(),
+    /// What is wrong with `field` as typed, if anything.
+    pub fn problem(&self, field: Field) -> Option<String> {
+        let v = self.value(field).trim();
+        match field {
+            Field::Url => crate::validate::check_url(v).err(),
+            Field::Cron if v.is_empty() => None,
+            Field::Cron => crate::validate::check_cron(v).err(),
             // Empty: the default priority.
-            2 if v.is_empty() => None,
-            2 => match v.parse::<u32>() {
+            Field::Priority if v.is_empty() => None,
+            Field::Priority => match v.parse::<u32>() {
                 Ok(0..=1000) => None,
                 _ => Some(format!("{v:?}: a whole number from 0 to 1000")),
             },
-            3 if v.is_empty() => {
+            Field::MergeCron if v.is_empty() => {
                 Some("required once UCM is installed, e.g. 30 23 ? * *".to_string())
             }
-            3 => crate::validate::check_cron(v).err(),
-            _ => None,
+            Field::MergeCron => crate::validate::check_cron(v).err(),
         }
     }
 
     /// The next runs of a cron field, in local time.
-    pub fn next_runs(&self, i: usize, now: DateTime<Local>) -> String {
-        let Ok(cron) = crate::schedule::Cron::parse(self.value(i)) else {
+    pub fn next_runs(&self, field: Field, now: DateTime<Local>) -> String {
+        let Ok(cron) = crate::schedule::Cron::parse(self.value(field)) else {
             return String::new();
         };
         if cron.is_empty() {
@@ -109,21 +161,21 @@ impl Form {
     }
 
     /// The values, or the first problem with the field it is in.
-    pub fn values(&self) -> Result<Values, (usize, String)> {
-        for i in 0..4 {
-            if let Some(p) = self.problem(i) {
-                return Err((i, p));
-            }
+    pub fn values(&self) -> Result<Values, (Field, String)> {
+        if let Some((field, p)) = Field::ALL
+            .into_iter()
+            .find_map(|f| self.problem(f).map(|p| (f, p)))
+        {
+            return Err((field, p));
         }
+        let text = |f: Field| self.value(f).trim().to_string();
         Ok(Values {
-            url: self.value(0).trim().to_string(),
-            cron: self.value(1).trim().to_string(),
-            priority: self
-                .value(2)
-                .trim()
+            url: text(Field::Url),
+            cron: text(Field::Cron),
+            priority: text(Field::Priority)
                 .parse()
                 .unwrap_or(crate::config::Config::defaults().ucm.priority as u32),
-            merge_cron: self.value(3).trim().to_string(),
+            merge_cron: text(Field::MergeCron),
         })
     }
 }
@@ -131,14 +183,17 @@ impl Form {
 pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
     let form = &mut app.ucm;
     match cmd {
-        Cmd::NextField => form.focus = (form.focus + 1) % 4,
-        Cmd::PrevField => form.focus = (form.focus + 3) % 4,
-        Cmd::ClearField => form.inputs[form.focus].reset(),
+        Cmd::NextField => form.focus = form.focus.next(),
+        Cmd::PrevField => form.focus = form.focus.prev(),
+        Cmd::ClearField => {
+            let focus = form.focus;
+            form.input_mut(focus).reset();
+        }
         Cmd::Save => match form.values() {
             Ok(v) => return app.begin("Saving the UCM settings", false, Effect::SaveUcm(v)),
-            Err((i, why)) => {
-                form.focus = i;
-                app.error(format!("{} not saved: {}: {why}", "Settings", FIELDS[i]));
+            Err((field, why)) => {
+                form.focus = field;
+                app.error(format!("Settings not saved: {}: {why}", field.label()));
             }
         },
         Cmd::ImportNow | Cmd::DryRun | Cmd::ForceImport if form.is_dirty() => {
@@ -203,12 +258,13 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         Constraint::Min(0),
     ])
     .split(area);
-    for i in 0..4 {
-        let focused = i == form.focus;
-        let problem = form.problem(i);
-        let note = match (&problem, i) {
+    for (i, field) in Field::ALL.into_iter().enumerate() {
+        let focused = field == form.focus;
+        let note = match (form.problem(field), field) {
             (Some(p), _) => Span::styled(format!(" ✗ {p}"), t.bad()),
-            (None, 1 | 3) => Span::styled(format!(" ✓ {}", form.next_runs(i, app.now)), t.good()),
+            (None, Field::Cron | Field::MergeCron) => {
+                Span::styled(format!(" ✓ {}", form.next_runs(field, app.now)), t.good())
+            }
             (None, _) => Span::styled(" ✓", t.good()),
         };
         let title = Line::from(vec![
@@ -220,7 +276,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                     } else {
                         ""
                     },
-                    FIELDS[i]
+                    field.label()
                 ),
                 if focused { t.title() } else { Style::new() },
             ),
@@ -232,7 +288,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             .title(title);
         let inner = block.inner(rows[i]);
         let width = inner.width.max(1) as usize;
-        let input = &form.inputs[i];
+        let input = &form.inputs[field.index()];
         let scroll = input.visual_scroll(width);
         let p = Paragraph::new(input.value())
             .scroll((0, scroll as u16))
@@ -243,7 +299,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
         }
     }
-    let mut lines = vec![Line::from(Span::styled(HELP[form.focus], t.dim()))];
+    let mut lines = vec![Line::from(Span::styled(form.focus.help(), t.dim()))];
     lines.push(Line::from(""));
     // The actions, from the key table that handles them.
     let actions: Vec<(&str, &str)> = keys::hints(&[keys::FORM, keys::UCM_FORM_ACTIONS])
