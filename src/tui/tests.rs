@@ -2,6 +2,7 @@
 
 use super::app::{Action, App, Menu, Popup, Screen, ServerView};
 use super::effect::Effect;
+use super::screens::sources::Field as SourceField;
 use super::screens::ucm_form::{Field, Values};
 use crate::config::Config;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -488,7 +489,7 @@ fn a_new_source_takes_a_free_name_and_the_defaults_and_a_source_is_removed_after
             .is_some_and(|m| m.text.contains("Base DN"))
     );
     // The refusal took the focus to the field.
-    assert_eq!(app.source_form.focus, 2);
+    assert_eq!(app.source_form.focus, SourceField::BaseDn);
     typing(&mut app, "ou=people,dc=hr");
     let saved = ctrl(&mut app, 's');
     let Some(Effect::SaveSource(values)) = saved.first() else {
@@ -511,9 +512,9 @@ fn a_new_source_takes_a_free_name_and_the_defaults_and_a_source_is_removed_after
     assert_eq!(app.source_form.name, "hr");
     key(&mut app, KeyCode::BackTab);
     key(&mut app, KeyCode::BackTab);
-    assert_eq!(app.source_form.focus, 0);
+    assert_eq!(app.source_form.focus, SourceField::Name);
     typing(&mut app, "x");
-    assert_eq!(app.source_form.value(0), "hr");
+    assert_eq!(app.source_form.value(SourceField::Name), "hr");
 
     app.stack.pop();
     assert_eq!(app.screen(), Screen::Sources);

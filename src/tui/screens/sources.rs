@@ -273,33 +273,84 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
 }
 
 /// The fields of a source's form, in the order of `sop sources add`.
-pub const FIELDS: [&str; 11] = [
-    "Name",
-    "URI",
-    "Base DN",
-    "Bind DN",
-    "Filter",
-    "Scope",
-    "Page size",
-    "Preset",
-    "Policy",
-    "Cron",
-    "Priority",
-];
-/// The config keys the fields are saved as.
-const KEYS: [&str; 11] = [
-    "name",
-    "uri",
-    "base_dn",
-    "bind_dn",
-    "filter",
-    "scope",
-    "page_size",
-    "preset",
-    "policy",
-    "cron",
-    "priority",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    #[default]
+    Name,
+    Uri,
+    BaseDn,
+    BindDn,
+    Filter,
+    Scope,
+    PageSize,
+    Preset,
+    Policy,
+    Cron,
+    Priority,
+}
+
+impl Field {
+    pub const ALL: [Field; 11] = [
+        Field::Name,
+        Field::Uri,
+        Field::BaseDn,
+        Field::BindDn,
+        Field::Filter,
+        Field::Scope,
+        Field::PageSize,
+        Field::Preset,
+        Field::Policy,
+        Field::Cron,
+        Field::Priority,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "Name",
+            Field::Uri => "URI",
+            Field::BaseDn => "Base DN",
+            Field::BindDn => "Bind DN",
+            Field::Filter => "Filter",
+            Field::Scope => "Scope",
+            Field::PageSize => "Page size",
+            Field::Preset => "Preset",
+            Field::Policy => "Policy",
+            Field::Cron => "Cron",
+            Field::Priority => "Priority",
+        }
+    }
+
+    /// The config key it is saved as.
+    fn key(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Uri => "uri",
+            Field::BaseDn => "base_dn",
+            Field::BindDn => "bind_dn",
+            Field::Filter => "filter",
+            Field::Scope => "scope",
+            Field::PageSize => "page_size",
+            Field::Preset => "preset",
+            Field::Policy => "policy",
+            Field::Cron => "cron",
+            Field::Priority => "priority",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The next field, after the last the first.
+    pub fn next(self) -> Field {
+        Field::ALL[(self.index() + 1) % Field::ALL.len()]
+    }
+
+    /// The field before, before the first the last.
+    pub fn prev(self) -> Field {
+        Field::ALL[(self.index() + Field::ALL.len() - 1) % Field::ALL.len()]
+    }
+}
 
 /// One source's settings, each checked as typed.
 #[derive(Debug, Default)]
@@ -309,8 +360,9 @@ pub struct Form {
     /// A new source: its name is typed too, and may not be one already taken.
     pub adding: bool,
     taken: Vec<String>,
-    pub inputs: [Input; 11],
-    pub focus: usize,
+    /// One input per field of [`Field::ALL`].
+    inputs: [Input; 11],
+    pub focus: Field,
     saved: [String; 11],
 }
 
@@ -334,7 +386,7 @@ impl Form {
             adding: false,
             taken: Vec::new(),
             inputs: values.clone().map(Input::new),
-            focus: 1,
+            focus: Field::Uri,
             saved: values,
         }
     }
@@ -360,83 +412,95 @@ impl Form {
             adding: true,
             taken,
             inputs: values.clone().map(Input::new),
-            focus: 0,
+            focus: Field::Name,
             saved: values,
         }
     }
 
-    pub fn value(&self, i: usize) -> &str {
-        self.inputs[i].value().trim()
+    pub fn value(&self, field: Field) -> &str {
+        self.inputs[field.index()].value().trim()
+    }
+
+    fn input_of(&self, field: Field) -> &Input {
+        &self.inputs[field.index()]
+    }
+
+    fn input_mut(&mut self, field: Field) -> &mut Input {
+        &mut self.inputs[field.index()]
     }
 
     pub fn is_dirty(&self) -> bool {
-        (0..FIELDS.len()).any(|i| self.inputs[i].value() != self.saved[i])
+        self.inputs
+            .iter()
+            .zip(&self.saved)
+            .any(|(i, saved)| i.value() != saved)
     }
 
     /// After a save: a new source is now one to edit.
     pub fn saved(&mut self) {
-        self.saved = std::array::from_fn(|i| self.inputs[i].value().to_string());
+        self.saved = Field::ALL.map(|f| self.input_of(f).value().to_string());
         if self.adding {
-            self.name = self.value(0).to_string();
+            self.name = self.value(Field::Name).to_string();
             self.adding = false;
         }
     }
 
     /// Whether the focused field can be typed in: a source's name cannot change.
     fn editable(&self) -> bool {
-        self.focus != 0 || self.adding
+        self.focus != Field::Name || self.adding
     }
 
     pub fn input(&mut self, event: &Event) {
         if self.editable() {
-            self.inputs[self.focus].handle_event(event);
+            let focus = self.focus;
+            self.input_mut(focus).handle_event(event);
         }
     }
 
-    /// What is wrong with field `i` as typed, if anything.
-    pub fn problem(&self, i: usize) -> Option<String> {
-        let v = self.value(i);
+    /// What is wrong with `field` as typed, if anything.
+    pub fn problem(&self, field: Field) -> Option<String> {
+        let v = self.value(field);
         let number = |max: u32| match v.parse::<u32>() {
             Ok(n) if n <= max => None,
             _ => Some(format!("a whole number from 0 to {max}")),
         };
-        match i {
-            0 if !self.adding => None,
-            0 if self.taken.iter().any(|t| t == v) => Some(format!(
+        match field {
+            Field::Name if !self.adding => None,
+            Field::Name if self.taken.iter().any(|t| t == v) => Some(format!(
                 "a name other than those taken ({})",
                 self.taken.join(", ")
             )),
-            0 => settings::check_name(v).err(),
-            1 => settings::check_uri(v).err(),
-            2 => settings::check_dn(v, false).err(),
-            3 => settings::check_dn(v, true).err(),
-            4 => settings::check_filter(v).err(),
-            5 => Scope::parse(v).err(),
-            6 => number(1_000_000),
-            7 => Preset::parse(v).err(),
-            8 => Policy::parse(v).err(),
-            9 if v.is_empty() => None,
-            9 => crate::validate::check_cron(v).err(),
-            10 => number(1000),
-            _ => None,
+            Field::Name => settings::check_name(v).err(),
+            Field::Uri => settings::check_uri(v).err(),
+            Field::BaseDn => settings::check_dn(v, false).err(),
+            Field::BindDn => settings::check_dn(v, true).err(),
+            Field::Filter => settings::check_filter(v).err(),
+            Field::Scope => Scope::parse(v).err(),
+            Field::PageSize => number(1_000_000),
+            Field::Preset => Preset::parse(v).err(),
+            Field::Policy => Policy::parse(v).err(),
+            Field::Cron if v.is_empty() => None,
+            Field::Cron => crate::validate::check_cron(v).err(),
+            Field::Priority => number(1000),
         }
     }
 
     /// The values to save, or the first field with a problem.
-    pub fn values(&self) -> Result<SourceValues, (usize, String)> {
-        for i in 0..FIELDS.len() {
-            if let Some(p) = self.problem(i) {
-                return Err((i, p));
-            }
+    pub fn values(&self) -> Result<SourceValues, (Field, String)> {
+        if let Some((field, p)) = Field::ALL
+            .into_iter()
+            .find_map(|f| self.problem(f).map(|p| (f, p)))
+        {
+            return Err((field, p));
         }
         Ok(SourceValues {
             name: if self.adding {
-                self.value(0).to_string()
+                self.value(Field::Name).to_string()
             } else {
                 self.name.clone()
             },
             adding: self.adding,
-            values: std::array::from_fn(|i| self.value(i).to_string()),
+            values: Field::ALL.map(|f| self.value(f).to_string()),
         })
     }
 }
@@ -461,33 +525,35 @@ impl SourceValues {
         let Some(t) = table else {
             return;
         };
-        // Skipped: the name, which does not change.
-        for (i, key) in KEYS.iter().enumerate().skip(1) {
-            let v = &self.values[i];
-            let value = match (*key, v.parse::<i64>()) {
-                ("page_size" | "priority", Ok(n)) => toml_edit::value(n),
+        for (field, v) in Field::ALL.iter().zip(&self.values) {
+            let value = match (field, v.parse::<i64>()) {
+                // The name does not change.
+                (Field::Name, _) => continue,
+                (Field::PageSize | Field::Priority, Ok(n)) => toml_edit::value(n),
                 _ => toml_edit::value(v.as_str()),
             };
-            t.insert(key, value);
+            t.insert(field.key(), value);
         }
     }
 }
 
 pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    let n = FIELDS.len();
     let form = &mut app.source_form;
     match cmd {
-        Cmd::NextField => form.focus = (form.focus + 1) % n,
-        Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
-        Cmd::ClearField if form.editable() => form.inputs[form.focus].reset(),
+        Cmd::NextField => form.focus = form.focus.next(),
+        Cmd::PrevField => form.focus = form.focus.prev(),
+        Cmd::ClearField if form.editable() => {
+            let focus = form.focus;
+            form.input_mut(focus).reset();
+        }
         Cmd::Save => match form.values() {
             Ok(v) => {
                 let label = format!("Saving {}", v.name);
                 return app.begin(&label, false, Effect::SaveSource(v));
             }
-            Err((i, why)) => {
-                form.focus = i;
-                app.error(format!("not saved: {}: {why}", FIELDS[i]));
+            Err((field, why)) => {
+                form.focus = field;
+                app.error(format!("not saved: {}: {why}", field.label()));
             }
         },
         _ => {}
@@ -507,14 +573,15 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut lines = Vec::new();
-    for (i, label) in FIELDS.iter().enumerate() {
-        let focused = i == form.focus;
+    for field in Field::ALL {
+        let label = field.label();
+        let focused = field == form.focus;
         let marker = if focused {
             super::super::theme::MARKER
         } else {
             "  "
         };
-        let note = match form.problem(i) {
+        let note = match form.problem(field) {
             Some(_) => Span::styled("  ✗", t.bad()),
             None => Span::styled("  ✓", t.good()),
         };
@@ -523,14 +590,14 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
                 format!("{marker}{label:<10} "),
                 if focused { t.title() } else { t.dim() },
             ),
-            Span::raw(form.inputs[i].value().to_string()),
+            Span::raw(form.input_of(field).value().to_string()),
             note,
         ]));
     }
     lines.push(Line::from(""));
     if let Some(p) = form.problem(form.focus) {
         lines.push(Line::from(Span::styled(
-            format!("{}: expected {p}", FIELDS[form.focus]),
+            format!("{}: expected {p}", form.focus.label()),
             t.bad(),
         )));
     }
@@ -553,18 +620,21 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
         )
     };
     lines.push(Line::from(saved));
-    let (fields, notes) = lines.split_at(FIELDS.len());
-    let parts = Layout::vertical([Constraint::Length(FIELDS.len() as u16), Constraint::Min(1)])
-        .split(inner);
+    let (fields, notes) = lines.split_at(Field::ALL.len());
+    let parts = Layout::vertical([
+        Constraint::Length(Field::ALL.len() as u16),
+        Constraint::Min(1),
+    ])
+    .split(inner);
     f.render_widget(Paragraph::new(fields.to_vec()), parts[0]);
     f.render_widget(
         Paragraph::new(notes.to_vec()).wrap(Wrap { trim: true }),
         parts[1],
     );
     if app.popup.is_none() {
-        let input = &form.inputs[form.focus];
+        let input = form.input_of(form.focus);
         let x = inner.x + 13 + input.visual_cursor() as u16;
-        let y = inner.y + form.focus as u16;
+        let y = inner.y + form.focus.index() as u16;
         if y < inner.bottom() {
             f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
         }
