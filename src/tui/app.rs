@@ -161,6 +161,48 @@ pub enum Popup {
     Info { title: String, lines: Vec<String> },
 }
 
+/// A move of a screen's selection (or scroll position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+}
+
+impl Move {
+    /// Rows a page move goes.
+    const PAGE: usize = 10;
+
+    pub fn of(cmd: Cmd) -> Option<Move> {
+        Some(match cmd {
+            Cmd::Up => Move::Up,
+            Cmd::Down => Move::Down,
+            Cmd::PageUp => Move::PageUp,
+            Cmd::PageDown => Move::PageDown,
+            Cmd::Top => Move::First,
+            Cmd::Bottom => Move::Last,
+            _ => return None,
+        })
+    }
+
+    /// Where the selection goes from `at` among `rows` rows (it stays on them).
+    pub fn from(self, at: usize, rows: usize) -> usize {
+        let last = rows.saturating_sub(1);
+        let to = match self {
+            Move::Up => at.saturating_sub(1),
+            Move::Down => at + 1,
+            Move::PageUp => at.saturating_sub(Move::PAGE),
+            Move::PageDown => at + Move::PAGE,
+            Move::First => 0,
+            Move::Last => last,
+        };
+        to.min(last)
+    }
+}
+
 /// Long work in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
@@ -661,23 +703,15 @@ impl App {
         }
     }
 
-    fn move_by(&mut self, screen: Screen, delta: isize) {
+    fn move_by(&mut self, screen: Screen, step: Move) {
         let n = self.row_count(screen);
         if screen == Screen::Logs && self.logs.follow {
             // Scrolling starts from the end that was shown.
             self.logs.scroll = n.saturating_sub(20);
             self.logs.follow = false;
         }
-        let page = 10;
         if let Some(sel) = self.selection_mut(screen) {
-            let last = n.saturating_sub(1) as isize;
-            let to = match delta {
-                isize::MIN => 0,
-                isize::MAX => last,
-                d if d.abs() == 1 => *sel as isize + d,
-                d => *sel as isize + d.signum() * page,
-            };
-            *sel = to.clamp(0, last.max(0)) as usize;
+            *sel = step.from(*sel, n);
         }
     }
 
@@ -702,32 +736,14 @@ impl App {
                 return vec![];
             }
             Cmd::Back => return self.back(),
-            Cmd::Up => {
-                self.move_by(screen, -1);
+            Cmd::Down if screen == Screen::Contacts && self.contacts.typing => {
+                self.contacts.typing = false;
                 return vec![];
             }
-            Cmd::Down => {
-                if screen == Screen::Contacts && self.contacts.typing {
-                    self.contacts.typing = false;
-                    return vec![];
+            Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom => {
+                if let Some(step) = Move::of(cmd) {
+                    self.move_by(screen, step);
                 }
-                self.move_by(screen, 1);
-                return vec![];
-            }
-            Cmd::PageUp => {
-                self.move_by(screen, -2);
-                return vec![];
-            }
-            Cmd::PageDown => {
-                self.move_by(screen, 2);
-                return vec![];
-            }
-            Cmd::Top => {
-                self.move_by(screen, isize::MIN);
-                return vec![];
-            }
-            Cmd::Bottom => {
-                self.move_by(screen, isize::MAX);
                 return vec![];
             }
             Cmd::CancelJob => return self.cancel_job(),

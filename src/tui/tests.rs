@@ -718,3 +718,18 @@ fn editing_a_contact_keeps_every_field_the_form_shows_and_its_photo() {
     assert!(!form.is_dirty());
     assert_eq!(form.contact(), Ok(c));
 }
+
+#[test]
+fn moves_stay_on_the_rows() {
+    use super::app::Move;
+    assert_eq!(Move::Up.from(0, 5), 0);
+    assert_eq!(Move::Down.from(4, 5), 4);
+    assert_eq!(Move::Down.from(1, 5), 2);
+    assert_eq!(Move::PageDown.from(1, 50), 11);
+    assert_eq!(Move::PageDown.from(45, 50), 49);
+    assert_eq!(Move::PageUp.from(5, 50), 0);
+    assert_eq!(Move::Last.from(0, 50), 49);
+    assert_eq!(Move::First.from(30, 50), 0);
+    // No rows: nothing to select but the first place.
+    assert_eq!(Move::Last.from(3, 0), 0);
+}
