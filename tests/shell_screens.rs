@@ -177,6 +177,35 @@ fn at(screens: &[Screen]) -> App {
     app
 }
 
+/// A refusal longer than a line is read whole at 80 columns: the message wraps.
+#[test]
+fn a_long_refusal_is_shown_whole() {
+    use sop::tui::app::Menu;
+    let mut app = at(&[Screen::Menu(Menu::Advanced), Screen::Modules]);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('r'));
+    let text = app.message.clone().map(|m| m.text).unwrap_or_default();
+    assert!(text.len() > 80, "{text}");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| screens::draw(&app, f)).unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect::<Vec<_>>()
+        .join("");
+    let shown: Vec<&str> = screen.split_whitespace().collect();
+    let shown = shown.join(" ");
+    assert!(
+        shown.contains(text.split_whitespace().collect::<Vec<_>>().join(" ").as_str()),
+        "{text:?} is not whole in:\n{}",
+        terminal.backend()
+    );
+    snapshot("module_remove_refused", &app);
+}
+
 #[test]
 fn main_menu() {
     snapshot("main_menu", &app());

@@ -733,3 +733,17 @@ fn moves_stay_on_the_rows() {
     // No rows: nothing to select but the first place.
     assert_eq!(Move::Last.from(3, 0), 0);
 }
+
+#[test]
+fn messages_wrap_between_words_and_inside_a_word_too_long() {
+    use super::widgets::wrap;
+    assert_eq!(
+        wrap("cron reason: expected 5 fields", 12),
+        ["cron reason:", "expected 5", "fields"]
+    );
+    assert_eq!(wrap("aaaaaaaaaa bb", 4), ["aaaa", "aaaa", "aa", "bb"]);
+    assert_eq!(wrap("two\nlines", 80), ["two", "lines"]);
+    assert_eq!(wrap("", 10), [""]);
+    // Columns, not bytes: accents and marks take one each.
+    assert_eq!(wrap("✗ Müller éé", 8), ["✗ Müller", "éé"]);
+}

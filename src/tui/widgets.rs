@@ -110,29 +110,94 @@ pub fn breadcrumb(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// The message line and the key hints of the screen in force.
-pub fn footer(app: &App, f: &mut Frame, area: Rect) {
+/// The most rows the message takes above the key hints.
+const MESSAGE_ROWS: usize = 4;
+
+/// `text` in lines of at most `width` columns, broken between words (a word
+/// longer than a line is broken inside it).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let cols = |s: &str| Span::raw(s).width();
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let sep = usize::from(!line.is_empty());
+            if cols(&line) + sep + cols(word) <= width {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            // A word wider than a line: as many whole lines of it as it fills.
+            for c in word.chars() {
+                if cols(&line) + cols(c.encode_utf8(&mut [0; 4])) > width {
+                    lines.push(std::mem::take(&mut line));
+                }
+                line.push(c);
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The message line's text and style, when there is one to show.
+fn message(app: &App) -> Option<(String, Style)> {
     let t = &app.theme;
-    let rows = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).split(area);
     if let Some(m) = &app.message {
         let (style, mark) = match m.level {
             Level::Info => (t.good(), "✓ "),
             Level::Warn => (t.warn(), "! "),
             Level::Error => (t.bad(), "✗ "),
         };
-        f.render_widget(
-            Paragraph::new(Line::from(Span::styled(format!("{mark}{}", m.text), style))),
-            rows[0],
-        );
+        Some((format!("{mark}{}", m.text), style))
     } else if let ServerView::Unreachable(why) = &app.server {
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                format!("✗ application server: {why}"),
-                t.bad(),
-            )),
-            rows[0],
-        );
+        Some((format!("✗ application server: {why}"), t.bad()))
+    } else {
+        None
     }
+}
+
+/// The message's lines at `width`: whole, up to [`MESSAGE_ROWS`]; one at least.
+fn message_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let Some((text, style)) = message(app) else {
+        return vec![Line::from("")];
+    };
+    let mut lines = wrap(&text, width as usize);
+    if lines.len() > MESSAGE_ROWS {
+        lines.truncate(MESSAGE_ROWS);
+        if let Some(last) = lines.last_mut() {
+            let keep = last.chars().count().min((width as usize).saturating_sub(1));
+            *last = last.chars().take(keep).collect::<String>() + "…";
+        }
+    }
+    lines
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect()
+}
+
+/// The rows the footer takes at `width`: the message, then the key hints.
+pub fn footer_rows(app: &App, width: u16) -> u16 {
+    message_lines(app, width).len() as u16 + 1
+}
+
+/// The message (wrapped, so that it is read whole) and the key hints of the
+/// screen in force.
+pub fn footer(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let message = message_lines(app, area.width);
+    let rows = Layout::vertical([
+        Constraint::Length(message.len() as u16),
+        Constraint::Length(1),
+    ])
+    .split(area);
+    f.render_widget(Paragraph::new(message), rows[0]);
     let tables: Vec<&[keys::Binding]> = match &app.popup {
         Some(Popup::Confirm { .. }) => vec![keys::CONFIRM],
         Some(Popup::Info { .. }) => vec![keys::POPUP],

@@ -27,7 +27,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         Constraint::Length(2),
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(2),
+        Constraint::Length(widgets::footer_rows(app, area.width)),
     ])
     .split(area);
     widgets::header(app, f, rows[0]);
