@@ -304,11 +304,13 @@ fn logs() {
     let mut app = at(&[Screen::Logs]);
     app.update(Action::Log(Ok(sop::tui::screens::logs::Chunk {
         text: "2026-11-22T20:00:00Z INFO serving the phone book generation=12 contacts=12480\n\
-               2026-11-22T20:00:01Z INFO merge phases total_ms=210\n"
+               2026-11-22T20:00:01Z INFO merge phases total_ms=210\n\
+               2026-11-22T20:00:02Z WARN config: [ucm] cron = \"0 23 * *\": a cron spec such as \"0 23 ? * *\" (`0 23 * *`: expected 5 fields (minute hour day month weekday), 6 or 7 with seconds first; got 4); the previous settings stay\n"
             .into(),
-        offset: 140,
+        offset: 340,
         restart: true,
     })));
+    // Every line is read whole, the long one wrapped.
     snapshot("logs", &app);
 }
 

@@ -1,4 +1,5 @@
-//! Subsystems > Application Server > Logs: the server log, followed live.
+//! Subsystems > Application Server > Logs: the server log, followed live, long
+//! lines wrapped.
 
 use super::super::app::App;
 use super::super::effect::Effect;
@@ -67,18 +68,31 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let block = widgets::panel(t, &title);
     let inner = block.inner(area);
     let height = inner.height as usize;
-    let first = if logs.follow {
-        logs.lines.len().saturating_sub(height)
+    let width = inner.width as usize;
+    // Long lines wrap: every line is read whole. Following, the last lines fill
+    // the view from the bottom; scrolled, the view starts at line `scroll`.
+    let mut lines: Vec<Line> = if logs.follow {
+        let mut rows: Vec<String> = Vec::new();
+        for l in logs.lines.iter().rev() {
+            if rows.len() >= height {
+                break;
+            }
+            let mut wrapped = widgets::wrap(l, width);
+            wrapped.extend(rows);
+            rows = wrapped;
+        }
+        let extra = rows.len().saturating_sub(height);
+        rows.into_iter().skip(extra).map(Line::from).collect()
     } else {
-        logs.scroll.min(logs.lines.len().saturating_sub(1))
+        let first = logs.scroll.min(logs.lines.len().saturating_sub(1));
+        logs.lines
+            .iter()
+            .skip(first)
+            .flat_map(|l| widgets::wrap(l, width))
+            .take(height)
+            .map(Line::from)
+            .collect()
     };
-    let mut lines: Vec<Line> = logs
-        .lines
-        .iter()
-        .skip(first)
-        .take(height)
-        .map(|l| Line::from(l.as_str()))
-        .collect();
     if let Some(e) = &logs.error {
         lines.push(Line::styled(e.clone(), t.bad()));
     } else if logs.lines.is_empty() {
