@@ -295,3 +295,31 @@ fn a_home_named_by_mistake_is_not_made_a_new_node() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn the_checklist_says_what_is_left_and_the_command_for_it() {
+    let node = Node::new(&[]);
+    let stopped = node.sop(&["checklist"]);
+    assert_eq!(stopped.code(), 1, "{}", stopped.stdout());
+    let out = stopped.stdout();
+    assert!(out.contains("[x] Modules installed"), "{out}");
+    assert!(out.contains("[ ] Application server started"), "{out}");
+    assert!(out.contains("do it: sop server start"), "{out}");
+    node.start();
+    let json = node.sop(&["checklist", "--json"]);
+    let items: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    let check = |label: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["label"].as_str().unwrap().starts_with(label))
+            .map(|i| i["check"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(check("Application server started"), "done");
+    assert_eq!(check("Bundles synced"), "done");
+    // The test node listens on 127.0.0.1 only: phones on the network cannot reach it.
+    assert_eq!(check("Phones get answers"), "todo");
+    assert_eq!(json.code(), 1);
+}

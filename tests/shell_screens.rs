@@ -199,7 +199,12 @@ fn a_long_refusal_is_shown_whole() {
     let shown: Vec<&str> = screen.split_whitespace().collect();
     let shown = shown.join(" ");
     assert!(
-        shown.contains(text.split_whitespace().collect::<Vec<_>>().join(" ").as_str()),
+        shown.contains(
+            text.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_str()
+        ),
         "{text:?} is not whole in:\n{}",
         terminal.backend()
     );

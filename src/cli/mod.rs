@@ -2,6 +2,7 @@
 //! everything can be scripted and tested.
 
 mod bench;
+mod checklist;
 mod cluster;
 mod config;
 mod contacts;
@@ -44,6 +45,12 @@ pub enum Command {
         /// Install no module (the recommended profile installs UCM and LDAP Server)
         #[arg(long)]
         bare: bool,
+    },
+    /// The setup checklist: the guide's steps, checked against this node, with the
+    /// command that does each one left; exit code 1 while a step is to do
+    Checklist {
+        #[arg(long)]
+        json: bool,
     },
     /// List, install or remove modules (Advanced > Module Configuration)
     #[command(subcommand)]
@@ -475,6 +482,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sources(c) => sources::run(&home, c),
         Command::Phones(c) => phones::run(&home, c),
         Command::Cluster(c) => cluster::run(&home, c),
+        Command::Checklist { json } => checklist::run(&home, json),
     }
 }
 

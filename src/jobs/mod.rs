@@ -134,3 +134,32 @@ pub fn changes(old: &Fingerprints, new: &[Contact]) -> Changes {
     out.removed = old.len().saturating_sub(kept);
     out
 }
+
+/// The counts of a job in a few words: "+3 ~1 -0, 1200 contacts, 2 skipped".
+pub fn counts(job: &crate::store::Job) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&job.counts)
+    else {
+        return String::new();
+    };
+    let n = |k: &str| map.get(k).and_then(serde_json::Value::as_u64);
+    let mut parts = Vec::new();
+    match (n("added"), n("updated"), n("removed")) {
+        (Some(a), Some(u), Some(r)) => parts.push(format!("+{a} ~{u} -{r}")),
+        (None, None, Some(r)) => parts.push(format!("-{r}")),
+        _ => {}
+    }
+    for (key, label) in [
+        ("contacts", "contacts"),
+        ("imported", "imported"),
+        ("skipped", "skipped"),
+        ("generation", "gen"),
+    ] {
+        match n(key) {
+            Some(0) if key == "skipped" => {}
+            Some(v) if key == "generation" => parts.push(format!("{label} {v}")),
+            Some(v) => parts.push(format!("{v} {label}")),
+            None => {}
+        }
+    }
+    parts.join(", ")
+}

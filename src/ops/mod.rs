@@ -4,6 +4,7 @@
 //! after any job it is running, so that nothing of either is lost), or run here
 //! when the server is stopped; the caller learns which from the report.
 
+pub mod checklist;
 pub mod jobs;
 pub mod settings;
 pub mod words;
