@@ -200,6 +200,32 @@ fn guards_hold_bad_imports_and_the_previous_contacts_stay() {
     assert!(out.contains("serves it now"), "{out}");
     let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "cn"]);
     assert_eq!(values(&ldif, "cn"), ["Person9 Family9"], "{ldif}");
+    // ... and keeps serving it at the next merges, while the bad list is unchanged.
+    let shown = node.sop(&["ucm", "show"]).success().stdout();
+    assert!(shown.contains("Rollback    generation"), "{shown}");
+    let kept = node.sop(&["ucm", "merge"]).success().stdout();
+    assert!(kept.contains("rollback kept"), "{kept}");
+    let again = node.sop(&["ucm", "import"]).success().stdout();
+    assert!(again.contains("has not changed"), "{again}");
+    assert!(
+        node.sop(&["ucm", "merge"])
+            .success()
+            .stdout()
+            .contains("rollback kept")
+    );
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "cn"]);
+    assert_eq!(values(&ldif, "cn"), ["Person9 Family9"], "still: {ldif}");
+    // A list that changes releases it: the merge publishes the new list.
+    let mut fixed = rows.clone();
+    fixed[9] = "Person9,Family9,ACME Labs,+49 30 555 0109,";
+    external(&node, &fixed);
+    node.sop(&["ucm", "import", "--force"]).success();
+    let published = node.sop(&["ucm", "merge"]).success().stdout();
+    assert!(published.contains("published"), "{published}");
+    let (ldif, _) = node.ldapsearch(&["-b", BASE, "(sn=Family9)", "o"]);
+    assert_eq!(values(&ldif, "o"), ["ACME Labs"], "{ldif}");
+    let shown = node.sop(&["ucm", "show"]).success().stdout();
+    assert!(!shown.contains("Rollback    generation"), "{shown}");
 
     let jobs = json(node.sop(&["jobs", "list", "--json"]).success());
     let held_job = jobs

@@ -231,6 +231,7 @@ fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
             "external": external,
             "last_import": last("import"),
             "last_merge": last("merge"),
+            "rollback": ucm::pin::read(home),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -261,6 +262,12 @@ fn show(home: &Home, config: &Config, json: bool) -> Result<()> {
             ago(m.created as i64)
         ),
         None => println!("External    never imported"),
+    }
+    if let Some(p) = ucm::pin::read(home) {
+        println!(
+            "Rollback    generation {} kept (job {}) until an import or sync changes the imported lists, or sop ucm merge --force",
+            p.generation, p.job
+        );
     }
     for (label, kind) in [("Last import", "import"), ("Last merge", "merge")] {
         match last(kind) {

@@ -87,6 +87,9 @@ pub fn import_line(i: &Imported) -> Result<String, String> {
 /// A merge, whole: warnings first (for standard error), then the report.
 pub fn merge(m: &Merged) -> (Vec<String>, Vec<String>) {
     let r = &m.report;
+    if let Some(kept) = &r.kept {
+        return (Vec::new(), vec![kept.clone()]);
+    }
     let warnings = r.problems.clone();
     let mut lines = vec![format!(
         "generation {} published: {} contacts ({}) in {} ms",
@@ -140,6 +143,9 @@ pub fn merge(m: &Merged) -> (Vec<String>, Vec<String>) {
 /// A merge in one line.
 pub fn merge_line(m: &Merged) -> String {
     let r = &m.report;
+    if let Some(kept) = &r.kept {
+        return kept.clone();
+    }
     let st = &r.stats;
     let folds = if st.duplicates + st.kept_apart + st.skipped > 0 {
         format!(
@@ -166,13 +172,14 @@ pub fn merge_line(m: &Merged) -> String {
 }
 
 pub fn rollback(r: &RolledBack) -> String {
+    let held = "; it stays served until an import or sync changes the imported lists";
     match r.served {
         Some(contacts) => format!(
-            "generation {} is current again; the application server serves it now ({contacts} contacts)",
+            "generation {} is current again; the application server serves it now ({contacts} contacts){held}",
             r.generation
         ),
         None => format!(
-            "generation {} is current again; {}",
+            "generation {} is current again; {}{held}",
             r.generation,
             served(false)
         ),

@@ -497,6 +497,10 @@ impl Server {
         let (report, dir) = merged.inspect_err(|e| {
             tracing::error!("merge failed, the previous generation keeps serving: {e:#}");
         })?;
+        // A rollback holds: what is served stays.
+        let Some(dir) = dir else {
+            return Ok(report);
+        };
         tracing::info!(
             generation = report.generation,
             contacts = report.contacts,

@@ -4,6 +4,7 @@
 
 pub mod fetch;
 pub mod import;
+pub mod pin;
 
 /// The merge's name for the node's internal contacts: their uids are `int-<id>`.
 pub const INTERNAL_SOURCE: &str = "int";
@@ -36,6 +37,9 @@ pub struct MergeReport {
     /// Its job in the history (`sop jobs show`), with every fold by name.
     #[serde(default)]
     pub job: i64,
+    /// Published nothing: a rollback holds (why, and what releases it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
 }
 
 /// How a merge runs.
@@ -69,31 +73,35 @@ pub use crate::store::node::{check_store, open_store};
 /// instead of building it (as a server does after its own merges). Blocking.
 pub fn merge(home: &Home, config: &Config, options: MergeOptions) -> Result<MergeReport> {
     let (report, dir) = merge_and_build(home, config, options)?;
-    if let Err(e) = save_image(home, &dir) {
+    if let Some(dir) = dir
+        && let Err(e) = save_image(home, &dir)
+    {
         tracing::warn!("{e:#}");
     }
     Ok(report)
 }
 
 /// Merges and publishes, then builds the directory to serve from the generation
-/// in memory, rather than reading back the file just written.
+/// in memory, rather than reading back the file just written. No directory when
+/// a rollback holds (`report.kept`): nothing was published.
 pub fn merge_and_build(
     home: &Home,
     config: &Config,
     options: MergeOptions,
-) -> Result<(MergeReport, Directory)> {
+) -> Result<(MergeReport, Option<Directory>)> {
     merge_then(home, config, options, |g| {
         Directory::build(g, &config.ldap.base_dn, &config.numbers)
     })
 }
 
 /// Merges and publishes; `beside` runs on the new generation while it is written.
+/// While a rollback holds, publishes nothing and says so (`report.kept`).
 fn merge_then<T: Send>(
     home: &Home,
     config: &Config,
     options: MergeOptions,
     beside: impl FnOnce(&crate::directory::Generation) -> T + Send,
-) -> Result<(MergeReport, T)> {
+) -> Result<(MergeReport, Option<T>)> {
     let started = Instant::now();
     let started_at = now();
     let dir = home.generations_dir();
@@ -103,6 +111,34 @@ fn merge_then<T: Send>(
     } else {
         open_store(home)?
     };
+    match pin::read(home) {
+        Some(p) if !options.force && p.lists == pin::lists(home) => {
+            let kept = p.kept();
+            let job = store.record_job(&Job {
+                id: 0,
+                kind: "merge".to_string(),
+                started: started_at as i64,
+                finished: now() as i64,
+                status: "kept".to_string(),
+                counts: serde_json::json!({ "generation": p.generation }).to_string(),
+                message: kept.clone(),
+            })?;
+            tracing::info!("{kept}");
+            let report = MergeReport {
+                generation: p.generation,
+                contacts: 0,
+                changes: Changes::default(),
+                stats: MergeStats::default(),
+                millis: started.elapsed().as_millis() as u64,
+                problems: Vec::new(),
+                job,
+                kept: Some(kept),
+            };
+            return Ok((report, None));
+        }
+        Some(_) => pin::clear(home),
+        None => {}
+    }
     let internal = store.all()?;
     let mut sources = vec![Source {
         name: INTERNAL_SOURCE.to_string(),
@@ -242,6 +278,7 @@ fn merge_then<T: Send>(
         millis: started.elapsed().as_millis() as u64,
         problems,
         job: 0,
+        kept: None,
     };
     // A million contacts take a while to free: not before the report.
     let freed = std::thread::Builder::new()
@@ -283,7 +320,7 @@ fn merge_then<T: Send>(
         &details,
     )?;
     log_merge(&log, &report);
-    Ok((report, extra))
+    Ok((report, Some(extra)))
 }
 
 /// How many lines of each kind a merge writes to the server log.
@@ -331,7 +368,7 @@ pub fn rollback(home: &Home) -> Result<u64> {
     let lock = generations::lock(&dir)?;
     let started = now();
     let number = generations::rollback(&dir, &lock)?;
-    open_store(home)?.record_job(&Job {
+    let job = open_store(home)?.record_job(&Job {
         id: 0,
         kind: "rollback".to_string(),
         started: started as i64,
@@ -340,6 +377,7 @@ pub fn rollback(home: &Home) -> Result<u64> {
         counts: serde_json::json!({ "generation": number }).to_string(),
         message: String::new(),
     })?;
+    pin::write(home, number, job).wrap_err("cannot keep the rollback for the next merges")?;
     Ok(number)
 }
 
