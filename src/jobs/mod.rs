@@ -2,6 +2,7 @@
 //! its progress, the lock that runs one import at a time, its record in the
 //! history with the entries it skipped, and what it changed.
 
+pub mod priority;
 pub mod progress;
 
 use crate::contacts::Contact;

@@ -24,7 +24,7 @@ impl SlowLane {
         std::thread::Builder::new()
             .name("sop-slow-lane".into())
             .spawn(move || {
-                lower_priority();
+                crate::jobs::priority::set(crate::jobs::priority::Priority::Low);
                 while let Ok(job) = queue.recv() {
                     job();
                 }
@@ -45,24 +45,6 @@ impl SlowLane {
             }))
             .ok()?;
         rx.await.ok()
-    }
-}
-
-/// Nice 10 for this thread only (on Linux, a thread's nice value is its own).
-fn lower_priority() {
-    use thread_priority::unix::{
-        NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
-        thread_native_id,
-    };
-    use thread_priority::{ThreadPriority, ThreadPriorityValue};
-    // The crate maps 0..=99 onto nice 19..=-20: 22 is nice 10.
-    let Ok(value) = ThreadPriorityValue::try_from(22u8) else {
-        return;
-    };
-    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
-    let priority = ThreadPriority::Crossplatform(value);
-    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
-        tracing::debug!("the slow lane keeps its priority: {e:?}");
     }
 }
 

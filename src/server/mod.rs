@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::control::{BundleStatus, Reply, Request, Status};
 use crate::directory::Directory;
 use crate::home::Home;
+use crate::jobs::priority::Priority;
 use crate::modules::Catalog;
 use crate::schedule::scheduler::next_after;
 use crate::schedule::{Cron, JobKind, Scheduler};
@@ -214,7 +215,7 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
         tracing::info!(job = k.as_str(), "scheduled job starts");
         let outcome = match k {
             JobKind::Import => {
-                let done = server.import(ImportOptions::default()).await;
+                let done = server.import(ImportOptions::default(), Priority::Low).await;
                 if let Ok((_, r)) = &done {
                     if r.held.is_none() && !r.unchanged {
                         push_after_import(&server).await;
@@ -223,7 +224,7 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
                 done.map(|(_, r)| format!("{r:?}"))
             }
             JobKind::Merge => server
-                .merge(MergeOptions::default())
+                .merge(MergeOptions::default(), Priority::Low)
                 .await
                 .map(|r| format!("generation {}", r.generation)),
         };
@@ -407,14 +408,16 @@ impl Server {
                     },
                 }
             }
-            Request::Merge { force } => match self.merge(MergeOptions { force }).await {
-                Ok(report) => Reply::Merged(report),
-                Err(e) => Reply::Error {
-                    message: self
-                        .home
-                        .explain_failure(format!("{e:#}; the previous generation keeps serving")),
-                },
-            },
+            Request::Merge { force } => {
+                match self.merge(MergeOptions { force }, Priority::Asked).await {
+                    Ok(report) => Reply::Merged(report),
+                    Err(e) => Reply::Error {
+                        message: self.home.explain_failure(format!(
+                            "{e:#}; the previous generation keeps serving"
+                        )),
+                    },
+                }
+            }
             Request::Cancel => {
                 if self.progress.get().stage.is_empty() {
                     Reply::Error {
@@ -432,7 +435,7 @@ impl Server {
                     Err(message) => Reply::Error { message },
                 }
             }
-            Request::SyncSource { name } => match self.sync_source(&name).await {
+            Request::SyncSource { name } => match self.sync_source(&name, Priority::Asked).await {
                 Ok((job, report, merged)) => Reply::SourceSynced {
                     job,
                     report,
@@ -443,7 +446,10 @@ impl Server {
                 },
             },
             Request::Import { dry_run, force } => {
-                match self.import(ImportOptions { dry_run, force }).await {
+                match self
+                    .import(ImportOptions { dry_run, force }, Priority::Asked)
+                    .await
+                {
                     Ok((job, report)) => Reply::Imported { job, report },
                     Err(e) => Reply::Error {
                         message: self.home.explain_failure(format!("{e:#}")),
@@ -454,13 +460,17 @@ impl Server {
     }
 
     /// Imports the external contacts (after any job running now).
-    async fn import(&self, options: ImportOptions) -> Result<(i64, ImportReport)> {
+    async fn import(
+        &self,
+        options: ImportOptions,
+        priority: Priority,
+    ) -> Result<(i64, ImportReport)> {
         let _one_job = self.job.lock().await;
         self.progress.reset();
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         let progress = self.progress.clone();
-        let done = background::run("import", move || {
+        let done = background::run("import", priority, move || {
             crate::ucm::import::run_job(&home, &config, options, &progress)
         })
         .await
@@ -481,14 +491,14 @@ impl Server {
 
     /// Merges every source, publishes and serves the new generation (after any
     /// job running now).
-    async fn merge(&self, options: MergeOptions) -> Result<MergeReport> {
+    async fn merge(&self, options: MergeOptions, priority: Priority) -> Result<MergeReport> {
         let _one_job = self.job.lock().await;
         self.progress.reset();
         let _one_at_a_time = self.reloading.lock().await;
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         self.progress.set("merging", 0, 0);
-        let merged = background::run("merge", move || {
+        let merged = background::run("merge", priority, move || {
             crate::ucm::merge_and_build(&home, &config, options)
         })
         .await
@@ -520,7 +530,9 @@ impl Server {
         let dir = self.directory.borrow().clone();
         let home = self.home.clone();
         self.tracker.spawn(async move {
-            let saved = background::run("image", move || crate::ucm::save_image(&home, &dir));
+            let saved = background::run("image", Priority::Idle, move || {
+                crate::ucm::save_image(&home, &dir)
+            });
             match saved.await.and_then(|r| r) {
                 Ok(Some(path)) => tracing::info!("saved {}", path.display()),
                 Ok(None) => {}

@@ -6,6 +6,7 @@ use super::{Server, background};
 use crate::directory_sources::MODULE;
 use crate::directory_sources::schedule::Timers;
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
+use crate::jobs::priority::Priority;
 use crate::schedule::scheduler::next_after;
 use crate::ucm::MergeReport;
 use color_eyre::eyre::Result;
@@ -33,7 +34,7 @@ pub(super) async fn schedule_loop(server: Arc<Server>) {
             let server = server.clone();
             tokio::spawn(async move {
                 tracing::info!(source = name, "scheduled sync starts");
-                match server.sync_source(&name).await {
+                match server.sync_source(&name, Priority::Low).await {
                     Ok((job, r, _)) => tracing::info!(
                         source = name,
                         job,
@@ -60,6 +61,7 @@ impl Server {
     pub(super) async fn sync_source(
         &self,
         name: &str,
+        priority: Priority,
     ) -> Result<(i64, SyncReport, Option<MergeReport>)> {
         let done = {
             let _one_job = self.job.lock().await;
@@ -68,7 +70,7 @@ impl Server {
             let config = self.state.lock().await.config.clone();
             let progress = self.progress.clone();
             let name = name.to_string();
-            let done = background::run("sync", move || {
+            let done = background::run("sync", priority, move || {
                 sync::run_job(&home, &config, &name, SyncOptions::default(), &progress)
             })
             .await
@@ -78,7 +80,10 @@ impl Server {
         }?;
         let (job, report) = done;
         let merged = match report.held {
-            None => Some(self.merge(crate::ucm::MergeOptions::default()).await?),
+            None => Some(
+                self.merge(crate::ucm::MergeOptions::default(), priority)
+                    .await?,
+            ),
             Some(_) => None,
         };
         Ok((job, report, merged))
