@@ -53,7 +53,10 @@ mod tests {
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
         let fields: Vec<&str> = rest.split(' ').collect();
         // stat(5): nice is field 19, policy field 41; `rest` starts at field 3.
-        (fields[19 - 3].parse().unwrap(), fields[41 - 3].parse().unwrap())
+        (
+            fields[19 - 3].parse().unwrap(),
+            fields[41 - 3].parse().unwrap(),
+        )
     }
 
     fn in_a_thread(p: Priority) -> (i64, u32) {

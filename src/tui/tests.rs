@@ -568,6 +568,19 @@ fn the_phone_view_sends_what_the_model_sends() {
         panic!("{effects:?}");
     };
     assert_eq!(limit, 10);
+    // Another model, or a name typed, ends the incoming call.
+    ctrl(&mut app, 'n');
+    assert!(app.phone.incoming);
+    key(&mut app, KeyCode::Tab);
+    assert!(!app.phone.incoming, "a new model searches as typed");
+    ctrl(&mut app, 'n');
+    assert!(app.phone.incoming);
+    let effects = typing(&mut app, "a");
+    assert!(!app.phone.incoming, "a caller's number has no letters");
+    let Some(Effect::PhoneSearch { filter, .. }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert!(!filter.contains("telephoneNumber=0301234a"), "{filter}");
 }
 
 #[test]

@@ -39,7 +39,12 @@ impl State {
 
     /// Returns true when the text changed.
     pub fn input(&mut self, event: &Event) -> bool {
-        self.typed.handle_event(event).is_some_and(|c| c.value)
+        let changed = self.typed.handle_event(event).is_some_and(|c| c.value);
+        // A caller's number has no letters: typing a name ends the incoming call.
+        if changed && self.typed.value().chars().any(char::is_alphabetic) {
+            self.incoming = false;
+        }
+        changed
     }
 
     /// The search the phone would send now; `size_cap` is the server's size limit.
@@ -103,8 +108,15 @@ pub fn refresh(app: &mut App) -> Vec<Effect> {
 pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
     let n = PRESETS.len();
     match cmd {
-        Cmd::NextPreset => app.phone.preset = (app.phone.preset + 1) % n,
-        Cmd::PrevField => app.phone.preset = (app.phone.preset + n - 1) % n,
+        // Another model starts with a search as typed, not an incoming call.
+        Cmd::NextPreset => {
+            app.phone.preset = (app.phone.preset + 1) % n;
+            app.phone.incoming = false;
+        }
+        Cmd::PrevField => {
+            app.phone.preset = (app.phone.preset + n - 1) % n;
+            app.phone.incoming = false;
+        }
         Cmd::Incoming => app.phone.incoming = !app.phone.incoming,
         Cmd::ClearField => app.phone.typed = Input::default(),
         _ => return vec![],
