@@ -41,6 +41,9 @@ pub async fn start(home: &Home) -> Result<Status> {
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     // Refuse a bad config here, with its message, rather than in a log.
     let config = Config::load(&home.config_file())?;
+    if let Some(refused) = super::as_root(home, &config, nix::unistd::geteuid().is_root()) {
+        return Err(eyre!(refused));
+    }
     if let Some(s) = status(home).await? {
         return Err(eyre!(
             "the application server is already running (pid {}, up {} s)",

@@ -66,6 +66,9 @@ pub async fn run(home: Home) -> Result<()> {
     home.ensure(crate::config::TEMPLATE)
         .wrap_err_with(|| format!("cannot set up the node's home {}", home.root().display()))?;
     let config = Config::load(&home.config_file())?;
+    if let Some(refused) = as_root(&home, &config, nix::unistd::geteuid().is_root()) {
+        return Err(eyre!(refused));
+    }
     crate::ucm::check_store(&home)?;
     let (_pid, stale) = pidfile::PidFile::acquire(&home.pid_file())?;
     if let Some(old) = stale {
@@ -154,6 +157,27 @@ pub async fn run(home: Home) -> Result<()> {
 const LDAP_MODULE: &str = "ldap-server";
 /// The module whose bundle runs the import and merge crons.
 const UCM_MODULE: &str = "ucm";
+
+/// Why the server does not start as root on a port below 1024, with the commands
+/// that run it as the config says (never as root): the systemd unit, or the
+/// `sop` user with the capability to bind the port.
+pub fn as_root(home: &Home, config: &Config, root: bool) -> Option<String> {
+    let low = config
+        .ldap
+        .listen
+        .iter()
+        .chain(&config.ldap.tls.ldaps_listen)
+        .find(|a| a.port() < 1024)?;
+    root.then(|| {
+        format!(
+            "not starting as root on {low}: the application server never runs as root. \
+             Start it with systemd (systemctl start sop), or as the sop user: \
+             setcap cap_net_bind_service=+ep \"$(command -v sop)\" once, then \
+             runuser -u sop -- sop --home {} server start",
+            home.root().display()
+        )
+    })
+}
 
 /// The crons the scheduler follows: none without UCM, no import without a URL.
 fn schedule_specs(config: &Config) -> Vec<(JobKind, Cron)> {
@@ -689,5 +713,30 @@ impl Server {
 fn retire(old: Arc<Directory>) {
     if Arc::strong_count(&old) == 1 {
         tokio::task::spawn_blocking(move || drop(old));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_refused_a_port_below_1024_with_the_commands_to_use() {
+        let home = Home::new("/var/lib/sop");
+        let mut config = Config::defaults();
+        config.ldap.listen = vec!["0.0.0.0:389".parse().unwrap()];
+        let refused = as_root(&home, &config, true).unwrap();
+        assert!(refused.contains("0.0.0.0:389"), "{refused}");
+        assert!(refused.contains("systemctl start sop"), "{refused}");
+        assert!(
+            refused.contains("runuser -u sop -- sop --home /var/lib/sop server start"),
+            "{refused}"
+        );
+        assert_eq!(as_root(&home, &config, false), None);
+        config.ldap.listen = vec!["0.0.0.0:3389".parse().unwrap()];
+        assert_eq!(as_root(&home, &config, true), None, "a high port");
+        config.ldap.tls.ldaps_listen = vec!["[::]:636".parse().unwrap()];
+        assert!(as_root(&home, &config, true).is_some(), "LDAPS on 636");
     }
 }
