@@ -113,10 +113,11 @@ else
     echo "installing the binary built before: target/release/sop"
 fi
 
-install -d "$PREFIX/bin" "$PREFIX/share/sop" "$PREFIX/share/doc/sop"
+install -d "$PREFIX/bin" "$PREFIX/share/sop" "$PREFIX/share/doc/sop/docs"
 install -m 0755 "$BIN" "$PREFIX/bin/sop"
 install -m 0644 config/sop.toml "$PREFIX/share/sop/sop.toml"
 install -m 0644 README.md "$PREFIX/share/doc/sop/README.md"
+install -m 0644 docs/*.md "$PREFIX/share/doc/sop/docs/"
 
 if ! id sop >/dev/null 2>&1; then
     useradd --system --home-dir "$SOP_HOME" --shell /usr/sbin/nologin --user-group sop
