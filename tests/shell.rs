@@ -17,16 +17,22 @@ struct Tmux {
 impl Tmux {
     /// A 100x30 terminal running an interactive bash.
     fn new(name: &str) -> Tmux {
+        Tmux::sized(name, 100, 30)
+    }
+
+    /// A terminal of `width` x `height` running an interactive bash.
+    fn sized(name: &str, width: u16, height: u16) -> Tmux {
         let t = Tmux {
             socket: format!("sop-test-{}-{name}", std::process::id()),
         };
+        let (w, h) = (width.to_string(), height.to_string());
         t.run(&[
             "new-session",
             "-d",
             "-x",
-            "100",
+            &w,
             "-y",
-            "30",
+            &h,
             "-s",
             "main",
             "env PS1='$ ' bash --norc --noprofile",
@@ -223,6 +229,69 @@ fn a_new_admin_configures_ucm_starts_the_server_and_quits() {
     t.keys(&["q"]);
     assert!(gone(pid), "the shell did not exit");
     t.assert_sane();
+}
+
+/// Is `message` on `screen` whole, wherever its lines break?
+fn whole(screen: &str, message: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    words(screen).contains(&words(message))
+}
+
+#[test]
+fn every_refusal_of_the_walkthrough_is_read_whole_at_80x24() {
+    let node = Node::new(&[]);
+    let t = Tmux::sized("narrow", 80, 24);
+    open_shell(&t, &node);
+
+    // Advanced > Module Configuration: removing what LDAP Server needs.
+    t.keys(&["a", "Enter", "m", "Enter"]);
+    t.wait_for("Module Configuration");
+    t.keys(&["Down", "r"]);
+    let s = t.wait_for("cannot remove");
+    let refusal = "cannot remove Unified Communication Model: Unified Communication Model is \
+                   needed by LDAP Server: remove LDAP Server first";
+    assert!(whole(&s, refusal), "{refusal:?} is not whole in:\n{s}");
+
+    // Edit Unified Communication Model: each field refused with its whole reason.
+    t.keys(&["e", "Enter"]);
+    t.wait_for("Edit Unified Communication Model");
+    let cases = [
+        ("URL", "ftp://pbx.example.com/contacts.csv", 0),
+        ("Cron", "0 23 * *", 1),
+        ("Priority", "twenty", 2),
+    ];
+    for (field, typed, tabs) in cases {
+        for _ in 0..tabs {
+            t.keys(&["Tab"]);
+        }
+        t.keys(&["C-u"]);
+        t.text(typed);
+        t.keys(&["C-s"]);
+        let reason = match field {
+            "URL" => sop::validate::check_url(typed).unwrap_err(),
+            "Cron" => sop::validate::check_cron(typed).unwrap_err(),
+            _ => format!("{typed:?}: a whole number from 0 to 1000"),
+        };
+        let message = format!("Settings not saved: {field}: {reason}");
+        let s = t.wait_for(&format!("not saved: {field}"));
+        // The URL's and the cron's reasons are longer than a line.
+        assert!(field == "Priority" || message.len() > 80, "{message}");
+        assert!(whole(&s, &message), "{message:?} is not whole in:\n{s}");
+        // Put the field back as it was, and come back to the first field.
+        t.keys(&["C-u"]);
+        let fine = match field {
+            "Cron" => "0 23 ? * *",
+            "Priority" => "20",
+            _ => "",
+        };
+        t.text(fine);
+        for _ in 0..(4 - tabs) % 4 {
+            t.keys(&["Tab"]);
+        }
+    }
+    let pid = t.child_pid().expect("the shell runs");
+    t.keys(&["Escape", "Escape", "Escape", "q"]);
+    assert!(gone(pid), "the shell did not exit");
 }
 
 #[test]
