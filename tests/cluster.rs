@@ -262,9 +262,23 @@ fn push_reaches_every_node_and_failed_nodes_are_retried() {
     assert_eq!(count(&b, "(sn=Person*)"), 50);
     assert_eq!(count(&c, "(sn=Person*)"), 0);
 
-    // Fixed: C's key is authorized, D's server started. Only they are pushed again.
+    // Fixed: C's key is authorized; D's server started with the command the push
+    // gave, pasted as shown. Only they are pushed again.
     sshd.authorize("other_key");
-    d.start();
+    let hint = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("d: to fix: "))
+        .unwrap_or_else(|| panic!("no fix for d: {out}"));
+    assert!(hint.contains("server start") && hint.contains("--home"), "{hint}");
+    let pasted = std::process::Command::new("sh")
+        .args(["-c", hint])
+        .output()
+        .unwrap();
+    assert!(
+        pasted.status.success(),
+        "{hint}: {}",
+        String::from_utf8_lossy(&pasted.stderr)
+    );
     let out = a
         .sop(&["cluster", "push", "--retry-failed"])
         .success()

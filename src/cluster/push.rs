@@ -147,7 +147,7 @@ fn outcome(
                         "stored ({}), but the application server on {} is stopped: its phones see nothing until it starts",
                         r.merge, node.name
                     ),
-                    Some(format!("ssh {} sop server start", node.destination())),
+                    Some(super::ssh::command_line(node, &["server", "start"])),
                 ),
                 Some(r),
             ),

@@ -230,6 +230,22 @@ pub async fn run(
 }
 
 /// The command line the node's shell runs, each word quoted.
+/// The command an admin pastes to run `sop <verb...>` on `node` by hand: ssh with
+/// the node's port, user, identity and options, and `sop_path --home HOME` there.
+pub fn command_line(node: &NodeSpec, verb: &[&str]) -> String {
+    let mut words = vec!["ssh".to_string()];
+    if let Some(port) = node.port {
+        words.extend(["-p".to_string(), port.to_string()]);
+    }
+    if let Some(identity) = &node.identity_file {
+        words.extend(["-i".to_string(), quote(identity)]);
+    }
+    words.extend(node.ssh_options.iter().map(|o| quote(o)));
+    words.push(quote(&node.destination()));
+    words.push(quote(&remote_command(node, verb)));
+    words.join(" ")
+}
+
 fn remote_command(node: &NodeSpec, verb: &[&str]) -> String {
     let mut words = vec![quote(&node.sop_path)];
     if let Some(home) = &node.home {
@@ -358,7 +374,7 @@ pub fn failure(node: &NodeSpec, code: Option<i32>, stderr: &str) -> Failure {
         last.trim_start_matches("sop: ").to_string()
     };
     let fix = (message.contains("sop module install cluster"))
-        .then(|| format!("ssh {} sop module install cluster", node.destination()));
+        .then(|| command_line(node, &["module", "install", "cluster"]));
     fail(message, fix)
 }
 
@@ -450,6 +466,30 @@ mod tests {
             "sop --home '/var/lib/sop b' cluster receive"
         );
         assert_eq!(quote("it's"), "'it'\\''s'");
+    }
+
+    /// The fix hint is a command that works when pasted in a shell: run through
+    /// `sh -c`, its words are ssh's arguments, the last the remote command whole.
+    #[test]
+    fn a_hint_names_port_identity_sop_path_and_home() {
+        let mut n = node();
+        n.identity_file = Some("/root/.ssh/cluster key".into());
+        n.sop_path = "/opt/sop/bin/sop".into();
+        let line = command_line(&n, &["server", "start"]);
+        assert_eq!(
+            line,
+            "ssh -p 2222 -i '/root/.ssh/cluster key' sop@10.0.0.2 \
+             '/opt/sop/bin/sop --home '\\''/var/lib/sop b'\\'' server start'"
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf '%s\\n' {}", &line[4..])])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "-p\n2222\n-i\n/root/.ssh/cluster key\nsop@10.0.0.2\n\
+             /opt/sop/bin/sop --home '/var/lib/sop b' server start\n"
+        );
     }
 
     #[test]
