@@ -269,7 +269,10 @@ fn push_reaches_every_node_and_failed_nodes_are_retried() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("d: to fix: "))
         .unwrap_or_else(|| panic!("no fix for d: {out}"));
-    assert!(hint.contains("server start") && hint.contains("--home"), "{hint}");
+    assert!(
+        hint.contains("server start") && hint.contains("--home"),
+        "{hint}"
+    );
     let pasted = std::process::Command::new("sh")
         .args(["-c", hint])
         .output()
@@ -546,6 +549,43 @@ fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
         nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
     }
     assert_eq!(nodes[0]["last_push"]["ok"], true, "{nodes}");
+}
+
+/// Import now is pushed like a scheduled import: from the CLI with the origin's
+/// server stopped (the push's outcome printed), and through its running server.
+#[test]
+fn an_import_now_is_pushed_from_the_cli_and_through_the_server() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[
+        ("modules.installed", MODULES),
+        ("cluster.push_after_import", "true"),
+    ]);
+    let b = receiver("sop-b");
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    let path = a.home().join("external.csv");
+    std::fs::write(&path, external_csv("4", 20)).unwrap();
+    a.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    let out = a.sop(&["ucm", "import"]).success().stdout();
+    assert!(out.contains("pushed to b: ok"), "{out}");
+    assert_eq!(count(&b, "(givenName=Ext4)"), 20);
+    // The same list again changes nothing: nothing is pushed.
+    let out = a.sop(&["ucm", "import"]).success().stdout();
+    assert!(!out.contains("pushed to"), "{out}");
+
+    a.start();
+    std::fs::write(&path, external_csv("5", 22)).unwrap();
+    a.sop(&["ucm", "import", "--force"]).success();
+    let started = Instant::now();
+    while count(&b, "(givenName=Ext5)") < 22 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the import was not pushed: {}",
+            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]

@@ -237,16 +237,20 @@ pub async fn push_and_record(
     Ok(outcomes)
 }
 
-/// After a scheduled import that changed the external contacts: pushes them to
-/// every node when `[cluster] push_after_import` says so.
-pub async fn after_import(home: &Home, config: &Config) {
+/// The one place that decides whether an import is pushed: after every import
+/// that changed the external contacts (scheduled or asked for, in the server or
+/// by a CLI with the server stopped), to every node, when `[cluster]
+/// push_after_import` says so. None when it does not push; else each node's
+/// outcome (also in the server's log and the push records).
+pub async fn after_import(home: &Home, config: &Config) -> Option<Result<Vec<Outcome>>> {
     if !config.modules.contains(super::MODULE)
         || !config.cluster.push_after_import
         || config.cluster.nodes.is_empty()
     {
-        return;
+        return None;
     }
-    match push_and_record(home, config, config.cluster.nodes.clone(), None).await {
+    let pushed = push_and_record(home, config, config.cluster.nodes.clone(), None).await;
+    match &pushed {
         Ok(outcomes) => {
             for o in outcomes {
                 if o.record.ok {
@@ -258,6 +262,7 @@ pub async fn after_import(home: &Home, config: &Config) {
         }
         Err(e) => tracing::error!("push after the import failed: {e:#}"),
     }
+    Some(pushed)
 }
 
 #[cfg(test)]

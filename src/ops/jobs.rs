@@ -2,6 +2,7 @@
 //! application server, or here when it is stopped.
 
 use super::{JOB_TIMEOUT, OpsError, SYNC_TIMEOUT, here};
+use crate::cluster::push::{self, Outcome};
 use crate::config::Config;
 use crate::control::{self, CallError, Reply, Request};
 use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
@@ -15,6 +16,9 @@ pub struct Imported {
     /// Its job in the history.
     pub job: i64,
     pub report: ImportReport,
+    /// The push to the cluster's nodes that followed, when this process made it
+    /// (a running server pushes in the background: `sop cluster status`).
+    pub pushed: Option<Result<Vec<Outcome>, String>>,
 }
 
 pub async fn import(home: &Home, options: ImportOptions) -> Result<Imported, OpsError> {
@@ -23,15 +27,35 @@ pub async fn import(home: &Home, options: ImportOptions) -> Result<Imported, Ops
         force: options.force,
     };
     match control::call(&home.socket(), &request, JOB_TIMEOUT).await {
-        Ok(Reply::Imported { job, report }) => Ok(Imported { job, report }),
+        Ok(Reply::Imported { job, report }) => Ok(Imported {
+            job,
+            report,
+            pushed: None,
+        }),
         Ok(Reply::Error { message }) => Err(OpsError::failed("import", message)),
         Ok(other) => Err(OpsError::Unexpected(format!("{other:?}"))),
-        Err(CallError::NotRunning(_)) => here(home, "import", move |h| {
-            let config = Config::load(&h.config_file())?;
-            import::run_job(h, &config, options, &Progress::default())
-        })
-        .await
-        .map(|(job, report)| Imported { job, report }),
+        Err(CallError::NotRunning(_)) => {
+            let (job, report) = here(home, "import", move |h| {
+                let config = Config::load(&h.config_file())?;
+                import::run_job(h, &config, options, &Progress::default())
+            })
+            .await?;
+            let pushed = if report.applied() {
+                match Config::load(&home.config_file()) {
+                    Ok(config) => push::after_import(home, &config)
+                        .await
+                        .map(|r| r.map_err(|e| format!("{e:#}"))),
+                    Err(e) => Some(Err(e.to_string())),
+                }
+            } else {
+                None
+            };
+            Ok(Imported {
+                job,
+                report,
+                pushed,
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }

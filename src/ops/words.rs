@@ -51,6 +51,7 @@ pub fn import(i: &Imported) -> Vec<String> {
             r.sample_removed
         ));
     }
+    lines.extend(pushed(i));
     lines.push(match &r.held {
         Some(why) => format!("held, not applied: {why}"),
         None if r.dry_run => "dry run: nothing would be applied".to_string(),
@@ -60,6 +61,27 @@ pub fn import(i: &Imported) -> Vec<String> {
         ),
     });
     lines
+}
+
+/// The push to the cluster that followed an import, a line per node.
+fn pushed(i: &Imported) -> Vec<String> {
+    match &i.pushed {
+        None => Vec::new(),
+        Some(Err(e)) => vec![format!("push to the cluster failed: {e}")],
+        Some(Ok(outcomes)) => outcomes
+            .iter()
+            .map(|o| {
+                let status = if o.record.ok { "ok" } else { "FAILED" };
+                let fix = o
+                    .record
+                    .fix
+                    .as_ref()
+                    .map(|f| format!("; to fix: {f}"))
+                    .unwrap_or_default();
+                format!("pushed to {}: {status}: {}{fix}", o.node, o.record.message)
+            })
+            .collect(),
+    }
 }
 
 /// An import in one line: Err when it was held.
@@ -79,7 +101,16 @@ pub fn import_line(i: &Imported) -> Result<String, String> {
         )),
         None if r.dry_run => Ok(format!("dry run: {change} ({read}); nothing applied")),
         None => Ok(format!(
-            "imported (job {id}): {change} ({read}); served after the next merge"
+            "imported (job {id}): {change} ({read}); served after the next merge{}",
+            match &i.pushed {
+                Some(Ok(outcomes)) => format!(
+                    "; pushed to {} of {} nodes (Cluster shows each)",
+                    outcomes.iter().filter(|o| o.record.ok).count(),
+                    outcomes.len()
+                ),
+                Some(Err(e)) => format!("; the push to the cluster failed: {e}"),
+                None => String::new(),
+            }
         )),
     }
 }

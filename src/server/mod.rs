@@ -238,15 +238,10 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
     while let Some(k) = kind {
         tracing::info!(job = k.as_str(), "scheduled job starts");
         let outcome = match k {
-            JobKind::Import => {
-                let done = server.import(ImportOptions::default(), Priority::Low).await;
-                if let Ok((_, r)) = &done {
-                    if r.held.is_none() && !r.unchanged {
-                        push_after_import(&server).await;
-                    }
-                }
-                done.map(|(_, r)| format!("{r:?}"))
-            }
+            JobKind::Import => server
+                .import(ImportOptions::default(), Priority::Low)
+                .await
+                .map(|(_, r)| format!("{r:?}")),
             JobKind::Merge => server
                 .merge(MergeOptions::default(), Priority::Low)
                 .await
@@ -258,14 +253,6 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
         }
         kind = server.scheduler.lock().ok().and_then(|mut s| s.finished(k));
     }
-}
-
-/// Pushes a new import to the cluster's nodes in the background, when
-/// `[cluster] push_after_import` says so.
-async fn push_after_import(server: &Server) {
-    let config = server.state.lock().await.config.clone();
-    let home = server.home.clone();
-    tokio::spawn(async move { crate::cluster::push::after_import(&home, &config).await });
 }
 
 /// Builds the directory from the generation the store points to.
@@ -483,6 +470,16 @@ impl Server {
         }
     }
 
+    /// Pushes a new import to the cluster's nodes in the background, when
+    /// `[cluster] push_after_import` says so.
+    async fn push_after_import(&self) {
+        let config = self.state.lock().await.config.clone();
+        let home = self.home.clone();
+        self.tracker.spawn(async move {
+            crate::cluster::push::after_import(&home, &config).await;
+        });
+    }
+
     /// Imports the external contacts (after any job running now).
     async fn import(
         &self,
@@ -501,6 +498,9 @@ impl Server {
         .and_then(|r| r);
         self.progress.set("", 0, 0);
         if let Ok((_, r)) = &done {
+            if r.applied() {
+                self.push_after_import().await;
+            }
             tracing::info!(
                 parsed = r.parsed,
                 added = r.changes.added,

@@ -59,6 +59,14 @@ pub struct ImportReport {
     pub sample_removed: usize,
 }
 
+impl ImportReport {
+    /// Did it change the external contacts (not held, not a dry run, not the list
+    /// already imported)?
+    pub fn applied(&self) -> bool {
+        self.held.is_none() && !self.dry_run && !self.unchanged
+    }
+}
+
 /// How many entry errors a report and a job keep.
 const MAX_ERRORS: usize = 1000;
 
