@@ -588,6 +588,44 @@ fn an_import_now_is_pushed_from_the_cli_and_through_the_server() {
     }
 }
 
+/// A node that could not be pushed to catches up on its own once it can be
+/// reached again: the running server retries it with backoff.
+#[test]
+fn a_node_that_failed_is_retried_until_it_is_in_sync() {
+    let sshd = Sshd::start();
+    let a = Node::new(&[
+        ("modules.installed", MODULES),
+        ("cluster.push_after_import", "true"),
+        ("cluster.retry_secs", "1"),
+    ]);
+    let b = receiver("sop-b");
+    b.start();
+    // Its key is refused: every push to b fails until it is authorized.
+    sop(&a, &sshd.add_args("b", &b, "other_key")).success();
+    let path = a.home().join("external.csv");
+    std::fs::write(&path, external_csv("6", 15)).unwrap();
+    a.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    let out = a.sop(&["ucm", "import"]).success().stdout();
+    assert!(out.contains("pushed to b: FAILED"), "{out}");
+    a.start();
+    let status = a.sop(&["cluster", "status"]).stdout();
+    assert!(status.contains("next retry:"), "{status}");
+    // Reachable again: no command, and b serves the import within a few retries.
+    sshd.authorize("other_key");
+    let started = Instant::now();
+    while count(&b, "(givenName=Ext6)") < 15 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "b did not catch up: {}",
+            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = std::fs::read_to_string(a.home().join("log/server.log")).unwrap();
+    assert!(log.contains("caught up"), "{log}");
+}
+
 #[test]
 fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
     let sshd = Sshd::start();

@@ -507,6 +507,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
         millis: 1_200,
         message: message.into(),
         fix: fix.map(str::to_string),
+        failures: u32::from(!ok),
     };
     ClusterStatus {
         node: "sop1".into(),
@@ -521,6 +522,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
                 state: Some(state("sop2", &ours, 12_480)),
                 sync: Sync::InSync,
                 last_push: Some(push(true, "stored, merged into generation 9", None)),
+                next_retry: None,
             },
             NodeStatus {
                 name: "sop3".into(),
@@ -531,6 +533,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
                 state: Some(state("sop3", &older, 12_470)),
                 sync: Sync::Behind,
                 last_push: None,
+                next_retry: None,
             },
             NodeStatus {
                 name: "sop4".into(),
@@ -545,6 +548,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
                     "sop@192.0.2.13 refused the key (Permission denied)",
                     Some("ssh-copy-id sop@192.0.2.13"),
                 )),
+                next_retry: Some(1_795_298_560),
             },
         ],
     }

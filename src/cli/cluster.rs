@@ -446,7 +446,7 @@ fn print_status(s: &ClusterStatus) {
             if let Some(fix) = &n.fix {
                 println!("  to fix: {fix}");
             }
-            print_last_push(n.last_push.as_ref());
+            print_last_push(n.last_push.as_ref(), n.next_retry);
             continue;
         };
         println!(
@@ -486,13 +486,19 @@ fn print_status(s: &ClusterStatus) {
         for p in &st.problems {
             println!("  problem: {p}");
         }
-        print_last_push(n.last_push.as_ref());
+        print_last_push(n.last_push.as_ref(), n.next_retry);
     }
 }
 
-fn print_last_push(p: Option<&records::PushRecord>) {
+fn print_last_push(p: Option<&records::PushRecord>, next_retry: Option<u64>) {
     match p {
         Some(p) => println!("  last push {}: {}", when(p.at), result(p)),
         None => println!("  last push: never"),
+    }
+    if let Some(at) = next_retry {
+        println!(
+            "  next retry: {} (by the running application server)",
+            when(at)
+        );
     }
 }

@@ -125,6 +125,8 @@ fn outcome(
         millis: started.elapsed().as_millis() as u64,
         message,
         fix,
+        // Counted over the earlier ones when recorded.
+        failures: u32::from(!ok),
     };
     let (record, received) = match answer {
         Err(f) => (record(false, f.message, f.fix), None),
@@ -279,6 +281,7 @@ mod tests {
             millis: 0,
             message: String::new(),
             fix: None,
+            failures: u32::from(!ok),
         }
     }
 

@@ -25,6 +25,9 @@ pub struct NodeStatus {
     pub state: Option<NodeState>,
     pub sync: Sync,
     pub last_push: Option<PushRecord>,
+    /// When the running server pushes to it again (its last push failed).
+    #[serde(default)]
+    pub next_retry: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +83,9 @@ pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> Cluster
             })
         });
         let last_push = pushes.get(&node.name).cloned();
+        let next_retry = last_push
+            .as_ref()
+            .and_then(|p| p.next_retry(config.cluster.retry));
         out.push(match parsed {
             Ok(state) => NodeStatus {
                 sync: sync::compare(ours.as_ref(), state.external.as_ref()),
@@ -90,6 +96,7 @@ pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> Cluster
                 fix: None,
                 state: Some(state),
                 last_push,
+                next_retry,
             },
             Err(f) => NodeStatus {
                 name: node.name,
@@ -100,6 +107,7 @@ pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> Cluster
                 state: None,
                 sync: Sync::Unknown,
                 last_push,
+                next_retry,
             },
         });
     }

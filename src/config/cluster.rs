@@ -9,12 +9,15 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     pub nodes: Vec<NodeSpec>,
-    /// Push every successful scheduled import to all nodes.
+    /// Push every import that changed the external contacts to all nodes.
     pub push_after_import: bool,
     /// A received snapshot is merged at once (else at this node's merge cron).
     pub merge_on_receive: bool,
     /// Nodes pushed to at once.
     pub parallel: usize,
+    /// A failed node is retried by the running server after this, doubling up to
+    /// [`MAX_RETRY`]; zero: only by hand.
+    pub retry: Duration,
     /// How long ssh may take to connect.
     pub connect_timeout: Duration,
     /// How long a push or a status check may take in all.
@@ -23,6 +26,9 @@ pub struct ClusterConfig {
     /// a new connection each time.
     pub share_connections: Duration,
 }
+
+/// The longest wait between two retries of a failed node.
+pub const MAX_RETRY: Duration = Duration::from_secs(15 * 60);
 
 impl ClusterConfig {
     pub fn node(&self, name: &str) -> Option<&NodeSpec> {

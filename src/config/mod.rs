@@ -356,6 +356,7 @@ impl Reader<'_> {
             push_after_import: self.boolean("cluster.push_after_import")?,
             merge_on_receive: self.boolean("cluster.merge_on_receive")?,
             parallel: self.int("cluster.parallel", 1, 64)? as usize,
+            retry: Duration::from_secs(self.int("cluster.retry_secs", 0, 86400)?),
             connect_timeout: Duration::from_secs(self.int("cluster.connect_timeout", 1, 600)?),
             timeout: Duration::from_secs(self.int("cluster.timeout", 1, 86400)?),
             share_connections: Duration::from_secs(self.int(

@@ -2,6 +2,7 @@
 //! socket, in one process that one `Server` value owns.
 
 mod background;
+mod cluster;
 pub mod daemon;
 mod fd_limit;
 mod ldap_bundle;
@@ -128,6 +129,7 @@ pub async fn run(home: Home) -> Result<()> {
     tracker.spawn(control_loop(control, server.clone()));
     tracker.spawn(schedule_loop(server.clone()));
     tracker.spawn(sources::schedule_loop(server.clone()));
+    tracker.spawn(cluster::retry_loop(server.clone()));
     tracker.spawn(signals(server.clone()));
     {
         let state = server.state.lock().await;

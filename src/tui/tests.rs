@@ -630,7 +630,9 @@ fn cluster_pushes_ask_first_and_retry_only_the_failed_nodes() {
             millis: 0,
             message: "m".into(),
             fix: None,
+            failures: u32::from(!ok),
         }),
+        next_retry: None,
     };
     app.update(Action::Cluster(Ok(Box::new(ClusterStatus {
         node: "a".into(),

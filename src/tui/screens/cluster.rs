@@ -185,6 +185,12 @@ pub fn detail(n: &NodeStatus) -> Vec<String> {
         }
         None => lines.push("last push: never".to_string()),
     }
+    if let Some(at) = n.next_retry {
+        lines.push(format!(
+            "next retry: {} (by the application server)",
+            when(at)
+        ));
+    }
     lines
 }
 
