@@ -226,6 +226,40 @@ fn json(run: &common::Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
 }
 
+/// An origin that pushes every import to a running node b, which it reaches with
+/// `key`; it imports from `external.csv` in its home (the path returned).
+fn pushing_to_b(
+    sshd: &Sshd,
+    key: &str,
+    settings: &[(&str, &str)],
+) -> (Node, Node, std::path::PathBuf) {
+    let mut all = vec![
+        ("modules.installed", MODULES),
+        ("cluster.push_after_import", "true"),
+    ];
+    all.extend_from_slice(settings);
+    let a = Node::new(&all);
+    let b = receiver("sop-b");
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, key)).success();
+    let path = a.home().join("external.csv");
+    (a, b, path)
+}
+
+/// Waits until `node` serves `n` entries for `filter`; fails with `origin`'s log.
+fn wait_served(node: &Node, filter: &str, n: usize, origin: &Node) {
+    let started = Instant::now();
+    while count(node, filter) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{} never served {n} entries for {filter}: {}",
+            node.url(),
+            std::fs::read_to_string(origin.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn push_reaches_every_node_and_failed_nodes_are_retried() {
     let sshd = Sshd::start();
@@ -514,14 +548,7 @@ fn a_push_during_a_merge_on_the_node_loses_nothing() {
 #[test]
 fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
     let sshd = Sshd::start();
-    let a = Node::new(&[
-        ("modules.installed", MODULES),
-        ("cluster.push_after_import", "true"),
-    ]);
-    let b = receiver("sop-b");
-    b.start();
-    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
-    let path = a.home().join("external.csv");
+    let (a, b, path) = pushing_to_b(&sshd, "client_key", &[]);
     std::fs::write(&path, external_csv("3", 25)).unwrap();
     a.sop(&[
         "ucm",
@@ -534,14 +561,7 @@ fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
     .success();
     a.start();
     let started = Instant::now();
-    while count(&b, "(givenName=Ext3)") < 25 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the import was not pushed: {}",
-            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_served(&b, "(givenName=Ext3)", 25, &a);
     // The node serves the push before the origin has recorded its outcome.
     let mut nodes = json(&a.sop(&["cluster", "nodes", "--json"]).success());
     while nodes[0]["last_push"].is_null() && started.elapsed() < Duration::from_secs(30) {
@@ -556,14 +576,7 @@ fn a_scheduled_import_is_pushed_to_every_node_when_configured() {
 #[test]
 fn an_import_now_is_pushed_from_the_cli_and_through_the_server() {
     let sshd = Sshd::start();
-    let a = Node::new(&[
-        ("modules.installed", MODULES),
-        ("cluster.push_after_import", "true"),
-    ]);
-    let b = receiver("sop-b");
-    b.start();
-    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
-    let path = a.home().join("external.csv");
+    let (a, b, path) = pushing_to_b(&sshd, "client_key", &[]);
     std::fs::write(&path, external_csv("4", 20)).unwrap();
     a.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
         .success();
@@ -577,15 +590,7 @@ fn an_import_now_is_pushed_from_the_cli_and_through_the_server() {
     a.start();
     std::fs::write(&path, external_csv("5", 22)).unwrap();
     a.sop(&["ucm", "import", "--force"]).success();
-    let started = Instant::now();
-    while count(&b, "(givenName=Ext5)") < 22 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the import was not pushed: {}",
-            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_served(&b, "(givenName=Ext5)", 22, &a);
 }
 
 /// A node that could not be pushed to catches up on its own once it can be
@@ -593,16 +598,8 @@ fn an_import_now_is_pushed_from_the_cli_and_through_the_server() {
 #[test]
 fn a_node_that_failed_is_retried_until_it_is_in_sync() {
     let sshd = Sshd::start();
-    let a = Node::new(&[
-        ("modules.installed", MODULES),
-        ("cluster.push_after_import", "true"),
-        ("cluster.retry_secs", "1"),
-    ]);
-    let b = receiver("sop-b");
-    b.start();
-    // Its key is refused: every push to b fails until it is authorized.
-    sop(&a, &sshd.add_args("b", &b, "other_key")).success();
-    let path = a.home().join("external.csv");
+    // b's key is refused: every push to b fails until it is authorized.
+    let (a, b, path) = pushing_to_b(&sshd, "other_key", &[("cluster.retry_secs", "1")]);
     std::fs::write(&path, external_csv("6", 15)).unwrap();
     a.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
         .success();
@@ -613,15 +610,7 @@ fn a_node_that_failed_is_retried_until_it_is_in_sync() {
     assert!(status.contains("next retry:"), "{status}");
     // Reachable again: no command, and b serves the import within a few retries.
     sshd.authorize("other_key");
-    let started = Instant::now();
-    while count(&b, "(givenName=Ext6)") < 15 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "b did not catch up: {}",
-            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_served(&b, "(givenName=Ext6)", 15, &a);
     let log = std::fs::read_to_string(a.home().join("log/server.log")).unwrap();
     assert!(log.contains("caught up"), "{log}");
 }

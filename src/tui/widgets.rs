@@ -110,6 +110,27 @@ pub fn breadcrumb(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// A form's fields, in order: Tab and Shift-Tab move between them, wrapping around.
+pub trait Fields: Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+
+    /// The next field, after the last the first.
+    fn next(self) -> Self {
+        cycle(Self::ALL, self, 1)
+    }
+
+    /// The field before, before the first the last.
+    fn prev(self) -> Self {
+        cycle(Self::ALL, self, Self::ALL.len() - 1)
+    }
+}
+
+/// The item `step` places after `at` in `all`, wrapping around.
+fn cycle<T: Copy + PartialEq>(all: &[T], at: T, step: usize) -> T {
+    let i = all.iter().position(|x| *x == at).unwrap_or(0);
+    all[(i + step) % all.len()]
+}
+
 /// The most rows the message takes above the key hints.
 const MESSAGE_ROWS: usize = 4;
 

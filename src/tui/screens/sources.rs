@@ -5,7 +5,7 @@
 use super::super::app::{App, Popup};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
-use super::super::widgets;
+use super::super::widgets::{self, Fields};
 use crate::directory_sources::MODULE;
 use crate::directory_sources::mapping::Preset;
 use crate::directory_sources::settings::{self, Policy, Scope, SourceSettings};
@@ -340,16 +340,10 @@ impl Field {
     fn index(self) -> usize {
         self as usize
     }
+}
 
-    /// The next field, after the last the first.
-    pub fn next(self) -> Field {
-        Field::ALL[(self.index() + 1) % Field::ALL.len()]
-    }
-
-    /// The field before, before the first the last.
-    pub fn prev(self) -> Field {
-        Field::ALL[(self.index() + Field::ALL.len() - 1) % Field::ALL.len()]
-    }
+impl widgets::Fields for Field {
+    const ALL: &'static [Field] = &Field::ALL;
 }
 
 /// One source's settings, each checked as typed.

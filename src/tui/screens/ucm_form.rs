@@ -4,7 +4,7 @@
 use super::super::app::{App, Popup};
 use super::super::effect::Effect;
 use super::super::keys::{self, Cmd};
-use super::super::widgets;
+use super::super::widgets::{self, Fields};
 use crate::config::Config;
 use chrono::{DateTime, Local};
 use crossterm::event::Event;
@@ -56,16 +56,10 @@ impl Field {
     fn index(self) -> usize {
         self as usize
     }
+}
 
-    /// The next field, after the last the first.
-    pub fn next(self) -> Field {
-        Field::ALL[(self.index() + 1) % Field::ALL.len()]
-    }
-
-    /// The field before, before the first the last.
-    pub fn prev(self) -> Field {
-        Field::ALL[(self.index() + Field::ALL.len() - 1) % Field::ALL.len()]
-    }
+impl widgets::Fields for Field {
+    const ALL: &'static [Field] = &Field::ALL;
 }
 
 /// The settings as saved.
