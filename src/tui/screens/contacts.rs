@@ -5,7 +5,7 @@
 use super::super::app::{App, Popup, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
-use super::super::widgets;
+use super::super::widgets::{self, Fields};
 use crate::contacts::{Contact, Detail, Phone, PhoneKind};
 use crate::directory::lookup::{Found, FoundEntry, escape};
 use crossterm::event::Event;
@@ -163,8 +163,9 @@ pub fn internal_id(e: &FoundEntry) -> Option<String> {
 }
 
 /// One field of the contact form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Field {
+    #[default]
     Given,
     Surname,
     Display,
@@ -205,7 +206,16 @@ pub const FORM: [Field; 21] = [
     Field::Detail(Detail::Description),
 ];
 
+impl widgets::Fields for Field {
+    const ALL: &'static [Field] = &FORM;
+}
+
 impl Field {
+    /// Its place in [`FORM`] (and its input's in the form).
+    fn index(self) -> usize {
+        FORM.iter().position(|f| *f == self).unwrap_or(0)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Field::Given => "Given name",
@@ -291,7 +301,7 @@ pub struct Form {
     pub id: String,
     /// One input per field of [`FORM`].
     pub inputs: Vec<Input>,
-    pub focus: usize,
+    pub focus: Field,
     original: Vec<String>,
     /// What the contact came with that the form does not edit (its photo): kept
     /// as it was.
@@ -304,7 +314,7 @@ impl Form {
         Form {
             id: c.id.clone(),
             inputs: values.iter().cloned().map(Input::new).collect(),
-            focus: 0,
+            focus: Field::Given,
             original: values,
             kept: Contact {
                 phones: Vec::new(),
@@ -321,7 +331,7 @@ impl Form {
     }
 
     pub fn input(&mut self, event: &Event) {
-        if let Some(i) = self.inputs.get_mut(self.focus) {
+        if let Some(i) = self.inputs.get_mut(self.focus.index()) {
             i.handle_event(event);
         }
     }
@@ -346,12 +356,11 @@ impl Form {
 pub fn command(app: &mut App, screen: Screen, cmd: Cmd) -> Vec<Effect> {
     if screen == Screen::ContactForm {
         let form = &mut app.contact_form;
-        let n = form.inputs.len().max(1);
         match cmd {
-            Cmd::NextField => form.focus = (form.focus + 1) % n,
-            Cmd::PrevField => form.focus = (form.focus + n - 1) % n,
+            Cmd::NextField => form.focus = form.focus.next(),
+            Cmd::PrevField => form.focus = form.focus.prev(),
             Cmd::ClearField => {
-                if let Some(i) = form.inputs.get_mut(form.focus) {
+                if let Some(i) = form.inputs.get_mut(form.focus.index()) {
                     i.reset();
                 }
             }
@@ -551,10 +560,10 @@ pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
     // The rows above the note; when the fields do not all fit, they scroll so
     // that the focused one is shown.
     let rows = inner.height.saturating_sub(1) as usize;
-    let first = (form.focus + 1).saturating_sub(rows);
+    let first = (form.focus.index() + 1).saturating_sub(rows);
     for (i, input) in form.inputs.iter().enumerate().skip(first).take(rows) {
         let y = inner.y + (i - first) as u16;
-        let focused = i == form.focus;
+        let focused = i == form.focus.index();
         let mark = if focused {
             super::super::theme::MARKER
         } else {
