@@ -615,6 +615,32 @@ fn a_node_that_failed_is_retried_until_it_is_in_sync() {
     assert!(log.contains("caught up"), "{log}");
 }
 
+/// A node restored from a backup (an older import of the origin's) is noticed by
+/// the origin's running server and brought up to date without any command.
+#[test]
+fn a_node_restored_from_a_backup_is_brought_up_to_date() {
+    let sshd = Sshd::start();
+    let (a, b, path) = pushing_to_b(&sshd, "client_key", &[("cluster.retry_secs", "1")]);
+    std::fs::write(&path, external_csv("7", 12)).unwrap();
+    a.sop(&["ucm", "set", "--url", path.to_str().unwrap()])
+        .success();
+    a.sop(&["ucm", "import"]).success();
+    let stored = b.home().join("data/sources/ext.snap");
+    let backup = std::fs::read(&stored).unwrap();
+    // A second of age between the imports: the backup is the older one.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&path, external_csv("8", 13)).unwrap();
+    a.sop(&["ucm", "import", "--force"]).success();
+    assert_eq!(count(&b, "(givenName=Ext8)"), 13);
+    // b is restored: it serves the older import again.
+    std::fs::write(&stored, &backup).unwrap();
+    b.sop(&["ucm", "merge"]).success();
+    assert_eq!(count(&b, "(givenName=Ext7)"), 12);
+    assert!(a.sop(&["cluster", "status"]).stdout().contains("BEHIND"));
+    a.start();
+    wait_served(&b, "(givenName=Ext8)", 13, &a);
+}
+
 #[test]
 fn a_node_without_the_module_refuses_a_large_push_and_says_how_to_install_it() {
     let sshd = Sshd::start();
