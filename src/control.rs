@@ -59,7 +59,7 @@ pub enum Reply {
     /// A directory source synced (and, unless held, merged and served).
     SourceSynced {
         job: i64,
-        report: crate::directory_sources::sync::SyncReport,
+        report: crate::sources::sync::SyncReport,
         /// The merge that followed (none when the sync was held).
         merged: Option<crate::ucm::MergeReport>,
     },

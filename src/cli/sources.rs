@@ -2,11 +2,11 @@
 
 use super::ucm::{job_line, merge, print_merge, tell_server, when, write_secret};
 use crate::config::{self, Config};
-use crate::directory_sources::MODULE;
-use crate::directory_sources::settings;
-use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::home::Home;
 use crate::ops;
+use crate::sources::MODULE;
+use crate::sources::settings;
+use crate::sources::sync::{self, SyncOptions, SyncReport};
 use crate::ucm::Progress;
 use clap::Subcommand;
 use color_eyre::eyre::Result;
@@ -386,7 +386,7 @@ fn apply(t: &mut Table, a: &SourceArgs) {
 }
 
 fn remove(home: &Home, config: &Config, name: &str) -> Result<i32> {
-    if let Err(e) = crate::directory_sources::remove(home, config, name) {
+    if let Err(e) = crate::sources::remove(home, config, name) {
         eprintln!("{e}");
         return Ok(1);
     }

@@ -8,8 +8,8 @@
 
 pub mod attribute_mapping;
 pub mod cluster;
-pub mod directory_sources;
 mod edit;
+pub mod sources;
 mod warnings;
 
 pub use edit::{edit, set};
@@ -39,7 +39,7 @@ pub struct Config {
     pub merge: MergeConfig,
     pub cluster: cluster::ClusterConfig,
     /// `[[sources]]`: the directory sources.
-    pub sources: Vec<directory_sources::SourceSettings>,
+    pub sources: Vec<sources::SourceSettings>,
 }
 
 /// `[merge]`: how the merge folds contacts of several sources.
@@ -637,7 +637,7 @@ fn read_mapping(
 fn read_sources(
     value: Option<toml::Value>,
     file: &str,
-) -> Result<Vec<directory_sources::SourceSettings>, ConfigError> {
+) -> Result<Vec<sources::SourceSettings>, ConfigError> {
     let items = match value {
         None => return Ok(Vec::new()),
         Some(toml::Value::Array(items)) => items,
@@ -650,7 +650,7 @@ fn read_sources(
             });
         }
     };
-    directory_sources::parse_all(&items, |source, key, value, accepted| ConfigError::Value {
+    sources::parse_all(&items, |source, key, value, accepted| ConfigError::Value {
         file: file.to_string(),
         key: format!("[[sources]] {source}: {key}"),
         value,

@@ -5,8 +5,8 @@ use super::{JOB_TIMEOUT, OpsError, SYNC_TIMEOUT, here};
 use crate::cluster::push::{self, Outcome};
 use crate::config::Config;
 use crate::control::{self, CallError, Reply, Request};
-use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::home::Home;
+use crate::sources::sync::{self, SyncOptions, SyncReport};
 use crate::ucm::import::{self, ImportOptions, ImportReport};
 use crate::ucm::{self, MergeOptions, MergeReport, Progress};
 

@@ -3,11 +3,11 @@
 //! the new generation served. A failed sync leaves the served contacts as they were.
 
 use super::{Server, background};
-use crate::directory_sources::MODULE;
-use crate::directory_sources::schedule::Timers;
-use crate::directory_sources::sync::{self, SyncOptions, SyncReport};
 use crate::jobs::priority::Priority;
 use crate::schedule::scheduler::next_after;
+use crate::sources::MODULE;
+use crate::sources::schedule::Timers;
+use crate::sources::sync::{self, SyncOptions, SyncReport};
 use crate::ucm::MergeReport;
 use color_eyre::eyre::Result;
 use std::sync::Arc;

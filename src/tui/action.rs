@@ -47,7 +47,7 @@ pub enum Action {
     /// An internal contact read for editing.
     ContactLoaded(Result<Box<crate::contacts::Contact>, String>),
     /// A directory source's test: its preview, or why it failed.
-    SourceTested(Result<Box<crate::directory_sources::sync::SyncReport>, String>),
+    SourceTested(Result<Box<crate::sources::sync::SyncReport>, String>),
     /// A directory source's form was saved (or refused with the reason).
     SourceSaved(Result<String, String>),
     /// The UCM form was saved (or refused with the reason).

@@ -213,19 +213,13 @@ pub async fn perform(
         Effect::TestSource(name) => Some(Action::SourceTested(
             blocking(move || {
                 let config = Config::load(&home.config_file())?;
-                let options = crate::directory_sources::sync::SyncOptions {
+                let options = crate::sources::sync::SyncOptions {
                     dry_run: true,
                     force: false,
                     preview: 8,
                 };
-                crate::directory_sources::sync::sync(
-                    &home,
-                    &config,
-                    &name,
-                    options,
-                    &Progress::default(),
-                )
-                .map(Box::new)
+                crate::sources::sync::sync(&home, &config, &name, options, &Progress::default())
+                    .map(Box::new)
             })
             .await,
         )),
@@ -593,7 +587,7 @@ async fn remove_source(home: &Home, name: String) -> Result<String, String> {
     let shown = name.clone();
     blocking(move || {
         let config = Config::load(&h.config_file())?;
-        crate::directory_sources::remove(&h, &config, &name)?;
+        crate::sources::remove(&h, &config, &name)?;
         Ok(())
     })
     .await?;

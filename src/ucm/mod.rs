@@ -194,7 +194,7 @@ fn merge_then<T: Send>(
         // A damaged snapshot must not empty the directory: stop here.
         Err(e) => return Err(eyre!("{e}; the previous generation keeps serving")),
     }
-    let (synced, not_synced) = crate::directory_sources::merge_sources(home, config)?;
+    let (synced, not_synced) = crate::sources::merge_sources(home, config)?;
     sources.extend(synced);
     missing.extend(not_synced);
     // The removal guard: a source that served contacts and has none on disk now

@@ -11,7 +11,7 @@ pub mod schedule;
 pub mod sync;
 
 pub use crate::config::attribute_mapping as mapping;
-pub use crate::config::directory_sources as settings;
+pub use crate::config::sources as settings;
 
 use crate::config::Config;
 use crate::directory::merge::Source;
