@@ -31,6 +31,11 @@ pub fn run(home: &Home, json: bool) -> Result<i32> {
         &next_import,
     );
     let todo = items.iter().any(|i| i.check == Check::Todo);
+    // The commands name this node's home unless it is the one sop finds alone.
+    let sop = match Home::resolve(None) {
+        Ok(default) if default == *home => "sop ".to_string(),
+        _ => format!("sop --home {} ", home.root().display()),
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
@@ -43,7 +48,7 @@ pub fn run(home: &Home, json: bool) -> Result<i32> {
             println!("{mark} {}", i.label);
             println!("    {}", i.detail);
             if i.check == Check::Todo {
-                println!("    do it: {}", command(i.fix));
+                println!("    do it: {}", command(i.fix).replace("sop ", &sop));
             }
         }
     }
