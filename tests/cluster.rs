@@ -611,8 +611,16 @@ fn a_node_that_failed_is_retried_until_it_is_in_sync() {
     // Reachable again: no command, and b serves the import within a few retries.
     sshd.authorize("other_key");
     wait_served(&b, "(givenName=Ext6)", 15, &a);
-    let log = std::fs::read_to_string(a.home().join("log/server.log")).unwrap();
-    assert!(log.contains("caught up"), "{log}");
+    // The node serves the push before the origin logs its outcome.
+    let started = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(a.home().join("log/server.log")).unwrap();
+        if log.contains("caught up") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{log}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// A node restored from a backup (an older import of the origin's) is noticed by
