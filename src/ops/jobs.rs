@@ -35,18 +35,17 @@ pub async fn import(home: &Home, options: ImportOptions) -> Result<Imported, Ops
         Ok(Reply::Error { message }) => Err(OpsError::failed("import", message)),
         Ok(other) => Err(OpsError::Unexpected(format!("{other:?}"))),
         Err(CallError::NotRunning(_)) => {
-            let (job, report) = here(home, "import", move |h| {
+            // The config is read once: the import and the push that follows use it.
+            let (job, report, config) = here(home, "import", move |h| {
                 let config = Config::load(&h.config_file())?;
-                import::run_job(h, &config, options, &Progress::default())
+                let (job, report) = import::run_job(h, &config, options, &Progress::default())?;
+                Ok((job, report, config))
             })
             .await?;
             let pushed = if report.applied() {
-                match Config::load(&home.config_file()) {
-                    Ok(config) => push::after_import(home, &config)
-                        .await
-                        .map(|r| r.map_err(|e| format!("{e:#}"))),
-                    Err(e) => Some(Err(e.to_string())),
-                }
+                push::after_import(home, &config)
+                    .await
+                    .map(|r| r.map_err(|e| format!("{e:#}")))
             } else {
                 None
             };
