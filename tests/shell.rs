@@ -62,6 +62,15 @@ impl Tmux {
         }
     }
 
+    /// Keys sent in one write, as a terminal sends keys pressed in quick
+    /// succession over a slow link.
+    fn keys_together(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
     fn text(&self, text: &str) {
         self.run(&["send-keys", "-t", "main", "-l", text]);
         std::thread::sleep(Duration::from_millis(60));
@@ -228,6 +237,28 @@ fn a_new_admin_configures_ucm_starts_the_server_and_quits() {
     let pid = t.child_pid().expect("the shell runs");
     t.keys(&["q"]);
     assert!(gone(pid), "the shell did not exit");
+    t.assert_sane();
+}
+
+#[test]
+fn esc_presses_that_arrive_together_each_go_back_one_screen() {
+    let node = Node::new(&[]);
+    let t = Tmux::new("esc");
+    open_shell(&t, &node);
+    t.keys(&["a", "Enter", "m", "Enter", "e", "Enter"]);
+    t.wait_for("Advanced > Module Configuration > Edit Unified Communication Model");
+    t.keys_together(&["Escape", "Escape"]);
+    t.wait_for("◆ Advanced\n");
+    t.keys(&["m", "Enter", "e", "Enter"]);
+    t.wait_for("Advanced > Module Configuration > Edit Unified Communication Model");
+    t.keys_together(&["Escape", "Escape", "Escape"]);
+    t.wait_for("◆ Main menu");
+    // A cursor key right after an Esc, in the same write, is still that key.
+    t.keys(&["s", "Enter"]);
+    t.wait_for("◆ Subsystems");
+    t.keys_together(&["Escape", "Down", "Enter"]);
+    t.wait_for("◆ Contacts");
+    t.keys(&["q"]);
     t.assert_sane();
 }
 

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 pub mod effect;
+pub mod input;
 pub mod keys;
 pub mod screens;
 pub mod theme;
@@ -19,10 +20,8 @@ use crate::config::Config;
 use crate::home::Home;
 use app::{Action, App};
 use color_eyre::eyre::{Result, WrapErr};
-use crossterm::event::{Event, EventStream};
 use crossterm::{execute, terminal};
 use effect::Effect;
-use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{Stdout, Write};
@@ -145,6 +144,7 @@ async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut resized = signal(SignalKind::window_change())?;
 
     let mut screen = Screen::enter()?;
     tracing::info!(home = %home.root().display(), "shell opened");
@@ -157,7 +157,7 @@ async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
     for e in app.start() {
         runner.spawn(e);
     }
-    let mut events = EventStream::new();
+    let mut keys = input::Keys::open()?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;
@@ -166,13 +166,12 @@ async fn shell(home: Home, opened: std::time::Instant) -> Result<()> {
     timings.first_frame = Some(opened.elapsed());
     loop {
         let first = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => Action::Key(k),
-                Some(Ok(Event::Resize(..))) => Action::Redraw,
-                Some(Ok(_)) => continue,
+            key = keys.next() => match key {
+                Ok(k) => Action::Key(k),
                 // The terminal is gone (an SSH session that dropped).
-                Some(Err(_)) | None => Action::Quit,
+                Err(_) => Action::Quit,
             },
+            _ = resized.recv() => Action::Redraw,
             Some(a) = rx.recv() => a,
             _ = tick.tick() => Action::Tick(chrono::Local::now()),
             _ = hup.recv() => Action::Quit,
