@@ -32,9 +32,18 @@ fn files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// The other top-level modules that `text` names as `crate::NAME`.
 fn named(text: &str, all: &BTreeSet<String>) -> BTreeSet<String> {
+    named_after(text, "crate::", all)
+}
+
+/// The modules of `all` that `text` names right after `prefix`.
+fn named_after(text: &str, prefix: &str, all: &BTreeSet<String>) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    for (at, _) in text.match_indices("crate::") {
-        let rest = &text[at + "crate::".len()..];
+    for (at, _) in text.match_indices(prefix) {
+        // `super::super::x` is not `super::x`.
+        if text[..at].ends_with("super::") {
+            continue;
+        }
+        let rest = &text[at + prefix.len()..];
         let name: String = rest
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -118,6 +127,51 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 fn top_level_modules_import_downward_only() {
     let graph = imports(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     assert!(graph.len() > 10, "{graph:?}");
+    assert_eq!(two_way(&graph), [] as [(String, String); 0], "{graph:#?}");
+    assert_eq!(circle(&graph), None, "{graph:#?}");
+}
+
+/// The shell's modules (the files and folders of `src/tui`, its unit tests
+/// left out) and those each one imports: `super::NAME` from a file of `tui`,
+/// `super::super::NAME` from a file of a folder in it.
+fn shell_imports(tui: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut all = modules(tui);
+    all.remove("mod");
+    all.remove("tests");
+    let mut graph = BTreeMap::new();
+    for m in &all {
+        let dir = tui.join(m);
+        let mut paths = Vec::new();
+        files(
+            &if dir.is_dir() {
+                dir
+            } else {
+                tui.join(format!("{m}.rs"))
+            },
+            &mut paths,
+        );
+        let mut to = BTreeSet::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let inner = p.parent() != Some(tui) && p.file_name().is_some_and(|n| n != "mod.rs");
+            let prefix = if inner { "super::super::" } else { "super::" };
+            to.extend(named_after(code, prefix, &all));
+            to.extend(named_after(code, "crate::tui::", &all));
+        }
+        to.remove(m);
+        graph.insert(m.clone(), to);
+    }
+    graph
+}
+
+#[test]
+fn the_shells_modules_import_downward_only() {
+    let graph = shell_imports(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui"));
+    // The screens read what they share with the shell, not the shell itself.
+    assert!(graph["screens"].contains("component"), "{graph:#?}");
+    assert!(!graph["screens"].contains("app"), "{graph:#?}");
+    assert!(!graph["component"].contains("screens"), "{graph:#?}");
     assert_eq!(two_way(&graph), [] as [(String, String); 0], "{graph:#?}");
     assert_eq!(circle(&graph), None, "{graph:#?}");
 }

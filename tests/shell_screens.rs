@@ -14,7 +14,7 @@ use sop::directory::lookup::{Found, FoundEntry};
 use sop::schedule::{JobKind, JobView};
 use sop::store::Job;
 use sop::tui::app::{Action, App, Screen, ServerView};
-use sop::tui::screens;
+use sop::tui::view;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -164,7 +164,7 @@ fn key(app: &mut App, code: KeyCode) {
 fn snapshot(name: &str, app: &App) {
     for (w, h) in SIZES {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        terminal.draw(|f| screens::draw(app, f)).unwrap();
+        terminal.draw(|f| view::draw(app, f)).unwrap();
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
     }
 }
@@ -187,7 +187,7 @@ fn a_long_refusal_is_shown_whole() {
     let text = app.message.clone().map(|m| m.text).unwrap_or_default();
     assert!(text.len() > 80, "{text}");
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| screens::draw(&app, f)).unwrap();
+    terminal.draw(|f| view::draw(&app, f)).unwrap();
     let screen: String = terminal
         .backend()
         .buffer()

@@ -35,6 +35,12 @@ pub enum Action {
         seq: u64,
         result: Result<Found, String>,
     },
+    /// Internal contacts found in the store (the server is stopped), and how
+    /// long the search took in microseconds.
+    FoundInternal {
+        seq: u64,
+        result: Result<(Vec<crate::contacts::Contact>, u64), String>,
+    },
     PhoneFound {
         seq: u64,
         result: Result<Found, String>,

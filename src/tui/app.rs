@@ -3,6 +3,8 @@
 //! outcome back as an `Action`.
 
 pub use super::action::Action;
+pub use super::component::{Busy, Level, Menu, Message, Move, Nav, Popup, Screen, ServerView};
+use super::component::{Ctx, Reply};
 use super::effect::Effect;
 use super::keys::{self, Binding, Cmd};
 use super::screens::{
@@ -15,201 +17,21 @@ use crate::control::Status;
 use chrono::{DateTime, Local};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 
-/// A place in the menu tree. The navigation stack's titles are the breadcrumb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Menu(Menu),
-    Modules,
-    UcmForm,
-    Server,
-    Logs,
-    Contacts,
-    ContactForm,
-    Phone,
-    Jobs,
-    JobDetail,
-    PhoneSetup,
-    Checklist,
-    Cluster,
-    Sources,
-    SourceForm,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Menu {
-    Main,
-    Advanced,
-    Subsystems,
-}
-
-impl Menu {
-    /// Entries and where each leads, in the product's order.
-    pub fn entries(self) -> &'static [(&'static str, Screen)] {
-        match self {
-            Menu::Main => &[
-                ("Advanced", Screen::Menu(Menu::Advanced)),
-                ("Subsystems", Screen::Menu(Menu::Subsystems)),
-                ("Contacts", Screen::Contacts),
-                ("Jobs", Screen::Jobs),
-                ("Phone setup", Screen::PhoneSetup),
-                ("Setup checklist", Screen::Checklist),
-                ("Cluster", Screen::Cluster),
-            ],
-            Menu::Advanced => &[
-                ("Module Configuration", Screen::Modules),
-                ("Directory Sources", Screen::Sources),
-            ],
-            Menu::Subsystems => &[("Application Server", Screen::Server)],
+/// The context screens read, from the fields of an `App` (borrowed one by one,
+/// so that a screen's own state can be borrowed mutably beside it).
+macro_rules! ctx {
+    ($app:expr) => {
+        Ctx {
+            home: &$app.home,
+            theme: &$app.theme,
+            now: $app.now,
+            config: &$app.config,
+            server: &$app.server,
+            busy: $app.busy.as_ref(),
+            jobs: &$app.jobs.list,
+            popup: $app.popup.is_some(),
         }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl Screen {
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Menu(Menu::Main) => "Main menu",
-            Screen::Menu(Menu::Advanced) => "Advanced",
-            Screen::Menu(Menu::Subsystems) => "Subsystems",
-            Screen::Modules => "Module Configuration",
-            Screen::UcmForm => "Edit Unified Communication Model",
-            Screen::Server => "Application Server",
-            Screen::Logs => "Logs",
-            Screen::Contacts => "Contacts",
-            Screen::ContactForm => "Contact",
-            Screen::Phone => "Phone view",
-            Screen::Jobs => "Jobs",
-            Screen::JobDetail => "Job",
-            Screen::PhoneSetup => "Phone setup",
-            Screen::Checklist => "Setup checklist",
-            Screen::Cluster => "Cluster",
-            Screen::Sources => "Directory Sources",
-            Screen::SourceForm => "Source",
-        }
-    }
-
-    /// The key tables in force, most specific first.
-    pub fn bindings(self, app: &App) -> Vec<&'static [Binding]> {
-        let mut t: Vec<&'static [Binding]> = match self {
-            Screen::Menu(_) => vec![keys::MENU],
-            Screen::Modules => vec![keys::MODULES, keys::LIST],
-            Screen::UcmForm => return vec![keys::FORM, keys::UCM_FORM_ACTIONS, keys::CANCEL],
-            Screen::ContactForm | Screen::SourceForm => return vec![keys::FORM, keys::CANCEL],
-            Screen::Server => vec![keys::SERVER, keys::LIST],
-            Screen::Logs => vec![keys::LOGS, keys::LIST],
-            Screen::Contacts if app.contacts.typing => return vec![keys::SEARCH_BOX, keys::CANCEL],
-            Screen::Contacts => vec![keys::CONTACTS, keys::LIST],
-            Screen::Phone => return vec![keys::PHONE, keys::CANCEL],
-            Screen::Jobs => vec![keys::JOBS, keys::LIST],
-            Screen::JobDetail => vec![keys::JOB_DETAIL, keys::LIST],
-            Screen::PhoneSetup => vec![keys::SETUP, keys::LIST],
-            Screen::Checklist => vec![keys::CHECKLIST, keys::LIST],
-            Screen::Cluster => vec![keys::CLUSTER, keys::LIST],
-            Screen::Sources => vec![keys::SOURCES, keys::LIST],
-        };
-        t.push(keys::CANCEL);
-        t.push(keys::GLOBAL);
-        t
-    }
-
-    /// Screens whose rows jump to the entry a typed letter starts.
-    fn jumps(self) -> bool {
-        matches!(
-            self,
-            Screen::Menu(_) | Screen::Modules | Screen::Server | Screen::Checklist
-        )
-    }
-}
-
-/// What the shell knows of the application server.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ServerView {
-    /// Not asked yet.
-    Unknown,
-    Stopped,
-    Running(Box<Status>),
-    /// The socket is there but the server did not answer (hung), or another error.
-    Unreachable(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-/// The line above the footer: the outcome of the last action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub level: Level,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Popup {
-    /// A question; `y` performs the effect.
-    Confirm {
-        title: String,
-        lines: Vec<String>,
-        effect: Box<Effect>,
-    },
-    /// Text to read (help, module details, a contact).
-    Info { title: String, lines: Vec<String> },
-}
-
-/// A move of a screen's selection (or scroll position).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    First,
-    Last,
-}
-
-impl Move {
-    /// Rows a page move goes.
-    const PAGE: usize = 10;
-
-    pub fn of(cmd: Cmd) -> Option<Move> {
-        Some(match cmd {
-            Cmd::Up => Move::Up,
-            Cmd::Down => Move::Down,
-            Cmd::PageUp => Move::PageUp,
-            Cmd::PageDown => Move::PageDown,
-            Cmd::Top => Move::First,
-            Cmd::Bottom => Move::Last,
-            _ => return None,
-        })
-    }
-
-    /// Where the selection goes from `at` among `rows` rows (it stays on them).
-    pub fn from(self, at: usize, rows: usize) -> usize {
-        let last = rows.saturating_sub(1);
-        let to = match self {
-            Move::Up => at.saturating_sub(1),
-            Move::Down => at + 1,
-            Move::PageUp => at.saturating_sub(Move::PAGE),
-            Move::PageDown => at + Move::PAGE,
-            Move::First => 0,
-            Move::Last => last,
-        };
-        to.min(last)
-    }
-}
-
-/// Long work in flight.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Busy {
-    pub label: String,
-    pub since: DateTime<Local>,
-    /// Whether `^X` can cancel it (imports and merges in the server).
-    pub cancellable: bool,
+    };
 }
 
 /// The whole state of the shell.
@@ -224,19 +46,18 @@ pub struct App {
     pub busy: Option<Busy>,
     pub message: Option<Message>,
     pub popup: Option<Popup>,
+    // Each screen's own state.
     pub modules: modules::State,
     pub ucm: ucm_form::Form,
-    pub server_sel: usize,
+    pub server_screen: server::State,
     pub logs: logs::State,
     pub contacts: contacts::State,
-    pub contact_form: contacts::Form,
     pub phone: phone::State,
     pub jobs: jobs::State,
     pub setup: phone_setup::State,
-    pub checklist_sel: usize,
+    pub checklist: checklist::State,
     pub cluster: cluster::State,
     pub sources: sources::State,
-    pub source_form: sources::Form,
     pub quit: bool,
 }
 
@@ -259,17 +80,15 @@ impl App {
             popup: None,
             modules: modules::State::default(),
             ucm,
-            server_sel: 1,
+            server_screen: server::State::default(),
             logs: logs::State::default(),
             contacts: contacts::State::default(),
-            contact_form: contacts::Form::default(),
             phone: phone::State::default(),
             jobs: jobs::State::default(),
             setup: phone_setup::State::default(),
-            checklist_sel: 0,
+            checklist: checklist::State::default(),
             cluster: cluster::State::default(),
             sources: sources::State::default(),
-            source_form: sources::Form::default(),
             quit: false,
         }
     }
@@ -303,6 +122,16 @@ impl App {
         }
     }
 
+    /// What screens read of the shell's state.
+    pub fn ctx(&self) -> Ctx<'_> {
+        ctx!(self)
+    }
+
+    /// The key tables of the screen in force.
+    pub fn bindings(&self) -> Vec<&'static [Binding]> {
+        self.screen().bindings(self.contacts.typing)
+    }
+
     pub fn menu_selection(&self, menu: Menu) -> usize {
         self.menu_sel[menu.index()]
     }
@@ -316,7 +145,7 @@ impl App {
 
     /// Whether a form holds edits not saved yet.
     pub fn unsaved(&self) -> bool {
-        self.ucm.is_dirty() || self.contact_form.is_dirty() || self.source_form.is_dirty()
+        self.ucm.is_dirty() || self.contacts.form.is_dirty() || self.sources.form.is_dirty()
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -379,9 +208,9 @@ impl App {
                 vec![Effect::ReadLog { from: None }]
             }
             Screen::Contacts => self.contacts.search_effect(self.running().is_some()),
-            Screen::Phone => phone::refresh(self),
+            Screen::Phone => self.phone.refresh(&ctx!(self)),
             Screen::PhoneSetup => {
-                phone_setup::entered(self);
+                self.setup.entered(&ctx!(self));
                 vec![]
             }
             Screen::UcmForm => {
@@ -394,6 +223,45 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    /// Applies a screen's reply: its message, popup and move, then its work.
+    fn apply(&mut self, reply: Reply) -> Vec<Effect> {
+        let Reply {
+            mut effects,
+            message,
+            popup,
+            nav,
+            work,
+        } = reply;
+        if message.is_some() {
+            self.message = message;
+        }
+        if popup.is_some() {
+            self.popup = popup;
+        }
+        match nav {
+            Some(Nav::Open(screen)) => effects.extend(self.push(screen)),
+            Some(Nav::Back) if self.stack.len() > 1 => {
+                self.stack.pop();
+            }
+            Some(Nav::Path(path, land)) => {
+                self.stack.truncate(1);
+                for screen in path {
+                    effects.extend(self.push(*screen));
+                }
+                if let (Some(last), Some(row)) = (path.last(), land) {
+                    if let Some(sel) = self.selection_mut(*last) {
+                        *sel = row;
+                    }
+                }
+            }
+            Some(Nav::Back) | None => {}
+        }
+        if let Some(w) = work {
+            effects.extend(self.begin(&w.label, w.cancellable, w.effect));
+        }
+        effects
     }
 
     fn back(&mut self) -> Vec<Effect> {
@@ -409,7 +277,7 @@ impl App {
                 });
                 return vec![];
             }
-            Screen::SourceForm if self.source_form.is_dirty() => {
+            Screen::SourceForm if self.sources.form.is_dirty() => {
                 self.confirm(
                     "Unsaved changes",
                     vec!["Leave the source without saving it? (^S saves)".into()],
@@ -417,7 +285,7 @@ impl App {
                 );
                 return vec![];
             }
-            Screen::ContactForm if self.contact_form.is_dirty() => {
+            Screen::ContactForm if self.contacts.form.is_dirty() => {
                 self.popup = Some(Popup::Confirm {
                     title: "Unsaved changes".into(),
                     lines: vec!["Leave the contact without saving it?".into()],
@@ -503,6 +371,11 @@ impl App {
                 self.contacts.found(seq, result);
                 vec![]
             }
+            Action::FoundInternal { seq, result } => {
+                let found = result.map(|(c, micros)| contacts::internal_found(&c, micros));
+                self.contacts.found(seq, found);
+                vec![]
+            }
             Action::PhoneFound { seq, result } => {
                 self.phone.found(seq, result);
                 vec![]
@@ -541,7 +414,7 @@ impl App {
                 self.busy = None;
                 match r {
                     Ok(text) => {
-                        self.source_form.saved();
+                        self.sources.form.saved();
                         self.info(text);
                     }
                     Err(text) => self.error(text),
@@ -549,12 +422,13 @@ impl App {
                 vec![Effect::LoadConfig]
             }
             Action::SourceTested(r) => {
-                sources::tested(self, r.map(|r| *r));
-                vec![]
+                self.busy = None;
+                let reply = self.sources.tested(r.map(|r| *r));
+                self.apply(reply)
             }
             Action::ContactLoaded(r) => {
-                contacts::loaded(self, r.map(|c| *c));
-                vec![]
+                let reply = self.contacts.loaded(r.map(|c| *c));
+                self.apply(reply)
             }
             Action::Saved(r) => {
                 self.busy = None;
@@ -594,7 +468,7 @@ impl App {
             };
         }
         let screen = self.screen();
-        let tables = screen.bindings(self);
+        let tables = self.bindings();
         match keys::lookup(&tables, &k) {
             Some(cmd) => self.command(screen, cmd),
             None => self.unbound(screen, k),
@@ -610,11 +484,11 @@ impl App {
                 vec![]
             }
             Screen::ContactForm => {
-                self.contact_form.input(&event);
+                self.contacts.form.input(&event);
                 vec![]
             }
             Screen::SourceForm => {
-                self.source_form.input(&event);
+                self.sources.form.input(&event);
                 vec![]
             }
             Screen::Contacts if self.contacts.typing => {
@@ -625,7 +499,7 @@ impl App {
             }
             Screen::Phone => {
                 if self.phone.input(&event) {
-                    return phone::refresh(self);
+                    return self.phone.refresh(&ctx!(self));
                 }
                 vec![]
             }
@@ -643,13 +517,13 @@ impl App {
     fn row_labels(&self, screen: Screen) -> Vec<String> {
         match screen {
             Screen::Menu(m) => m.entries().iter().map(|(l, _)| l.to_string()).collect(),
-            Screen::Modules => modules::rows(self),
+            Screen::Modules => modules::rows(),
             Screen::Server => server::ACTIONS.iter().map(|a| a.to_string()).collect(),
-            Screen::Checklist => checklist::checklist(self)
+            Screen::Checklist => checklist::checklist(&self.ctx())
                 .iter()
                 .map(|i| i.label.clone())
                 .collect(),
-            Screen::Sources => sources::rows(self),
+            Screen::Sources => sources::rows(&self.ctx()),
             _ => vec![],
         }
     }
@@ -658,8 +532,8 @@ impl App {
         match screen {
             Screen::Menu(m) => Some(&mut self.menu_sel[m.index()]),
             Screen::Modules => Some(&mut self.modules.sel),
-            Screen::Server => Some(&mut self.server_sel),
-            Screen::Checklist => Some(&mut self.checklist_sel),
+            Screen::Server => Some(&mut self.server_screen.sel),
+            Screen::Checklist => Some(&mut self.checklist.sel),
             Screen::Sources => Some(&mut self.sources.sel),
             Screen::Jobs => Some(&mut self.jobs.sel),
             Screen::Contacts => Some(&mut self.contacts.sel),
@@ -675,7 +549,7 @@ impl App {
         match screen {
             Screen::Jobs => self.jobs.list.len(),
             Screen::Contacts => self.contacts.rows(),
-            Screen::PhoneSetup => phone_setup::line_count(self),
+            Screen::PhoneSetup => self.setup.line_count(&self.ctx()),
             Screen::JobDetail => self.jobs.errors.len(),
             Screen::Logs => self.logs.lines.len(),
             Screen::Cluster => self.cluster.nodes().len(),
@@ -722,7 +596,7 @@ impl App {
                 return vec![];
             }
             Cmd::Help => {
-                let mut lines: Vec<String> = keys::help(&screen.bindings(self))
+                let mut lines: Vec<String> = keys::help(&self.bindings())
                     .into_iter()
                     .map(|(k, what)| format!("{k:<18} {what}"))
                     .collect();
@@ -749,28 +623,30 @@ impl App {
             Cmd::CancelJob => return self.cancel_job(),
             _ => {}
         }
-        match screen {
+        let ctx = ctx!(self);
+        let reply = match screen {
             Screen::Menu(m) if cmd == Cmd::Open => {
-                let entries = m.entries();
-                match entries.get(self.menu_sel[m.index()]) {
-                    Some((_, to)) => self.push(*to),
-                    None => vec![],
+                match m.entries().get(self.menu_sel[m.index()]) {
+                    Some((_, to)) => Reply::default().open(*to),
+                    None => Reply::default(),
                 }
             }
-            Screen::Modules => modules::command(self, cmd),
-            Screen::UcmForm => ucm_form::command(self, cmd),
-            Screen::Server => server::command(self, cmd),
-            Screen::Logs => logs::command(self, cmd),
-            Screen::Contacts | Screen::ContactForm => contacts::command(self, screen, cmd),
-            Screen::Phone => phone::command(self, cmd),
-            Screen::Jobs | Screen::JobDetail => jobs::command(self, screen, cmd),
-            Screen::PhoneSetup => phone_setup::command(self, cmd),
-            Screen::Checklist => checklist::command(self, cmd),
-            Screen::Cluster => cluster::command(self, cmd),
-            Screen::Sources => sources::command(self, cmd),
-            Screen::SourceForm => sources::form_command(self, cmd),
-            Screen::Menu(_) => vec![],
-        }
+            Screen::Menu(_) => Reply::default(),
+            Screen::Modules => self.modules.handle(&ctx, cmd),
+            Screen::UcmForm => self.ucm.handle(cmd),
+            Screen::Server => self.server_screen.handle(&ctx, cmd),
+            Screen::Logs => self.logs.handle(cmd),
+            Screen::Contacts => self.contacts.handle(&ctx, cmd),
+            Screen::ContactForm => self.contacts.form.handle(cmd),
+            Screen::Phone => self.phone.handle(&ctx, cmd),
+            Screen::Jobs | Screen::JobDetail => self.jobs.handle(screen, cmd),
+            Screen::PhoneSetup => self.setup.handle(cmd),
+            Screen::Checklist => self.checklist.handle(&ctx, cmd),
+            Screen::Cluster => self.cluster.handle(cmd),
+            Screen::Sources => self.sources.handle(&ctx, cmd),
+            Screen::SourceForm => self.sources.form.handle(cmd),
+        };
+        self.apply(reply)
     }
 
     fn cancel_job(&mut self) -> Vec<Effect> {
@@ -797,8 +673,8 @@ impl App {
                         self.ucm = ucm_form::Form::from_config(c);
                     }
                 }
-                self.contact_form = contacts::Form::default();
-                self.source_form = sources::Form::default();
+                self.contacts.form = contacts::Form::default();
+                self.sources.form = sources::Form::default();
                 if self.stack.len() > 1 {
                     self.stack.pop();
                 }
@@ -806,7 +682,7 @@ impl App {
             }
             e => {
                 if let Effect::ClusterPush { nodes } = &e {
-                    cluster::started(self, nodes);
+                    self.cluster.started(nodes);
                 }
                 let label = e.label();
                 let cancellable = e.cancellable();

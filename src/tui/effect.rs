@@ -3,7 +3,6 @@
 //! its outcome back as an `Action`, in words an admin can act on.
 
 use super::action::{Action, Chunk};
-use super::screens::ucm_form::Values;
 use crate::config::{self, Config};
 use crate::contacts::Contact;
 use crate::control::{self, CallError, Reply, Request};
@@ -33,7 +32,7 @@ pub enum Effect {
     Stop,
     Sync,
     Restart,
-    SaveUcm(Values),
+    SaveUcm(UcmValues),
     Import {
         dry_run: bool,
         force: bool,
@@ -47,6 +46,7 @@ pub enum Effect {
     Search {
         seq: u64,
         filter: String,
+        limit: usize,
     },
     /// Search the internal contacts in the store (the server is stopped).
     SearchInternal {
@@ -65,7 +65,7 @@ pub enum Effect {
     /// Read an internal contact for editing.
     LoadContact(String),
     /// Save an internal contact (a new one when its id is empty), then merge.
-    SaveContact(Contact),
+    SaveContact(Box<Contact>),
     RemoveContact(String),
     /// Check every node of the cluster.
     ClusterStatus,
@@ -78,13 +78,60 @@ pub enum Effect {
     /// Sync a directory source, then merge.
     SyncSource(String),
     /// Save a directory source's settings (keeping the admin's comments).
-    SaveSource(super::screens::sources::SourceValues),
+    SaveSource(SourceValues),
     /// Removes a directory source, then merges.
     RemoveSource(String),
     /// Leave the shell (after a confirmation).
     Quit,
     /// Leave a form without saving (after a confirmation).
     Discard,
+}
+
+/// The UCM settings as its form saves them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UcmValues {
+    pub url: String,
+    pub cron: String,
+    pub priority: u32,
+    pub merge_cron: String,
+}
+
+/// A directory source's settings as its form saves them: each config key with
+/// its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceValues {
+    pub name: String,
+    /// A new source's table is added.
+    pub adding: bool,
+    pub entries: Vec<(&'static str, Setting)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    Int(i64),
+    Text(String),
+}
+
+impl SourceValues {
+    /// Writes them into the source's `[[sources]]` table.
+    pub fn apply(&self, doc: &mut toml_edit::DocumentMut) {
+        use crate::sources::settings;
+        let table = if self.adding {
+            settings::add_table(doc, &self.name)
+        } else {
+            settings::table_mut(doc, &self.name)
+        };
+        let Some(t) = table else {
+            return;
+        };
+        for (key, v) in &self.entries {
+            let value = match v {
+                Setting::Int(n) => toml_edit::value(*n),
+                Setting::Text(s) => toml_edit::value(s.as_str()),
+            };
+            t.insert(key, value);
+        }
+    }
 }
 
 impl Effect {
@@ -170,15 +217,15 @@ pub async fn perform(
         }
         Effect::Install(ids) => done(set_modules(&home, ids, true).await),
         Effect::Remove(id) => done(set_modules(&home, vec![id], false).await),
-        Effect::Search { seq, filter } => Some(Action::Found {
+        Effect::Search { seq, filter, limit } => Some(Action::Found {
             seq,
-            result: search(&home, &filter, super::screens::contacts::LIMIT).await,
+            result: search(&home, &filter, limit).await,
         }),
         Effect::PhoneSearch { seq, filter, limit } => Some(Action::PhoneFound {
             seq,
             result: search(&home, &filter, limit).await,
         }),
-        Effect::SearchInternal { seq, text } => Some(Action::Found {
+        Effect::SearchInternal { seq, text } => Some(Action::FoundInternal {
             seq,
             result: blocking(move || {
                 let started = std::time::Instant::now();
@@ -188,10 +235,7 @@ pub async fn perform(
                 } else {
                     store.search(&text)?
                 };
-                Ok(super::screens::contacts::internal_found(
-                    &contacts,
-                    started.elapsed().as_micros() as u64,
-                ))
+                Ok((contacts, started.elapsed().as_micros() as u64))
             })
             .await,
         }),
@@ -207,7 +251,7 @@ pub async fn perform(
             })
             .await,
         )),
-        Effect::SaveContact(c) => done(save_contact(&home, c).await),
+        Effect::SaveContact(c) => done(save_contact(&home, *c).await),
         Effect::RemoveContact(id) => done(remove_contact(&home, id).await),
         Effect::RemoveSource(name) => done(remove_source(&home, name).await),
         Effect::TestSource(name) => Some(Action::SourceTested(
@@ -291,7 +335,7 @@ async fn sync(home: &Home) -> Result<String, String> {
 }
 
 /// Writes the UCM settings (keeping the admin's comments), then tells a running server.
-async fn save_ucm(home: &Home, v: Values) -> Result<String, String> {
+async fn save_ucm(home: &Home, v: UcmValues) -> Result<String, String> {
     let h = home.clone();
     let path = home.config_file();
     blocking(move || {
@@ -562,10 +606,7 @@ async fn sync_source(home: &Home, name: String) -> Result<String, String> {
 }
 
 /// Writes a directory source's settings, then tells a running server.
-async fn save_source(
-    home: &Home,
-    v: super::screens::sources::SourceValues,
-) -> Result<String, String> {
+async fn save_source(home: &Home, v: SourceValues) -> Result<String, String> {
     let path = home.config_file();
     let name = v.name.clone();
     let saved = if v.adding {

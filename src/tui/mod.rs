@@ -1,19 +1,23 @@
 //! The admin shell: a ratatui menu tree for sysadmins over SSH.
 //!
-//! One `App` owns the state (`app.rs`); keys and results go through
-//! `App::update`, which returns effects; this runner performs each effect in a
-//! task (`effect.rs`) and feeds its outcome back. One loop waits on the terminal,
+//! Each screen owns its state and handles its keys (`screens/`), reading what
+//! the shell shares (`component::Ctx`) and answering with a `Reply`; `App`
+//! (`app.rs`) routes keys and results to the screen in force, applies replies
+//! and returns effects; this runner performs each effect in a task
+//! (`effect.rs`) and feeds its outcome back. One loop waits on the terminal,
 //! the results, a slow tick and the signals, handles everything pending, then
 //! draws once, and only when something changed.
 
 pub mod action;
 pub mod app;
+pub mod component;
 pub mod effect;
 pub mod input;
 pub mod keys;
 pub mod screens;
 pub mod theme;
 mod timings;
+pub mod view;
 pub mod widgets;
 
 use crate::config::Config;
@@ -90,7 +94,7 @@ impl Screen {
 
     fn draw(&mut self, app: &App) -> std::io::Result<()> {
         match &mut self.terminal {
-            Some(t) => t.draw(|f| screens::draw(app, f)).map(drop),
+            Some(t) => t.draw(|f| view::draw(app, f)).map(drop),
             None => Ok(()),
         }
     }

@@ -221,7 +221,7 @@ fn contacts_search_as_typed_and_late_answers_are_dropped() {
     assert_eq!(app.screen(), Screen::Contacts);
     key(&mut app, KeyCode::Char('/'));
     let effects = typing(&mut app, "o(");
-    let Some(Effect::Search { seq, filter }) = effects.last().cloned() else {
+    let Some(Effect::Search { seq, filter, .. }) = effects.last().cloned() else {
         panic!("{effects:?}");
     };
     assert!(filter.contains("(sn=o\\28*)"), "{filter}");
@@ -264,7 +264,7 @@ fn without_colour_the_selection_is_still_visible() {
     app.theme = super::theme::Theme { color: false };
     key(&mut app, KeyCode::Down);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| super::screens::draw(&app, f)).unwrap();
+    terminal.draw(|f| super::view::draw(&app, f)).unwrap();
     let buffer = terminal.backend().buffer();
     let colours = buffer
         .content()
@@ -489,7 +489,7 @@ fn a_new_source_takes_a_free_name_and_the_defaults_and_a_source_is_removed_after
             .is_some_and(|m| m.text.contains("Base DN"))
     );
     // The refusal took the focus to the field.
-    assert_eq!(app.source_form.focus, SourceField::BaseDn);
+    assert_eq!(app.sources.form.focus, SourceField::BaseDn);
     typing(&mut app, "ou=people,dc=hr");
     let saved = ctrl(&mut app, 's');
     let Some(Effect::SaveSource(values)) = saved.first() else {
@@ -508,13 +508,13 @@ fn a_new_source_takes_a_free_name_and_the_defaults_and_a_source_is_removed_after
 
     // Saved, the form edits the new source; its name cannot be typed over.
     app.update(Action::SourceSaved(Ok("hr added".into())));
-    assert!(!app.source_form.adding);
-    assert_eq!(app.source_form.name, "hr");
+    assert!(!app.sources.form.adding);
+    assert_eq!(app.sources.form.name, "hr");
     key(&mut app, KeyCode::BackTab);
     key(&mut app, KeyCode::BackTab);
-    assert_eq!(app.source_form.focus, SourceField::Name);
+    assert_eq!(app.sources.form.focus, SourceField::Name);
     typing(&mut app, "x");
-    assert_eq!(app.source_form.value(SourceField::Name), "hr");
+    assert_eq!(app.sources.form.value(SourceField::Name), "hr");
 
     app.stack.pop();
     assert_eq!(app.screen(), Screen::Sources);
@@ -683,7 +683,7 @@ fn a_server_listening_on_loopback_only_is_not_one_phones_reach() {
     let mut app = app();
     running(&mut app);
     let phones = |app: &App| {
-        checklist(app)
+        checklist(&app.ctx())
             .into_iter()
             .find(|i| i.label == "Phones get answers")
             .map(|i| (i.check, i.detail))

@@ -2,7 +2,7 @@
 //! open), the push to the selected node, to all, or to those that failed, with
 //! each node's progress, and the detail of a node's last failure.
 
-use super::super::app::{App, Popup};
+use super::super::component::{Ctx, Reply};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
@@ -64,55 +64,59 @@ impl State {
             _ => self.check(),
         }
     }
-}
 
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    let selected = app.cluster.nodes().get(app.cluster.sel).cloned();
-    match cmd {
-        Cmd::Refresh => app.cluster.check(),
-        Cmd::Open => {
-            if let Some(n) = selected {
-                app.popup = Some(Popup::Info {
-                    title: format!("Node {}", n.name),
-                    lines: detail(&n),
-                });
+    pub fn handle(&mut self, cmd: Cmd) -> Reply {
+        let selected = self.nodes().get(self.sel).cloned();
+        match cmd {
+            Cmd::Refresh => Reply::run(self.check()),
+            Cmd::Open => {
+                let mut r = Reply::default();
+                if let Some(n) = selected {
+                    r.show(format!("Node {}", n.name), detail(&n));
+                }
+                r
             }
-            vec![]
-        }
-        Cmd::PushSelected => match selected {
-            Some(n) => push(app, vec![n.name.clone()], false),
-            None => vec![],
-        },
-        Cmd::PushAll => {
-            let all = app.cluster.nodes().iter().map(|n| n.name.clone()).collect();
-            push(app, all, false)
-        }
-        Cmd::RetryFailed => {
-            let failed: Vec<String> = app
-                .cluster
-                .nodes()
-                .iter()
-                .filter(|n| n.last_push.as_ref().is_some_and(|p| !p.ok))
-                .map(|n| n.name.clone())
-                .collect();
-            if failed.is_empty() {
-                app.info("no push failed last time: nothing to retry");
-                return vec![];
+            Cmd::PushSelected => match selected {
+                Some(n) => push(vec![n.name.clone()], false),
+                None => Reply::default(),
+            },
+            Cmd::PushAll => push(self.nodes().iter().map(|n| n.name.clone()).collect(), false),
+            Cmd::RetryFailed => {
+                let failed: Vec<String> = self
+                    .nodes()
+                    .iter()
+                    .filter(|n| n.last_push.as_ref().is_some_and(|p| !p.ok))
+                    .map(|n| n.name.clone())
+                    .collect();
+                if failed.is_empty() {
+                    let mut r = Reply::default();
+                    r.info("no push failed last time: nothing to retry");
+                    return r;
+                }
+                push(failed, true)
             }
-            push(app, failed, true)
+            _ => Reply::default(),
         }
-        _ => vec![],
+    }
+
+    /// A push started: every node waits for its turn.
+    pub fn started(&mut self, nodes: &[String]) {
+        self.progress = nodes
+            .iter()
+            .map(|n| (n.clone(), "waiting".to_string()))
+            .collect();
     }
 }
 
 /// Asks first: a push replaces the nodes' external contacts.
-fn push(app: &mut App, nodes: Vec<String>, retry: bool) -> Vec<Effect> {
+fn push(nodes: Vec<String>, retry: bool) -> Reply {
+    let mut r = Reply::default();
     if nodes.is_empty() {
-        app.error("no node to push to: add one with sop cluster add NAME HOST");
-        return vec![];
+        r.error("no node to push to: add one with sop cluster add NAME HOST");
+        return r;
     }
     let what = if retry { "Retry failed" } else { "Push" };
-    app.confirm(
+    r.confirm(
         what,
         vec![
             format!(
@@ -123,15 +127,7 @@ fn push(app: &mut App, nodes: Vec<String>, retry: bool) -> Vec<Effect> {
         ],
         Effect::ClusterPush { nodes },
     );
-    vec![]
-}
-
-/// A push started: every node waits for its turn.
-pub fn started(app: &mut App, nodes: &[String]) {
-    app.cluster.progress = nodes
-        .iter()
-        .map(|n| (n.clone(), "waiting".to_string()))
-        .collect();
+    r
 }
 
 fn when(at: u64) -> String {
@@ -194,102 +190,104 @@ pub fn detail(n: &NodeStatus) -> Vec<String> {
     lines
 }
 
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let s = &app.cluster;
-    let parts = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(6),
-    ])
-    .split(area);
-    let ours = match s.status.as_ref().and_then(|c| c.external.as_ref()) {
-        Some(e) => format!(
-            "This node: {} external contacts {} imported {} by {}",
-            e.count,
-            e.hash.get(..12).unwrap_or(&e.hash),
-            when(e.created),
-            e.origin
-        ),
-        None if s.status.is_some() => "This node: no external contacts imported".to_string(),
-        None if s.checking => "Checking the nodes...".to_string(),
-        None => String::new(),
-    };
-    f.render_widget(Paragraph::new(Span::styled(ours, t.dim())), parts[0]);
-    let block = widgets::panel(t, "Nodes");
-    let inner = block.inner(parts[1]);
-    f.render_widget(block, parts[1]);
-    if let Some(e) = &s.error {
+impl State {
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let s = self;
+        let parts = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(6),
+        ])
+        .split(area);
+        let ours = match s.status.as_ref().and_then(|c| c.external.as_ref()) {
+            Some(e) => format!(
+                "This node: {} external contacts {} imported {} by {}",
+                e.count,
+                e.hash.get(..12).unwrap_or(&e.hash),
+                when(e.created),
+                e.origin
+            ),
+            None if s.status.is_some() => "This node: no external contacts imported".to_string(),
+            None if s.checking => "Checking the nodes...".to_string(),
+            None => String::new(),
+        };
+        f.render_widget(Paragraph::new(Span::styled(ours, t.dim())), parts[0]);
+        let block = widgets::panel(t, "Nodes");
+        let inner = block.inner(parts[1]);
+        f.render_widget(block, parts[1]);
+        if let Some(e) = &s.error {
+            f.render_widget(
+                Paragraph::new(Line::styled(e.clone(), t.bad())).wrap(Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
+        let rows: Vec<Line<'static>> = s.nodes().iter().map(|n| s.row(ctx, n)).collect();
+        if rows.is_empty() && s.status.is_some() {
+            f.render_widget(
+                Paragraph::new("No node yet: sop cluster add NAME HOST"),
+                inner,
+            );
+        } else {
+            let table = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(inner);
+            let heading = format!(
+                "  {:<10} {:<11} {:<8} {:>8} {:<7} push",
+                "node", "sync", "server", "contacts", "LDAP"
+            );
+            f.render_widget(Paragraph::new(Span::styled(heading, t.title())), table[0]);
+            widgets::list(t, f, table[1], rows, s.sel);
+        }
+        let lines = s
+            .nodes()
+            .get(s.sel)
+            .map(detail)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Line::from)
+            .collect::<Vec<_>>();
         f.render_widget(
-            Paragraph::new(Line::styled(e.clone(), t.bad())).wrap(Wrap { trim: true }),
-            inner,
+            Paragraph::new(lines)
+                .block(widgets::panel(t, "Selected node"))
+                .wrap(Wrap { trim: true }),
+            parts[2],
         );
-        return;
     }
-    let rows: Vec<Line<'static>> = s.nodes().iter().map(|n| row(app, n)).collect();
-    if rows.is_empty() && s.status.is_some() {
-        f.render_widget(
-            Paragraph::new("No node yet: sop cluster add NAME HOST"),
-            inner,
-        );
-    } else {
-        let table = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(inner);
-        let heading = format!(
-            "  {:<10} {:<11} {:<8} {:>8} {:<7} push",
-            "node", "sync", "server", "contacts", "LDAP"
-        );
-        f.render_widget(Paragraph::new(Span::styled(heading, t.title())), table[0]);
-        widgets::list(t, f, table[1], rows, s.sel);
-    }
-    let lines = s
-        .nodes()
-        .get(s.sel)
-        .map(detail)
-        .unwrap_or_default()
-        .into_iter()
-        .map(Line::from)
-        .collect::<Vec<_>>();
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(widgets::panel(t, "Selected node"))
-            .wrap(Wrap { trim: true }),
-        parts[2],
-    );
-}
 
-fn row(app: &App, n: &NodeStatus) -> Line<'static> {
-    let t = &app.theme;
-    let (sync, style) = match n.sync {
-        crate::cluster::sync::Sync::InSync => ("in sync", t.good()),
-        crate::cluster::sync::Sync::Unknown => (n.sync.words(), t.bad()),
-        other => (other.words(), t.warn()),
-    };
-    let (server, contacts, ldap) = match &n.state {
-        Some(s) => (
-            if s.server_running {
-                "running"
-            } else {
-                "STOPPED"
-            },
-            s.contacts
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "-".into()),
-            if s.ldap.answered { "answers" } else { "NO" },
-        ),
-        None => ("-", "-".to_string(), "-"),
-    };
-    // The running (or last) push's progress, else the last push recorded.
-    let (push, push_style) = match (app.cluster.progress.get(&n.name), &n.last_push) {
-        (Some(p), _) if p.starts_with("FAILED") => (p.clone(), t.bad()),
-        (Some(p), _) => (p.clone(), t.dim()),
-        (None, Some(p)) if p.ok => (format!("ok {}", when(p.at)), t.dim()),
-        (None, Some(p)) => (format!("FAILED {}", when(p.at)), t.bad()),
-        (None, None) => ("never".to_string(), t.dim()),
-    };
-    Line::from(vec![
-        Span::raw(format!("{:<10} ", n.name)),
-        Span::styled(format!("{sync:<11} "), style),
-        Span::raw(format!("{server:<8} {contacts:>8} {ldap:<7} ")),
-        Span::styled(push, push_style),
-    ])
+    fn row(&self, ctx: &Ctx, n: &NodeStatus) -> Line<'static> {
+        let t = ctx.theme;
+        let (sync, style) = match n.sync {
+            crate::cluster::sync::Sync::InSync => ("in sync", t.good()),
+            crate::cluster::sync::Sync::Unknown => (n.sync.words(), t.bad()),
+            other => (other.words(), t.warn()),
+        };
+        let (server, contacts, ldap) = match &n.state {
+            Some(s) => (
+                if s.server_running {
+                    "running"
+                } else {
+                    "STOPPED"
+                },
+                s.contacts
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                if s.ldap.answered { "answers" } else { "NO" },
+            ),
+            None => ("-", "-".to_string(), "-"),
+        };
+        // The running (or last) push's progress, else the last push recorded.
+        let (push, push_style) = match (self.progress.get(&n.name), &n.last_push) {
+            (Some(p), _) if p.starts_with("FAILED") => (p.clone(), t.bad()),
+            (Some(p), _) => (p.clone(), t.dim()),
+            (None, Some(p)) if p.ok => (format!("ok {}", when(p.at)), t.dim()),
+            (None, Some(p)) => (format!("FAILED {}", when(p.at)), t.bad()),
+            (None, None) => ("never".to_string(), t.dim()),
+        };
+        Line::from(vec![
+            Span::raw(format!("{:<10} ", n.name)),
+            Span::styled(format!("{sync:<11} "), style),
+            Span::raw(format!("{server:<8} {contacts:>8} {ldap:<7} ")),
+            Span::styled(push, push_style),
+        ])
+    }
 }

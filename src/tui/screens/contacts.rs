@@ -2,7 +2,7 @@
 //! answers from its index, so a million contacts stay within a frame); the details
 //! of one; adding, editing and removing internal contacts.
 
-use super::super::app::{App, Popup, Screen};
+use super::super::component::{Ctx, Reply, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets::{self, Fields};
@@ -43,6 +43,8 @@ pub struct State {
     pub error: Option<String>,
     /// The results are internal contacts from the store (the server is stopped).
     pub internal_only: bool,
+    /// The internal contact added or edited.
+    pub form: Form,
 }
 
 impl State {
@@ -64,6 +66,7 @@ impl State {
             vec![Effect::Search {
                 seq: self.seq,
                 filter: filter_for(&text),
+                limit: LIMIT,
             }]
         } else {
             vec![Effect::SearchInternal {
@@ -353,184 +356,193 @@ impl Form {
     }
 }
 
-pub fn command(app: &mut App, screen: Screen, cmd: Cmd) -> Vec<Effect> {
-    if screen == Screen::ContactForm {
-        let form = &mut app.contact_form;
+impl Form {
+    /// The keys of the contact form.
+    pub fn handle(&mut self, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
         match cmd {
-            Cmd::NextField => form.focus = form.focus.next(),
-            Cmd::PrevField => form.focus = form.focus.prev(),
+            Cmd::NextField => self.focus = self.focus.next(),
+            Cmd::PrevField => self.focus = self.focus.prev(),
             Cmd::ClearField => {
-                if let Some(i) = form.inputs.get_mut(form.focus.index()) {
+                if let Some(i) = self.inputs.get_mut(self.focus.index()) {
                     i.reset();
                 }
             }
-            Cmd::Save => match form.contact() {
+            Cmd::Save => match self.contact() {
                 Ok(c) => {
-                    app.contact_form = Form::default();
-                    app.stack.pop();
-                    return app.begin("Saving the contact", false, Effect::SaveContact(c));
+                    *self = Form::default();
+                    return r.back().begin(
+                        "Saving the contact",
+                        false,
+                        Effect::SaveContact(Box::new(c)),
+                    );
                 }
-                Err(e) => app.error(format!("not saved: {e}")),
+                Err(e) => r.error(format!("not saved: {e}")),
             },
             _ => {}
         }
-        return vec![];
+        r
     }
-    let running = app.running().is_some();
-    match cmd {
-        Cmd::Search => app.contacts.typing = true,
-        Cmd::Open if app.contacts.typing => app.contacts.typing = false,
-        Cmd::Open => {
-            if let Some(e) = app.contacts.selected() {
-                let mut lines = vec![e.dn.clone()];
-                for (name, values) in &e.attributes {
-                    for v in values {
-                        lines.push(format!("{name:<26} {v}"));
+}
+
+impl State {
+    pub fn handle(&mut self, ctx: &Ctx, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
+        let running = ctx.running().is_some();
+        match cmd {
+            Cmd::Search => self.typing = true,
+            Cmd::Open if self.typing => self.typing = false,
+            Cmd::Open => {
+                if let Some(e) = self.selected() {
+                    let mut lines = vec![e.dn.clone()];
+                    for (name, values) in &e.attributes {
+                        for v in values {
+                            lines.push(format!("{name:<26} {v}"));
+                        }
                     }
+                    r.show(e.first("cn"), lines);
                 }
-                app.popup = Some(Popup::Info {
-                    title: e.first("cn").to_string(),
-                    lines,
-                });
             }
-        }
-        Cmd::ClearField => {
-            app.contacts.search.reset();
-            return app.contacts.search_effect(running);
-        }
-        Cmd::Back if app.contacts.typing => app.contacts.typing = false,
-        Cmd::Add => {
-            app.contact_form = Form::new(&Contact::default());
-            app.stack.push(Screen::ContactForm);
-        }
-        Cmd::Edit | Cmd::Delete => {
-            let Some(e) = app.contacts.selected() else {
-                app.error("no contact selected");
-                return vec![];
-            };
-            let Some(id) = internal_id(e) else {
-                app.error(format!(
+            Cmd::ClearField => {
+                self.search.reset();
+                return Reply::run(self.search_effect(running));
+            }
+            Cmd::Back if self.typing => self.typing = false,
+            Cmd::Add => {
+                self.form = Form::new(&Contact::default());
+                return r.open(Screen::ContactForm);
+            }
+            Cmd::Edit | Cmd::Delete => {
+                let Some(e) = self.selected() else {
+                    r.error("no contact selected");
+                    return r;
+                };
+                let Some(id) = internal_id(e) else {
+                    r.error(format!(
                     "{} comes from an import or a directory, not from the internal contacts: change it at its source",
                     e.first("cn")
                 ));
-                return vec![];
-            };
-            if cmd == Cmd::Edit {
-                return vec![Effect::LoadContact(id)];
+                    return r;
+                };
+                if cmd == Cmd::Edit {
+                    return Reply::run(vec![Effect::LoadContact(id)]);
+                }
+                r.confirm(
+                    "Remove contact",
+                    vec![
+                        format!("Remove {} (internal contact {id})?", e.first("cn")),
+                        "Phones stop seeing it after the merge that follows.".into(),
+                    ],
+                    Effect::RemoveContact(id),
+                );
             }
-            app.confirm(
-                "Remove contact",
-                vec![
-                    format!("Remove {} (internal contact {id})?", e.first("cn")),
-                    "Phones stop seeing it after the merge that follows.".into(),
-                ],
-                Effect::RemoveContact(id),
-            );
+            Cmd::Refresh => return Reply::run(self.search_effect(running)),
+            Cmd::PhoneView => return r.open(Screen::Phone),
+            _ => {}
         }
-        Cmd::Refresh => return app.contacts.search_effect(running),
-        Cmd::PhoneView => return app.push(Screen::Phone),
-        _ => {}
+        r
     }
-    vec![]
-}
 
-/// An internal contact loaded for editing.
-pub fn loaded(app: &mut App, result: Result<Contact, String>) {
-    match result {
-        Ok(c) => {
-            app.contact_form = Form::new(&c);
-            app.stack.push(Screen::ContactForm);
+    /// An internal contact loaded for editing.
+    pub fn loaded(&mut self, result: Result<Contact, String>) -> Reply {
+        let mut r = Reply::default();
+        match result {
+            Ok(c) => {
+                self.form = Form::new(&c);
+                return r.open(Screen::ContactForm);
+            }
+            Err(e) => r.error(e),
         }
-        Err(e) => app.error(e),
+        r
     }
-}
 
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let s = &app.contacts;
-    let parts = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Length(1),
-        Constraint::Min(1),
-    ])
-    .split(area);
-    let block = widgets::panel(
-        t,
-        if s.typing {
-            "Search (typing)"
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let s = self;
+        let parts = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .split(area);
+        let block = widgets::panel(
+            t,
+            if s.typing {
+                "Search (typing)"
+            } else {
+                "Search (/ to type)"
+            },
+        )
+        .border_style(if s.typing { t.title() } else { t.dim() });
+        let inner = block.inner(parts[0]);
+        let width = inner.width.max(1) as usize;
+        let scroll = s.search.visual_scroll(width);
+        f.render_widget(
+            Paragraph::new(s.search.value())
+                .scroll((0, scroll as u16))
+                .block(block),
+            parts[0],
+        );
+        if s.typing && !ctx.popup {
+            let x = inner.x + (s.search.visual_cursor().saturating_sub(scroll)) as u16;
+            f.set_cursor_position((x, inner.y));
+        }
+        let summary = match (&s.found, &s.error) {
+            (_, Some(e)) => Span::styled(e.clone(), t.bad()),
+            (None, None) => Span::styled("searching...", t.dim()),
+            (Some(found), None) => {
+                let count = if found.truncated() {
+                    format!(
+                        "first {} {}",
+                        found.entries.len(),
+                        plural(found.entries.len(), "match", "matches")
+                    )
+                } else {
+                    format!(
+                        "{} {}",
+                        found.matched,
+                        plural(found.matched, "match", "matches")
+                    )
+                };
+                let origin = if s.internal_only {
+                    " (application server stopped: internal contacts from the store)"
+                } else {
+                    ""
+                };
+                Span::styled(
+                    format!("{count} in {:.1} ms{origin}", found.micros as f64 / 1000.0),
+                    t.dim(),
+                )
+            }
+        };
+        f.render_widget(Paragraph::new(Line::from(summary)), parts[1]);
+        let rows: Vec<Line<'static>> = s
+            .found
+            .as_ref()
+            .map(|found| {
+                found
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let number = PHONE_ATTRS
+                            .iter()
+                            .find_map(|(_, a, _)| e.get(a).first().cloned())
+                            .unwrap_or_default();
+                        let company = e.first("o");
+                        Line::from(vec![
+                            Span::raw(format!("{:<32} ", clip(e.first("cn"), 32))),
+                            Span::raw(format!("{:<20} ", clip(&number, 20))),
+                            Span::styled(clip(company, 24), t.dim()),
+                        ])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if rows.is_empty() {
+            f.render_widget(Paragraph::new("").style(Style::new()), parts[2]);
         } else {
-            "Search (/ to type)"
-        },
-    )
-    .border_style(if s.typing { t.title() } else { t.dim() });
-    let inner = block.inner(parts[0]);
-    let width = inner.width.max(1) as usize;
-    let scroll = s.search.visual_scroll(width);
-    f.render_widget(
-        Paragraph::new(s.search.value())
-            .scroll((0, scroll as u16))
-            .block(block),
-        parts[0],
-    );
-    if s.typing && app.popup.is_none() {
-        let x = inner.x + (s.search.visual_cursor().saturating_sub(scroll)) as u16;
-        f.set_cursor_position((x, inner.y));
-    }
-    let summary = match (&s.found, &s.error) {
-        (_, Some(e)) => Span::styled(e.clone(), t.bad()),
-        (None, None) => Span::styled("searching...", t.dim()),
-        (Some(found), None) => {
-            let count = if found.truncated() {
-                format!(
-                    "first {} {}",
-                    found.entries.len(),
-                    plural(found.entries.len(), "match", "matches")
-                )
-            } else {
-                format!(
-                    "{} {}",
-                    found.matched,
-                    plural(found.matched, "match", "matches")
-                )
-            };
-            let origin = if s.internal_only {
-                " (application server stopped: internal contacts from the store)"
-            } else {
-                ""
-            };
-            Span::styled(
-                format!("{count} in {:.1} ms{origin}", found.micros as f64 / 1000.0),
-                t.dim(),
-            )
+            widgets::list(t, f, parts[2], rows, s.sel);
         }
-    };
-    f.render_widget(Paragraph::new(Line::from(summary)), parts[1]);
-    let rows: Vec<Line<'static>> = s
-        .found
-        .as_ref()
-        .map(|found| {
-            found
-                .entries
-                .iter()
-                .map(|e| {
-                    let number = PHONE_ATTRS
-                        .iter()
-                        .find_map(|(_, a, _)| e.get(a).first().cloned())
-                        .unwrap_or_default();
-                    let company = e.first("o");
-                    Line::from(vec![
-                        Span::raw(format!("{:<32} ", clip(e.first("cn"), 32))),
-                        Span::raw(format!("{:<20} ", clip(&number, 20))),
-                        Span::styled(clip(company, 24), t.dim()),
-                    ])
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if rows.is_empty() {
-        f.render_widget(Paragraph::new("").style(Style::new()), parts[2]);
-    } else {
-        widgets::list(t, f, parts[2], rows, s.sel);
     }
 }
 
@@ -545,54 +557,56 @@ pub fn clip(s: &str, n: usize) -> String {
     }
 }
 
-pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let form = &app.contact_form;
-    let title = if form.id.is_empty() {
-        "New internal contact".to_string()
-    } else {
-        format!("Internal contact {}", form.id)
-    };
-    let block = widgets::panel(t, &title);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let label_w = 14u16;
-    // The rows above the note; when the fields do not all fit, they scroll so
-    // that the focused one is shown.
-    let rows = inner.height.saturating_sub(1) as usize;
-    let first = (form.focus.index() + 1).saturating_sub(rows);
-    for (i, input) in form.inputs.iter().enumerate().skip(first).take(rows) {
-        let y = inner.y + (i - first) as u16;
-        let focused = i == form.focus.index();
-        let mark = if focused {
-            super::super::theme::MARKER
+impl Form {
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let form = self;
+        let title = if form.id.is_empty() {
+            "New internal contact".to_string()
         } else {
-            super::super::theme::NO_MARKER
+            format!("Internal contact {}", form.id)
         };
-        let label = Paragraph::new(Line::from(Span::styled(
-            format!("{mark}{}", FORM.get(i).map_or("", |f| f.label())),
-            if focused { t.title() } else { Style::new() },
-        )));
-        f.render_widget(label, Rect::new(inner.x, y, label_w, 1));
-        let w = inner.width.saturating_sub(label_w + 1);
-        let scroll = input.visual_scroll(w.max(1) as usize);
-        f.render_widget(
-            Paragraph::new(input.value()).scroll((0, scroll as u16)),
-            Rect::new(inner.x + label_w + 1, y, w, 1),
-        );
-        if focused && app.popup.is_none() {
-            let x = inner.x + label_w + 1 + input.visual_cursor().saturating_sub(scroll) as u16;
-            f.set_cursor_position((x, y));
+        let block = widgets::panel(t, &title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let label_w = 14u16;
+        // The rows above the note; when the fields do not all fit, they scroll so
+        // that the focused one is shown.
+        let rows = inner.height.saturating_sub(1) as usize;
+        let first = (form.focus.index() + 1).saturating_sub(rows);
+        for (i, input) in form.inputs.iter().enumerate().skip(first).take(rows) {
+            let y = inner.y + (i - first) as u16;
+            let focused = i == form.focus.index();
+            let mark = if focused {
+                super::super::theme::MARKER
+            } else {
+                super::super::theme::NO_MARKER
+            };
+            let label = Paragraph::new(Line::from(Span::styled(
+                format!("{mark}{}", FORM.get(i).map_or("", |f| f.label())),
+                if focused { t.title() } else { Style::new() },
+            )));
+            f.render_widget(label, Rect::new(inner.x, y, label_w, 1));
+            let w = inner.width.saturating_sub(label_w + 1);
+            let scroll = input.visual_scroll(w.max(1) as usize);
+            f.render_widget(
+                Paragraph::new(input.value()).scroll((0, scroll as u16)),
+                Rect::new(inner.x + label_w + 1, y, w, 1),
+            );
+            if focused && !ctx.popup {
+                let x = inner.x + label_w + 1 + input.visual_cursor().saturating_sub(scroll) as u16;
+                f.set_cursor_position((x, y));
+            }
         }
+        let note_y = inner.y + inner.height.saturating_sub(1);
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "Several numbers: commas between them; several names: semicolons. ^S saves.",
+                t.dim(),
+            )),
+            Rect::new(inner.x, note_y, inner.width, 1),
+        );
     }
-    let note_y = inner.y + inner.height.saturating_sub(1);
-    f.render_widget(
-        Paragraph::new(Span::styled(
-            "Several numbers: commas between them; several names: semicolons. ^S saves.",
-            t.dim(),
-        )),
-        Rect::new(inner.x, note_y, inner.width, 1),
-    );
 }
 
 /// `one` for 1, else `many`: "1 match", "2 matches".

@@ -1,7 +1,7 @@
 //! Jobs: the history of imports, merges and rollbacks with their counts, the
 //! running job with its progress, and the per-entry errors of one job.
 
-use super::super::app::{App, Screen};
+use super::super::component::{Ctx, Reply, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
@@ -58,128 +58,129 @@ pub fn when(epoch: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn command(app: &mut App, screen: Screen, cmd: Cmd) -> Vec<Effect> {
-    match (screen, cmd) {
-        (_, Cmd::Refresh) => {
-            let mut out = vec![Effect::LoadJobs];
-            if let Some(id) = app.jobs.detail {
-                out.push(Effect::LoadJobErrors(id));
+impl State {
+    /// Keys of the history (`screen`: Jobs) and of one job (JobDetail).
+    pub fn handle(&mut self, screen: Screen, cmd: Cmd) -> Reply {
+        match (screen, cmd) {
+            (_, Cmd::Refresh) => {
+                let mut out = vec![Effect::LoadJobs];
+                if let Some(id) = self.detail {
+                    out.push(Effect::LoadJobErrors(id));
+                }
+                Reply::run(out)
             }
-            out
+            (Screen::Jobs, Cmd::Open) => {
+                let Some(id) = self.selected().map(|j| j.id) else {
+                    return Reply::default();
+                };
+                self.detail = Some(id);
+                self.errors.clear();
+                self.error_scroll = 0;
+                Reply::run(vec![Effect::LoadJobErrors(id)]).open(Screen::JobDetail)
+            }
+            _ => Reply::default(),
         }
-        (Screen::Jobs, Cmd::Open) => {
-            let Some(id) = app.jobs.selected().map(|j| j.id) else {
-                return vec![];
-            };
-            app.jobs.detail = Some(id);
-            app.jobs.errors.clear();
-            app.jobs.error_scroll = 0;
-            app.stack.push(Screen::JobDetail);
-            vec![Effect::LoadJobErrors(id)]
-        }
-        _ => vec![],
     }
-}
 
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
-    if !widgets::progress(app, f, parts[0]) {
-        f.render_widget(
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let parts = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).split(area);
+        if !widgets::progress(ctx, f, parts[0]) {
+            f.render_widget(
             Paragraph::new(Span::styled(
                 "No job running. Imports and merges run on their crons, or from Edit Unified Communication Model.",
                 t.dim(),
             )),
             parts[0],
         );
-    }
-    let block = widgets::panel(t, "History (newest first)");
-    let inner = block.inner(parts[1]);
-    f.render_widget(block, parts[1]);
-    if app.jobs.list.is_empty() {
-        f.render_widget(Paragraph::new("No job has run yet."), inner);
-        return;
-    }
-    let rows: Vec<Line<'static>> = app
-        .jobs
-        .list
-        .iter()
-        .map(|j| {
-            let style = match j.status.as_str() {
-                "ok" | "done" | "succeeded" => t.good(),
-                "held" | "cancelled" => t.warn(),
-                _ => t.bad(),
-            };
-            Line::from(vec![
-                Span::raw(format!(
-                    "{:>4} {} {:<8} ",
-                    j.id,
-                    when(j.started).get(..11).unwrap_or_default(),
-                    j.kind
-                )),
-                Span::styled(format!("{:<7}", j.status), style),
-                Span::raw(format!("{:>4}s  ", (j.finished - j.started).max(0))),
-                Span::raw(counts(j)),
-            ])
-        })
-        .collect();
-    widgets::list(t, f, inner, rows, app.jobs.sel);
-}
-
-pub fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let s = &app.jobs;
-    let job = s.detail.and_then(|id| s.list.iter().find(|j| j.id == id));
-    let Some(job) = job else {
-        f.render_widget(
-            Paragraph::new("This job is no longer in the history."),
-            area,
-        );
-        return;
-    };
-    let mut lines = vec![
-        Line::from(Span::styled(
-            format!(
-                "Job {}: {} {} ({} to {})",
-                job.id,
-                job.kind,
-                job.status,
-                when(job.started),
-                when(job.finished)
-            ),
-            t.title(),
-        )),
-        Line::from(counts(job)),
-    ];
-    if !job.message.is_empty() {
-        lines.push(Line::from(job.message.clone()));
-    }
-    lines.push(Line::from(""));
-    match &s.errors_error {
-        Some(e) => lines.push(Line::styled(e.clone(), t.bad())),
-        None if s.errors.is_empty() && job.kind == "merge" => {
-            lines.push(Line::from("No contact was folded, kept apart or skipped."))
         }
-        None if s.errors.is_empty() => lines.push(Line::from("No entry was skipped.")),
-        None => {
-            let heading = if job.kind == "merge" {
+        let block = widgets::panel(t, "History (newest first)");
+        let inner = block.inner(parts[1]);
+        f.render_widget(block, parts[1]);
+        if self.list.is_empty() {
+            f.render_widget(Paragraph::new("No job has run yet."), inner);
+            return;
+        }
+        let rows: Vec<Line<'static>> = self
+            .list
+            .iter()
+            .map(|j| {
+                let style = match j.status.as_str() {
+                    "ok" | "done" | "succeeded" => t.good(),
+                    "held" | "cancelled" => t.warn(),
+                    _ => t.bad(),
+                };
+                Line::from(vec![
+                    Span::raw(format!(
+                        "{:>4} {} {:<8} ",
+                        j.id,
+                        when(j.started).get(..11).unwrap_or_default(),
+                        j.kind
+                    )),
+                    Span::styled(format!("{:<7}", j.status), style),
+                    Span::raw(format!("{:>4}s  ", (j.finished - j.started).max(0))),
+                    Span::raw(counts(j)),
+                ])
+            })
+            .collect();
+        widgets::list(t, f, inner, rows, self.sel);
+    }
+
+    pub fn draw_detail(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let s = self;
+        let job = s.detail.and_then(|id| s.list.iter().find(|j| j.id == id));
+        let Some(job) = job else {
+            f.render_widget(
+                Paragraph::new("This job is no longer in the history."),
+                area,
+            );
+            return;
+        };
+        let mut lines = vec![
+            Line::from(Span::styled(
                 format!(
-                    "{} contacts folded, kept apart or skipped, by name:",
-                    s.errors.len()
-                )
-            } else {
-                format!("{} entries skipped:", s.errors.len())
-            };
-            lines.push(Line::from(Span::styled(heading, t.title())));
-            for (position, reason) in s.errors.iter().skip(s.error_scroll) {
-                lines.push(Line::from(format!("{position:<16} {reason}")));
+                    "Job {}: {} {} ({} to {})",
+                    job.id,
+                    job.kind,
+                    job.status,
+                    when(job.started),
+                    when(job.finished)
+                ),
+                t.title(),
+            )),
+            Line::from(counts(job)),
+        ];
+        if !job.message.is_empty() {
+            lines.push(Line::from(job.message.clone()));
+        }
+        lines.push(Line::from(""));
+        match &s.errors_error {
+            Some(e) => lines.push(Line::styled(e.clone(), t.bad())),
+            None if s.errors.is_empty() && job.kind == "merge" => {
+                lines.push(Line::from("No contact was folded, kept apart or skipped."))
+            }
+            None if s.errors.is_empty() => lines.push(Line::from("No entry was skipped.")),
+            None => {
+                let heading = if job.kind == "merge" {
+                    format!(
+                        "{} contacts folded, kept apart or skipped, by name:",
+                        s.errors.len()
+                    )
+                } else {
+                    format!("{} entries skipped:", s.errors.len())
+                };
+                lines.push(Line::from(Span::styled(heading, t.title())));
+                for (position, reason) in s.errors.iter().skip(s.error_scroll) {
+                    lines.push(Line::from(format!("{position:<16} {reason}")));
+                }
             }
         }
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(widgets::panel(t, "Job"))
+                .wrap(Wrap { trim: false }),
+            area,
+        );
     }
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(widgets::panel(t, "Job"))
-            .wrap(Wrap { trim: false }),
-        area,
-    );
 }

@@ -1,7 +1,7 @@
 //! Subsystems > Application Server > Logs: the server log, followed live, long
 //! lines wrapped.
 
-use super::super::app::App;
+use super::super::component::{Ctx, Reply};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
@@ -40,66 +40,66 @@ impl State {
         self.offset = c.offset;
         self.error = None;
     }
-}
 
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    match cmd {
-        Cmd::Follow => {
-            app.logs.follow = !app.logs.follow;
-            vec![]
-        }
-        Cmd::Refresh => vec![Effect::ReadLog { from: None }],
-        _ => vec![],
-    }
-}
-
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let logs = &app.logs;
-    let title = format!(
-        "{}/log/server.log{}",
-        app.home,
-        if logs.follow {
-            " (following)"
-        } else {
-            " (f follows)"
-        }
-    );
-    let block = widgets::panel(t, &title);
-    let inner = block.inner(area);
-    let height = inner.height as usize;
-    let width = inner.width as usize;
-    // Long lines wrap: every line is read whole. Following, the last lines fill
-    // the view from the bottom; scrolled, the view starts at line `scroll`.
-    let mut lines: Vec<Line> = if logs.follow {
-        let mut rows: Vec<String> = Vec::new();
-        for l in logs.lines.iter().rev() {
-            if rows.len() >= height {
-                break;
+    pub fn handle(&mut self, cmd: Cmd) -> Reply {
+        match cmd {
+            Cmd::Follow => {
+                self.follow = !self.follow;
+                Reply::default()
             }
-            let mut wrapped = widgets::wrap(l, width);
-            wrapped.extend(rows);
-            rows = wrapped;
+            Cmd::Refresh => Reply::run(vec![Effect::ReadLog { from: None }]),
+            _ => Reply::default(),
         }
-        let extra = rows.len().saturating_sub(height);
-        rows.into_iter().skip(extra).map(Line::from).collect()
-    } else {
-        let first = logs.scroll.min(logs.lines.len().saturating_sub(1));
-        logs.lines
-            .iter()
-            .skip(first)
-            .flat_map(|l| widgets::wrap(l, width))
-            .take(height)
-            .map(Line::from)
-            .collect()
-    };
-    if let Some(e) = &logs.error {
-        lines.push(Line::styled(e.clone(), t.bad()));
-    } else if logs.lines.is_empty() {
-        lines.push(Line::styled(
-            "The log is empty: the application server has not run yet.",
-            t.dim(),
-        ));
     }
-    f.render_widget(Paragraph::new(lines).block(block), area);
+
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let logs = self;
+        let title = format!(
+            "{}/log/server.log{}",
+            ctx.home,
+            if logs.follow {
+                " (following)"
+            } else {
+                " (f follows)"
+            }
+        );
+        let block = widgets::panel(t, &title);
+        let inner = block.inner(area);
+        let height = inner.height as usize;
+        let width = inner.width as usize;
+        // Long lines wrap: every line is read whole. Following, the last lines fill
+        // the view from the bottom; scrolled, the view starts at line `scroll`.
+        let mut lines: Vec<Line> = if logs.follow {
+            let mut rows: Vec<String> = Vec::new();
+            for l in logs.lines.iter().rev() {
+                if rows.len() >= height {
+                    break;
+                }
+                let mut wrapped = widgets::wrap(l, width);
+                wrapped.extend(rows);
+                rows = wrapped;
+            }
+            let extra = rows.len().saturating_sub(height);
+            rows.into_iter().skip(extra).map(Line::from).collect()
+        } else {
+            let first = logs.scroll.min(logs.lines.len().saturating_sub(1));
+            logs.lines
+                .iter()
+                .skip(first)
+                .flat_map(|l| widgets::wrap(l, width))
+                .take(height)
+                .map(Line::from)
+                .collect()
+        };
+        if let Some(e) = &logs.error {
+            lines.push(Line::styled(e.clone(), t.bad()));
+        } else if logs.lines.is_empty() {
+            lines.push(Line::styled(
+                "The log is empty: the application server has not run yet.",
+                t.dim(),
+            ));
+        }
+        f.render_widget(Paragraph::new(lines).block(block), area);
+    }
 }

@@ -1,7 +1,7 @@
 //! Contacts > Phone view: pick a phone model and type as on the phone; see the
 //! filter it sends and what it shows, answered by the running server.
 
-use super::super::app::App;
+use super::super::component::{Ctx, Reply};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
@@ -93,173 +93,174 @@ impl State {
             Err(e) => self.error = Some(e),
         }
     }
-}
 
-/// The searches the view sends for its current state.
-pub fn refresh(app: &mut App) -> Vec<Effect> {
-    let running = app.running().is_some();
-    let cap = app
-        .config
-        .as_ref()
-        .map_or(usize::MAX, |c| c.ldap.size_limit as usize);
-    app.phone.search_effect(running, cap)
-}
-
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    let n = PRESETS.len();
-    match cmd {
-        // Another model starts with a search as typed, not an incoming call.
-        Cmd::NextPreset => {
-            app.phone.preset = (app.phone.preset + 1) % n;
-            app.phone.incoming = false;
-        }
-        Cmd::PrevField => {
-            app.phone.preset = (app.phone.preset + n - 1) % n;
-            app.phone.incoming = false;
-        }
-        Cmd::Incoming => app.phone.incoming = !app.phone.incoming,
-        Cmd::ClearField => app.phone.typed = Input::default(),
-        _ => return vec![],
-    }
-    refresh(app)
-}
-
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let s = &app.phone;
-    let p = s.preset();
-    let rows = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Min(3),
-    ])
-    .split(area);
-
-    let mut models = vec![Span::styled(" Model   ", t.dim())];
-    for (i, preset) in PRESETS.iter().enumerate() {
-        if i == s.preset % PRESETS.len() {
-            models.push(Span::styled(format!("[{}]", preset.vendor), t.selected()));
-        } else {
-            models.push(Span::raw(format!(" {} ", preset.vendor)));
-        }
-        models.push(Span::raw(" "));
-    }
-    f.render_widget(Paragraph::new(Line::from(models)), rows[0]);
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled("         ", t.dim()),
-            Span::styled(p.models.to_string(), t.dim()),
-        ])),
-        rows[1],
-    );
-
-    let label = " Typed   ";
-    let mode = match &s.query {
-        Some(q) => q.lookup.label(),
-        None if s.incoming => "incoming call",
-        None => "letters: a name; digits: a number",
-    };
-    let width = rows[2]
-        .width
-        .saturating_sub(label.len() as u16 + mode.len() as u16 + 3);
-    let scroll = s.typed.visual_scroll(width.max(1) as usize);
-    let typed: String = s.typed.value().chars().skip(scroll).collect();
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(label, t.dim()),
-            Span::styled(format!("{:<w$}", typed, w = width as usize), t.title()),
-            Span::raw("  "),
-            Span::styled(mode, t.warn()),
-        ])),
-        rows[2],
-    );
-    if app.popup.is_none() {
-        let x =
-            rows[2].x + label.len() as u16 + s.typed.visual_cursor().saturating_sub(scroll) as u16;
-        f.set_cursor_position((x, rows[2].y));
+    /// The searches the view sends for its current state.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Vec<Effect> {
+        let running = ctx.running().is_some();
+        let cap = ctx
+            .config
+            .as_ref()
+            .map_or(usize::MAX, |c| c.ldap.size_limit as usize);
+        self.search_effect(running, cap)
     }
 
-    let sends = match &s.query {
-        Some(q) => vec![
-            Line::from(vec![
-                Span::styled(" Sends   ", t.dim()),
-                Span::raw(q.filter.clone()),
-            ]),
-            Line::from(Span::styled(
-                format!(
-                    "         size limit {}, attributes {}",
-                    q.size_limit,
-                    q.attributes.join(" ")
-                ),
-                t.dim(),
-            )),
-        ],
-        None => vec![
-            Line::from(vec![
-                Span::styled(" Sends   ", t.dim()),
-                Span::styled(format!("names   {}", p.name_filter), t.dim()),
-            ]),
-            Line::from(Span::styled(
-                format!(
-                    "         numbers {}",
-                    p.number_filter.unwrap_or("not looked up")
-                ),
-                t.dim(),
-            )),
-        ],
-    };
-    f.render_widget(Paragraph::new(sends).wrap(Wrap { trim: false }), rows[3]);
+    pub fn handle(&mut self, ctx: &Ctx, cmd: Cmd) -> Reply {
+        let n = PRESETS.len();
+        match cmd {
+            // Another model starts with a search as typed, not an incoming call.
+            Cmd::NextPreset => {
+                self.preset = (self.preset + 1) % n;
+                self.incoming = false;
+            }
+            Cmd::PrevField => {
+                self.preset = (self.preset + n - 1) % n;
+                self.incoming = false;
+            }
+            Cmd::Incoming => self.incoming = !self.incoming,
+            Cmd::ClearField => self.typed = Input::default(),
+            _ => return Reply::default(),
+        }
+        Reply::run(self.refresh(ctx))
+    }
 
-    let title = match (&s.found, &s.error) {
-        (_, Some(_)) | (None, None) => "What the phone shows".to_string(),
-        (Some(found), None) => {
-            let more = if found.matched > found.entries.len() {
-                ", more match (size limit)"
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let s = self;
+        let p = s.preset();
+        let rows = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(3),
+            Constraint::Min(3),
+        ])
+        .split(area);
+
+        let mut models = vec![Span::styled(" Model   ", t.dim())];
+        for (i, preset) in PRESETS.iter().enumerate() {
+            if i == s.preset % PRESETS.len() {
+                models.push(Span::styled(format!("[{}]", preset.vendor), t.selected()));
             } else {
-                ""
-            };
-            format!(
-                "What the phone shows: {} entr{}{more}, {:.1} ms",
-                found.entries.len(),
-                if found.entries.len() == 1 { "y" } else { "ies" },
-                found.micros as f64 / 1000.0
-            )
+                models.push(Span::raw(format!(" {} ", preset.vendor)));
+            }
+            models.push(Span::raw(" "));
         }
-    };
-    let block = widgets::panel(t, &title);
-    let inner = block.inner(rows[4]);
-    f.render_widget(block, rows[4]);
-    let lines: Vec<Line> = match (&s.found, &s.error) {
-        (_, Some(e)) => vec![Line::from(Span::styled(e.clone(), t.bad()))],
-        (None, None) if s.query.is_none() => vec![Line::from(Span::styled(
-            "Type as on the phone. Tab: another model; ^N: the typed number as an incoming call.",
-            t.dim(),
-        ))],
-        (None, None) => vec![Line::from(Span::styled("searching...", t.dim()))],
-        (Some(found), None) if found.entries.is_empty() => vec![Line::from(Span::styled(
-            "Nothing: the phone shows no match.",
-            t.warn(),
-        ))],
-        (Some(found), None) => {
-            let name_w = (inner.width as usize / 2).clamp(12, 32);
-            found
-                .entries
-                .iter()
-                .map(|e| {
-                    let numbers: Vec<String> = p
-                        .numbers(e)
-                        .iter()
-                        .map(|(attr, n)| format!("{n} ({attr})"))
-                        .collect();
-                    Line::from(vec![
-                        Span::raw(format!("{:<name_w$} ", clip(&p.shows(e), name_w))),
-                        Span::styled(numbers.join(", "), t.dim()),
-                    ])
-                })
-                .collect()
+        f.render_widget(Paragraph::new(Line::from(models)), rows[0]);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("         ", t.dim()),
+                Span::styled(p.models.to_string(), t.dim()),
+            ])),
+            rows[1],
+        );
+
+        let label = " Typed   ";
+        let mode = match &s.query {
+            Some(q) => q.lookup.label(),
+            None if s.incoming => "incoming call",
+            None => "letters: a name; digits: a number",
+        };
+        let width = rows[2]
+            .width
+            .saturating_sub(label.len() as u16 + mode.len() as u16 + 3);
+        let scroll = s.typed.visual_scroll(width.max(1) as usize);
+        let typed: String = s.typed.value().chars().skip(scroll).collect();
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(label, t.dim()),
+                Span::styled(format!("{:<w$}", typed, w = width as usize), t.title()),
+                Span::raw("  "),
+                Span::styled(mode, t.warn()),
+            ])),
+            rows[2],
+        );
+        if !ctx.popup {
+            let x = rows[2].x
+                + label.len() as u16
+                + s.typed.visual_cursor().saturating_sub(scroll) as u16;
+            f.set_cursor_position((x, rows[2].y));
         }
-    };
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+
+        let sends = match &s.query {
+            Some(q) => vec![
+                Line::from(vec![
+                    Span::styled(" Sends   ", t.dim()),
+                    Span::raw(q.filter.clone()),
+                ]),
+                Line::from(Span::styled(
+                    format!(
+                        "         size limit {}, attributes {}",
+                        q.size_limit,
+                        q.attributes.join(" ")
+                    ),
+                    t.dim(),
+                )),
+            ],
+            None => vec![
+                Line::from(vec![
+                    Span::styled(" Sends   ", t.dim()),
+                    Span::styled(format!("names   {}", p.name_filter), t.dim()),
+                ]),
+                Line::from(Span::styled(
+                    format!(
+                        "         numbers {}",
+                        p.number_filter.unwrap_or("not looked up")
+                    ),
+                    t.dim(),
+                )),
+            ],
+        };
+        f.render_widget(Paragraph::new(sends).wrap(Wrap { trim: false }), rows[3]);
+
+        let title = match (&s.found, &s.error) {
+            (_, Some(_)) | (None, None) => "What the phone shows".to_string(),
+            (Some(found), None) => {
+                let more = if found.matched > found.entries.len() {
+                    ", more match (size limit)"
+                } else {
+                    ""
+                };
+                format!(
+                    "What the phone shows: {} entr{}{more}, {:.1} ms",
+                    found.entries.len(),
+                    if found.entries.len() == 1 { "y" } else { "ies" },
+                    found.micros as f64 / 1000.0
+                )
+            }
+        };
+        let block = widgets::panel(t, &title);
+        let inner = block.inner(rows[4]);
+        f.render_widget(block, rows[4]);
+        let lines: Vec<Line> = match (&s.found, &s.error) {
+            (_, Some(e)) => vec![Line::from(Span::styled(e.clone(), t.bad()))],
+            (None, None) if s.query.is_none() => vec![Line::from(Span::styled(
+                "Type as on the phone. Tab: another model; ^N: the typed number as an incoming call.",
+                t.dim(),
+            ))],
+            (None, None) => vec![Line::from(Span::styled("searching...", t.dim()))],
+            (Some(found), None) if found.entries.is_empty() => vec![Line::from(Span::styled(
+                "Nothing: the phone shows no match.",
+                t.warn(),
+            ))],
+            (Some(found), None) => {
+                let name_w = (inner.width as usize / 2).clamp(12, 32);
+                found
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let numbers: Vec<String> = p
+                            .numbers(e)
+                            .iter()
+                            .map(|(attr, n)| format!("{n} ({attr})"))
+                            .collect();
+                        Line::from(vec![
+                            Span::raw(format!("{:<name_w$} ", clip(&p.shows(e), name_w))),
+                            Span::styled(numbers.join(", "), t.dim()),
+                        ])
+                    })
+                    .collect()
+            }
+        };
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
 }

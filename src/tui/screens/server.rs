@@ -1,7 +1,7 @@
 //! Subsystems > Application Server: the guide's Stop, Start, Sync bundles, then
 //! Restart, Status and Logs; the server's state beside them.
 
-use super::super::app::{App, Screen, ServerView};
+use super::super::component::{Ctx, Reply, Screen, ServerView};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
@@ -12,20 +12,34 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 pub const ACTIONS: [&str; 6] = ["Stop", "Start", "Sync bundles", "Restart", "Status", "Logs"];
 
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    match cmd {
-        Cmd::Refresh => return vec![Effect::Status],
-        Cmd::Open => {}
-        _ => return vec![],
+#[derive(Debug)]
+pub struct State {
+    pub sel: usize,
+}
+
+impl Default for State {
+    /// On Start: what a node that was just set up needs.
+    fn default() -> State {
+        State { sel: 1 }
     }
-    let running = app.running().is_some();
-    match ACTIONS.get(app.server_sel).copied() {
-        Some("Stop") => {
-            if matches!(app.server, ServerView::Stopped) {
-                app.info("the application server is not running");
-            } else {
-                let contacts = app.running().map_or(0, |s| s.contacts);
-                app.confirm(
+}
+
+impl State {
+    pub fn handle(&mut self, ctx: &Ctx, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
+        match cmd {
+            Cmd::Refresh => return Reply::run(vec![Effect::Status]),
+            Cmd::Open => {}
+            _ => return r,
+        }
+        let running = ctx.running().is_some();
+        match ACTIONS.get(self.sel).copied() {
+            Some("Stop") => {
+                if matches!(ctx.server, ServerView::Stopped) {
+                    r.info("the application server is not running");
+                } else {
+                    let contacts = ctx.running().map_or(0, |s| s.contacts);
+                    r.confirm(
                     "Stop",
                     vec![
                         "Stop the application server?".into(),
@@ -33,61 +47,62 @@ pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
                     ],
                     Effect::Stop,
                 );
+                }
             }
-        }
-        Some("Start") => {
-            if running {
-                app.info("the application server is already running");
-            } else {
-                return app.begin("Starting the application server", false, Effect::Start);
+            Some("Start") => {
+                if running {
+                    r.info("the application server is already running");
+                } else {
+                    return r.begin("Starting the application server", false, Effect::Start);
+                }
             }
-        }
-        Some("Sync bundles") => {
-            if running {
-                return app.begin("Syncing bundles", false, Effect::Sync);
+            Some("Sync bundles") => {
+                if running {
+                    return r.begin("Syncing bundles", false, Effect::Sync);
+                }
+                r.info(
+                    "the application server is stopped: Start runs the installed modules' bundles",
+                );
             }
-            app.info(
-                "the application server is stopped: Start runs the installed modules' bundles",
-            );
+            Some("Restart") => r.confirm(
+                "Restart",
+                vec![
+                    "Restart the application server?".into(),
+                    "Phones get no answer for the seconds it takes.".into(),
+                ],
+                Effect::Restart,
+            ),
+            Some("Status") => return Reply::run(vec![Effect::Status]),
+            Some("Logs") => return r.open(Screen::Logs),
+            _ => {}
         }
-        Some("Restart") => app.confirm(
-            "Restart",
-            vec![
-                "Restart the application server?".into(),
-                "Phones get no answer for the seconds it takes.".into(),
-            ],
-            Effect::Restart,
-        ),
-        Some("Status") => return vec![Effect::Status],
-        Some("Logs") => return app.push(Screen::Logs),
-        _ => {}
+        r
     }
-    vec![]
+
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let parts = Layout::horizontal([Constraint::Length(22), Constraint::Min(20)]).split(area);
+        let rows: Vec<Line<'static>> = ACTIONS.iter().map(|a| Line::from(*a)).collect();
+        let block = widgets::panel(t, "Actions");
+        let inner = block.inner(parts[0]);
+        f.render_widget(block, parts[0]);
+        widgets::list(t, f, inner, rows, self.sel);
+
+        let right = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).split(parts[1]);
+        let lines = status_lines(ctx);
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(widgets::panel(t, "Status"))
+                .wrap(Wrap { trim: false }),
+            right[0],
+        );
+        widgets::progress(ctx, f, right[1]);
+    }
 }
 
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let parts = Layout::horizontal([Constraint::Length(22), Constraint::Min(20)]).split(area);
-    let rows: Vec<Line<'static>> = ACTIONS.iter().map(|a| Line::from(*a)).collect();
-    let block = widgets::panel(t, "Actions");
-    let inner = block.inner(parts[0]);
-    f.render_widget(block, parts[0]);
-    widgets::list(t, f, inner, rows, app.server_sel);
-
-    let right = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).split(parts[1]);
-    let lines = status_lines(app);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(widgets::panel(t, "Status"))
-            .wrap(Wrap { trim: false }),
-        right[0],
-    );
-    widgets::progress(app, f, right[1]);
-}
-
-fn status_lines(app: &App) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    match &app.server {
+fn status_lines(ctx: &Ctx) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    match &ctx.server {
         ServerView::Unknown => vec![Line::from("asking the application server...")],
         ServerView::Stopped => vec![
             Line::from(Span::styled("○ stopped", t.warn())),
@@ -97,7 +112,7 @@ fn status_lines(app: &App) -> Vec<Line<'static>> {
         ServerView::Unreachable(why) => vec![
             Line::from(Span::styled("✗ not answering", t.bad())),
             Line::from(why.clone()),
-            Line::from(format!("Its log: {}/log/server.log (Logs)", app.home)),
+            Line::from(format!("Its log: {}/log/server.log (Logs)", ctx.home)),
         ],
         ServerView::Running(s) => {
             let up = s.uptime_secs;

@@ -2,8 +2,8 @@
 //! Test (a preview of the first contacts and the change a sync would make,
 //! applying nothing), Sync now, Add, Edit and Remove (after a confirmation).
 
-use super::super::app::{App, Popup};
-use super::super::effect::Effect;
+use super::super::component::{Ctx, Reply, Screen};
+use super::super::effect::{Effect, Setting, SourceValues};
 use super::super::keys::Cmd;
 use super::super::widgets::{self, Fields};
 use crate::sources::MODULE;
@@ -19,22 +19,24 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+/// The list of sources, and the form of the one added or edited.
 #[derive(Debug, Default)]
 pub struct State {
     pub sel: usize,
+    pub form: Form,
 }
 
-fn sources(app: &App) -> &[SourceSettings] {
-    app.config.as_ref().map_or(&[], |c| c.sources.as_slice())
+fn sources<'a>(ctx: &Ctx<'a>) -> &'a [SourceSettings] {
+    ctx.config.as_ref().map_or(&[], |c| c.sources.as_slice())
 }
 
 /// The names of the sources, one row each.
-pub fn rows(app: &App) -> Vec<String> {
-    sources(app).iter().map(|s| s.name.clone()).collect()
+pub fn rows(ctx: &Ctx) -> Vec<String> {
+    sources(ctx).iter().map(|s| s.name.clone()).collect()
 }
 
-fn installed(app: &App) -> bool {
-    app.config
+fn installed(ctx: &Ctx) -> bool {
+    ctx.config
         .as_ref()
         .is_ok_and(|c| c.modules.contains(MODULE))
 }
@@ -73,202 +75,199 @@ fn job_line(t: &super::super::theme::Theme, j: &Job) -> Line<'static> {
     ))
 }
 
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    if cmd == Cmd::Refresh {
-        return vec![Effect::LoadConfig, Effect::LoadJobs];
-    }
-    if !installed(app) {
-        app.error("Directory Sources is not installed: install it in Module Configuration");
-        return vec![];
-    }
-    if cmd == Cmd::Add {
-        // An unsaved new source is taken up again.
-        if !(app.source_form.adding && app.source_form.is_dirty()) {
-            app.source_form = Form::new_source(rows(app));
+impl State {
+    pub fn handle(&mut self, ctx: &Ctx, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
+        if cmd == Cmd::Refresh {
+            return Reply::run(vec![Effect::LoadConfig, Effect::LoadJobs]);
         }
-        app.stack.push(super::super::app::Screen::SourceForm);
-        return vec![];
-    }
-    let Some(source) = sources(app).get(app.sources.sel).cloned() else {
-        app.error("no directory source yet: a adds one");
-        return vec![];
-    };
-    match cmd {
-        Cmd::Edit => {
-            let form = &app.source_form;
-            if !form.is_dirty() || form.adding || form.name != source.name {
-                app.source_form = Form::of(&source);
+        if !installed(ctx) {
+            r.error("Directory Sources is not installed: install it in Module Configuration");
+            return r;
+        }
+        if cmd == Cmd::Add {
+            // An unsaved new source is taken up again.
+            if !(self.form.adding && self.form.is_dirty()) {
+                self.form = Form::new_source(rows(ctx));
             }
-            app.stack.push(super::super::app::Screen::SourceForm);
-            vec![]
+            return r.open(Screen::SourceForm);
         }
-        Cmd::Remove => {
-            app.confirm(
-                "Remove source",
-                vec![
-                    format!("Remove {} ({}) from the config,", source.name, source.uri),
-                    format!(
-                        "with its last sync and its password file ({})?",
-                        source.password_file.display()
-                    ),
-                    "Its contacts leave the directory with the merge that follows.".into(),
-                ],
-                Effect::RemoveSource(source.name),
-            );
-            vec![]
+        let Some(source) = sources(ctx).get(self.sel).cloned() else {
+            r.error("no directory source yet: a adds one");
+            return r;
+        };
+        match cmd {
+            Cmd::Edit => {
+                let form = &self.form;
+                if !form.is_dirty() || form.adding || form.name != source.name {
+                    self.form = Form::of(&source);
+                }
+                r.open(Screen::SourceForm)
+            }
+            Cmd::Remove => {
+                r.confirm(
+                    "Remove source",
+                    vec![
+                        format!("Remove {} ({}) from the config,", source.name, source.uri),
+                        format!(
+                            "with its last sync and its password file ({})?",
+                            source.password_file.display()
+                        ),
+                        "Its contacts leave the directory with the merge that follows.".into(),
+                    ],
+                    Effect::RemoveSource(source.name),
+                );
+                r
+            }
+            Cmd::Open => r.begin(
+                &format!("Testing {}", source.name),
+                false,
+                Effect::TestSource(source.name),
+            ),
+            Cmd::SyncNow => {
+                let gone = match source.policy {
+                    Policy::Remove => "removed".to_string(),
+                    Policy::Keep => "kept".to_string(),
+                    Policy::Age(h) => format!("kept until not seen for {h} hours"),
+                };
+                r.confirm(
+                    "Sync now",
+                    vec![
+                        format!("Sync {} from {} now,", source.name, source.uri),
+                        "then merge and serve the result?".into(),
+                        format!("Entries gone from the directory are {gone}."),
+                    ],
+                    Effect::SyncSource(source.name),
+                );
+                r
+            }
+            _ => r,
         }
-        Cmd::Open => app.begin(
-            &format!("Testing {}", source.name),
-            false,
-            Effect::TestSource(source.name),
-        ),
-        Cmd::SyncNow => {
-            let gone = match source.policy {
-                Policy::Remove => "removed".to_string(),
-                Policy::Keep => "kept".to_string(),
-                Policy::Age(h) => format!("kept until not seen for {h} hours"),
-            };
-            app.confirm(
-                "Sync now",
-                vec![
-                    format!("Sync {} from {} now,", source.name, source.uri),
-                    "then merge and serve the result?".into(),
-                    format!("Entries gone from the directory are {gone}."),
-                ],
-                Effect::SyncSource(source.name),
-            );
-            vec![]
-        }
-        _ => vec![],
     }
-}
 
-/// A test's outcome, shown in a popup.
-pub fn tested(app: &mut App, r: Result<SyncReport, String>) {
-    app.busy = None;
-    match r {
-        Ok(r) => {
-            let mut lines = vec![
-                format!("{}: {} entries read, {} skipped", r.uri, r.read, r.skipped),
-                String::new(),
-            ];
-            for c in &r.preview {
-                let first = c
-                    .phones
-                    .first()
-                    .map(|p| format!("{} {}", p.kind.as_str(), p.number))
-                    .unwrap_or_default();
-                lines.push(format!("{:<16} {:<26} {first}", c.id, c.common_name()));
+    /// A test's outcome, shown in a popup.
+    pub fn tested(&mut self, result: Result<SyncReport, String>) -> Reply {
+        let mut reply = Reply::default();
+        match result {
+            Ok(r) => {
+                let mut lines = vec![
+                    format!("{}: {} entries read, {} skipped", r.uri, r.read, r.skipped),
+                    String::new(),
+                ];
+                for c in &r.preview {
+                    let first = c
+                        .phones
+                        .first()
+                        .map(|p| format!("{} {}", p.kind.as_str(), p.number))
+                        .unwrap_or_default();
+                    lines.push(format!("{:<16} {:<26} {first}", c.id, c.common_name()));
+                }
+                for e in r.errors.iter().take(3) {
+                    lines.push(format!("skipped {}: {}", e.position, e.reason));
+                }
+                lines.push(String::new());
+                lines.push(format!(
+                    "A sync would make +{} added ~{} updated -{} removed.",
+                    r.changes.added, r.changes.updated, r.changes.removed
+                ));
+                if let Some(why) = &r.held {
+                    lines.push(format!("It would be held: {why}"));
+                }
+                lines.push("Nothing was applied.".into());
+                reply.show(format!("Test of {}", r.source), lines);
             }
-            for e in r.errors.iter().take(3) {
-                lines.push(format!("skipped {}: {}", e.position, e.reason));
-            }
-            lines.push(String::new());
-            lines.push(format!(
-                "A sync would make +{} added ~{} updated -{} removed.",
-                r.changes.added, r.changes.updated, r.changes.removed
-            ));
-            if let Some(why) = &r.held {
-                lines.push(format!("It would be held: {why}"));
-            }
-            lines.push("Nothing was applied.".into());
-            app.popup = Some(Popup::Info {
-                title: format!("Test of {}", r.source),
-                lines,
-            });
+            Err(e) => reply.error(format!("test failed: {e}")),
         }
-        Err(e) => app.error(format!("test failed: {e}")),
+        reply
     }
-}
 
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    // The list as long as it needs (at most half), the selected source below with
-    // its sync history.
-    let listed = (sources(app).len() as u16).clamp(1, area.height / 2) + 2;
-    let parts = Layout::vertical([Constraint::Length(listed), Constraint::Min(5)]).split(area);
-    let block = widgets::panel(t, "Directory sources");
-    let inner = block.inner(parts[0]);
-    f.render_widget(block, parts[0]);
-    if !installed(app) {
-        f.render_widget(
-            Paragraph::new(
-                "Directory Sources is not installed. Install it in Advanced > Module \
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        // The list as long as it needs (at most half), the selected source below with
+        // its sync history.
+        let listed = (sources(ctx).len() as u16).clamp(1, area.height / 2) + 2;
+        let parts = Layout::vertical([Constraint::Length(listed), Constraint::Min(5)]).split(area);
+        let block = widgets::panel(t, "Directory sources");
+        let inner = block.inner(parts[0]);
+        f.render_widget(block, parts[0]);
+        if !installed(ctx) {
+            f.render_widget(
+                Paragraph::new(
+                    "Directory Sources is not installed. Install it in Advanced > Module \
                  Configuration (sop module install directory-sources).",
-            )
-            .wrap(Wrap { trim: true }),
-            inner,
-        );
-        return;
-    }
-    let list = sources(app);
-    if list.is_empty() {
-        f.render_widget(
+                )
+                .wrap(Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
+        let list = sources(ctx);
+        if list.is_empty() {
+            f.render_widget(
             Paragraph::new(
                 "No directory source yet. a adds one (or: sop sources add NAME --uri URI --base-dn DN).",
             )
             .wrap(Wrap { trim: true }),
             inner,
         );
-        return;
-    }
-    let rows: Vec<Line<'static>> = list
-        .iter()
-        .map(|s| {
-            let result = match last_sync(&app.jobs.list, &s.name) {
-                Some(j) => job_line(t, j),
-                None => Line::from(Span::styled("never synced", t.dim())),
-            };
-            let cron = if s.cron.is_empty() {
-                "on demand".to_string()
-            } else {
-                s.cron.to_string()
-            };
-            let mut spans = vec![Span::raw(format!("{:<12} {:<14} ", s.name, cron))];
-            spans.extend(result.spans);
-            Line::from(spans)
-        })
-        .collect();
-    widgets::list(t, f, inner, rows, app.sources.sel);
-    if let Some(s) = list.get(app.sources.sel) {
-        let mut text = vec![
-            Line::from(format!("{}  {}", s.uri, s.base_dn)),
-            Line::from(format!(
-                "preset {}, policy {}, priority {}, page size {}",
-                s.preset.as_str(),
-                s.policy,
-                s.priority,
-                s.page_size
-            )),
-        ];
-        if s.skip_verify {
-            text.push(Line::from(Span::styled(
-                "WARNING: the server's certificate is NOT checked",
-                t.bad(),
-            )));
+            return;
         }
-        if let Some(j) = last_sync(&app.jobs.list, &s.name)
-            && !j.message.is_empty()
-        {
-            text.push(Line::from(j.message.clone()));
-        }
-        let history: Vec<Line> = syncs(&app.jobs.list, &s.name)
-            .map(|j| job_line(t, j))
+        let rows: Vec<Line<'static>> = list
+            .iter()
+            .map(|s| {
+                let result = match last_sync(ctx.jobs, &s.name) {
+                    Some(j) => job_line(t, j),
+                    None => Line::from(Span::styled("never synced", t.dim())),
+                };
+                let cron = if s.cron.is_empty() {
+                    "on demand".to_string()
+                } else {
+                    s.cron.to_string()
+                };
+                let mut spans = vec![Span::raw(format!("{:<12} {:<14} ", s.name, cron))];
+                spans.extend(result.spans);
+                Line::from(spans)
+            })
             .collect();
-        if !history.is_empty() {
-            text.push(Line::from(""));
-            text.push(Line::from(Span::styled(
-                "Syncs, newest first (Jobs lists the entries each skipped):",
-                t.title(),
-            )));
-            text.extend(history);
+        widgets::list(t, f, inner, rows, self.sel);
+        if let Some(s) = list.get(self.sel) {
+            let mut text = vec![
+                Line::from(format!("{}  {}", s.uri, s.base_dn)),
+                Line::from(format!(
+                    "preset {}, policy {}, priority {}, page size {}",
+                    s.preset.as_str(),
+                    s.policy,
+                    s.priority,
+                    s.page_size
+                )),
+            ];
+            if s.skip_verify {
+                text.push(Line::from(Span::styled(
+                    "WARNING: the server's certificate is NOT checked",
+                    t.bad(),
+                )));
+            }
+            if let Some(j) = last_sync(ctx.jobs, &s.name)
+                && !j.message.is_empty()
+            {
+                text.push(Line::from(j.message.clone()));
+            }
+            let history: Vec<Line> = syncs(ctx.jobs, &s.name).map(|j| job_line(t, j)).collect();
+            if !history.is_empty() {
+                text.push(Line::from(""));
+                text.push(Line::from(Span::styled(
+                    "Syncs, newest first (Jobs lists the entries each skipped):",
+                    t.title(),
+                )));
+                text.extend(history);
+            }
+            f.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(widgets::panel(t, &s.name)),
+                parts[1],
+            );
         }
-        f.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .block(widgets::panel(t, &s.name)),
-            parts[1],
-        );
     }
 }
 
@@ -487,6 +486,18 @@ impl Form {
         {
             return Err((field, p));
         }
+        // The name does not change.
+        let entries = Field::ALL[1..]
+            .iter()
+            .map(|&f| {
+                let v = self.value(f);
+                let value = match (f, v.parse::<i64>()) {
+                    (Field::PageSize | Field::Priority, Ok(n)) => Setting::Int(n),
+                    _ => Setting::Text(v.to_string()),
+                };
+                (f.key(), value)
+            })
+            .collect();
         Ok(SourceValues {
             name: if self.adding {
                 self.value(Field::Name).to_string()
@@ -494,143 +505,115 @@ impl Form {
                 self.name.clone()
             },
             adding: self.adding,
-            values: Field::ALL.map(|f| self.value(f).to_string()),
+            entries,
         })
     }
 }
 
-/// A source's settings as the form saves them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceValues {
-    pub name: String,
-    /// A new source's table is added.
-    pub adding: bool,
-    values: [String; 11],
-}
+impl Form {
+    /// The keys of the form.
+    pub fn handle(&mut self, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
+        let form = self;
+        match cmd {
+            Cmd::NextField => form.focus = form.focus.next(),
+            Cmd::PrevField => form.focus = form.focus.prev(),
+            Cmd::ClearField if form.editable() => {
+                let focus = form.focus;
+                form.input_mut(focus).reset();
+            }
+            Cmd::Save => match form.values() {
+                Ok(v) => {
+                    let label = format!("Saving {}", v.name);
+                    return r.begin(&label, false, Effect::SaveSource(v));
+                }
+                Err((field, why)) => {
+                    form.focus = field;
+                    r.error(format!("not saved: {}: {why}", field.label()));
+                }
+            },
+            _ => {}
+        }
+        r
+    }
 
-impl SourceValues {
-    /// Writes them into the source's `[[sources]]` table.
-    pub fn apply(&self, doc: &mut toml_edit::DocumentMut) {
-        let table = if self.adding {
-            settings::add_table(doc, &self.name)
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let form = self;
+        let title = if form.adding {
+            "New source".to_string()
         } else {
-            settings::table_mut(doc, &self.name)
+            format!("Source {}", form.name)
         };
-        let Some(t) = table else {
-            return;
-        };
-        for (field, v) in Field::ALL.iter().zip(&self.values) {
-            let value = match (field, v.parse::<i64>()) {
-                // The name does not change.
-                (Field::Name, _) => continue,
-                (Field::PageSize | Field::Priority, Ok(n)) => toml_edit::value(n),
-                _ => toml_edit::value(v.as_str()),
+        let block = widgets::panel(t, &title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let mut lines = Vec::new();
+        for field in Field::ALL {
+            let label = field.label();
+            let focused = field == form.focus;
+            let marker = if focused {
+                super::super::theme::MARKER
+            } else {
+                "  "
             };
-            t.insert(field.key(), value);
+            let note = match form.problem(field) {
+                Some(_) => Span::styled("  ✗", t.bad()),
+                None => Span::styled("  ✓", t.good()),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{marker}{label:<10} "),
+                    if focused { t.title() } else { t.dim() },
+                ),
+                Span::raw(form.input_of(field).value().to_string()),
+                note,
+            ]));
         }
-    }
-}
-
-pub fn form_command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    let form = &mut app.source_form;
-    match cmd {
-        Cmd::NextField => form.focus = form.focus.next(),
-        Cmd::PrevField => form.focus = form.focus.prev(),
-        Cmd::ClearField if form.editable() => {
-            let focus = form.focus;
-            form.input_mut(focus).reset();
+        lines.push(Line::from(""));
+        if let Some(p) = form.problem(form.focus) {
+            lines.push(Line::from(Span::styled(
+                format!("{}: expected {p}", form.focus.label()),
+                t.bad(),
+            )));
         }
-        Cmd::Save => match form.values() {
-            Ok(v) => {
-                let label = format!("Saving {}", v.name);
-                return app.begin(&label, false, Effect::SaveSource(v));
-            }
-            Err((field, why)) => {
-                form.focus = field;
-                app.error(format!("not saved: {}: {why}", field.label()));
-            }
-        },
-        _ => {}
-    }
-    vec![]
-}
-
-pub fn draw_form(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let form = &app.source_form;
-    let title = if form.adding {
-        "New source".to_string()
-    } else {
-        format!("Source {}", form.name)
-    };
-    let block = widgets::panel(t, &title);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let mut lines = Vec::new();
-    for field in Field::ALL {
-        let label = field.label();
-        let focused = field == form.focus;
-        let marker = if focused {
-            super::super::theme::MARKER
-        } else {
-            "  "
-        };
-        let note = match form.problem(field) {
-            Some(_) => Span::styled("  ✗", t.bad()),
-            None => Span::styled("  ✓", t.good()),
-        };
-        lines.push(Line::from(vec![
+        let saved = if !form.editable() {
             Span::styled(
-                format!("{marker}{label:<10} "),
-                if focused { t.title() } else { t.dim() },
-            ),
-            Span::raw(form.input_of(field).value().to_string()),
-            note,
-        ]));
-    }
-    lines.push(Line::from(""));
-    if let Some(p) = form.problem(form.focus) {
-        lines.push(Line::from(Span::styled(
-            format!("{}: expected {p}", form.focus.label()),
-            t.bad(),
-        )));
-    }
-    let saved = if !form.editable() {
-        Span::styled(
-            "a source keeps its name: remove it and add it again to rename it",
-            t.dim(),
-        )
-    } else if form.is_dirty() {
-        Span::styled("unsaved changes (^S saves, Esc discards)", t.warn())
-    } else if form.adding {
-        Span::styled(
-            "Tab next field, ^S add; the password: sop sources edit NAME --password-file FILE",
-            t.dim(),
-        )
-    } else {
-        Span::styled(
-            "Tab next field, ^S save; the password: sop sources edit",
-            t.dim(),
-        )
-    };
-    lines.push(Line::from(saved));
-    let (fields, notes) = lines.split_at(Field::ALL.len());
-    let parts = Layout::vertical([
-        Constraint::Length(Field::ALL.len() as u16),
-        Constraint::Min(1),
-    ])
-    .split(inner);
-    f.render_widget(Paragraph::new(fields.to_vec()), parts[0]);
-    f.render_widget(
-        Paragraph::new(notes.to_vec()).wrap(Wrap { trim: true }),
-        parts[1],
-    );
-    if app.popup.is_none() {
-        let input = form.input_of(form.focus);
-        let x = inner.x + 13 + input.visual_cursor() as u16;
-        let y = inner.y + form.focus.index() as u16;
-        if y < inner.bottom() {
-            f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+                "a source keeps its name: remove it and add it again to rename it",
+                t.dim(),
+            )
+        } else if form.is_dirty() {
+            Span::styled("unsaved changes (^S saves, Esc discards)", t.warn())
+        } else if form.adding {
+            Span::styled(
+                "Tab next field, ^S add; the password: sop sources edit NAME --password-file FILE",
+                t.dim(),
+            )
+        } else {
+            Span::styled(
+                "Tab next field, ^S save; the password: sop sources edit",
+                t.dim(),
+            )
+        };
+        lines.push(Line::from(saved));
+        let (fields, notes) = lines.split_at(Field::ALL.len());
+        let parts = Layout::vertical([
+            Constraint::Length(Field::ALL.len() as u16),
+            Constraint::Min(1),
+        ])
+        .split(inner);
+        f.render_widget(Paragraph::new(fields.to_vec()), parts[0]);
+        f.render_widget(
+            Paragraph::new(notes.to_vec()).wrap(Wrap { trim: true }),
+            parts[1],
+        );
+        if !ctx.popup {
+            let input = form.input_of(form.focus);
+            let x = inner.x + 13 + input.visual_cursor() as u16;
+            let y = inner.y + form.focus.index() as u16;
+            if y < inner.bottom() {
+                f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+            }
         }
     }
 }

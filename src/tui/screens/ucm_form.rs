@@ -1,7 +1,7 @@
 //! Advanced > Module Configuration > Edit Unified Communication Model: URL, Cron,
 //! Priority and Merge directory cron, in the guide's order, each checked as typed.
 
-use super::super::app::{App, Popup};
+use super::super::component::{Ctx, Popup, Reply};
 use super::super::effect::Effect;
 use super::super::keys::{self, Cmd};
 use super::super::widgets::{self, Fields};
@@ -62,14 +62,7 @@ impl widgets::Fields for Field {
     const ALL: &'static [Field] = &Field::ALL;
 }
 
-/// The settings as saved.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Values {
-    pub url: String,
-    pub cron: String,
-    pub priority: u32,
-    pub merge_cron: String,
-}
+pub use super::super::effect::UcmValues as Values;
 
 #[derive(Debug, Default)]
 pub struct Form {
@@ -174,144 +167,147 @@ impl Form {
     }
 }
 
-pub fn command(app: &mut App, cmd: Cmd) -> Vec<Effect> {
-    let form = &mut app.ucm;
-    match cmd {
-        Cmd::NextField => form.focus = form.focus.next(),
-        Cmd::PrevField => form.focus = form.focus.prev(),
-        Cmd::ClearField => {
-            let focus = form.focus;
-            form.input_mut(focus).reset();
-        }
-        Cmd::Save => match form.values() {
-            Ok(v) => return app.begin("Saving the UCM settings", false, Effect::SaveUcm(v)),
-            Err((field, why)) => {
-                form.focus = field;
-                app.error(format!("Settings not saved: {}: {why}", field.label()));
+impl Form {
+    pub fn handle(&mut self, cmd: Cmd) -> Reply {
+        let mut r = Reply::default();
+        let form = self;
+        match cmd {
+            Cmd::NextField => form.focus = form.focus.next(),
+            Cmd::PrevField => form.focus = form.focus.prev(),
+            Cmd::ClearField => {
+                let focus = form.focus;
+                form.input_mut(focus).reset();
             }
-        },
-        Cmd::ImportNow | Cmd::DryRun | Cmd::ForceImport if form.is_dirty() => {
-            app.error("save the settings first (^S): the import uses the saved ones");
-        }
-        Cmd::ImportNow => {
-            return app.begin(
-                "Importing external contacts",
-                true,
+            Cmd::Save => match form.values() {
+                Ok(v) => return r.begin("Saving the UCM settings", false, Effect::SaveUcm(v)),
+                Err((field, why)) => {
+                    form.focus = field;
+                    r.error(format!("Settings not saved: {}: {why}", field.label()));
+                }
+            },
+            Cmd::ImportNow | Cmd::DryRun | Cmd::ForceImport if form.is_dirty() => {
+                r.error("save the settings first (^S): the import uses the saved ones");
+            }
+            Cmd::ImportNow => {
+                return r.begin(
+                    "Importing external contacts",
+                    true,
+                    Effect::Import {
+                        dry_run: false,
+                        force: false,
+                    },
+                );
+            }
+            Cmd::DryRun => {
+                return r.begin(
+                    "Dry run of the import",
+                    true,
+                    Effect::Import {
+                        dry_run: true,
+                        force: false,
+                    },
+                );
+            }
+            Cmd::ForceImport => r.confirm(
+                "Force the import",
+                vec![
+                    "Apply the import even if it is held by a guard (not a list,".into(),
+                    "no contact, or more removed than allowed)?".into(),
+                    "The previous external contacts are replaced.".into(),
+                ],
                 Effect::Import {
                     dry_run: false,
-                    force: false,
+                    force: true,
                 },
-            );
-        }
-        Cmd::DryRun => {
-            return app.begin(
-                "Dry run of the import",
-                true,
-                Effect::Import {
-                    dry_run: true,
-                    force: false,
-                },
-            );
-        }
-        Cmd::ForceImport => app.confirm(
-            "Force the import",
-            vec![
-                "Apply the import even if it is held by a guard (not a list,".into(),
-                "no contact, or more removed than allowed)?".into(),
-                "The previous external contacts are replaced.".into(),
-            ],
-            Effect::Import {
-                dry_run: false,
-                force: true,
-            },
-        ),
-        Cmd::MergeNow => return app.begin("Merging", true, Effect::Merge),
-        Cmd::Rollback => {
-            app.popup = Some(Popup::Confirm {
-                title: "Rollback".into(),
-                lines: vec![
-                    "Serve the previous generation of the directory again?".into(),
-                    "Phones see the contacts of the merge before the last one.".into(),
-                ],
-                effect: Box::new(Effect::Rollback),
-            });
-        }
-        _ => {}
-    }
-    vec![]
-}
-
-pub fn draw(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let form = &app.ucm;
-    let rows = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Length(3),
-        Constraint::Length(3),
-        Constraint::Length(3),
-        Constraint::Min(0),
-    ])
-    .split(area);
-    for (i, field) in Field::ALL.into_iter().enumerate() {
-        let focused = field == form.focus;
-        let note = match (form.problem(field), field) {
-            (Some(p), _) => Span::styled(format!(" ✗ {p}"), t.bad()),
-            (None, Field::Cron | Field::MergeCron) => {
-                Span::styled(format!(" ✓ {}", form.next_runs(field, app.now)), t.good())
-            }
-            (None, _) => Span::styled(" ✓", t.good()),
-        };
-        let title = Line::from(vec![
-            Span::styled(
-                format!(
-                    "{}{}",
-                    if focused {
-                        super::super::theme::MARKER
-                    } else {
-                        ""
-                    },
-                    field.label()
-                ),
-                if focused { t.title() } else { Style::new() },
             ),
-            note,
-        ]);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(if focused { t.title() } else { t.dim() })
-            .title(title);
-        let inner = block.inner(rows[i]);
-        let width = inner.width.max(1) as usize;
-        let input = &form.inputs[field.index()];
-        let scroll = input.visual_scroll(width);
-        let p = Paragraph::new(input.value())
-            .scroll((0, scroll as u16))
-            .block(block);
-        f.render_widget(p, rows[i]);
-        if focused && app.popup.is_none() {
-            let x = inner.x + (input.visual_cursor().saturating_sub(scroll)) as u16;
-            f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+            Cmd::MergeNow => return r.begin("Merging", true, Effect::Merge),
+            Cmd::Rollback => {
+                r.popup = Some(Popup::Confirm {
+                    title: "Rollback".into(),
+                    lines: vec![
+                        "Serve the previous generation of the directory again?".into(),
+                        "Phones see the contacts of the merge before the last one.".into(),
+                    ],
+                    effect: Box::new(Effect::Rollback),
+                });
+            }
+            _ => {}
         }
+        r
     }
-    let mut lines = vec![Line::from(Span::styled(form.focus.help(), t.dim()))];
-    lines.push(Line::from(""));
-    // The actions, from the key table that handles them.
-    let actions: Vec<(&str, &str)> = keys::hints(&[keys::FORM, keys::UCM_FORM_ACTIONS])
-        .into_iter()
-        .filter(|h| {
-            !h.contains("next")
-                && !h.contains("clear")
-                && !h.contains("back")
-                && !h.contains("help")
-        })
-        .filter_map(|h| h.split_once(' '))
-        .collect();
-    lines.push(widgets::actions_line(t, &actions));
-    if form.is_dirty() {
-        lines.push(Line::from(Span::styled(
-            "unsaved changes (^S saves, Esc discards)",
-            t.warn(),
-        )));
+
+    pub fn draw(&self, ctx: &Ctx, f: &mut Frame, area: Rect) {
+        let t = ctx.theme;
+        let form = self;
+        let rows = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Min(0),
+        ])
+        .split(area);
+        for (i, field) in Field::ALL.into_iter().enumerate() {
+            let focused = field == form.focus;
+            let note = match (form.problem(field), field) {
+                (Some(p), _) => Span::styled(format!(" ✗ {p}"), t.bad()),
+                (None, Field::Cron | Field::MergeCron) => {
+                    Span::styled(format!(" ✓ {}", form.next_runs(field, ctx.now)), t.good())
+                }
+                (None, _) => Span::styled(" ✓", t.good()),
+            };
+            let title = Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{}{}",
+                        if focused {
+                            super::super::theme::MARKER
+                        } else {
+                            ""
+                        },
+                        field.label()
+                    ),
+                    if focused { t.title() } else { Style::new() },
+                ),
+                note,
+            ]);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_style(if focused { t.title() } else { t.dim() })
+                .title(title);
+            let inner = block.inner(rows[i]);
+            let width = inner.width.max(1) as usize;
+            let input = &form.inputs[field.index()];
+            let scroll = input.visual_scroll(width);
+            let p = Paragraph::new(input.value())
+                .scroll((0, scroll as u16))
+                .block(block);
+            f.render_widget(p, rows[i]);
+            if focused && !ctx.popup {
+                let x = inner.x + (input.visual_cursor().saturating_sub(scroll)) as u16;
+                f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+            }
+        }
+        let mut lines = vec![Line::from(Span::styled(form.focus.help(), t.dim()))];
+        lines.push(Line::from(""));
+        // The actions, from the key table that handles them.
+        let actions: Vec<(&str, &str)> = keys::hints(&[keys::FORM, keys::UCM_FORM_ACTIONS])
+            .into_iter()
+            .filter(|h| {
+                !h.contains("next")
+                    && !h.contains("clear")
+                    && !h.contains("back")
+                    && !h.contains("help")
+            })
+            .filter_map(|h| h.split_once(' '))
+            .collect();
+        lines.push(widgets::actions_line(t, &actions));
+        if form.is_dirty() {
+            lines.push(Line::from(Span::styled(
+                "unsaved changes (^S saves, Esc discards)",
+                t.warn(),
+            )));
+        }
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rows[4]);
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rows[4]);
 }
