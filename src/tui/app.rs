@@ -2,7 +2,7 @@
 //! effects out. No I/O here: `effect.rs` performs the effects and sends their
 //! outcome back as an `Action`.
 
-pub use super::action::Action;
+pub use super::action::{Action, Failure};
 pub use super::component::{Busy, Level, Menu, Message, Move, Nav, Popup, Screen, ServerView};
 use super::component::{Ctx, Reply};
 use super::effect::Effect;
@@ -151,6 +151,13 @@ impl App {
     pub fn info(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
             level: Level::Info,
+            text: text.into(),
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Warn,
             text: text.into(),
         });
     }
@@ -343,7 +350,7 @@ impl App {
                 self.server = match r {
                     Ok(Some(s)) => ServerView::Running(s),
                     Ok(None) => ServerView::Stopped,
-                    Err(e) => ServerView::Unreachable(e),
+                    Err(e) => ServerView::Unreachable(e.to_string()),
                 };
                 vec![]
             }
@@ -353,7 +360,7 @@ impl App {
                         self.ucm = ucm_form::Form::from_config(c);
                     }
                 }
-                self.config = r.map(|c| *c);
+                self.config = r.map(|c| *c).map_err(|e| e.to_string());
                 vec![]
             }
             Action::Jobs(r) => {
@@ -383,7 +390,7 @@ impl App {
             Action::Log(r) => {
                 match r {
                     Ok(chunk) => self.logs.append(chunk),
-                    Err(e) => self.logs.error = Some(e),
+                    Err(e) => self.logs.error = Some(e.to_string()),
                 }
                 vec![]
             }
@@ -391,7 +398,9 @@ impl App {
                 self.busy = None;
                 match result {
                     Ok(text) => self.info(text),
-                    Err(text) => self.error(text),
+                    // A guard held it: nothing is broken, nothing was published.
+                    Err(held @ Failure::Held(_)) => self.warn(held.to_string()),
+                    Err(e) => self.error(e.to_string()),
                 }
                 let mut out = vec![Effect::Status, Effect::LoadJobs, Effect::LoadConfig];
                 if self.screen() == Screen::Contacts {
@@ -417,7 +426,7 @@ impl App {
                         self.sources.form.saved();
                         self.info(text);
                     }
-                    Err(text) => self.error(text),
+                    Err(e) => self.error(e.to_string()),
                 }
                 vec![Effect::LoadConfig]
             }
@@ -437,7 +446,7 @@ impl App {
                         self.ucm.saved();
                         self.info(text);
                     }
-                    Err(text) => self.error(text),
+                    Err(e) => self.error(e.to_string()),
                 }
                 vec![Effect::LoadConfig, Effect::Status]
             }

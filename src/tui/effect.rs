@@ -2,7 +2,7 @@
 //! store reads), performed in tasks so that the screen never waits. Each sends
 //! its outcome back as an `Action`, in words an admin can act on.
 
-use super::action::{Action, Chunk};
+use super::action::{Action, Chunk, Failure};
 use crate::config::{self, Config};
 use crate::contacts::Contact;
 use crate::control::{self, CallError, Reply, Request};
@@ -172,7 +172,7 @@ pub async fn perform(
     effect: Effect,
     tx: &tokio::sync::mpsc::UnboundedSender<Action>,
 ) -> Option<Action> {
-    let done = |r: Result<String, String>| Some(Action::Done { result: r });
+    let done = |r: Result<String, Failure>| Some(Action::Done { result: r });
     match effect {
         Effect::Status => Some(Action::Status(status(&home).await)),
         Effect::ClusterStatus => Some(Action::Cluster(cluster_status(&home).await)),
@@ -180,7 +180,7 @@ pub async fn perform(
         Effect::LoadConfig => Some(Action::Config(
             Config::load(&home.config_file())
                 .map(Box::new)
-                .map_err(|e| e.to_string()),
+                .map_err(Failure::from),
         )),
         Effect::LoadJobs => Some(Action::Jobs(
             blocking(move || {
@@ -210,9 +210,9 @@ pub async fn perform(
         Effect::CancelJob => {
             match control::call(&home.socket(), &Request::Cancel, STATUS_TIMEOUT).await {
                 Ok(Reply::Ok) => None,
-                Ok(Reply::Error { message }) => done(Err(message)),
+                Ok(Reply::Error { message }) => done(Err(Failure::Refused(message))),
                 Ok(_) => None,
-                Err(e) => done(Err(e.to_string())),
+                Err(e) => done(Err(Failure::from(e))),
             }
         }
         Effect::Install(ids) => done(set_modules(&home, ids, true).await),
@@ -276,27 +276,26 @@ pub async fn perform(
 /// Runs store and file work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> color_eyre::Result<T> + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, Failure> {
     match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(|e| format!("{e:#}")),
-        Err(e) => Err(format!("the task failed: {e}")),
+        Ok(r) => r.map_err(Failure::from),
+        Err(e) => Err(Failure::Failed(format!("the task failed: {e}"))),
     }
 }
 
-async fn status(home: &Home) -> Result<Option<Box<control::Status>>, String> {
+async fn status(home: &Home) -> Result<Option<Box<control::Status>>, Failure> {
     match control::call(&home.socket(), &Request::Status, STATUS_TIMEOUT).await {
         Ok(Reply::Status(s)) => Ok(Some(Box::new(s))),
-        Ok(other) => Err(format!("unexpected reply: {other:?}")),
+        Ok(other) => Err(Failure::Failed(format!("unexpected reply: {other:?}"))),
         Err(CallError::NotRunning(_)) => Ok(None),
-        Err(CallError::Timeout(..)) => Err(format!(
-            "not answering within {} s (hung?); Stop ends it",
-            STATUS_TIMEOUT.as_secs()
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(CallError::Timeout(..)) => Err(Failure::Hung {
+            secs: STATUS_TIMEOUT.as_secs(),
+        }),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 
-async fn start(home: &Home) -> Result<String, String> {
+async fn start(home: &Home) -> Result<String, Failure> {
     let h = home.clone();
     blocking(move || crate::node::prepare(&h).map(|_| ())).await?;
     match daemon::start(home).await {
@@ -311,31 +310,31 @@ async fn start(home: &Home) -> Result<String, String> {
                 .join(", "),
             s.contacts
         )),
-        Err(e) => Err(format!("{e:#}")),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 
-async fn stop(home: &Home) -> Result<String, String> {
+async fn stop(home: &Home) -> Result<String, Failure> {
     match daemon::stop(home).await {
         Ok(Stopped::Stopped { pid }) => Ok(format!("application server stopped (pid {pid})")),
         Ok(Stopped::NotRunning) => Ok("the application server was not running".into()),
         Ok(Stopped::StalePidFile { pid }) => Ok(format!(
             "the application server was not running (removed a stale pid file naming pid {pid})"
         )),
-        Err(e) => Err(format!("{e:#}")),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 
-async fn sync(home: &Home) -> Result<String, String> {
+async fn sync(home: &Home) -> Result<String, Failure> {
     match daemon::sync(home).await {
         Ok(changes) if changes.is_empty() => Ok("bundles in sync: nothing to change".into()),
         Ok(changes) => Ok(format!("bundles synced: {}", changes.join("; "))),
-        Err(e) => Err(format!("sync failed: {e:#}")),
+        Err(e) => Err(Failure::Failed(format!("sync failed: {e:#}"))),
     }
 }
 
 /// Writes the UCM settings (keeping the admin's comments), then tells a running server.
-async fn save_ucm(home: &Home, v: UcmValues) -> Result<String, String> {
+async fn save_ucm(home: &Home, v: UcmValues) -> Result<String, Failure> {
     let h = home.clone();
     let path = home.config_file();
     blocking(move || {
@@ -354,42 +353,45 @@ async fn save_ucm(home: &Home, v: UcmValues) -> Result<String, String> {
 }
 
 /// After a save: a running server reads the config again.
-async fn applied(home: &Home, saved: String) -> Result<String, String> {
+async fn applied(home: &Home, saved: String) -> Result<String, Failure> {
     match ops::settings::apply(home).await {
         Applied::Now => Ok(format!("{saved}; the application server uses them now")),
-        Applied::Refused(why) => Err(format!(
+        Applied::Refused(why) => Err(Failure::Failed(format!(
             "{saved}, but the application server could not apply them: {why}"
-        )),
+        ))),
         Applied::NotRunning => Ok(format!(
             "{saved}; the application server uses them when started"
         )),
     }
 }
 
-async fn import(home: &Home, dry_run: bool, force: bool) -> Result<String, String> {
+async fn import(home: &Home, dry_run: bool, force: bool) -> Result<String, Failure> {
     let done = ops::jobs::import(home, ImportOptions { dry_run, force })
         .await
-        .map_err(|e| e.to_string())?;
-    words::import_line(&done)
-        .map_err(|held| format!("{held}; ^F in Edit Unified Communication Model forces it"))
+        .map_err(Failure::from)?;
+    words::import_line(&done).map_err(|held| {
+        Failure::Held(format!(
+            "{held}; ^F in Edit Unified Communication Model forces it"
+        ))
+    })
 }
 
-async fn merge(home: &Home) -> Result<String, String> {
+async fn merge(home: &Home) -> Result<String, Failure> {
     ops::jobs::merge(home, ucm::MergeOptions::default())
         .await
         .map(|m| words::merge_line(&m))
-        .map_err(|e| e.to_string())
+        .map_err(Failure::from)
 }
 
-async fn rollback(home: &Home) -> Result<String, String> {
+async fn rollback(home: &Home) -> Result<String, Failure> {
     ops::jobs::rollback(home)
         .await
         .map(|r| words::rollback(&r))
-        .map_err(|e| e.to_string())
+        .map_err(Failure::from)
 }
 
 /// Installs (with their dependencies, already planned) or removes modules.
-async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<String, String> {
+async fn set_modules(home: &Home, ids: Vec<String>, install: bool) -> Result<String, Failure> {
     let path = home.config_file();
     let h = home.clone();
     let h2 = home.clone();
@@ -430,7 +432,7 @@ async fn search(
     home: &Home,
     filter: &str,
     limit: usize,
-) -> Result<crate::directory::lookup::Found, String> {
+) -> Result<crate::directory::lookup::Found, Failure> {
     let request = Request::Search {
         filter: filter.to_string(),
         limit,
@@ -447,13 +449,13 @@ async fn search(
             );
             Ok(found)
         }
-        Ok(Reply::Error { message }) => Err(message),
-        Ok(other) => Err(format!("unexpected reply: {other:?}")),
-        Err(e) => Err(e.to_string()),
+        Ok(Reply::Error { message }) => Err(Failure::Refused(message)),
+        Ok(other) => Err(Failure::Failed(format!("unexpected reply: {other:?}"))),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 
-async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, String> {
+async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, Failure> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let path = home.server_log();
     let mut f = match tokio::fs::File::open(&path).await {
@@ -465,12 +467,17 @@ async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, String> {
                 restart: from.is_none(),
             });
         }
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => {
+            return Err(Failure::Failed(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
     };
     let len = f
         .metadata()
         .await
-        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))?
         .len();
     // A log that shrank was rotated: read it from the start.
     let (start, restart) = match from {
@@ -480,12 +487,12 @@ async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, String> {
     };
     f.seek(std::io::SeekFrom::Start(start))
         .await
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))?;
     let mut bytes = Vec::new();
     f.take(len - start)
         .read_to_end(&mut bytes)
         .await
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| Failure::Failed(format!("{}: {e}", path.display())))?;
     // Keep whole lines only; the rest is read next time.
     let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     bytes.truncate(whole);
@@ -497,11 +504,11 @@ async fn read_log(home: &Home, from: Option<u64>) -> Result<Chunk, String> {
 }
 
 /// Publishes the internal contacts: merged by the running server, else locally.
-async fn publish(home: &Home) -> Result<String, String> {
+async fn publish(home: &Home) -> Result<String, Failure> {
     merge(home).await
 }
 
-async fn save_contact(home: &Home, c: Contact) -> Result<String, String> {
+async fn save_contact(home: &Home, c: Contact) -> Result<String, Failure> {
     let h = home.clone();
     let what = blocking(move || {
         let mut store = ucm::open_store(&h)?;
@@ -521,12 +528,14 @@ async fn save_contact(home: &Home, c: Contact) -> Result<String, String> {
     publish(home).await.map(|m| format!("{what}; {m}"))
 }
 
-async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
+async fn remove_contact(home: &Home, id: String) -> Result<String, Failure> {
     let h = home.clone();
     let shown = id.clone();
     let removed = blocking(move || Ok(ucm::open_store(&h)?.remove(&id)?)).await?;
     if !removed {
-        return Err(format!("contact {shown} was not in the store"));
+        return Err(Failure::Failed(format!(
+            "contact {shown} was not in the store"
+        )));
     }
     publish(home)
         .await
@@ -534,15 +543,17 @@ async fn remove_contact(home: &Home, id: String) -> Result<String, String> {
 }
 
 /// The config, when Cluster Replication is installed.
-fn cluster_config(home: &Home) -> Result<Config, String> {
-    let config = Config::load(&home.config_file()).map_err(|e| e.to_string())?;
+fn cluster_config(home: &Home) -> Result<Config, Failure> {
+    let config = Config::load(&home.config_file()).map_err(Failure::from)?;
     if !config.modules.contains(crate::cluster::MODULE) {
-        return Err("Cluster Replication is not installed: install cluster in Advanced > Module Configuration (sop module install cluster)".to_string());
+        return Err(Failure::Refused("Cluster Replication is not installed: install cluster in Advanced > Module Configuration (sop module install cluster)".to_string()));
     }
     Ok(config)
 }
 
-async fn cluster_status(home: &Home) -> Result<Box<crate::cluster::status::ClusterStatus>, String> {
+async fn cluster_status(
+    home: &Home,
+) -> Result<Box<crate::cluster::status::ClusterStatus>, Failure> {
     let config = cluster_config(home)?;
     let nodes = config.cluster.nodes.clone();
     Ok(Box::new(
@@ -555,10 +566,11 @@ async fn cluster_push(
     home: &Home,
     names: Vec<String>,
     tx: &tokio::sync::mpsc::UnboundedSender<Action>,
-) -> Result<String, String> {
+) -> Result<String, Failure> {
     use crate::cluster::push::{self, Event};
     let config = cluster_config(home)?;
-    let nodes = push::select(&config, &names, false, false, &Default::default())?;
+    let nodes = push::select(&config, &names, false, false, &Default::default())
+        .map_err(Failure::Refused)?;
     let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let to_screen = tx.clone();
     let forward = tokio::spawn(async move {
@@ -576,7 +588,7 @@ async fn cluster_push(
     });
     let outcomes = push::push_and_record(home, &config, nodes, Some(events))
         .await
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(Failure::from)?;
     let _ = forward.await;
     let failed: Vec<&str> = outcomes
         .iter()
@@ -589,24 +601,24 @@ async fn cluster_push(
             outcomes.len()
         ))
     } else {
-        Err(format!(
+        Err(Failure::Failed(format!(
             "the push to {} failed; Enter on a node shows why, r retries",
             failed.join(", ")
-        ))
+        )))
     }
 }
 
 /// Syncs a directory source as a job, then merges and serves: in the running
 /// server (one job at a time), or here when it is stopped.
-async fn sync_source(home: &Home, name: String) -> Result<String, String> {
+async fn sync_source(home: &Home, name: String) -> Result<String, Failure> {
     let done = ops::jobs::sync_source(home, &name, false)
         .await
-        .map_err(|e| e.to_string())?;
-    words::sync_line(&done)
+        .map_err(Failure::from)?;
+    words::sync_line(&done).map_err(Failure::Held)
 }
 
 /// Writes a directory source's settings, then tells a running server.
-async fn save_source(home: &Home, v: SourceValues) -> Result<String, String> {
+async fn save_source(home: &Home, v: SourceValues) -> Result<String, Failure> {
     let path = home.config_file();
     let name = v.name.clone();
     let saved = if v.adding {
@@ -623,7 +635,7 @@ async fn save_source(home: &Home, v: SourceValues) -> Result<String, String> {
     applied(home, saved).await
 }
 
-async fn remove_source(home: &Home, name: String) -> Result<String, String> {
+async fn remove_source(home: &Home, name: String) -> Result<String, Failure> {
     let h = home.clone();
     let shown = name.clone();
     blocking(move || {

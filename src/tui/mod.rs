@@ -240,12 +240,12 @@ fn apply(app: &mut App, runner: &Runner, action: Action, found: &mut Vec<u64>) -
 
 fn status_same(
     old: &app::ServerView,
-    new: &Result<Option<Box<crate::control::Status>>, String>,
+    new: &Result<Option<Box<crate::control::Status>>, action::Failure>,
 ) -> bool {
     match (old, new) {
         (app::ServerView::Running(a), Ok(Some(b))) => a == b,
         (app::ServerView::Stopped, Ok(None)) => true,
-        (app::ServerView::Unreachable(a), Err(b)) => a == b,
+        (app::ServerView::Unreachable(a), Err(b)) => *a == b.to_string(),
         _ => false,
     }
 }

@@ -1,6 +1,6 @@
 //! State tests: keys in, state and effects out, without a terminal.
 
-use super::app::{Action, App, Menu, Popup, Screen, ServerView};
+use super::app::{Action, App, Failure, Menu, Popup, Screen, ServerView};
 use super::effect::Effect;
 use super::screens::sources::Field as SourceField;
 use super::screens::ucm_form::{Field, Values};
@@ -397,9 +397,7 @@ fn directory_sources_test_and_sync_after_a_confirmation() {
          [[sources]]\nname = \"corp\"\nuri = \"ldap://127.0.0.1\"\nbase_dn = \"dc=corp\"\n",
         "config.toml",
     );
-    app.update(Action::Config(
-        config.map(Box::new).map_err(|e| e.to_string()),
-    ));
+    app.update(Action::Config(config.map(Box::new).map_err(Failure::from)));
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Effect::TestSource("corp".into())]
@@ -419,7 +417,7 @@ fn on_sources(text: &str) -> App {
     app.update(Action::Config(
         Config::parse(text, "config.toml")
             .map(Box::new)
-            .map_err(|e| e.to_string()),
+            .map_err(Failure::from),
     ));
     app.push(Screen::Sources);
     app
@@ -761,4 +759,22 @@ fn messages_wrap_between_words_and_inside_a_word_too_long() {
     assert_eq!(wrap("", 10), [""]);
     // Columns, not bytes: accents and marks take one each.
     assert_eq!(wrap("✗ Müller éé", 8), ["✗ Müller", "éé"]);
+}
+
+#[test]
+fn a_held_job_is_a_warning_and_a_failed_one_an_error() {
+    use super::app::Level;
+    let mut app = app();
+    app.update(Action::Done {
+        result: Err(Failure::Held(
+            "held: the import would remove 90% of the contacts".into(),
+        )),
+    });
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.level, Level::Warn, "{m:?}");
+    assert!(m.text.starts_with("held: the import"), "{m:?}");
+    app.update(Action::Done {
+        result: Err(Failure::Failed("cannot open the store".into())),
+    });
+    assert_eq!(app.message.clone().unwrap().level, Level::Error);
 }

@@ -2,6 +2,7 @@
 //! open), the push to the selected node, to all, or to those that failed, with
 //! each node's progress, and the detail of a node's last failure.
 
+use super::super::action::Failure;
 use super::super::component::{Ctx, Reply};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
@@ -35,7 +36,7 @@ impl State {
         self.status.as_ref().map_or(&[], |s| s.nodes.as_slice())
     }
 
-    pub fn loaded(&mut self, r: Result<Box<ClusterStatus>, String>, now: DateTime<Local>) {
+    pub fn loaded(&mut self, r: Result<Box<ClusterStatus>, Failure>, now: DateTime<Local>) {
         self.checking = false;
         self.checked_at = Some(now);
         match r {
@@ -43,7 +44,7 @@ impl State {
                 self.status = Some(*s);
                 self.error = None;
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
         self.sel = self.sel.min(self.nodes().len().saturating_sub(1));
     }

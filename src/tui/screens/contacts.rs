@@ -2,6 +2,7 @@
 //! answers from its index, so a million contacts stay within a frame); the details
 //! of one; adding, editing and removing internal contacts.
 
+use super::super::action::Failure;
 use super::super::component::{Ctx, Reply, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
@@ -76,7 +77,7 @@ impl State {
         }
     }
 
-    pub fn found(&mut self, seq: u64, result: Result<Found, String>) {
+    pub fn found(&mut self, seq: u64, result: Result<Found, Failure>) {
         if seq != self.seq {
             return;
         }
@@ -85,7 +86,7 @@ impl State {
                 self.found = Some(f);
                 self.error = None;
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
         self.sel = self.sel.min(self.rows().saturating_sub(1));
     }
@@ -444,14 +445,14 @@ impl State {
     }
 
     /// An internal contact loaded for editing.
-    pub fn loaded(&mut self, result: Result<Contact, String>) -> Reply {
+    pub fn loaded(&mut self, result: Result<Contact, Failure>) -> Reply {
         let mut r = Reply::default();
         match result {
             Ok(c) => {
                 self.form = Form::new(&c);
                 return r.open(Screen::ContactForm);
             }
-            Err(e) => r.error(e),
+            Err(e) => r.error(e.to_string()),
         }
         r
     }

@@ -1,6 +1,7 @@
 //! Jobs: the history of imports, merges and rollbacks with their counts, the
 //! running job with its progress, and the per-entry errors of one job.
 
+use super::super::action::Failure;
 use super::super::component::{Ctx, Reply, Screen};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
@@ -28,7 +29,7 @@ impl State {
         self.sel = self.sel.min(self.list.len().saturating_sub(1));
     }
 
-    pub fn errors_loaded(&mut self, id: i64, r: Result<Vec<(String, String)>, String>) {
+    pub fn errors_loaded(&mut self, id: i64, r: Result<Vec<(String, String)>, Failure>) {
         if self.detail != Some(id) {
             return;
         }
@@ -37,7 +38,7 @@ impl State {
                 self.errors = e;
                 self.errors_error = None;
             }
-            Err(e) => self.errors_error = Some(e),
+            Err(e) => self.errors_error = Some(e.to_string()),
         }
     }
 

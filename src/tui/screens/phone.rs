@@ -1,6 +1,7 @@
 //! Contacts > Phone view: pick a phone model and type as on the phone; see the
 //! filter it sends and what it shows, answered by the running server.
 
+use super::super::action::Failure;
 use super::super::component::{Ctx, Reply};
 use super::super::effect::Effect;
 use super::super::keys::Cmd;
@@ -84,13 +85,13 @@ impl State {
         }]
     }
 
-    pub fn found(&mut self, seq: u64, result: Result<Found, String>) {
+    pub fn found(&mut self, seq: u64, result: Result<Found, Failure>) {
         if seq != self.seq {
             return;
         }
         match result {
             Ok(f) => self.found = Some(f),
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
     }
 

@@ -2,6 +2,7 @@
 //! Test (a preview of the first contacts and the change a sync would make,
 //! applying nothing), Sync now, Add, Edit and Remove (after a confirmation).
 
+use super::super::action::Failure;
 use super::super::component::{Ctx, Reply, Screen};
 use super::super::effect::{Effect, Setting, SourceValues};
 use super::super::keys::Cmd;
@@ -146,7 +147,7 @@ impl State {
     }
 
     /// A test's outcome, shown in a popup.
-    pub fn tested(&mut self, result: Result<SyncReport, String>) -> Reply {
+    pub fn tested(&mut self, result: Result<SyncReport, Failure>) -> Reply {
         let mut reply = Reply::default();
         match result {
             Ok(r) => {
