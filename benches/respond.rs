@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
 use sop::bench::{load, phonebook};
 use sop::config::Config;
-use sop::directory::{Directory, Filter, Generation, NumberRules, ServedContact};
+use sop::directory::{Directory, Filter, Generation, MatchRules, ServedContact};
 use sop::ldap::policy::Policy;
 use sop::ldap::session::{self, Session};
 use std::collections::BTreeMap;
@@ -45,7 +45,12 @@ fn main() {
             .collect(),
     };
     let started = Instant::now();
-    let dir = Arc::new(Directory::build(&generation, base, &NumberRules::default()));
+    // FOLD_ACCENTS=1: names matched without their accents ([ldap] fold_accents).
+    let rules = MatchRules {
+        fold_accents: env("FOLD_ACCENTS", 0) == 1,
+        ..MatchRules::default()
+    };
+    let dir = Arc::new(Directory::build(&generation, base, &rules));
     println!(
         "directory of {count} contacts built in {} ms",
         started.elapsed().as_millis()

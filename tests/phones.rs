@@ -193,3 +193,74 @@ fn a_stopped_server_is_said_to_answer_no_phone() {
         run.stderr()
     );
 }
+
+/// Names as their owners write them, and as a keypad without accents types them.
+const ACCENTED: &str = "\
+givenName,sn,telephoneNumber
+Annette,Müller,+49 30 7654 321
+Hans,Mueller,+49 30 7654 999
+Søren,Kierkegaard,+45 33 12 34 56
+José,García,+34 91 123 45 67
+Johann,Strauß,+43 1 123 456
+Åsa,Lindqvist,+46 8 765 432
+Jürgen,Weiß,+49 89 555 0
+";
+
+/// The surnames a preset's search for `typed` finds, through the real server.
+fn surnames_found(node: &Node, preset: &str, typed: &str) -> Vec<String> {
+    let answer = lookup(node, &[preset, typed]);
+    let filter = answer["filter"].as_str().unwrap();
+    let (out, code) = node.ldapsearch(&["-b", BASE, filter, "sn"]);
+    assert!(code == 0 || code == 4, "{preset} {filter}: {code}\n{out}");
+    let mut found = values(&out, "sn");
+    found.sort();
+    found
+}
+
+#[test]
+fn with_fold_accents_a_keypad_without_accents_finds_every_spelling() {
+    let node = Node::new(&[("ldap.fold_accents", "true")]);
+    node.publish_csv(ACCENTED);
+    node.start();
+    // First names, which every model finds (Cisco searches cn by its first
+    // letters), then surnames, which the others find too.
+    let first_names: [(&str, &[&str]); 5] = [
+        ("soren", &["Kierkegaard"]),
+        ("jose", &["García"]),
+        ("asa", &["Lindqvist"]),
+        ("juergen", &["Weiß"]),
+        ("jurgen", &["Weiß"]),
+    ];
+    let surnames: [(&str, &[&str]); 5] = [
+        ("muller", &["Mueller", "Müller"]),
+        ("mueller", &["Mueller", "Müller"]),
+        ("müll", &["Mueller", "Müller"]),
+        ("strauss", &["Strauß"]),
+        ("garcia", &["García"]),
+    ];
+    for preset in PRESETS {
+        let cases = first_names
+            .iter()
+            .chain(surnames.iter().filter(|_| preset != "cisco"));
+        for (typed, expected) in cases {
+            assert_eq!(
+                surnames_found(&node, preset, typed),
+                expected.to_vec(),
+                "{preset} typing {typed:?}"
+            );
+        }
+    }
+    // An equality on a name, as a caller-ID lookup by name would send it.
+    let (out, _) = node.ldapsearch(&["-b", BASE, "(sn=weiss)", "sn"]);
+    assert_eq!(values(&out, "sn"), ["Weiß"], "{out}");
+}
+
+#[test]
+fn without_fold_accents_names_match_as_in_openldap() {
+    let node = Node::new(&[]);
+    node.publish_csv(ACCENTED);
+    node.start();
+    assert_eq!(surnames_found(&node, "yealink", "muller"), [] as [&str; 0]);
+    assert_eq!(surnames_found(&node, "yealink", "mül"), ["Müller"]);
+    assert_eq!(surnames_found(&node, "yealink", "soren"), [] as [&str; 0]);
+}

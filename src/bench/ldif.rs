@@ -4,7 +4,7 @@
 //! auxiliary class of `SCHEMA`.
 
 use crate::contacts::Contact;
-use crate::directory::{Attr, Directory, Generation, NumberRules, ServedContact};
+use crate::directory::{Attr, Directory, Generation, MatchRules, ServedContact};
 use crate::export::ldif::AuxClass;
 use std::io::{self, Write};
 
@@ -33,7 +33,7 @@ pub fn write(out: &mut impl Write, contacts: &[Contact], base_dn: &str) -> io::R
             })
             .collect(),
     };
-    let dir = Directory::build(&generation, base_dn, &NumberRules::default());
+    let dir = Directory::build(&generation, base_dn, &MatchRules::default());
     let extras = AuxClass {
         name: "sopPhoneExtras",
         attrs: &[Attr::IpPhone, Attr::OtherTelephone, Attr::C, Attr::Co],

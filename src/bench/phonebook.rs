@@ -472,7 +472,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Contact> {
 /// The directory the generated phone book of `count` contacts is served as (uids
 /// as a merge makes them for internal contacts).
 pub fn directory(count: usize, seed: u64) -> crate::directory::Directory {
-    use crate::directory::{Directory, Generation, NumberRules, ServedContact, merge};
+    use crate::directory::{Directory, Generation, MatchRules, ServedContact, merge};
     let generation = Generation {
         number: 1,
         created: 0,
@@ -485,11 +485,7 @@ pub fn directory(count: usize, seed: u64) -> crate::directory::Directory {
             })
             .collect(),
     };
-    Directory::build(
-        &generation,
-        "dc=phonebook,dc=local",
-        &NumberRules::default(),
-    )
+    Directory::build(&generation, "dc=phonebook,dc=local", &MatchRules::default())
 }
 
 /// What people type on a phone's keypad: 2 to 4 characters of a name or a number

@@ -34,7 +34,7 @@ fn export(home: &Home, format: Format, output: Option<&Path>) -> Result<()> {
         eprintln!("{p}; exporting the newest complete generation instead");
     }
     let generation = &loaded.generation;
-    let (base_dn, rules) = (&config.ldap.base_dn, &config.numbers);
+    let (base_dn, rules) = (&config.ldap.base_dn, &config.matching);
     match output {
         None => {
             let stdout = std::io::stdout();

@@ -15,7 +15,7 @@ mod warnings;
 pub use edit::{edit, set};
 pub use warnings::warnings;
 
-use crate::directory::NumberRules;
+use crate::directory::MatchRules;
 use crate::modules::Catalog;
 use crate::schedule::Cron;
 use std::collections::BTreeSet;
@@ -34,7 +34,8 @@ pub struct Config {
     pub modules: BTreeSet<String>,
     pub ucm: UcmConfig,
     pub ldap: LdapConfig,
-    pub numbers: NumberRules,
+    /// `[numbers]` and `[ldap] fold_accents`: how values match beyond OpenLDAP's rules.
+    pub matching: MatchRules,
     /// `[merge]`: when contacts of several sources are one person.
     pub merge: MergeConfig,
     pub cluster: cluster::ClusterConfig,
@@ -330,9 +331,10 @@ impl Reader<'_> {
             node,
             ldap,
             cluster,
-            numbers: NumberRules {
+            matching: MatchRules {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
                 trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
+                fold_accents: self.boolean("ldap.fold_accents")?,
             },
             merge: MergeConfig {
                 fold: self.fold("merge.fold")?,
@@ -680,7 +682,7 @@ mod tests {
         assert_eq!(c.ldap.bind, BindPolicy::Any);
         assert_eq!(c.ldap.base_dn, "dc=phonebook,dc=local");
         assert_eq!(c.ldap.listen, vec!["0.0.0.0:389".parse().unwrap()]);
-        assert_eq!(c.numbers, NumberRules::default());
+        assert_eq!(c.matching, MatchRules::default());
     }
 
     #[test]

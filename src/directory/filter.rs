@@ -2,7 +2,7 @@
 //! three-valued logic (RFC 4511 4.5.1.7): an item naming an unknown attribute, or
 //! using a matching rule the attribute lacks, is Undefined; it never fails a search.
 
-use super::NumberRules;
+use super::MatchRules;
 use super::matching::{self, Substrings};
 use super::schema::{Attr, Rule};
 use ldap3_proto::proto::LdapFilter;
@@ -141,7 +141,7 @@ impl Filter {
     pub fn compile(
         f: &LdapFilter,
         limits: &FilterLimits,
-        rules: &NumberRules,
+        rules: &MatchRules,
         base_dn: &str,
     ) -> Result<Filter, FilterError> {
         let mut terms = 0;
@@ -231,7 +231,7 @@ fn truth(b: bool) -> Truth {
 
 /// What a filter is compiled against.
 struct Scope<'a> {
-    rules: &'a NumberRules,
+    rules: &'a MatchRules,
     base_dn: &'a str,
 }
 
@@ -296,14 +296,19 @@ fn compile(
                     .chain(&sub.final_)
                     .all(|p| valid_assertion(attr.rule(), p)) =>
             {
+                let parts = Substrings::normalize(
+                    attr.rule(),
+                    sub.initial.as_deref(),
+                    &sub.any,
+                    sub.final_.as_deref(),
+                );
                 Filter::Substring {
                     attr,
-                    parts: Substrings::normalize(
-                        attr.rule(),
-                        sub.initial.as_deref(),
-                        &sub.any,
-                        sub.final_.as_deref(),
-                    ),
+                    parts: if folds(attr, rules) {
+                        parts.folded()
+                    } else {
+                        parts
+                    },
                 }
             }
             _ => Filter::Undefined,
@@ -456,7 +461,12 @@ fn valid_assertion(rule: Rule, value: &str) -> bool {
     }
 }
 
-fn equal(name: &str, value: &str, rules: &NumberRules) -> Filter {
+/// Whether values of `attr` are matched without their accents.
+pub fn folds(attr: Attr, rules: &MatchRules) -> bool {
+    rules.fold_accents && attr.rule() == Rule::CaseIgnore
+}
+
+fn equal(name: &str, value: &str, rules: &MatchRules) -> Filter {
     if is_name(name) {
         return Filter::Or(
             NAME_SUBTYPES
@@ -476,7 +486,10 @@ fn equal(name: &str, value: &str, rules: &NumberRules) -> Filter {
         Some(attr) if !valid_assertion(attr.rule(), value) => Filter::Undefined,
         Some(attr) if attr.rule() != Rule::None => Filter::Equal {
             attr,
-            value: matching::normalize(attr.rule(), value),
+            value: match folds(attr, rules) {
+                true => matching::fold_accents(&matching::normalize(attr.rule(), value)),
+                false => matching::normalize(attr.rule(), value),
+            },
             canonical: if attr.is_number() {
                 matching::canonical_number(value, rules)
             } else {
@@ -496,9 +509,10 @@ mod tests {
     struct Entry(HashMap<Attr, Vec<&'static str>>);
     impl Values for Entry {
         fn any(&self, attr: Attr, mut f: impl FnMut(&str, Option<&str>) -> bool) -> bool {
-            let rules = NumberRules {
+            let rules = MatchRules {
                 country_code: Some("49".into()),
                 trunk_prefix: Some("0".into()),
+                ..MatchRules::default()
             };
             self.0.get(&attr).into_iter().flatten().any(|v| {
                 let c = matching::canonical_number(v, &rules);
@@ -525,9 +539,10 @@ mod tests {
             max_depth: 32,
             max_terms: 100,
         };
-        let rules = NumberRules {
+        let rules = MatchRules {
             country_code: Some("49".into()),
             trunk_prefix: Some("0".into()),
+            ..MatchRules::default()
         };
         Filter::compile(f, &limits, &rules, "ou=people,dc=example")
             .unwrap()
@@ -611,7 +626,7 @@ mod tests {
             max_depth: 3,
             max_terms: 5,
         };
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let deep = ldap3_proto::parse_ldap_filter_str("(&(&(&(&(&(cn=a))))))").unwrap();
         assert_eq!(
             Filter::compile(&deep, &limits, &rules, ""),

@@ -18,7 +18,7 @@
 //! (bytes). Images of format 1 (`SOPDIR1\n`, before binary values) are not read:
 //! the directory is built again.
 
-use super::NumberRules;
+use super::MatchRules;
 use super::index::{GramIndex, Numbers};
 use super::schema::Attr;
 use super::served::{Directory, Head, Value};
@@ -32,7 +32,9 @@ const MAGIC: &[u8; 8] = b"SOPDIR2\n";
 const MAGIC_1: &[u8; 8] = b"SOPDIR1\n";
 /// Images written by another release are not read: what normalising and indexing
 /// produce may differ between releases.
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/7");
+/// In the header when names were indexed without their accents.
+const FOLD: &str = "fold_accents";
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/8");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -48,7 +50,7 @@ pub struct Expected<'a> {
     pub generation: u64,
     pub source: Source,
     pub base_dn: &'a str,
-    pub rules: &'a NumberRules,
+    pub rules: &'a MatchRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +144,7 @@ fn header(dir: &Directory, source: Source) -> Vec<u8> {
     put_str(&mut h, &dir.base_dn);
     put_str(&mut h, dir.rules.country_code.as_deref().unwrap_or(""));
     put_str(&mut h, dir.rules.trunk_prefix.as_deref().unwrap_or(""));
+    put_str(&mut h, if dir.rules.fold_accents { FOLD } else { "" });
     for n in Sizes::of(dir).counts() {
         h.extend_from_slice(&n.to_le_bytes());
     }
@@ -315,15 +318,16 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
             "generation {generation} as it was then"
         )));
     }
-    let (base_dn, country, trunk) =
-        (|| Some((r.string()?, r.string()?, r.string()?)))().ok_or_else(bad)?;
-    let rules = NumberRules {
+    let (base_dn, country, trunk, fold) =
+        (|| Some((r.string()?, r.string()?, r.string()?, r.string()?)))().ok_or_else(bad)?;
+    let rules = MatchRules {
         country_code: (!country.is_empty()).then_some(country),
         trunk_prefix: (!trunk.is_empty()).then_some(trunk),
+        fold_accents: fold == FOLD,
     };
     if base_dn != expected.base_dn || &rules != expected.rules {
         return Err(ImageError::Stale(
-            "another base DN or other number rules".to_string(),
+            "another base DN or other matching rules".to_string(),
         ));
     }
     let mut n = [0u64; SECTIONS];
@@ -455,7 +459,7 @@ mod tests {
     use crate::contacts::{Contact, Phone, PhoneKind};
     use crate::directory::{Generation, ServedContact};
 
-    fn directory(rules: &NumberRules) -> Directory {
+    fn directory(rules: &MatchRules) -> Directory {
         let contacts = (0..500)
             .map(|i| ServedContact {
                 uid: format!("u{i}"),
@@ -501,7 +505,7 @@ mod tests {
         file
     }
 
-    fn expected<'a>(base_dn: &'a str, rules: &'a NumberRules) -> Expected<'a> {
+    fn expected<'a>(base_dn: &'a str, rules: &'a MatchRules) -> Expected<'a> {
         Expected {
             generation: 7,
             source: SOURCE,
@@ -519,9 +523,10 @@ mod tests {
 
     #[test]
     fn an_image_reads_back_as_the_directory_it_was_made_of() {
-        let rules = NumberRules {
+        let rules = MatchRules {
             country_code: Some("49".to_string()),
             trunk_prefix: Some("0".to_string()),
+            ..MatchRules::default()
         };
         let dir = directory(&rules);
         let file = saved(&dir);
@@ -564,12 +569,17 @@ mod tests {
 
     #[test]
     fn an_image_of_something_else_is_not_read() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let dir = directory(&rules);
         let file = saved(&dir);
-        let other_rules = NumberRules {
+        let other_rules = MatchRules {
             country_code: Some("33".to_string()),
             trunk_prefix: None,
+            ..MatchRules::default()
+        };
+        let folded = MatchRules {
+            fold_accents: true,
+            ..MatchRules::default()
         };
         let cases = [
             Expected {
@@ -582,6 +592,8 @@ mod tests {
             },
             expected("dc=other,dc=com", &rules),
             expected("dc=example,dc=com", &other_rules),
+            // Names indexed with their accents are not those of fold_accents.
+            expected("dc=example,dc=com", &folded),
         ];
         for case in cases {
             assert!(!is_of(file.as_file(), &case));
@@ -600,7 +612,7 @@ mod tests {
 
     #[test]
     fn a_damaged_image_is_not_read() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let dir = directory(&rules);
         let good = std::fs::read(saved(&dir).path()).unwrap();
         let want = expected("dc=example,dc=com", &rules);

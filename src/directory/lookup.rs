@@ -188,7 +188,7 @@ pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> 
 mod tests {
     use super::*;
     use crate::contacts::{Contact, Phone, PhoneKind};
-    use crate::directory::{Generation, NumberRules, ServedContact};
+    use crate::directory::{Generation, MatchRules, ServedContact};
 
     fn dir() -> Directory {
         let person = |uid: &str, given: &str, sn: &str, number: &str| ServedContact {
@@ -213,7 +213,7 @@ mod tests {
                 person("c", "Carl", "Jones", "+49 30 9999"),
             ],
         };
-        Directory::build(&g, "dc=phonebook,dc=local", &NumberRules::default())
+        Directory::build(&g, "dc=phonebook,dc=local", &MatchRules::default())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Values are normalised once when a generation is built and assertions once when
 //! a filter is compiled; comparing is then plain string work.
 
-use super::NumberRules;
+use super::MatchRules;
 use super::schema::Rule;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -138,6 +138,53 @@ fn collapse_spaces_into(
     }
 }
 
+/// A caseIgnore-normalised value without its accents, as keypads type it: diacritics
+/// dropped (é e, ñ n, č c), letters without a decomposition spelled as their base
+/// (ø o, æ ae, œ oe, ß ss, đ d, ł l, þ th), then the transliterations folded both
+/// ways (ae a, oe o, ue u, aa a, ss s), so that Müller, Mueller and muller are one
+/// key, as are Søren and Soren, Åsa and Aasa, Strauß and Strauss.
+/// Only `[ldap] fold_accents` asks for it; OpenLDAP keeps accents.
+pub fn fold_accents(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let push = |c: char, out: &mut String| {
+        // The second letter of a transliteration adds nothing.
+        let folds = matches!(
+            (out.chars().next_back(), c),
+            (Some('a' | 'o' | 'u'), 'e') | (Some('a'), 'a') | (Some('s'), 's')
+        );
+        if !folds {
+            out.push(c);
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            push(c, &mut out);
+            continue;
+        }
+        let spelled: &str = match c {
+            'ø' => "o",
+            'æ' => "ae",
+            'œ' => "oe",
+            'ß' | '\u{1e9e}' => "ss",
+            'đ' | 'ð' => "d",
+            'ł' => "l",
+            'þ' => "th",
+            'ı' => "i",
+            _ => "",
+        };
+        if !spelled.is_empty() {
+            for c in spelled.chars() {
+                push(c, &mut out);
+            }
+            continue;
+        }
+        for base in std::iter::once(c).nfd().filter(|c| !is_combining_mark(*c)) {
+            push(base, &mut out);
+        }
+    }
+    out
+}
+
 /// telephoneNumberMatch: spaces and hyphens are not significant.
 pub fn telephone(s: &str) -> String {
     s.chars()
@@ -162,7 +209,7 @@ fn object_class(s: &str) -> String {
 /// node knows its country code and trunk prefix: `+49 30 123`, `0049 30 123` and
 /// `030 123` all give `30123`; another country keeps its code (`+33 1 2` gives
 /// `+3312`). `None` when reverse lookup is not configured or the value has no digit.
-pub fn canonical_number(value: &str, rules: &NumberRules) -> Option<String> {
+pub fn canonical_number(value: &str, rules: &MatchRules) -> Option<String> {
     let (Some(cc), Some(trunk)) = (&rules.country_code, &rules.trunk_prefix) else {
         return None;
     };
@@ -227,6 +274,21 @@ impl Substrings {
             final_: final_
                 .map(|s| part(s, false, true))
                 .filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// The parts without their accents ([`fold_accents`]).
+    pub fn folded(self) -> Substrings {
+        let fold = |s: String| fold_accents(&s);
+        Substrings {
+            initial: self.initial.map(fold).filter(|s| !s.is_empty()),
+            any: self
+                .any
+                .into_iter()
+                .map(fold)
+                .filter(|s| !s.is_empty())
+                .collect(),
+            final_: self.final_.map(fold).filter(|s| !s.is_empty()),
         }
     }
 
@@ -479,6 +541,35 @@ fn metaphone(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn accents_and_transliterations_fold_both_ways() {
+        let same = [
+            &["müller", "mueller", "muller"][..],
+            &["søren", "soeren", "soren"],
+            &["åsa", "aasa", "asa"],
+            &["strauß", "strauss", "straus"],
+            &["josé garcía", "jose garcia"],
+            &["jürgen weiß", "juergen weiss", "jurgen weis"],
+            &["łódź", "lodz"],
+            &["æble", "aeble", "able"],
+            &["françois", "francois"],
+            &["dvořák", "dvorak"],
+        ];
+        for spellings in same {
+            let folded: Vec<String> = spellings.iter().map(|s| fold_accents(s)).collect();
+            assert!(
+                folded.iter().all(|f| *f == folded[0]),
+                "{spellings:?}: {folded:?}"
+            );
+        }
+        // A prefix typed without accents is a prefix of the folded name.
+        assert!(fold_accents("müller").starts_with(&fold_accents("mue")));
+        assert!(fold_accents("samuel").starts_with(&fold_accents("samue")));
+        // Names that differ stay apart.
+        assert_ne!(fold_accents("müller"), fold_accents("miller"));
+        assert_ne!(fold_accents("søren"), fold_accents("sarah"));
+    }
     use super::*;
 
     #[test]
@@ -506,9 +597,10 @@ mod tests {
 
     #[test]
     fn canonical_numbers_agree_across_forms() {
-        let rules = NumberRules {
+        let rules = MatchRules {
             country_code: Some("49".into()),
             trunk_prefix: Some("0".into()),
+            ..MatchRules::default()
         };
         let forms = [
             "+49 30 1234567",
@@ -531,7 +623,7 @@ mod tests {
             canonical_number("0033 1 23", &rules).as_deref(),
             Some("+33123")
         );
-        assert_eq!(canonical_number("030 1", &NumberRules::default()), None);
+        assert_eq!(canonical_number("030 1", &MatchRules::default()), None);
     }
 
     #[test]

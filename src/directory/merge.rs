@@ -25,7 +25,7 @@
 //!   phone that stops at its size limit shows the first names in order.
 
 use super::matching::canonical_number;
-use super::{FNV_START, HashKeyed, NumberRules, contact_hash, hash_more, quick_hash};
+use super::{FNV_START, HashKeyed, MatchRules, contact_hash, hash_more, quick_hash};
 use crate::contacts::Contact;
 use crate::directory::ServedContact;
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ pub fn uid(source: &str, id: &str) -> String {
 
 /// A number as a key: the hash of its reverse-lookup form, else of its digits
 /// (with `+`); `None` for extensions and the like (fewer than 6 digits).
-fn number_key(number: &str, rules: &NumberRules) -> Option<u64> {
+fn number_key(number: &str, rules: &MatchRules) -> Option<u64> {
     // The digits, on the stack: this runs for every number of every merge.
     let mut buf = [0u8; 64];
     let mut n = 0;
@@ -197,7 +197,7 @@ fn number_key(number: &str, rules: &NumberRules) -> Option<u64> {
 }
 
 /// [`number_key`] for numbers of more than 64 digits.
-fn number_key_long(number: &str, rules: &NumberRules) -> Option<u64> {
+fn number_key_long(number: &str, rules: &MatchRules) -> Option<u64> {
     let h = hash_more(FNV_START, *b"tel:");
     Some(match canonical_number(number, rules) {
         Some(c) => hash_more(h, c.bytes()),
@@ -270,7 +270,7 @@ fn shared_numbers(all: &[Keys]) -> HashKeyed<()> {
     shared
 }
 
-fn keys(c: &Contact, rules: &NumberRules) -> Keys {
+fn keys(c: &Contact, rules: &MatchRules) -> Keys {
     let id = c.id.trim();
     let mail = c.email.trim();
     let mut k = Keys {
@@ -509,7 +509,7 @@ impl Index {
 }
 
 /// What two contacts share, in words.
-fn shared_words(shared: Shared, c: &Contact, rules: &NumberRules) -> String {
+fn shared_words(shared: Shared, c: &Contact, rules: &MatchRules) -> String {
     match shared {
         Shared::Id => format!("id {}", c.id.trim()),
         Shared::Number(key) => c
@@ -543,7 +543,7 @@ fn fill_text(
 }
 
 /// Fills `into`'s empty fields from `from`; returns the fields that disagree.
-fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static str> {
+fn fill(into: &mut Contact, from: &Contact, rules: &MatchRules) -> Vec<&'static str> {
     let mut conflicts = Vec::new();
     let fields: [(&'static str, &mut String, &String); 7] = [
         ("given name", &mut into.given_name, &from.given_name),
@@ -604,7 +604,7 @@ fn fill(into: &mut Contact, from: &Contact, rules: &NumberRules) -> Vec<&'static
 /// it was served under.
 pub fn merge(
     mut sources: Vec<Source>,
-    rules: &NumberRules,
+    rules: &MatchRules,
     fold: Fold,
     previous: &Fingerprints,
 ) -> (Vec<ServedContact>, MergeStats, MergeLog) {
@@ -843,7 +843,7 @@ mod tests {
     use crate::contacts::{Phone, PhoneKind};
 
     /// A merge with the default fold and no previous generation.
-    fn run(sources: Vec<Source>, rules: &NumberRules) -> (Vec<ServedContact>, MergeStats) {
+    fn run(sources: Vec<Source>, rules: &MatchRules) -> (Vec<ServedContact>, MergeStats) {
         let (served, stats, _) = merge(sources, rules, Fold::default(), &Fingerprints::default());
         (served, stats)
     }
@@ -864,9 +864,10 @@ mod tests {
 
     #[test]
     fn number_keys_match_the_canonical_form() {
-        let german = NumberRules {
+        let german = MatchRules {
             country_code: Some("49".into()),
             trunk_prefix: Some("0".into()),
+            ..MatchRules::default()
         };
         let numbers = [
             "+49 30 1234567",
@@ -879,7 +880,7 @@ mod tests {
             " +1 (555) 010-0100 ",
             "0800 1234567",
         ];
-        for rules in [&german, &NumberRules::default()] {
+        for rules in [&german, &MatchRules::default()] {
             for n in numbers {
                 let long = if n.bytes().filter(u8::is_ascii_digit).count() < 6 {
                     None
@@ -921,7 +922,7 @@ mod tests {
                     },
                 ],
             }],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         let names: Vec<(String, String)> = served
             .iter()
@@ -960,7 +961,7 @@ mod tests {
                     contacts: vec![int],
                 },
             ],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         assert_eq!(served.len(), 1);
         let c = &served[0].contact;
@@ -1015,7 +1016,7 @@ mod tests {
                     ],
                 },
             ],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         let names: Vec<(String, &str)> = served
             .iter()
@@ -1082,7 +1083,7 @@ mod tests {
     #[test]
     fn different_people_sharing_a_number_or_a_mailbox_are_all_served() {
         use PhoneKind::*;
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         // A shared home phone: a couple, one in each list.
         let anna = with_phone(
             person("1", "Anna", "Berg", "+49 30 1000001", ""),
@@ -1165,7 +1166,7 @@ mod tests {
 
     #[test]
     fn the_same_person_is_folded_once_whatever_the_order_of_the_name() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let mut int = person("1", "Jean-Luc", "Haddad", "+33 1 44 55 66 77", "");
         int.title = "Directeur".into();
         let mut ext = person("x1", "", "", "+33 1 44 55 66 77", "jl@haddad.example");
@@ -1203,7 +1204,7 @@ mod tests {
 
     #[test]
     fn fold_id_folds_by_global_id_only_and_off_never() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let uuid = "urn:uuid:6f1c7c7e-0001";
         let sources = || {
             vec![
@@ -1239,7 +1240,7 @@ mod tests {
 
     #[test]
     fn a_folded_entry_keeps_its_dn_whichever_source_wins() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let sources = |int_priority| {
             vec![
                 source(
@@ -1285,7 +1286,7 @@ mod tests {
                     person("d2", "Fourth", "One", "+49 30 4", ""),
                 ],
             )],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         assert_eq!(served.len(), 2);
         assert_eq!(served[0].contact.given_name, "First");
@@ -1318,7 +1319,7 @@ mod tests {
                 source("ext", 1, vec![ada]),
                 source("dir", 2, vec![person("x", "", "", "+44-20-7946-0001", "")]),
             ],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         assert_eq!(served.len(), 2, "{served:?}");
         assert_eq!(stats.duplicates, 1);
@@ -1358,7 +1359,7 @@ mod tests {
                     contacts: vec![b],
                 },
             ],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         assert_eq!(served.len(), 1);
         assert_eq!(stats.duplicates, 1);
@@ -1367,7 +1368,7 @@ mod tests {
 
     #[test]
     fn changes_count_added_updated_removed() {
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let (a, _) = run(
             vec![Source {
                 name: "int".into(),
@@ -1431,7 +1432,7 @@ mod tests {
                 priority: 0,
                 contacts,
             }],
-            &NumberRules::default(),
+            &MatchRules::default(),
         );
         let keys: Vec<(String, String)> = served
             .iter()

@@ -136,12 +136,16 @@ pub fn contact_hash(c: &crate::contacts::Contact) -> u64 {
     h
 }
 
-/// How telephone numbers match. Unconfigured (the default), exactly OpenLDAP's
-/// telephoneNumberMatch: spaces and hyphens are ignored.
+/// How values match beyond OpenLDAP's rules. Unconfigured (the default), exactly
+/// OpenLDAP's: telephoneNumberMatch ignores spaces and hyphens, caseIgnoreMatch
+/// keeps accents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NumberRules {
+pub struct MatchRules {
     /// Country code without `+` or `00`, e.g. `49`.
     pub country_code: Option<String>,
     /// National trunk prefix, e.g. `0`.
     pub trunk_prefix: Option<String>,
+    /// Directory strings match without diacritics and with the common
+    /// transliterations (`matching::fold_accents`).
+    pub fold_accents: bool,
 }

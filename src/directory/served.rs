@@ -16,7 +16,7 @@ use super::filter::{Filter, Truth, Values};
 use super::index::{self, Cursor, GramIndex, Kind, Numbers};
 use super::matching;
 use super::schema::Attr;
-use super::{Generation, NumberRules, ServedContact};
+use super::{Generation, MatchRules, ServedContact};
 use crate::contacts::{Detail, PhoneKind};
 use std::cmp::Ordering;
 
@@ -189,7 +189,7 @@ pub struct Directory {
     pub(super) base_dn: String,
     /// `,<base_dn>`: what follows `uid=<uid>` in every DN.
     pub(super) dn_suffix: String,
-    pub(super) rules: NumberRules,
+    pub(super) rules: MatchRules,
     pub(super) text: String,
     /// The values of binary attributes (photos).
     pub(super) blobs: Vec<u8>,
@@ -207,7 +207,7 @@ pub struct Directory {
 pub struct Builder {
     generation: u64,
     base_dn: String,
-    rules: NumberRules,
+    rules: MatchRules,
     text: String,
     blobs: Vec<u8>,
     values: Vec<Value>,
@@ -219,7 +219,7 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(generation: u64, base_dn: &str, rules: &NumberRules) -> Builder {
+    pub fn new(generation: u64, base_dn: &str, rules: &MatchRules) -> Builder {
         Builder {
             generation,
             base_dn: base_dn.to_string(),
@@ -250,6 +250,9 @@ impl Builder {
         let start = self.span(raw).start;
         let mut norm = std::mem::take(&mut self.scratch);
         matching::normalize_into(attr.rule(), raw, &mut norm);
+        if super::filter::folds(attr, &self.rules) {
+            norm = matching::fold_accents(&norm);
+        }
         let norm_apart = norm != raw;
         let norm_len = if norm_apart {
             self.span(clamp(&norm, u16::MAX as usize)).len
@@ -603,7 +606,7 @@ impl Directory {
 
     /// Builds the directory of a generation, on every core for large ones: each
     /// core collects the entries of one part, and the parts are put end to end.
-    pub fn build(generation: &Generation, base_dn: &str, rules: &NumberRules) -> Directory {
+    pub fn build(generation: &Generation, base_dn: &str, rules: &MatchRules) -> Directory {
         let contacts = &generation.contacts;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = if contacts.len() < 50_000 || threads < 2 {
@@ -642,7 +645,7 @@ impl Directory {
     }
 
     pub fn empty(base_dn: &str) -> Directory {
-        Builder::new(0, base_dn, &NumberRules::default()).finish()
+        Builder::new(0, base_dn, &MatchRules::default()).finish()
     }
 
     pub fn generation(&self) -> u64 {
@@ -657,7 +660,7 @@ impl Directory {
     pub fn base_dn(&self) -> &str {
         &self.base_dn
     }
-    pub fn rules(&self) -> &NumberRules {
+    pub fn rules(&self) -> &MatchRules {
         &self.rules
     }
 
@@ -853,7 +856,7 @@ mod tests {
 
     #[test]
     fn a_search_finds_what_checking_every_entry_finds() {
-        let dir = Directory::build(&phonebook(5_000), "dc=x", &NumberRules::default());
+        let dir = Directory::build(&phonebook(5_000), "dc=x", &MatchRules::default());
         for text in [
             "(|(cn=an*)(sn=an*)(givenName=an*))",
             "(|(telephoneNumber=*12*)(mobile=*12*)(homePhone=*12*))",
@@ -881,7 +884,7 @@ mod tests {
     #[test]
     fn a_directory_built_on_every_core_is_the_one_built_on_one() {
         let generation = phonebook(52_000);
-        let rules = NumberRules::default();
+        let rules = MatchRules::default();
         let parallel = Directory::build(&generation, "dc=x", &rules);
         let mut one = Builder::new(7, "dc=x", &rules);
         for c in &generation.contacts {

@@ -83,7 +83,7 @@ fn base64(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::contacts::{Contact, Phone, PhoneKind};
-    use crate::directory::{Generation, NumberRules, ServedContact};
+    use crate::directory::{Generation, MatchRules, ServedContact};
 
     #[test]
     fn base64_matches_the_rfc_vectors() {
@@ -126,7 +126,7 @@ mod tests {
                 contact,
             }],
         };
-        let dir = Directory::build(&generation, "dc=pb,dc=local", &NumberRules::default());
+        let dir = Directory::build(&generation, "dc=pb,dc=local", &MatchRules::default());
         let aux = AuxClass {
             name: "extras",
             attrs: &[Attr::IpPhone],

@@ -5,7 +5,7 @@
 pub mod ldif;
 pub mod yealink;
 
-use crate::directory::{Directory, Generation, NumberRules};
+use crate::directory::{Directory, Generation, MatchRules};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +24,7 @@ pub fn write(
     format: Format,
     generation: &Generation,
     base_dn: &str,
-    rules: &NumberRules,
+    rules: &MatchRules,
 ) -> io::Result<()> {
     let contacts = &generation.contacts;
     match format {

@@ -130,7 +130,7 @@ impl Paging {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::directory::{FilterLimits, Generation, NumberRules, ServedContact};
+    use crate::directory::{FilterLimits, Generation, MatchRules, ServedContact};
     use ldap3_proto::proto::LdapFilter;
 
     fn directory(number: u64) -> Arc<Directory> {
@@ -150,7 +150,7 @@ mod tests {
         Arc::new(Directory::build(
             &generation,
             "dc=phonebook,dc=local",
-            &NumberRules::default(),
+            &MatchRules::default(),
         ))
     }
 

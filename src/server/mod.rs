@@ -261,7 +261,7 @@ async fn run_scheduled(server: Arc<Server>, first: JobKind) {
 pub async fn load_directory(home: &Home, config: &Config) -> Result<Directory> {
     let home = home.clone();
     let base_dn = config.ldap.base_dn.clone();
-    let rules = config.numbers.clone();
+    let rules = config.matching.clone();
     let (dir, problems) =
         tokio::task::spawn_blocking(move || crate::ucm::load_directory(&home, &base_dn, &rules))
             .await
@@ -608,7 +608,7 @@ impl Server {
             changes.push(format!("{} removed", name(id)));
         }
         let rebuild =
-            new.ldap.base_dn != state.config.ldap.base_dn || new.numbers != state.config.numbers;
+            new.ldap.base_dn != state.config.ldap.base_dn || new.matching != state.config.matching;
         let wants_ldap = new.modules.contains(LDAP_MODULE);
         match (state.ldap.as_mut(), wants_ldap) {
             (Some(bundle), true) => {

@@ -11,7 +11,7 @@ pub const INTERNAL_SOURCE: &str = "int";
 
 use crate::config::Config;
 use crate::directory::merge::{self, Changes, MergeStats, Source};
-use crate::directory::{Builder, Directory, NumberRules, image};
+use crate::directory::{Builder, Directory, MatchRules, image};
 use crate::home::Home;
 use crate::store::generations::{self, Loaded};
 use crate::store::snapshot;
@@ -90,7 +90,7 @@ pub fn merge_and_build(
     options: MergeOptions,
 ) -> Result<(MergeReport, Option<Directory>)> {
     merge_then(home, config, options, |g| {
-        Directory::build(g, &config.ldap.base_dn, &config.numbers)
+        Directory::build(g, &config.ldap.base_dn, &config.matching)
     })
 }
 
@@ -220,7 +220,8 @@ fn merge_then<T: Send>(
         return Err(eyre!(message));
     }
     let read = started.elapsed();
-    let (served, stats, log) = merge::merge(sources, &config.numbers, config.merge.fold, &previous);
+    let (served, stats, log) =
+        merge::merge(sources, &config.matching, config.merge.fold, &previous);
     let merged = started.elapsed();
     // The removal guard of imports, for what the merge itself would remove: more
     // than the configured share of the served entries, beyond what the imports,
@@ -395,7 +396,7 @@ pub fn next_runs(
 pub fn load_directory(
     home: &Home,
     base_dn: &str,
-    rules: &NumberRules,
+    rules: &MatchRules,
 ) -> Result<(Directory, Vec<String>)> {
     if let Some(dir) = read_image(home, base_dn, rules) {
         return Ok((dir, Vec::new()));
@@ -438,7 +439,7 @@ fn published_before(home: &Home) -> Option<u64> {
 
 /// The directory of the current generation read from its image, when there is a
 /// sound one made from that very file with these settings.
-fn read_image(home: &Home, base_dn: &str, rules: &NumberRules) -> Option<Directory> {
+fn read_image(home: &Home, base_dn: &str, rules: &MatchRules) -> Option<Directory> {
     let gens = home.generations_dir();
     let generation = generations::current_number(&gens)?;
     let path = generations::image_of(&gens, generation);

@@ -39,7 +39,7 @@ fn fixture() -> &'static (Arc<Directory>, Policy) {
             })
             .collect();
         let generation = Generation { number: 1, created: 0, contacts };
-        let dir = Directory::build(&generation, &config.ldap.base_dn, &config.numbers);
+        let dir = Directory::build(&generation, &config.ldap.base_dn, &config.matching);
         (Arc::new(dir), Policy::new(&config, None))
     })
 }
