@@ -6,6 +6,7 @@
 //! state` says what the node serves. Both answer one JSON object on standard output.
 
 pub use crate::config::cluster as config;
+pub mod imported;
 pub mod push;
 pub mod receive;
 pub mod records;
