@@ -35,8 +35,9 @@ pub type Named<'a> = (&'a str, Option<i32>, &'a SnapshotId);
 /// Several imported snapshots taken as one, for "in sync": the external contacts
 /// alone keep their own id (nodes of the previous version compare it); else the
 /// hash is the SHA-256 of every snapshot's source, priority and hash in the order
-/// given, the count their sum, the time the newest one's and the origin its
-/// node's. None when there is none.
+/// given, the count their sum, the time the newest one's, and the origin the
+/// nodes whose imports they are (`a`, or `a+c` when a node serves a sync of its
+/// own beside another's imports: diverged, never behind). None when there is none.
 pub fn combined<'a>(parts: impl IntoIterator<Item = Named<'a>>) -> Option<SnapshotId> {
     let parts: Vec<Named> = parts.into_iter().collect();
     match parts.as_slice() {
@@ -45,19 +46,18 @@ pub fn combined<'a>(parts: impl IntoIterator<Item = Named<'a>>) -> Option<Snapsh
         _ => {}
     }
     let mut hash = Sha256::new();
-    let mut newest = parts[0].2;
     for (source, priority, id) in &parts {
         let priority = priority.map_or_else(|| "-".to_string(), |p| p.to_string());
         hash.update(format!("{source}\t{priority}\t{}\n", id.hash));
-        if id.created > newest.created {
-            newest = id;
-        }
     }
+    let mut origins: Vec<&str> = parts.iter().map(|(_, _, id)| id.origin.as_str()).collect();
+    origins.sort_unstable();
+    origins.dedup();
     Some(SnapshotId {
         hash: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
         count: parts.iter().map(|(_, _, id)| id.count).sum(),
-        origin: newest.origin.clone(),
-        created: newest.created,
+        origin: origins.join("+"),
+        created: parts.iter().map(|(_, _, id)| id.created).max().unwrap_or(0),
     })
 }
 
@@ -104,6 +104,7 @@ pub fn compare(ours: Option<&SnapshotId>, theirs: Option<&SnapshotId>) -> Sync {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -154,6 +155,12 @@ mod tests {
         );
         assert_eq!(both.hash.len(), 64);
         // Another priority, another source name or another snapshot: another id.
+        // A node serving a sync of its own beside another's import is diverged,
+        // however old either is: a push does not change its own.
+        let own = id("h3", "c", 150);
+        let mixed = combined([("ext", Some(20), &ext), ("corp", Some(30), &own)]).unwrap();
+        assert_eq!((mixed.origin.as_str(), mixed.created), ("a+c", 150));
+        assert_eq!(compare(Some(&both), Some(&mixed)), Sync::Diverged);
         for other in [
             combined([("ext", Some(20), &ext), ("corp", Some(31), &corp)]),
             combined([("ext", Some(20), &ext), ("hr", Some(30), &corp)]),

@@ -221,8 +221,9 @@ fn merge_then<T: Send>(
         let message = format!(
             "held: the imported contacts of {} are missing from {}, and publishing would \
              remove all of them; nothing was published. Import them again (sop ucm import, \
-             sop sources sync NAME) or restore the folder from a backup; or publish without \
-             them with sop ucm merge --force",
+             sop sources sync NAME, or for those received from another node sop cluster push \
+             there) or restore the folder from a backup; or publish without them with sop ucm \
+             merge --force",
             vanished.join(", "),
             home.sources_dir().display()
         );
