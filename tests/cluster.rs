@@ -794,6 +794,12 @@ fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
     let status = json(&a.sop(&["cluster", "status", "--json"]).success());
     assert_eq!(status["nodes"][0]["name"], "b", "{status}");
     assert_eq!(status["nodes"][0]["sync"], "in_sync", "{status}");
+    // C serves a sync of its own: diverged, left alone by the catch-up.
+    assert_eq!(status["nodes"][1]["sync"], "diverged", "{status}");
+    assert_eq!(
+        status["nodes"][1]["state"]["external"]["origin"], "sop-a+sop-c",
+        "{status}"
+    );
     assert_eq!(
         status["external"]["count"], 18,
         "the external and corp contacts, named as one: {status}"
