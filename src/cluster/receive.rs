@@ -90,16 +90,15 @@ fn remove_all(aside: &[Aside]) {
 /// manifest is put back if that fails).
 fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     let (header, body) = wire::decode(bytes, limit(config))?;
-    let damaged =
-        |why: String| eyre!("the snapshot is damaged in transit ({why}); nothing was stored");
     let parts = wire::split(&header, &body);
     for (part, _) in &parts {
         if part.source != EXTERNAL {
             crate::sources::settings::check_name(&part.source).map_err(|e| {
-                damaged(format!(
-                    "it names a directory source {:?}; a source takes {e}",
+                eyre!(
+                    "the push names a directory source {:?}, which this node cannot take (a \
+                     source takes {e}); nothing was stored",
                     part.source
-                ))
+                )
             })?;
         }
     }

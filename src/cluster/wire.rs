@@ -153,6 +153,11 @@ impl Header {
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(format!("it holds the source {:?} twice", w[0]));
         }
+        let sha256 =
+            |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !self.parts.iter().all(|p| sha256(&p.hash)) {
+            return Err("a snapshot's hash is not a SHA-256".to_string());
+        }
         let bytes = self
             .parts
             .iter()
@@ -326,6 +331,10 @@ mod tests {
         twice.parts[1].hash = "cd".repeat(32);
         twice.parts[1].priority = Some(99);
         let wire = encode(&twice, &vec![0u8; 800]).unwrap();
+        assert!(matches!(decode(&wire, 1 << 20), Err(WireError::Damaged(_))));
+        let mut odd = h.clone();
+        odd.parts[1].hash = "../../x".into();
+        let wire = encode(&odd, &vec![0u8; 800]).unwrap();
         assert!(matches!(decode(&wire, 1 << 20), Err(WireError::Damaged(_))));
         let mut none = h;
         none.parts.clear();
