@@ -523,4 +523,52 @@ mod tests {
             .collect();
         assert_eq!(snaps.len(), 1, "{snaps:?}");
     }
+
+    #[test]
+    fn a_push_of_version_2_is_one_external_snapshot_merged_with_the_nodes_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        std::fs::create_dir_all(home.data_dir()).unwrap();
+        crate::store::node::open_or_create_store(&home).unwrap();
+        let config = Config::defaults();
+        // What a node of the previous version sends: the header describes the
+        // external snapshot itself, and lists no parts.
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("ext.snap");
+        let meta = SnapshotMeta {
+            source: EXTERNAL.into(),
+            origin: "old".into(),
+            created: 100,
+            ..SnapshotMeta::default()
+        };
+        let meta = snapshot::write(&path, meta, &contacts(4)).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = wire::Header {
+            version: 2,
+            hash: meta.hash.clone(),
+            count: 4,
+            origin: "old".into(),
+            created: 100,
+            sender: "old".into(),
+            bytes: bytes.len() as u64,
+            parts: Vec::new(),
+        };
+        let hash = store(&home, &config, &wire::encode(&header, &bytes).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(hash, meta.hash);
+        assert_eq!(std::fs::read(snapshot_path(&home)).unwrap(), bytes);
+        let manifest = imported::read_manifest(&home).unwrap();
+        assert!(manifest.sources.is_empty());
+        assert_eq!(
+            imported::external_priority(&config, &manifest, &meta.hash),
+            config.ucm.priority
+        );
+        // Named as that node names it: in sync with it.
+        let id = imported::identity(&home, &config).unwrap().unwrap();
+        assert_eq!(
+            (id.hash, id.count, id.origin.as_str()),
+            (meta.hash, 4, "old")
+        );
+    }
 }
