@@ -1,5 +1,6 @@
-//! Cluster Replication: this node pushes its imported external contacts to the
-//! other nodes over SSH, and shows whether each node's phones see what it sees.
+//! Cluster Replication: this node pushes its imported contacts (the external ones
+//! and every directory source's, `imported`) to the other nodes over SSH, and
+//! shows whether each node's phones see what it sees.
 //!
 //! The transport is the system's `ssh` client in batch mode running `sop` on the
 //! node: `sop cluster receive` takes a snapshot on its standard input, `sop cluster
