@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::slapd::{self, Slapd};
 use common::{BASE, Node};
 use std::io::Write;
 use std::net::TcpStream;
@@ -718,6 +719,129 @@ fn a_node_whose_disk_is_full_fails_alone_keeps_serving_and_takes_the_retry() {
     assert!(out.contains("b: ok") && !out.contains("c: "), "{out}");
     assert_eq!(count(&b, "(givenName=Ext2)"), 2000);
     assert_eq!(count(&b, "(givenName=Ext1)"), 0);
+}
+
+/// A node with the cluster module and Directory Sources, syncing `corp` (the
+/// people under `ou=people` of `server` that `filter` finds).
+fn syncing_corp(name: &str, server: &Slapd, filter: &str) -> Node {
+    let name = format!("\"{name}\"");
+    let node = Node::new(&[
+        (
+            "modules.installed",
+            "[\"ucm\", \"ldap-server\", \"cluster\", \"directory-sources\"]",
+        ),
+        ("node.name", &name),
+    ]);
+    let password = node.home().join("given-password");
+    std::fs::write(&password, format!("{}\n", slapd::READER_PASSWORD)).unwrap();
+    node.sop(&[
+        "sources",
+        "add",
+        "corp",
+        "--uri",
+        &server.url(),
+        "--base-dn",
+        &format!("ou=people,{}", slapd::SUFFIX),
+        "--bind-dn",
+        slapd::READER,
+        "--password-file",
+        password.to_str().unwrap(),
+        "--filter",
+        filter,
+    ])
+    .success();
+    node.sop(&["sources", "sync", "corp"]).success();
+    node
+}
+
+/// Every imported contact travels, a directory source's as well as the external
+/// ones: a node that syncs nothing itself serves the origin's `corp` beside its
+/// own internal contacts, in sync with it; a sync that changes `corp` is pushed
+/// like an import. A node that syncs a `corp` of its own keeps serving its own.
+#[test]
+fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
+    let sshd = Sshd::start();
+    let server = Slapd::start(slapd::Options {
+        ldif: slapd::people(8),
+        ..slapd::Options::default()
+    });
+    let a = syncing_corp("sop-a", &server, "(uid=*)");
+    import(&a, &external_csv("1", 10));
+    let b = receiver("sop-b");
+    // C syncs one person of the same directory as a corp of its own.
+    let c = syncing_corp("sop-c", &server, "(uid=u0000)");
+    for (name, node) in [("b", &b), ("c", &c)] {
+        node.start();
+        sop(&a, &sshd.add_args(name, node, "client_key")).success();
+    }
+    let internal = count(&b, "(uid=int-*)");
+    assert!(internal > 0, "b serves its sample phone book");
+
+    let out = a.sop(&["cluster", "push", "--all"]).success().stdout();
+    assert!(out.contains("b: ok") && out.contains("c: ok"), "{out}");
+    let (entry, _) = b.ldapsearch(&["-b", BASE, "(uid=corp-u0005)", "telephoneNumber"]);
+    assert_eq!(
+        common::values(&entry, "telephoneNumber"),
+        ["+49 30 1000005"]
+    );
+    assert_eq!(count(&b, "(uid=corp-*)"), 8);
+    assert_eq!(count(&b, "(givenName=Ext1)"), 10);
+    assert_eq!(count(&b, "(uid=int-*)"), internal, "b's own contacts stay");
+    // C's own corp decides its corp contacts; the origin's external ones arrive.
+    assert_eq!(count(&c, "(uid=corp-*)"), 1);
+    assert_eq!(count(&c, "(uid=corp-u0000)"), 1);
+    assert_eq!(count(&c, "(givenName=Ext1)"), 10);
+    let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+    assert_eq!(status["nodes"][0]["name"], "b", "{status}");
+    assert_eq!(status["nodes"][0]["sync"], "in_sync", "{status}");
+    // C serves a sync of its own: diverged, left alone by the catch-up.
+    assert_eq!(status["nodes"][1]["sync"], "diverged", "{status}");
+    assert_eq!(
+        status["nodes"][1]["state"]["external"]["origin"], "sop-a+sop-c",
+        "{status}"
+    );
+    assert_eq!(
+        status["external"]["count"], 18,
+        "the external and corp contacts, named as one: {status}"
+    );
+    let jobs = b.sop(&["jobs", "list"]).success().stdout();
+    assert!(jobs.contains("received from sop-a"), "{jobs}");
+
+    // A person more in the directory: the sync that brings it is pushed.
+    a.set(&[("cluster.push_after_import", "true")]);
+    server.modify(&format!(
+        "dn: uid=u0099,ou=people,{}\nchangetype: add\nobjectClass: inetOrgPerson\n\
+         uid: u0099\ncn: Person 0099\nsn: Person\ngivenName: P99\n\
+         telephoneNumber: +49 30 1000099\n",
+        slapd::SUFFIX
+    ));
+    let out = a.sop(&["sources", "sync", "corp"]).success().stdout();
+    assert!(out.contains("pushed to b: ok"), "{out}");
+    assert_eq!(count(&b, "(uid=corp-u0099)"), 1);
+    assert_eq!(count(&b, "(uid=corp-*)"), 9);
+    assert_eq!(count(&b, "(uid=int-*)"), internal);
+    // The same sync again changes nothing: nothing is pushed.
+    let out = a.sop(&["sources", "sync", "corp"]).success().stdout();
+    assert!(!out.contains("pushed to"), "{out}");
+
+    // Through the origin's running server, the push runs in the background.
+    a.start();
+    server.modify(&format!(
+        "dn: uid=u0005,ou=people,{}\nchangetype: delete\n",
+        slapd::SUFFIX
+    ));
+    a.sop(&["sources", "sync", "corp"]).success();
+    let started = Instant::now();
+    while count(&b, "(uid=corp-u0005)") > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "b still serves corp-u0005: {}",
+            std::fs::read_to_string(a.home().join("log/server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(count(&b, "(uid=corp-*)"), 8);
+    assert_eq!(count(&b, "(uid=int-*)"), internal);
 }
 
 #[test]

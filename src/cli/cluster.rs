@@ -42,7 +42,7 @@ pub enum ClusterCommand {
     },
     /// Remove a node
     Remove { name: String },
-    /// Push this node's imported external contacts to nodes, several at once
+    /// Push this node's imported contacts (external and directory sources) to nodes, several at once
     Push {
         /// The nodes (by name)
         nodes: Vec<String>,
@@ -425,14 +425,14 @@ fn short(hash: &str) -> &str {
 fn print_status(s: &ClusterStatus) {
     match &s.external {
         Some(e) => println!(
-            "{} (this node): {} external contacts {} imported {} by {}",
+            "{} (this node): {} imported contacts {} imported {} by {}",
             s.node,
             e.count,
             short(&e.hash),
             when(e.created),
             e.origin
         ),
-        None => println!("{} (this node): no external contacts imported", s.node),
+        None => println!("{} (this node): no contacts imported", s.node),
     }
     for n in &s.nodes {
         println!();
@@ -465,13 +465,13 @@ fn print_status(s: &ClusterStatus) {
         }
         match &st.external {
             Some(e) => println!(
-                "  external contacts: {} {} imported {} by {}",
+                "  imported contacts: {} {} imported {} by {}",
                 e.count,
                 short(&e.hash),
                 when(e.created),
                 e.origin
             ),
-            None => println!("  external contacts: none"),
+            None => println!("  imported contacts: none"),
         }
         let ldap = if st.ldap.answered {
             "answers"

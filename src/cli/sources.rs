@@ -152,6 +152,11 @@ fn sync_now(home: &Home, config: &Config, name: &str, force: bool, json: bool) -
         Some(m) => print_merge(m, json)?,
         None => return Ok(2),
     }
+    if !json {
+        for line in crate::ops::words::pushed(done.pushed.as_ref()) {
+            println!("{line}");
+        }
+    }
     Ok(0)
 }
 

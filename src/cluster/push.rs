@@ -1,15 +1,13 @@
-//! `sop cluster push`: this node's external contacts, as one compressed snapshot,
-//! to several nodes at once (a bounded number at a time), each with its own
+//! `sop cluster push`: this node's imported contacts (external and directory
+//! sources), as one compressed push, to several nodes at once (a bounded number at a time), each with its own
 //! progress and result; a node that fails does not stop the others.
 
 use super::config::NodeSpec;
 use super::receive::Received;
 use super::records::{self, PushRecord, Records};
-use super::{ssh, wire};
+use super::{imported, ssh, wire};
 use crate::config::Config;
 use crate::home::Home;
-use crate::store::snapshot;
-use crate::ucm::import::snapshot_path;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,25 +20,43 @@ pub struct Payload {
     pub bytes: Arc<Vec<u8>>,
 }
 
-/// This node's external contacts, checked whole and compressed. Blocking.
+/// This node's imported contacts as it serves them (the external contacts and
+/// every directory source's, `imported::parts`), each file checked whole, all
+/// compressed as one push. Blocking.
 pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
-    let path = snapshot_path(home);
-    // Read under the import's lock: the file is not replaced meanwhile.
+    // Read under the imports' lock: no file is replaced meanwhile.
     let lock = crate::jobs::lock_sources(home)?;
-    let meta = snapshot::read_meta(&path)?.ok_or_else(|| {
-        eyre!("this node has no imported external contacts to push: import them first (sop ucm import)")
-    })?;
-    let bytes = std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
-    drop(lock);
-    // Its checksum here; each node checks its contacts against its hash.
-    if crate::codec::checked_body(&bytes).is_none() {
+    let parts = imported::parts(home, config)?;
+    if parts.is_empty() {
         return Err(eyre!(
-            "{} is damaged (checksum mismatch); import again to replace it (sop ucm import --force)",
-            path.display()
+            "this node has no imported contacts to push: import them first (sop ucm import, \
+             sop sources sync NAME)"
         ));
     }
-    let header = wire::Header::of(&meta, &config.node.name, bytes.len() as u64);
-    let encoded = wire::encode(&header, &bytes).wrap_err("cannot compress the snapshot")?;
+    let mut body = Vec::new();
+    let mut described = Vec::new();
+    for part in &parts {
+        let bytes = std::fs::read(&part.path)
+            .wrap_err_with(|| format!("cannot read {}", part.path.display()))?;
+        // Its checksum here; each node checks its contacts against its hash.
+        if crate::codec::checked_body(&bytes).is_none() {
+            return Err(eyre!(
+                "{} is damaged (checksum mismatch); {}",
+                part.path.display(),
+                part.remedy()
+            ));
+        }
+        described.push(wire::Part::of(
+            &part.source,
+            Some(part.priority),
+            &part.meta,
+            bytes.len() as u64,
+        ));
+        body.extend_from_slice(&bytes);
+    }
+    drop(lock);
+    let header = wire::Header::of(described, &config.node.name);
+    let encoded = wire::encode(&header, &body).wrap_err("cannot compress the snapshots")?;
     Ok(Payload {
         header,
         bytes: Arc::new(encoded),
@@ -240,8 +256,9 @@ pub async fn push_and_record(
 }
 
 /// The one place that decides whether an import is pushed: after every import
-/// that changed the external contacts (scheduled or asked for, in the server or
-/// by a CLI with the server stopped), to every node, when `[cluster]
+/// of the external contacts and every directory-source sync that changed the
+/// imported contacts (scheduled or asked for, in the server or by a CLI with the
+/// server stopped), to every node, when `[cluster]
 /// push_after_import` says so. None when it does not push; else each node's
 /// outcome (also in the server's log and the push records).
 pub async fn after_import(home: &Home, config: &Config) -> Option<Result<Vec<Outcome>>> {

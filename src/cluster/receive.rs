@@ -1,11 +1,12 @@
-//! `sop cluster receive`: a node takes a snapshot pushed by another node on its
-//! standard input, checks it, stores it as its external contacts (the file the UCM
-//! import writes, replaced atomically) and merges it with its internal contacts.
-//! A snapshot that is damaged, truncated or lies about itself is refused before
-//! anything is stored; the same snapshot twice changes nothing.
+//! `sop cluster receive`: a node takes the imported contacts pushed by another
+//! node on its standard input, checks them, stores them (the external snapshot as
+//! the file the UCM import writes, the directory sources apart from its own, see
+//! `imported`), all or none, and merges them with its internal contacts. A push
+//! that is damaged, truncated or lies about itself is refused before anything is
+//! stored; the same push twice changes nothing.
 
 use super::state::{self, NodeState};
-use super::wire;
+use super::{imported, wire};
 use crate::config::Config;
 use crate::control::{self, CallError, Reply, Request};
 use crate::home::Home;
@@ -64,30 +65,92 @@ pub async fn receive(home: &Home, config: &Config, input: impl Read) -> Result<R
     })
 }
 
-/// Checks the snapshot and stores it; returns its hash when it replaced the
-/// external contacts, None when the node had them already (and merged them).
+/// A received snapshot written aside, and where it goes.
+struct Aside {
+    part: wire::Part,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+fn remove_all(aside: &[Aside]) {
+    for a in aside {
+        let _ = std::fs::remove_file(&a.tmp);
+    }
+}
+
+/// Checks the push and stores every snapshot in it, all or none; returns its hash
+/// when it replaced the node's imported contacts, None when the node had them
+/// already (and merged them).
+///
+/// Each snapshot is written aside and checked whole first: nothing is replaced
+/// until all are (a full disk, a damaged one: the node keeps what it had). Then,
+/// under the imports' lock, the directory sources' files take their places (new
+/// names: nothing in use is replaced), the manifest naming them replaces the
+/// previous one, and the external snapshot replaces the node's (the previous
+/// manifest is put back if that fails).
 fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     let (header, body) = wire::decode(bytes, limit(config))?;
-    let path = snapshot_path(home);
+    let parts = wire::split(&header, &body);
+    for (part, _) in &parts {
+        if part.source != EXTERNAL {
+            crate::sources::settings::check_name(&part.source).map_err(|e| {
+                eyre!(
+                    "the push names a directory source {:?}, which this node cannot take (a \
+                     source takes {e}); nothing was stored",
+                    part.source
+                )
+            })?;
+        }
+    }
     let dir = home.sources_dir();
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!("{EXTERNAL}.received-{}.tmp", std::process::id()));
-    let checked = write_synced(&tmp, &body)
-        .wrap_err_with(|| {
-            format!(
-                "cannot store the snapshot in {} (disk full?); the node keeps what it had",
-                dir.display()
+    let received = imported::received_dir(home);
+    std::fs::create_dir_all(&received)
+        .wrap_err_with(|| format!("cannot create {}", received.display()))?;
+    let pid = std::process::id();
+    let mut aside = Vec::new();
+    for (part, bytes) in parts {
+        let (tmp, dest) = if part.source == EXTERNAL {
+            (
+                dir.join(format!("{EXTERNAL}.received-{pid}.tmp")),
+                snapshot_path(home),
             )
-        })
-        .and_then(|()| check(&tmp, &header));
-    if let Err(e) = checked {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+        } else {
+            (
+                received.join(format!("{}.received-{pid}.tmp", part.source)),
+                imported::file_of(home, &part.source, &part.hash),
+            )
+        };
+        aside.push(Aside {
+            part: part.clone(),
+            tmp: tmp.clone(),
+            dest,
+        });
+        let checked = write_synced(&tmp, bytes)
+            .wrap_err_with(|| {
+                format!(
+                    "cannot store the snapshot in {} (disk full?); the node keeps what it had",
+                    dir.display()
+                )
+            })
+            .and_then(|()| check(&tmp, &part));
+        if let Err(e) = checked {
+            remove_all(&aside);
+            return Err(e);
+        }
     }
     let _one_import = crate::jobs::lock_sources(home)?;
-    let current = state::external(home).ok().flatten();
-    if current.as_ref().is_some_and(|c| c.hash == header.hash) {
-        let _ = std::fs::remove_file(&tmp);
+    // A damaged manifest is replaced, as a damaged snapshot would be.
+    let previous = imported::read_manifest(home).unwrap_or_default();
+    let current = snapshot::read_meta(&snapshot_path(home)).ok().flatten();
+    let external = aside.iter().find(|a| a.part.source == EXTERNAL);
+    let had = previous.hash == header.hash
+        && external.is_none_or(|e| current.as_ref().is_some_and(|c| c.hash == e.part.hash))
+        && previous
+            .sources
+            .iter()
+            .all(|e| imported::file_of(home, &e.source, &e.hash).exists());
+    if had {
+        remove_all(&aside);
         let merged = merged_hash(home) == header.hash;
         return Ok(if merged || !config.cluster.merge_on_receive {
             None
@@ -96,36 +159,108 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
             Some(header.hash)
         });
     }
-    if let Err(e) = std::fs::rename(&tmp, &path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).wrap_err_with(|| {
-            format!(
-                "cannot replace {}; the node keeps what it had",
-                path.display()
-            )
-        });
+    let entry = |p: &wire::Part| imported::Entry {
+        source: p.source.clone(),
+        priority: p.priority,
+        hash: p.hash.clone(),
+        count: p.count,
+    };
+    let manifest = imported::Manifest {
+        hash: header.hash.clone(),
+        sender: header.sender.clone(),
+        // Without external contacts in the push, the node keeps its own.
+        external: match external {
+            Some(e) => Some(entry(&e.part)),
+            None => previous.external.clone(),
+        },
+        sources: aside
+            .iter()
+            .filter(|a| a.part.source != EXTERNAL)
+            .map(|a| entry(&a.part))
+            .collect(),
+    };
+    let keeps = |e: String| eyre!("{e}; the node keeps what it had");
+    for a in aside.iter().filter(|a| a.part.source != EXTERNAL) {
+        if let Err(e) = std::fs::rename(&a.tmp, &a.dest) {
+            remove_all(&aside);
+            return Err(keeps(format!("cannot store {}: {e}", a.dest.display())));
+        }
+    }
+    if let Err(e) = imported::write_manifest(home, &manifest) {
+        remove_all(&aside);
+        remove_unlisted(home, &previous);
+        return Err(keeps(format!(
+            "cannot replace {} (disk full?): {e}",
+            imported::manifest_path(home).display()
+        )));
+    }
+    if let Some(e) = external
+        && let Err(err) = std::fs::rename(&e.tmp, &e.dest)
+    {
+        remove_all(&aside);
+        let restored = imported::write_manifest(home, &previous);
+        remove_unlisted(home, &previous);
+        return Err(keeps(format!(
+            "cannot replace {}: {err}{}",
+            e.dest.display(),
+            match restored {
+                Ok(()) => String::new(),
+                Err(r) => format!(" (nor put back the previous manifest: {r})"),
+            }
+        )));
     }
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
+    remove_unlisted(home, &manifest);
     tracing::info!(
         hash = header.hash,
         count = header.count,
         origin = header.origin,
         sender = header.sender,
-        "received external contacts"
+        sources = manifest.sources.len(),
+        "received imported contacts"
     );
-    // In the history as an import: the merge that follows expects the external
-    // contacts it had to go (the origin's import was guarded).
+    // In the history as an import: the merge that follows expects the contacts
+    // replaced to go (the origin's imports were guarded).
+    let replaced_external = match (external, &current) {
+        (Some(e), Some(c)) if c.hash != e.part.hash => c.count,
+        _ => 0,
+    };
+    let replaced_sources: u64 = previous
+        .sources
+        .iter()
+        .filter(|old| !manifest.sources.contains(old))
+        .map(|old| old.count)
+        .sum();
     let counts = serde_json::json!({
         "imported": header.count,
-        "removed": current.as_ref().map_or(0, |c| c.count),
+        "removed": replaced_external + replaced_sources,
         "origin": header.origin,
+        "sources": manifest.sources.iter().map(|e| e.source.as_str()).collect::<Vec<_>>(),
     });
     let started = crate::jobs::now();
     let message = format!("received from {}", header.sender);
     crate::jobs::record_job(home, "import", started, "ok", &counts, message, &[])?;
     Ok(Some(header.hash))
+}
+
+/// Removes the received directory sources' files that `manifest` does not name.
+fn remove_unlisted(home: &Home, manifest: &imported::Manifest) {
+    let keep: Vec<PathBuf> = manifest
+        .sources
+        .iter()
+        .map(|e| imported::file_of(home, &e.source, &e.hash))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(imported::received_dir(home)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "snap") && !keep.contains(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -136,32 +271,35 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Checks a received snapshot file whole: its checksum, and that its contacts
-/// are the ones the header names.
-fn check(path: &Path, header: &wire::Header) -> Result<()> {
+/// are the ones the push names.
+fn check(path: &Path, part: &wire::Part) -> Result<()> {
     let damaged =
         |why: String| eyre!("the snapshot is damaged in transit ({why}); nothing was stored");
     let (meta, contacts) = snapshot::read(path)
         .map_err(|e| damaged(e.to_string()))?
         .ok_or_else(|| damaged("empty".to_string()))?;
-    if meta.source != EXTERNAL {
-        return Err(damaged(format!("it holds the source {:?}", meta.source)));
+    if meta.source != part.source {
+        return Err(damaged(format!(
+            "it holds the source {:?}, announced as {:?}",
+            meta.source, part.source
+        )));
     }
     let hash = snapshot::content_hash(&contacts);
-    if hash != meta.hash || hash != header.hash {
+    if hash != meta.hash || hash != part.hash {
         return Err(damaged(
             "its contacts do not match its content hash".to_string(),
         ));
     }
-    if meta.origin != header.origin || meta.created != header.created {
+    if meta.origin != part.origin || meta.created != part.created {
         return Err(damaged(format!(
             "its header names the import of {} at {}, its contacts the import of {} at {}",
-            header.origin, header.created, meta.origin, meta.created
+            part.origin, part.created, meta.origin, meta.created
         )));
     }
-    if contacts.len() as u64 != header.count || meta.count != header.count {
+    if contacts.len() as u64 != part.count || meta.count != part.count {
         return Err(damaged(format!(
             "{} contacts announced, {} received",
-            header.count,
+            part.count,
             contacts.len()
         )));
     }
@@ -253,13 +391,13 @@ mod tests {
             ..SnapshotMeta::default()
         };
         let meta = snapshot::write(&path, meta, &contacts(3)).unwrap();
-        let header = wire::Header::of(&meta, "a", 0);
-        check(&path, &header).unwrap();
-        let mut other = header.clone();
+        let part = wire::Part::of(EXTERNAL, None, &meta, 0);
+        check(&path, &part).unwrap();
+        let mut other = part.clone();
         other.hash = snapshot::content_hash(&contacts(2));
         let e = check(&path, &other).unwrap_err().to_string();
         assert!(e.contains("do not match its content hash"), "{e}");
-        let mut more = header.clone();
+        let mut more = part.clone();
         more.count = 4;
         let e = check(&path, &more).unwrap_err().to_string();
         assert!(e.contains("4 contacts announced, 3 received"), "{e}");
@@ -269,9 +407,168 @@ mod tests {
             ..SnapshotMeta::default()
         };
         let meta = snapshot::write(&path, meta, &contacts(3)).unwrap();
-        let e = check(&path, &wire::Header::of(&meta, "a", 0))
+        let e = check(&path, &wire::Part::of(EXTERNAL, None, &meta, 0))
             .unwrap_err()
             .to_string();
         assert!(e.contains("nothing was stored"), "{e}");
+    }
+
+    /// A push of snapshots of `sources` (name, contacts), as `a` pushes them;
+    /// `damage` flips a byte in the file of that source.
+    fn push(sources: &[(&str, usize)], damage: Option<&str>) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut parts, mut body) = (Vec::new(), Vec::new());
+        for (source, n) in sources {
+            let path = dir.path().join(format!("{source}.snap"));
+            let meta = SnapshotMeta {
+                source: source.to_string(),
+                origin: "a".into(),
+                created: 100,
+                ..SnapshotMeta::default()
+            };
+            let meta = snapshot::write(&path, meta, &contacts(*n)).unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            if damage == Some(*source) {
+                let n = bytes.len();
+                bytes[n / 2] ^= 1;
+            }
+            parts.push(wire::Part::of(source, Some(25), &meta, bytes.len() as u64));
+            body.extend(bytes);
+        }
+        wire::encode(&wire::Header::of(parts, "a"), &body).unwrap()
+    }
+
+    /// Every file under `dir`, with its bytes.
+    fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else if path.file_name().is_some_and(|n| n != ".lock") {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_snapshot_of_a_push_is_stored_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        std::fs::create_dir_all(home.data_dir()).unwrap();
+        crate::store::node::open_or_create_store(&home).unwrap();
+        let config = Config::defaults();
+        let hash = store(&home, &config, &push(&[("ext", 3), ("corp", 5)], None))
+            .unwrap()
+            .unwrap();
+        let manifest = imported::read_manifest(&home).unwrap();
+        assert_eq!(manifest.hash, hash);
+        assert_eq!(manifest.sender, "a");
+        assert_eq!(manifest.external.as_ref().unwrap().priority, Some(25));
+        let corp = &manifest.sources[0];
+        assert_eq!(
+            (corp.source.as_str(), corp.priority, corp.count),
+            ("corp", Some(25), 5)
+        );
+        assert!(imported::file_of(&home, "corp", &corp.hash).exists());
+        assert_eq!(
+            snapshot::read_meta(&snapshot_path(&home))
+                .unwrap()
+                .unwrap()
+                .count,
+            3
+        );
+        // Served as the origin serves them: this node's imported contacts are named
+        // as the push named them.
+        let (received, missing, notes) = imported::merge_sources(&home, &config).unwrap();
+        assert_eq!((received.len(), received[0].priority), (1, 25));
+        assert!(missing.is_empty() && notes.is_empty());
+        assert_eq!(
+            imported::identity(&home, &config).unwrap().unwrap().hash,
+            hash
+        );
+
+        // A newer push with one damaged snapshot: nothing of it is stored.
+        let before = files(&home.sources_dir());
+        for (sources, damage) in [
+            (&[("ext", 4), ("corp", 6), ("hr", 2)][..], "hr"),
+            (&[("ext", 4), ("corp", 6)][..], "ext"),
+        ] {
+            let e = store(&home, &config, &push(sources, Some(damage)))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("nothing was stored"), "{e}");
+            assert_eq!(files(&home.sources_dir()), before);
+        }
+        // A source name the node cannot take is refused too.
+        let e = store(&home, &config, &push(&[("ext", 4), ("Corp-x", 6)], None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"Corp-x\"") && e.contains("nothing was stored"),
+            "{e}"
+        );
+        assert_eq!(files(&home.sources_dir()), before);
+
+        // The next push without corp: its file goes, hr comes.
+        store(&home, &config, &push(&[("ext", 4), ("hr", 2)], None)).unwrap();
+        let manifest = imported::read_manifest(&home).unwrap();
+        assert_eq!(manifest.sources.len(), 1);
+        assert_eq!(manifest.sources[0].source, "hr");
+        let snaps: Vec<_> = files(&imported::received_dir(&home))
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|x| x == "snap"))
+            .collect();
+        assert_eq!(snaps.len(), 1, "{snaps:?}");
+    }
+
+    #[test]
+    fn a_push_of_version_2_is_one_external_snapshot_merged_with_the_nodes_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        std::fs::create_dir_all(home.data_dir()).unwrap();
+        crate::store::node::open_or_create_store(&home).unwrap();
+        let config = Config::defaults();
+        // What a node of the previous version sends: the header describes the
+        // external snapshot itself, and lists no parts.
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("ext.snap");
+        let meta = SnapshotMeta {
+            source: EXTERNAL.into(),
+            origin: "old".into(),
+            created: 100,
+            ..SnapshotMeta::default()
+        };
+        let meta = snapshot::write(&path, meta, &contacts(4)).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header = wire::Header {
+            version: 2,
+            hash: meta.hash.clone(),
+            count: 4,
+            origin: "old".into(),
+            created: 100,
+            sender: "old".into(),
+            bytes: bytes.len() as u64,
+            parts: Vec::new(),
+        };
+        let hash = store(&home, &config, &wire::encode(&header, &bytes).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(hash, meta.hash);
+        assert_eq!(std::fs::read(snapshot_path(&home)).unwrap(), bytes);
+        let manifest = imported::read_manifest(&home).unwrap();
+        assert!(manifest.sources.is_empty());
+        assert_eq!(
+            imported::external_priority(&config, &manifest, &meta.hash),
+            config.ucm.priority
+        );
+        // Named as that node names it: in sync with it.
+        let id = imported::identity(&home, &config).unwrap().unwrap();
+        assert_eq!(
+            (id.hash, id.count, id.origin.as_str()),
+            (meta.hash, 4, "old")
+        );
     }
 }

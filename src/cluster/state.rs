@@ -1,6 +1,6 @@
 //! What a node says of itself when asked over ssh (`sop cluster state`, and the
 //! answer of `sop cluster receive`): its version, whether its application server
-//! runs and what it serves, its external snapshot, and whether its LDAP listener
+//! runs and what it serves, its imported contacts, and whether its LDAP listener
 //! answers a search.
 
 use super::sync::SnapshotId;
@@ -23,6 +23,8 @@ pub struct NodeState {
     pub generation: Option<u64>,
     /// Contacts served; None when the server is stopped.
     pub contacts: Option<usize>,
+    /// Its imported contacts (external and directory sources) named as one
+    /// (`external`); a node of an earlier version names its external ones.
     pub external: Option<SnapshotId>,
     pub ldap: LdapCheck,
     /// What went wrong while looking (a damaged snapshot...).
@@ -39,13 +41,12 @@ pub struct LdapCheck {
     pub message: String,
 }
 
-/// What this node's external snapshot says of itself (its contacts are checked
-/// when they are merged); Err says why it is unreadable.
-pub fn external(home: &Home) -> Result<Option<SnapshotId>, String> {
-    let path = crate::ucm::import::snapshot_path(home);
-    crate::store::snapshot::read_meta(&path)
-        .map(|r| r.map(|m| SnapshotId::from(&m)))
-        .map_err(|e| e.to_string())
+/// This node's imported contacts named as one, as a push from it names them
+/// (`imported::identity`: its external contacts alone keep their snapshot's
+/// own id); only what the files say of themselves is read (their contacts are
+/// checked when they are merged). Err says why one is unreadable.
+pub fn external(home: &Home, config: &Config) -> Result<Option<SnapshotId>, String> {
+    super::imported::identity(home, config).map_err(|e| format!("{e:#}"))
 }
 
 /// This node's state.
@@ -66,10 +67,10 @@ pub async fn local(home: &Home, config: &Config) -> NodeState {
             (false, None, None, Vec::new())
         }
     };
-    let h = home.clone();
-    let snap = tokio::task::spawn_blocking(move || external(&h))
+    let (h, c) = (home.clone(), config.clone());
+    let snap = tokio::task::spawn_blocking(move || external(&h, &c))
         .await
-        .unwrap_or_else(|_| Err("reading the external snapshot failed".to_string()));
+        .unwrap_or_else(|_| Err("reading the imported snapshots failed".to_string()));
     let external = snap.unwrap_or_else(|e| {
         problems.push(e);
         None

@@ -1,5 +1,5 @@
 //! `sop cluster status`: every node asked at once over ssh what it serves, its
-//! external snapshot compared with this node's, and the last push to it.
+//! imported contacts compared with this node's, and the last push to it.
 
 use super::config::NodeSpec;
 use super::records::{self, PushRecord};
@@ -33,15 +33,16 @@ pub struct NodeStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterStatus {
     pub node: String,
-    /// This node's external snapshot.
+    /// This node's imported contacts (external and directory sources) named as
+    /// one (`state::external`).
     pub external: Option<SnapshotId>,
     pub nodes: Vec<NodeStatus>,
 }
 
 /// Asks every node at once.
 pub async fn status(home: &Home, config: &Config, nodes: &[NodeSpec]) -> ClusterStatus {
-    let h = home.clone();
-    let ours = tokio::task::spawn_blocking(move || super::state::external(&h))
+    let (h, c) = (home.clone(), config.clone());
+    let ours = tokio::task::spawn_blocking(move || super::state::external(&h, &c))
         .await
         .ok()
         .and_then(Result::ok)

@@ -1,9 +1,11 @@
-//! Whether a node's external contacts are this node's: compared by the snapshot's
-//! content hash, then its origin and time.
+//! Whether a node's imported contacts are this node's: compared by their content
+//! hash, then their origin and time.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-/// What is known of a node's external snapshot.
+/// What is known of a node's imported contacts: one snapshot, or several taken as
+/// one (`combined`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotId {
     pub hash: String,
@@ -25,7 +27,41 @@ impl From<&crate::store::snapshot::SnapshotMeta> for SnapshotId {
     }
 }
 
-/// A node's external contacts compared with this node's.
+/// One imported snapshot as a push names it: its source (`ext`, a directory
+/// source), the priority it is merged with (None: the receiver's own `[ucm]
+/// priority`, as pushes before directory sources travelled), and what it holds.
+pub type Named<'a> = (&'a str, Option<i32>, &'a SnapshotId);
+
+/// Several imported snapshots taken as one, for "in sync": the external contacts
+/// alone keep their own id (nodes of the previous version compare it); else the
+/// hash is the SHA-256 of every snapshot's source, priority and hash in the order
+/// given, the count their sum, the time the newest one's, and the origin the
+/// nodes whose imports they are (`a`, or `a+c` when a node serves a sync of its
+/// own beside another's imports: diverged, never behind). None when there is none.
+pub fn combined<'a>(parts: impl IntoIterator<Item = Named<'a>>) -> Option<SnapshotId> {
+    let parts: Vec<Named> = parts.into_iter().collect();
+    match parts.as_slice() {
+        [] => return None,
+        [(source, _, id)] if *source == crate::ucm::import::EXTERNAL => return Some((*id).clone()),
+        _ => {}
+    }
+    let mut hash = Sha256::new();
+    for (source, priority, id) in &parts {
+        let priority = priority.map_or_else(|| "-".to_string(), |p| p.to_string());
+        hash.update(format!("{source}\t{priority}\t{}\n", id.hash));
+    }
+    let mut origins: Vec<&str> = parts.iter().map(|(_, _, id)| id.origin.as_str()).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    Some(SnapshotId {
+        hash: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        count: parts.iter().map(|(_, _, id)| id.count).sum(),
+        origin: origins.join("+"),
+        created: parts.iter().map(|(_, _, id)| id.created).max().unwrap_or(0),
+    })
+}
+
+/// A node's imported contacts compared with this node's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sync {
@@ -68,6 +104,7 @@ pub fn compare(ours: Option<&SnapshotId>, theirs: Option<&SnapshotId>) -> Sync {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -102,5 +139,35 @@ mod tests {
             compare(Some(&ours), Some(&id("h2", "b", 90))),
             Sync::Diverged
         );
+    }
+
+    #[test]
+    fn several_snapshots_as_one() {
+        let ext = id("h1", "a", 100);
+        let corp = id("h2", "a", 200);
+        assert_eq!(combined([]), None);
+        // The external contacts alone are named as before.
+        assert_eq!(combined([("ext", Some(20), &ext)]), Some(ext.clone()));
+        let both = combined([("ext", Some(20), &ext), ("corp", Some(30), &corp)]).unwrap();
+        assert_eq!(
+            (both.count, both.created, both.origin.as_str()),
+            (2, 200, "a")
+        );
+        assert_eq!(both.hash.len(), 64);
+        // Another priority, another source name or another snapshot: another id.
+        // A node serving a sync of its own beside another's import is diverged,
+        // however old either is: a push does not change its own.
+        let own = id("h3", "c", 150);
+        let mixed = combined([("ext", Some(20), &ext), ("corp", Some(30), &own)]).unwrap();
+        assert_eq!((mixed.origin.as_str(), mixed.created), ("a+c", 150));
+        assert_eq!(compare(Some(&both), Some(&mixed)), Sync::Diverged);
+        for other in [
+            combined([("ext", Some(20), &ext), ("corp", Some(31), &corp)]),
+            combined([("ext", Some(20), &ext), ("hr", Some(30), &corp)]),
+            combined([("ext", Some(20), &ext), ("corp", Some(30), &ext)]),
+            combined([("corp", Some(30), &corp)]),
+        ] {
+            assert_ne!(other.unwrap().hash, both.hash);
+        }
     }
 }

@@ -119,6 +119,9 @@ pub struct Synced {
     pub report: SyncReport,
     /// The merge that followed; None when the sync was held.
     pub merged: Option<Merged>,
+    /// The push to the cluster's nodes that followed, when this process made it
+    /// (a running server pushes in the background: `sop cluster status`).
+    pub pushed: Option<Result<Vec<Outcome>, String>>,
 }
 
 /// Syncs `name` as a job, then merges and publishes. `force` (apply even a search
@@ -135,12 +138,12 @@ pub async fn sync_source(home: &Home, name: &str, force: bool) -> Result<Synced,
         };
         control::call(&home.socket(), &request, SYNC_TIMEOUT).await
     };
-    let (job, report, merged) = match by_server {
+    let (job, report, merged, config) = match by_server {
         Ok(Reply::SourceSynced {
             job,
             report,
             merged,
-        }) => (job, report, merged),
+        }) => (job, report, merged, None),
         Ok(Reply::Error { message }) => return Err(stays(message)),
         Ok(other) => return Err(OpsError::Unexpected(format!("{other:?}"))),
         Err(CallError::NotRunning(_)) => {
@@ -149,16 +152,19 @@ pub async fn sync_source(home: &Home, name: &str, force: bool) -> Result<Synced,
                 force,
                 ..SyncOptions::default()
             };
-            let (job, report) = here(home, &what, move |h| {
+            // The config is read once: the sync and the push that follows use it.
+            let (job, report, config) = here(home, &what, move |h| {
                 let config = Config::load(&h.config_file())?;
-                sync::run_job(h, &config, &name, options, &Progress::default())
+                let (job, report) =
+                    sync::run_job(h, &config, &name, options, &Progress::default())?;
+                Ok((job, report, config))
             })
             .await
             .map_err(|e| match e {
                 OpsError::Failed { message, .. } => stays(message),
                 other => other,
             })?;
-            (job, report, None)
+            (job, report, None, Some(config))
         }
         Err(e) => return Err(e.into()),
     };
@@ -167,8 +173,16 @@ pub async fn sync_source(home: &Home, name: &str, force: bool) -> Result<Synced,
             job,
             report,
             merged: None,
+            pushed: None,
         });
     }
+    // As after an import: what changed goes to the cluster's nodes.
+    let pushed = match config {
+        Some(config) if report.changed() => push::after_import(home, &config)
+            .await
+            .map(|r| r.map_err(|e| format!("{e:#}"))),
+        _ => None,
+    };
     let merged = match merged {
         Some(report) => Merged {
             report,
@@ -180,5 +194,6 @@ pub async fn sync_source(home: &Home, name: &str, force: bool) -> Result<Synced,
         job,
         report,
         merged: Some(merged),
+        pushed,
     })
 }

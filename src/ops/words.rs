@@ -2,6 +2,7 @@
 //! line in its message bar): the same words in both.
 
 use super::jobs::{Imported, Merged, RolledBack, Synced};
+use crate::cluster::push::Outcome;
 use crate::directory::merge::Changes;
 
 /// "+1 added ~2 updated -0 removed".
@@ -51,7 +52,7 @@ pub fn import(i: &Imported) -> Vec<String> {
             r.sample_removed
         ));
     }
-    lines.extend(pushed(i));
+    lines.extend(pushed(i.pushed.as_ref()));
     lines.push(match &r.held {
         Some(why) => format!("held, not applied: {why}"),
         None if r.dry_run => "dry run: nothing would be applied".to_string(),
@@ -63,9 +64,9 @@ pub fn import(i: &Imported) -> Vec<String> {
     lines
 }
 
-/// The push to the cluster that followed an import, a line per node.
-fn pushed(i: &Imported) -> Vec<String> {
-    match &i.pushed {
+/// The push to the cluster that followed an import or a sync, a line per node.
+pub fn pushed(pushed: Option<&Result<Vec<Outcome>, String>>) -> Vec<String> {
+    match pushed {
         None => Vec::new(),
         Some(Err(e)) => vec![format!("push to the cluster failed: {e}")],
         Some(Ok(outcomes)) => outcomes
@@ -224,11 +225,20 @@ pub fn sync_line(s: &Synced) -> Result<String, String> {
     match (&r.held, &s.merged) {
         (Some(why), _) => Err(format!("sync of {} held (job {}): {why}", r.source, s.job)),
         (None, Some(m)) => Ok(format!(
-            "synced {} (job {}): {} read, {change}; {}",
+            "synced {} (job {}): {} read, {change}; {}{}",
             r.source,
             s.job,
             r.read,
-            merge_line(m)
+            merge_line(m),
+            match &s.pushed {
+                Some(Ok(outcomes)) => format!(
+                    "; pushed to {} of {} nodes (Cluster shows each)",
+                    outcomes.iter().filter(|o| o.record.ok).count(),
+                    outcomes.len()
+                ),
+                Some(Err(e)) => format!("; the push to the cluster failed: {e}"),
+                None => String::new(),
+            }
         )),
         (None, None) => Ok(format!(
             "synced {} (job {}): {} read, {change}",

@@ -34,7 +34,7 @@ pub(super) async fn retry_loop(server: Arc<Server>) {
         let home = server.home.clone();
         let pushes = records::load(&home);
         let now = crate::jobs::now();
-        let has_import = matches!(cluster::state::external(&home), Ok(Some(_)));
+        let has_import = matches!(cluster::state::external(&home, &config), Ok(Some(_)));
         let mut due: Vec<_> = config
             .cluster
             .nodes

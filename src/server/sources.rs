@@ -79,6 +79,10 @@ impl Server {
             done
         }?;
         let (job, report) = done;
+        // As after an import: what changed goes to the cluster's nodes.
+        if report.changed() {
+            self.push_after_import().await;
+        }
         let merged = match report.held {
             None => Some(
                 self.merge(crate::ucm::MergeOptions::default(), priority)

@@ -52,6 +52,13 @@ pub struct SyncReport {
     pub preview: Vec<Contact>,
 }
 
+impl SyncReport {
+    /// Whether the sync changed the source's contacts (applied, with a change).
+    pub fn changed(&self) -> bool {
+        self.held.is_none() && !self.dry_run && self.changes != Changes::default()
+    }
+}
+
 /// The settings of the source called `name`, or an error naming those there are.
 pub fn find<'a>(config: &'a Config, name: &str) -> Result<&'a SourceSettings> {
     config

@@ -145,13 +145,18 @@ fn merge_then<T: Send>(
         priority: config.ucm.internal_priority,
         contacts: internal,
     }];
+    // The directory sources received from another node (cluster::imported).
+    let manifest = crate::cluster::imported::read_manifest(home)
+        .map_err(|e| eyre!("{e}; the previous generation keeps serving"))?;
+    let received_names = crate::cluster::imported::served_names(home, config);
     // What each source served in the current generation, for the guard.
     let names: Vec<&str> = [INTERNAL_SOURCE, import::EXTERNAL]
         .into_iter()
         .chain(config.sources.iter().map(|s| s.name.as_str()))
+        .chain(received_names.iter().map(String::as_str))
         .collect();
     // The external contacts and what the current generation serves are read at once.
-    let (external, (previous, served_by, problems)) = std::thread::scope(|scope| {
+    let (external, (previous, served_by, mut problems)) = std::thread::scope(|scope| {
         let external = scope.spawn(|| snapshot::read(&import::snapshot_path(home)));
         let previous = match generations::load_current_with(
             &dir,
@@ -185,9 +190,10 @@ fn merge_then<T: Send>(
     });
     let mut missing = Vec::new();
     match external.map_err(|_| eyre!("reading the external contacts failed"))? {
-        Ok(Some((_, contacts))) => sources.push(Source {
+        // The origin's priority when a push brought them.
+        Ok(Some((meta, contacts))) => sources.push(Source {
             name: import::EXTERNAL.to_string(),
-            priority: config.ucm.priority,
+            priority: crate::cluster::imported::external_priority(config, &manifest, &meta.hash),
             contacts,
         }),
         Ok(None) => missing.push(import::EXTERNAL.to_string()),
@@ -197,6 +203,10 @@ fn merge_then<T: Send>(
     let (synced, not_synced) = crate::sources::merge_sources(home, config)?;
     sources.extend(synced);
     missing.extend(not_synced);
+    let (received, lost, not_served) = crate::cluster::imported::merge_sources(home, config)?;
+    sources.extend(received);
+    missing.extend(lost);
+    problems.extend(not_served);
     // The removal guard: a source that served contacts and has none on disk now
     // lost its files; publishing would silently drop all of its contacts.
     let vanished: Vec<String> = missing
@@ -211,8 +221,9 @@ fn merge_then<T: Send>(
         let message = format!(
             "held: the imported contacts of {} are missing from {}, and publishing would \
              remove all of them; nothing was published. Import them again (sop ucm import, \
-             sop sources sync NAME) or restore the folder from a backup; or publish without \
-             them with sop ucm merge --force",
+             sop sources sync NAME, or for those received from another node sop cluster push \
+             there) or restore the folder from a backup; or publish without them with sop ucm \
+             merge --force",
             vanished.join(", "),
             home.sources_dir().display()
         );

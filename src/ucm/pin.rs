@@ -23,20 +23,27 @@ fn path(home: &Home) -> PathBuf {
 }
 
 /// The imported lists as they are now: each snapshot file of the sources folder
-/// (the UCM's external contacts, each directory source) and its content hash.
+/// (the UCM's external contacts, each directory source) and of the directory
+/// sources received from another node (`received/<file>`), and its content hash.
 pub fn lists(home: &Home) -> BTreeMap<String, String> {
-    let Ok(entries) = std::fs::read_dir(home.sources_dir()) else {
-        return BTreeMap::new();
+    let in_dir = |dir: PathBuf, prefix: &'static str| {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+            .filter_map(move |p| {
+                let name = format!("{prefix}{}", p.file_name()?.to_str()?);
+                let hash = snapshot::read_meta(&p).ok().flatten().map(|m| m.hash);
+                Some((name, hash.unwrap_or_default()))
+            })
     };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
-        .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.to_string();
-            let hash = snapshot::read_meta(&p).ok().flatten().map(|m| m.hash);
-            Some((name, hash.unwrap_or_default()))
-        })
+    in_dir(home.sources_dir(), "")
+        .chain(in_dir(
+            crate::cluster::imported::received_dir(home),
+            "received/",
+        ))
         .collect()
 }
 
