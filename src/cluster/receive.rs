@@ -6,12 +6,13 @@
 //! stored; the same push twice changes nothing.
 
 use super::state::{self, NodeState};
-use super::{imported, wire};
+use super::wire;
 use crate::config::Config;
 use crate::control::{self, CallError, Reply, Request};
 use crate::home::Home;
 use crate::store::snapshot;
 use crate::ucm::import::{EXTERNAL, snapshot_path};
+use crate::ucm::received;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -103,7 +104,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         }
     }
     let dir = home.sources_dir();
-    let received = imported::received_dir(home);
+    let received = received::received_dir(home);
     std::fs::create_dir_all(&received)
         .wrap_err_with(|| format!("cannot create {}", received.display()))?;
     let pid = std::process::id();
@@ -117,7 +118,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         } else {
             (
                 received.join(format!("{}.received-{pid}.tmp", part.source)),
-                imported::file_of(home, &part.source, &part.hash),
+                received::file_of(home, &part.source, &part.hash),
             )
         };
         aside.push(Aside {
@@ -140,7 +141,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     }
     let _one_import = crate::jobs::lock_sources(home)?;
     // A damaged manifest is replaced, as a damaged snapshot would be.
-    let previous = imported::read_manifest(home).unwrap_or_default();
+    let previous = received::read_manifest(home).unwrap_or_default();
     let current = snapshot::read_meta(&snapshot_path(home)).ok().flatten();
     let external = aside.iter().find(|a| a.part.source == EXTERNAL);
     let had = previous.hash == header.hash
@@ -148,7 +149,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
         && previous
             .sources
             .iter()
-            .all(|e| imported::file_of(home, &e.source, &e.hash).exists());
+            .all(|e| received::file_of(home, &e.source, &e.hash).exists());
     if had {
         remove_all(&aside);
         let merged = merged_hash(home) == header.hash;
@@ -159,13 +160,13 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
             Some(header.hash)
         });
     }
-    let entry = |p: &wire::Part| imported::Entry {
+    let entry = |p: &wire::Part| received::Entry {
         source: p.source.clone(),
         priority: p.priority,
         hash: p.hash.clone(),
         count: p.count,
     };
-    let manifest = imported::Manifest {
+    let manifest = received::Manifest {
         hash: header.hash.clone(),
         sender: header.sender.clone(),
         // Without external contacts in the push, the node keeps its own.
@@ -186,19 +187,19 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
             return Err(keeps(format!("cannot store {}: {e}", a.dest.display())));
         }
     }
-    if let Err(e) = imported::write_manifest(home, &manifest) {
+    if let Err(e) = received::write_manifest(home, &manifest) {
         remove_all(&aside);
         remove_unlisted(home, &previous);
         return Err(keeps(format!(
             "cannot replace {} (disk full?): {e}",
-            imported::manifest_path(home).display()
+            received::manifest_path(home).display()
         )));
     }
     if let Some(e) = external
         && let Err(err) = std::fs::rename(&e.tmp, &e.dest)
     {
         remove_all(&aside);
-        let restored = imported::write_manifest(home, &previous);
+        let restored = received::write_manifest(home, &previous);
         remove_unlisted(home, &previous);
         return Err(keeps(format!(
             "cannot replace {}: {err}{}",
@@ -246,13 +247,13 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
 }
 
 /// Removes the received directory sources' files that `manifest` does not name.
-fn remove_unlisted(home: &Home, manifest: &imported::Manifest) {
+fn remove_unlisted(home: &Home, manifest: &received::Manifest) {
     let keep: Vec<PathBuf> = manifest
         .sources
         .iter()
-        .map(|e| imported::file_of(home, &e.source, &e.hash))
+        .map(|e| received::file_of(home, &e.source, &e.hash))
         .collect();
-    let Ok(entries) = std::fs::read_dir(imported::received_dir(home)) else {
+    let Ok(entries) = std::fs::read_dir(received::received_dir(home)) else {
         return;
     };
     for e in entries.flatten() {
@@ -368,6 +369,7 @@ async fn merge(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::cluster::imported;
     use crate::contacts::Contact;
     use crate::store::snapshot::SnapshotMeta;
 
@@ -463,7 +465,7 @@ mod tests {
         let hash = store(&home, &config, &push(&[("ext", 3), ("corp", 5)], None))
             .unwrap()
             .unwrap();
-        let manifest = imported::read_manifest(&home).unwrap();
+        let manifest = received::read_manifest(&home).unwrap();
         assert_eq!(manifest.hash, hash);
         assert_eq!(manifest.sender, "a");
         assert_eq!(manifest.external.as_ref().unwrap().priority, Some(25));
@@ -472,7 +474,7 @@ mod tests {
             (corp.source.as_str(), corp.priority, corp.count),
             ("corp", Some(25), 5)
         );
-        assert!(imported::file_of(&home, "corp", &corp.hash).exists());
+        assert!(received::file_of(&home, "corp", &corp.hash).exists());
         assert_eq!(
             snapshot::read_meta(&snapshot_path(&home))
                 .unwrap()
@@ -482,7 +484,7 @@ mod tests {
         );
         // Served as the origin serves them: this node's imported contacts are named
         // as the push named them.
-        let (received, missing, notes) = imported::merge_sources(&home, &config).unwrap();
+        let (received, missing, notes) = received::merge_sources(&home, &config).unwrap();
         assert_eq!((received.len(), received[0].priority), (1, 25));
         assert!(missing.is_empty() && notes.is_empty());
         assert_eq!(
@@ -514,10 +516,10 @@ mod tests {
 
         // The next push without corp: its file goes, hr comes.
         store(&home, &config, &push(&[("ext", 4), ("hr", 2)], None)).unwrap();
-        let manifest = imported::read_manifest(&home).unwrap();
+        let manifest = received::read_manifest(&home).unwrap();
         assert_eq!(manifest.sources.len(), 1);
         assert_eq!(manifest.sources[0].source, "hr");
-        let snaps: Vec<_> = files(&imported::received_dir(&home))
+        let snaps: Vec<_> = files(&received::received_dir(&home))
             .into_iter()
             .filter(|(p, _)| p.extension().is_some_and(|x| x == "snap"))
             .collect();
@@ -558,10 +560,10 @@ mod tests {
             .unwrap();
         assert_eq!(hash, meta.hash);
         assert_eq!(std::fs::read(snapshot_path(&home)).unwrap(), bytes);
-        let manifest = imported::read_manifest(&home).unwrap();
+        let manifest = received::read_manifest(&home).unwrap();
         assert!(manifest.sources.is_empty());
         assert_eq!(
-            imported::external_priority(&config, &manifest, &meta.hash),
+            received::external_priority(&config, &manifest, &meta.hash),
             config.ucm.priority
         );
         // Named as that node names it: in sync with it.

@@ -69,7 +69,7 @@ pub enum Effect {
     RemoveContact(String),
     /// Check every node of the cluster.
     ClusterStatus,
-    /// Push this node's external contacts to these nodes.
+    /// Push this node's imported contacts to these nodes.
     ClusterPush {
         nodes: Vec<String>,
     },

@@ -5,6 +5,7 @@
 pub mod fetch;
 pub mod import;
 pub mod pin;
+pub mod received;
 
 /// The merge's name for the node's internal contacts: their uids are `int-<id>`.
 pub const INTERNAL_SOURCE: &str = "int";
@@ -146,9 +147,9 @@ fn merge_then<T: Send>(
         contacts: internal,
     }];
     // The directory sources received from another node (cluster::imported).
-    let manifest = crate::cluster::imported::read_manifest(home)
+    let manifest = received::read_manifest(home)
         .map_err(|e| eyre!("{e}; the previous generation keeps serving"))?;
-    let received_names = crate::cluster::imported::served_names(home, config);
+    let received_names = received::served_names(home, config);
     // What each source served in the current generation, for the guard.
     let names: Vec<&str> = [INTERNAL_SOURCE, import::EXTERNAL]
         .into_iter()
@@ -193,7 +194,7 @@ fn merge_then<T: Send>(
         // The origin's priority when a push brought them.
         Ok(Some((meta, contacts))) => sources.push(Source {
             name: import::EXTERNAL.to_string(),
-            priority: crate::cluster::imported::external_priority(config, &manifest, &meta.hash),
+            priority: received::external_priority(config, &manifest, &meta.hash),
             contacts,
         }),
         Ok(None) => missing.push(import::EXTERNAL.to_string()),
@@ -203,7 +204,7 @@ fn merge_then<T: Send>(
     let (synced, not_synced) = crate::sources::merge_sources(home, config)?;
     sources.extend(synced);
     missing.extend(not_synced);
-    let (received, lost, not_served) = crate::cluster::imported::merge_sources(home, config)?;
+    let (received, lost, not_served) = received::merge_sources(home, config)?;
     sources.extend(received);
     missing.extend(lost);
     problems.extend(not_served);

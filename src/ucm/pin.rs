@@ -40,10 +40,7 @@ pub fn lists(home: &Home) -> BTreeMap<String, String> {
             })
     };
     in_dir(home.sources_dir(), "")
-        .chain(in_dir(
-            crate::cluster::imported::received_dir(home),
-            "received/",
-        ))
+        .chain(in_dir(super::received::received_dir(home), "received/"))
         .collect()
 }
 

@@ -109,7 +109,7 @@ impl State {
     }
 }
 
-/// Asks first: a push replaces the nodes' external contacts.
+/// Asks first: a push replaces the nodes' imported contacts.
 fn push(nodes: Vec<String>, retry: bool) -> Reply {
     let mut r = Reply::default();
     if nodes.is_empty() {
@@ -121,10 +121,10 @@ fn push(nodes: Vec<String>, retry: bool) -> Reply {
         what,
         vec![
             format!(
-                "Push this node's external contacts to {}?",
+                "Push this node's imported contacts to {}?",
                 nodes.join(", ")
             ),
-            "They replace the external contacts each of these nodes serves.".to_string(),
+            "They replace the imported contacts each of these nodes serves.".to_string(),
         ],
         Effect::ClusterPush { nodes },
     );
@@ -161,13 +161,13 @@ pub fn detail(n: &NodeStatus) -> Vec<String> {
         }
         match &s.external {
             Some(e) => lines.push(format!(
-                "external: {} contacts {} imported {} by {}",
+                "imported: {} contacts {}, {}, from {}",
                 e.count,
                 e.hash.get(..12).unwrap_or(&e.hash),
                 when(e.created),
                 e.origin
             )),
-            None => lines.push("external: none".to_string()),
+            None => lines.push("imported: none".to_string()),
         }
         lines.push(format!("LDAP: {}", s.ldap.message));
         lines.extend(s.problems.iter().map(|p| format!("problem: {p}")));
@@ -203,13 +203,13 @@ impl State {
         .split(area);
         let ours = match s.status.as_ref().and_then(|c| c.external.as_ref()) {
             Some(e) => format!(
-                "This node: {} external contacts {} imported {} by {}",
+                "This node: {} imported contacts {}, {}, from {}",
                 e.count,
                 e.hash.get(..12).unwrap_or(&e.hash),
                 when(e.created),
                 e.origin
             ),
-            None if s.status.is_some() => "This node: no external contacts imported".to_string(),
+            None if s.status.is_some() => "This node: no contacts imported".to_string(),
             None if s.checking => "Checking the nodes...".to_string(),
             None => String::new(),
         };
