@@ -902,3 +902,52 @@ fn config_check_warns_of_ssh_options_that_run_a_command_on_this_machine() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_push_sends_only_the_changes_a_node_lacks_and_the_whole_when_it_lacks_the_base() {
+    let sshd = Sshd::start();
+    let a = origin(&external_csv("1", 400));
+    let b = receiver("sop-b");
+    b.start();
+    sop(&a, &sshd.add_args("b", &b, "client_key")).success();
+    let first = a.sop(&["cluster", "push", "b"]).success().stdout();
+    assert!(
+        first.contains("b: ok") && !first.contains("changes"),
+        "{first}"
+    );
+
+    // One person renamed, one gone, one new: only that travels.
+    let mut csv = external_csv("1", 400).replace("x11,Ext1,Person1,", "x11,Ext1,Renamed1,");
+    csv = csv.replace("x12,Ext1,Person2,+49 30 10002\n", "");
+    csv.push_str("xnew,Ext1,Newcomer,+49 30 99999\n");
+    import(&a, &csv);
+    let second = a.sop(&["cluster", "push", "b"]).success().stdout();
+    let kib: u64 = second
+        .split("sent as changes, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not sent as changes: {second}"));
+    assert!(kib <= 2, "{second}");
+    assert_eq!(count(&b, "(sn=Renamed1)"), 1);
+    assert_eq!(count(&b, "(sn=Newcomer)"), 1);
+    assert_eq!(count(&b, "(sn=Person*)"), 398);
+    let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+    assert_eq!(status["nodes"][0]["sync"], "in_sync", "{status}");
+
+    // B imports a list of its own (as a node restored from another backup would
+    // hold another snapshot): the changes do not apply there, and the push sends
+    // the whole snapshot instead, in the same command.
+    import(&b, &external_csv("7", 5));
+    csv.push_str("xlater,Ext1,Later,+49 30 99998\n");
+    import(&a, &csv);
+    let third = a.sop(&["cluster", "push", "b"]).success().stdout();
+    assert!(
+        third.contains("b: ok") && !third.contains("changes"),
+        "{third}"
+    );
+    assert_eq!(count(&b, "(sn=Later)"), 1);
+    assert_eq!(count(&b, "(givenName=Ext7)"), 0);
+    let status = json(&a.sop(&["cluster", "status", "--json"]).success());
+    assert_eq!(status["nodes"][0]["sync"], "in_sync", "{status}");
+}

@@ -508,6 +508,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
         message: message.into(),
         fix: fix.map(str::to_string),
         failures: u32::from(!ok),
+        holds: Vec::new(),
     };
     ClusterStatus {
         node: "sop1".into(),

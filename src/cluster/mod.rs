@@ -7,10 +7,12 @@
 //! state` says what the node serves. Both answer one JSON object on standard output.
 
 pub use crate::config::cluster as config;
+pub mod delta;
 pub mod imported;
 pub mod push;
 pub mod receive;
 pub mod records;
+pub mod sent;
 pub mod ssh;
 pub mod state;
 pub mod status;

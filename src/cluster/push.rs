@@ -1,11 +1,13 @@
 //! `sop cluster push`: this node's imported contacts (external and directory
 //! sources), as one compressed push, to several nodes at once (a bounded number at a time), each with its own
-//! progress and result; a node that fails does not stop the others.
+//! progress and result; a node that fails does not stop the others. A node that
+//! holds an earlier version of a snapshot from the last push that reached it
+//! gets only its changes (`delta`), when they are less than half of it.
 
 use super::config::NodeSpec;
 use super::receive::Received;
-use super::records::{self, PushRecord, Records};
-use super::{imported, ssh, wire};
+use super::records::{self, Held, PushRecord, Records};
+use super::{delta, imported, sent, ssh, wire};
 use crate::config::Config;
 use crate::home::Home;
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -18,6 +20,15 @@ use tokio::sync::{Semaphore, mpsc};
 pub struct Payload {
     pub header: wire::Header,
     pub bytes: Arc<Vec<u8>>,
+    /// Each snapshot's file, whole, in the order of the header's parts.
+    files: Arc<Vec<Vec<u8>>>,
+}
+
+impl Payload {
+    /// Whether it sends some snapshot as its changes.
+    pub fn is_delta(&self) -> bool {
+        self.header.parts.iter().any(|p| p.base.is_some())
+    }
 }
 
 /// This node's imported contacts as it serves them (the external contacts and
@@ -35,6 +46,7 @@ pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
     }
     let mut body = Vec::new();
     let mut described = Vec::new();
+    let mut files = Vec::new();
     for part in &parts {
         let bytes = std::fs::read(&part.path)
             .wrap_err_with(|| format!("cannot read {}", part.path.display()))?;
@@ -52,7 +64,10 @@ pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
             &part.meta,
             bytes.len() as u64,
         ));
+        // Kept while a node holds it, for the changes of the next push.
+        sent::keep(home, &part.source, &part.meta.hash, &part.path);
         body.extend_from_slice(&bytes);
+        files.push(bytes);
     }
     drop(lock);
     let header = wire::Header::of(described, &config.node.name);
@@ -60,7 +75,84 @@ pub fn payload(home: &Home, config: &Config) -> Result<Payload> {
     Ok(Payload {
         header,
         bytes: Arc::new(encoded),
+        files: Arc::new(files),
     })
+}
+
+/// The push for a node that holds `holds`: each snapshot of which it holds an
+/// earlier version (kept in `sent`) as its changes, when they are less than half
+/// of the file; None when no snapshot gains (the whole push is sent). Blocking.
+fn changes_for(home: &Home, whole: &Payload, holds: &[Held]) -> Option<Payload> {
+    let mut parts = Vec::new();
+    let mut body = Vec::new();
+    for (part, file) in whole.header.parts.iter().zip(whole.files.iter()) {
+        let changes = holds
+            .iter()
+            .find(|h| h.source == part.source)
+            .and_then(|h| {
+                let base = std::fs::read(sent::path(home, &h.source, &h.hash)).ok()?;
+                let d = delta::make(&h.hash, &base, file)?;
+                (d.len() < file.len() / 2).then(|| (h.hash.clone(), d))
+            });
+        match changes {
+            Some((base, d)) => {
+                parts.push(wire::Part {
+                    base: Some(base),
+                    bytes: d.len() as u64,
+                    ..part.clone()
+                });
+                body.extend_from_slice(&d);
+            }
+            None => {
+                parts.push(part.clone());
+                body.extend_from_slice(file);
+            }
+        }
+    }
+    if parts.iter().all(|p| p.base.is_none()) {
+        return None;
+    }
+    let header = wire::Header::of(parts, &whole.header.sender);
+    let bytes = wire::encode(&header, &body).ok()?;
+    Some(Payload {
+        header,
+        bytes: Arc::new(bytes),
+        files: whole.files.clone(),
+    })
+}
+
+/// Whether a node refused a push of changes in a way the whole push fixes.
+fn wants_whole(r: &PushRecord) -> bool {
+    r.message.contains(delta::NO_BASE) || r.message.contains("format version")
+}
+
+/// What each node is sent: the changes from what it holds, else the whole push;
+/// nodes that hold the same snapshots share one. Blocking.
+fn plan(
+    home: &Home,
+    whole: &Payload,
+    nodes: Vec<NodeSpec>,
+    records: &Records,
+) -> Vec<(NodeSpec, Payload)> {
+    let mut by_holds: std::collections::BTreeMap<Vec<Held>, Option<Payload>> = Default::default();
+    nodes
+        .into_iter()
+        .map(|node| {
+            let holds = records
+                .get(&node.name)
+                .map(|r| r.holds.clone())
+                .unwrap_or_default();
+            let changes = if holds.is_empty() {
+                None
+            } else {
+                by_holds
+                    .entry(holds)
+                    .or_insert_with_key(|holds| changes_for(home, whole, holds))
+                    .clone()
+            };
+            (node, changes.unwrap_or_else(|| whole.clone()))
+        })
+        .collect()
 }
 
 /// What happens to each node, as it happens.
@@ -83,15 +175,14 @@ pub struct Outcome {
 /// node start and finish. Returns every node's outcome, in the order given.
 pub async fn push(
     config: &Config,
-    nodes: Vec<NodeSpec>,
-    payload: &Payload,
+    nodes: Vec<(NodeSpec, Payload)>,
     share: Option<ssh::Share>,
     events: Option<mpsc::UnboundedSender<Event>>,
 ) -> Vec<Outcome> {
     let bound = Arc::new(Semaphore::new(config.cluster.parallel.max(1)));
     let mut tasks = Vec::new();
-    for node in nodes {
-        let (bound, payload, events) = (bound.clone(), payload.clone(), events.clone());
+    for (node, payload) in nodes {
+        let (bound, events) = (bound.clone(), events.clone());
         let share = share.clone();
         let cluster = config.cluster.clone();
         tasks.push(tokio::spawn(async move {
@@ -133,6 +224,14 @@ fn outcome(
     answer: Result<Vec<u8>, ssh::Failure>,
     started: Instant,
 ) -> Outcome {
+    let holds = header
+        .parts()
+        .iter()
+        .map(|p| Held {
+            source: p.source.clone(),
+            hash: p.hash.clone(),
+        })
+        .collect::<Vec<_>>();
     let record = |ok: bool, message: String, fix: Option<String>| PushRecord {
         at: crate::jobs::now(),
         ok,
@@ -143,6 +242,8 @@ fn outcome(
         fix,
         // Counted over the earlier ones when recorded.
         failures: u32::from(!ok),
+        // What the node holds now; a failure leaves what it held (`records::save`).
+        holds: if ok { holds.clone() } else { Vec::new() },
     };
     let (record, received) = match answer {
         Err(f) => (record(false, f.message, f.fix), None),
@@ -175,8 +276,13 @@ fn outcome(
                     _ => "served".to_string(),
                 };
                 let what = if r.changed { "stored" } else { "unchanged" };
+                let how = if header.parts.iter().any(|p| p.base.is_some()) {
+                    format!(" (sent as changes, {} KiB)", header.bytes.div_ceil(1024))
+                } else {
+                    String::new()
+                };
                 (
-                    record(true, format!("{what}, {}; {served}", r.merge), None),
+                    record(true, format!("{what}{how}, {}; {served}", r.merge), None),
                     Some(r),
                 )
             }
@@ -242,16 +348,60 @@ pub async fn push_and_record(
     events: Option<mpsc::UnboundedSender<Event>>,
 ) -> Result<Vec<Outcome>> {
     let (h, c) = (home.clone(), config.clone());
-    let payload = tokio::task::spawn_blocking(move || payload(&h, &c))
-        .await
-        .map_err(|_| eyre!("reading the snapshot stopped unexpectedly"))??;
+    let records = records::load(home);
+    let (whole, plans) = tokio::task::spawn_blocking(move || {
+        let whole = payload(&h, &c)?;
+        let plans = plan(&h, &whole, nodes, &records);
+        Ok::<_, color_eyre::Report>((whole, plans))
+    })
+    .await
+    .map_err(|_| eyre!("reading the snapshot stopped unexpectedly"))??;
     let share = ssh::Share::of(home, config.cluster.share_connections);
-    let outcomes = push(config, nodes, &payload, share, events).await;
+    let sent_changes: Vec<String> = plans
+        .iter()
+        .filter(|(_, p)| p.is_delta())
+        .map(|(n, _)| n.name.clone())
+        .collect();
+    let specs: Vec<NodeSpec> = plans.iter().map(|(n, _)| n.clone()).collect();
+    // A node that does not hold what the changes apply to (restored from a
+    // backup), or of a release that reads whole pushes only, gets the whole push
+    // at once; its first answer is not reported.
+    let whole_instead =
+        |o: &Outcome| sent_changes.contains(&o.node) && !o.record.ok && wants_whole(&o.record);
+    let first_events = events.clone().map(|to| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let sent_changes = sent_changes.clone();
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                let retried = matches!(&e, Event::Finished(o)
+                    if sent_changes.contains(&o.node) && !o.record.ok && wants_whole(&o.record));
+                if !retried {
+                    let _ = to.send(e);
+                }
+            }
+        });
+        tx
+    });
+    let mut outcomes = push(config, plans, share.clone(), first_events).await;
+    let again: Vec<(NodeSpec, Payload)> = outcomes
+        .iter()
+        .filter(|o| whole_instead(o))
+        .filter_map(|o| specs.iter().find(|n| n.name == o.node))
+        .map(|n| (n.clone(), whole.clone()))
+        .collect();
+    if !again.is_empty() {
+        for retried in push(config, again, share, events).await {
+            if let Some(o) = outcomes.iter_mut().find(|o| o.node == retried.node) {
+                *o = retried;
+            }
+        }
+    }
     let results: Records = outcomes
         .iter()
         .map(|o| (o.node.clone(), o.record.clone()))
         .collect();
     records::save(home, &results)?;
+    sent::prune(home, &records::load(home));
     Ok(outcomes)
 }
 
@@ -299,6 +449,7 @@ mod tests {
             message: String::new(),
             fix: None,
             failures: u32::from(!ok),
+            holds: Vec::new(),
         }
     }
 

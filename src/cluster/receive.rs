@@ -6,7 +6,7 @@
 //! stored; the same push twice changes nothing.
 
 use super::state::{self, NodeState};
-use super::wire;
+use super::{delta, wire};
 use crate::config::Config;
 use crate::control::{self, CallError, Reply, Request};
 use crate::home::Home;
@@ -91,6 +91,7 @@ fn remove_all(aside: &[Aside]) {
 /// manifest is put back if that fails).
 fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     let (header, body) = wire::decode(bytes, limit(config))?;
+    let (header, body) = whole(home, header, body, limit(config))?;
     let parts = wire::split(&header, &body);
     for (part, _) in &parts {
         if part.source != EXTERNAL {
@@ -262,6 +263,61 @@ fn remove_unlisted(home: &Home, manifest: &received::Manifest) {
             let _ = std::fs::remove_file(&path);
         }
     }
+}
+
+/// The push's snapshots whole: each one sent as its changes (`delta`) is
+/// rebuilt from the snapshot of that hash this node holds, then checked with the
+/// others. A node without it says so (`delta::NO_BASE`), and nothing is stored.
+fn whole(
+    home: &Home,
+    header: wire::Header,
+    body: Vec<u8>,
+    limit: u64,
+) -> Result<(wire::Header, Vec<u8>)> {
+    if header.parts.iter().all(|p| p.base.is_none()) {
+        return Ok((header, body));
+    }
+    let mut parts = Vec::new();
+    let mut out = Vec::new();
+    for (mut part, bytes) in wire::split(&header, &body) {
+        match part.base.take() {
+            None => out.extend_from_slice(bytes),
+            Some(base) => {
+                let file = base_file(home, &part.source, &base).ok_or_else(|| {
+                    eyre!(
+                        "{}: {} {}; nothing was stored",
+                        delta::NO_BASE,
+                        part.source,
+                        base.get(..12).unwrap_or(&base)
+                    )
+                })?;
+                let rebuilt = delta::apply(&file, bytes)
+                    .map_err(|e| eyre!("{e} ({}); nothing was stored", part.source))?;
+                part.bytes = rebuilt.len() as u64;
+                out.extend_from_slice(&rebuilt);
+            }
+        }
+        if out.len() as u64 > limit {
+            return Err(wire::WireError::TooLarge(out.len() as u64, limit).into());
+        }
+        parts.push(part);
+    }
+    Ok((header.with_whole(parts), out))
+}
+
+/// The file of the snapshot `hash` of `source` this node holds: its external
+/// snapshot, or a directory source received earlier.
+fn base_file(home: &Home, source: &str, hash: &str) -> Option<Vec<u8>> {
+    let own = (source == EXTERNAL).then(|| snapshot_path(home));
+    own.into_iter()
+        .chain([received::file_of(home, source, hash)])
+        .find(|path| {
+            snapshot::read_meta(path)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.hash == hash)
+        })
+        .and_then(|path| std::fs::read(path).ok())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -23,6 +23,17 @@ pub struct PushRecord {
     /// Pushes to the node that failed in a row, this one included (0 when it is ok).
     #[serde(default)]
     pub failures: u32,
+    /// The snapshots the node holds from the last push that reached it (each
+    /// source and its hash): the next push may send only their changes.
+    #[serde(default)]
+    pub holds: Vec<Held>,
+}
+
+/// A snapshot a node holds, as a push left it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Held {
+    pub source: String,
+    pub hash: String,
 }
 
 impl PushRecord {
@@ -76,10 +87,16 @@ pub fn save(home: &Home, results: &Records) -> Result<()> {
             .filter(|r| !r.ok)
             .map_or(0, |r| r.failures.max(1));
         let failures = if record.ok { 0 } else { before + 1 };
+        // A push that failed left the node with what it held.
+        let holds = match all.get(node) {
+            Some(previous) if !record.ok => previous.holds.clone(),
+            _ => record.holds.clone(),
+        };
         all.insert(
             node.clone(),
             PushRecord {
                 failures,
+                holds,
                 ..record.clone()
             },
         );
@@ -106,6 +123,7 @@ mod tests {
             message: String::new(),
             fix: None,
             failures,
+            holds: Vec::new(),
         }
     }
 

@@ -5,6 +5,8 @@
 //! The receiver checks the header against its digest, and everything the header
 //! claims against what it decompressed, before anything is stored.
 //!
+//! Version 4 may carry a snapshot as its changes from one the node holds
+//! (`Part::base`, `delta`); a push with none is version 3.
 //! Version 3 carries every imported snapshot (the external contacts and each
 //! directory source's), each with its source's name and priority; the header's
 //! hash names them all (`sync::combined`). Version 2 carried the external
@@ -22,8 +24,11 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 
 const MAGIC: &[u8; 9] = b"SOPPUSH1\n";
-/// The wire format's version; a receiver refuses a version it does not know.
-pub const VERSION: u32 = 3;
+/// The wire format's newest version; a receiver refuses a version it does not know.
+pub const VERSION: u32 = 4;
+/// The version of a push of whole snapshots, which nodes of the previous
+/// release read too.
+const VERSION_WHOLE: u32 = 3;
 /// The version that carried the external snapshot alone, still read.
 const VERSION_EXTERNAL_ONLY: u32 = 2;
 /// The version whose header had no digest either, still read.
@@ -68,8 +73,12 @@ pub struct Part {
     pub origin: String,
     /// When it was imported or synced, seconds since the Unix epoch.
     pub created: u64,
-    /// Size of its file, uncompressed.
+    /// Size of its file, uncompressed (of its changes, for a delta).
     pub bytes: u64,
+    /// Sent as its changes from the snapshot of this hash, which the node holds
+    /// (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 impl Part {
@@ -82,6 +91,7 @@ impl Part {
             origin: meta.origin.clone(),
             created: meta.created,
             bytes,
+            base: None,
         }
     }
 
@@ -110,8 +120,9 @@ impl Header {
     /// The header of a push of `parts` (at least one), in the current version.
     pub fn of(parts: Vec<Part>, sender: &str) -> Header {
         let id = combined(&parts).unwrap_or_default();
+        let delta = parts.iter().any(|p| p.base.is_some());
         Header {
-            version: VERSION,
+            version: if delta { VERSION } else { VERSION_WHOLE },
             hash: id.hash,
             count: id.count,
             origin: id.origin,
@@ -122,10 +133,18 @@ impl Header {
         }
     }
 
+    /// The same push with its snapshots whole (a delta rebuilt into its file).
+    pub fn with_whole(mut self, parts: Vec<Part>) -> Header {
+        self.version = VERSION_WHOLE;
+        self.bytes = parts.iter().map(|p| p.bytes).sum();
+        self.parts = parts;
+        self
+    }
+
     /// The snapshots pushed: as listed, or, from a node of an earlier version, the
     /// one external snapshot the header describes.
     pub fn parts(&self) -> Vec<Part> {
-        if self.version >= VERSION {
+        if self.version >= VERSION_WHOLE {
             return self.parts.clone();
         }
         vec![Part {
@@ -136,13 +155,14 @@ impl Header {
             origin: self.origin.clone(),
             created: self.created,
             bytes: self.bytes,
+            base: None,
         }]
     }
 
     /// Whether the parts are what the header says of them all: at least one, each
     /// source once, their sizes and counts adding up, their hash the header's.
     fn consistent(&self) -> Result<(), String> {
-        if self.version < VERSION {
+        if self.version < VERSION_WHOLE {
             return Ok(());
         }
         if self.parts.is_empty() {
@@ -239,7 +259,7 @@ pub fn decode(bytes: &[u8], limit: u64) -> Result<(Header, Vec<u8>), WireError> 
     let header: Header = serde_json::from_slice(json).map_err(|_| WireError::BadHeader)?;
     let body = match header.version {
         VERSION_WITHOUT_DIGEST => rest,
-        VERSION | VERSION_EXTERNAL_ONLY => {
+        VERSION | VERSION_WHOLE | VERSION_EXTERNAL_ONLY => {
             let digest = Sha256::digest(json);
             match rest.split_at_checked(digest.len()) {
                 Some((sent, body)) if sent == digest.as_slice() => body,
@@ -281,7 +301,28 @@ mod tests {
             origin: "a".into(),
             created: 1_700_000_000,
             bytes,
+            base: None,
         }
+    }
+
+    #[test]
+    fn a_push_of_changes_is_version_4_and_a_whole_one_version_3() {
+        let whole = Header::of(vec![part(EXTERNAL, 10)], "a");
+        assert_eq!(whole.version, 3);
+        let changes = Header::of(
+            vec![Part {
+                base: Some("cd".repeat(32)),
+                ..part(EXTERNAL, 10)
+            }],
+            "a",
+        );
+        assert_eq!(changes.version, 4);
+        // The same snapshots named by the same hash, however they travel.
+        assert_eq!(changes.hash, whole.hash);
+        let wire = encode(&changes, &[7u8; 10]).unwrap();
+        let (got, _) = decode(&wire, 1 << 20).unwrap();
+        assert_eq!(got.parts[0].base, changes.parts[0].base);
+        assert_eq!(got.clone().with_whole(got.parts.clone()).version, 3);
     }
 
     /// A push of one external snapshot of `bytes` bytes.

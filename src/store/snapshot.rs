@@ -156,6 +156,54 @@ pub fn read_with<T>(
     Ok(Some((meta, into)))
 }
 
+/// Where the parts of a snapshot file lie: the JSON of its meta and each contact's
+/// record, as byte ranges of the file (for `cluster::delta`, which sends a node
+/// only the records it lacks). None for a damaged file or one of format 1.
+pub struct Layout<'a> {
+    pub bytes: &'a [u8],
+    pub meta_json: std::ops::Range<usize>,
+    pub records: Vec<std::ops::Range<usize>>,
+}
+
+pub fn layout(bytes: &[u8]) -> Option<Layout<'_>> {
+    if !bytes.starts_with(MAGIC) {
+        return None;
+    }
+    let body = checked_body(bytes)?;
+    let mut r = Reader::new(&body[MAGIC.len()..]);
+    let at = |r: &Reader| body.len() - r.buf.len();
+    let n = r.u32()? as usize;
+    let meta_start = at(&r);
+    r.take(n)?;
+    let meta_json = meta_start..at(&r);
+    let count = r.u64()?;
+    let mut records = Vec::with_capacity(count.min(10_000_000) as usize);
+    for _ in 0..count {
+        let start = at(&r);
+        r.contact()?;
+        records.push(start..at(&r));
+    }
+    r.buf.is_empty().then_some(Layout {
+        bytes,
+        meta_json,
+        records,
+    })
+}
+
+/// A snapshot file made of a meta's JSON and `count` contact records, as
+/// `write` makes it (its checksum at its end).
+pub fn assemble(meta_json: &[u8], count: u64, records: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(meta_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(meta_json);
+    out.extend_from_slice(&count.to_le_bytes());
+    records(&mut out);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 /// Reads only what a snapshot says of itself, not its contacts, and without
 /// checking them (a quick look, for status views); `None` when there is none.
 pub fn read_meta(path: &Path) -> Result<Option<SnapshotMeta>, SnapshotError> {

@@ -629,6 +629,7 @@ fn cluster_pushes_ask_first_and_retry_only_the_failed_nodes() {
             message: "m".into(),
             fix: None,
             failures: u32::from(!ok),
+            holds: Vec::new(),
         }),
         next_retry: None,
     };

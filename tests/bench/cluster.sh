@@ -12,6 +12,7 @@
 #
 # usage: tests/bench/cluster.sh [COUNT]        (default: 100000)
 #        SOP_BIN=path/to/sop tests/bench/cluster.sh [COUNT]   (that binary, no build)
+#        KEEP=1 ...: the nodes' homes (logs, histories) are kept and named at the end
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,7 +28,7 @@ sshd_pid=""
 cleanup() {
     for node in a b c d e; do "$sop" --home "$work/$node" server stop >/dev/null 2>&1 || true; done
     [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null || true
-    rm -rf "$work"
+    if [ -n "${KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
