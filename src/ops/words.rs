@@ -85,6 +85,19 @@ pub fn pushed(pushed: Option<&Result<Vec<Outcome>, String>>) -> Vec<String> {
     }
 }
 
+/// The push that followed an import or a sync, when there was one.
+fn pushed_after(p: &Option<Result<Vec<Outcome>, String>>) -> String {
+    match p {
+        Some(Ok(outcomes)) => format!(
+            "; pushed to {} of {} nodes (Cluster shows each)",
+            outcomes.iter().filter(|o| o.record.ok).count(),
+            outcomes.len()
+        ),
+        Some(Err(e)) => format!("; the push to the cluster failed: {e}"),
+        None => String::new(),
+    }
+}
+
 /// An import in one line: Err when it was held.
 pub fn import_line(i: &Imported) -> Result<String, String> {
     let (id, r) = (i.job, &i.report);
@@ -103,15 +116,7 @@ pub fn import_line(i: &Imported) -> Result<String, String> {
         None if r.dry_run => Ok(format!("dry run: {change} ({read}); nothing applied")),
         None => Ok(format!(
             "imported (job {id}): {change} ({read}); served after the next merge{}",
-            match &i.pushed {
-                Some(Ok(outcomes)) => format!(
-                    "; pushed to {} of {} nodes (Cluster shows each)",
-                    outcomes.iter().filter(|o| o.record.ok).count(),
-                    outcomes.len()
-                ),
-                Some(Err(e)) => format!("; the push to the cluster failed: {e}"),
-                None => String::new(),
-            }
+            pushed_after(&i.pushed)
         )),
     }
 }
@@ -230,15 +235,7 @@ pub fn sync_line(s: &Synced) -> Result<String, String> {
             s.job,
             r.read,
             merge_line(m),
-            match &s.pushed {
-                Some(Ok(outcomes)) => format!(
-                    "; pushed to {} of {} nodes (Cluster shows each)",
-                    outcomes.iter().filter(|o| o.record.ok).count(),
-                    outcomes.len()
-                ),
-                Some(Err(e)) => format!("; the push to the cluster failed: {e}"),
-                None => String::new(),
-            }
+            pushed_after(&s.pushed)
         )),
         (None, None) => Ok(format!(
             "synced {} (job {}): {} read, {change}",

@@ -149,32 +149,19 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Info,
-            text: text.into(),
-        });
+        self.message = Some(Message::new(Level::Info, text));
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Warn,
-            text: text.into(),
-        });
+        self.message = Some(Message::new(Level::Warn, text));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Error,
-            text: text.into(),
-        });
+        self.message = Some(Message::new(Level::Error, text));
     }
 
     pub fn confirm(&mut self, title: &str, lines: Vec<String>, effect: Effect) {
-        self.popup = Some(Popup::Confirm {
-            title: title.to_string(),
-            lines,
-            effect: Box::new(effect),
-        });
+        self.popup = Some(Popup::confirm(title, lines, effect));
     }
 
     /// Starts long work: shown in the header until its `Done`.

@@ -147,6 +147,15 @@ pub struct Message {
     pub text: String,
 }
 
+impl Message {
+    pub fn new(level: Level, text: impl Into<String>) -> Message {
+        Message {
+            level,
+            text: text.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     /// A question; `y` performs the effect.
@@ -157,6 +166,17 @@ pub enum Popup {
     },
     /// Text to read (help, module details, a contact).
     Info { title: String, lines: Vec<String> },
+}
+
+impl Popup {
+    /// A question; `y` performs `effect`.
+    pub fn confirm(title: &str, lines: Vec<String>, effect: Effect) -> Popup {
+        Popup::Confirm {
+            title: title.to_string(),
+            lines,
+            effect: Box::new(effect),
+        }
+    }
 }
 
 /// A move of a screen's selection (or scroll position).
@@ -273,26 +293,16 @@ impl Reply {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Info,
-            text: text.into(),
-        });
+        self.message = Some(Message::new(Level::Info, text));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Error,
-            text: text.into(),
-        });
+        self.message = Some(Message::new(Level::Error, text));
     }
 
     /// A question; `y` performs the effect.
     pub fn confirm(&mut self, title: &str, lines: Vec<String>, effect: Effect) {
-        self.popup = Some(Popup::Confirm {
-            title: title.to_string(),
-            lines,
-            effect: Box::new(effect),
-        });
+        self.popup = Some(Popup::confirm(title, lines, effect));
     }
 
     /// Text to read.

@@ -147,7 +147,8 @@ fn plain(b: &[u8]) -> Parsed {
     }
 }
 
-/// `ESC O x`: cursor keys in application mode, Home, End, F1-F4.
+/// `ESC O x` (cursor keys in application mode), and the final byte of
+/// `ESC [ ... x`: cursor keys, Home, End, F1-F4.
 fn ss3(c: u8) -> Option<KeyCode> {
     Some(match c {
         b'A' => KeyCode::Up,
@@ -181,13 +182,6 @@ fn csi(b: &[u8]) -> Parsed {
     };
     let modifiers = modifiers(params.get(1).copied().unwrap_or(1));
     let code = match b[end] {
-        b'A' => KeyCode::Up,
-        b'B' => KeyCode::Down,
-        b'C' => KeyCode::Right,
-        b'D' => KeyCode::Left,
-        b'H' => KeyCode::Home,
-        b'F' => KeyCode::End,
-        b'P'..=b'S' => KeyCode::F(1 + b[end] - b'P'),
         b'Z' => return Parsed::Key(key(KeyCode::BackTab, KeyModifiers::SHIFT), used),
         b'~' => match params.first().copied().unwrap_or(0) {
             1 | 7 => KeyCode::Home,
@@ -201,7 +195,11 @@ fn csi(b: &[u8]) -> Parsed {
             n @ 23..=24 => KeyCode::F((n - 12) as u8),
             _ => return Parsed::Skip(used),
         },
-        _ => return Parsed::Skip(used),
+        // Cursor keys, Home, End, F1-F4, as after `ESC O`.
+        c => match ss3(c) {
+            Some(code) => code,
+            None => return Parsed::Skip(used),
+        },
     };
     Parsed::Key(key(code, modifiers), used)
 }
