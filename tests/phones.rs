@@ -264,3 +264,78 @@ fn without_fold_accents_names_match_as_in_openldap() {
     assert_eq!(surnames_found(&node, "yealink", "mül"), ["Müller"]);
     assert_eq!(surnames_found(&node, "yealink", "soren"), [] as [&str; 0]);
 }
+
+/// A company with a main line and direct-dial numbers, one person of it in the
+/// phone book, and a person elsewhere.
+const COMPANY: &str = "\
+givenName,sn,o,telephoneNumber
+,,ACME GmbH,+49 30 1234000
+Anna,Berg,ACME GmbH,+49 30 1234567
+Bob,Stein,,+44 20 7946 0123
+";
+
+/// What the preset's incoming-call lookup for `number` gets from the server over
+/// LDAP (ldapsearch, with the filter the phone sends), and what `sop phones
+/// lookup` says found it.
+fn caller(node: &Node, preset: &str, number: &str) -> (Vec<String>, serde_json::Value) {
+    let answer = lookup(node, &[preset, number, "--incoming"]);
+    let filter = answer["filter"].as_str().unwrap();
+    let (out, code) = node.ldapsearch(&["-b", BASE, filter, "cn"]);
+    assert_eq!(code, 0, "{filter}: {out}");
+    (values(&out, "cn"), answer["fallback"].clone())
+}
+
+#[test]
+fn a_direct_dial_call_shows_its_company_with_the_main_line_fallback() {
+    let node = Node::new(&[("numbers.fallback", "\"main-line\"")]);
+    node.publish_csv(COMPANY);
+    node.start();
+    for preset in ["yealink", "snom", "gigaset", "grandstream"] {
+        let (shown, rule) = caller(&node, preset, "+49 30 1234 123");
+        assert_eq!(shown, ["ACME GmbH"], "{preset}");
+        assert!(rule.as_str().unwrap().starts_with("main-line"), "{rule}");
+        // The caller's own entry still wins.
+        let (shown, rule) = caller(&node, preset, "+49 30 1234 567");
+        assert_eq!(shown, ["Anna Berg"], "{preset}");
+        assert!(rule.is_null(), "{rule}");
+    }
+    // Not a number of another company, nor beyond an extension.
+    assert_eq!(
+        caller(&node, "yealink", "+49 30 9999 123").0,
+        [] as [&str; 0]
+    );
+    assert_eq!(
+        caller(&node, "yealink", "+49 30 12 999 999").0,
+        [] as [&str; 0]
+    );
+    let text = node
+        .sop(&[
+            "phones",
+            "lookup",
+            "yealink",
+            "+49 30 1234 123",
+            "--incoming",
+        ])
+        .success()
+        .stdout();
+    assert!(text.contains("main-line rule"), "{text}");
+}
+
+#[test]
+fn the_last_digits_fallback_finds_a_caller_written_another_way() {
+    let node = Node::new(&[
+        ("numbers.fallback", "\"last-digits\""),
+        ("numbers.last_digits", "8"),
+    ]);
+    node.publish_csv(COMPANY);
+    node.start();
+    // The UK number as a national call shows it: 020 7946 0123.
+    let (shown, rule) = caller(&node, "yealink", "020 7946 0123");
+    assert_eq!(shown, ["Bob Stein"]);
+    assert!(rule.as_str().unwrap().contains("last 8 digits"), "{rule}");
+    // Without the fallback, as OpenLDAP: nothing.
+    let off = Node::new(&[]);
+    off.publish_csv(COMPANY);
+    off.start();
+    assert_eq!(caller(&off, "yealink", "020 7946 0123").0, [] as [&str; 0]);
+}

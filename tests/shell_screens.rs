@@ -146,6 +146,7 @@ fn found() -> Found {
             ),
         ],
         micros: 180,
+        fallback: None,
     }
 }
 

@@ -135,6 +135,7 @@ fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) ->
             "size_limit": q.size_limit,
             "attributes": q.attributes,
             "size_limit_exceeded": cut,
+            "fallback": found.fallback,
             "entries": entries,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -157,6 +158,9 @@ fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) ->
             .map(|(attr, n)| format!("{attr} {n}"))
             .collect();
         println!("{:<28} {}", p.shows(e), numbers.join("  "));
+    }
+    if let Some(rule) = &found.fallback {
+        println!("No entry holds that number; the caller-ID fallback's {rule} found:");
     }
     let shown = found.entries.len();
     let more = if cut {

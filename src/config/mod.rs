@@ -335,6 +335,7 @@ impl Reader<'_> {
                 country_code: self.digits("numbers.country_code", 1, 3)?,
                 trunk_prefix: self.digits("numbers.trunk_prefix", 1, 2)?,
                 fold_accents: self.boolean("ldap.fold_accents")?,
+                fallback: self.fallback("numbers.fallback", "numbers.last_digits")?,
             },
             merge: MergeConfig {
                 fold: self.fold("merge.fold")?,
@@ -411,6 +412,24 @@ impl Reader<'_> {
             let accepted = format!("one of \"{}\"", Fold::NAMES.join("\", \""));
             self.bad(key, self.shown(key), &accepted)
         })
+    }
+
+    fn fallback(
+        &self,
+        key: &str,
+        digits_key: &str,
+    ) -> Result<crate::directory::Fallback, ConfigError> {
+        use crate::directory::Fallback;
+        match self.string(key)?.trim() {
+            "none" => Ok(Fallback::None),
+            "last-digits" => Ok(Fallback::LastDigits(self.int(digits_key, 4, 15)? as u8)),
+            "main-line" => Ok(Fallback::MainLine),
+            _ => Err(self.bad(
+                key,
+                self.shown(key),
+                "one of \"none\", \"last-digits\", \"main-line\"",
+            )),
+        }
     }
 
     fn nonempty(&self, key: &str) -> Result<String, ConfigError> {

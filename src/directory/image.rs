@@ -324,6 +324,8 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
         country_code: (!country.is_empty()).then_some(country),
         trunk_prefix: (!trunk.is_empty()).then_some(trunk),
         fold_accents: fold == FOLD,
+        // Not in the index: as configured now.
+        fallback: expected.rules.fallback,
     };
     if base_dn != expected.base_dn || &rules != expected.rules {
         return Err(ImageError::Stale(

@@ -23,6 +23,10 @@ pub struct Found {
     pub entries: Vec<FoundEntry>,
     /// Time spent searching, in microseconds.
     pub micros: u64,
+    /// The caller-ID fallback rule that found the entry, when the number itself
+    /// found nothing (`[numbers] fallback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl Found {
@@ -154,7 +158,15 @@ pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> 
     let filter = parse(text, dir)?;
     let mut entries = Vec::new();
     let mut matched = 0;
-    for id in dir.search(&filter) {
+    let mut ids: Box<dyn Iterator<Item = u32>> = Box::new(dir.search(&filter));
+    let mut fallback = None;
+    if dir.search(&filter).next().is_none()
+        && let Some((id, rule)) = super::fallback::find(dir, &filter)
+    {
+        ids = Box::new(std::iter::once(id));
+        fallback = Some(rule);
+    }
+    for id in ids {
         matched += 1;
         if matched > limit {
             break;
@@ -180,6 +192,7 @@ pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> 
         matched,
         entries,
         micros: started.elapsed().as_micros() as u64,
+        fallback,
     })
 }
 

@@ -3,6 +3,7 @@
 //! pure, but for the reading and writing of a directory's image (`image`).
 
 pub mod dn;
+pub mod fallback;
 pub mod filter;
 pub mod image;
 pub mod index;
@@ -148,4 +149,20 @@ pub struct MatchRules {
     /// Directory strings match without diacritics and with the common
     /// transliterations (`matching::fold_accents`).
     pub fold_accents: bool,
+    /// What an incoming call's lookup that finds nothing answers (`fallback`).
+    /// The index does not depend on it.
+    pub fallback: Fallback,
+}
+
+/// Caller-ID fallback: when a search for a caller's number finds nobody.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fallback {
+    /// Nothing, as OpenLDAP.
+    #[default]
+    None,
+    /// The one entry whose number ends with the caller's last N digits.
+    LastDigits(u8),
+    /// The company entry whose number shares the longest prefix with the
+    /// caller's, a direct-dial extension of up to four digits away.
+    MainLine,
 }

@@ -228,6 +228,15 @@ pub fn search(
             } else {
                 collect(&mut answer, dir.search(&filter), room, deadline);
             }
+            // An incoming call's number that no entry holds: the caller-ID
+            // fallback's entry, when one fits.
+            if answer.ids.is_empty()
+                && room > 0
+                && let Some((id, rule)) = crate::directory::fallback::find(dir, &filter)
+            {
+                tracing::debug!(rule, "caller-ID fallback");
+                answer.ids.push(id);
+            }
         }
         Place::Child(escaped) => match dir.find_uid(&dn::unescape(escaped)) {
             Some(id) => {

@@ -229,6 +229,7 @@ fn contacts_search_as_typed_and_late_answers_are_dropped() {
         matched: n,
         entries: vec![],
         micros: 1,
+        fallback: None,
     };
     app.update(Action::Found {
         seq: seq - 1,
@@ -355,6 +356,7 @@ fn contacts_from_an_import_are_not_edited_here() {
             matched: 2,
             entries: vec![entry("external-x1"), entry("internal-7")],
             micros: 5,
+            fallback: None,
         }),
     });
     assert!(key(&mut app, KeyCode::Char('e')).is_empty());

@@ -155,6 +155,7 @@ pub fn internal_found(contacts: &[Contact], micros: u64) -> Found {
         matched: contacts.len(),
         entries,
         micros,
+        fallback: None,
     }
 }
 
