@@ -422,6 +422,30 @@ fn phone_view() {
 }
 
 #[test]
+fn phone_view_says_when_the_caller_id_fallback_found_the_entry() {
+    let mut app = at(&[Screen::Contacts, Screen::Phone]);
+    type_text(&mut app, "+49301234123");
+    let seq = app.phone.seq;
+    let mut by_main_line = found();
+    by_main_line.entries.truncate(1);
+    by_main_line.fallback = Some("main-line rule: the main line +49301234…".into());
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(by_main_line),
+    });
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(&app, f)).unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("caller-ID fallback's main-line rule"), "{screen}");
+}
+
+#[test]
 fn phone_setup() {
     let mut app = at(&[Screen::PhoneSetup]);
     // The address phones reach: fixed here, found from the network otherwise.

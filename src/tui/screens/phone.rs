@@ -245,10 +245,14 @@ impl State {
             ))],
             (Some(found), None) => {
                 let name_w = (inner.width as usize / 2).clamp(12, 32);
-                found
-                    .entries
-                    .iter()
-                    .map(|e| {
+                let fallback = found.fallback.iter().map(|rule| {
+                    Line::from(Span::styled(
+                        format!("No entry holds the number; the caller-ID fallback's {rule}:"),
+                        t.warn(),
+                    ))
+                });
+                fallback
+                    .chain(found.entries.iter().map(|e| {
                         let numbers: Vec<String> = p
                             .numbers(e)
                             .iter()
@@ -258,7 +262,7 @@ impl State {
                             Span::raw(format!("{:<name_w$} ", clip(&p.shows(e), name_w))),
                             Span::styled(numbers.join(", "), t.dim()),
                         ])
-                    })
+                    }))
                     .collect()
             }
         };
