@@ -442,7 +442,10 @@ fn phone_view_says_when_the_caller_id_fallback_found_the_entry() {
         .iter()
         .map(|c| c.symbol())
         .collect();
-    assert!(screen.contains("caller-ID fallback's main-line rule"), "{screen}");
+    assert!(
+        screen.contains("caller-ID fallback's main-line rule"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -89,9 +89,9 @@ pub fn base_of(delta: &[u8]) -> Option<String> {
     String::from_utf8(take_bytes(&mut rest)?.to_vec()).ok()
 }
 
-/// The new snapshot file, from the base file and the delta; why not when they
-/// do not fit together.
-pub fn apply(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
+/// The new snapshot file, from the base file and the delta, at most `max` bytes;
+/// why not when they do not fit together.
+pub fn apply(base: &[u8], delta: &[u8], max: u64) -> Result<Vec<u8>, String> {
     let damaged = || "the changes sent are damaged".to_string();
     let b = snapshot::layout(base).ok_or("the snapshot the changes apply to is damaged")?;
     let mut rest = delta.strip_prefix(MAGIC).ok_or_else(damaged)?;
@@ -121,6 +121,9 @@ pub fn apply(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
                         out.extend_from_slice(bytes);
                     }
                     _ => return Err(damaged()),
+                }
+                if out.len() as u64 > max {
+                    return Err(format!("the changes make a snapshot over {max} bytes"));
                 }
             }
             Ok(())
@@ -192,17 +195,17 @@ mod tests {
             new.len()
         );
         assert_eq!(base_of(&delta).unwrap(), base_hash);
-        assert_eq!(apply(&base, &delta).unwrap(), new);
+        assert_eq!(apply(&base, &delta, u64::MAX).unwrap(), new);
         // Nothing changed: a few bytes.
         let same = make(&base_hash, &base, &base).unwrap();
         assert!(same.len() < 400, "{}", same.len());
-        assert_eq!(apply(&base, &same).unwrap(), base);
+        assert_eq!(apply(&base, &same, u64::MAX).unwrap(), base);
         // Another order is still rebuilt exactly.
         let mut reversed = before.clone();
         reversed.reverse();
         let (_, new) = file(dir.path(), &reversed);
         assert_eq!(
-            apply(&base, &make(&base_hash, &base, &new).unwrap()).unwrap(),
+            apply(&base, &make(&base_hash, &base, &new).unwrap(), u64::MAX).unwrap(),
             new
         );
     }
@@ -214,10 +217,20 @@ mod tests {
         let (_, small) = file(dir.path(), &(0..10).map(contact).collect::<Vec<_>>());
         let delta = make(&hash, &base, &base).unwrap();
         // Applied to a base with fewer records: a copy reaches past its end.
-        let e = apply(&small, &delta).unwrap_err();
+        let e = apply(&small, &delta, u64::MAX).unwrap_err();
         assert!(e.contains("does not have"), "{e}");
         // Cut short.
-        assert!(apply(&base, &delta[..delta.len() - 3]).is_err());
-        assert!(apply(&base, b"SOPSNAP2\n").is_err());
+        assert!(apply(&base, &delta[..delta.len() - 3], u64::MAX).is_err());
+        assert!(apply(&base, b"SOPSNAP2\n", u64::MAX).is_err());
+        // Copies of the whole base over and over: refused at the limit, not
+        // allocated without end.
+        let mut hostile = delta[..delta.len() - 17].to_vec();
+        for _ in 0..1000 {
+            hostile.push(COPY);
+            hostile.extend_from_slice(&0u64.to_le_bytes());
+            hostile.extend_from_slice(&100u64.to_le_bytes());
+        }
+        let e = apply(&base, &hostile, 1 << 20).unwrap_err();
+        assert!(e.contains("over 1048576 bytes"), "{e}");
     }
 }

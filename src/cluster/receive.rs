@@ -291,7 +291,8 @@ fn whole(
                         base.get(..12).unwrap_or(&base)
                     )
                 })?;
-                let rebuilt = delta::apply(&file, bytes)
+                let room = limit.saturating_sub(out.len() as u64);
+                let rebuilt = delta::apply(&file, bytes, room)
                     .map_err(|e| eyre!("{e} ({}); nothing was stored", part.source))?;
                 part.bytes = rebuilt.len() as u64;
                 out.extend_from_slice(&rebuilt);
