@@ -44,13 +44,24 @@ fn named_after(text: &str, prefix: &str, all: &BTreeSet<String>) -> BTreeSet<Str
             continue;
         }
         let rest = &text[at + prefix.len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if all.contains(&name) {
-            found.insert(name);
-        }
+        let ident = |s: &str| -> String {
+            s.trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        };
+        // `prefix{a, b::c}` names a and b.
+        let names: Vec<String> = match rest.strip_prefix('{') {
+            Some(group) => group
+                .split('}')
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(ident)
+                .collect(),
+            None => vec![ident(rest)],
+        };
+        found.extend(names.into_iter().filter(|n| all.contains(n)));
     }
     found
 }
@@ -199,4 +210,7 @@ fn a_module_importing_one_that_imports_it_is_found() {
     let graph = imports(src);
     assert_eq!(two_way(&graph), [] as [(String, String); 0]);
     assert!(circle(&graph).is_some_and(|c| c.len() == 3), "{graph:?}");
+    // Names in braces are imports too.
+    std::fs::write(src.join("home.rs"), "use crate::{bench, ucm::y};\n").unwrap();
+    assert!(imports(src)["home"].contains("ucm"), "{:?}", imports(src));
 }

@@ -151,6 +151,9 @@ fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) ->
     println!("size limit  {}", q.size_limit);
     println!("attributes  {}", q.attributes.join(" "));
     println!();
+    if let Some(rule) = &found.fallback {
+        println!("No entry holds that number; the caller-ID fallback's {rule} found:");
+    }
     for e in &found.entries {
         let numbers: Vec<String> = p
             .numbers(e)
@@ -158,9 +161,6 @@ fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) ->
             .map(|(attr, n)| format!("{attr} {n}"))
             .collect();
         println!("{:<28} {}", p.shows(e), numbers.join("  "));
-    }
-    if let Some(rule) = &found.fallback {
-        println!("No entry holds that number; the caller-ID fallback's {rule} found:");
     }
     let shown = found.entries.len();
     let more = if cut {

@@ -107,11 +107,11 @@ pub fn apply(base: &[u8], delta: &[u8], max: u64) -> Result<Vec<u8>, String> {
                     COPY => {
                         let first = take_u64(&mut rest).ok_or_else(damaged)? as usize;
                         let n = take_u64(&mut rest).ok_or_else(damaged)? as usize;
-                        let last = first
+                        let end = first
                             .checked_add(n)
                             .filter(|&end| n > 0 && end <= b.records.len())
                             .ok_or("the changes copy records the base does not have")?;
-                        let span = b.records[first].start..b.records[last - 1].end;
+                        let span = b.records[first].start..b.records[end - 1].end;
                         out.extend_from_slice(&b.bytes[span]);
                     }
                     CARRY => {

@@ -121,11 +121,6 @@ fn changes_for(home: &Home, whole: &Payload, holds: &[Held]) -> Option<Payload> 
     })
 }
 
-/// Whether a node refused a push of changes in a way the whole push fixes.
-fn wants_whole(r: &PushRecord) -> bool {
-    r.message.contains(delta::NO_BASE) || r.message.contains("format version")
-}
-
 /// What each node is sent: the changes from what it holds, else the whole push;
 /// nodes that hold the same snapshots share one. Blocking.
 fn plan(
@@ -363,18 +358,17 @@ pub async fn push_and_record(
         .map(|(n, _)| n.name.clone())
         .collect();
     let specs: Vec<NodeSpec> = plans.iter().map(|(n, _)| n.clone()).collect();
-    // A node that does not hold what the changes apply to (restored from a
-    // backup), or of a release that reads whole pushes only, gets the whole push
-    // at once; its first answer is not reported.
-    let whole_instead =
-        |o: &Outcome| sent_changes.contains(&o.node) && !o.record.ok && wants_whole(&o.record);
+    // A node that took no changes (it does not hold what they apply to: restored
+    // from a backup; a release that reads whole pushes only; or down) gets the
+    // whole push at once; its first answer is not reported.
+    let whole_instead = |o: &Outcome| sent_changes.contains(&o.node) && !o.record.ok;
     let first_events = events.clone().map(|to| {
         let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
         let sent_changes = sent_changes.clone();
         tokio::spawn(async move {
             while let Some(e) = rx.recv().await {
                 let retried = matches!(&e, Event::Finished(o)
-                    if sent_changes.contains(&o.node) && !o.record.ok && wants_whole(&o.record));
+                    if sent_changes.contains(&o.node) && !o.record.ok);
                 if !retried {
                     let _ = to.send(e);
                 }

@@ -91,9 +91,8 @@ fn remove_all(aside: &[Aside]) {
 /// manifest is put back if that fails).
 fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     let (header, body) = wire::decode(bytes, limit(config))?;
-    let (header, body) = whole(home, header, body, limit(config))?;
-    let parts = wire::split(&header, &body);
-    for (part, _) in &parts {
+    // Names are checked before any is used in a path (a base to rebuild from).
+    for part in &header.parts {
         if part.source != EXTERNAL {
             crate::sources::settings::check_name(&part.source).map_err(|e| {
                 eyre!(
@@ -104,6 +103,8 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
             })?;
         }
     }
+    let (header, body) = whole(home, header, body, limit(config))?;
+    let parts = wire::split(&header, &body);
     let dir = home.sources_dir();
     let received = received::received_dir(home);
     std::fs::create_dir_all(&received)
@@ -190,7 +191,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     }
     if let Err(e) = received::write_manifest(home, &manifest) {
         remove_all(&aside);
-        remove_unlisted(home, &previous);
+        remove_unlisted(home, &[&previous]);
         return Err(keeps(format!(
             "cannot replace {} (disk full?): {e}",
             received::manifest_path(home).display()
@@ -201,7 +202,7 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     {
         remove_all(&aside);
         let restored = received::write_manifest(home, &previous);
-        remove_unlisted(home, &previous);
+        remove_unlisted(home, &[&previous]);
         return Err(keeps(format!(
             "cannot replace {}: {err}{}",
             e.dest.display(),
@@ -214,7 +215,9 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
-    remove_unlisted(home, &manifest);
+    // The previous push's files stay until the next one: a merge that read the
+    // previous manifest a moment ago still finds them.
+    remove_unlisted(home, &[&manifest, &previous]);
     tracing::info!(
         hash = header.hash,
         count = header.count,
@@ -248,10 +251,10 @@ fn store(home: &Home, config: &Config, bytes: &[u8]) -> Result<Option<String>> {
 }
 
 /// Removes the received directory sources' files that `manifest` does not name.
-fn remove_unlisted(home: &Home, manifest: &received::Manifest) {
-    let keep: Vec<PathBuf> = manifest
-        .sources
+fn remove_unlisted(home: &Home, manifests: &[&received::Manifest]) {
+    let keep: Vec<PathBuf> = manifests
         .iter()
+        .flat_map(|m| &m.sources)
         .map(|e| received::file_of(home, &e.source, &e.hash))
         .collect();
     let Ok(entries) = std::fs::read_dir(received::received_dir(home)) else {
@@ -292,8 +295,13 @@ fn whole(
                     )
                 })?;
                 let room = limit.saturating_sub(out.len() as u64);
-                let rebuilt = delta::apply(&file, bytes, room)
-                    .map_err(|e| eyre!("{e} ({}); nothing was stored", part.source))?;
+                let rebuilt = delta::apply(&file, bytes, room).map_err(|e| {
+                    eyre!(
+                        "{}: {} ({e}); nothing was stored",
+                        delta::NO_BASE,
+                        part.source
+                    )
+                })?;
                 part.bytes = rebuilt.len() as u64;
                 out.extend_from_slice(&rebuilt);
             }
@@ -312,13 +320,15 @@ fn base_file(home: &Home, source: &str, hash: &str) -> Option<Vec<u8>> {
     let own = (source == EXTERNAL).then(|| snapshot_path(home));
     own.into_iter()
         .chain([received::file_of(home, source, hash)])
-        .find(|path| {
-            snapshot::read_meta(path)
-                .ok()
-                .flatten()
+        .filter_map(|path| std::fs::read(path).ok())
+        .find(|bytes| {
+            // Whole (its checksum) and of that hash, read from the same bytes.
+            snapshot::layout(bytes)
+                .and_then(|l| {
+                    serde_json::from_slice::<snapshot::SnapshotMeta>(&bytes[l.meta_json]).ok()
+                })
                 .is_some_and(|m| m.hash == hash)
         })
-        .and_then(|path| std::fs::read(path).ok())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -571,16 +581,32 @@ mod tests {
         );
         assert_eq!(files(&home.sources_dir()), before);
 
-        // The next push without corp: its file goes, hr comes.
+        // The next push without corp: hr comes; corp's file stays for a merge that
+        // read the previous manifest, and goes with the push after.
         store(&home, &config, &push(&[("ext", 4), ("hr", 2)], None)).unwrap();
         let manifest = received::read_manifest(&home).unwrap();
         assert_eq!(manifest.sources.len(), 1);
         assert_eq!(manifest.sources[0].source, "hr");
-        let snaps: Vec<_> = files(&received::received_dir(&home))
-            .into_iter()
-            .filter(|(p, _)| p.extension().is_some_and(|x| x == "snap"))
-            .collect();
-        assert_eq!(snaps.len(), 1, "{snaps:?}");
+        let snaps = || -> Vec<String> {
+            files(&received::received_dir(&home))
+                .into_iter()
+                .filter(|(p, _)| p.extension().is_some_and(|x| x == "snap"))
+                .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(snaps().len(), 2, "{:?}", snaps());
+        assert!(
+            snaps().iter().any(|f| f.starts_with("corp-")),
+            "{:?}",
+            snaps()
+        );
+        store(&home, &config, &push(&[("ext", 4), ("hr", 3)], None)).unwrap();
+        assert!(
+            !snaps().iter().any(|f| f.starts_with("corp-")),
+            "{:?}",
+            snaps()
+        );
+        assert_eq!(snaps().len(), 2, "{:?}", snaps());
     }
 
     #[test]

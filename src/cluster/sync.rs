@@ -34,12 +34,14 @@ pub type Named<'a> = (&'a str, Option<i32>, &'a SnapshotId);
 
 /// Several imported snapshots taken as one, for "in sync": the external contacts
 /// alone keep their own id (nodes of the previous version compare it); else the
-/// hash is the SHA-256 of every snapshot's source, priority and hash in the order
-/// given, the count their sum, the time the newest one's, and the origin the
+/// hash is the SHA-256 of every snapshot's source, priority and hash, by source,
+/// the count their sum, the time the newest one's, and the origin the
 /// nodes whose imports they are (`a`, or `a+c` when a node serves a sync of its
 /// own beside another's imports: diverged, never behind). None when there is none.
 pub fn combined<'a>(parts: impl IntoIterator<Item = Named<'a>>) -> Option<SnapshotId> {
-    let parts: Vec<Named> = parts.into_iter().collect();
+    let mut parts: Vec<Named> = parts.into_iter().collect();
+    // By source: the order sources are listed in does not change what is served.
+    parts.sort_by(|a, b| a.0.cmp(b.0));
     match parts.as_slice() {
         [] => return None,
         [(source, _, id)] if *source == crate::ucm::import::EXTERNAL => return Some((*id).clone()),

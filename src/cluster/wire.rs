@@ -26,8 +26,7 @@ use std::io::{Read, Write};
 const MAGIC: &[u8; 9] = b"SOPPUSH1\n";
 /// The wire format's newest version; a receiver refuses a version it does not know.
 pub const VERSION: u32 = 4;
-/// The version of a push of whole snapshots, which nodes of the previous
-/// release read too.
+/// The version of a push of whole snapshots (each one named in the header).
 const VERSION_WHOLE: u32 = 3;
 /// The version that carried the external snapshot alone, still read.
 const VERSION_EXTERNAL_ONLY: u32 = 2;
@@ -51,7 +50,8 @@ pub struct Header {
     pub created: u64,
     /// The node that pushed it.
     pub sender: String,
-    /// Size of the snapshot files, uncompressed, in all.
+    /// Size of the snapshot files (of the changes, for those sent as changes),
+    /// uncompressed, in all.
     pub bytes: u64,
     /// Each snapshot, in the order of the files (version 3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,7 +175,11 @@ impl Header {
         }
         let sha256 =
             |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !self.parts.iter().all(|p| sha256(&p.hash)) {
+        if !self
+            .parts
+            .iter()
+            .all(|p| sha256(&p.hash) && p.base.as_deref().is_none_or(sha256))
+        {
             return Err("a snapshot's hash is not a SHA-256".to_string());
         }
         let bytes = self

@@ -52,8 +52,14 @@ fn asserted_number(filter: &Filter) -> Option<(Vec<Attr>, String)> {
     }
 }
 
-/// Entries with a number of `attrs` that holds `parts`, at most two.
-fn holders(dir: &Directory, attrs: &[Attr], parts: &Substrings) -> Vec<u32> {
+/// Entries with a number of `attrs` that holds `parts` and that `keep` takes, at
+/// most two (two are already no answer).
+fn holders(
+    dir: &Directory,
+    attrs: &[Attr],
+    parts: &Substrings,
+    keep: impl Fn(u32) -> bool,
+) -> Vec<u32> {
     let f = Filter::Or(
         attrs
             .iter()
@@ -63,8 +69,15 @@ fn holders(dir: &Directory, attrs: &[Attr], parts: &Substrings) -> Vec<u32> {
             })
             .collect(),
     );
-    let mut ids: Vec<u32> = dir.search(&f).collect();
-    ids.dedup();
+    let mut ids: Vec<u32> = Vec::new();
+    for id in dir.search(&f).filter(|&id| keep(id)) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+        if ids.len() == 2 {
+            break;
+        }
+    }
     ids
 }
 
@@ -79,7 +92,7 @@ fn last_digits(dir: &Directory, attrs: &[Attr], number: &str, n: usize) -> Optio
         any: Vec::new(),
         final_: Some(last.to_string()),
     };
-    match holders(dir, attrs, &parts).as_slice() {
+    match holders(dir, attrs, &parts, |_| true).as_slice() {
         [id] => Some((
             *id,
             format!("last-digits rule: the last {n} digits, {last}"),
@@ -101,11 +114,7 @@ fn main_line(dir: &Directory, attrs: &[Attr], number: &str) -> Option<(u32, Stri
             any: Vec::new(),
             final_: None,
         };
-        let companies: Vec<u32> = holders(dir, attrs, &parts)
-            .into_iter()
-            .filter(|&id| is_company(dir, id))
-            .collect();
-        match companies.as_slice() {
+        match holders(dir, attrs, &parts, |id| is_company(dir, id)).as_slice() {
             [] => continue,
             [id] => return Some((*id, format!("main-line rule: the main line {prefix}…"))),
             _ => return None,

@@ -232,6 +232,7 @@ pub fn search(
             // fallback's entry, when one fits.
             if answer.ids.is_empty()
                 && room > 0
+                && answer.code == LdapResultCode::Success
                 && let Some((id, rule)) = crate::directory::fallback::find(dir, &filter)
             {
                 tracing::debug!(rule, "caller-ID fallback");

@@ -30,6 +30,15 @@ pub enum OpsError {
 }
 
 impl OpsError {
+    /// Why a guard of the job held it, when one did (nothing was published; the
+    /// reason says how to force it).
+    pub fn held(&self) -> Option<&str> {
+        match self {
+            OpsError::Failed { message, .. } if message.starts_with("held:") => Some(message),
+            _ => None,
+        }
+    }
+
     fn failed(what: impl Into<String>, message: impl Into<String>) -> OpsError {
         OpsError::Failed {
             what: what.into(),

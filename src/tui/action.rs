@@ -40,7 +40,10 @@ impl From<crate::config::ConfigError> for Failure {
 
 impl From<crate::ops::OpsError> for Failure {
     fn from(e: crate::ops::OpsError) -> Failure {
-        Failure::Failed(e.to_string())
+        match e.held() {
+            Some(why) => Failure::Held(why.to_string()),
+            None => Failure::Failed(e.to_string()),
+        }
     }
 }
 

@@ -164,6 +164,16 @@ fn ss3(c: u8) -> Option<KeyCode> {
 
 /// `ESC [ params final`: cursor and editing keys, with xterm's modifiers.
 fn csi(b: &[u8]) -> Parsed {
+    // The Linux console's F1-F5: `ESC [ [ A` to `ESC [ [ E`.
+    if b.get(2) == Some(&b'[') {
+        return match b.get(3) {
+            None => Parsed::More,
+            Some(&c @ b'A'..=b'E') => {
+                Parsed::Key(key(KeyCode::F(1 + c - b'A'), KeyModifiers::NONE), 4)
+            }
+            Some(_) => Parsed::Skip(4),
+        };
+    }
     let Some(end) = b[2..].iter().position(|c| (0x40..=0x7e).contains(c)) else {
         return if b.len() > LONGEST {
             Parsed::Skip(b.len())
@@ -225,6 +235,9 @@ pub struct Keys {
     bytes: mpsc::Receiver<std::io::Result<Vec<u8>>>,
     decoder: Decoder,
     ready: std::collections::VecDeque<KeyEvent>,
+    /// When waiting bytes are decoded as they stand: set once, so that a wait
+    /// interrupted by other work does not start again.
+    waited_until: Option<tokio::time::Instant>,
 }
 
 impl Keys {
@@ -258,6 +271,7 @@ impl Keys {
             bytes: rx,
             decoder: Decoder::default(),
             ready: Default::default(),
+            waited_until: None,
         })
     }
 
@@ -268,9 +282,13 @@ impl Keys {
                 return Ok(k);
             }
             let read = if self.decoder.waiting() {
-                match tokio::time::timeout(ESC_WAIT, self.bytes.recv()).await {
+                let until = *self
+                    .waited_until
+                    .get_or_insert_with(|| tokio::time::Instant::now() + ESC_WAIT);
+                match tokio::time::timeout_at(until, self.bytes.recv()).await {
                     Ok(read) => read,
                     Err(_) => {
+                        self.waited_until = None;
                         self.ready.extend(self.decoder.flush());
                         continue;
                     }
@@ -278,6 +296,7 @@ impl Keys {
             } else {
                 self.bytes.recv().await
             };
+            self.waited_until = None;
             match read {
                 Some(Ok(bytes)) => self.ready.extend(self.decoder.feed(&bytes)),
                 Some(Err(e)) => return Err(e),
@@ -366,6 +385,8 @@ mod tests {
             (KeyCode::Char('b'), KeyModifiers::ALT)
         );
         assert_eq!(keys(b"A")[0].modifiers, KeyModifiers::SHIFT);
+        // The Linux console's F1 is a key, not `[A` typed.
+        assert_eq!(codes(b"\x1b[[A"), [KeyCode::F(1)]);
     }
 
     #[test]

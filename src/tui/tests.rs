@@ -781,3 +781,17 @@ fn a_held_job_is_a_warning_and_a_failed_one_an_error() {
     });
     assert_eq!(app.message.clone().unwrap().level, Level::Error);
 }
+
+#[test]
+fn a_merge_held_by_its_guard_reaches_the_shell_as_held() {
+    let held = crate::ops::OpsError::Failed {
+        what: "merge".into(),
+        message: "held: publishing would remove 900 of the 1000 served entries".into(),
+    };
+    assert!(matches!(Failure::from(held), Failure::Held(m) if m.starts_with("held: publishing")));
+    let failed = crate::ops::OpsError::Failed {
+        what: "merge".into(),
+        message: "cannot open the store".into(),
+    };
+    assert!(matches!(Failure::from(failed), Failure::Failed(_)));
+}

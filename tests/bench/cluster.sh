@@ -118,14 +118,16 @@ nodes = {n["name"]: n for n in json.load(sys.stdin)["nodes"]}
 print(nodes[sys.argv[1]]["sync"])' "$1"
 }
 # The background push reaches c and d; b fails and waits for its retry.
-until [ "$("$sop" --home "$work/a" cluster status --json | python3 -c '
+give_up=$(( $(date +%s) + 600 ))
+waited() { [ "$(date +%s)" -lt "$give_up" ] || { echo "gave up waiting: $1" >&2; exit 1; }; }
+until waited "b's failed push" && [ "$("$sop" --home "$work/a" cluster status --json | python3 -c '
 import json, sys
 nodes = {n["name"]: n for n in json.load(sys.stdin)["nodes"]}
 print(bool(nodes["b"].get("next_retry")))')" = True ]; do sleep 0.5; done
 mv "$work/b.away" "$work/b"
 "$sop" --home "$work/b" server start > /dev/null
 t0=$(now)
-until [ "$(in_sync b)" = in_sync ]; do sleep 0.5; done
+until waited "b in sync" && [ "$(in_sync b)" = in_sync ]; do sleep 0.5; done
 t1=$(now)
 printf "node back after an import it missed, in sync without a command after: %.1f s (retry_secs = %s; the first retry is due at most %s s after the failure)\n" \
     "$(echo "$t1-$t0" | bc -l)" "$retry" "$retry"
