@@ -170,6 +170,19 @@ fn snapshot(name: &str, app: &App) {
     }
 }
 
+/// The screen's text at 80x24, row after row.
+fn text_at_80x24(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(app, f)).unwrap();
+    terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect()
+}
+
 fn at(screens: &[Screen]) -> App {
     let mut app = app();
     for s in screens {
@@ -187,16 +200,7 @@ fn a_long_refusal_is_shown_whole() {
     key(&mut app, KeyCode::Char('r'));
     let text = app.message.clone().map(|m| m.text).unwrap_or_default();
     assert!(text.len() > 80, "{text}");
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| view::draw(&app, f)).unwrap();
-    let screen: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect::<Vec<_>>()
-        .join("");
+    let screen = text_at_80x24(&app);
     let shown: Vec<&str> = screen.split_whitespace().collect();
     let shown = shown.join(" ");
     assert!(
@@ -206,8 +210,7 @@ fn a_long_refusal_is_shown_whole() {
                 .join(" ")
                 .as_str()
         ),
-        "{text:?} is not whole in:\n{}",
-        terminal.backend()
+        "{text:?} is not whole in:\n{screen}"
     );
     snapshot("module_remove_refused", &app);
 }
@@ -433,15 +436,7 @@ fn phone_view_says_when_the_caller_id_fallback_found_the_entry() {
         seq,
         result: Ok(by_main_line),
     });
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| view::draw(&app, f)).unwrap();
-    let screen: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let screen = text_at_80x24(&app);
     assert!(
         screen.contains("caller-ID fallback's main-line rule"),
         "{screen}"
