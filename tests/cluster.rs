@@ -806,6 +806,11 @@ fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
     );
     let jobs = b.sop(&["jobs", "list"]).success().stdout();
     assert!(jobs.contains("received from sop-a"), "{jobs}");
+    let listed = b.sop(&["sources", "list"]).success().stdout();
+    assert!(
+        listed.contains("received from sop-a") && listed.contains("corp  8 contacts"),
+        "{listed}"
+    );
 
     // A person more in the directory: the sync that brings it is pushed.
     a.set(&[("cluster.push_after_import", "true")]);

@@ -106,6 +106,12 @@ pub fn run(home: &Home, command: SourcesCommand) -> Result<i32> {
         eprintln!(
             "Directory Sources is not installed: sop module install {MODULE}, then sop server sync"
         );
+        // The sources another node pushed here are served all the same.
+        if let SourcesCommand::List { json: false } = command
+            && print_received(home, &config)
+        {
+            return Ok(0);
+        }
         return Ok(1);
     }
     match command {
@@ -268,7 +274,35 @@ fn list(home: &Home, config: &Config, json: bool) -> Result<i32> {
             None => println!("  last sync   never"),
         }
     }
+    print_received(home, config);
     Ok(0)
+}
+
+/// The directory sources another node pushed here (Cluster Replication), if
+/// any; whether there were.
+fn print_received(home: &Home, config: &Config) -> bool {
+    let manifest = crate::ucm::received::read_manifest(home).unwrap_or_default();
+    if !manifest.sources.is_empty() {
+        println!(
+            "\nreceived from {} (they change with its pushes, not here):",
+            manifest.sender
+        );
+        for e in &manifest.sources {
+            let served = if crate::ucm::received::own_source(config, &e.source) {
+                "not served: this node syncs its own"
+            } else {
+                "served"
+            };
+            let priority = e
+                .priority
+                .map_or_else(|| "this node's".to_string(), |p| p.to_string());
+            println!(
+                "{}  {} contacts, priority {priority}, {served}",
+                e.source, e.count
+            );
+        }
+    }
+    !manifest.sources.is_empty()
 }
 
 fn write(home: &Home, a: SourceArgs, adding: bool) -> Result<i32> {
