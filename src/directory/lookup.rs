@@ -152,41 +152,48 @@ fn decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One entry as the server sends it, object classes left out.
+fn found_entry(dir: &Directory, id: u32) -> FoundEntry {
+    let e = dir.entry(id);
+    let attributes = e
+        .groups()
+        .filter(|g| g.attr != Attr::ObjectClass)
+        .map(|g| {
+            let values = g
+                .raws()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect();
+            (g.attr.name().to_string(), values)
+        })
+        .collect();
+    FoundEntry {
+        dn: e.dn(),
+        attributes,
+    }
+}
+
 /// Searches `dir` with a filter string; returns up to `limit` entries.
 pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> {
     let started = std::time::Instant::now();
     let filter = parse(text, dir)?;
     let mut entries = Vec::new();
     let mut matched = 0;
-    let mut ids: Box<dyn Iterator<Item = u32>> = Box::new(dir.search(&filter));
-    let mut fallback = None;
-    if dir.search(&filter).next().is_none()
-        && let Some((id, rule)) = super::fallback::find(dir, &filter)
-    {
-        ids = Box::new(std::iter::once(id));
-        fallback = Some(rule);
-    }
-    for id in ids {
+    for id in dir.search(&filter) {
         matched += 1;
         if matched > limit {
             break;
         }
-        let e = dir.entry(id);
-        let attributes = e
-            .groups()
-            .filter(|g| g.attr != Attr::ObjectClass)
-            .map(|g| {
-                let values = g
-                    .raws()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .collect();
-                (g.attr.name().to_string(), values)
-            })
-            .collect();
-        entries.push(FoundEntry {
-            dn: e.dn(),
-            attributes,
-        });
+        entries.push(found_entry(dir, id));
+    }
+    // A number no entry holds: the caller-ID fallback's entry, when one fits.
+    let mut fallback = None;
+    if matched == 0
+        && limit > 0
+        && let Some((id, rule)) = super::fallback::find(dir, &filter)
+    {
+        matched = 1;
+        entries.push(found_entry(dir, id));
+        fallback = Some(rule);
     }
     Ok(Found {
         matched,
