@@ -451,6 +451,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         by_uid,
         index,
         numbers,
+        orders: Default::default(),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod matching;
 pub mod merge;
 pub mod object_classes;
+pub mod order;
 pub mod plan;
 pub mod schema;
 pub mod served;

@@ -112,6 +112,13 @@ impl<'a> Plan<'a> {
 }
 
 impl Directory {
+    /// Whether every entry matches a filter, known from the index alone (such as
+    /// `(objectClass=person)`, which phones browsing the whole phone book send).
+    pub fn matches_every_entry(&self, f: &Filter) -> bool {
+        let plan = self.plan(f);
+        plan.exact && plan.is_all()
+    }
+
     /// Candidates for a filter: a superset of its matches.
     pub(super) fn plan<'a>(&'a self, f: &Filter) -> Plan<'a> {
         match f {

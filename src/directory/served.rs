@@ -15,10 +15,10 @@
 use super::filter::{Filter, Truth, Values};
 use super::index::{self, Cursor, GramIndex, Kind, Numbers};
 use super::matching;
+use super::order::Orders;
 use super::schema::Attr;
 use super::{Generation, MatchRules, ServedContact};
 use crate::contacts::{Detail, PhoneKind};
-use std::cmp::Ordering;
 
 /// At most how many candidates are fetched into cache together (see `Lookahead`).
 const BATCH: usize = 16;
@@ -200,6 +200,8 @@ pub struct Directory {
     pub(super) by_uid: Vec<(u64, u32)>,
     pub(super) index: GramIndex,
     pub(super) numbers: Numbers,
+    /// Sorted views, computed on first use (`order`).
+    pub(super) orders: Orders,
 }
 
 /// Collects entries one by one, so that a generation never needs to be held whole
@@ -407,6 +409,7 @@ impl Builder {
             by_uid: Vec::new(),
             index: GramIndex::empty(),
             numbers: Numbers::default(),
+            orders: Orders::default(),
         };
         let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
             .map(|id| (super::stable_hash(dir.entry(id).uid_norm()), id))
@@ -498,6 +501,15 @@ impl<'a> EntryRef<'a> {
                 .filter(move |v| v.attr == attr && !attr.is_binary())
                 .map(move |v| dir.str(v.raw())),
         )
+    }
+
+    /// Values of one text attribute as normalised for matching.
+    pub fn norms(&self, attr: Attr) -> impl Iterator<Item = &'a str> + 'a {
+        let dir = self.dir;
+        self.values
+            .iter()
+            .filter(move |v| v.attr == attr && !attr.is_binary())
+            .map(move |v| dir.str(v.norm()))
     }
 
     /// The entry's attributes in order, each with its values: what the encoder
@@ -782,23 +794,6 @@ impl Directory {
             }
         }
         (candidates, matched)
-    }
-
-    /// Orders two entries by an attribute for server-side sorting: the first value,
-    /// case-folded; entries without the attribute sort last.
-    pub fn cmp_for_sort(&self, attr: Attr, a: u32, b: u32) -> Ordering {
-        let first = |id: u32| {
-            self.entry_values(id)
-                .iter()
-                .find(|v| v.attr == attr && !attr.is_binary())
-                .map(|v| self.str(v.norm()))
-        };
-        match (first(a), first(b)) {
-            (Some(x), Some(y)) => x.cmp(y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        }
     }
 }
 

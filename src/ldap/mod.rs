@@ -18,3 +18,4 @@ pub mod search;
 pub mod session;
 pub mod slow_lane;
 pub mod tls;
+pub mod vlv;

@@ -4,6 +4,7 @@
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::policy::Policy;
 use crate::ldap::search::{PAGED_RESULTS_OID, SORT_REQUEST_OID, Selection};
+use crate::ldap::vlv;
 use ldap3_proto::proto::{LdapSearchRequest, LdapSearchResultEntry};
 
 pub const STARTTLS_OID: &str = "1.3.6.1.4.1.1466.20037";
@@ -49,7 +50,7 @@ pub fn answer(
         ("supportedLDAPVersion", vec!["3"]),
         (
             "supportedControl",
-            vec![PAGED_RESULTS_OID, SORT_REQUEST_OID],
+            vec![PAGED_RESULTS_OID, SORT_REQUEST_OID, vlv::REQUEST_OID],
         ),
         ("supportedExtension", extensions),
         ("supportedSASLMechanisms", Vec::new()),

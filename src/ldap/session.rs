@@ -5,10 +5,10 @@ use crate::config::BindPolicy;
 use crate::directory::dn::{self, Place};
 use crate::directory::{Attr, Directory, Filter};
 use crate::ldap::access::Record;
-use crate::ldap::paging::Paging;
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse::{STARTTLS_OID, WHOAMI_OID};
 use crate::ldap::search::{self, PAGED_RESULTS_OID, SORT_REQUEST_OID};
+use crate::ldap::vlv;
 use crate::ldap::{encode, frame};
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
@@ -157,7 +157,7 @@ pub struct Session {
     /// For `BindPolicy::Credentials`: the configured DN bound successfully.
     authorized: bool,
     pub tls: bool,
-    paging: Paging,
+    continued: search::Continued,
 }
 
 fn result(code: LdapResultCode, message: impl Into<String>) -> LdapResult {
@@ -293,18 +293,18 @@ impl Session {
             bind_dn: String::new(),
             authorized: false,
             tls,
-            paging: Paging::new(salt),
+            continued: search::Continued::new(salt),
         }
     }
 
     /// Whether paged searches are parked, waiting for their next page.
     pub fn has_parked(&self) -> bool {
-        !self.paging.is_empty()
+        !self.continued.paging.is_empty()
     }
 
     /// Another generation is served: paged searches parked on older ones are dropped.
     pub fn directory_changed(&mut self, dir: &Arc<Directory>) {
-        self.paging.keep_only(dir);
+        self.continued.keep_only(dir);
     }
 
     /// Answers one decoded message; `critical` names the controls it marks critical.
@@ -316,15 +316,15 @@ impl Session {
         policy: &Policy,
         now: Instant,
     ) -> Reply {
-        self.paging.keep_only(dir);
+        self.continued.keep_only(dir);
         let id = msg.msgid;
         let reply = |op: LdapOp, record: Record| {
             Reply::new(vec![LdapMsg::new(id, op)], After::Continue, Some(record))
         };
         // RFC 4511 4.1.11: a critical control that is unknown, or not for this
-        // operation, fails the operation. Searches know paging and sorting.
+        // operation, fails the operation. Searches know paging, sorting and list views.
         let known: &[&str] = match msg.op {
-            LdapOp::SearchRequest(_) => &[PAGED_RESULTS_OID, SORT_REQUEST_OID],
+            LdapOp::SearchRequest(_) => &[PAGED_RESULTS_OID, SORT_REQUEST_OID, vlv::REQUEST_OID],
             _ => &[],
         };
         if let Some(oid) = critical.iter().find(|o| !known.contains(&o.as_str())) {
@@ -373,7 +373,7 @@ impl Session {
                     sort_critical,
                     dir,
                     policy,
-                    &mut self.paging,
+                    &mut self.continued,
                     now,
                 );
                 record.entries = answer.count();

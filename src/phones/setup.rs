@@ -296,6 +296,10 @@ fn polycom(p: &Preset, node: &Node, t: Transport) -> Vec<String> {
         ("dir.corp.user", dn.to_string()),
         ("dir.corp.password", password.to_string()),
         ("dir.corp.pageSize", p.max_hits.to_string()),
+        // Browse the whole phone book in windows (virtual list view), sorted as
+        // the phone shows names.
+        ("dir.corp.vlv.allow", "1".to_string()),
+        ("dir.corp.vlv.sortOrder", p.name_attributes.join(" ")),
     ];
     let columns = [
         ("sn", "Last name", "last_name", "1"),
@@ -417,6 +421,11 @@ mod tests {
         let polycom = text(&snippet(preset("polycom").unwrap(), &n));
         assert!(
             polycom.contains("dir.corp.filterPrefix=\"(objectClass=person)\""),
+            "{polycom}"
+        );
+        assert!(polycom.contains("dir.corp.vlv.allow=\"1\""), "{polycom}");
+        assert!(
+            polycom.contains("dir.corp.vlv.sortOrder=\"sn givenName\""),
             "{polycom}"
         );
         let filter = preset("polycom").unwrap().name_filter;
