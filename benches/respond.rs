@@ -4,7 +4,9 @@
 //!
 //! `cargo bench --bench respond [-- COUNT]`; env `SIZE` (size limit, 50),
 //! `ROUNDS` (3) and `MATRIX` (1: answer every class of `sop bench filters` instead
-//! of the phone mix, and print the costliest classes).
+//! of the phone mix, and print the costliest classes); `VLV` (1: browse the phone
+//! book as a Poly phone does, in windows of 20, from the first entry to the last,
+//! and jump to typed letters; print the CPU per window of each kind, worst last).
 
 use bytes::BytesMut;
 use ldap3_proto::LdapCodec;
@@ -13,6 +15,7 @@ use sop::config::Config;
 use sop::directory::{Directory, Filter, Generation, MatchRules, ServedContact};
 use sop::ldap::policy::Policy;
 use sop::ldap::session::{self, Session};
+use sop::ldap::vlv;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,6 +88,10 @@ fn main() {
         matrix(&dir, &policy, &opts);
         return;
     }
+    if env("VLV", 0) == 1 {
+        browse(&dir, &policy, &opts);
+        return;
+    }
 
     let mut rng = fastrand::Rng::with_seed(7);
     let mut requests = Vec::new();
@@ -141,6 +148,129 @@ fn main() {
             "round {round}: {:.2} us per search, {} bytes per answer",
             took.as_secs_f64() * 1e6 / requests.len() as f64,
             bytes / requests.len(),
+        );
+    }
+}
+
+/// A Poly phone's list view request: sorted by last and first name, `window` says
+/// where.
+fn list_view(msgid: i32, opts: &load::LoadOptions, filter: &str, window: vlv::Request) -> Vec<u8> {
+    let mut msg = load::search(
+        msgid,
+        opts,
+        sop::directory::lookup::parse_text(filter).expect("filter"),
+    );
+    if let ldap3_proto::proto::LdapOp::SearchRequest(req) = &mut msg.op {
+        req.sizelimit = 0;
+        req.attrs = ["sn", "givenName", "telephoneNumber", "mobile"]
+            .map(String::from)
+            .to_vec();
+    }
+    let key = |name: &str| ldap3_proto::control::ServerSortRequet {
+        attribute_name: name.into(),
+        ordering_rule: None,
+        reverse_order: false,
+    };
+    msg.ctrl = vec![
+        ldap3_proto::control::LdapControl::ServerSort {
+            sort_requests: vec![key("sn"), key("givenName")],
+        },
+        window.control(),
+    ];
+    let mut buf = BytesMut::new();
+    let _ = LdapCodec::default().encode(msg, &mut buf);
+    buf.to_vec()
+}
+
+/// Browses the phone book in windows of 20, as Poly phones do: the CPU of each
+/// window, from the request's bytes to the answer's, for each kind of browse.
+fn browse(dir: &Arc<Directory>, policy: &Policy, opts: &load::LoadOptions) {
+    let mut session = Session::new(false, 1);
+    let mut codec = LdapCodec::new(Some(1 << 20), None);
+    let mut answer = |request: &[u8]| {
+        let cpu = thread_cpu();
+        let reply = session::respond(
+            &mut session,
+            request,
+            &mut codec,
+            dir,
+            policy,
+            Instant::now(),
+        );
+        let mut bytes = reply.out.len();
+        if let Some(mut more) = reply.more {
+            let mut piece = Vec::new();
+            while more.next_piece(&mut piece) {
+                bytes += piece.len();
+            }
+        }
+        (thread_cpu() - cpu, bytes)
+    };
+    let len = dir.len();
+    // `count`: the list's length as the phone last heard it (0: not known yet).
+    let at = |offset: usize, count: usize| vlv::Request {
+        before: 0,
+        after: 19,
+        target: vlv::Target::Offset { offset, count },
+        context: None,
+    };
+    let whole = "(objectClass=person)";
+    let (first, _) = answer(&list_view(2, opts, whole, at(1, 0)));
+    println!(
+        "first window of {len} contacts (sorts the phone book once): {} ms",
+        first.as_millis()
+    );
+    let mut kinds: Vec<(String, Vec<Duration>)> = Vec::new();
+    // The whole phone book, first entry to last.
+    let windows: Vec<Duration> = (0..len.div_ceil(20))
+        .map(|w| answer(&list_view(3, opts, whole, at(w * 20 + 1, len))).0)
+        .collect();
+    kinds.push(("whole book, offset, first to last".into(), windows));
+    // Jumping to what is typed, letter by letter.
+    let typed: Vec<Duration> = ('a'..='z')
+        .flat_map(|a| [a.to_string(), format!("{a}e"), format!("{a}ri")])
+        .map(|value| {
+            let req = vlv::Request {
+                before: 2,
+                after: 17,
+                target: vlv::Target::Value(value),
+                context: None,
+            };
+            answer(&list_view(4, opts, whole, req)).0
+        })
+        .collect();
+    kinds.push(("whole book, typed value".into(), typed));
+    // Some of the phone book (names starting with M): the first window sorts them,
+    // the next ones reuse that.
+    let some = "(|(sn=m*)(givenName=m*))";
+    let (sorting, _) = answer(&list_view(5, opts, some, at(1, 0)));
+    let mut windows = Vec::new();
+    for w in 1.. {
+        let (cpu, bytes) = answer(&list_view(6, opts, some, at(w * 20 + 1, 0)));
+        windows.push(cpu);
+        if bytes < 200 || w > 5_000 {
+            break;
+        }
+    }
+    kinds.push((
+        format!("names M*, offset (first window {} ms)", sorting.as_millis()),
+        windows,
+    ));
+    println!(
+        "{:<48} {:>8} {:>10} {:>10} {:>10}",
+        "browse", "windows", "mean us", "p99 us", "max us"
+    );
+    kinds.sort_by_key(|(_, w)| w.iter().sum::<Duration>() / w.len().max(1) as u32);
+    for (kind, mut windows) in kinds {
+        windows.sort();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let mean = windows.iter().sum::<Duration>() / windows.len().max(1) as u32;
+        println!(
+            "{kind:<48} {:>8} {:>10.1} {:>10.1} {:>10.1}",
+            windows.len(),
+            us(mean),
+            us(windows[windows.len() * 99 / 100]),
+            us(windows[windows.len() - 1])
         );
     }
 }

@@ -113,22 +113,27 @@ impl Directory {
     }
 
     fn sort_by_values(&self, keys: &[SortKey], ids: &mut [u32]) {
-        let Some(first) = keys.first() else {
-            ids.sort_unstable();
-            return;
-        };
-        // The first key's values are read once (the entries' values are spread
-        // over memory); the others only for entries equal on the first.
-        let mut keyed: Vec<(Option<&str>, u32)> = ids
+        // Every key's value is read once, before sorting (the entries' values are
+        // spread over memory, and names share their first key often).
+        let k = keys.len();
+        let values: Vec<Option<&str>> = ids
             .iter()
-            .map(|id| (self.sort_value(*id, first.attr), *id))
+            .flat_map(|id| keys.iter().map(|key| self.sort_value(*id, key.attr)))
             .collect();
-        keyed.sort_unstable_by(|(x, a), (y, b)| {
-            compare_values(*x, *y, first).then_with(|| self.compare(&keys[1..], *a, *b))
+        let mut at: Vec<u32> = (0..ids.len() as u32).collect();
+        at.sort_unstable_by(|a, b| {
+            let (a, b) = (*a as usize, *b as usize);
+            let x = &values[a * k..a * k + k];
+            let y = &values[b * k..b * k + k];
+            x.iter()
+                .zip(y)
+                .zip(keys)
+                .map(|((x, y), key)| compare_values(*x, *y, key))
+                .find(|o| o.is_ne())
+                .unwrap_or_else(|| ids[a].cmp(&ids[b]))
         });
-        for (slot, (_, id)) in ids.iter_mut().zip(keyed) {
-            *slot = id;
-        }
+        let sorted: Vec<u32> = at.iter().map(|a| ids[*a as usize]).collect();
+        ids.copy_from_slice(&sorted);
     }
 
     /// The first place in `view` (entries in the order of `keys`) whose value of the

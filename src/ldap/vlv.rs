@@ -46,6 +46,34 @@ pub enum Target {
     Value(String),
 }
 
+impl Request {
+    /// The control as a client sends it (for benchmarks and tests).
+    pub fn control(&self) -> LdapControl {
+        let int = integer;
+        let target = match &self.target {
+            Target::Offset { offset, count } => Tag::Sequence(Sequence {
+                id: 0,
+                class: TagClass::Context,
+                inner: vec![int(*offset), int(*count)],
+            }),
+            Target::Value(v) => Tag::OctetString(OctetString {
+                id: 1,
+                class: TagClass::Context,
+                inner: v.as_bytes().to_vec(),
+            }),
+        };
+        let mut inner = vec![int(self.before), int(self.after), target];
+        if let Some(context) = &self.context {
+            inner.push(octets(context));
+        }
+        LdapControl::Unknown {
+            oid: REQUEST_OID.to_string(),
+            criticality: true,
+            value: Some(ber(inner)),
+        }
+    }
+}
+
 /// Reads the request control's value; None when it is not one.
 pub fn parse(value: &[u8]) -> Option<Request> {
     let (rest, tag) = ldap3_lber::parse::parse_tag(value, 4).ok()?;
@@ -179,16 +207,9 @@ pub fn window(
 
 /// The response control: target position, content count, result and the context.
 pub fn response(target: usize, count: usize, result: i64, context: Option<&[u8]>) -> LdapControl {
-    let int = |n: usize| {
-        Tag::Integer(Integer {
-            id: Types::Integer as u64,
-            class: TagClass::Universal,
-            inner: i64::try_from(n).unwrap_or(i64::MAX),
-        })
-    };
     let mut inner = vec![
-        int(target),
-        int(count),
+        integer(target),
+        integer(count),
         Tag::Enumerated(Enumerated {
             id: Types::Enumerated as u64,
             class: TagClass::Universal,
@@ -196,12 +217,33 @@ pub fn response(target: usize, count: usize, result: i64, context: Option<&[u8]>
         }),
     ];
     if let Some(context) = context {
-        inner.push(Tag::OctetString(OctetString {
-            id: Types::OctetString as u64,
-            class: TagClass::Universal,
-            inner: context.to_vec(),
-        }));
+        inner.push(octets(context));
     }
+    LdapControl::Unknown {
+        oid: RESPONSE_OID.to_string(),
+        criticality: false,
+        value: Some(ber(inner)),
+    }
+}
+
+fn integer(n: usize) -> Tag {
+    Tag::Integer(Integer {
+        id: Types::Integer as u64,
+        class: TagClass::Universal,
+        inner: i64::try_from(n).unwrap_or(i64::MAX),
+    })
+}
+
+fn octets(bytes: &[u8]) -> Tag {
+    Tag::OctetString(OctetString {
+        id: Types::OctetString as u64,
+        class: TagClass::Universal,
+        inner: bytes.to_vec(),
+    })
+}
+
+/// A SEQUENCE of `inner`, encoded.
+fn ber(inner: Vec<Tag>) -> Vec<u8> {
     let sequence = Tag::Sequence(Sequence {
         id: Types::Sequence as u64,
         class: TagClass::Universal,
@@ -210,11 +252,7 @@ pub fn response(target: usize, count: usize, result: i64, context: Option<&[u8]>
     let mut out = BytesMut::new();
     // Writing into memory does not fail.
     let _ = ldap3_lber::write::encode_into(&mut out, sequence.into_structure());
-    LdapControl::Unknown {
-        oid: RESPONSE_OID.to_string(),
-        criticality: false,
-        value: Some(out.to_vec()),
-    }
+    out.to_vec()
 }
 
 /// The entries a view lists, in order.
@@ -339,6 +377,16 @@ mod tests {
         trailing.push(0);
         assert_eq!(parse(&trailing), None);
         assert_eq!(parse(&[]), None);
+        // What `control` writes reads back.
+        for req in [
+            offset(3, 19, 1_000_001, 1_000_000),
+            parse(&by_value).unwrap(),
+        ] {
+            let LdapControl::Unknown { value, .. } = req.control() else {
+                unreachable!();
+            };
+            assert_eq!(parse(&value.unwrap()), Some(req));
+        }
     }
 
     #[test]
