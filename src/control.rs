@@ -37,6 +37,13 @@ pub enum Request {
         filter: String,
         limit: usize,
     },
+    /// List the served directory in order, a window of it, as a phone browses it.
+    Browse {
+        filter: String,
+        sort: Vec<String>,
+        from: crate::directory::lookup::From,
+        limit: usize,
+    },
     Shutdown,
 }
 

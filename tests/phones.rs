@@ -339,3 +339,103 @@ fn the_last_digits_fallback_finds_a_caller_written_another_way() {
     off.start();
     assert_eq!(caller(&off, "yealink", "020 7946 0123").0, [] as [&str; 0]);
 }
+
+/// `sop phones browse ... --json`.
+fn browse(node: &Node, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["phones", "browse"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    serde_json::from_str(&node.sop(&all).success().stdout()).unwrap()
+}
+
+/// The DNs of one window as a phone browsing with a virtual list view gets them
+/// (`ldapsearch -E sss=... -E vlv=before/after/offset/0`), in order.
+fn vlv_dns(node: &Node, sort: &str, window: &str) -> Vec<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-o",
+            "ldif-wrap=no",
+            "-H",
+            &node.url(),
+            "-b",
+            BASE,
+        ])
+        .args([
+            "-E",
+            &format!("!sss={sort}"),
+            "-E",
+            &format!("!vlv={window}"),
+        ])
+        .args(["(objectClass=person)", "1.1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // ldapsearch asks for the next window: one it cannot read ends it.
+    child.stdin.take().unwrap().write_all(b"end\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    values(&String::from_utf8_lossy(&out.stdout), "dn")
+}
+
+#[test]
+fn a_polycom_browses_the_phone_book_in_order_a_window_at_a_time() {
+    let node = Node::new(&[]);
+    node.start();
+    let surnames = [
+        "Zhang",
+        "Müller",
+        "Andersson",
+        "Mueller",
+        "berg",
+        "Anders",
+        "Ørsted",
+    ];
+    let mut csv = String::from("givenName,sn,telephoneNumber\n");
+    for i in 0..100 {
+        csv.push_str(&format!(
+            "Given{:02},{},+49 30 {i:04}\n",
+            99 - i,
+            surnames[i % 7]
+        ));
+    }
+    node.publish_csv(&csv);
+
+    // The first window: what the phone's own request gets, in the same order.
+    let first = browse(&node, &["polycom"]);
+    assert_eq!(
+        (first["first"].as_u64(), first["total"].as_u64()),
+        (Some(1), Some(100))
+    );
+    let listed: Vec<String> = first["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["dn"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed.len(), 32, "Polycom's page size");
+    assert_eq!(listed, vlv_dns(&node, "sn/givenName", "0/31/1/0"));
+    let names = shows(&first);
+    assert_eq!(names[0], "Anders, Given03", "{names:?}");
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted, "sorted by last name, then first name");
+
+    // Typing jumps to the first name at or after it.
+    let jump = browse(&node, &["polycom", "mu"]);
+    let at = shows(&jump);
+    assert!(at[0].starts_with("Mueller, "), "{at:?}");
+    assert!(at.iter().any(|n| n.starts_with("Müller, ")), "{at:?}");
+    // A window near the end shows the last page, as the phone scrolls to it.
+    let end = browse(&node, &["polycom", "--from", "90"]);
+    assert_eq!(end["first"].as_u64(), Some(69));
+    assert_eq!(shows(&end).last().unwrap(), "Ørsted, Given93");
+
+    // A model that does not browse says so, and how it finds names instead.
+    let run = node.sop(&["phones", "browse", "yealink"]).failure();
+    assert!(run.stderr().contains("do not browse"), "{}", run.stderr());
+    assert!(run.stderr().contains("polycom"), "{}", run.stderr());
+}

@@ -399,6 +399,19 @@ pub enum PhonesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the phone book as a model that browses it shows it: sorted, one
+    /// window at a time (Polycom: virtual list views)
+    Browse {
+        /// polycom (the presets that browse)
+        vendor: String,
+        /// Jump to the first name at or after this text, as typed on the phone
+        text: Option<String>,
+        /// Start at this place of the list instead (1 is the first entry)
+        #[arg(long, conflicts_with = "text")]
+        from: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,11 @@
-//! `sop phones list|setup|lookup`: the desk phone presets, the settings to give
-//! them for this node, and a lookup as a phone sends it.
+//! `sop phones list|setup|lookup|browse`: the desk phone presets, the settings to
+//! give them for this node, a lookup as a phone sends it, and the phone book as a
+//! phone browses it.
 
 use super::PhonesCommand;
 use crate::config::Config;
 use crate::control::{self, Reply, Request};
-use crate::directory::lookup::Found;
+use crate::directory::lookup::{self, Found};
 use crate::home::Home;
 use crate::phones::{self, Preset, Query, setup};
 use color_eyre::eyre::{Result, eyre};
@@ -75,7 +76,102 @@ pub fn run(home: &Home, command: PhonesCommand) -> Result<i32> {
             print_lookup(p, &text, &query, &found, json)?;
             Ok(0)
         }
+        PhonesCommand::Browse {
+            vendor,
+            text,
+            from,
+            json,
+        } => {
+            let p = find(&vendor)?;
+            let Some(browse) = p.browse else {
+                let browsing: Vec<&str> = phones::PRESETS
+                    .iter()
+                    .filter(|p| p.browse.is_some())
+                    .map(|p| p.id)
+                    .collect();
+                eprintln!(
+                    "{} phones do not browse the phone book: they search as a name is typed \
+                     (`sop phones lookup {}`). Presets that browse: {}",
+                    p.vendor,
+                    p.id,
+                    browsing.join(", ")
+                );
+                return Ok(1);
+            };
+            let config = load(home)?;
+            let limit = p.max_hits.min(config.ldap.size_limit as usize);
+            let from = match (text, from) {
+                (Some(text), _) => lookup::From::Value(text),
+                (None, at) => lookup::From::Offset(at.unwrap_or(1).saturating_sub(1)),
+            };
+            let request = Request::Browse {
+                filter: browse.filter.to_string(),
+                sort: browse.sort.iter().map(|s| s.to_string()).collect(),
+                from,
+                limit,
+            };
+            let found = ask(home, &request)?;
+            print_browse(p, &browse, &found, json)?;
+            Ok(0)
+        }
     }
+}
+
+fn print_browse(p: &Preset, browse: &phones::Browse, found: &Found, json: bool) -> Result<()> {
+    let window = found
+        .window
+        .unwrap_or(lookup::Window { first: 0, total: 0 });
+    if json {
+        let entries: Vec<serde_json::Value> = found
+            .entries
+            .iter()
+            .map(|e| serde_json::json!({"dn": e.dn, "shows": p.shows(e), "numbers": p.numbers(e)}))
+            .collect();
+        let out = serde_json::json!({
+            "preset": p.id,
+            "filter": browse.filter,
+            "sort": browse.sort,
+            "first": window.first + 1,
+            "total": window.total,
+            "entries": entries,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{} ({}) browses {} sorted by {}",
+        p.vendor,
+        p.models,
+        browse.filter,
+        browse.sort.join(", ")
+    );
+    println!();
+    for (at, e) in found.entries.iter().enumerate() {
+        let numbers: Vec<String> = p
+            .numbers(e)
+            .iter()
+            .map(|(attr, n)| format!("{attr} {n}"))
+            .collect();
+        println!(
+            "{:>7}  {:<28} {}",
+            window.first + at + 1,
+            p.shows(e),
+            numbers.join("  ")
+        );
+    }
+    let shown = found.entries.len();
+    if shown == 0 {
+        println!("The phone book is empty: the phone lists nothing.");
+    } else {
+        println!(
+            "\nentries {} to {} of {} ({:.1} ms on the server)",
+            window.first + 1,
+            window.first + shown,
+            window.total,
+            found.micros as f64 / 1000.0
+        );
+    }
+    Ok(())
 }
 
 fn find(vendor: &str) -> Result<&'static Preset> {
@@ -94,16 +190,20 @@ fn load(home: &Home) -> Result<Config> {
 
 /// Asks the running server, which answers as it answers phones.
 fn search(home: &Home, query: &Query) -> Result<Found> {
-    let rt = super::runtime()?;
     let request = Request::Search {
         filter: query.filter.clone(),
         limit: query.size_limit,
     };
+    ask(home, &request)
+}
+
+fn ask(home: &Home, request: &Request) -> Result<Found> {
+    let rt = super::runtime()?;
     let reply = rt
         .block_on(control::call(
             &home.socket(),
-            &request,
-            Duration::from_secs(5),
+            request,
+            Duration::from_secs(10),
         ))
         .map_err(|e| eyre!("{e}: phones get no answer from this node until `sop server start`"))?;
     match reply {

@@ -3,6 +3,7 @@
 //! without the LDAP framing.
 
 use super::filter::{Filter, FilterLimits};
+use super::order::SortKey;
 use super::schema::Attr;
 use super::served::Directory;
 use ldap3_proto::proto::LdapFilter;
@@ -27,6 +28,29 @@ pub struct Found {
     /// found nothing (`[numbers] fallback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// For a browse: where the entries are in the sorted list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+/// Where a browse's entries are in the sorted list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The first entry's place, from 0.
+    pub first: usize,
+    /// How many entries the list has.
+    pub total: usize,
+}
+
+/// Where a browse starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum From {
+    /// At this place of the list, from 0.
+    Offset(usize),
+    /// At the first entry whose first sort key is at or after this text, as a
+    /// phone jumps to what is typed.
+    Value(String),
 }
 
 impl Found {
@@ -200,6 +224,67 @@ pub fn find(dir: &Directory, text: &str, limit: usize) -> Result<Found, String> 
         entries,
         micros: started.elapsed().as_micros() as u64,
         fallback,
+        window: None,
+    })
+}
+
+/// Lists the entries matching a filter string in the order of `sort` (attribute
+/// names, `-` before one reverses it), `limit` of them from `from`: what a phone
+/// browsing the phone book shows (a virtual list view).
+pub fn browse(
+    dir: &Directory,
+    text: &str,
+    sort: &[String],
+    from: &From,
+    limit: usize,
+) -> Result<Found, String> {
+    let started = std::time::Instant::now();
+    let filter = parse(text, dir)?;
+    let keys = sort
+        .iter()
+        .map(|name| {
+            let (reverse, name) = match name.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, name.as_str()),
+            };
+            Attr::from_name(name)
+                .map(|attr| SortKey { attr, reverse })
+                .ok_or_else(|| {
+                    format!("cannot sort by {name:?}: not an attribute the directory serves")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let whole;
+    let some: Vec<u32>;
+    let view: &[u32] = if dir.matches_every_entry(&filter) {
+        whole = dir.order(&keys);
+        whole.ids()
+    } else {
+        let mut ids: Vec<u32> = dir.search(&filter).collect();
+        dir.sort_ids(&keys, &mut ids);
+        some = ids;
+        &some
+    };
+    let first = match from {
+        From::Offset(at) => *at,
+        From::Value(value) => dir.position_of(&keys, view, value),
+    }
+    .min(view.len().saturating_sub(limit.max(1)));
+    let entries: Vec<FoundEntry> = view
+        .iter()
+        .skip(first)
+        .take(limit)
+        .map(|id| found_entry(dir, *id))
+        .collect();
+    Ok(Found {
+        matched: entries.len(),
+        entries,
+        micros: started.elapsed().as_micros() as u64,
+        fallback: None,
+        window: Some(Window {
+            first,
+            total: view.len(),
+        }),
     })
 }
 

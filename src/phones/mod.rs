@@ -63,6 +63,17 @@ pub struct Preset {
     pub display: &'static str,
     /// The size limit the phone sends.
     pub max_hits: usize,
+    /// How the phone browses the whole phone book in order (virtual list views),
+    /// when it does.
+    pub browse: Option<Browse>,
+}
+
+/// What a phone browsing the phone book sends: its filter and its sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Browse {
+    pub filter: &'static str,
+    /// Attribute names, the first sorting first.
+    pub sort: &'static [&'static str],
 }
 
 /// What most phones do: `%` filters on names and numbers, LDAPS, 50 hits.
@@ -80,6 +91,7 @@ const STANDARD: Preset = Preset {
     number_attributes: &["telephoneNumber", "mobile", "ipPhone", "homePhone"],
     display: "%cn",
     max_hits: 50,
+    browse: None,
 };
 
 pub const PRESETS: [Preset; 6] = [
@@ -115,6 +127,10 @@ pub const PRESETS: [Preset; 6] = [
         number_attributes: &["telephoneNumber", "mobile"],
         display: "%sn, %givenName",
         max_hits: 32,
+        browse: Some(Browse {
+            filter: "(objectClass=person)",
+            sort: &["sn", "givenName"],
+        }),
         ..STANDARD
     },
     Preset {

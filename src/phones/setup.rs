@@ -299,7 +299,10 @@ fn polycom(p: &Preset, node: &Node, t: Transport) -> Vec<String> {
         // Browse the whole phone book in windows (virtual list view), sorted as
         // the phone shows names.
         ("dir.corp.vlv.allow", "1".to_string()),
-        ("dir.corp.vlv.sortOrder", p.name_attributes.join(" ")),
+        (
+            "dir.corp.vlv.sortOrder",
+            p.browse.map_or(String::new(), |b| b.sort.join(" ")),
+        ),
     ];
     let columns = [
         ("sn", "Last name", "last_name", "1"),

@@ -448,6 +448,27 @@ impl Server {
                     Err(message) => Reply::Error { message },
                 }
             }
+            Request::Browse {
+                filter,
+                sort,
+                from,
+                limit,
+            } => {
+                let dir = self.directory.borrow().clone();
+                // Sorting a large phone book the first time takes a while: off the
+                // thread that answers the other requests.
+                let browsed = tokio::task::spawn_blocking(move || {
+                    crate::directory::lookup::browse(&dir, &filter, &sort, &from, limit.min(10_000))
+                })
+                .await;
+                match browsed {
+                    Ok(Ok(found)) => Reply::Found(found),
+                    Ok(Err(message)) => Reply::Error { message },
+                    Err(e) => Reply::Error {
+                        message: format!("the browse failed: {e}"),
+                    },
+                }
+            }
             Request::SyncSource { name } => match self.sync_source(&name, Priority::Asked).await {
                 Ok((job, report, merged)) => Reply::SourceSynced {
                     job,

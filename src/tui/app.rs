@@ -610,6 +610,8 @@ impl App {
                 self.contacts.typing = false;
                 return vec![];
             }
+            // The Phone view scrolls the phone's list itself (browsing).
+            Cmd::PageUp | Cmd::PageDown if screen == Screen::Phone => {}
             Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom => {
                 if let Some(step) = Move::of(cmd) {
                     self.move_by(screen, step);

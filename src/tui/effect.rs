@@ -58,6 +58,14 @@ pub enum Effect {
         filter: String,
         limit: usize,
     },
+    /// A window of the phone book in order, as a phone browsing it lists it.
+    PhoneBrowse {
+        seq: u64,
+        filter: String,
+        sort: Vec<String>,
+        from: crate::directory::lookup::From,
+        limit: usize,
+    },
     /// Read the server log from an offset, or its tail.
     ReadLog {
         from: Option<u64>,
@@ -225,6 +233,24 @@ pub async fn perform(
             seq,
             result: search(&home, &filter, limit).await,
         }),
+        Effect::PhoneBrowse {
+            seq,
+            filter,
+            sort,
+            from,
+            limit,
+        } => {
+            let request = Request::Browse {
+                filter,
+                sort,
+                from,
+                limit,
+            };
+            Some(Action::PhoneFound {
+                seq,
+                result: ask_found(&home, &request).await,
+            })
+        }
         Effect::SearchInternal { seq, text } => Some(Action::FoundInternal {
             seq,
             result: blocking(move || {
@@ -437,11 +463,19 @@ async fn search(
         filter: filter.to_string(),
         limit,
     };
+    ask_found(home, &request).await
+}
+
+/// Asks the server for entries (a search or a browse).
+async fn ask_found(
+    home: &Home,
+    request: &Request,
+) -> Result<crate::directory::lookup::Found, Failure> {
     let started = std::time::Instant::now();
-    match control::call(&home.socket(), &request, SEARCH_TIMEOUT).await {
+    match control::call(&home.socket(), request, SEARCH_TIMEOUT).await {
         Ok(Reply::Found(found)) => {
             tracing::debug!(
-                filter,
+                ?request,
                 server_us = found.micros,
                 total_us = started.elapsed().as_micros() as u64,
                 matched = found.matched,

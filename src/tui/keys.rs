@@ -38,6 +38,7 @@ pub enum Cmd {
     NextPreset,
     PhoneView,
     Incoming,
+    Browse,
     // Directory Sources
     SyncNow,
     // Jobs and popups
@@ -213,6 +214,9 @@ pub const PHONE: &[Binding] = &[
     bind(&[Code(KeyCode::Tab)], "Tab next model", Cmd::NextPreset),
     bind(&[Code(KeyCode::BackTab)], "", Cmd::PrevField),
     bind(&[Ctrl('n')], "^N incoming call", Cmd::Incoming),
+    bind(&[Ctrl('b')], "^B browse", Cmd::Browse),
+    bind(&[Code(KeyCode::PageUp)], "", Cmd::PageUp),
+    bind(&[Code(KeyCode::PageDown)], "", Cmd::PageDown),
     bind(&[Ctrl('u')], "^U clear", Cmd::ClearField),
     bind(&[Code(KeyCode::Esc)], "Esc back", Cmd::Back),
     bind(&[Code(KeyCode::F(1))], "F1 help", Cmd::Help),

@@ -230,6 +230,7 @@ fn contacts_search_as_typed_and_late_answers_are_dropped() {
         entries: vec![],
         micros: 1,
         fallback: None,
+        window: None,
     };
     app.update(Action::Found {
         seq: seq - 1,
@@ -357,6 +358,7 @@ fn contacts_from_an_import_are_not_edited_here() {
             entries: vec![entry("external-x1"), entry("internal-7")],
             micros: 5,
             fallback: None,
+            window: None,
         }),
     });
     assert!(key(&mut app, KeyCode::Char('e')).is_empty());
@@ -581,6 +583,62 @@ fn the_phone_view_sends_what_the_model_sends() {
         panic!("{effects:?}");
     };
     assert!(!filter.contains("telephoneNumber=0301234a"), "{filter}");
+}
+
+#[test]
+fn the_phone_view_browses_as_a_polycom_lists_the_phone_book() {
+    use crate::directory::lookup::{Found, From, Window};
+    let mut app = app();
+    running(&mut app);
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('p'));
+    // Yealink phones do not browse: the view says so and asks nothing.
+    assert!(ctrl(&mut app, 'b').is_empty());
+    let error = app.phone.error.clone().unwrap_or_default();
+    assert!(error.contains("do not browse"), "{error}");
+    // Polycom lists the phone book sorted, from the first entry, a page at a time.
+    let mut effects = Vec::new();
+    while app.phone.preset().id != "polycom" {
+        effects = key(&mut app, KeyCode::Tab);
+    }
+    let browse = |effects: Vec<Effect>| match effects.last().cloned() {
+        Some(Effect::PhoneBrowse {
+            filter,
+            sort,
+            from,
+            limit,
+            ..
+        }) => (filter, sort, from, limit),
+        other => panic!("{other:?}"),
+    };
+    let (filter, sort, from, limit) = browse(effects);
+    assert_eq!(filter, "(objectClass=person)");
+    assert_eq!(sort, ["sn", "givenName"]);
+    assert_eq!((from, limit), (From::Offset(0), 32));
+    // Typing jumps to what is typed.
+    let (_, _, from, _) = browse(typing(&mut app, "mu"));
+    assert_eq!(from, From::Value("mu".into()));
+    // Scrolling goes on from the window the jump showed.
+    let seq = app.phone.seq;
+    app.phone.found(
+        seq,
+        Ok(Found {
+            matched: 32,
+            entries: Vec::new(),
+            micros: 1,
+            fallback: None,
+            window: Some(Window {
+                first: 40,
+                total: 100,
+            }),
+        }),
+    );
+    let (_, _, from, _) = browse(key(&mut app, KeyCode::PageDown));
+    assert_eq!(from, From::Offset(68), "the last page, not past the end");
+    assert!(app.phone.typed.value().is_empty());
+    let (_, _, from, _) = browse(key(&mut app, KeyCode::PageUp));
+    assert_eq!(from, From::Offset(36));
 }
 
 #[test]

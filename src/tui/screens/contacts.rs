@@ -156,6 +156,7 @@ pub fn internal_found(contacts: &[Contact], micros: u64) -> Found {
         entries,
         micros,
         fallback: None,
+        window: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Contacts > Phone view: pick a phone model and type as on the phone; see the
-//! filter it sends and what it shows, answered by the running server.
+//! filter it sends and what it shows, answered by the running server. Models that
+//! browse the phone book (Polycom) can also be browsed as they list it: sorted, a
+//! window at a time, jumping to what is typed.
 
 use super::super::action::Failure;
 use super::super::component::{Ctx, Reply};
@@ -7,7 +9,7 @@ use super::super::effect::Effect;
 use super::super::keys::Cmd;
 use super::super::widgets;
 use super::contacts::clip;
-use crate::directory::lookup::Found;
+use crate::directory::lookup::{self, Found};
 use crate::phones::{PRESETS, Preset, Query};
 use crossterm::event::Event;
 use ratatui::Frame;
@@ -24,6 +26,10 @@ pub struct State {
     pub typed: Input,
     /// The typed text is a caller's number: looked up as for an incoming call.
     pub incoming: bool,
+    /// Browsing the phone book as the model lists it, from `offset` (from 0) when
+    /// nothing is typed.
+    pub browsing: bool,
+    pub offset: usize,
     /// The sequence number of the last search sent; older answers are dropped.
     pub seq: u64,
     /// What the phone sends for the typed text.
@@ -55,6 +61,9 @@ impl State {
         self.error = None;
         let p = self.preset();
         let typed = self.typed.value().trim().to_string();
+        if self.browsing {
+            return self.browse_effect(running, size_cap, typed);
+        }
         if typed.is_empty() {
             self.query = None;
             return vec![];
@@ -83,6 +92,44 @@ impl State {
             filter: q.filter.clone(),
             limit: q.size_limit,
         }]
+    }
+
+    /// The window the model lists: from what is typed, or from `offset`.
+    fn browse_effect(&mut self, running: bool, size_cap: usize, typed: String) -> Vec<Effect> {
+        self.query = None;
+        let p = self.preset();
+        let Some(browse) = p.browse else {
+            self.error = Some(format!(
+                "{} phones do not browse the phone book: they search as a name is typed (^B: back to searching).",
+                p.vendor
+            ));
+            return vec![];
+        };
+        if !running {
+            self.error = Some(
+                "The application server is stopped: phones get no answer from this node \
+                 (Subsystems > Application Server > Start)."
+                    .into(),
+            );
+            return vec![];
+        }
+        let from = if typed.is_empty() {
+            lookup::From::Offset(self.offset)
+        } else {
+            lookup::From::Value(typed)
+        };
+        vec![Effect::PhoneBrowse {
+            seq: self.seq,
+            filter: browse.filter.to_string(),
+            sort: browse.sort.iter().map(|s| s.to_string()).collect(),
+            from,
+            limit: self.window_size(size_cap),
+        }]
+    }
+
+    /// How many entries a window has: the model's page, within the server's limit.
+    fn window_size(&self, size_cap: usize) -> usize {
+        self.preset().max_hits.min(size_cap).max(1)
     }
 
     pub fn found(&mut self, seq: u64, result: Result<Found, Failure>) {
@@ -118,6 +165,31 @@ impl State {
                 self.incoming = false;
             }
             Cmd::Incoming => self.incoming = !self.incoming,
+            Cmd::Browse => {
+                self.browsing = !self.browsing;
+                self.incoming = false;
+                self.offset = 0;
+            }
+            // Scrolling goes on from the window shown (a jump to what was typed
+            // included): the typed text is done with.
+            Cmd::PageDown | Cmd::PageUp if self.browsing => {
+                let cap = ctx
+                    .config
+                    .as_ref()
+                    .map_or(usize::MAX, |c| c.ldap.size_limit as usize);
+                let size = self.window_size(cap);
+                let window = self.found.as_ref().and_then(|f| f.window);
+                let first = window.map_or(self.offset, |w| w.first);
+                self.offset = match cmd {
+                    Cmd::PageDown => {
+                        let last_start =
+                            window.map_or(usize::MAX, |w| w.total.saturating_sub(size));
+                        (first + size).min(last_start)
+                    }
+                    _ => first.saturating_sub(size),
+                };
+                self.typed = Input::default();
+            }
             Cmd::ClearField => self.typed = Input::default(),
             _ => return Reply::default(),
         }
@@ -158,6 +230,7 @@ impl State {
         let label = " Typed   ";
         let mode = match &s.query {
             Some(q) => q.lookup.label(),
+            None if s.browsing => "browsing: jumps to what is typed",
             None if s.incoming => "incoming call",
             None => "letters: a name; digits: a number",
         };
@@ -183,6 +256,19 @@ impl State {
         }
 
         let sends = match &s.query {
+            None if s.browsing => vec![
+                Line::from(vec![
+                    Span::styled(" Sends   ", t.dim()),
+                    Span::raw(p.browse.map_or(String::new(), |b| b.filter.to_string())),
+                ]),
+                Line::from(Span::styled(
+                    format!(
+                        "         sorted by {}, a window at a time (virtual list view); PgUp PgDn scroll",
+                        p.browse.map_or(String::new(), |b| b.sort.join(", "))
+                    ),
+                    t.dim(),
+                )),
+            ],
             Some(q) => vec![
                 Line::from(vec![
                     Span::styled(" Sends   ", t.dim()),
@@ -215,6 +301,18 @@ impl State {
 
         let title = match (&s.found, &s.error) {
             (_, Some(_)) | (None, None) => "What the phone shows".to_string(),
+            (Some(found), None) if found.window.is_some() => {
+                let w = found
+                    .window
+                    .unwrap_or(lookup::Window { first: 0, total: 0 });
+                format!(
+                    "What the phone lists: {} to {} of {}, {:.1} ms",
+                    w.first + found.entries.len().min(1),
+                    w.first + found.entries.len(),
+                    w.total,
+                    found.micros as f64 / 1000.0
+                )
+            }
             (Some(found), None) => {
                 let more = if found.matched > found.entries.len() {
                     ", more match (size limit)"
@@ -234,8 +332,8 @@ impl State {
         f.render_widget(block, rows[4]);
         let lines: Vec<Line> = match (&s.found, &s.error) {
             (_, Some(e)) => vec![Line::from(Span::styled(e.clone(), t.bad()))],
-            (None, None) if s.query.is_none() => vec![Line::from(Span::styled(
-                "Type as on the phone. Tab: another model; ^N: the typed number as an incoming call.",
+            (None, None) if s.query.is_none() && !s.browsing => vec![Line::from(Span::styled(
+                "Type as on the phone. Tab: another model; ^N: the typed number as an incoming call; ^B: browse the phone book as the model lists it.",
                 t.dim(),
             ))],
             (None, None) => vec![Line::from(Span::styled("searching...", t.dim()))],
