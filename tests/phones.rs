@@ -424,8 +424,15 @@ fn a_polycom_browses_the_phone_book_in_order_a_window_at_a_time() {
     sorted.sort_by_key(|n| n.to_lowercase());
     assert_eq!(names, sorted, "sorted by last name, then first name");
 
-    // Typing jumps to the first name at or after it.
+    // Typing jumps to the first name at or after it, as a phone's view by value.
     let jump = browse(&node, &["polycom", "mu"]);
+    let jumped: Vec<String> = jump["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["dn"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(jumped, vlv_dns(&node, "sn/givenName", "0/31:mu"));
     let at = shows(&jump);
     assert!(at[0].starts_with("Mueller, "), "{at:?}");
     assert!(at.iter().any(|n| n.starts_with("Müller, ")), "{at:?}");
