@@ -105,6 +105,18 @@ pub struct Status {
     /// Access log lines that could not be written or queued.
     #[serde(default)]
     pub access_lines_dropped: u64,
+    /// `[[phonebooks]]` served beside the main phone book.
+    #[serde(default)]
+    pub phonebooks: Vec<PhonebookStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhonebookStatus {
+    pub name: String,
+    pub base_dn: String,
+    pub contacts: usize,
+    /// Seen only by phones that bind with its own DN.
+    pub bind_dn: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -71,6 +71,7 @@ fn status() -> Status {
         progress: Default::default(),
         log_lines_dropped: 0,
         access_lines_dropped: 0,
+        phonebooks: Vec::new(),
     }
 }
 
@@ -147,6 +148,7 @@ fn found() -> Found {
         ],
         micros: 180,
         fallback: None,
+        window: None,
     }
 }
 

@@ -386,7 +386,12 @@ pub enum PhonesCommand {
     },
     /// The settings to paste into a vendor's phones or provisioning file for this
     /// node (every vendor without one); notes go to stderr
-    Setup { vendor: Option<String> },
+    Setup {
+        vendor: Option<String>,
+        /// For the phones of one of the other phone books ([[phonebooks]] name)
+        #[arg(long)]
+        phonebook: Option<String>,
+    },
     /// Type as on a phone: the filter it sends and what it shows, from the running server
     Lookup {
         /// yealink, snom, gigaset, polycom, grandstream or cisco

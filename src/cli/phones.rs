@@ -28,9 +28,29 @@ pub fn run(home: &Home, command: PhonesCommand) -> Result<i32> {
             }
             Ok(0)
         }
-        PhonesCommand::Setup { vendor } => {
+        PhonesCommand::Setup { vendor, phonebook } => {
             let config = load(home)?;
-            let node = setup::Node::from_config(&config, home);
+            let mut node = setup::Node::from_config(&config, home);
+            if let Some(name) = phonebook {
+                let book = config
+                    .phonebooks
+                    .iter()
+                    .find(|b| b.name == name)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> =
+                            config.phonebooks.iter().map(|b| b.name.as_str()).collect();
+                        eyre!(
+                            "no phone book {name:?} in {} ([[phonebooks]]: {})",
+                            home.config_file().display(),
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        )
+                    })?;
+                node = node.for_phonebook(book, home);
+            }
             let presets: Vec<&'static Preset> = match vendor {
                 Some(v) => vec![find(&v)?],
                 None => phones::PRESETS.iter().collect(),

@@ -102,6 +102,20 @@ fn print_status(s: &Status) {
     println!("  base DN     {}", s.base_dn);
     println!("  generation  {}", s.generation);
     println!("  contacts    {}", s.contacts);
+    if !s.phonebooks.is_empty() {
+        println!("  phone books");
+        for b in &s.phonebooks {
+            let who = if b.bind_dn.is_empty() {
+                "any phone".to_string()
+            } else {
+                format!("phones bound as {}", b.bind_dn)
+            };
+            println!(
+                "    {:<12} {:<28} {:>9} contacts, for {who}",
+                b.name, b.base_dn, b.contacts
+            );
+        }
+    }
     println!("  connections {}", s.connections);
     println!(
         "  log         {} server log and {} access log lines dropped (could not be written)",

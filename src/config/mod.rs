@@ -9,6 +9,7 @@
 pub mod attribute_mapping;
 pub mod cluster;
 mod edit;
+pub mod phonebooks;
 pub mod sources;
 mod warnings;
 
@@ -41,6 +42,8 @@ pub struct Config {
     pub cluster: cluster::ClusterConfig,
     /// `[[sources]]`: the directory sources.
     pub sources: Vec<sources::SourceSettings>,
+    /// `[[phonebooks]]`: phone books served beside the main one.
+    pub phonebooks: Vec<phonebooks::PhonebookSettings>,
 }
 
 /// `[merge]`: how the merge folds contacts of several sources.
@@ -179,6 +182,7 @@ impl Config {
                 })?;
         // `[[sources]]` is a list the template only describes: read on its own.
         let sources = user.remove("sources");
+        let books = user.remove("phonebooks");
         // `[ucm.mapping]` names the admin's columns: read on its own too.
         let mapping = user
             .get_mut("ucm")
@@ -202,6 +206,7 @@ impl Config {
         }
         .config()?;
         config.sources = read_sources(sources, file)?;
+        config.phonebooks = read_phonebooks(books, &config.ldap.base_dn, file)?;
         config.ucm.mapping = read_mapping(mapping, file)?;
         Ok(config)
     }
@@ -341,6 +346,7 @@ impl Reader<'_> {
                 fold: self.fold("merge.fold")?,
             },
             sources: Vec::new(),
+            phonebooks: Vec::new(),
         })
     }
 
@@ -676,6 +682,34 @@ fn read_sources(
         key: format!("[[sources]] {source}: {key}"),
         value,
         accepted: accepted.to_string(),
+    })
+}
+
+/// Reads `[[phonebooks]]`; an error names the phone book, the key and the value.
+fn read_phonebooks(
+    value: Option<toml::Value>,
+    main_base: &str,
+    file: &str,
+) -> Result<Vec<phonebooks::PhonebookSettings>, ConfigError> {
+    let items = match value {
+        None => return Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ConfigError::Value {
+                file: file.to_string(),
+                key: "phonebooks".to_string(),
+                value: other.to_string(),
+                accepted: "[[phonebooks]] tables".to_string(),
+            });
+        }
+    };
+    phonebooks::parse_all(&items, main_base, |book, key, value, accepted| {
+        ConfigError::Value {
+            file: file.to_string(),
+            key: format!("[[phonebooks]] {book}: {key}"),
+            value,
+            accepted: accepted.to_string(),
+        }
     })
 }
 

@@ -452,6 +452,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         index,
         numbers,
         orders: Default::default(),
+        books: Vec::new(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! and the immutable, indexed snapshot the LDAP server answers from. Everything here is
 //! pure, but for the reading and writing of a directory's image (`image`).
 
+pub mod books;
 pub mod dn;
 pub mod fallback;
 pub mod filter;

@@ -19,6 +19,7 @@ use super::order::Orders;
 use super::schema::Attr;
 use super::{Generation, MatchRules, ServedContact};
 use crate::contacts::{Detail, PhoneKind};
+use std::sync::Arc;
 
 /// At most how many candidates are fetched into cache together (see `Lookahead`).
 const BATCH: usize = 16;
@@ -202,6 +203,8 @@ pub struct Directory {
     pub(super) numbers: Numbers,
     /// Sorted views, computed on first use (`order`).
     pub(super) orders: Orders,
+    /// The other phone books served with this one (`books`), by name.
+    pub(super) books: Vec<(String, Arc<Directory>)>,
 }
 
 /// Collects entries one by one, so that a generation never needs to be held whole
@@ -318,6 +321,40 @@ impl Builder {
         }));
     }
 
+    /// Copies entry `id` of `dir` (built with the same rules): its values as they
+    /// are, without normalising them again.
+    pub fn copy_entry(&mut self, dir: &Directory, id: u32) {
+        let (Some(head), Some(next)) = (dir.heads.get(id as usize), dir.heads.get(id as usize + 1))
+        else {
+            return;
+        };
+        let text_shift = self.text.len() as i64 - i64::from(head.text);
+        self.text.push_str(
+            dir.text
+                .get(head.text as usize..next.text as usize)
+                .unwrap_or_default(),
+        );
+        for v in dir.entry_values(id) {
+            let mut v = *v;
+            if v.attr.is_binary() {
+                let bytes = dir.raw_bytes(&v);
+                v.start = self.blobs.len() as u32;
+                self.blobs.extend_from_slice(bytes);
+            } else {
+                v.start = (i64::from(v.start) + text_shift) as u32;
+            }
+            self.values.push(v);
+        }
+        if let Some(last) = self.heads.last_mut() {
+            last.present = head.present;
+        }
+        self.heads.push(Head {
+            values: self.values.len() as u32,
+            present: 0,
+            text: self.text.len() as u32,
+        });
+    }
+
     /// Values are pushed in `Attr` order, which lookups rely on.
     pub fn push(&mut self, s: &ServedContact) {
         let c = &s.contact;
@@ -410,6 +447,7 @@ impl Builder {
             index: GramIndex::empty(),
             numbers: Numbers::default(),
             orders: Orders::default(),
+            books: Vec::new(),
         };
         let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
             .map(|id| (super::stable_hash(dir.entry(id).uid_norm()), id))

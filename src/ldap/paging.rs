@@ -103,11 +103,11 @@ impl Paging {
             .remove(&(u64::from_be_bytes(bytes) ^ self.salt))
     }
 
-    /// Drops the searches parked on a generation other than `current`.
+    /// Drops the searches parked on a generation other than `current` (or one of
+    /// its phone books).
     pub fn keep_only(&mut self, current: &Arc<Directory>) {
         if !self.searches.is_empty() {
-            self.searches
-                .retain(|_, s| Arc::ptr_eq(&s.directory, current));
+            self.searches.retain(|_, s| current.serves(&s.directory));
         }
     }
 

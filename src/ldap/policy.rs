@@ -4,8 +4,10 @@ use crate::config::{BindPolicy, Config};
 use crate::directory::FilterLimits;
 use crate::directory::dn;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+#[derive(Clone)]
 pub struct Policy {
     pub base_dn: String,
     /// `base_dn` normalised for comparisons.
@@ -28,6 +30,33 @@ pub struct Policy {
     /// Largest request accepted, in bytes.
     pub max_request_bytes: usize,
     pub idle_timeout: Duration,
+    /// `[[phonebooks]]`: the other phone books and how each is answered.
+    pub books: Vec<Book>,
+}
+
+/// One of the other phone books (`[[phonebooks]]`).
+#[derive(Clone)]
+pub struct Book {
+    pub name: String,
+    /// Its base DN, normalised.
+    pub base_norm: String,
+    /// A phone bound as this DN sees this phone book only; empty: any phone may
+    /// search it.
+    pub bind_dn_norm: String,
+    /// The policy its searches are answered with: its base DN and size limit, and
+    /// its own bind DN when it has one.
+    pub policy: Arc<Policy>,
+}
+
+impl Book {
+    /// Whether a phone bound as `bound` (a phone book's name, or none) may search
+    /// it: a phone bound as a phone book sees that one only.
+    pub fn open_to(&self, bound: Option<&str>) -> bool {
+        match bound {
+            Some(name) => name == self.name,
+            None => self.bind_dn_norm.is_empty(),
+        }
+    }
 }
 
 impl fmt::Debug for Policy {
@@ -71,6 +100,42 @@ impl Policy {
             access_log: ldap.access_log,
             max_request_bytes: ldap.limits.max_request_bytes,
             idle_timeout: ldap.limits.idle_timeout,
+            books: Vec::new(),
         }
+    }
+
+    /// This policy with the phone books of `config`; `password(name)` is the
+    /// password of a phone book that has a bind DN, read by the caller.
+    pub fn with_books(
+        mut self,
+        config: &Config,
+        password: impl Fn(&str) -> Option<String>,
+    ) -> Policy {
+        self.books = config
+            .phonebooks
+            .iter()
+            .map(|b| {
+                let mut p = self.clone();
+                p.base_dn = b.base_dn.clone();
+                p.base_norm = dn::normalize(&b.base_dn);
+                p.size_limit = b.size_limit.unwrap_or(self.size_limit);
+                if !b.bind_dn.is_empty() {
+                    p.bind = BindPolicy::Credentials;
+                    p.bind_dn_norm = dn::normalize(&b.bind_dn);
+                    p.bind_password = password(&b.name);
+                }
+                Book {
+                    name: b.name.clone(),
+                    base_norm: p.base_norm.clone(),
+                    bind_dn_norm: if b.bind_dn.is_empty() {
+                        String::new()
+                    } else {
+                        p.bind_dn_norm.clone()
+                    },
+                    policy: Arc::new(p),
+                }
+            })
+            .collect();
+        self
     }
 }

@@ -45,7 +45,12 @@ pub fn answer(
     };
     let attrs: Vec<(&'static str, Vec<&str>)> = vec![
         ("objectClass", top.to_vec()),
-        ("namingContexts", vec![policy.base_dn.as_str()]),
+        (
+            "namingContexts",
+            std::iter::once(policy.base_dn.as_str())
+                .chain(policy.books.iter().map(|b| b.policy.base_dn.as_str()))
+                .collect(),
+        ),
         ("defaultNamingContext", vec![policy.base_dn.as_str()]),
         ("supportedLDAPVersion", vec!["3"]),
         (

@@ -156,6 +156,9 @@ pub struct Session {
     pub bind_dn: String,
     /// For `BindPolicy::Credentials`: the configured DN bound successfully.
     authorized: bool,
+    /// The phone book whose own DN bound (`[[phonebooks]] bind_dn`): the only one
+    /// this connection sees.
+    book: Option<String>,
     pub tls: bool,
     continued: search::Continued,
 }
@@ -292,6 +295,7 @@ impl Session {
         Session {
             bind_dn: String::new(),
             authorized: false,
+            book: None,
             tls,
             continued: search::Continued::new(salt),
         }
@@ -361,6 +365,16 @@ impl Session {
                 }
                 let rootdse = req.base.trim().is_empty()
                     && req.scope == ldap3_proto::proto::LdapSearchScope::Base;
+                let (dir, policy) = match rootdse {
+                    true => (dir, policy),
+                    false => match self.target(&req.base, dir, policy) {
+                        Ok(target) => target,
+                        Err(refusal) => {
+                            record.code = refusal.code.clone();
+                            return reply(LdapOp::SearchResultDone(refusal), record);
+                        }
+                    },
+                };
                 let refusal = (!rootdse).then(|| self.refuse(policy)).flatten();
                 if let Some(refusal) = refusal {
                     record.code = refusal.code.clone();
@@ -403,9 +417,12 @@ impl Session {
             LdapOp::CompareRequest(cmp) => {
                 // A compare tells whether an entry exists and what it holds: the
                 // same policy as a search.
-                let (code, message) = match self.refuse(policy) {
-                    Some(refusal) => (refusal.code, refusal.message),
-                    None => compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy),
+                let (code, message) = match self.target(&cmp.dn, dir, policy) {
+                    Err(refusal) => (refusal.code, refusal.message),
+                    Ok((dir, policy)) => match self.refuse(policy) {
+                        Some(refusal) => (refusal.code, refusal.message),
+                        None => compare(&cmp.dn, &cmp.atype, &cmp.val, dir, policy),
+                    },
                 };
                 let record = Record::simple("compare", &self.bind_dn, code.clone());
                 reply(LdapOp::CompareResult(result(code, message)), record)
@@ -470,6 +487,7 @@ impl Session {
         // A failed bind leaves the connection anonymous (RFC 4511 4.2.1).
         self.bind_dn.clear();
         self.authorized = false;
+        self.book = None;
         if version != 2 && version != 3 {
             return (
                 result(C::ProtocolError, "LDAP version 3 (or 2) only"),
@@ -491,6 +509,29 @@ impl Session {
                 ),
                 bind_dn,
             );
+        }
+        // A phone book's own DN: that phone book only.
+        let norm = dn::normalize(bind_dn);
+        if let Some(book) = policy
+            .books
+            .iter()
+            .find(|b| !b.bind_dn_norm.is_empty() && b.bind_dn_norm == norm)
+        {
+            let ok = book
+                .policy
+                .bind_password
+                .as_deref()
+                .is_some_and(|p| constant_time_eq(p.as_bytes(), password.as_bytes()));
+            if !ok {
+                return (
+                    result(C::InvalidCredentials, "invalid DN or password"),
+                    bind_dn,
+                );
+            }
+            self.authorized = true;
+            self.book = Some(book.name.clone());
+            self.bind_dn = bind_dn.to_string();
+            return (result(C::Success, ""), bind_dn);
         }
         let ok = match policy.bind {
             BindPolicy::Any => true,
@@ -514,6 +555,52 @@ impl Session {
         }
         self.bind_dn = bind_dn.to_string();
         (result(C::Success, ""), bind_dn)
+    }
+
+    /// The phone book a request names by its DN (a search's base, a compare's
+    /// entry): its directory and the policy it is answered with, among those this
+    /// connection may see. Err: the refusal.
+    fn target<'a>(
+        &self,
+        request_dn: &str,
+        dir: &'a Arc<Directory>,
+        policy: &'a Policy,
+    ) -> Result<(&'a Arc<Directory>, &'a Policy), LdapResult> {
+        let norm = dn::normalize(request_dn);
+        let book = policy.books.iter().find(|b| match norm.is_empty() {
+            // No base: the phone book the connection is bound to, else the main one.
+            true => self.book.as_deref() == Some(b.name.as_str()),
+            false => dn::place(&norm, &b.base_norm) != Place::Outside,
+        });
+        match book {
+            Some(b) if b.open_to(self.book.as_deref()) => match dir.book(&b.name) {
+                Some(d) => Ok((d, &b.policy)),
+                // The configuration names it; the directory served does not have it yet.
+                None => Err(result(
+                    LdapResultCode::Unavailable,
+                    format!("phone book {} is being built; try again shortly", b.name),
+                )),
+            },
+            Some(b) => Err(result(
+                LdapResultCode::InsufficentAccessRights,
+                match &self.book {
+                    Some(name) => {
+                        format!("bound as phone book {name}: only its entries can be searched")
+                    }
+                    None => format!(
+                        "phone book {} is for phones that bind with its own DN",
+                        b.name
+                    ),
+                },
+            )),
+            None => match &self.book {
+                Some(name) => Err(result(
+                    LdapResultCode::InsufficentAccessRights,
+                    format!("bound as phone book {name}: only its entries can be searched"),
+                )),
+                None => Ok((dir, policy)),
+            },
+        }
     }
 
     /// Why the bind and TLS policy refuses an operation on the phone book (search,

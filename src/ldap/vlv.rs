@@ -317,7 +317,7 @@ impl LastView {
         if self
             .view
             .as_ref()
-            .is_some_and(|(kept, _, _)| !Arc::ptr_eq(kept, dir))
+            .is_some_and(|(kept, _, _)| !dir.serves(kept))
         {
             *self = LastView::default();
         }

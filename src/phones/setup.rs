@@ -2,6 +2,7 @@
 //! bind, TLS, filters and attributes, in the vendor's provisioning syntax.
 
 use super::{PRESETS, Preset, Syntax};
+use crate::config::phonebooks::PhonebookSettings;
 use crate::config::{BindPolicy, Config};
 use crate::home::Home;
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +44,17 @@ impl Node {
             password_file: credentials
                 .then(|| home.path(&ldap.bind_password_file).display().to_string()),
         }
+    }
+
+    /// The settings for the phones of one of the other phone books
+    /// (`[[phonebooks]]`): its base DN, and its own bind DN when it has one.
+    pub fn for_phonebook(mut self, book: &PhonebookSettings, home: &Home) -> Node {
+        self.base_dn = book.base_dn.clone();
+        if !book.bind_dn.is_empty() {
+            self.bind_dn = Some(book.bind_dn.clone());
+            self.password_file = Some(home.path(&book.password_file).display().to_string());
+        }
+        self
     }
 }
 

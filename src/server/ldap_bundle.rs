@@ -55,7 +55,19 @@ fn prepare(home: &Home, config: &Config) -> Result<(Arc<Policy>, Option<TlsAccep
         None
     };
     let password = read_bind_password(home, config)?;
-    Ok((Arc::new(Policy::new(config, password)), tls))
+    let mut books = std::collections::HashMap::new();
+    for b in config.phonebooks.iter().filter(|b| !b.bind_dn.is_empty()) {
+        let what = format!(
+            "[[phonebooks]] {}: bind_dn needs the password in that file (password_file)",
+            b.name
+        );
+        books.insert(
+            b.name.clone(),
+            read_password(&home.path(&b.password_file), &what)?,
+        );
+    }
+    let policy = Policy::new(config, password).with_books(config, |name| books.get(name).cloned());
+    Ok((Arc::new(policy), tls))
 }
 
 impl LdapBundle {
@@ -266,18 +278,17 @@ fn read_bind_password(home: &Home, config: &Config) -> Result<Option<String>> {
         return Ok(None);
     }
     let path = home.path(&config.ldap.bind_password_file);
-    let text = std::fs::read_to_string(&path).wrap_err_with(|| {
-        format!(
-            "bind = \"credentials\" needs the password in {} ([ldap] bind_password_file)",
-            path.display()
-        )
-    })?;
+    let what = "bind = \"credentials\" needs the password in that file ([ldap] bind_password_file)";
+    read_password(&path, what).map(Some)
+}
+
+/// A password file's first line; `what` says which setting names it.
+fn read_password(path: &std::path::Path, what: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read {}: {what}", path.display()))?;
     let password = text.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
-        return Err(eyre!(
-            "{} is empty ([ldap] bind_password_file)",
-            path.display()
-        ));
+        return Err(eyre!("{} is empty: {what}", path.display()));
     }
-    Ok(Some(password))
+    Ok(password)
 }

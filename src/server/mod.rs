@@ -262,10 +262,13 @@ pub async fn load_directory(home: &Home, config: &Config) -> Result<Directory> {
     let home = home.clone();
     let base_dn = config.ldap.base_dn.clone();
     let rules = config.matching.clone();
-    let (dir, problems) =
-        tokio::task::spawn_blocking(move || crate::ucm::load_directory(&home, &base_dn, &rules))
-            .await
-            .map_err(|e| eyre!("loading the directory failed: {e}"))??;
+    let books = crate::ucm::book_specs(config);
+    let (dir, problems) = tokio::task::spawn_blocking(move || {
+        crate::ucm::load_directory(&home, &base_dn, &rules)
+            .map(|(dir, problems)| (dir.with_books(&books), problems))
+    })
+    .await
+    .map_err(|e| eyre!("loading the directory failed: {e}"))??;
     for p in problems {
         tracing::warn!("{p}; serving the newest complete generation instead");
     }
@@ -546,7 +549,9 @@ impl Server {
         let config = self.state.lock().await.config.clone();
         self.progress.set("merging", 0, 0);
         let merged = background::run("merge", priority, move || {
-            crate::ucm::merge_and_build(&home, &config, options)
+            let (report, dir) = crate::ucm::merge_and_build(&home, &config, options)?;
+            let books = crate::ucm::book_specs(&config);
+            Ok((report, dir.map(|d| d.with_books(&books))))
         })
         .await
         .and_then(|r| r);
@@ -628,8 +633,9 @@ impl Server {
         for id in state.config.modules.difference(&new.modules) {
             changes.push(format!("{} removed", name(id)));
         }
-        let rebuild =
-            new.ldap.base_dn != state.config.ldap.base_dn || new.matching != state.config.matching;
+        let rebuild = new.ldap.base_dn != state.config.ldap.base_dn
+            || new.matching != state.config.matching
+            || new.phonebooks != state.config.phonebooks;
         let wants_ldap = new.modules.contains(LDAP_MODULE);
         match (state.ldap.as_mut(), wants_ldap) {
             (Some(bundle), true) => {
@@ -672,7 +678,7 @@ impl Server {
             let _one_at_a_time = self.reloading.lock().await;
             let (generation, contacts) = self.swap_with(&new).await?;
             changes.push(format!(
-                "generation {generation} rebuilt for the new base DN or number rules ({contacts} contacts)"
+                "generation {generation} rebuilt for the new base DN, number rules or phone books ({contacts} contacts)"
             ));
         }
         tracing::info!(?changes, "bundles synced");
@@ -727,6 +733,17 @@ impl Server {
             progress: self.progress.get(),
             log_lines_dropped: crate::logs::server_dropped(),
             access_lines_dropped: crate::logs::access_dropped(),
+            phonebooks: state
+                .config
+                .phonebooks
+                .iter()
+                .map(|b| crate::control::PhonebookStatus {
+                    name: b.name.clone(),
+                    base_dn: b.base_dn.clone(),
+                    contacts: dir.book(&b.name).map_or(0, |d| d.len()),
+                    bind_dn: b.bind_dn.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -209,6 +209,7 @@ fn running(app: &mut App) {
         progress: Default::default(),
         log_lines_dropped: 0,
         access_lines_dropped: 0,
+        phonebooks: Vec::new(),
     }));
 }
 

@@ -69,6 +69,20 @@ pub(crate) use crate::jobs::{lock_sources, now};
 use crate::store::node::open_or_create_store;
 pub use crate::store::node::{check_store, open_store};
 
+/// What each `[[phonebooks]]` holds (its sources are named as the merge names
+/// them: `int`, `ext`, a directory source's name).
+pub fn book_specs(config: &Config) -> Vec<crate::directory::books::BookSpec> {
+    config
+        .phonebooks
+        .iter()
+        .map(|b| crate::directory::books::BookSpec {
+            name: b.name.clone(),
+            base_dn: b.base_dn.clone(),
+            sources: b.sources.clone(),
+        })
+        .collect()
+}
+
 /// Merges every source into a new generation and publishes it, while no server
 /// runs; then saves the image of its directory, so that the next start reads it
 /// instead of building it (as a server does after its own merges). Blocking.
