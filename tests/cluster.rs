@@ -770,6 +770,12 @@ fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
     let b = receiver("sop-b");
     // C syncs one person of the same directory as a corp of its own.
     let c = syncing_corp("sop-c", &server, "(uid=u0000)");
+    // B serves the corp contacts it receives as a phone book of their own too.
+    let mut config = std::fs::read_to_string(b.config()).unwrap();
+    config.push_str(
+        "\n[[phonebooks]]\nname = \"staff\"\nbase_dn = \"dc=staff,dc=local\"\nsources = [\"corp\"]\n",
+    );
+    std::fs::write(b.config(), config).unwrap();
     for (name, node) in [("b", &b), ("c", &c)] {
         node.start();
         sop(&a, &sshd.add_args(name, node, "client_key")).success();
@@ -785,6 +791,8 @@ fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
         ["+49 30 1000005"]
     );
     assert_eq!(count(&b, "(uid=corp-*)"), 8);
+    let (staff, _) = b.ldapsearch(&["-b", "dc=staff,dc=local", "(objectClass=person)", "uid"]);
+    assert_eq!(common::values(&staff, "uid").len(), 8, "{staff}");
     assert_eq!(count(&b, "(givenName=Ext1)"), 10);
     assert_eq!(count(&b, "(uid=int-*)"), internal, "b's own contacts stay");
     // C's own corp decides its corp contacts; the origin's external ones arrive.
@@ -794,6 +802,13 @@ fn a_directory_sources_contacts_reach_every_node_beside_its_own_contacts() {
     let status = json(&a.sop(&["cluster", "status", "--json"]).success());
     assert_eq!(status["nodes"][0]["name"], "b", "{status}");
     assert_eq!(status["nodes"][0]["sync"], "in_sync", "{status}");
+    assert_eq!(
+        status["nodes"][0]["state"]["phonebooks"],
+        serde_json::json!([["staff", 8]]),
+        "{status}"
+    );
+    let out = a.sop(&["cluster", "status"]).success().stdout();
+    assert!(out.contains("phone books: staff 8"), "{out}");
     // C serves a sync of its own: diverged, left alone by the catch-up.
     assert_eq!(status["nodes"][1]["sync"], "diverged", "{status}");
     assert_eq!(

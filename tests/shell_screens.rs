@@ -523,6 +523,7 @@ fn cluster_status() -> sop::cluster::status::ClusterStatus {
             message: "a search answered (result code 4, 1 entry)".into(),
         },
         problems: vec![],
+        phonebooks: vec![],
     };
     let push = |ok: bool, message: &str, fix: Option<&str>| PushRecord {
         at: 1_795_298_500,

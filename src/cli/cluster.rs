@@ -459,6 +459,14 @@ fn print_status(s: &ClusterStatus) {
         match (st.server_running, st.generation, st.contacts) {
             (true, Some(g), Some(c)) => {
                 println!("  application server: running, generation {g}, {c} contacts served");
+                if !st.phonebooks.is_empty() {
+                    let books: Vec<String> = st
+                        .phonebooks
+                        .iter()
+                        .map(|(name, n)| format!("{name} {n}"))
+                        .collect();
+                    println!("  phone books: {}", books.join(", "));
+                }
             }
             (true, ..) => println!("  application server: running"),
             (false, ..) => println!("  application server: STOPPED (its phones see nothing)"),

@@ -29,6 +29,10 @@ pub struct NodeState {
     pub ldap: LdapCheck,
     /// What went wrong while looking (a damaged snapshot...).
     pub problems: Vec<String>,
+    /// Its other phone books (`[[phonebooks]]`) and their contacts served; empty
+    /// from a node of an earlier version.
+    #[serde(default)]
+    pub phonebooks: Vec<(String, usize)>,
 }
 
 /// Whether the node's LDAP listener answered a search.
@@ -53,8 +57,16 @@ pub fn external(home: &Home, config: &Config) -> Result<Option<SnapshotId>, Stri
 pub async fn local(home: &Home, config: &Config) -> NodeState {
     let mut problems = Vec::new();
     let running = control::call(&home.socket(), &Request::Status, ASK_TIMEOUT).await;
+    let mut phonebooks = Vec::new();
     let (server_running, generation, contacts, listen) = match running {
-        Ok(Reply::Status(s)) => (true, Some(s.generation), Some(s.contacts), s.listen),
+        Ok(Reply::Status(s)) => {
+            phonebooks = s
+                .phonebooks
+                .iter()
+                .map(|b| (b.name.clone(), b.contacts))
+                .collect();
+            (true, Some(s.generation), Some(s.contacts), s.listen)
+        }
         Ok(_) => (true, None, None, Vec::new()),
         Err(control::CallError::NotRunning(_)) => (
             false,
@@ -100,6 +112,7 @@ pub async fn local(home: &Home, config: &Config) -> NodeState {
         external,
         ldap,
         problems,
+        phonebooks,
     }
 }
 
