@@ -246,6 +246,77 @@ fn contacts_search_as_typed_and_late_answers_are_dropped() {
 }
 
 #[test]
+fn contacts_say_which_other_phone_books_list_them() {
+    use crate::directory::lookup::{Found, FoundEntry};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut config = Config::defaults();
+    config.phonebooks = ["lobby", "sales"]
+        .iter()
+        .map(|name| crate::config::phonebooks::PhonebookSettings {
+            name: name.to_string(),
+            base_dn: format!("dc={name}"),
+            sources: if *name == "lobby" {
+                vec!["int".into()]
+            } else {
+                vec!["int".into(), "ext".into()]
+            },
+            bind_dn: String::new(),
+            password_file: "x".into(),
+            size_limit: None,
+        })
+        .collect();
+    let mut app = app();
+    app.config = Ok(config);
+    running(&mut app);
+    typing(&mut app, "c");
+    key(&mut app, KeyCode::Enter);
+    let seq = app.contacts.seq;
+    let entry = |uid: &str, cn: &str| FoundEntry {
+        dn: format!("uid={uid},dc=phonebook,dc=local"),
+        attributes: vec![("cn".into(), vec![cn.into()])],
+    };
+    app.update(Action::Found {
+        seq,
+        result: Ok(Found {
+            matched: 3,
+            entries: vec![
+                entry("int-7", "Anna Int"),
+                entry("ext-x1", "Bert Ext"),
+                entry("corp-u1", "Cleo Corp"),
+            ],
+            micros: 1,
+            fallback: None,
+            window: None,
+        }),
+    });
+    let mut terminal = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    terminal.draw(|f| super::view::draw(&app, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let line = |name: &str| -> String {
+        (0..24)
+            .map(|y| {
+                (0..120)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+    };
+    assert!(
+        line("Anna Int").contains("also in lobby, sales"),
+        "{}",
+        line("Anna Int")
+    );
+    assert!(line("Bert Ext").contains("also in sales") && !line("Bert Ext").contains("lobby"));
+    assert!(
+        !line("Cleo Corp").contains("also in"),
+        "{}",
+        line("Cleo Corp")
+    );
+}
+
+#[test]
 fn help_lists_the_keys_of_the_screen_from_its_table() {
     let mut app = app();
     key(&mut app, KeyCode::Char('?'));

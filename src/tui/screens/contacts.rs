@@ -532,11 +532,19 @@ impl State {
                             .find_map(|(_, a, _)| e.get(a).first().cloned())
                             .unwrap_or_default();
                         let company = e.first("o");
-                        Line::from(vec![
+                        let mut line = vec![
                             Span::raw(format!("{:<32} ", clip(e.first("cn"), 32))),
                             Span::raw(format!("{:<20} ", clip(&number, 20))),
-                            Span::styled(clip(company, 24), t.dim()),
-                        ])
+                            Span::styled(format!("{:<24}", clip(company, 24)), t.dim()),
+                        ];
+                        let books = phonebooks_of(ctx, &e.dn);
+                        if !books.is_empty() {
+                            line.push(Span::styled(
+                                format!(" also in {}", books.join(", ")),
+                                t.dim(),
+                            ));
+                        }
+                        Line::from(line)
                     })
                     .collect()
             })
@@ -547,6 +555,24 @@ impl State {
             widgets::list(t, f, parts[2], rows, s.sel);
         }
     }
+}
+
+/// The other phone books (`[[phonebooks]]`) a served entry is in, by the source
+/// its uid names.
+fn phonebooks_of<'a>(ctx: &'a Ctx, dn: &str) -> Vec<&'a str> {
+    let uid = dn
+        .split(',')
+        .next()
+        .and_then(|rdn| rdn.strip_prefix("uid="))
+        .unwrap_or_default();
+    let source = crate::directory::books::source_of(uid);
+    ctx.config.as_ref().map_or(Vec::new(), |c| {
+        c.phonebooks
+            .iter()
+            .filter(|b| b.sources.iter().any(|s| s == source))
+            .map(|b| b.name.as_str())
+            .collect()
+    })
 }
 
 /// At most `n` characters.

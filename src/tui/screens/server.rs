@@ -143,8 +143,22 @@ fn status_lines(ctx: &Ctx) -> Vec<Line<'static>> {
                     "Generation {}: {} contacts (built in {} ms); {} connections",
                     s.generation, s.contacts, s.generation_load_ms, s.connections
                 )),
-                Line::from(Span::styled("Bundles", t.title())),
             ];
+            for b in &s.phonebooks {
+                let who = if b.bind_dn.is_empty() {
+                    "any phone".to_string()
+                } else {
+                    format!("phones bound as {}", b.bind_dn)
+                };
+                v.push(Line::from(Span::styled(
+                    format!(
+                        "  phone book {} {}: {} contacts, for {who}",
+                        b.name, b.base_dn, b.contacts
+                    ),
+                    t.dim(),
+                )));
+            }
+            v.push(Line::from(Span::styled("Bundles", t.title())));
             for b in &s.bundles {
                 let style = match b.state.as_str() {
                     "running" => t.good(),
