@@ -89,7 +89,11 @@ fn main() {
         return;
     }
     if env("VLV", 0) == 1 {
-        browse(&dir, &policy, &opts);
+        // The M* view is some of the phone book: sorted only up to
+        // max_sort_candidates matches, here every one.
+        let mut config = config.clone();
+        config.ldap.limits.max_sort_candidates = count;
+        browse(&dir, &Policy::new(&config, None), &opts);
         return;
     }
 

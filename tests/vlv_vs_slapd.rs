@@ -61,7 +61,10 @@ fn windows_of_sorted_lists_are_those_of_openldaps_sssvlv() {
         schema: ldif::SCHEMA,
         ..Default::default()
     });
-    let node = Node::new(&[("ldap.size_limit", "100000")]);
+    let node = Node::new(&[
+        ("ldap.size_limit", "100000"),
+        ("ldap.limits.max_sort_candidates", "100000"),
+    ]);
     node.start();
     let mut csv = Vec::new();
     sop::formats::csv::export_csv(&book, &mut csv).unwrap();

@@ -124,7 +124,7 @@ mod tests {
         let lobby = dir.book("lobby").unwrap();
         assert_eq!(names(lobby, "(sn=berg)"), ["Anna", "Dora"]);
         assert_eq!(names(lobby, "(telephoneNumber=101)"), ["Dora"]);
-        assert_eq!(lobby.entry(1).dn(), "uid=internal-2,dc=lobby");
+        assert_eq!(lobby.entry(1).dn(), "uid=int-2,dc=lobby");
         let sales = dir.book("sales").unwrap();
         assert_eq!(
             names(sales, "(|(givenName=c*)(telephoneNumber=100))"),

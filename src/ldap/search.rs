@@ -350,7 +350,28 @@ fn list_view(
     let view = match dn::place(&base, &policy.base_norm) {
         // The base entry itself is not listed: a view lists contacts.
         Place::Base if req.scope == LdapSearchScope::Base => View::Some(Arc::from([])),
-        Place::Base => continued.views.get(dir, search, filter, &keys),
+        Place::Base => {
+            let max = policy.max_sort_candidates;
+            match continued.views.get(dir, search, filter, &keys, max) {
+                Some(view) => view,
+                None => {
+                    let mut answer = Answer::error(
+                        LdapResultCode::AdminLimitExceeded,
+                        format!(
+                            "more than {max} entries match; a list view of some of the phone \
+                             book is limited to that many ([ldap.limits] max_sort_candidates), \
+                             the whole phone book is not"
+                        ),
+                    );
+                    answer
+                        .controls
+                        .push(sort_control(LdapResultCode::AdminLimitExceeded));
+                    let code = LdapResultCode::AdminLimitExceeded as i64;
+                    answer.controls.push(vlv::response(0, 0, code, None));
+                    return answer;
+                }
+            }
+        }
         Place::Child(escaped) => match dir.find_uid(&dn::unescape(escaped)) {
             Some(id)
                 if matches!(req.scope, LdapSearchScope::Base | LdapSearchScope::Subtree)
@@ -687,8 +708,24 @@ mod tests {
     /// A list view request over `dir` with these controls: its result code and the
     /// view's response (target, count, result), if any.
     fn view(dir: &Arc<Directory>, controls: Vec<LdapControl>) -> (LdapResultCode, Option<Vec<u8>>) {
+        view_of(
+            dir,
+            controls,
+            LdapFilter::Present("objectClass".into()),
+            1000,
+        )
+    }
+
+    /// `view` with a filter and `[ldap.limits] max_sort_candidates`.
+    fn view_of(
+        dir: &Arc<Directory>,
+        controls: Vec<LdapControl>,
+        filter: LdapFilter,
+        max_sort_candidates: usize,
+    ) -> (LdapResultCode, Option<Vec<u8>>) {
         let mut config = crate::config::Config::defaults();
         config.ldap.base_dn = dir.base_dn().to_string();
+        config.ldap.limits.max_sort_candidates = max_sort_candidates;
         let policy = Policy::new(&config, None);
         let req = LdapSearchRequest {
             base: dir.base_dn().to_string(),
@@ -697,7 +734,7 @@ mod tests {
             sizelimit: 0,
             timelimit: 0,
             typesonly: false,
-            filter: LdapFilter::Present("objectClass".into()),
+            filter,
             attrs: Vec::new(),
         };
         let mut continued = Continued::new(1);
@@ -771,12 +808,35 @@ mod tests {
             LdapResultCode::UnwillingToPerform
         );
         assert_eq!(
-            view(&dir, vec![sort(&["nosuch"]), first]).0,
+            view(&dir, vec![sort(&["nosuch"]), first.clone()]).0,
             LdapResultCode::NoSuchAttribute
         );
         assert_eq!(
             view(&dir, vec![sort(&["sn"]), vlv(&[0x30, 0x00])]).0,
             LdapResultCode::ProtocolError
+        );
+        // A view of some of the phone book is at most max_sort_candidates long; the
+        // whole phone book is not limited.
+        let some = LdapFilter::Or(vec![
+            LdapFilter::Substring(
+                "sn".into(),
+                ldap3_proto::proto::LdapSubstringFilter {
+                    initial: Some("a".into()),
+                    any: vec![],
+                    final_: None,
+                },
+            ),
+            LdapFilter::Present("mail".into()),
+        ]);
+        let (code, _) = view_of(&dir, vec![sort(&["sn"]), first.clone()], some.clone(), 1000);
+        assert_eq!(code, LdapResultCode::Success);
+        let (code, response) = view_of(&dir, vec![sort(&["sn"]), first.clone()], some, 5);
+        assert_eq!(code, LdapResultCode::AdminLimitExceeded);
+        assert_eq!(response.unwrap()[8..], [0x0a, 0x01, 11]);
+        let all = LdapFilter::Present("objectClass".into());
+        assert_eq!(
+            view_of(&dir, vec![sort(&["sn"]), first], all, 5).0,
+            LdapResultCode::Success
         );
     }
 

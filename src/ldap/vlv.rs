@@ -272,14 +272,20 @@ impl View {
         }
     }
 
-    /// The view of the entries that match `filter`, in the order of `keys`.
-    pub fn of(dir: &Directory, filter: &Filter, keys: &[SortKey]) -> View {
+    /// The view of the entries that match `filter`, in the order of `keys`; None
+    /// when more than `max` match and it is not the whole phone book (whose order
+    /// is kept once for every connection, where a view of some entries is kept by
+    /// the connection).
+    pub fn of(dir: &Directory, filter: &Filter, keys: &[SortKey], max: usize) -> Option<View> {
         if dir.matches_every_entry(filter) {
-            return View::Whole(dir.order(keys));
+            return Some(View::Whole(dir.order(keys)));
         }
-        let mut ids: Vec<u32> = dir.search(filter).collect();
+        let mut ids: Vec<u32> = dir.search(filter).take(max.saturating_add(1)).collect();
+        if ids.len() > max {
+            return None;
+        }
         dir.sort_ids(keys, &mut ids);
-        View::Some(ids.into())
+        Some(View::Some(ids.into()))
     }
 }
 
@@ -291,25 +297,26 @@ pub struct LastView {
 }
 
 impl LastView {
-    /// The view of `filter` sorted by `keys` on `dir`; `search` names the search
-    /// (its base, scope, filter and keys).
+    /// The view of `filter` sorted by `keys` on `dir` (see `View::of`); `search`
+    /// names the search (its base, scope, filter and keys).
     pub fn get(
         &mut self,
         dir: &Arc<Directory>,
         search: u64,
         filter: &Filter,
         keys: &[SortKey],
-    ) -> View {
+        max: usize,
+    ) -> Option<View> {
         if let Some((kept, id, view)) = &self.view
             && Arc::ptr_eq(kept, dir)
             && *id == search
         {
-            return view.clone();
+            return Some(view.clone());
         }
-        let view = View::of(dir, filter, keys);
+        let view = View::of(dir, filter, keys, max)?;
         // The whole phone book's order is kept by the directory itself.
         self.view = matches!(view, View::Some(_)).then(|| (dir.clone(), search, view.clone()));
-        view
+        Some(view)
     }
 
     /// Forgets a view of another generation than `dir`.
