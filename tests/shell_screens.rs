@@ -427,6 +427,33 @@ fn phone_view() {
 }
 
 #[test]
+fn phone_view_browses_as_a_polycom_lists_the_phone_book() {
+    let mut app = at(&[Screen::Contacts, Screen::Phone]);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Tab);
+    }
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('b'),
+        KeyModifiers::CONTROL,
+    )));
+    let seq = app.phone.seq;
+    let mut window = found();
+    window.window = Some(sop::directory::lookup::Window {
+        first: 40,
+        total: 1_000,
+    });
+    app.update(Action::PhoneFound {
+        seq,
+        result: Ok(window),
+    });
+    let screen = text_at_80x24(&app);
+    assert!(screen.contains("browsing"), "{screen}");
+    assert!(screen.contains("sorted by sn, givenName"), "{screen}");
+    assert!(screen.contains("lists: 41 to"), "{screen}");
+    assert!(screen.contains("of 1000"), "{screen}");
+}
+
+#[test]
 fn phone_view_says_when_the_caller_id_fallback_found_the_entry() {
     let mut app = at(&[Screen::Contacts, Screen::Phone]);
     type_text(&mut app, "+49301234123");
