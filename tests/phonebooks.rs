@@ -98,28 +98,20 @@ fn each_phone_book_shows_its_sources_to_the_phones_it_is_for() {
     assert_eq!(surnames(&node, sales, LOBBY, "(sn=*)").1, 50);
 
     // A phone browsing the lobby (a virtual list view) lists the lobby's entries.
-    use std::io::Write;
-    let mut child = std::process::Command::new("ldapsearch")
-        .args([
-            "-x",
-            "-H",
-            &node.url(),
-            "-b",
-            LOBBY,
-            "-E",
-            "!sss=sn",
-            "-E",
-            "!vlv=0/9/1/0",
-        ])
-        .args(["(objectClass=person)", "sn"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // ldapsearch asks for the next window: one it cannot read ends it.
-    child.stdin.take().unwrap().write_all(b"end\n").unwrap();
-    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    let url = node.url();
+    let out = common::ldapsearch_one_window(&[
+        "-x",
+        "-H",
+        &url,
+        "-b",
+        LOBBY,
+        "-E",
+        "!sss=sn",
+        "-E",
+        "!vlv=0/9/1/0",
+        "(objectClass=person)",
+        "sn",
+    ]);
     assert_eq!(values(&out, "sn"), ["Ahlberg", "Brandt"], "{out}");
     assert!(out.contains("vlvResult: pos=1 count=2"), "{out}");
 

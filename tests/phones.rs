@@ -351,34 +351,25 @@ fn browse(node: &Node, args: &[&str]) -> serde_json::Value {
 /// The DNs of one window as a phone browsing with a virtual list view gets them
 /// (`ldapsearch -E sss=... -E vlv=before/after/offset/0`), in order.
 fn vlv_dns(node: &Node, sort: &str, window: &str) -> Vec<String> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("ldapsearch")
-        .args([
-            "-x",
-            "-LLL",
-            "-o",
-            "ldif-wrap=no",
-            "-H",
-            &node.url(),
-            "-b",
-            BASE,
-        ])
-        .args([
-            "-E",
-            &format!("!sss={sort}"),
-            "-E",
-            &format!("!vlv={window}"),
-        ])
-        .args(["(objectClass=person)", "1.1"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // ldapsearch asks for the next window: one it cannot read ends it.
-    child.stdin.take().unwrap().write_all(b"end\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    values(&String::from_utf8_lossy(&out.stdout), "dn")
+    let (sss, vlv) = (format!("!sss={sort}"), format!("!vlv={window}"));
+    let url = node.url();
+    let out = common::ldapsearch_one_window(&[
+        "-x",
+        "-LLL",
+        "-o",
+        "ldif-wrap=no",
+        "-H",
+        &url,
+        "-b",
+        BASE,
+        "-E",
+        &sss,
+        "-E",
+        &vlv,
+        "(objectClass=person)",
+        "1.1",
+    ]);
+    values(&out, "dn")
 }
 
 #[test]

@@ -10,8 +10,6 @@ mod common;
 use common::slapd::{self, Slapd};
 use common::{BASE, Node};
 use sop::bench::{ldif, phonebook};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const COUNT: usize = 2_000;
 const SEED: u64 = 11;
@@ -21,20 +19,23 @@ const SEED: u64 = 11;
 /// search's result. (Only the first window: slapd may answer the next ones that
 /// Enter asks for with "busy", as its sort of the previous window ends.)
 fn answer(url: &str, filter: &str, sort: &str, vlv: &str) -> Vec<String> {
-    let mut child = Command::new("ldapsearch")
-        .args(["-x", "-o", "ldif-wrap=no", "-H", url, "-b", BASE])
-        .args(["-E", &format!("!sss={sort}"), "-E", &format!("!vlv={vlv}")])
-        .args([filter, "mail"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ldapsearch (package ldap-utils) must be installed");
-    // A next window it cannot read ends it.
-    child.stdin.take().unwrap().write_all(b"end\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    let (sss, vlv) = (format!("!sss={sort}"), format!("!vlv={vlv}"));
+    let out = common::ldapsearch_one_window(&[
+        "-x",
+        "-o",
+        "ldif-wrap=no",
+        "-H",
+        url,
+        "-b",
+        BASE,
+        "-E",
+        &sss,
+        "-E",
+        &vlv,
+        filter,
+        "mail",
+    ]);
+    out.lines()
         .filter(|l| {
             l.starts_with("mail:") || l.starts_with("vlvResult:") || l.starts_with("result:")
         })

@@ -137,16 +137,31 @@ pub fn run(home: &Home, command: PhonesCommand) -> Result<i32> {
     }
 }
 
+/// The entries as the phone shows them, for `--json`.
+fn entries_json(p: &Preset, found: &Found) -> Vec<serde_json::Value> {
+    found
+        .entries
+        .iter()
+        .map(|e| serde_json::json!({"dn": e.dn, "shows": p.shows(e), "numbers": p.numbers(e)}))
+        .collect()
+}
+
+/// An entry's numbers as the phone lists them: `attribute number`, two spaces apart.
+fn numbers(p: &Preset, e: &lookup::FoundEntry) -> String {
+    let numbers: Vec<String> = p
+        .numbers(e)
+        .iter()
+        .map(|(attr, n)| format!("{attr} {n}"))
+        .collect();
+    numbers.join("  ")
+}
+
 fn print_browse(p: &Preset, browse: &phones::Browse, found: &Found, json: bool) -> Result<()> {
     let window = found
         .window
         .unwrap_or(lookup::Window { first: 0, total: 0 });
     if json {
-        let entries: Vec<serde_json::Value> = found
-            .entries
-            .iter()
-            .map(|e| serde_json::json!({"dn": e.dn, "shows": p.shows(e), "numbers": p.numbers(e)}))
-            .collect();
+        let entries = entries_json(p, found);
         let out = serde_json::json!({
             "preset": p.id,
             "filter": browse.filter,
@@ -167,16 +182,11 @@ fn print_browse(p: &Preset, browse: &phones::Browse, found: &Found, json: bool) 
     );
     println!();
     for (at, e) in found.entries.iter().enumerate() {
-        let numbers: Vec<String> = p
-            .numbers(e)
-            .iter()
-            .map(|(attr, n)| format!("{attr} {n}"))
-            .collect();
         println!(
             "{:>7}  {:<28} {}",
             window.first + at + 1,
             p.shows(e),
-            numbers.join("  ")
+            numbers(p, e)
         );
     }
     let shown = found.entries.len();
@@ -236,17 +246,7 @@ fn ask(home: &Home, request: &Request) -> Result<Found> {
 fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) -> Result<()> {
     let cut = found.matched > q.size_limit;
     if json {
-        let entries: Vec<serde_json::Value> = found
-            .entries
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "dn": e.dn,
-                    "shows": p.shows(e),
-                    "numbers": p.numbers(e),
-                })
-            })
-            .collect();
+        let entries = entries_json(p, found);
         let out = serde_json::json!({
             "preset": p.id,
             "typed": text,
@@ -275,12 +275,7 @@ fn print_lookup(p: &Preset, text: &str, q: &Query, found: &Found, json: bool) ->
         println!("No entry holds that number; the caller-ID fallback's {rule} found:");
     }
     for e in &found.entries {
-        let numbers: Vec<String> = p
-            .numbers(e)
-            .iter()
-            .map(|(attr, n)| format!("{attr} {n}"))
-            .collect();
-        println!("{:<28} {}", p.shows(e), numbers.join("  "));
+        println!("{:<28} {}", p.shows(e), numbers(p, e));
     }
     let shown = found.entries.len();
     let more = if cut {

@@ -660,57 +660,54 @@ fn read_mapping(
     Ok(mapping)
 }
 
-/// Reads `[[sources]]`; an error names the source, the key and the value.
+/// The tables of a `[[name]]` list; an error when it is something else.
+fn tables_of(
+    value: Option<toml::Value>,
+    name: &str,
+    file: &str,
+) -> Result<Vec<toml::Value>, ConfigError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => Ok(items),
+        Some(other) => Err(ConfigError::Value {
+            file: file.to_string(),
+            key: name.to_string(),
+            value: other.to_string(),
+            accepted: format!("[[{name}]] tables"),
+        }),
+    }
+}
+
+/// An error in one table of a `[[name]]` list: names the table, the key and the value.
+fn table_error<'a>(
+    name: &'a str,
+    file: &'a str,
+) -> impl Fn(&str, &str, String, &str) -> ConfigError + 'a {
+    move |table, key, value, accepted| ConfigError::Value {
+        file: file.to_string(),
+        key: format!("[[{name}]] {table}: {key}"),
+        value,
+        accepted: accepted.to_string(),
+    }
+}
+
+/// Reads `[[sources]]`.
 fn read_sources(
     value: Option<toml::Value>,
     file: &str,
 ) -> Result<Vec<sources::SourceSettings>, ConfigError> {
-    let items = match value {
-        None => return Ok(Vec::new()),
-        Some(toml::Value::Array(items)) => items,
-        Some(other) => {
-            return Err(ConfigError::Value {
-                file: file.to_string(),
-                key: "sources".to_string(),
-                value: other.to_string(),
-                accepted: "[[sources]] tables".to_string(),
-            });
-        }
-    };
-    sources::parse_all(&items, |source, key, value, accepted| ConfigError::Value {
-        file: file.to_string(),
-        key: format!("[[sources]] {source}: {key}"),
-        value,
-        accepted: accepted.to_string(),
-    })
+    let items = tables_of(value, "sources", file)?;
+    sources::parse_all(&items, table_error("sources", file))
 }
 
-/// Reads `[[phonebooks]]`; an error names the phone book, the key and the value.
+/// Reads `[[phonebooks]]`.
 fn read_phonebooks(
     value: Option<toml::Value>,
     main_base: &str,
     file: &str,
 ) -> Result<Vec<phonebooks::PhonebookSettings>, ConfigError> {
-    let items = match value {
-        None => return Ok(Vec::new()),
-        Some(toml::Value::Array(items)) => items,
-        Some(other) => {
-            return Err(ConfigError::Value {
-                file: file.to_string(),
-                key: "phonebooks".to_string(),
-                value: other.to_string(),
-                accepted: "[[phonebooks]] tables".to_string(),
-            });
-        }
-    };
-    phonebooks::parse_all(&items, main_base, |book, key, value, accepted| {
-        ConfigError::Value {
-            file: file.to_string(),
-            key: format!("[[phonebooks]] {book}: {key}"),
-            value,
-            accepted: accepted.to_string(),
-        }
-    })
+    let items = tables_of(value, "phonebooks", file)?;
+    phonebooks::parse_all(&items, main_base, table_error("phonebooks", file))
 }
 
 /// Parses `host:port`; `localhost` is accepted as 127.0.0.1.

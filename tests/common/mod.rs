@@ -210,6 +210,23 @@ impl Run {
     }
 }
 
+/// `ldapsearch ARGS` with a virtual list view (`-E vlv=...`): its output for the
+/// first window only. ldapsearch then asks on stdin for the next window; one it
+/// cannot read ends it (EOF would ask for the next window, forever).
+pub fn ldapsearch_one_window(args: &[&str]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("ldapsearch")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ldapsearch (package ldap-utils) must be installed");
+    child.stdin.take().unwrap().write_all(b"end\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The LDIF `ldapsearch` prints for a one-level search under `BASE` of the server
 /// on `port`, with no size limit, or its error.
 pub fn search_one(port: u16, filter: &str, attrs: &[&str]) -> Result<String, String> {

@@ -19,6 +19,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+/// Why the view asks nothing while the server is stopped.
+const STOPPED: &str = "The application server is stopped: phones get no answer from this node \
+                       (Subsystems > Application Server > Start).";
+
 #[derive(Debug, Default)]
 pub struct State {
     /// Index in `PRESETS`.
@@ -80,11 +84,7 @@ impl State {
             return vec![];
         };
         if !running {
-            self.error = Some(
-                "The application server is stopped: phones get no answer from this node \
-                 (Subsystems > Application Server > Start)."
-                    .into(),
-            );
+            self.error = Some(STOPPED.into());
             return vec![];
         }
         vec![Effect::PhoneSearch {
@@ -106,11 +106,7 @@ impl State {
             return vec![];
         };
         if !running {
-            self.error = Some(
-                "The application server is stopped: phones get no answer from this node \
-                 (Subsystems > Application Server > Start)."
-                    .into(),
-            );
+            self.error = Some(STOPPED.into());
             return vec![];
         }
         let from = if typed.is_empty() {
