@@ -254,17 +254,10 @@ pub fn browse(
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let whole;
-    let some: Vec<u32>;
-    let view: &[u32] = if dir.matches_every_entry(&filter) {
-        whole = dir.order(&keys);
-        whole.ids()
-    } else {
-        let mut ids: Vec<u32> = dir.search(&filter).collect();
-        dir.sort_ids(&keys, &mut ids);
-        some = ids;
-        &some
-    };
+    let view = dir
+        .view(&filter, &keys, usize::MAX)
+        .ok_or("too many entries to sort")?;
+    let view = view.ids();
     let first = match from {
         From::Offset(at) => *at,
         From::Value(value) => dir.position_of(&keys, view, value),

@@ -7,6 +7,7 @@
 //! the attribute sorts after those with it (before them when the key is reversed);
 //! entries equal on every key keep the order they are served in.
 
+use super::filter::Filter;
 use super::schema::Attr;
 use super::served::Directory;
 use std::cmp::Ordering;
@@ -50,7 +51,40 @@ impl Order {
     }
 }
 
+/// The entries that match a filter, in the order of some sort keys.
+#[derive(Clone)]
+pub enum View {
+    /// Every entry of the directory: its kept order.
+    Whole(Arc<Order>),
+    /// Some entries, sorted.
+    Some(Arc<[u32]>),
+}
+
+impl View {
+    pub fn ids(&self) -> &[u32] {
+        match self {
+            View::Whole(order) => order.ids(),
+            View::Some(ids) => ids,
+        }
+    }
+}
+
 impl Directory {
+    /// The entries that match `filter`, in the order of `keys`; None when more
+    /// than `max` match and it is not the whole directory (whose order is kept
+    /// once, where a view of some entries is sorted for its caller).
+    pub fn view(&self, filter: &Filter, keys: &[SortKey], max: usize) -> Option<View> {
+        if self.matches_every_entry(filter) {
+            return Some(View::Whole(self.order(keys)));
+        }
+        let mut ids: Vec<u32> = self.search(filter).take(max.saturating_add(1)).collect();
+        if ids.len() > max {
+            return None;
+        }
+        self.sort_ids(keys, &mut ids);
+        Some(View::Some(ids.into()))
+    }
+
     /// The value an entry sorts by for `attr`: its least normalised value. Object
     /// classes and photos are not sort keys: they sort as absent.
     pub fn sort_value(&self, id: u32, attr: Attr) -> Option<&str> {

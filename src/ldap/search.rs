@@ -2,12 +2,12 @@
 //! selection, paged results (RFC 2696) and server-side sorting (RFC 2891).
 
 use crate::directory::dn::{self, Place};
-use crate::directory::order::SortKey;
+use crate::directory::order::{SortKey, View};
 use crate::directory::{Attr, Directory, Filter, FilterError};
 use crate::ldap::paging::{PagedSearch, Paging, Position};
 use crate::ldap::policy::Policy;
 use crate::ldap::rootdse;
-use crate::ldap::vlv::{self, LastView, View};
+use crate::ldap::vlv::{self, LastView};
 use ldap3_proto::control::{LdapControl, ServerSortRequet};
 use ldap3_proto::proto::{
     LdapPartialAttribute, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope,

@@ -566,6 +566,11 @@ impl Session {
         dir: &'a Arc<Directory>,
         policy: &'a Policy,
     ) -> Result<(&'a Arc<Directory>, &'a Policy), LdapResult> {
+        // Without other phone books (most nodes), every request is the main one's;
+        // a connection bound to a phone book removed since sees none.
+        if policy.books.is_empty() && self.book.is_none() {
+            return Ok((dir, policy));
+        }
         let norm = dn::normalize(request_dn);
         let book = policy.books.iter().find(|b| match norm.is_empty() {
             // No base: the phone book the connection is bound to, else the main one.

@@ -8,7 +8,7 @@
 //! a window costs what its entries cost. A view of some entries is sorted once and
 //! kept for the connection's next window (`LastView`).
 
-use crate::directory::order::{Order, SortKey};
+use crate::directory::order::{SortKey, View};
 use crate::directory::{Directory, Filter};
 use bytes::BytesMut;
 use ldap3_lber::common::TagClass;
@@ -255,40 +255,6 @@ fn ber(inner: Vec<Tag>) -> Vec<u8> {
     out.to_vec()
 }
 
-/// The entries a view lists, in order.
-#[derive(Clone)]
-pub enum View {
-    /// Every entry of the directory: its kept order.
-    Whole(Arc<Order>),
-    /// Some entries, sorted.
-    Some(Arc<[u32]>),
-}
-
-impl View {
-    pub fn ids(&self) -> &[u32] {
-        match self {
-            View::Whole(order) => order.ids(),
-            View::Some(ids) => ids,
-        }
-    }
-
-    /// The view of the entries that match `filter`, in the order of `keys`; None
-    /// when more than `max` match and it is not the whole phone book (whose order
-    /// is kept once for every connection, where a view of some entries is kept by
-    /// the connection).
-    pub fn of(dir: &Directory, filter: &Filter, keys: &[SortKey], max: usize) -> Option<View> {
-        if dir.matches_every_entry(filter) {
-            return Some(View::Whole(dir.order(keys)));
-        }
-        let mut ids: Vec<u32> = dir.search(filter).take(max.saturating_add(1)).collect();
-        if ids.len() > max {
-            return None;
-        }
-        dir.sort_ids(keys, &mut ids);
-        Some(View::Some(ids.into()))
-    }
-}
-
 /// The last view of some entries a connection browsed, for its next window: a
 /// phone scrolling its list asks for the same view again and again.
 #[derive(Default)]
@@ -313,7 +279,7 @@ impl LastView {
         {
             return Some(view.clone());
         }
-        let view = View::of(dir, filter, keys, max)?;
+        let view = dir.view(filter, keys, max)?;
         // The whole phone book's order is kept by the directory itself.
         self.view = matches!(view, View::Some(_)).then(|| (dir.clone(), search, view.clone()));
         Some(view)

@@ -68,6 +68,9 @@ pub struct Preset {
     pub browse: Option<Browse>,
 }
 
+/// What Polycom phones put before their own terms, and send alone when they browse.
+pub const POLYCOM_PREFIX: &str = "(objectClass=person)";
+
 /// What a phone browsing the phone book sends: its filter and its sort order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Browse {
@@ -128,7 +131,7 @@ pub const PRESETS: [Preset; 6] = [
         display: "%sn, %givenName",
         max_hits: 32,
         browse: Some(Browse {
-            filter: "(objectClass=person)",
+            filter: POLYCOM_PREFIX,
             sort: &["sn", "givenName"],
         }),
         ..STANDARD

@@ -1,7 +1,7 @@
 //! The settings to give each vendor's phones for this node: server, port, base DN,
 //! bind, TLS, filters and attributes, in the vendor's provisioning syntax.
 
-use super::{PRESETS, Preset, Syntax};
+use super::{POLYCOM_PREFIX, PRESETS, Preset, Syntax};
 use crate::config::phonebooks::PhonebookSettings;
 use crate::config::{BindPolicy, Config};
 use crate::home::Home;
@@ -286,9 +286,6 @@ fn gigaset(p: &Preset, node: &Node, t: Transport) -> Vec<String> {
     ]);
     lines
 }
-
-/// What Polycom phones put before their own terms (the preset's name filter).
-const POLYCOM_PREFIX: &str = "(objectClass=person)";
 
 fn polycom(p: &Preset, node: &Node, t: Transport) -> Vec<String> {
     let (dn, password) = user(node);
