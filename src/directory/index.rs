@@ -167,68 +167,125 @@ impl Posting<'_> {
     }
 }
 
-/// A key while counting: the entry that last had it, and how many entries did.
-#[derive(Clone, Copy)]
-struct Count {
-    last: u32,
-    count: u32,
+/// One half of the entries as the first pass saw them: the keys in the order they
+/// were met (a key's number is its place here), how many entries hold each, and
+/// the keys of each entry by number, each once, so that the second pass neither
+/// makes the keys again nor looks them up.
+struct Half {
+    range: std::ops::Range<u32>,
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+    /// `held[ends[i]..ends[i + 1]]`: the numbers of the keys of entry
+    /// `range.start + i`, seven bits a byte (the keys met first, the most
+    /// common, take one byte: about two bytes a number rather than four).
+    held: Vec<u8>,
+    ends: Vec<usize>,
 }
 
 const UNSEEN: u32 = u32::MAX;
 
-/// How many entries of `range` hold each key.
-fn count(
+/// Entries whose keys foretell how much room the keys of the rest will take.
+const PROBE: usize = 4096;
+
+/// The keys of the entries of `range`, numbered, and how many entries hold each.
+fn gather(
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
-) -> HashKeyed<Count> {
-    let mut counts = HashKeyed::default();
-    for id in range {
+) -> Half {
+    // Per key: its number, the entry that last had it, and how many entries did
+    // (side by side: one cache line for all three).
+    let mut seen: HashKeyed<[u32; 3]> = HashKeyed::default();
+    let mut held = Vec::new();
+    let mut ends = Vec::with_capacity(range.len() + 1);
+    ends.push(0);
+    for id in range.clone() {
         keys_of(id, &mut |key| {
-            let c = counts.entry(key).or_insert(Count {
-                last: UNSEEN,
-                count: 0,
-            });
-            if c.last != id {
-                c.last = id;
-                c.count += 1;
+            let next = seen.len() as u32;
+            let [n, last, count] = seen.entry(key).or_insert([next, UNSEEN, 0]);
+            if *last != id {
+                *last = id;
+                *count += 1;
+                put_number(&mut held, *n);
             }
         });
+        ends.push(held.len());
+        // Room for the whole half, as the first entries foretell it: growing by
+        // doubling would copy the numbers again and again into new memory.
+        if ends.len() == PROBE + 1 {
+            let whole = held.len() * range.len() / PROBE;
+            held.reserve((whole + whole / 8).saturating_sub(held.len()));
+        }
     }
-    counts
+    let mut keys = vec![0; seen.len()];
+    let mut counts = vec![0; seen.len()];
+    for (key, [n, _, count]) in seen {
+        keys[n as usize] = key;
+        counts[n as usize] = count;
+    }
+    Half {
+        range,
+        keys,
+        counts,
+        held,
+        ends,
+    }
 }
 
-/// Writes the list of each key for the entries of `range`: `starts[k]` is where
-/// this range's part of key k's list begins in `ids`. For a `WITHOUT` key, the ids
-/// of the range that lack it are written.
+/// Appends `n`, seven bits a byte, low bits first; the high bit of a byte says
+/// that another follows.
+fn put_number(out: &mut Vec<u8>, mut n: u32) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Calls `f` with each number `put_number` wrote in `bytes`.
+#[inline]
+fn numbers(bytes: &[u8], mut f: impl FnMut(u32)) {
+    let (mut n, mut shift) = (0u32, 0);
+    for &b in bytes {
+        n |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            f(n);
+            (n, shift) = (0, 0);
+        } else {
+            shift += 7;
+        }
+    }
+}
+
+/// Writes the list of each key for the entries of `half`: `starts[k]` is where
+/// this half's part of key k's list begins in `ids`, and `place[n]` is the key of
+/// the half's key number n. For a `WITHOUT` key, the ids of the half that lack it
+/// are written.
 fn fill(
     index: &GramIndex,
-    range: std::ops::Range<u32>,
-    keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
+    half: &Half,
+    place: &[u32],
     starts: impl Iterator<Item = u32>,
     ids: &[AtomicU32],
 ) {
     // Per key: the entry that last had it, and where its next id goes.
-    let first = range.start;
+    let first = half.range.start;
     let mut state: Vec<(u32, u32)> = starts.map(|at| (UNSEEN, at)).collect();
     let put = |at: &mut u32, id: u32| {
         ids[*at as usize].store(id, Ordering::Relaxed);
         *at += 1;
     };
-    let mut found: Vec<usize> = Vec::with_capacity(512);
-    for id in range.clone() {
-        // The keys of one entry are found first, so that their cache misses overlap.
+    let mut found: Vec<usize> = Vec::with_capacity(1024);
+    for (i, id) in half.range.clone().enumerate() {
+        // The states of one entry's keys are asked for first, so that their cache
+        // misses overlap.
         found.clear();
-        keys_of(id, &mut |key| {
-            if let Some(k) = index.find(key) {
-                prefetch(&state[k]);
-                found.push(k);
-            }
+        numbers(&half.held[half.ends[i]..half.ends[i + 1]], |n| {
+            let k = place[n as usize] as usize;
+            prefetch(&state[k]);
+            found.push(k);
         });
         for &k in &found {
             let s = &mut state[k];
-            if s.0 == id {
-                continue;
-            }
             match index.tags[k] {
                 POSITIVE => put(&mut s.1, id),
                 WITHOUT => {
@@ -250,7 +307,7 @@ fn fill(
     for (k, s) in state.iter_mut().enumerate() {
         if index.tags[k] == WITHOUT {
             let from = if s.0 == UNSEEN { first } else { s.0 + 1 };
-            for gap in from..range.end {
+            for gap in from..half.range.end {
                 put(&mut s.1, gap);
             }
         }
@@ -303,44 +360,61 @@ impl GramIndex {
     /// Builds the index of `entries` entries; `keys_of(id, add)` calls `add` with
     /// each key of the entry (see `value_keys`).
     ///
-    /// Two passes over the entries, each on two threads taking half of the
-    /// entries: counting, then filling (each thread its own part of every list).
+    /// Two passes, each on two threads taking half of the entries: the first makes
+    /// each entry's keys, numbers and counts them, and keeps each entry's numbers
+    /// (about 2 bytes per key of each entry, until the index is built); the second writes the
+    /// lists from those numbers (each thread its own part of every list).
     pub fn build(entries: usize, keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync) -> GramIndex {
         let mid = (entries / 2) as u32;
         let end = entries as u32;
         let (low, high) = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| count(0..mid, &keys_of));
-            let high = count(mid..end, &keys_of);
-            let low = worker.join().unwrap_or_else(|_| count(0..mid, &keys_of));
+            let worker = scope.spawn(|| gather(0..mid, &keys_of));
+            let high = gather(mid..end, &keys_of);
+            let low = worker.join().unwrap_or_else(|_| gather(0..mid, &keys_of));
             (low, high)
         });
-        let mut keys: Vec<u64> = low.keys().copied().collect();
-        keys.extend(high.keys().filter(|k| !low.contains_key(k)));
+        let mut keys: Vec<u64> = low.keys.iter().chain(&high.keys).copied().collect();
         keys.sort_unstable();
+        keys.dedup();
+        // Each half's key numbers as places in `keys`, and how many of its
+        // entries hold each key.
+        let places = |half: &Half| -> (Vec<u32>, Vec<u32>) {
+            let mut held = vec![0; keys.len()];
+            let place = (half.keys.iter().zip(&half.counts))
+                .map(|(key, count)| {
+                    let k = keys.partition_point(|x| x < key);
+                    held[k] = *count;
+                    k as u32
+                })
+                .collect();
+            (place, held)
+        };
+        let (low_place, low_held) = places(&low);
+        let (high_place, high_held) = places(&high);
         // Each key's tag, and how many ids each half writes into its list.
         let mut tags = Vec::with_capacity(keys.len());
         let mut low_len = Vec::with_capacity(keys.len());
         let mut offsets = Vec::with_capacity(keys.len() + 1);
         let mut total = 0u32;
-        for key in &keys {
-            let held = |m: &HashKeyed<Count>| m.get(key).map_or(0, |c| c.count);
+        for (k, key) in keys.iter().enumerate() {
             let (tag, in_low, in_high) =
-                Self::decide(*key, held(&low), held(&high), mid, end - mid);
+                Self::decide(*key, low_held[k], high_held[k], mid, end - mid);
             tags.push(tag);
             low_len.push(in_low);
             offsets.push(total);
             total += in_low + in_high;
         }
         offsets.push(total);
-        drop((low, high));
+        drop((low_held, high_held));
         let mut index = GramIndex::with_starts(keys, offsets, tags, Vec::new());
         let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
         std::thread::scope(|scope| {
-            let (keys_of, ids, index) = (&keys_of, &ids, &index);
+            let (ids, index) = (&ids, &index);
             let starts = &index.offsets[..index.keys.len()];
-            scope.spawn(move || fill(index, 0..mid, keys_of, starts.iter().copied(), ids));
+            let (low, low_place) = (&low, &low_place);
+            scope.spawn(move || fill(index, low, low_place, starts.iter().copied(), ids));
             let seconds = starts.iter().zip(&low_len).map(|(at, n)| at + n);
-            fill(index, mid..end, keys_of, seconds, ids);
+            fill(index, &high, &high_place, seconds, ids);
         });
         index.ids = ids.into_iter().map(AtomicU32::into_inner).collect();
         index

@@ -370,11 +370,18 @@ pub fn approx_matches(value: &str, assertion: &str) -> bool {
 /// The phonetic code of every word of `s`, in order (empty for a word with no
 /// Latin letter).
 pub fn approx_words(s: &str, mut f: impl FnMut(&str)) {
-    for w in approx_fold(s)
-        .split([' ', '.', '_'])
-        .filter(|w| !w.is_empty())
-    {
-        f(&metaphone(w));
+    // Metaphone reads letters in upper case: ASCII text needs no folding.
+    let folded;
+    let s = if s.is_ascii() {
+        s
+    } else {
+        folded = approx_fold(s);
+        &folded
+    };
+    let (mut letters, mut code) = (Vec::new(), String::new());
+    for w in s.split([' ', '.', '_']).filter(|w| !w.is_empty()) {
+        metaphone_into(w, &mut letters, &mut code);
+        f(&code);
     }
 }
 
@@ -403,12 +410,24 @@ const MAX_PHONEME: usize = 4;
 
 /// The Metaphone code of one word (Lawrence Philips' rules, the phonetic code
 /// OpenLDAP's approxMatch compares). Characters that are not letters are dropped.
+#[cfg(test)]
 fn metaphone(word: &str) -> String {
-    let w: Vec<char> = word
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let mut out = String::new();
+    metaphone_into(word, &mut Vec::new(), &mut out);
+    out
+}
+
+/// `metaphone` into `out`, with `w` to hold the word's letters (buffers kept
+/// from one word to the next).
+fn metaphone_into(word: &str, w: &mut Vec<char>, out: &mut String) {
+    w.clear();
+    out.clear();
+    w.extend(
+        word.chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_uppercase()),
+    );
+    let w = &*w;
     let at = |i: isize| -> char {
         if i < 0 {
             '\0'
@@ -419,9 +438,8 @@ fn metaphone(word: &str) -> String {
     let vowel = |c: char| matches!(c, 'A' | 'E' | 'I' | 'O' | 'U');
     let frontv = |c: char| matches!(c, 'E' | 'I' | 'Y');
     let varson = |c: char| matches!(c, 'C' | 'S' | 'P' | 'T' | 'G');
-    let mut out = String::new();
     if w.is_empty() {
-        return out;
+        return;
     }
     let mut i: isize = 0;
     // Initial exceptions.
@@ -536,7 +554,6 @@ fn metaphone(word: &str) -> String {
         i += 1 + skip;
     }
     out.truncate(MAX_PHONEME);
-    out
 }
 
 #[cfg(test)]

@@ -223,6 +223,10 @@ pub struct Builder {
     cn: String,
 }
 
+/// Entries whose size foretells the room the rest of a part takes (a multiple of
+/// `WARM_CONTACTS`).
+const FORETELL: usize = 1024;
+
 impl Builder {
     pub fn new(generation: u64, base_dn: &str, rules: &MatchRules) -> Builder {
         Builder {
@@ -295,6 +299,23 @@ impl Builder {
             norm_apart: false,
         });
         self.blobs.extend_from_slice(bytes);
+    }
+
+    /// Makes room for `entries` entries like the `done` ones it holds, and an
+    /// eighth more: filled by doubling, the text and values would be copied again
+    /// and again into new memory.
+    fn foretell(&mut self, done: usize, entries: usize) {
+        if done == 0 {
+            return;
+        }
+        let room = |len: usize| {
+            let whole = len * entries / done;
+            (whole + whole / 8).saturating_sub(len)
+        };
+        self.text.reserve(room(self.text.len()));
+        self.blobs.reserve(room(self.blobs.len()));
+        self.values.reserve(room(self.values.len()));
+        self.heads.reserve(room(self.heads.len()));
     }
 
     /// Puts the entries `later` collected after this builder's.
@@ -664,12 +685,17 @@ impl Directory {
         } else {
             contacts.len().div_ceil(threads)
         };
-        let collect = |part: &[ServedContact]| {
+        // The first part has room for every part, the others for their own: they
+        // are put after it without moving it.
+        let collect = |part: &[ServedContact], room: usize| {
             let mut b = Builder::new(generation.number, base_dn, rules);
-            for batch in part.chunks(super::WARM_CONTACTS) {
+            for (i, batch) in part.chunks(super::WARM_CONTACTS).enumerate() {
                 super::warm_contacts(batch);
                 for c in batch {
                     b.push(c);
+                }
+                if (i + 1) * super::WARM_CONTACTS == FORETELL {
+                    b.foretell(FORETELL, room);
                 }
             }
             b
@@ -677,7 +703,11 @@ impl Directory {
         let mut parts = std::thread::scope(|scope| {
             let handles: Vec<_> = contacts
                 .chunks(part)
-                .map(|p| scope.spawn(move || collect(p)))
+                .enumerate()
+                .map(|(i, p)| {
+                    let room = if i == 0 { contacts.len() } else { p.len() };
+                    scope.spawn(move || collect(p, room))
+                })
                 .collect();
             handles
                 .into_iter()
