@@ -124,6 +124,30 @@ impl<'a> Reader<'a> {
         }
         Some(())
     }
+    /// Steps over a contact, checking it as `contact` reads it, without keeping
+    /// any of it.
+    pub fn check_contact(&mut self) -> Option<()> {
+        let text = |r: &mut Self| r.bytes().and_then(|b| std::str::from_utf8(b).ok());
+        for _ in 0..8 {
+            text(self)?;
+        }
+        for _ in 0..self.u8()? {
+            PhoneKind::ALL.get(usize::from(self.u8()?))?;
+            text(self)?;
+        }
+        if self.extras {
+            for _ in 0..self.u8()? {
+                let tag = self.u8()?;
+                let value = self.bytes()?;
+                // The common names and the details are text; other tags are passed over.
+                if (EXTRA_CN..EXTRA_CN + 1 + Detail::ALL.len() as u8).contains(&tag) {
+                    std::str::from_utf8(value).ok()?;
+                }
+            }
+        }
+        Some(())
+    }
+
     pub fn contact(&mut self) -> Option<Contact> {
         let mut c = Contact {
             id: self.string()?,

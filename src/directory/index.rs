@@ -294,7 +294,10 @@ fn fill(
                         put(&mut s.1, gap);
                     }
                 }
-                // Both threads set bits of the one bitmap (a word may hold both halves).
+                // The block's bit is set once, by the first of its entries holding
+                // the key. Both threads set bits of the one bitmap (a word may hold
+                // both halves).
+                _ if s.0 != UNSEEN && s.0 / BLOCK == id / BLOCK => {}
                 _ => {
                     let word = index.offsets[k] + id / (BLOCK * 32);
                     ids[word as usize].fetch_or(1 << (id / BLOCK % 32), Ordering::Relaxed);

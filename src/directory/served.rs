@@ -675,9 +675,16 @@ impl Directory {
         Numbers::build(pairs)
     }
 
-    /// Builds the directory of a generation, on every core for large ones: each
-    /// core collects the entries of one part, and the parts are put end to end.
+    /// Builds the directory of a generation, on every core for large ones (see
+    /// `collect`).
     pub fn build(generation: &Generation, base_dn: &str, rules: &MatchRules) -> Directory {
+        Directory::collect(generation, base_dn, rules).finish()
+    }
+
+    /// The entries of a generation, ready to be indexed (`Builder::finish`), which
+    /// needs the generation no more: each core collects the entries of one part,
+    /// and the parts are put end to end.
+    pub fn collect(generation: &Generation, base_dn: &str, rules: &MatchRules) -> Builder {
         let contacts = &generation.contacts;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = if contacts.len() < 50_000 || threads < 2 {
@@ -721,7 +728,7 @@ impl Directory {
         for later in parts {
             b.append(later);
         }
-        b.finish()
+        b
     }
 
     pub fn empty(base_dn: &str) -> Directory {

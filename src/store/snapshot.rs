@@ -53,6 +53,72 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> SnapshotError + '_ {
     }
 }
 
+/// What `verify` finds in a snapshot file.
+pub struct Verified {
+    pub meta: SnapshotMeta,
+    /// Contacts in the file.
+    pub count: u64,
+    /// The hash of its contacts (to compare with `meta.hash`).
+    pub hash: String,
+}
+
+/// Checks a snapshot file's bytes whole without keeping its contacts: its
+/// checksum, that every contact reads, and the hash of its contacts, summed over
+/// their records as written (each contact has one written form). A reason in
+/// words when it is damaged.
+pub fn verify(bytes: &[u8]) -> Result<Verified, &'static str> {
+    if !bytes.starts_with(MAGIC) {
+        // Format 1 stores contacts in another form than the hash's: read them.
+        if !bytes.starts_with(MAGIC_1) {
+            return Err("not a snapshot file");
+        }
+        let body = checked_body(bytes).ok_or("checksum mismatch")?;
+        let mut r = Reader::format1(&body[MAGIC.len()..]);
+        let (meta, count) = meta_and_count(&mut r)?;
+        let mut contacts = Vec::new();
+        for _ in 0..count {
+            contacts.push(r.contact().ok_or("inconsistent content")?);
+        }
+        return match r.buf.is_empty() {
+            true => Ok(Verified {
+                meta,
+                count,
+                hash: content_hash(&contacts),
+            }),
+            false => Err("trailing bytes"),
+        };
+    }
+    let body = checked_body(bytes).ok_or("checksum mismatch")?;
+    let mut r = Reader::new(&body[MAGIC.len()..]);
+    let (meta, count) = meta_and_count(&mut r)?;
+    let records = r.buf;
+    for _ in 0..count {
+        r.check_contact().ok_or("inconsistent content")?;
+    }
+    if !r.buf.is_empty() {
+        return Err("trailing bytes");
+    }
+    Ok(Verified {
+        meta,
+        count,
+        hash: hex(&Sha256::digest(records)),
+    })
+}
+
+/// A snapshot's meta and count, read from the start of its body.
+fn meta_and_count(r: &mut Reader) -> Result<(SnapshotMeta, u64), &'static str> {
+    let meta = (|| {
+        let n = r.u32()? as usize;
+        serde_json::from_slice::<SnapshotMeta>(r.take(n)?).ok()
+    })()
+    .ok_or("unreadable header")?;
+    Ok((meta, r.u64().ok_or("no count")?))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The SHA-256 (hex) of contacts as a snapshot stores them.
 pub fn content_hash(contacts: &[Contact]) -> String {
     struct HashWriter(Sha256);
@@ -70,7 +136,7 @@ pub fn content_hash(contacts: &[Contact]) -> String {
         // Writing into a hasher cannot fail.
         let _ = write_contact(&mut h, c);
     }
-    h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.0.finalize())
 }
 
 /// Replaces the snapshot at `path`; `meta`'s count and hash are filled in.
@@ -137,12 +203,7 @@ pub fn read_with<T>(
     } else {
         Reader::new(&body[MAGIC.len()..])
     };
-    let meta = (|| {
-        let n = r.u32()? as usize;
-        serde_json::from_slice::<SnapshotMeta>(r.take(n)?).ok()
-    })()
-    .ok_or_else(|| damaged("unreadable header"))?;
-    let count = r.u64().ok_or_else(|| damaged("no count"))?;
+    let (meta, count) = meta_and_count(&mut r).map_err(damaged)?;
     let mut into = start(count);
     for _ in 0..count {
         each(
@@ -277,5 +338,47 @@ mod tests {
         bytes[n / 2] ^= 1;
         fs::write(&path, &bytes).unwrap();
         assert!(matches!(read(&path), Err(SnapshotError::Damaged { .. })));
+    }
+
+    /// `verify` finds the hash `write` gave, from the records as written (common
+    /// names, details and a photo included), and refuses a record that does not
+    /// read even when the checksum is right.
+    #[test]
+    fn verify_hashes_records_as_written_and_reads_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ldap.snap");
+        let mut c = Contact {
+            id: "u-2".into(),
+            cn: vec!["Bob Marley".into(), "Robert Nesta Marley".into()],
+            display_name: "Marley, Bob".into(),
+            street: "56 Hope Road".into(),
+            country: "JM".into(),
+            photo: vec![0xff, 0xd8, 0xff],
+            ..Contact::default()
+        };
+        c.phones.push(Phone {
+            kind: PhoneKind::Work,
+            number: "+1 876 927 9152".into(),
+        });
+        let contacts = vec![c, Contact::default()];
+        let meta = SnapshotMeta {
+            source: "ldap".into(),
+            ..SnapshotMeta::default()
+        };
+        let written = write(&path, meta, &contacts).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        let found = verify(&bytes).unwrap();
+        assert_eq!(found.meta, written);
+        assert_eq!((found.count, found.hash), (2, content_hash(&contacts)));
+        // The street's first byte made invalid UTF-8, under a right checksum.
+        let at = bytes.windows(4).position(|w| w == b"56 H").unwrap();
+        let mut bad = bytes[..bytes.len() - 4].to_vec();
+        bad[at] = 0xff;
+        let crc = crc32fast::hash(&bad);
+        bad.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(verify(&bad).err(), Some("inconsistent content"));
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 1;
+        assert_eq!(verify(&flipped).err(), Some("checksum mismatch"));
     }
 }

@@ -104,18 +104,25 @@ pub fn merge_and_build(
     config: &Config,
     options: MergeOptions,
 ) -> Result<(MergeReport, Option<Directory>)> {
-    merge_then(home, config, options, |g| {
-        Directory::build(g, &config.ldap.base_dn, &config.matching)
-    })
+    merge_then(
+        home,
+        config,
+        options,
+        |g| Directory::collect(g, &config.ldap.base_dn, &config.matching),
+        crate::directory::Builder::finish,
+    )
 }
 
-/// Merges and publishes; `beside` runs on the new generation while it is written.
-/// While a rollback holds, publishes nothing and says so (`report.kept`).
-fn merge_then<T: Send>(
+/// Merges and publishes; `beside` runs on the new generation while it is written,
+/// and `then` on what it made, once the generation's contacts are let go (at a
+/// million contacts, their memory serves `then` rather than the system's fresh
+/// pages). While a rollback holds, publishes nothing and says so (`report.kept`).
+fn merge_then<B: Send, T>(
     home: &Home,
     config: &Config,
     options: MergeOptions,
-    beside: impl FnOnce(&crate::directory::Generation) -> T + Send,
+    beside: impl FnOnce(&crate::directory::Generation) -> B + Send,
+    then: impl FnOnce(B) -> T,
 ) -> Result<(MergeReport, Option<T>)> {
     let started = Instant::now();
     let started_at = now();
@@ -286,9 +293,20 @@ fn merge_then<T: Send>(
         (written, built.join(), compared.join())
     });
     drop(previous);
+    let contacts = generation.contacts.len();
+    let number = generation.number;
+    // A million contacts take a while to free: not before the report, and beside
+    // what `then` does.
+    let freed = std::thread::Builder::new()
+        .name("sop-free".to_string())
+        .spawn(move || drop(generation));
+    drop(freed);
     let write_time =
         written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
     let (extra, build_time) = extra.map_err(|_| eyre!("building the new directory failed"))?;
+    let t = Instant::now();
+    let extra = then(extra);
+    let build_time = build_time + t.elapsed();
     let changes = changes.map_err(|_| eyre!("comparing with the previous generation failed"))?;
     tracing::info!(
         read_ms = read.as_millis() as u64,
@@ -298,8 +316,8 @@ fn merge_then<T: Send>(
         "merge phases"
     );
     let mut report = MergeReport {
-        generation: generation.number,
-        contacts: generation.contacts.len(),
+        generation: number,
+        contacts,
         changes,
         stats,
         millis: started.elapsed().as_millis() as u64,
@@ -307,12 +325,6 @@ fn merge_then<T: Send>(
         job: 0,
         kept: None,
     };
-    // A million contacts take a while to free: not before the report.
-    let freed = std::thread::Builder::new()
-        .name("sop-free".to_string())
-        .spawn(move || drop(generation));
-    drop(freed);
-
     let counts = serde_json::json!({
         "generation": report.generation,
         "contacts": report.contacts,
