@@ -23,7 +23,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::HashKeyed;
 use super::schema::Attr;
 
 /// What the key asks of an attribute.
@@ -192,22 +191,28 @@ fn gather(
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
 ) -> Half {
-    // Per key: its number, the entry that last had it, and how many entries did
-    // (side by side: one cache line for all three).
-    let mut seen: HashKeyed<[u32; 3]> = HashKeyed::default();
+    let mut seen = Seen::with_bits(16);
     let mut held = Vec::new();
     let mut ends = Vec::with_capacity(range.len() + 1);
     ends.push(0);
+    let mut keys = Vec::with_capacity(1024);
     for id in range.clone() {
-        keys_of(id, &mut |key| {
-            let next = seen.len() as u32;
-            let [n, last, count] = seen.entry(key).or_insert([next, UNSEEN, 0]);
-            if *last != id {
-                *last = id;
-                *count += 1;
-                put_number(&mut held, *n);
+        // The keys of one entry are made first and their slots asked for, so that
+        // the cache misses of a hundred keys overlap.
+        keys.clear();
+        keys_of(id, &mut |key| keys.push(key));
+        seen.make_room(keys.len());
+        for key in &keys {
+            prefetch(&seen.slots[seen.home(*key)]);
+        }
+        for key in &keys {
+            let slot = seen.slot(*key);
+            if slot.last != id {
+                slot.last = id;
+                slot.count += 1;
+                put_number(&mut held, slot.number - 1);
             }
-        });
+        }
         ends.push(held.len());
         // Room for the whole half, as the first entries foretell it: growing by
         // doubling would copy the numbers again and again into new memory.
@@ -216,18 +221,94 @@ fn gather(
             held.reserve((whole + whole / 8).saturating_sub(held.len()));
         }
     }
-    let mut keys = vec![0; seen.len()];
-    let mut counts = vec![0; seen.len()];
-    for (key, [n, _, count]) in seen {
-        keys[n as usize] = key;
-        counts[n as usize] = count;
-    }
+    let (keys, counts) = seen.numbered();
     Half {
         range,
         keys,
         counts,
         held,
         ends,
+    }
+}
+
+/// The keys met so far, each with its number: a table of slots found from the
+/// key's top bits and the next ones after, at most half full.
+struct Seen {
+    slots: Vec<Slot>,
+    bits: u32,
+    len: usize,
+}
+
+/// A key, its number plus one (0: an empty slot), the entry that last had it, and
+/// how many entries did, side by side: one cache line for all.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    number: u32,
+    last: u32,
+    count: u32,
+}
+
+impl Seen {
+    fn with_bits(bits: u32) -> Seen {
+        Seen {
+            slots: vec![Slot::default(); 1 << bits],
+            bits,
+            len: 0,
+        }
+    }
+
+    /// Where the search for `key` starts.
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (key >> (64 - self.bits)) as usize
+    }
+
+    /// The slot of `key`, taken for it (numbered next) if it had none.
+    #[inline]
+    fn slot(&mut self, key: u64) -> &mut Slot {
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        while self.slots[at].number != 0 && self.slots[at].key != key {
+            at = (at + 1) & mask;
+        }
+        if self.slots[at].number == 0 {
+            self.len += 1;
+            self.slots[at] = Slot {
+                key,
+                number: self.len as u32,
+                last: UNSEEN,
+                count: 0,
+            };
+        }
+        &mut self.slots[at]
+    }
+
+    /// Doubles the table until `more` new keys leave it at most half full.
+    fn make_room(&mut self, more: usize) {
+        while (self.len + more) * 2 > self.slots.len() {
+            let old = std::mem::replace(self, Seen::with_bits(self.bits + 1));
+            for s in old.slots.into_iter().filter(|s| s.number != 0) {
+                let mask = self.slots.len() - 1;
+                let mut at = self.home(s.key);
+                while self.slots[at].number != 0 {
+                    at = (at + 1) & mask;
+                }
+                self.slots[at] = s;
+            }
+            self.len = old.len;
+        }
+    }
+
+    /// Every key by its number, and how many entries hold each.
+    fn numbered(self) -> (Vec<u64>, Vec<u32>) {
+        let mut keys = vec![0; self.len];
+        let mut counts = vec![0; self.len];
+        for s in self.slots.into_iter().filter(|s| s.number != 0) {
+            keys[s.number as usize - 1] = s.key;
+            counts[s.number as usize - 1] = s.count;
+        }
+        (keys, counts)
     }
 }
 
