@@ -191,7 +191,7 @@ fn gather(
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
 ) -> Half {
-    let mut seen = Seen::with_bits(16);
+    let mut seen = Seen::with_bits(8);
     let mut held = Vec::new();
     let mut ends = Vec::with_capacity(range.len() + 1);
     ends.push(0);
