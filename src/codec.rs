@@ -97,6 +97,10 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.take(n)
     }
+    /// A string, borrowed from the bytes.
+    pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
     pub fn string(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok().map(str::to_string)
@@ -127,14 +131,23 @@ impl<'a> Reader<'a> {
     /// Steps over a contact, checking it as `contact` reads it, without keeping
     /// any of it.
     pub fn check_contact(&mut self) -> Option<()> {
-        let text = |r: &mut Self| r.bytes().and_then(|b| std::str::from_utf8(b).ok());
-        for _ in 0..8 {
-            text(self)?;
+        self.contact_parts().map(drop)
+    }
+
+    /// A contact as its record holds it, borrowed from the bytes and checked as
+    /// `contact` reads it (text is UTF-8, kinds are known), without allocating.
+    pub fn contact_parts(&mut self) -> Option<Parts<'a>> {
+        let mut fields = [""; 8];
+        for f in &mut fields {
+            *f = self.str()?;
         }
+        let phones_from = self.buf;
         for _ in 0..self.u8()? {
             PhoneKind::ALL.get(usize::from(self.u8()?))?;
-            text(self)?;
+            self.str()?;
         }
+        let phones = &phones_from[..phones_from.len() - self.buf.len()];
+        let extras_from = self.buf;
         if self.extras {
             for _ in 0..self.u8()? {
                 let tag = self.u8()?;
@@ -145,7 +158,12 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        Some(())
+        let extras = &extras_from[..extras_from.len() - self.buf.len()];
+        Some(Parts {
+            text: fields,
+            phones,
+            extras,
+        })
     }
 
     pub fn contact(&mut self) -> Option<Contact> {
@@ -188,6 +206,38 @@ impl<'a> Reader<'a> {
             }
         }
         Some(c)
+    }
+}
+
+/// A contact's record, borrowed and checked (`Reader::contact_parts`): its eight
+/// text fields (`Contact::text_fields`) and its numbers and extra fields as
+/// written.
+pub struct Parts<'a> {
+    pub text: [&'a str; 8],
+    phones: &'a [u8],
+    /// Empty in format 1.
+    extras: &'a [u8],
+}
+
+impl<'a> Parts<'a> {
+    /// Its numbers, in order.
+    pub fn phones(&self) -> impl Iterator<Item = (PhoneKind, &'a str)> + 'a {
+        let mut r = Reader::new(self.phones);
+        let n = r.u8().unwrap_or(0);
+        (0..n).map_while(move |_| {
+            let kind = *PhoneKind::ALL.get(usize::from(r.u8()?))?;
+            Some((kind, r.str()?))
+        })
+    }
+
+    /// Its common names as the source gave them, in order.
+    pub fn common_names(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let mut r = Reader::new(self.extras);
+        let n = r.u8().unwrap_or(0);
+        (0..n)
+            .map_while(move |_| Some((r.u8()?, r.bytes()?)))
+            .filter(|(tag, _)| *tag == EXTRA_CN)
+            .filter_map(|(_, value)| std::str::from_utf8(value).ok())
     }
 }
 

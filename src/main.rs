@@ -31,8 +31,8 @@ fn main() {
 /// Memory comes in pages of 4 KiB rather than 2 MiB: a merge of a million contacts
 /// makes gigabytes of new structures, and the kernel clears each huge page whole
 /// when it is first touched, which took about three times the system time (`sop
-/// ucm merge` of 1,000,000 contacts: 4 to 7 s of system time with huge pages, 1.6 s
-/// without). Children (the server) inherit it. `MIMALLOC_ALLOW_THP=1` in the
+/// ucm merge` of 1,000,000 contacts: 4 to 7 s of system time with huge pages, 1.5
+/// to 2.9 s without). Children (the server) inherit it. `MIMALLOC_ALLOW_THP=1` in the
 /// environment leaves huge pages to the allocator.
 fn small_pages() {
     #[cfg(target_os = "linux")]

@@ -446,8 +446,9 @@ impl GramIndex {
     ///
     /// Two passes, each on two threads taking half of the entries: the first makes
     /// each entry's keys, numbers and counts them, and keeps each entry's numbers
-    /// (about 2 bytes per key of each entry, until the index is built); the second writes the
-    /// lists from those numbers (each thread its own part of every list).
+    /// (about 2 bytes per key of each entry, until the index is built); the
+    /// second writes the lists from those numbers (each thread its own part of
+    /// every list).
     pub fn build(entries: usize, keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync) -> GramIndex {
         let mid = (entries / 2) as u32;
         let end = entries as u32;
@@ -463,18 +464,18 @@ impl GramIndex {
         // Each half's key numbers as places in `keys`, and how many of its
         // entries hold each key.
         let places = |half: &Half| -> (Vec<u32>, Vec<u32>) {
-            let mut held = vec![0; keys.len()];
+            let mut holding = vec![0; keys.len()];
             let place = (half.keys.iter().zip(&half.counts))
                 .map(|(key, count)| {
                     let k = keys.partition_point(|x| x < key);
-                    held[k] = *count;
+                    holding[k] = *count;
                     k as u32
                 })
                 .collect();
-            (place, held)
+            (place, holding)
         };
-        let (low_place, low_held) = places(&low);
-        let (high_place, high_held) = places(&high);
+        let (low_place, low_holding) = places(&low);
+        let (high_place, high_holding) = places(&high);
         // Each key's tag, and how many ids each half writes into its list.
         let mut tags = Vec::with_capacity(keys.len());
         let mut low_len = Vec::with_capacity(keys.len());
@@ -482,14 +483,14 @@ impl GramIndex {
         let mut total = 0u32;
         for (k, key) in keys.iter().enumerate() {
             let (tag, in_low, in_high) =
-                Self::decide(*key, low_held[k], high_held[k], mid, end - mid);
+                Self::decide(*key, low_holding[k], high_holding[k], mid, end - mid);
             tags.push(tag);
             low_len.push(in_low);
             offsets.push(total);
             total += in_low + in_high;
         }
         offsets.push(total);
-        drop((low_held, high_held));
+        drop((low_holding, high_holding));
         let mut index = GramIndex::with_starts(keys, offsets, tags, Vec::new());
         let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
         std::thread::scope(|scope| {

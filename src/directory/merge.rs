@@ -805,6 +805,14 @@ pub fn fingerprint(s: &ServedContact) -> (u64, u64) {
     )
 }
 
+/// `fingerprint` of a served contact as a generation file holds it.
+pub fn record_fingerprint(uid: &str, contact: &crate::codec::Parts) -> (u64, u64) {
+    (
+        quick_hash(FNV_START, uid.as_bytes()),
+        super::parts_hash(contact),
+    )
+}
+
 /// Counts what a new generation adds, changes and removes compared with the previous one.
 /// How many of the previous generation's entries `next` no longer serves.
 pub fn removed(previous: &Fingerprints, next: &[ServedContact]) -> usize {

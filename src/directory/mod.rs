@@ -125,16 +125,34 @@ pub fn quick_hash(h: u64, bytes: &[u8]) -> u64 {
 
 /// A hash of everything a contact serves, to tell whether it changed.
 pub fn contact_hash(c: &crate::contacts::Contact) -> u64 {
+    fields_hash(
+        c.text_fields(),
+        c.cn.iter().map(String::as_str),
+        c.phones.iter().map(|p| (p.kind, p.number.as_str())),
+    )
+}
+
+/// `contact_hash` of a contact as its record holds it, without reading it into
+/// a `Contact`.
+pub fn parts_hash(c: &crate::codec::Parts) -> u64 {
+    fields_hash(c.text, c.common_names(), c.phones())
+}
+
+fn fields_hash<'a>(
+    text: [&str; 8],
+    cn: impl Iterator<Item = &'a str>,
+    phones: impl Iterator<Item = (crate::contacts::PhoneKind, &'a str)>,
+) -> u64 {
     let mut h = FNV_START;
-    for f in c.text_fields() {
+    for f in text {
         h = quick_hash(h, f.as_bytes());
     }
-    for v in &c.cn {
+    for v in cn {
         h = quick_hash(h, v.as_bytes());
     }
-    for p in &c.phones {
-        h = quick_hash(h, &[p.kind as u8]);
-        h = quick_hash(h, p.number.as_bytes());
+    for (kind, number) in phones {
+        h = quick_hash(h, &[kind as u8]);
+        h = quick_hash(h, number.as_bytes());
     }
     h
 }

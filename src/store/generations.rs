@@ -16,7 +16,7 @@
 //! before the details existed are read as they are; `SOPGEN1\n` files (contacts
 //! without extra fields) are still read.
 
-use crate::codec::{Reader, checked_body, write_checked, write_contact, write_str};
+use crate::codec::{Parts, Reader, checked_body, write_checked, write_contact, write_str};
 use crate::directory::{Generation, ServedContact};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
@@ -236,6 +236,79 @@ pub fn load_current_with<T: Send>(
     push: impl Fn(&mut T, ServedContact) + Sync,
     join: impl Fn(&mut T, T),
 ) -> Result<Option<Loaded<T>>, GenerationError> {
+    load_current_each(dir, start, Whole(push), join)
+}
+
+/// A served contact as the generation file holds it, borrowed from its bytes.
+pub struct Record<'a> {
+    pub uid: &'a str,
+    pub source: &'a str,
+    pub contact: Parts<'a>,
+}
+
+/// Like `load_current_with`, but hands each contact to `push` as its record,
+/// without reading it into strings of its own (to look at every contact of a
+/// large generation once, for less than reading it).
+pub fn load_current_records<T: Send>(
+    dir: &Path,
+    start: impl Fn(u64, u64) -> T + Sync,
+    push: impl Fn(&mut T, Record<'_>) + Sync,
+    join: impl Fn(&mut T, T),
+) -> Result<Option<Loaded<T>>, GenerationError> {
+    load_current_each(dir, start, Borrowed(push), join)
+}
+
+/// How a contact read from a generation file is handed over.
+trait Each<T>: Sync {
+    fn each(&self, into: &mut T, r: &mut Reader<'_>) -> Option<()>;
+}
+
+/// As a `ServedContact` of its own.
+struct Whole<F>(F);
+
+impl<T, F: Fn(&mut T, ServedContact) + Sync> Each<T> for Whole<F> {
+    fn each(&self, into: &mut T, r: &mut Reader<'_>) -> Option<()> {
+        let uid = r.string()?;
+        let source = r.string()?;
+        let contact = r.contact()?;
+        (self.0)(
+            into,
+            ServedContact {
+                uid,
+                source,
+                contact,
+            },
+        );
+        Some(())
+    }
+}
+
+/// As its record.
+struct Borrowed<F>(F);
+
+impl<T, F: Fn(&mut T, Record<'_>) + Sync> Each<T> for Borrowed<F> {
+    fn each(&self, into: &mut T, r: &mut Reader<'_>) -> Option<()> {
+        let uid = r.str()?;
+        let source = r.str()?;
+        let contact = r.contact_parts()?;
+        (self.0)(
+            into,
+            Record {
+                uid,
+                source,
+                contact,
+            },
+        );
+        Some(())
+    }
+}
+
+fn load_current_each<T: Send>(
+    dir: &Path,
+    start: impl Fn(u64, u64) -> T + Sync,
+    push: impl Each<T>,
+    join: impl Fn(&mut T, T),
+) -> Result<Option<Loaded<T>>, GenerationError> {
     let mut candidates = list(dir)?;
     if candidates.is_empty() {
         return Ok(None);
@@ -282,7 +355,12 @@ pub fn rollback(dir: &Path, lock: &PublishLock) -> Result<u64, GenerationError> 
 
 /// Reads and checks one generation file.
 pub fn read(path: &Path) -> Result<Generation, GenerationError> {
-    read_with(path, &new_generation, &push_contact, &join_generations)
+    read_with(
+        path,
+        &new_generation,
+        &Whole(push_contact),
+        &join_generations,
+    )
 }
 
 /// A generation's contacts read whole: an empty generation, each contact pushed,
@@ -309,7 +387,7 @@ const PARALLEL_FROM: u64 = 50_000;
 fn read_with<T: Send>(
     path: &Path,
     start: &(impl Fn(u64, u64) -> T + Sync),
-    push: &(impl Fn(&mut T, ServedContact) + Sync),
+    push: &impl Each<T>,
     join: &impl Fn(&mut T, T),
 ) -> Result<T, GenerationError> {
     let bytes = fs::read(path).map_err(io_err(path))?;
@@ -337,17 +415,7 @@ fn read_with<T: Send>(
         let read = |mut r: Reader<'_>, n: u64, to_end: bool| -> Option<T> {
             let mut out = start(number, created);
             for _ in 0..n {
-                let uid = r.string()?;
-                let source = r.string()?;
-                let contact = r.contact()?;
-                push(
-                    &mut out,
-                    ServedContact {
-                        uid,
-                        source,
-                        contact,
-                    },
-                );
+                push.each(&mut out, &mut r)?;
             }
             (!to_end || r.buf.is_empty()).then_some(out)
         };
@@ -402,6 +470,51 @@ mod tests {
                 contact: c,
             })
             .collect()
+    }
+
+    /// Each contact handed over as its record has the fingerprint it has when read
+    /// whole: common names, every kind of number, details and a photo included.
+    #[test]
+    fn records_fingerprint_as_contacts_read_whole() {
+        use crate::contacts::{Phone, PhoneKind};
+        use crate::directory::merge::{fingerprint, record_fingerprint};
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path()).unwrap();
+        let mut contacts = served(300);
+        for (i, s) in contacts.iter_mut().enumerate() {
+            s.contact.cn = (0..i % 3).map(|k| format!("Name {k} of {i}")).collect();
+            s.contact
+                .phones
+                .extend(PhoneKind::ALL.iter().take(i % 8).map(|kind| Phone {
+                    kind: *kind,
+                    number: format!("+49 30 {i:05}"),
+                }));
+            s.contact.street = format!("Straße {i}");
+            s.contact.photo = vec![i as u8; i % 4];
+        }
+        publish(dir.path(), &lock, contacts, 10).unwrap();
+        let whole: Vec<(u64, u64)> = load_current(dir.path())
+            .unwrap()
+            .unwrap()
+            .generation
+            .contacts
+            .iter()
+            .map(fingerprint)
+            .collect();
+        let records = load_current_records(
+            dir.path(),
+            |_, _| Vec::new(),
+            |v, r| v.push(record_fingerprint(r.uid, &r.contact)),
+            |v, later| v.extend(later),
+        )
+        .unwrap()
+        .unwrap()
+        .generation;
+        assert_eq!(records, whole);
+        assert_eq!(records.len(), 300);
+        // Contacts that differ in a common name or a number differ.
+        let distinct: std::collections::HashSet<_> = records.iter().map(|f| f.1).collect();
+        assert_eq!(distinct.len(), 300);
     }
 
     #[test]

@@ -180,14 +180,15 @@ fn merge_then<B: Send, T>(
     // The external contacts and what the current generation serves are read at once.
     let (external, (previous, served_by, mut problems)) = std::thread::scope(|scope| {
         let external = scope.spawn(|| snapshot::read(&import::snapshot_path(home)));
-        let previous = match generations::load_current_with(
+        // Each contact's fingerprint from its record, without reading it whole.
+        let previous = match generations::load_current_records(
             &dir,
             |_, _| (merge::Fingerprints::default(), vec![0usize; names.len()]),
             |(f, served_by), c| {
-                if let Some(i) = source_of(&c.uid, &names) {
+                if let Some(i) = source_of(c.uid, &names) {
                     served_by[i] += 1;
                 }
-                let (uid, content) = merge::fingerprint(&c);
+                let (uid, content) = merge::record_fingerprint(c.uid, &c.contact);
                 f.insert(uid, content);
             },
             |(f, served_by), (later, later_served)| {

@@ -7,7 +7,8 @@
 # default 10), then `sop cluster status` for 10 nodes (the 3 nodes, each
 # named several times), through the shared ssh connection, with it closed first,
 # and with new ones; and what ssh alone costs for the same 10 sessions.
-# All nodes share this machine's CPUs.
+# All nodes share this machine's CPUs; each push also prints the machine's busy CPU
+# time meanwhile (every process), steadier than the wall time when the machine drifts.
 # Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
 #
 # usage: tests/bench/cluster.sh [COUNT]        (default: 100000)
@@ -31,6 +32,10 @@ cleanup() {
     if [ -n "${KEEP:-}" ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+# The machine's busy CPU time so far, in seconds (every process, from /proc/stat):
+# with every node on this machine, a push's CPU time says what it costs even when
+# the machine's speed drifts.
+busy() { awk '/^cpu /{printf "%.2f", ($2 + $3 + $4 + $7 + $8) / 100}' /proc/stat; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 
@@ -78,28 +83,34 @@ for r in b c d e; do add "$r" "$r"; done
 "$sop" --home "$work/a" ucm import > /dev/null
 
 t0=$(now)
+b0=$(busy)
 "$sop" --home "$work/a" cluster push e > /dev/null
 t1=$(now)
-printf "push of %s contacts to 1 node, until it serves it: %.2f s\n" "$n" "$(echo "$t1-$t0" | bc -l)"
+b1=$(busy)
+printf "push of %s contacts to 1 node, until it serves it: %.2f s (CPU busy %.1f s)\n" "$n" "$(echo "$t1-$t0" | bc -l)" "$(echo "$b1-$b0" | bc -l)"
 
 t0=$(now)
+b0=$(busy)
 "$sop" --home "$work/a" cluster push b c d > "$work/push.log"
 t1=$(now)
+b1=$(busy)
 cat "$work/push.log"
 for r in b c d; do
     served=$("$sop" --home "$work/$r" server status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["contacts"])')
     echo "node $r serves $served contacts"
 done
-printf "push of %s contacts to 3 nodes, until each serves it: %.2f s\n" "$n" "$(echo "$t1-$t0" | bc -l)"
+printf "push of %s contacts to 3 nodes, until each serves it: %.2f s (CPU busy %.1f s)\n" "$n" "$(echo "$t1-$t0" | bc -l)" "$(echo "$b1-$b0" | bc -l)"
 
 # The next import changes little (one contact more): each node gets only the changes.
 "$sop" bench phonebook --count "$((n + 1))" > "$work/book.csv"
 "$sop" --home "$work/a" ucm import > /dev/null
 t0=$(now)
+b0=$(busy)
 "$sop" --home "$work/a" cluster push b c d > "$work/push.log"
 t1=$(now)
+b1=$(busy)
 cat "$work/push.log"
-printf "push of a change (1 contact more) to %s contacts, to 3 nodes, until each serves it: %.2f s\n" "$n" "$(echo "$t1-$t0" | bc -l)"
+printf "push of a change (1 contact more) to %s contacts, to 3 nodes, until each serves it: %.2f s (CPU busy %.1f s)\n" "$n" "$(echo "$t1-$t0" | bc -l)" "$(echo "$b1-$b0" | bc -l)"
 
 # Catch-up: with the origin's server running (push_after_import, retry_secs), node b
 # is away while the list changes; once back, it is in sync at the next retry, with
