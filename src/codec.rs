@@ -128,12 +128,6 @@ impl<'a> Reader<'a> {
         }
         Some(())
     }
-    /// Steps over a contact, checking it as `contact` reads it, without keeping
-    /// any of it.
-    pub fn check_contact(&mut self) -> Option<()> {
-        self.contact_parts().map(drop)
-    }
-
     /// A contact as its record holds it, borrowed from the bytes and checked as
     /// `contact` reads it (text is UTF-8, kinds are known), without allocating.
     pub fn contact_parts(&mut self) -> Option<Parts<'a>> {

@@ -98,20 +98,13 @@ fn each_phone_book_shows_its_sources_to_the_phones_it_is_for() {
     assert_eq!(surnames(&node, sales, LOBBY, "(sn=*)").1, 50);
 
     // A phone browsing the lobby (a virtual list view) lists the lobby's entries.
-    let url = node.url();
-    let out = common::ldapsearch_one_window(&[
-        "-x",
-        "-H",
-        &url,
-        "-b",
+    let out = common::ldapsearch_view(
+        &node.url(),
         LOBBY,
-        "-E",
-        "!sss=sn",
-        "-E",
-        "!vlv=0/9/1/0",
-        "(objectClass=person)",
         "sn",
-    ]);
+        "0/9/1/0",
+        &["(objectClass=person)", "sn"],
+    );
     assert_eq!(values(&out, "sn"), ["Ahlberg", "Brandt"], "{out}");
     assert!(out.contains("vlvResult: pos=1 count=2"), "{out}");
 

@@ -351,24 +351,13 @@ fn browse(node: &Node, args: &[&str]) -> serde_json::Value {
 /// The DNs of one window as a phone browsing with a virtual list view gets them
 /// (`ldapsearch -E sss=... -E vlv=before/after/offset/0`), in order.
 fn vlv_dns(node: &Node, sort: &str, window: &str) -> Vec<String> {
-    let (sss, vlv) = (format!("!sss={sort}"), format!("!vlv={window}"));
-    let url = node.url();
-    let out = common::ldapsearch_one_window(&[
-        "-x",
-        "-LLL",
-        "-o",
-        "ldif-wrap=no",
-        "-H",
-        &url,
-        "-b",
+    let out = common::ldapsearch_view(
+        &node.url(),
         BASE,
-        "-E",
-        &sss,
-        "-E",
-        &vlv,
-        "(objectClass=person)",
-        "1.1",
-    ]);
+        sort,
+        window,
+        &["-LLL", "(objectClass=person)", "1.1"],
+    );
     values(&out, "dn")
 }
 

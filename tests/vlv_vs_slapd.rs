@@ -19,22 +19,7 @@ const SEED: u64 = 11;
 /// search's result. (Only the first window: slapd may answer the next ones that
 /// Enter asks for with "busy", as its sort of the previous window ends.)
 fn answer(url: &str, filter: &str, sort: &str, vlv: &str) -> Vec<String> {
-    let (sss, vlv) = (format!("!sss={sort}"), format!("!vlv={vlv}"));
-    let out = common::ldapsearch_one_window(&[
-        "-x",
-        "-o",
-        "ldif-wrap=no",
-        "-H",
-        url,
-        "-b",
-        BASE,
-        "-E",
-        &sss,
-        "-E",
-        &vlv,
-        filter,
-        "mail",
-    ]);
+    let out = common::ldapsearch_view(url, BASE, sort, vlv, &[filter, "mail"]);
     out.lines()
         .filter(|l| {
             l.starts_with("mail:") || l.starts_with("vlvResult:") || l.starts_with("result:")

@@ -93,7 +93,7 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, &'static str> {
     let (meta, count) = meta_and_count(&mut r)?;
     let records = r.buf;
     for _ in 0..count {
-        r.check_contact().ok_or("inconsistent content")?;
+        r.contact_parts().ok_or("inconsistent content")?;
     }
     if !r.buf.is_empty() {
         return Err("trailing bytes");

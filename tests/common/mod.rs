@@ -210,13 +210,18 @@ impl Run {
     }
 }
 
-/// `ldapsearch ARGS` with a virtual list view (`-E vlv=...`): its output for the
-/// first window only. ldapsearch then asks on stdin for the next window; one it
-/// cannot read ends it (EOF would ask for the next window, forever).
-pub fn ldapsearch_one_window(args: &[&str]) -> String {
+/// `ldapsearch` of the server at `url` under `base` with a virtual list view, as
+/// a phone browses (`-E !sss=SORT -E !vlv=WINDOW`, then `rest`: more options, the
+/// filter, the attributes): its output for the first window only. ldapsearch then
+/// asks on stdin for the next window; one it cannot read ends it (EOF would ask
+/// for the next window, forever).
+pub fn ldapsearch_view(url: &str, base: &str, sort: &str, window: &str, rest: &[&str]) -> String {
     use std::io::Write;
+    let (sss, vlv) = (format!("!sss={sort}"), format!("!vlv={window}"));
     let mut child = Command::new("ldapsearch")
-        .args(args)
+        .args(["-x", "-o", "ldif-wrap=no", "-H", url, "-b", base])
+        .args(["-E", &sss, "-E", &vlv])
+        .args(rest)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
