@@ -20,6 +20,15 @@ fn detail_tag(d: Detail) -> u8 {
     Detail::ALL.iter().position(|x| *x == d).unwrap_or(0) as u8 + 2
 }
 
+/// The details and the photo a contact has, tagged, in the order they are written.
+pub fn details_and_photo(c: &Contact) -> impl Iterator<Item = (u8, &[u8])> {
+    Detail::ALL
+        .iter()
+        .map(|d| (detail_tag(*d), c.detail(*d).as_bytes()))
+        .chain([(EXTRA_PHOTO, c.photo.as_slice())])
+        .filter(|(_, v)| !v.is_empty())
+}
+
 /// A contact: its text fields (id first), a u8 count of numbers, each a u8 kind and a
 /// string; then (format 2) a u8 count of extra fields, each a u8 tag and a string:
 /// the common names, the details and the photo (bytes) it has. More than 255
@@ -38,12 +47,7 @@ pub fn write_contact(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         out.write_all(&[kind as u8])?;
         write_str(out, &p.number)?;
     }
-    let mut extras: Vec<(u8, &[u8])> = Detail::ALL
-        .iter()
-        .map(|d| (detail_tag(*d), c.detail(*d).as_bytes()))
-        .chain([(EXTRA_PHOTO, c.photo.as_slice())])
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let mut extras: Vec<(u8, &[u8])> = details_and_photo(c).collect();
     let room = 255 - extras.len();
     extras.splice(
         0..0,
@@ -224,14 +228,24 @@ impl<'a> Parts<'a> {
         })
     }
 
-    /// Its common names as the source gave them, in order.
-    pub fn common_names(&self) -> impl Iterator<Item = &'a str> + 'a {
+    /// Its extra fields as written, tagged.
+    fn extras(&self) -> impl Iterator<Item = (u8, &'a [u8])> + 'a {
         let mut r = Reader::new(self.extras);
         let n = r.u8().unwrap_or(0);
-        (0..n)
-            .map_while(move |_| Some((r.u8()?, r.bytes()?)))
+        (0..n).map_while(move |_| Some((r.u8()?, r.bytes()?)))
+    }
+
+    /// Its common names as the source gave them, in order.
+    pub fn common_names(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.extras()
             .filter(|(tag, _)| *tag == EXTRA_CN)
             .filter_map(|(_, value)| std::str::from_utf8(value).ok())
+    }
+
+    /// Its details and photo, tagged as `details_and_photo` gives them.
+    pub fn details_and_photo(&self) -> impl Iterator<Item = (u8, &'a [u8])> + 'a {
+        self.extras()
+            .filter(|(tag, _)| (EXTRA_CN + 1..=EXTRA_PHOTO).contains(tag))
     }
 }
 

@@ -10,7 +10,8 @@
 //!
 //! File format (little-endian): `SOPDIR2\n`; a header (u32 length, then the release
 //! string, generation u64, the generation file's length u64 and CRC u32, base DN,
-//! country code and trunk prefix as u32-length strings, and the sizes of the
+//! country code and trunk prefix as u32-length strings, the fold of accents, how
+//! many patches made the directory since it was built whole (u32), and the sizes of the
 //! eleven sections below as u64 counts), followed by its CRC-32; then the
 //! sections, each followed by its CRC-32: the text (bytes), the values (12 bytes
 //! each), the heads (12), the uid table (12), the index keys (8), offsets (4),
@@ -34,7 +35,7 @@ const MAGIC_1: &[u8; 8] = b"SOPDIR1\n";
 /// produce may differ between releases.
 /// In the header when names were indexed without their accents.
 const FOLD: &str = "fold_accents";
-const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/8");
+const RELEASE: &str = concat!(env!("CARGO_PKG_VERSION"), "/9");
 /// Arrays are encoded and decoded this many bytes at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -145,6 +146,7 @@ fn header(dir: &Directory, source: Source) -> Vec<u8> {
     put_str(&mut h, dir.rules.country_code.as_deref().unwrap_or(""));
     put_str(&mut h, dir.rules.trunk_prefix.as_deref().unwrap_or(""));
     put_str(&mut h, if dir.rules.fold_accents { FOLD } else { "" });
+    h.extend_from_slice(&dir.patched.to_le_bytes());
     for n in Sizes::of(dir).counts() {
         h.extend_from_slice(&n.to_le_bytes());
     }
@@ -283,6 +285,8 @@ fn get_bytes(file: &File, at: u64, len: u64) -> Result<Vec<u8>, ImageError> {
 /// What an image's header says beyond what is expected of it, once checked.
 struct Header {
     sizes: Sizes,
+    /// The directory's patches since it was built whole.
+    patched: u32,
     /// Where the first section starts.
     start: u64,
 }
@@ -332,6 +336,7 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
             "another base DN or other matching rules".to_string(),
         ));
     }
+    let patched = r.u32().ok_or_else(bad)?;
     let mut n = [0u64; SECTIONS];
     for n in &mut n {
         *n = r.u64().ok_or_else(bad)?;
@@ -363,7 +368,11 @@ fn read_header(file: &File, expected: &Expected<'_>) -> Result<Header, ImageErro
     if end != file_len {
         return Err(ImageError::Damaged("truncated or too long"));
     }
-    Ok(Header { sizes, start })
+    Ok(Header {
+        sizes,
+        patched,
+        start,
+    })
 }
 
 /// Is `file` a complete-looking image of what `expected` says? Its header only is read.
@@ -374,7 +383,11 @@ pub fn is_of(file: &File, expected: &Expected<'_>) -> bool {
 /// Reads an image, if it is one of what `expected` says, in two parts at once (the
 /// entries on one core, the index on the other).
 pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageError> {
-    let Header { sizes, start } = read_header(file, expected)?;
+    let Header {
+        sizes,
+        patched,
+        start,
+    } = read_header(file, expected)?;
     let bytes = sizes.bytes();
     let mut at = [start; SECTIONS];
     for i in 1..SECTIONS {
@@ -453,6 +466,7 @@ pub fn read(file: &File, expected: &Expected<'_>) -> Result<Directory, ImageErro
         numbers,
         orders: Default::default(),
         books: Vec::new(),
+        patched,
     })
 }
 

@@ -505,6 +505,119 @@ impl GramIndex {
         index
     }
 
+    /// The index of a directory patched from this one's (`patch`): `moved[id]` is
+    /// where old entry `id` is now (ascending, or `GONE`), `fresh` the keys of
+    /// the new and changed entries as (key, entry), sorted, `fresh_ids` those
+    /// entries, ascending, and `entries` how many there are now.
+    ///
+    /// The lists are those a build makes. A key keeps its kind of list, which a
+    /// build might choose otherwise for a key near a threshold (either answers
+    /// the same). A dense key's bitmap may have a few blocks more than a build's:
+    /// which entries of an old block hold the key is not known, so the block sets
+    /// every new block its entries moved to (at most two).
+    pub(super) fn patch(
+        &self,
+        moved: &[u32],
+        fresh: &[(u64, u32)],
+        fresh_ids: &[u32],
+        entries: u32,
+    ) -> GramIndex {
+        let old_entries = moved.len() as u32;
+        // The new blocks the staying entries of each old block moved to.
+        let blocks: Vec<Option<(u32, u32)>> = moved
+            .chunks(BLOCK as usize)
+            .map(|ids| {
+                let first = ids.iter().find(|id| **id != GONE)?;
+                let last = ids.iter().rev().find(|id| **id != GONE)?;
+                Some((first / BLOCK, last / BLOCK))
+            })
+            .collect();
+        let words = bitmap_words(entries) as usize;
+        let mut keys = Vec::with_capacity(self.keys.len() + fresh.len() / 4);
+        let mut tags = Vec::with_capacity(keys.capacity());
+        let mut offsets = Vec::with_capacity(keys.capacity() + 1);
+        let mut ids: Vec<u32> = Vec::with_capacity(self.ids.len() + fresh.len());
+        let (mut k, mut f) = (0, 0);
+        while k < self.keys.len() || f < fresh.len() {
+            let key = match (self.keys.get(k), fresh.get(f)) {
+                (Some(a), Some((b, _))) => *a.min(b),
+                (Some(a), None) => *a,
+                (None, Some((b, _))) => *b,
+                (None, None) => break,
+            };
+            let old = (self.keys.get(k) == Some(&key)).then(|| {
+                k += 1;
+                k - 1
+            });
+            let from = f;
+            while fresh.get(f).is_some_and(|(x, _)| *x == key) {
+                f += 1;
+            }
+            let holders: Vec<u32> = fresh[from..f].iter().map(|(_, id)| *id).collect();
+            let tag = match old {
+                Some(k) => self.tags[k],
+                None => Self::decide(key, holders.len() as u32, 0, entries, 0).0,
+            };
+            let list = old.map_or(&[][..], |k| {
+                &self.ids[self.offsets[k] as usize..self.offsets[k + 1] as usize]
+            });
+            let start = ids.len();
+            let kept = match tag {
+                POSITIVE => {
+                    merge_into(&mut ids, staying(list, moved), &holders);
+                    ids.len() > start
+                }
+                WITHOUT => {
+                    let lacking = fresh_ids
+                        .iter()
+                        .copied()
+                        .filter(|id| holders.binary_search(id).is_err());
+                    match old {
+                        Some(_) => merge_into_iter(&mut ids, staying(list, moved), lacking),
+                        // A key of new entries only: every other entry lacks it.
+                        None => merge_into_iter(
+                            &mut ids,
+                            (0..entries).filter(|id| fresh_ids.binary_search(id).is_err()),
+                            lacking,
+                        ),
+                    }
+                    ids.len() - start < entries as usize
+                }
+                _ => {
+                    ids.resize(start + words, 0);
+                    let bitmap = &mut ids[start..];
+                    let mut set = |block: u32| bitmap[(block / 32) as usize] |= 1 << (block % 32);
+                    for (w, word) in list.iter().enumerate() {
+                        let mut bits = *word;
+                        while bits != 0 {
+                            let block = w as u32 * 32 + bits.trailing_zeros();
+                            bits &= bits - 1;
+                            if block * BLOCK >= old_entries {
+                                break;
+                            }
+                            if let Some((lo, hi)) = blocks[block as usize] {
+                                (lo..=hi).for_each(&mut set);
+                            }
+                        }
+                    }
+                    for id in &holders {
+                        set(id / BLOCK);
+                    }
+                    ids[start..].iter().any(|w| *w != 0)
+                }
+            };
+            if !kept {
+                ids.truncate(start);
+                continue;
+            }
+            keys.push(key);
+            tags.push(tag);
+            offsets.push(start as u32);
+        }
+        offsets.push(ids.len() as u32);
+        GramIndex::with_starts(keys, offsets, tags, ids)
+    }
+
     /// A key's tag from how many entries of each half hold it, and how many ids
     /// each half writes into its list.
     fn decide(
@@ -560,6 +673,38 @@ impl GramIndex {
     pub fn stats(&self) -> (usize, usize, usize) {
         let dense = self.tags.iter().filter(|t| **t == BLOCKS).count();
         (self.ids.len(), self.keys.len(), dense)
+    }
+}
+
+/// Where an entry of a patched directory went when it is gone (`GramIndex::patch`).
+pub(super) const GONE: u32 = u32::MAX;
+
+/// The new places of the entries of `list` that stay (`GramIndex::patch`).
+fn staying<'a>(list: &'a [u32], moved: &'a [u32]) -> impl Iterator<Item = u32> + 'a {
+    list.iter()
+        .map(|id| moved[*id as usize])
+        .filter(|id| *id != GONE)
+}
+
+/// Appends the ascending ids of `a` and of `b` in ascending order.
+fn merge_into(out: &mut Vec<u32>, a: impl Iterator<Item = u32>, b: &[u32]) {
+    if b.is_empty() {
+        out.extend(a);
+    } else {
+        merge_into_iter(out, a, b.iter().copied());
+    }
+}
+
+fn merge_into_iter(out: &mut Vec<u32>, a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
     }
 }
 

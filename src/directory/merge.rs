@@ -813,7 +813,6 @@ pub fn record_fingerprint(uid: &str, contact: &crate::codec::Parts) -> (u64, u64
     )
 }
 
-/// Counts what a new generation adds, changes and removes compared with the previous one.
 /// How many of the previous generation's entries `next` no longer serves.
 pub fn removed(previous: &Fingerprints, next: &[ServedContact]) -> usize {
     let kept = next
@@ -823,32 +822,44 @@ pub fn removed(previous: &Fingerprints, next: &[ServedContact]) -> usize {
     previous.len().saturating_sub(kept)
 }
 
-pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> Changes {
+/// Counts what a new generation adds, changes and removes compared with the
+/// previous one, and which of its contacts (positions in `next`) are new or
+/// changed: the others serve exactly what they served.
+pub fn changes(previous: &Fingerprints, next: &[ServedContact]) -> (Changes, Vec<u32>) {
     let mut changes = Changes::default();
+    let mut fresh = Vec::new();
     let mut seen = 0;
-    for s in next.chunks(super::WARM_CONTACTS).flat_map(|batch| {
-        super::warm_contacts(batch);
-        batch
-    }) {
+    for (i, s) in next
+        .chunks(super::WARM_CONTACTS)
+        .flat_map(|batch| {
+            super::warm_contacts(batch);
+            batch
+        })
+        .enumerate()
+    {
         let (uid, content) = fingerprint(s);
         match previous.get(&uid) {
-            None => changes.added += 1,
+            None => {
+                changes.added += 1;
+                fresh.push(i as u32);
+            }
             Some(old) => {
                 seen += 1;
                 if *old != content {
                     changes.updated += 1;
+                    fresh.push(i as u32);
                 }
             }
         }
     }
     changes.removed = previous.len().saturating_sub(seen);
-    changes
+    (changes, fresh)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contacts::{Phone, PhoneKind};
+    use crate::contacts::{Detail, Phone, PhoneKind};
 
     /// A merge with the default fold and no previous generation.
     fn run(sources: Vec<Source>, rules: &MatchRules) -> (Vec<ServedContact>, MergeStats) {
@@ -868,6 +879,51 @@ mod tests {
             }],
             ..Contact::default()
         }
+    }
+
+    #[test]
+    fn a_change_in_any_served_field_is_a_change() {
+        let served = |c: Contact| ServedContact {
+            uid: format!("ext-{}", c.id),
+            source: "ext".into(),
+            contact: c,
+        };
+        let base = person(
+            "1",
+            "Ada",
+            "Lovelace",
+            "+44 20 7946 0001",
+            "ada@example.org",
+        );
+        let mut previous = Fingerprints::default();
+        let (uid, content) = fingerprint(&served(base.clone()));
+        previous.insert(uid, content);
+        let mut edits: Vec<Contact> = Detail::ALL
+            .into_iter()
+            .map(|d| {
+                let mut c = base.clone();
+                *c.detail_mut(d) = "changed".into();
+                c
+            })
+            .collect();
+        edits.push(Contact {
+            photo: vec![0xff, 0xd8],
+            ..base.clone()
+        });
+        edits.push(Contact {
+            cn: vec!["Augusta Ada King".into()],
+            ..base.clone()
+        });
+        edits.push(Contact {
+            title: "Countess".into(),
+            ..base.clone()
+        });
+        for edit in edits {
+            let (changes, fresh) = changes(&previous, &[served(edit.clone())]);
+            assert_eq!((changes.updated, fresh), (1, vec![0]), "{edit:?}");
+        }
+        let (same, fresh) = changes(&previous, &[served(base)]);
+        assert_eq!((same.updated, same.added, fresh.len()), (0, 0, 0));
     }
 
     #[test]
@@ -1402,11 +1458,15 @@ mod tests {
         let before: Fingerprints = a.iter().map(fingerprint).collect();
         assert_eq!(
             changes(&before, &b),
-            Changes {
-                added: 1,
-                updated: 1,
-                removed: 1
-            }
+            (
+                Changes {
+                    added: 1,
+                    updated: 1,
+                    removed: 1
+                },
+                // B changed its surname; C is new.
+                vec![0, 1]
+            )
         );
     }
 

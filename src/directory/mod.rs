@@ -13,6 +13,7 @@ pub mod matching;
 pub mod merge;
 pub mod object_classes;
 pub mod order;
+pub mod patch;
 pub mod plan;
 pub mod schema;
 pub mod served;
@@ -129,19 +130,23 @@ pub fn contact_hash(c: &crate::contacts::Contact) -> u64 {
         c.text_fields(),
         c.cn.iter().map(String::as_str),
         c.phones.iter().map(|p| (p.kind, p.number.as_str())),
+        crate::codec::details_and_photo(c),
     )
 }
 
 /// `contact_hash` of a contact as its record holds it, without reading it into
 /// a `Contact`.
 pub fn parts_hash(c: &crate::codec::Parts) -> u64 {
-    fields_hash(c.text, c.common_names(), c.phones())
+    fields_hash(c.text, c.common_names(), c.phones(), c.details_and_photo())
 }
 
+/// Every field a contact serves: a change in any of them is a change of the
+/// contact (and its entry is built again).
 fn fields_hash<'a>(
     text: [&str; 8],
     cn: impl Iterator<Item = &'a str>,
     phones: impl Iterator<Item = (crate::contacts::PhoneKind, &'a str)>,
+    details: impl Iterator<Item = (u8, &'a [u8])>,
 ) -> u64 {
     let mut h = FNV_START;
     for f in text {
@@ -153,6 +158,10 @@ fn fields_hash<'a>(
     for (kind, number) in phones {
         h = quick_hash(h, &[kind as u8]);
         h = quick_hash(h, number.as_bytes());
+    }
+    for (tag, value) in details {
+        h = quick_hash(h, &[tag]);
+        h = quick_hash(h, value);
     }
     h
 }

@@ -205,6 +205,8 @@ pub struct Directory {
     pub(super) orders: Orders,
     /// The other phone books served with this one (`books`), by name.
     pub(super) books: Vec<(String, Arc<Directory>)>,
+    /// How many patches (`patch`) made it from the last directory built whole.
+    pub(super) patched: u32,
 }
 
 /// Collects entries one by one, so that a generation never needs to be held whole
@@ -376,6 +378,58 @@ impl Builder {
         });
     }
 
+    /// Copies the entries `ids` of `dir` (built with the same rules), as
+    /// `copy_entry` does each, their text at once.
+    pub(super) fn copy_run(&mut self, dir: &Directory, ids: std::ops::Range<u32>) {
+        let (Some(first), Some(end)) = (
+            dir.heads.get(ids.start as usize),
+            dir.heads.get(ids.end as usize),
+        ) else {
+            return;
+        };
+        let text_shift = self.text.len() as i64 - i64::from(first.text);
+        let value_shift = self.values.len() as i64 - i64::from(first.values);
+        self.text.push_str(
+            dir.text
+                .get(first.text as usize..end.text as usize)
+                .unwrap_or_default(),
+        );
+        for v in &dir.values[first.values as usize..end.values as usize] {
+            let mut v = *v;
+            if v.attr.is_binary() {
+                let bytes = dir.raw_bytes(&v);
+                v.start = self.blobs.len() as u32;
+                self.blobs.extend_from_slice(bytes);
+            } else {
+                v.start = (i64::from(v.start) + text_shift) as u32;
+            }
+            self.values.push(v);
+        }
+        let shift = |h: &Head| Head {
+            values: (i64::from(h.values) + value_shift) as u32,
+            present: h.present,
+            text: (i64::from(h.text) + text_shift) as u32,
+        };
+        self.heads.pop();
+        self.heads.extend(
+            dir.heads[ids.start as usize..ids.end as usize]
+                .iter()
+                .map(shift),
+        );
+        self.heads.push(Head {
+            present: 0,
+            ..shift(end)
+        });
+    }
+
+    /// Makes room for what `dir` holds and `more` entries besides.
+    pub(super) fn reserve_like(&mut self, dir: &Directory, more: usize) {
+        self.text.reserve(dir.text.len() + more * 256);
+        self.blobs.reserve(dir.blobs.len());
+        self.values.reserve(dir.values.len() + more * 32);
+        self.heads.reserve(dir.heads.len() + more);
+    }
+
     /// Values are pushed in `Attr` order, which lookups rely on.
     pub fn push(&mut self, s: &ServedContact) {
         let c = &s.contact;
@@ -450,12 +504,34 @@ impl Builder {
         });
     }
 
-    pub fn finish(mut self) -> Directory {
+    /// The directory of the entries collected, indexed.
+    pub fn finish(self) -> Directory {
+        let mut dir = self.unindexed();
+        let entries = dir.len();
+        let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
+            .map(|id| (dir.uid_hash(id), id))
+            .collect();
+        by_uid.sort_unstable();
+        dir.by_uid = by_uid;
+        let (index, numbers) = std::thread::scope(|scope| {
+            let numbers = scope.spawn(|| dir.number_keys());
+            let index = GramIndex::build(entries, |id, add| dir.entry_keys(id, add));
+            let numbers = numbers
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (index, numbers)
+        });
+        dir.index = index;
+        dir.numbers = numbers;
+        dir
+    }
+
+    /// The directory of the entries collected, with no index yet.
+    pub(super) fn unindexed(mut self) -> Directory {
         self.text.shrink_to_fit();
         self.blobs.shrink_to_fit();
         self.values.shrink_to_fit();
-        let entries = self.heads.len() - 1;
-        let mut dir = Directory {
+        Directory {
             generation: self.generation,
             dn_suffix: format!(",{}", self.base_dn),
             base_dn: self.base_dn,
@@ -469,45 +545,8 @@ impl Builder {
             numbers: Numbers::default(),
             orders: Orders::default(),
             books: Vec::new(),
-        };
-        let mut by_uid: Vec<(u64, u32)> = (0..entries as u32)
-            .map(|id| (super::stable_hash(dir.entry(id).uid_norm()), id))
-            .collect();
-        by_uid.sort_unstable();
-        dir.by_uid = by_uid;
-        let (index, numbers) = std::thread::scope(|scope| {
-            let numbers = scope.spawn(|| dir.number_keys());
-            let index = GramIndex::build(entries, |id, add| {
-                let values = dir.entry_values(id);
-                let cn = values.iter().find(|v| v.attr == Attr::Cn);
-                for v in values {
-                    // Binary values are found present, never by their bytes.
-                    if v.attr.is_binary() {
-                        add(index::hashed_key(v.attr, Kind::Present, b""));
-                        continue;
-                    }
-                    let norm = dir.str(v.norm());
-                    let approx = v.attr.has_approx();
-                    // A display name that is the common name (most are) has the
-                    // common name's keys: it costs no list of its own.
-                    let attr = match v.attr {
-                        Attr::DisplayName if cn.is_some_and(|c| dir.str(c.norm()) == norm) => {
-                            add(index::hashed_key(v.attr, Kind::Present, b""));
-                            Attr::Cn
-                        }
-                        attr => attr,
-                    };
-                    index::value_keys(attr, norm, approx, add);
-                }
-            });
-            let numbers = numbers
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (index, numbers)
-        });
-        dir.index = index;
-        dir.numbers = numbers;
-        dir
+            patched: 0,
+        }
     }
 }
 
@@ -663,16 +702,51 @@ impl Directory {
     fn number_keys(&self) -> Numbers {
         let mut pairs = Vec::new();
         for id in 0..self.len() as u32 {
-            for v in self.entry_values(id).iter().filter(|v| v.attr.is_number()) {
-                let norm = self.str(v.norm());
-                pairs.push((Numbers::key(v.attr, Kind::Whole, norm), id));
-                if v.canonical_len > 0 {
-                    let c = self.str(v.canonical());
-                    pairs.push((Numbers::key(v.attr, Kind::Canonical, c), id));
-                }
-            }
+            self.entry_number_keys(id, &mut pairs);
         }
         Numbers::build(pairs)
+    }
+
+    /// The keys of entry `id`'s numbers for equality, with the entry.
+    pub(super) fn entry_number_keys(&self, id: u32, pairs: &mut Vec<(u64, u32)>) {
+        for v in self.entry_values(id).iter().filter(|v| v.attr.is_number()) {
+            let norm = self.str(v.norm());
+            pairs.push((Numbers::key(v.attr, Kind::Whole, norm), id));
+            if v.canonical_len > 0 {
+                let c = self.str(v.canonical());
+                pairs.push((Numbers::key(v.attr, Kind::Canonical, c), id));
+            }
+        }
+    }
+
+    /// The hash entry `id` is found by in `by_uid`.
+    pub(super) fn uid_hash(&self, id: u32) -> u64 {
+        super::stable_hash(self.entry(id).uid_norm())
+    }
+
+    /// Calls `add` with every key of entry `id` in the index (see `index::value_keys`).
+    pub(super) fn entry_keys(&self, id: u32, add: &mut dyn FnMut(u64)) {
+        let values = self.entry_values(id);
+        let cn = values.iter().find(|v| v.attr == Attr::Cn);
+        for v in values {
+            // Binary values are found present, never by their bytes.
+            if v.attr.is_binary() {
+                add(index::hashed_key(v.attr, Kind::Present, b""));
+                continue;
+            }
+            let norm = self.str(v.norm());
+            let approx = v.attr.has_approx();
+            // A display name that is the common name (most are) has the common
+            // name's keys: it costs no list of its own.
+            let attr = match v.attr {
+                Attr::DisplayName if cn.is_some_and(|c| self.str(c.norm()) == norm) => {
+                    add(index::hashed_key(v.attr, Kind::Present, b""));
+                    Attr::Cn
+                }
+                attr => attr,
+            };
+            index::value_keys(attr, norm, approx, add);
+        }
     }
 
     /// Builds the directory of a generation, on every core for large ones (see

@@ -548,8 +548,10 @@ impl Server {
         let home = self.home.clone();
         let config = self.state.lock().await.config.clone();
         self.progress.set("merging", 0, 0);
+        let served = self.directory.borrow().clone();
         let merged = background::run("merge", priority, move || {
-            let (report, dir) = crate::ucm::merge_and_build(&home, &config, options)?;
+            let (report, dir) =
+                crate::ucm::merge_and_build(&home, &config, options, Some(&served))?;
             let books = crate::ucm::book_specs(&config);
             Ok((report, dir.map(|d| d.with_books(&books))))
         })

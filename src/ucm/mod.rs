@@ -87,7 +87,7 @@ pub fn book_specs(config: &Config) -> Vec<crate::directory::books::BookSpec> {
 /// runs; then saves the image of its directory, so that the next start reads it
 /// instead of building it (as a server does after its own merges). Blocking.
 pub fn merge(home: &Home, config: &Config, options: MergeOptions) -> Result<MergeReport> {
-    let (report, dir) = merge_and_build(home, config, options)?;
+    let (report, dir) = merge_and_build(home, config, options, None)?;
     if let Some(dir) = dir
         && let Err(e) = save_image(home, &dir)
     {
@@ -99,29 +99,65 @@ pub fn merge(home: &Home, config: &Config, options: MergeOptions) -> Result<Merg
 /// Merges and publishes, then builds the directory to serve from the generation
 /// in memory, rather than reading back the file just written. No directory when
 /// a rollback holds (`report.kept`): nothing was published.
+///
+/// `served` is the directory served now, if any: when it is that of the
+/// generation merged before and few contacts changed, the new directory is
+/// patched from it (`directory::patch`) rather than built.
 pub fn merge_and_build(
     home: &Home,
     config: &Config,
     options: MergeOptions,
+    served: Option<&Directory>,
 ) -> Result<(MergeReport, Option<Directory>)> {
+    let (base_dn, rules) = (&config.ldap.base_dn, &config.matching);
     merge_then(
         home,
         config,
         options,
-        |g| Directory::collect(g, &config.ldap.base_dn, &config.matching),
-        crate::directory::Builder::finish,
+        |g, before, fresh| {
+            served
+                .filter(|d| {
+                    Some(d.generation()) == before && d.base_dn() == base_dn && d.rules() == rules
+                })
+                .and_then(|d| {
+                    let patched = crate::directory::patch::patch(d, g, fresh)?;
+                    tracing::info!(
+                        generation = g.number,
+                        changed = fresh.len(),
+                        "patched the directory served"
+                    );
+                    Some(patched)
+                })
+                .map_or_else(
+                    || Built::Collected(Box::new(Directory::collect(g, base_dn, rules))),
+                    |d| Built::Patched(Box::new(d)),
+                )
+        },
+        |built| match built {
+            Built::Patched(dir) => *dir,
+            Built::Collected(b) => (*b).finish(),
+        },
     )
 }
 
-/// Merges and publishes; `beside` runs on the new generation while it is written,
-/// and `then` on what it made, once the generation's contacts are let go (at a
-/// million contacts, their memory serves `then` rather than the system's fresh
-/// pages). While a rollback holds, publishes nothing and says so (`report.kept`).
+/// A new directory as made beside the writing of its generation: patched whole,
+/// or its entries collected, to be indexed.
+enum Built {
+    Patched(Box<Directory>),
+    Collected(Box<Builder>),
+}
+
+/// Merges and publishes; `beside` runs on the new generation while it is written
+/// (with the number of the generation before it, if any, and the positions of the
+/// contacts that are new or changed since), and `then` on what it made, once the
+/// generation's contacts are let go (at a million contacts, their memory serves
+/// `then` rather than the system's fresh pages). While a rollback holds,
+/// publishes nothing and says so (`report.kept`).
 fn merge_then<B: Send, T>(
     home: &Home,
     config: &Config,
     options: MergeOptions,
-    beside: impl FnOnce(&crate::directory::Generation) -> B + Send,
+    beside: impl FnOnce(&crate::directory::Generation, Option<u64>, &[u32]) -> B + Send,
     then: impl FnOnce(B) -> T,
 ) -> Result<(MergeReport, Option<T>)> {
     let started = Instant::now();
@@ -178,20 +214,26 @@ fn merge_then<B: Send, T>(
         .chain(received_names.iter().map(String::as_str))
         .collect();
     // The external contacts and what the current generation serves are read at once.
-    let (external, (previous, served_by, mut problems)) = std::thread::scope(|scope| {
+    let (external, (previous, served_by, before, mut problems)) = std::thread::scope(|scope| {
         let external = scope.spawn(|| snapshot::read(&import::snapshot_path(home)));
         // Each contact's fingerprint from its record, without reading it whole.
         let previous = match generations::load_current_records(
             &dir,
-            |_, _| (merge::Fingerprints::default(), vec![0usize; names.len()]),
-            |(f, served_by), c| {
+            |number, _| {
+                (
+                    merge::Fingerprints::default(),
+                    vec![0usize; names.len()],
+                    number,
+                )
+            },
+            |(f, served_by, _), c| {
                 if let Some(i) = source_of(c.uid, &names) {
                     served_by[i] += 1;
                 }
                 let (uid, content) = merge::record_fingerprint(c.uid, &c.contact);
                 f.insert(uid, content);
             },
-            |(f, served_by), (later, later_served)| {
+            |(f, served_by, _), (later, later_served, _)| {
                 f.extend(later);
                 for (n, m) in served_by.iter_mut().zip(later_served) {
                     *n += m;
@@ -199,13 +241,14 @@ fn merge_then<B: Send, T>(
             },
         ) {
             Ok(Some(Loaded {
-                generation: (f, served_by),
+                generation: (f, served_by, number),
                 problems,
-            })) => (f, served_by, problems),
-            Ok(None) => (merge::Fingerprints::default(), Vec::new(), Vec::new()),
+            })) => (f, served_by, Some(number), problems),
+            Ok(None) => (merge::Fingerprints::default(), Vec::new(), None, Vec::new()),
             Err(e) => (
                 merge::Fingerprints::default(),
                 Vec::new(),
+                None,
                 vec![e.to_string()],
             ),
         };
@@ -282,17 +325,18 @@ fn merge_then<B: Send, T>(
         created: started_at,
         contacts: served,
     };
-    // Written, built and compared with the previous generation at once.
-    let (written, extra, changes) = std::thread::scope(|scope| {
+    // Compared with the previous generation, then written and built at once.
+    let (changes, fresh) = merge::changes(&previous, &generation.contacts);
+    let (written, extra) = std::thread::scope(|scope| {
         let built = scope.spawn(|| {
             let t = Instant::now();
-            (beside(&generation), t.elapsed())
+            (beside(&generation, before, &fresh), t.elapsed())
         });
-        let compared = scope.spawn(|| merge::changes(&previous, &generation.contacts));
         let t = Instant::now();
         let written = generations::write(&dir, &lock, &generation).map(|()| t.elapsed());
-        (written, built.join(), compared.join())
+        (written, built.join())
     });
+    drop(fresh);
     drop(previous);
     let contacts = generation.contacts.len();
     let number = generation.number;
@@ -308,7 +352,6 @@ fn merge_then<B: Send, T>(
     let t = Instant::now();
     let extra = then(extra);
     let build_time = build_time + t.elapsed();
-    let changes = changes.map_err(|_| eyre!("comparing with the previous generation failed"))?;
     tracing::info!(
         read_ms = read.as_millis() as u64,
         merge_ms = (merged - read).as_millis() as u64,
