@@ -179,6 +179,9 @@ struct Half {
     /// common, take one byte: about two bytes a number rather than four).
     held: Vec<u8>,
     ends: Vec<usize>,
+    /// The bitmaps of the keys foretold dense (`foretell_dense`), one after the
+    /// other, for this half's entries: their numbers are not kept in `held`.
+    dense: Vec<u32>,
 }
 
 const UNSEEN: u32 = u32::MAX;
@@ -186,12 +189,61 @@ const UNSEEN: u32 = u32::MAX;
 /// Entries whose keys foretell how much room the keys of the rest will take.
 const PROBE: usize = 4096;
 
-/// The keys of the entries of `range`, numbered, and how many entries hold each.
+/// Sampled entries that foretell which keys are dense (`foretell_dense`).
+const SAMPLE: u32 = 4096;
+
+/// Directories of fewer entries have no keys foretold dense.
+const FORETELL_FROM: u32 = 1 << 16;
+
+/// The keys that entries sampled all over the directory say are dense, sorted:
+/// held by between 2 and 30 of every 32 sampled, far from where a build would
+/// give them a list. Their entries' blocks are marked as they are met in the first
+/// pass (`gather`), rather than their numbers kept for the second. A key foretold
+/// wrongly keeps a bitmap (which answers the same as a list, more slowly).
+/// Heads, which always have a list, are never foretold.
+fn foretell_dense(entries: u32, keys_of: &impl Fn(u32, &mut dyn FnMut(u64))) -> Vec<u64> {
+    let sampled = entries.min(SAMPLE);
+    if sampled == 0 {
+        return Vec::new();
+    }
+    let step = entries / sampled;
+    // Keys are hashes already.
+    let mut counts: super::HashKeyed<u32> = Default::default();
+    let mut keys = Vec::new();
+    for i in 0..sampled {
+        keys.clear();
+        keys_of(i * step, &mut |key| keys.push(key));
+        keys.sort_unstable();
+        keys.dedup();
+        for key in &keys {
+            *counts.entry(*key).or_default() += 1;
+        }
+    }
+    let (low, high) = (sampled * 2 / 32, sampled * 30 / 32);
+    let mut dense: Vec<u64> = counts
+        .into_iter()
+        .filter(|(key, n)| key & ALWAYS_LISTED == 0 && (low.max(1)..=high).contains(n))
+        .map(|(key, _)| key)
+        .collect();
+    dense.sort_unstable();
+    dense
+}
+
+/// The keys of the entries of `range`, numbered, and how many entries hold each;
+/// the blocks of `entries` holding each key of `dense` are marked instead.
 fn gather(
     range: std::ops::Range<u32>,
     keys_of: &(impl Fn(u32, &mut dyn FnMut(u64)) + Sync),
+    dense: &[u64],
+    entries: u32,
 ) -> Half {
     let mut seen = Seen::with_bits(8);
+    seen.make_room(dense.len());
+    for (d, key) in dense.iter().enumerate() {
+        seen.slot(*key).dense = d as u32 + 1;
+    }
+    let words = bitmap_words(entries) as usize;
+    let mut bitmaps = vec![0u32; dense.len() * words];
     let mut held = Vec::new();
     let mut ends = Vec::with_capacity(range.len() + 1);
     ends.push(0);
@@ -208,9 +260,15 @@ fn gather(
         for key in &keys {
             let slot = seen.slot(*key);
             if slot.last != id {
+                let before = slot.last;
                 slot.last = id;
                 slot.count += 1;
-                put_number(&mut held, slot.number - 1);
+                if slot.dense == 0 {
+                    put_number(&mut held, slot.number - 1);
+                } else if before == UNSEEN || before / BLOCK != id / BLOCK {
+                    let (block, d) = (id / BLOCK, slot.dense as usize - 1);
+                    bitmaps[d * words + (block / 32) as usize] |= 1 << (block % 32);
+                }
             }
         }
         ends.push(held.len());
@@ -228,6 +286,7 @@ fn gather(
         counts,
         held,
         ends,
+        dense: bitmaps,
     }
 }
 
@@ -247,6 +306,8 @@ struct Slot {
     number: u32,
     last: u32,
     count: u32,
+    /// For a key foretold dense, its place in the list of them plus one, else 0.
+    dense: u32,
 }
 
 impl Seen {
@@ -279,6 +340,7 @@ impl Seen {
                 number: self.len as u32,
                 last: UNSEEN,
                 count: 0,
+                dense: 0,
             };
         }
         &mut self.slots[at]
@@ -450,12 +512,27 @@ impl GramIndex {
     /// second writes the lists from those numbers (each thread its own part of
     /// every list).
     pub fn build(entries: usize, keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync) -> GramIndex {
+        GramIndex::build_foretelling(entries, keys_of, FORETELL_FROM)
+    }
+
+    /// `build`, with keys foretold dense from `from` entries on.
+    fn build_foretelling(
+        entries: usize,
+        keys_of: impl Fn(u32, &mut dyn FnMut(u64)) + Sync,
+        from: u32,
+    ) -> GramIndex {
         let mid = (entries / 2) as u32;
         let end = entries as u32;
+        let dense = match end >= from {
+            true => foretell_dense(end, &keys_of),
+            false => Vec::new(),
+        };
         let (low, high) = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| gather(0..mid, &keys_of));
-            let high = gather(mid..end, &keys_of);
-            let low = worker.join().unwrap_or_else(|_| gather(0..mid, &keys_of));
+            let worker = scope.spawn(|| gather(0..mid, &keys_of, &dense, end));
+            let high = gather(mid..end, &keys_of, &dense, end);
+            let low = worker
+                .join()
+                .unwrap_or_else(|_| gather(0..mid, &keys_of, &dense, end));
             (low, high)
         });
         let mut keys: Vec<u64> = low.keys.iter().chain(&high.keys).copied().collect();
@@ -482,8 +559,10 @@ impl GramIndex {
         let mut offsets = Vec::with_capacity(keys.len() + 1);
         let mut total = 0u32;
         for (k, key) in keys.iter().enumerate() {
-            let (tag, in_low, in_high) =
-                Self::decide(*key, low_holding[k], high_holding[k], mid, end - mid);
+            let (tag, in_low, in_high) = match dense.binary_search(key) {
+                Ok(_) => (BLOCKS, bitmap_words(end), 0),
+                Err(_) => Self::decide(*key, low_holding[k], high_holding[k], mid, end - mid),
+            };
             tags.push(tag);
             low_len.push(in_low);
             offsets.push(total);
@@ -502,6 +581,18 @@ impl GramIndex {
             fill(index, &high, &high_place, seconds, ids);
         });
         index.ids = ids.into_iter().map(AtomicU32::into_inner).collect();
+        // The bitmaps of the keys foretold dense, from both halves.
+        let words = bitmap_words(end) as usize;
+        for (d, key) in dense.iter().enumerate() {
+            if let Some(k) = index.find(*key) {
+                let at = index.offsets[k] as usize;
+                let bitmap = &mut index.ids[at..at + words];
+                let halves = low.dense[d * words..].iter().zip(&high.dense[d * words..]);
+                for (word, (a, b)) in bitmap.iter_mut().zip(halves) {
+                    *word = a | b;
+                }
+            }
+        }
         index
     }
 
@@ -985,7 +1076,6 @@ mod tests {
     /// nothing.
     #[test]
     fn every_key_gives_exactly_its_entries() {
-        use std::collections::{BTreeMap, BTreeSet};
         let mut rng = fastrand::Rng::with_seed(5);
         let values: Vec<String> = (0..3_000)
             .map(|_| {
@@ -996,24 +1086,48 @@ mod tests {
         let keys_of = |id: u32, add: &mut dyn FnMut(u64)| {
             value_keys(Attr::Sn, &values[id as usize].to_lowercase(), true, add)
         };
-        let index = GramIndex::build(values.len(), keys_of);
+        for from in [u32::MAX, 0] {
+            every_key_gives_its_entries(
+                &GramIndex::build_foretelling(values.len(), keys_of, from),
+                values.len() as u32,
+                keys_of,
+            );
+        }
+    }
+
+    fn every_key_gives_its_entries(
+        index: &GramIndex,
+        entries: u32,
+        keys_of: impl Fn(u32, &mut dyn FnMut(u64)),
+    ) {
+        use std::collections::{BTreeMap, BTreeSet};
         let mut holders: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
-        for id in 0..values.len() as u32 {
+        for id in 0..entries {
             keys_of(id, &mut |k| {
                 holders.entry(k).or_default().insert(id);
             });
         }
-        assert!(holders.len() > 2 * values.len(), "{} keys", holders.len());
-        let end = values.len() as u32;
+        assert!(
+            holders.len() > 2 * entries as usize,
+            "{} keys",
+            holders.len()
+        );
+        let end = entries;
+        let mut dense = 0;
         for (key, expected) in &holders {
             let mut cursor = match index.get(*key) {
                 Posting::Empty => panic!("{key:x}: no entry"),
                 Posting::List(ids) => Cursor::List { ids, pos: 0 },
                 Posting::Without { ids } => Cursor::Without { ids, pos: 0, end },
                 Posting::Dense { blocks } => {
-                    // Blocks give a superset: only those of the holders.
-                    let got = ids(Cursor::Blocks { words: blocks, end });
-                    assert!(expected.iter().all(|id| got.contains(id)), "{key:x}");
+                    // Exactly the blocks of the holders.
+                    let got: BTreeSet<u32> = ids(Cursor::Blocks { words: blocks, end })
+                        .into_iter()
+                        .map(|id| id / BLOCK)
+                        .collect();
+                    let wanted: BTreeSet<u32> = expected.iter().map(|id| id / BLOCK).collect();
+                    assert_eq!(got, wanted, "{key:x}");
+                    dense += 1;
                     continue;
                 }
             };
@@ -1025,6 +1139,7 @@ mod tests {
             }
             assert_eq!(&got, expected, "key {key:x}");
         }
+        assert!(dense > 10, "{dense} dense keys");
         for absent in ["#", "\u{e9}\u{e9}\u{e9}", "zzzzzzzzzzzzzzzzzz"] {
             assert_eq!(
                 index.get(hashed_key(Attr::Sn, Kind::Whole, absent.as_bytes())),
