@@ -113,7 +113,8 @@ async fn opening(socket: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         .or_default()
         .clone();
     match lock.clone().try_lock_owned() {
-        // The first: it opens the connection, and holds the others until it is done.
+        // The first: it opens the connection, and holds the others until it is
+        // open (`opened`).
         Ok(guard) => Some(guard),
         // Another call is opening it: wait for that one, then go together. When it
         // failed, each goes its own way: a dead node is not tried once per call in turn.
@@ -121,6 +122,19 @@ async fn opening(socket: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
             drop(lock.lock().await);
             None
         }
+    }
+}
+
+/// Waits until the shared connection `socket` that `child` opens is there (or
+/// `child` ended, or did not open it within `connect_timeout`): the calls waiting
+/// for it then go through it, while `child` runs on.
+async fn opened(socket: &str, child: &mut tokio::process::Child, connect_timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + connect_timeout;
+    while !std::path::Path::new(socket).exists()
+        && matches!(child.try_wait(), Ok(None))
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -165,7 +179,7 @@ pub async fn run(
         None => std::process::Stdio::piped(),
     };
     let socket = share.and_then(|s| s.socket(&reach(node, connect_timeout), &node.host));
-    let _opening = match &socket {
+    let opening = match &socket {
         Some(socket) => opening(socket).await,
         None => None,
     };
@@ -184,6 +198,10 @@ pub async fn run(
         message: format!("cannot run ssh: {e}"),
         fix: Some("apt-get install openssh-client".to_string()),
     })?;
+    if let (Some(guard), Some(socket)) = (opening, &socket) {
+        opened(socket, &mut child, connect_timeout).await;
+        drop(guard);
+    }
     let writer = match (input, child.stdin.take()) {
         (Some(bytes), Some(mut stdin)) => Some(tokio::spawn(async move {
             // A node that refuses early closes the pipe: its own message says why.
@@ -390,6 +408,48 @@ fn known_hosts_name(node: &NodeSpec) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The first call through a connection lets the others go once it is open,
+    /// not once that call is done: pushes to nodes reached the same way run side
+    /// by side.
+    #[tokio::test]
+    async fn the_others_go_once_the_shared_connection_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("shared");
+        let mut first = tokio::process::Command::new("sleep")
+            .arg("60")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let path = socket.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            std::fs::write(&path, b"").unwrap();
+        });
+        let waited = std::time::Instant::now();
+        opened(
+            socket.to_str().unwrap(),
+            &mut first,
+            Duration::from_secs(30),
+        )
+        .await;
+        assert!(socket.exists());
+        assert!(
+            matches!(first.try_wait(), Ok(None)),
+            "the first call runs on"
+        );
+        assert!(waited.elapsed() < Duration::from_secs(30), "{waited:?}");
+        // A call that ends without opening it lets the others go when it ends.
+        let mut failed = tokio::process::Command::new("false").spawn().unwrap();
+        let never = dir.path().join("never");
+        opened(
+            never.to_str().unwrap(),
+            &mut failed,
+            Duration::from_secs(30),
+        )
+        .await;
+        assert!(matches!(failed.try_wait(), Ok(Some(_))));
+    }
 
     fn node() -> NodeSpec {
         let mut n = NodeSpec::new("b", "10.0.0.2");
