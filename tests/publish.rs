@@ -339,3 +339,66 @@ fn a_merge_while_no_server_runs_saves_the_directory_for_the_next_start() {
     assert_eq!(code, 0, "{ldif}");
     assert_eq!(values(&ldif, "cn"), vec!["Cold4 Family4"]);
 }
+
+/// A merge that changes a few contacts patches the directory served (through
+/// the server, and from the saved image with no server running): it answers
+/// exactly what the directory built from the same generation answers, and the
+/// change is served.
+#[test]
+fn a_patched_directory_answers_as_the_one_built_from_its_generation() {
+    let node = Node::new(&[]);
+    node.start();
+    node.publish_csv(&book(400, "Patch"));
+    wait_for_image(&node);
+    let filters = [
+        "(sn=family1*)",
+        "(cn=*tch3*)",
+        "(|(cn=pa*)(sn=*ly*))",
+        "(telephoneNumber=*0000*)",
+        "(&(objectClass=person)(!(sn=*7*)))",
+        "(sn=newcomer)",
+        "(sn=family5x*)",
+        "(sn=family7)",
+    ];
+    let answers = |node: &Node| -> Vec<String> {
+        filters
+            .iter()
+            .map(|filter| {
+                let (ldif, code) = node.ldapsearch(&["-b", BASE, filter, "cn", "sn"]);
+                assert_eq!(code, 0, "{filter}: {ldif}");
+                ldif
+            })
+            .collect()
+    };
+    // Built again, from the generation: without its image.
+    let built = |node: &Node| -> Vec<String> {
+        node.sop(&["server", "stop"]).success();
+        std::fs::remove_file(wait_for_image(node)).unwrap();
+        node.start();
+        answers(node)
+    };
+    let changed = |round: usize| {
+        let mut csv = book(400, "Patch")
+            .replace("Family5,", &format!("Family5x{round},"))
+            .replace("Patch7,Family7,+49 30 0000007\n", "");
+        csv.push_str(&format!("Newcomer{round},Newcomer,+49 30 999{round}\n"));
+        csv
+    };
+
+    node.publish_csv(&changed(1));
+    assert!(server_log(&node).contains("patched the directory"));
+    let patched = answers(&node);
+    assert!(patched[5].contains("Newcomer1"), "{}", patched[5]);
+    assert!(!patched[7].contains("dn: "), "{}", patched[7]);
+    assert_eq!(patched, built(&node));
+
+    // With no server running: from the image saved by the server.
+    wait_for_image(&node);
+    node.sop(&["server", "stop"]).success();
+    node.publish_csv(&changed(2));
+    node.start();
+    assert!(server_log(&node).contains("read the directory from"));
+    let patched = answers(&node);
+    assert!(patched[5].contains("Newcomer2"), "{}", patched[5]);
+    assert_eq!(patched, built(&node));
+}

@@ -20,6 +20,12 @@ const SHARE: usize = 16;
 /// Patches in a row before the directory is built whole again.
 pub const MAX_PATCHES: u32 = 16;
 
+/// Whether a patch can pay for a generation of `entries` contacts of which
+/// `changed` are new or changed (the entries gone count too, once known).
+pub fn pays(entries: usize, changed: usize) -> bool {
+    changed <= entries / SHARE
+}
+
 /// What the new directory is made of, in its order.
 enum Piece {
     /// Entries of the old directory that stay, one after the other.
@@ -37,7 +43,7 @@ pub fn patch(old: &Directory, generation: &Generation, fresh: &[u32]) -> Option<
     let contacts = &generation.contacts;
     let (n, m) = (old.len(), contacts.len());
     let most = n.max(m) / SHARE;
-    if old.patched >= MAX_PATCHES || fresh.len() > most || !fresh.is_sorted() {
+    if old.patched >= MAX_PATCHES || !pays(m, fresh.len()) || !fresh.is_sorted() {
         return None;
     }
     // Each staying contact is the next old entry with its uid: those between are gone.

@@ -12,7 +12,7 @@ pub const INTERNAL_SOURCE: &str = "int";
 
 use crate::config::Config;
 use crate::directory::merge::{self, Changes, MergeStats, Source};
-use crate::directory::{Builder, Directory, MatchRules, image};
+use crate::directory::{Builder, Directory, MatchRules, image, patch};
 use crate::home::Home;
 use crate::store::generations::{self, Loaded};
 use crate::store::snapshot;
@@ -100,9 +100,10 @@ pub fn merge(home: &Home, config: &Config, options: MergeOptions) -> Result<Merg
 /// in memory, rather than reading back the file just written. No directory when
 /// a rollback holds (`report.kept`): nothing was published.
 ///
-/// `served` is the directory served now, if any: when it is that of the
-/// generation merged before and few contacts changed, the new directory is
-/// patched from it (`directory::patch`) rather than built.
+/// `served` is the directory served now, if any (else the image of the
+/// generation served, if there is one): when it is that of the generation merged
+/// before and few contacts changed, the new directory is patched from it
+/// (`directory::patch`) rather than built.
 pub fn merge_and_build(
     home: &Home,
     config: &Config,
@@ -115,16 +116,26 @@ pub fn merge_and_build(
         config,
         options,
         |g, before, fresh| {
+            // The generation written meanwhile becomes the current one: the image
+            // is asked for by number.
+            let image = match (served, before) {
+                (None, Some(before)) if patch::pays(g.contacts.len(), fresh.len()) => {
+                    read_image_of(home, before, base_dn, rules)
+                }
+                _ => None,
+            };
             served
+                .or(image.as_ref())
                 .filter(|d| {
                     Some(d.generation()) == before && d.base_dn() == base_dn && d.rules() == rules
                 })
                 .and_then(|d| {
-                    let patched = crate::directory::patch::patch(d, g, fresh)?;
+                    let patched = patch::patch(d, g, fresh)?;
                     tracing::info!(
                         generation = g.number,
+                        from = d.generation(),
                         changed = fresh.len(),
-                        "patched the directory served"
+                        "patched the directory"
                     );
                     Some(patched)
                 })
@@ -522,8 +533,18 @@ fn published_before(home: &Home) -> Option<u64> {
 /// The directory of the current generation read from its image, when there is a
 /// sound one made from that very file with these settings.
 fn read_image(home: &Home, base_dn: &str, rules: &MatchRules) -> Option<Directory> {
+    let generation = generations::current_number(&home.generations_dir())?;
+    read_image_of(home, generation, base_dn, rules)
+}
+
+/// `read_image` of generation `generation`.
+fn read_image_of(
+    home: &Home,
+    generation: u64,
+    base_dn: &str,
+    rules: &MatchRules,
+) -> Option<Directory> {
     let gens = home.generations_dir();
-    let generation = generations::current_number(&gens)?;
     let path = generations::image_of(&gens, generation);
     let file = std::fs::File::open(&path).ok()?;
     let expected = image::Expected {
