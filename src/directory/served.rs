@@ -347,39 +347,11 @@ impl Builder {
     /// Copies entry `id` of `dir` (built with the same rules): its values as they
     /// are, without normalising them again.
     pub fn copy_entry(&mut self, dir: &Directory, id: u32) {
-        let (Some(head), Some(next)) = (dir.heads.get(id as usize), dir.heads.get(id as usize + 1))
-        else {
-            return;
-        };
-        let text_shift = self.text.len() as i64 - i64::from(head.text);
-        self.text.push_str(
-            dir.text
-                .get(head.text as usize..next.text as usize)
-                .unwrap_or_default(),
-        );
-        for v in dir.entry_values(id) {
-            let mut v = *v;
-            if v.attr.is_binary() {
-                let bytes = dir.raw_bytes(&v);
-                v.start = self.blobs.len() as u32;
-                self.blobs.extend_from_slice(bytes);
-            } else {
-                v.start = (i64::from(v.start) + text_shift) as u32;
-            }
-            self.values.push(v);
-        }
-        if let Some(last) = self.heads.last_mut() {
-            last.present = head.present;
-        }
-        self.heads.push(Head {
-            values: self.values.len() as u32,
-            present: 0,
-            text: self.text.len() as u32,
-        });
+        self.copy_run(dir, id..id + 1);
     }
 
-    /// Copies the entries `ids` of `dir` (built with the same rules), as
-    /// `copy_entry` does each, their text at once.
+    /// Copies the entries `ids` of `dir` (built with the same rules), their text
+    /// at once.
     pub(super) fn copy_run(&mut self, dir: &Directory, ids: std::ops::Range<u32>) {
         let (Some(first), Some(end)) = (
             dir.heads.get(ids.start as usize),

@@ -7,6 +7,8 @@
 # default 10), then `sop cluster status` for 10 nodes (the 3 nodes, each
 # named several times), through the shared ssh connection, with it closed first,
 # and with new ones; and what ssh alone costs for the same 10 sessions.
+# Each push is timed once the nodes the push before reached are done: a node saves
+# its directory's image in the background after it merged.
 # All nodes share this machine's CPUs; each push also prints the machine's busy CPU
 # time meanwhile (every process), steadier than the wall time when the machine drifts.
 # Needs OpenSSH's server (/usr/sbin/sshd); it runs on a free port as this user.
@@ -82,12 +84,26 @@ for r in b c d e; do add "$r" "$r"; done
 "$sop" --home "$work/a" ucm set --url "$work/book.csv" > /dev/null
 "$sop" --home "$work/a" ucm import > /dev/null
 
+# A node that merged saves its directory's image afterwards, in the background (at
+# the lowest priority): each push is timed once the nodes it reached are done.
+settled() {
+    local give_up=$(( $(date +%s) + 120 ))
+    for node in "$@"; do
+        local gens="$work/$node/data/generations"
+        until [ -f "$gens/gen-$(printf %08d "$(cat "$gens/current")").dir" ]; do
+            [ "$(date +%s)" -lt "$give_up" ] || { echo "node $node saved no image" >&2; break; }
+            sleep 0.2
+        done
+    done
+}
+
 t0=$(now)
 b0=$(busy)
 "$sop" --home "$work/a" cluster push e > /dev/null
 t1=$(now)
 b1=$(busy)
 printf "push of %s contacts to 1 node, until it serves it: %.2f s (CPU busy %.1f s)\n" "$n" "$(echo "$t1-$t0" | bc -l)" "$(echo "$b1-$b0" | bc -l)"
+settled e
 
 t0=$(now)
 b0=$(busy)
@@ -104,6 +120,7 @@ printf "push of %s contacts to 3 nodes, until each serves it: %.2f s (CPU busy %
 # The next import changes little (one contact more): each node gets only the changes.
 "$sop" bench phonebook --count "$((n + 1))" > "$work/book.csv"
 "$sop" --home "$work/a" ucm import > /dev/null
+settled b c d
 t0=$(now)
 b0=$(busy)
 "$sop" --home "$work/a" cluster push b c d > "$work/push.log"
