@@ -126,10 +126,10 @@ async fn opening(socket: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
 }
 
 /// Waits until the shared connection `socket` that `child` opens is there (or
-/// `child` ended, or did not open it within `connect_timeout`): the calls waiting
-/// for it then go through it, while `child` runs on.
-async fn opened(socket: &str, child: &mut tokio::process::Child, connect_timeout: Duration) {
-    let deadline = tokio::time::Instant::now() + connect_timeout;
+/// `child` ended, or did not open it within `within`): the calls waiting for it
+/// then go through it, while `child` runs on.
+async fn opened(socket: &str, child: &mut tokio::process::Child, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
     while !std::path::Path::new(socket).exists()
         && matches!(child.try_wait(), Ok(None))
         && tokio::time::Instant::now() < deadline
@@ -199,7 +199,9 @@ pub async fn run(
         fix: Some("apt-get install openssh-client".to_string()),
     })?;
     if let (Some(guard), Some(socket)) = (opening, &socket) {
-        opened(socket, &mut child, connect_timeout).await;
+        // The connection is open once authenticated, which `ConnectTimeout` does
+        // not bound: the others wait as long as this call may take.
+        opened(socket, &mut child, timeout).await;
         drop(guard);
     }
     let writer = match (input, child.stdin.take()) {

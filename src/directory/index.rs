@@ -7,7 +7,8 @@
 //!
 //! Keys are 64-bit hashes, kept whole and sorted, and found through a table of
 //! their top bits: every key has a list of its own, and a key that no entry holds
-//! is known to be absent, so that a search that finds nothing is answered at once.
+//! is known to be absent, so that a search that finds nothing is answered at once
+//! (but for the dense keys of a patched directory, see `GramIndex::patch`).
 //! The lists are built with two counting passes rather than a sort.
 //!
 //! A list is kept only where it narrows a search. A key that fewer than one entry
@@ -605,7 +606,9 @@ impl GramIndex {
     /// build might choose otherwise for a key near a threshold (either answers
     /// the same). A dense key's bitmap may have a few blocks more than a build's:
     /// which entries of an old block hold the key is not known, so the block sets
-    /// every new block its entries moved to (at most two).
+    /// every new block its staying entries moved to (two at most, but for new
+    /// entries put between them); a dense key whose holders are all gone keeps
+    /// its bitmap, and a search for it checks those blocks, finding nothing.
     pub(super) fn patch(
         &self,
         moved: &[u32],

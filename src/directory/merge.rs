@@ -922,8 +922,42 @@ mod tests {
             let (changes, fresh) = changes(&previous, &[served(edit.clone())]);
             assert_eq!((changes.updated, fresh), (1, vec![0]), "{edit:?}");
         }
-        let (same, fresh) = changes(&previous, &[served(base)]);
+        let (same, fresh) = changes(&previous, &[served(base.clone())]);
         assert_eq!((same.updated, same.added, fresh.len()), (0, 0, 0));
+        // A value that moves from one list to another: a fax number that was a
+        // postal code, a common name that was a number.
+        let moves = [
+            (
+                vec![("Fax", "10115")],
+                Contact {
+                    postal_code: "10115".into(),
+                    ..base.clone()
+                },
+            ),
+            (
+                vec![],
+                Contact {
+                    cn: vec![
+                        char::from(PhoneKind::Work as u8).to_string(),
+                        "+44 20 7946 0001".into(),
+                    ],
+                    phones: Vec::new(),
+                    ..base.clone()
+                },
+            ),
+        ];
+        for (more, moved) in moves {
+            let mut from = base.clone();
+            from.phones.extend(more.into_iter().map(|(_, n)| Phone {
+                kind: PhoneKind::Fax,
+                number: n.into(),
+            }));
+            let mut before = Fingerprints::default();
+            let (uid, content) = fingerprint(&served(from));
+            before.insert(uid, content);
+            let (changes, _) = changes(&before, &[served(moved.clone())]);
+            assert_eq!(changes.updated, 1, "{moved:?}");
+        }
     }
 
     #[test]

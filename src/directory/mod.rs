@@ -155,10 +155,15 @@ fn fields_hash<'a>(
     for v in cn {
         h = quick_hash(h, v.as_bytes());
     }
+    // Each list starts with a mark no text can hold (0xff is never in UTF-8), so
+    // that a value cannot pass for one of another list: a fax number moved to the
+    // postal code is a change.
+    h = quick_hash(h, &[0xff, 1]);
     for (kind, number) in phones {
         h = quick_hash(h, &[kind as u8]);
         h = quick_hash(h, number.as_bytes());
     }
+    h = quick_hash(h, &[0xff, 2]);
     for (tag, value) in details {
         h = quick_hash(h, &[tag]);
         h = quick_hash(h, value);

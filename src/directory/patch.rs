@@ -14,14 +14,15 @@ use super::index::{GONE, Numbers};
 use super::served::{Builder, Directory};
 use std::ops::Range;
 
-/// A patch is made when at most one entry in this many is new, changed or gone.
+/// A patch is made when at most one contact in this many is new or changed, and
+/// at most one entry in this many of the directory before is gone or changed.
 const SHARE: usize = 16;
 
 /// Patches in a row before the directory is built whole again.
 pub const MAX_PATCHES: u32 = 16;
 
 /// Whether a patch can pay for a generation of `entries` contacts of which
-/// `changed` are new or changed (the entries gone count too, once known).
+/// `changed` are new or changed (the entries gone are counted once known).
 pub fn pays(entries: usize, changed: usize) -> bool {
     changed <= entries / SHARE
 }
@@ -42,11 +43,12 @@ enum Piece {
 pub fn patch(old: &Directory, generation: &Generation, fresh: &[u32]) -> Option<Directory> {
     let contacts = &generation.contacts;
     let (n, m) = (old.len(), contacts.len());
-    let most = n.max(m) / SHARE;
+    let most = n / SHARE;
     if old.patched >= MAX_PATCHES || !pays(m, fresh.len()) || !fresh.is_sorted() {
         return None;
     }
-    // Each staying contact is the next old entry with its uid: those between are gone.
+    // Each staying contact is the next old entry with its uid (uids are unique in
+    // a generation): the entries between are gone, or changed.
     let mut moved = vec![GONE; n];
     let mut pieces = Vec::new();
     let mut fresh_at = fresh.iter().copied().peekable();
@@ -59,7 +61,7 @@ pub fn patch(old: &Directory, generation: &Generation, fresh: &[u32]) -> Option<
         while (j as usize) < n && old.entry(j).uid() != c.uid {
             j += 1;
             gone += 1;
-            if gone + fresh.len() > most {
+            if gone > most {
                 return None;
             }
         }
@@ -73,7 +75,7 @@ pub fn patch(old: &Directory, generation: &Generation, fresh: &[u32]) -> Option<
         }
         j += 1;
     }
-    if fresh_at.next().is_some() || gone + (n - j as usize) + fresh.len() > most {
+    if fresh_at.next().is_some() || gone + (n - j as usize) > most {
         return None;
     }
     let mut b = Builder::new(generation.number, &old.base_dn, &old.rules);
@@ -319,12 +321,20 @@ mod tests {
         next.contacts.swap(10, 20);
         assert!(fresh(&first, &next).is_empty());
         assert!(patch(&dir, &next, &[]).is_none());
-        // One in 16 changed.
+        // More than one in 16 changed.
         let mut next = first.clone();
         for s in next.contacts.iter_mut().step_by(15) {
             s.contact.title = "Boss".into();
         }
         assert!(patch(&dir, &next, &fresh(&first, &next)).is_none());
+        // One in 20 changed where they are: each counted once.
+        let mut next = first.clone();
+        next.number = 2;
+        for s in next.contacts.iter_mut().step_by(20) {
+            s.contact.title = "Boss".into();
+        }
+        let patched = patch(&dir, &next, &fresh(&first, &next)).unwrap();
+        assert_serves_as(&patched, &Directory::build(&next, "dc=x", &rules));
         // Gone, as many.
         let mut next = first.clone();
         next.contacts.drain(100..240);

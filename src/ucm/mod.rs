@@ -111,16 +111,22 @@ pub fn merge_and_build(
     served: Option<&Directory>,
 ) -> Result<(MergeReport, Option<Directory>)> {
     let (base_dn, rules) = (&config.ldap.base_dn, &config.matching);
+    // With no server, the image of the generation served: opened now, as writing
+    // the new generation removes it.
+    let image_file = match served {
+        None => image_file(home),
+        Some(_) => None,
+    };
     merge_then(
         home,
         config,
         options,
         |g, before, fresh| {
-            // The generation written meanwhile becomes the current one: the image
-            // is asked for by number.
-            let image = match (served, before) {
-                (None, Some(before)) if patch::pays(g.contacts.len(), fresh.len()) => {
-                    read_image_of(home, before, base_dn, rules)
+            let image = match (image_file, before) {
+                (Some((generation, file)), Some(before))
+                    if generation == before && patch::pays(g.contacts.len(), fresh.len()) =>
+                {
+                    read_image_file(home, generation, &file, base_dn, rules)
                 }
                 _ => None,
             };
@@ -336,18 +342,17 @@ fn merge_then<B: Send, T>(
         created: started_at,
         contacts: served,
     };
-    // Compared with the previous generation, then written and built at once.
-    let (changes, fresh) = merge::changes(&previous, &generation.contacts);
+    // Written, and meanwhile compared with the previous generation and built.
     let (written, extra) = std::thread::scope(|scope| {
         let built = scope.spawn(|| {
+            let (changes, fresh) = merge::changes(&previous, &generation.contacts);
             let t = Instant::now();
-            (beside(&generation, before, &fresh), t.elapsed())
+            (beside(&generation, before, &fresh), t.elapsed(), changes)
         });
         let t = Instant::now();
         let written = generations::write(&dir, &lock, &generation).map(|()| t.elapsed());
         (written, built.join())
     });
-    drop(fresh);
     drop(previous);
     let contacts = generation.contacts.len();
     let number = generation.number;
@@ -359,7 +364,8 @@ fn merge_then<B: Send, T>(
     drop(freed);
     let write_time =
         written.wrap_err("publishing the new generation failed; the previous one keeps serving")?;
-    let (extra, build_time) = extra.map_err(|_| eyre!("building the new directory failed"))?;
+    let (extra, build_time, changes) =
+        extra.map_err(|_| eyre!("building the new directory failed"))?;
     let t = Instant::now();
     let extra = then(extra);
     let build_time = build_time + t.elapsed();
@@ -533,27 +539,35 @@ fn published_before(home: &Home) -> Option<u64> {
 /// The directory of the current generation read from its image, when there is a
 /// sound one made from that very file with these settings.
 fn read_image(home: &Home, base_dn: &str, rules: &MatchRules) -> Option<Directory> {
-    let generation = generations::current_number(&home.generations_dir())?;
-    read_image_of(home, generation, base_dn, rules)
+    let (generation, file) = image_file(home)?;
+    read_image_file(home, generation, &file, base_dn, rules)
 }
 
-/// `read_image` of generation `generation`.
-fn read_image_of(
+/// The current generation's number and its image, opened, if it has one.
+fn image_file(home: &Home) -> Option<(u64, std::fs::File)> {
+    let gens = home.generations_dir();
+    let generation = generations::current_number(&gens)?;
+    let file = std::fs::File::open(generations::image_of(&gens, generation)).ok()?;
+    Some((generation, file))
+}
+
+/// `read_image` from the image `file` of generation `generation`.
+fn read_image_file(
     home: &Home,
     generation: u64,
+    file: &std::fs::File,
     base_dn: &str,
     rules: &MatchRules,
 ) -> Option<Directory> {
     let gens = home.generations_dir();
     let path = generations::image_of(&gens, generation);
-    let file = std::fs::File::open(&path).ok()?;
     let expected = image::Expected {
         generation,
         source: generations::source_of(&gens, generation).ok()?,
         base_dn,
         rules,
     };
-    match image::read(&file, &expected) {
+    match image::read(file, &expected) {
         Ok(dir) => {
             tracing::info!("read the directory from {}", path.display());
             Some(dir)
