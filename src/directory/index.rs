@@ -780,7 +780,7 @@ fn staying<'a>(list: &'a [u32], moved: &'a [u32]) -> impl Iterator<Item = u32> +
         .filter(|id| *id != GONE)
 }
 
-/// Appends the ascending ids of `a` and of `b` in ascending order.
+/// `merge_into_iter`, with nothing to merge when `b` is empty (most lists).
 fn merge_into(out: &mut Vec<u32>, a: impl Iterator<Item = u32>, b: &[u32]) {
     if b.is_empty() {
         out.extend(a);
@@ -789,7 +789,12 @@ fn merge_into(out: &mut Vec<u32>, a: impl Iterator<Item = u32>, b: &[u32]) {
     }
 }
 
-fn merge_into_iter(out: &mut Vec<u32>, a: impl Iterator<Item = u32>, b: impl Iterator<Item = u32>) {
+/// Appends the ascending items of `a` and of `b` in ascending order.
+pub(super) fn merge_into_iter<T: Ord>(
+    out: &mut Vec<T>,
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+) {
     let (mut a, mut b) = (a.peekable(), b.peekable());
     loop {
         let next = match (a.peek(), b.peek()) {

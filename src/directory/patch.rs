@@ -10,7 +10,7 @@
 //! the directory is built whole again.
 
 use super::Generation;
-use super::index::{GONE, Numbers};
+use super::index::{GONE, Numbers, merge_into_iter};
 use super::served::{Builder, Directory};
 use std::ops::Range;
 
@@ -124,18 +124,10 @@ fn moved_pairs(
     fresh.sort_unstable();
     fresh.dedup();
     let mut out = Vec::with_capacity(old.size_hint().0 + fresh.len());
-    let mut fresh = fresh.into_iter().peekable();
-    for (key, id) in old {
-        let id = moved[id as usize];
-        if id == GONE {
-            continue;
-        }
-        while let Some(f) = fresh.next_if(|f| *f < (key, id)) {
-            out.push(f);
-        }
-        out.push((key, id));
-    }
-    out.extend(fresh);
+    let staying = old
+        .map(|(key, id)| (key, moved[id as usize]))
+        .filter(|(_, id)| *id != GONE);
+    merge_into_iter(&mut out, staying, fresh.into_iter());
     out
 }
 
